@@ -1,0 +1,59 @@
+// The shape of pgward.yaml. Unknown keys are errors: a typo in a safety setting must never be ignored.
+import { z } from 'zod';
+import { parseDuration } from './duration.js';
+
+export const FRAMEWORKS = [
+  'pgward',
+  'dbmate',
+  'rails',
+  'alembic',
+  'prisma',
+  'flyway',
+  'golang-migrate',
+  'node-pg-migrate',
+  'knex',
+] as const;
+export type FrameworkName = (typeof FRAMEWORKS)[number];
+
+const duration = z.union([z.string(), z.number()]).superRefine((v, ctx) => {
+  try {
+    parseDuration(v);
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', message: (err as Error).message });
+  }
+});
+
+export const policySchema = z
+  .object({
+    statement_timeout: duration.optional(),
+    lock_timeout: duration.optional(),
+    lock_retries: z.number().int().min(0).max(100).optional(),
+    migration_timeout: duration.optional(),
+  })
+  .strict();
+
+export const environmentSchema = z
+  .object({
+    url: z.string().min(1),
+    protected: z.boolean().optional(),
+    policy: policySchema.optional(),
+  })
+  .strict();
+
+export const configSchema = z
+  .object({
+    migrations: z
+      .object({
+        dir: z.string().min(1).optional(),
+        framework: z.enum([...FRAMEWORKS, 'auto']).optional(),
+        table: z.string().min(1).optional(),
+      })
+      .strict()
+      .optional(),
+    default_env: z.string().min(1).optional(),
+    environments: z.record(z.string().regex(/^[A-Za-z0-9_.-]+$/), environmentSchema).optional(),
+  })
+  .strict();
+
+export type RawConfig = z.infer<typeof configSchema>;
+export type RawPolicy = z.infer<typeof policySchema>;

@@ -1,0 +1,71 @@
+// Connections to the user's database. Errors never show the password: the URL is redacted and the
+// driver's message (which can quote connection details) goes through redact().
+import { hostname } from 'node:os';
+import pg from 'pg';
+import { PgwardError } from '../errors.js';
+import { redact, redactUrl } from '../redact.js';
+
+// Return int8 and numeric as strings is pg's default; counts are parsed where needed.
+
+export interface ConnectOptions {
+  /** Shown in pg_stat_activity, so a DBA (and pgward's lock-holder message) can tell who is connected. */
+  applicationName?: string;
+  connectTimeoutMs?: number;
+}
+
+export type DbClient = pg.Client;
+
+export function appName(purpose: string): string {
+  return `pgward ${purpose} (${hostname()} pid ${process.pid})`.slice(0, 63);
+}
+
+export async function connect(url: string, opts: ConnectOptions = {}): Promise<pg.Client> {
+  const client = new pg.Client({
+    connectionString: url,
+    application_name: opts.applicationName ?? appName('cli'),
+    connectionTimeoutMillis: opts.connectTimeoutMs ?? 10_000,
+  });
+  // An idle client whose server goes away emits 'error'; without a listener Node would crash.
+  client.on('error', () => {});
+  try {
+    await client.connect();
+  } catch (err) {
+    await client.end().catch(() => {});
+    throw new PgwardError(`cannot connect to ${redactUrl(url)}: ${redact(describeConnectError(err))}`, {
+      hint: 'check that the server is running and the URL, user and password are right',
+    });
+  }
+  return client;
+}
+
+function describeConnectError(err: unknown): string {
+  const e = err as NodeJS.ErrnoException & { message?: string };
+  if (e.code === 'ECONNREFUSED') return 'connection refused';
+  if (e.code === 'ENOTFOUND') return 'host not found';
+  if (e.code === '28P01') return 'password authentication failed';
+  if (e.code === '3D000') return e.message ?? 'database does not exist';
+  return e.message || String(err);
+}
+
+export async function withClient<T>(
+  url: string,
+  fn: (client: pg.Client) => Promise<T>,
+  opts?: ConnectOptions,
+): Promise<T> {
+  const client = await connect(url, opts);
+  try {
+    return await fn(client);
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+/** Quotes an identifier the way PostgreSQL's quote_ident does. */
+export function quoteIdent(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}
+
+/** Quotes a possibly schema-qualified name given as separate parts. */
+export function qualified(schema: string | undefined, name: string): string {
+  return schema ? `${quoteIdent(schema)}.${quoteIdent(name)}` : quoteIdent(name);
+}

@@ -1,0 +1,135 @@
+// Migration files: <version>_<name>.sql with `-- migrate:up` / `-- migrate:down` sections (dbmate's
+// format, so dbmate projects switch without a rewrite) and a `-- pgward:no-transaction` directive
+// (dbmate's `-- migrate:up transaction:false` is honoured too).
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { UsageError } from '../errors.js';
+
+export const FILE_PATTERN = /^(\d+)_([^/\\]+)\.sql$/;
+
+export interface Section {
+  /** Text of the section (between its marker and the next one). */
+  text: string;
+  /** 1-based line of the file on which `text` starts, to report file lines rather than section lines. */
+  startLine: number;
+}
+
+export interface MigrationFile {
+  version: string;
+  name: string;
+  filename: string;
+  path: string;
+  /** sha256 of the file with line endings normalised, so a CRLF checkout is not drift. */
+  checksum: string;
+  up: Section;
+  down: Section | undefined;
+  /** false when the file has `-- pgward:no-transaction` (statements run one by one, outside a transaction). */
+  transaction: boolean;
+}
+
+export function checksumOf(content: string): string {
+  return createHash('sha256').update(content.replace(/\r\n/g, '\n'), 'utf8').digest('hex');
+}
+
+/** Compares migration versions numerically (they are digit strings of any length). */
+export function compareVersions(a: string, b: string): number {
+  const x = BigInt(a);
+  const y = BigInt(b);
+  if (x !== y) return x < y ? -1 : 1;
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+const UP = /^--\s*migrate:up\b(.*)$/;
+const DOWN = /^--\s*migrate:down\b(.*)$/;
+const NO_TX = /^--\s*pgward:no-transaction\s*$/;
+
+export function parseMigration(path: string, content: string): MigrationFile {
+  const filename = path.split(/[\\/]/).pop()!;
+  const m = FILE_PATTERN.exec(filename);
+  if (!m) throw new UsageError(`${path}: migration file names must look like <version>_<name>.sql`);
+  const lines = content.replace(/\r\n/g, '\n').split('\n');
+  let upStart = -1;
+  let downStart = -1;
+  let transaction = true;
+  lines.forEach((line, i) => {
+    const t = line.trim();
+    const up = UP.exec(t);
+    if (up) {
+      if (upStart !== -1) throw new UsageError(`${path}:${i + 1}: second "-- migrate:up" marker`);
+      upStart = i;
+      if (/transaction:\s*false/.test(up[1] ?? '')) transaction = false;
+    } else if (DOWN.exec(t)) {
+      if (downStart !== -1) throw new UsageError(`${path}:${i + 1}: second "-- migrate:down" marker`);
+      downStart = i;
+    } else if (NO_TX.test(t)) {
+      transaction = false;
+    }
+  });
+  if (downStart !== -1 && upStart > downStart) {
+    throw new UsageError(`${path}:${upStart + 1}: "-- migrate:up" must come before "-- migrate:down"`);
+  }
+  if (downStart !== -1 && upStart === -1) {
+    throw new UsageError(`${path}: has "-- migrate:down" but no "-- migrate:up" section`);
+  }
+  // No markers at all: the whole file is the up section (as node-pg-migrate and plain SQL folders do).
+  const upFrom = upStart === -1 ? 0 : upStart + 1;
+  const upTo = downStart === -1 ? lines.length : downStart;
+  const up: Section = { text: lines.slice(upFrom, upTo).join('\n'), startLine: upFrom + 1 };
+  const down: Section | undefined =
+    downStart === -1 ? undefined : { text: lines.slice(downStart + 1).join('\n'), startLine: downStart + 2 };
+  return {
+    version: m[1]!,
+    name: m[2]!,
+    filename,
+    path,
+    checksum: checksumOf(content),
+    up,
+    down,
+    transaction,
+  };
+}
+
+export interface LoadedMigrations {
+  files: MigrationFile[];
+  /** .sql files that do not follow the naming pattern, ignored with a warning. */
+  ignored: string[];
+}
+
+export function loadMigrations(dir: string): LoadedMigrations {
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) {
+    throw new UsageError(
+      `migrations directory ${relative(process.cwd(), dir) || dir} does not exist`,
+      'create it with `pgward init`, or set migrations.dir in pgward.yaml / pass --dir',
+    );
+  }
+  const files: MigrationFile[] = [];
+  const ignored: string[] = [];
+  for (const entry of readdirSync(dir).sort()) {
+    if (!entry.endsWith('.sql')) continue;
+    const path = join(dir, entry);
+    if (!FILE_PATTERN.test(entry)) {
+      ignored.push(entry);
+      continue;
+    }
+    files.push(parseMigration(path, readFileSync(path, 'utf8')));
+  }
+  files.sort((a, b) => compareVersions(a.version, b.version));
+  for (let i = 1; i < files.length; i++) {
+    if (BigInt(files[i]!.version) === BigInt(files[i - 1]!.version)) {
+      throw new UsageError(
+        `two migrations share version ${files[i]!.version}: ${files[i - 1]!.filename} and ${files[i]!.filename}`,
+        'rename one of them with a new version (pgward new <name> picks a timestamp)',
+      );
+    }
+  }
+  return { files, ignored };
+}
+
+/** True when a down section exists and holds more than whitespace and comments. */
+export function hasDown(file: MigrationFile): boolean {
+  if (!file.down) return false;
+  return file.down.text
+    .split('\n')
+    .some((l) => l.trim() !== '' && !l.trim().startsWith('--'));
+}

@@ -1,0 +1,121 @@
+// pgward's own record of applied migrations, in the `pgward` schema of the target database.
+import { hostname, userInfo } from 'node:os';
+import type pg from 'pg';
+import { PGWARD_VERSION } from '../version.js';
+
+export const HISTORY_SCHEMA = 'pgward';
+
+export interface AppliedMigration {
+  version: string;
+  name: string;
+  checksum: string;
+  appliedAt: Date;
+  durationMs: number;
+  appliedBy: string;
+  pgwardVersion: string;
+}
+
+/** A no-transaction migration that started but did not finish: the database may hold part of it. */
+export interface PartialMigration {
+  version: string;
+  name: string;
+  checksum: string;
+  statementsTotal: number;
+  statementsDone: number;
+  failedLine: number | null;
+  error: string | null;
+  startedAt: Date;
+}
+
+const DDL = `
+CREATE SCHEMA IF NOT EXISTS pgward;
+CREATE TABLE IF NOT EXISTS pgward.migrations (
+  version        text PRIMARY KEY,
+  name           text NOT NULL,
+  checksum       text NOT NULL,
+  applied_at     timestamptz NOT NULL DEFAULT now(),
+  duration_ms    integer NOT NULL,
+  applied_by     text NOT NULL,
+  db_user        text NOT NULL DEFAULT current_user,
+  pgward_version text NOT NULL
+);
+CREATE TABLE IF NOT EXISTS pgward.partial_migrations (
+  version          text PRIMARY KEY,
+  name             text NOT NULL,
+  checksum         text NOT NULL,
+  statements_total integer NOT NULL,
+  statements_done  integer NOT NULL DEFAULT 0,
+  failed_line      integer,
+  error            text,
+  started_at       timestamptz NOT NULL DEFAULT now()
+);
+COMMENT ON SCHEMA pgward IS 'pgward migration history: do not edit by hand';
+`;
+
+/** Creates the history tables; call while holding the migration lock so two runs never race on it. */
+export async function ensureHistory(client: pg.Client): Promise<void> {
+  const exists = await historyExists(client);
+  if (!exists) await client.query(DDL);
+}
+
+export async function historyExists(client: pg.Client): Promise<boolean> {
+  const res = await client.query<{ ok: boolean }>(
+    "SELECT to_regclass('pgward.migrations') IS NOT NULL AND to_regclass('pgward.partial_migrations') IS NOT NULL AS ok",
+  );
+  return res.rows[0]?.ok === true;
+}
+
+export async function readApplied(client: pg.Client): Promise<AppliedMigration[]> {
+  if (!(await historyExists(client))) return [];
+  const res = await client.query(
+    'SELECT version, name, checksum, applied_at, duration_ms, applied_by, pgward_version FROM pgward.migrations',
+  );
+  return res.rows.map((r) => ({
+    version: r.version,
+    name: r.name,
+    checksum: r.checksum,
+    appliedAt: r.applied_at,
+    durationMs: r.duration_ms,
+    appliedBy: r.applied_by,
+    pgwardVersion: r.pgward_version,
+  }));
+}
+
+export async function readPartial(client: pg.Client): Promise<PartialMigration[]> {
+  if (!(await historyExists(client))) return [];
+  const res = await client.query('SELECT * FROM pgward.partial_migrations ORDER BY version');
+  return res.rows.map((r) => ({
+    version: r.version,
+    name: r.name,
+    checksum: r.checksum,
+    statementsTotal: r.statements_total,
+    statementsDone: r.statements_done,
+    failedLine: r.failed_line,
+    error: r.error,
+    startedAt: r.started_at,
+  }));
+}
+
+/** Who applied a migration: PGWARD_ACTOR (e.g. a CI user) or the OS user and host. */
+export function actor(): string {
+  if (process.env.PGWARD_ACTOR) return process.env.PGWARD_ACTOR;
+  let user = 'unknown';
+  try {
+    user = userInfo().username;
+  } catch {
+    // no passwd entry (some containers)
+  }
+  return `${user}@${hostname()}`;
+}
+
+export async function recordApplied(
+  client: pg.Client,
+  m: { version: string; name: string; checksum: string },
+  durationMs: number,
+): Promise<void> {
+  await client.query(
+    `INSERT INTO pgward.migrations (version, name, checksum, duration_ms, applied_by, pgward_version)
+     VALUES ($1, $2, $3, $4, $5, $6)`,
+    [m.version, m.name, m.checksum, Math.round(durationMs), actor(), PGWARD_VERSION],
+  );
+}

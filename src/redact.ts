@@ -1,0 +1,54 @@
+// Secrets never leak: every line pgward prints goes through redact(). Passwords embedded in URLs are
+// masked by shape; passwords that reach pgward in other ways (PGPASSWORD, key=value conninfo) are
+// registered here and masked wherever they appear.
+
+const secrets = new Set<string>();
+const MASK = '*****';
+
+/** Remembers a secret so that redact() masks it everywhere (also its URL-encoded form). */
+export function registerSecret(secret: string | undefined | null): void {
+  if (!secret || secret.length < 3) return;
+  secrets.add(secret);
+  const encoded = encodeURIComponent(secret);
+  if (encoded !== secret) secrets.add(encoded);
+}
+
+// scheme://user:password@host — the password ends at the last '@' before the host part.
+const URL_PASSWORD = /\b([a-z][a-z0-9+.-]*:\/\/[^:/?#\s@]*:)([^\s@/]*(?:@[^\s@/]*)*?)(@[^\s@/]+)/gi;
+// password=... in libpq key/value strings and query parameters
+const KV_PASSWORD = /\b(password\s*=\s*)('(?:[^'\\]|\\.)*'|[^\s&]+)/gi;
+
+export function redact(text: string): string {
+  let out = text.replace(URL_PASSWORD, (_m, pre: string, _pw: string, host: string) => `${pre}${MASK}${host}`);
+  out = out.replace(KV_PASSWORD, (_m, pre: string) => `${pre}${MASK}`);
+  for (const s of secrets) {
+    if (out.includes(s)) out = out.split(s).join(MASK);
+  }
+  return out;
+}
+
+/** A URL safe to show: the password replaced, the rest kept so users can tell which server it is. */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) {
+      registerSecret(decodeURIComponent(u.password));
+      u.password = MASK;
+    }
+    return redact(u.toString());
+  } catch {
+    return redact(url);
+  }
+}
+
+/** Deep-redacts every string in a JSON-able value. */
+export function redactDeep<T>(value: T): T {
+  if (typeof value === 'string') return redact(value) as T;
+  if (Array.isArray(value)) return value.map((v) => redactDeep(v)) as T;
+  if (value && typeof value === 'object' && !(value instanceof Date)) {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) out[k] = redactDeep(v);
+    return out as T;
+  }
+  return value;
+}

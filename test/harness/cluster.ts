@@ -1,0 +1,191 @@
+// Throwaway PostgreSQL clusters for tests, started with the machine's own binaries (initdb + pg_ctl).
+// Never talks to a server that happens to be running: every cluster lives in a fresh temp dir, on a free port.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir, userInfo } from 'node:os';
+import { join } from 'node:path';
+
+/** Password of the test superuser: TCP connections need it, so every test URL carries a secret to redact. */
+export const TEST_PASSWORD = 'pgw-Secr3t-9d41';
+export const TEST_USER = 'pgward_test';
+
+export interface Cluster {
+  readonly dir: string;
+  readonly port: number;
+  readonly socketDir: string;
+  readonly binDir: string;
+  /** URL of a database on this cluster, over TCP with the password. */
+  url(database?: string): string;
+  stop(): void;
+}
+
+/** Finds the newest installed PostgreSQL bin dir: PGWARD_PG_BIN, pg_config --bindir, /usr/lib/postgresql/<newest>/bin. */
+export function findPgBinDir(): string {
+  const candidates: string[] = [];
+  if (process.env.PGWARD_PG_BIN) candidates.push(process.env.PGWARD_PG_BIN);
+  const root = '/usr/lib/postgresql';
+  if (existsSync(root)) {
+    const versions = readdirSync(root)
+      .filter((v) => /^\d+$/.test(v))
+      .sort((a, b) => Number(b) - Number(a));
+    for (const v of versions) candidates.push(join(root, v, 'bin'));
+  }
+  try {
+    candidates.push(execFileSync('pg_config', ['--bindir'], { encoding: 'utf8' }).trim());
+  } catch {
+    // pg_config is optional (Debian ships it in libpq-dev)
+  }
+  const found = candidates.find((dir) => existsSync(join(dir, 'initdb')) && existsSync(join(dir, 'pg_ctl')));
+  if (!found) {
+    throw new Error(
+      'PostgreSQL server binaries (initdb, pg_ctl) not found: run `sudo bash scripts/install-prereqs.sh` or set PGWARD_PG_BIN',
+    );
+  }
+  return found;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+const isRoot = userInfo().uid === 0;
+
+/** Runs a PostgreSQL binary; as root, as the `postgres` user (initdb and postgres refuse to run as root). */
+function runPg(binDir: string, program: string, args: string[], allowFail = false): string {
+  const exe = join(binDir, program);
+  const cmd = isRoot ? 'runuser' : exe;
+  const argv = isRoot ? ['-u', 'postgres', '--', exe, ...args] : args;
+  const res = spawnSync(cmd, argv, { encoding: 'utf8', cwd: tmpdir() });
+  if (res.status !== 0 && !allowFail) {
+    throw new Error(`${program} ${args.join(' ')} failed (${res.status}): ${res.stderr || res.stdout}`);
+  }
+  return res.stdout;
+}
+
+export interface StartClusterOptions {
+  /** Extra postgresql.conf lines. */
+  settings?: Record<string, string | number>;
+}
+
+/** Starts a new cluster in a temp dir. The caller must stop() it; stopAllOnExit() is registered as a safety net. */
+export async function startCluster(opts: StartClusterOptions = {}): Promise<Cluster> {
+  const binDir = findPgBinDir();
+  const dir = mkdtempSync(join(tmpdir(), 'pgward-test-'));
+  chmodSync(dir, 0o755);
+  const dataDir = join(dir, 'data');
+  const socketDir = join(dir, 'sock');
+  const pwFile = join(dir, 'pw');
+  execFileSync('mkdir', ['-p', dataDir, socketDir]);
+  writeFileSync(pwFile, `${TEST_PASSWORD}\n`);
+  if (isRoot) {
+    for (const p of [dir, dataDir, socketDir, pwFile]) chownSync(p, pgUid(), pgGid());
+  }
+  runPg(binDir, 'initdb', [
+    '-D',
+    dataDir,
+    '-U',
+    TEST_USER,
+    `--pwfile=${pwFile}`,
+    '--auth-local=trust',
+    '--auth-host=scram-sha-256',
+    '-E',
+    'UTF8',
+    '--locale=C',
+    '--no-sync',
+  ]);
+  let lastError: unknown;
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const port = await freePort();
+    const settings: Record<string, string | number> = {
+      port,
+      listen_addresses: "'127.0.0.1'",
+      unix_socket_directories: `'${socketDir}'`,
+      fsync: 'off',
+      synchronous_commit: 'off',
+      full_page_writes: 'off',
+      max_connections: 200,
+      shared_buffers: '128MB',
+      log_min_messages: 'warning',
+      ...opts.settings,
+    };
+    const conf = Object.entries(settings)
+      .map(([k, v]) => `${k} = ${v}`)
+      .join('\n');
+    writeFileSync(join(dataDir, 'postgresql.auto.conf'), `${conf}\n`);
+    if (isRoot) chownSync(join(dataDir, 'postgresql.auto.conf'), pgUid(), pgGid());
+    try {
+      runPg(binDir, 'pg_ctl', ['-D', dataDir, '-l', join(dir, 'server.log'), '-w', '-t', '60', 'start']);
+      const cluster = makeCluster(dir, dataDir, socketDir, binDir, port);
+      running.add(cluster);
+      return cluster;
+    } catch (err) {
+      lastError = err; // most likely the port was taken between freePort() and start: try another
+    }
+  }
+  rmSync(dir, { recursive: true, force: true });
+  throw lastError;
+}
+
+function makeCluster(dir: string, dataDir: string, socketDir: string, binDir: string, port: number): Cluster {
+  let stopped = false;
+  const cluster: Cluster = {
+    dir,
+    port,
+    socketDir,
+    binDir,
+    url: (database = 'postgres') =>
+      `postgresql://${TEST_USER}:${encodeURIComponent(TEST_PASSWORD)}@127.0.0.1:${port}/${encodeURIComponent(database)}`,
+    stop: () => {
+      if (stopped) return;
+      stopped = true;
+      running.delete(cluster);
+      runPg(binDir, 'pg_ctl', ['-D', dataDir, '-m', 'immediate', '-w', 'stop'], true);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  return cluster;
+}
+
+/** Stops a cluster's server without removing it (to test what happens when the database goes away). */
+export function pgCtl(cluster: Cluster, action: 'stop' | 'start'): void {
+  const dataDir = join(cluster.dir, 'data');
+  const args =
+    action === 'stop'
+      ? ['-D', dataDir, '-m', 'immediate', '-w', 'stop']
+      : ['-D', dataDir, '-l', join(cluster.dir, 'server.log'), '-w', '-t', '60', 'start'];
+  runPg(cluster.binDir, 'pg_ctl', args);
+}
+
+const running = new Set<Cluster>();
+function stopAll(): void {
+  for (const c of [...running]) c.stop();
+}
+process.once('exit', stopAll);
+for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(sig, () => {
+    stopAll();
+    process.exit(sig === 'SIGINT' ? 130 : 143);
+  });
+}
+
+let cachedIds: { uid: number; gid: number } | undefined;
+function pgIds(): { uid: number; gid: number } {
+  if (!cachedIds) {
+    const uid = Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' }).trim());
+    const gid = Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' }).trim());
+    cachedIds = { uid, gid };
+  }
+  return cachedIds;
+}
+const pgUid = () => pgIds().uid;
+const pgGid = () => pgIds().gid;
