@@ -19,7 +19,10 @@ const URL_PASSWORD = /\b([a-z][a-z0-9+.-]*:\/\/[^:/?#\s@]*:)([^\s@/]*(?:@[^\s@/]
 const KV_PASSWORD = /\b(password\s*=\s*)('(?:[^'\\]|\\.)*'|[^\s&]+)/gi;
 
 export function redact(text: string): string {
-  let out = text.replace(URL_PASSWORD, (_m, pre: string, _pw: string, host: string) => `${pre}${MASK}${host}`);
+  let out = text.replace(
+    URL_PASSWORD,
+    (_m, pre: string, _pw: string, host: string) => `${pre}${MASK}${host}`,
+  );
   out = out.replace(KV_PASSWORD, (_m, pre: string) => `${pre}${MASK}`);
   for (const s of secrets) {
     if (out.includes(s)) out = out.split(s).join(MASK);

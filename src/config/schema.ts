@@ -29,6 +29,15 @@ export const policySchema = z
     lock_timeout: duration.optional(),
     lock_retries: z.number().int().min(0).max(100).optional(),
     migration_timeout: duration.optional(),
+    lock_retry_backoff: duration.optional(),
+    /** Gate for destructive statements (DROP, TRUNCATE...): block until approved, warn (and pause), or allow. */
+    destructive: z.enum(['block', 'warn', 'allow']).optional(),
+    /** Gate for statements that hold heavy locks for time proportional to table size. */
+    blocking: z.enum(['block', 'warn', 'allow']).optional(),
+    /** Seconds to pause (Ctrl-C to abort) after a warning gate, before applying. */
+    pause_seconds: z.number().int().min(0).max(3600).optional(),
+    /** Take a backup before applying migrations; if it fails, nothing runs. */
+    backup_before_migrate: z.boolean().optional(),
   })
   .strict();
 

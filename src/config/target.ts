@@ -17,7 +17,15 @@ export interface Policy {
   lockRetries: number;
   /** Wall-clock limit for one migration; past it the statement is cancelled and the migration rolled back. */
   migrationTimeoutMs: number | null;
+  /** Delay before the first lock-timeout retry (doubles each time, capped at 30 s). */
+  lockRetryBackoffMs: number;
+  destructive: GateMode;
+  blocking: GateMode;
+  pauseSeconds: number;
+  backupBeforeMigrate: boolean;
 }
+
+export type GateMode = 'block' | 'warn' | 'allow';
 
 export interface Target {
   /** Environment name, or undefined for a bare --url / DATABASE_URL. */
@@ -39,8 +47,20 @@ const PROTECTED_NAMES = new Set(['production', 'prod']);
 export function defaultPolicy(isProtected: boolean): Policy {
   // The seed teams settled on 10 min in production and 5 min elsewhere; a 5 s lock_timeout keeps a
   // migration from queueing every query behind its ACCESS EXCLUSIVE request.
+  // Protected environments block destructive changes until approved and back up first; others warn
+  // and pause so a human can still hit Ctrl-C.
   const limit = isProtected ? 600_000 : 300_000;
-  return { statementTimeoutMs: limit, lockTimeoutMs: 5_000, lockRetries: 3, migrationTimeoutMs: limit };
+  return {
+    statementTimeoutMs: limit,
+    lockTimeoutMs: 5_000,
+    lockRetries: 3,
+    migrationTimeoutMs: limit,
+    lockRetryBackoffMs: 1_000,
+    destructive: isProtected ? 'block' : 'warn',
+    blocking: 'warn',
+    pauseSeconds: isProtected ? 0 : 10,
+    backupBeforeMigrate: isProtected,
+  };
 }
 
 export function resolvePolicy(raw: RawPolicy | undefined, isProtected: boolean): Policy {
@@ -53,6 +73,14 @@ export function resolvePolicy(raw: RawPolicy | undefined, isProtected: boolean):
     lockRetries: raw.lock_retries ?? base.lockRetries,
     migrationTimeoutMs:
       raw.migration_timeout !== undefined ? parseDuration(raw.migration_timeout) : base.migrationTimeoutMs,
+    lockRetryBackoffMs:
+      raw.lock_retry_backoff !== undefined
+        ? (parseDuration(raw.lock_retry_backoff) ?? 0)
+        : base.lockRetryBackoffMs,
+    destructive: raw.destructive ?? base.destructive,
+    blocking: raw.blocking ?? base.blocking,
+    pauseSeconds: raw.pause_seconds ?? base.pauseSeconds,
+    backupBeforeMigrate: raw.backup_before_migrate ?? base.backupBeforeMigrate,
   };
 }
 
@@ -76,7 +104,9 @@ export function resolveTarget(opts: TargetOptions): Target {
     const where = cfg ? relative(process.cwd(), cfg.path) || cfg.path : 'no pgward.yaml found';
     throw new UsageError(
       `unknown environment "${envName}" (${where})`,
-      names.length ? `known environments: ${names.join(', ')}` : 'add it under `environments:` in pgward.yaml',
+      names.length
+        ? `known environments: ${names.join(', ')}`
+        : 'add it under `environments:` in pgward.yaml',
     );
   }
   const env = envName ? envs[envName] : undefined;
@@ -121,7 +151,10 @@ function checkUrl(url: string): void {
     const u = new URL(url);
     if (u.password) registerSecret(decodeURIComponent(u.password));
   } catch {
-    throw new UsageError('database URL is not a valid URL', 'percent-encode special characters in the password');
+    throw new UsageError(
+      'database URL is not a valid URL',
+      'percent-encode special characters in the password',
+    );
   }
 }
 

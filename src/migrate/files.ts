@@ -129,7 +129,5 @@ export function loadMigrations(dir: string): LoadedMigrations {
 /** True when a down section exists and holds more than whitespace and comments. */
 export function hasDown(file: MigrationFile): boolean {
   if (!file.down) return false;
-  return file.down.text
-    .split('\n')
-    .some((l) => l.trim() !== '' && !l.trim().startsWith('--'));
+  return file.down.text.split('\n').some((l) => l.trim() !== '' && !l.trim().startsWith('--'));
 }

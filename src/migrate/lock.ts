@@ -70,7 +70,10 @@ export async function acquireMigrationLock(client: pg.Client, opts: AcquireOptio
       announced = true;
       opts.onWait?.(await lockHolder(client));
     }
-    if (opts.signal?.aborted) throw new PgwardError('interrupted while waiting for the migration lock', { exitCode: ExitCode.interrupted });
+    if (opts.signal?.aborted)
+      throw new PgwardError('interrupted while waiting for the migration lock', {
+        exitCode: ExitCode.interrupted,
+      });
     if (Date.now() >= deadline) {
       const holder = await lockHolder(client);
       throw new PgwardError(`another migration run holds the lock: ${describeHolder(holder)}`, {

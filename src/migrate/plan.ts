@@ -42,7 +42,9 @@ export function compare(
         appliedBy: a.appliedBy,
         durationMs: a.durationMs,
         ...(drifted
-          ? { note: `file changed since it was applied (sha256 ${a.checksum.slice(0, 12)}… → ${f.checksum.slice(0, 12)}…)` }
+          ? {
+              note: `file changed since it was applied (sha256 ${a.checksum.slice(0, 12)}… → ${f.checksum.slice(0, 12)}…)`,
+            }
           : {}),
       });
       continue;

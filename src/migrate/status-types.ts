@@ -1,7 +1,14 @@
 import type { FrameworkName } from '../config/schema.js';
 import { ExitCode, type ExitCodeValue } from '../errors.js';
 
-export type MigrationState = 'applied' | 'pending' | 'drifted' | 'missing' | 'out-of-order' | 'partial' | 'failed';
+export type MigrationState =
+  | 'applied'
+  | 'pending'
+  | 'drifted'
+  | 'missing'
+  | 'out-of-order'
+  | 'partial'
+  | 'failed';
 
 /** States that mean the history and the files disagree: someone must look before migrating. */
 export const ATTENTION_STATES: ReadonlySet<MigrationState> = new Set([
@@ -53,7 +60,15 @@ export interface StatusReport {
 }
 
 export function countStates(entries: MigrationStatusEntry[]): StatusCounts {
-  const c: StatusCounts = { applied: 0, pending: 0, drifted: 0, missing: 0, outOfOrder: 0, partial: 0, failed: 0 };
+  const c: StatusCounts = {
+    applied: 0,
+    pending: 0,
+    drifted: 0,
+    missing: 0,
+    outOfOrder: 0,
+    partial: 0,
+    failed: 0,
+  };
   for (const e of entries) {
     if (e.state === 'applied') c.applied++;
     else if (e.state === 'pending') c.pending++;

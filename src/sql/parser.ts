@@ -16,7 +16,9 @@ export interface ParseFailure {
 }
 
 /** Parses SQL text; the module must be loaded (await ensureParser()). */
-export function parseSql(text: string): { ok: true; result: ParseResult } | { ok: false; error: ParseFailure } {
+export function parseSql(
+  text: string,
+): { ok: true; result: ParseResult } | { ok: false; error: ParseFailure } {
   try {
     return { ok: true, result: parseSync(text) };
   } catch (err) {

@@ -1,0 +1,123 @@
+import type { Command } from 'commander';
+import { parseDuration } from '../../config/duration.js';
+import { UsageError } from '../../errors.js';
+import { describeHolder } from '../../migrate/lock.js';
+import { type MigrateEvent, type MigrateResult, migrate } from '../../migrate/migrate.js';
+import type { MigrationFailure } from '../../migrate/runner.js';
+import { action } from '../context.js';
+import type { Output } from '../output.js';
+import { abortOnSignals } from '../signals.js';
+
+export function lockWaitMs(value: string | undefined): number {
+  if (value === undefined) return 60_000;
+  try {
+    return parseDuration(value) ?? 0;
+  } catch (err) {
+    throw new UsageError(`--lock-wait: ${(err as Error).message}`);
+  }
+}
+
+export function registerMigrate(program: Command): void {
+  program
+    .command('migrate')
+    .description('apply pending migrations, each in its own transaction, under an advisory lock')
+    .option('--to <version>', 'stop after this version')
+    .option('--dry-run', 'print the plan and the SQL; change nothing')
+    .option('--allow-drift', 'run even though applied files changed or disappeared')
+    .option('--allow-out-of-order', 'apply pending migrations older than the newest applied one')
+    .option(
+      '--retry-partial',
+      'rerun no-transaction migrations that stopped part-way, from their first statement',
+    )
+    .option('--lock-wait <duration>', 'how long to wait for another run holding the lock', '60s')
+    .option('-v, --verbose', 'print every statement as it runs')
+    .action(
+      action(async (ctx, flags: Record<string, string | boolean | undefined>) => {
+        const signals = abortOnSignals();
+        try {
+          const result = await migrate({
+            target: ctx.target(),
+            source: ctx.migrations(),
+            to: flags.to as string | undefined,
+            dryRun: flags.dryRun === true,
+            allowDrift: flags.allowDrift === true,
+            allowOutOfOrder: flags.allowOutOfOrder === true,
+            retryPartial: flags.retryPartial === true,
+            lockWaitMs: lockWaitMs(flags.lockWait as string | undefined),
+            signal: signals.signal,
+            onEvent: (e) => printEvent(ctx.out, e, flags.verbose === true),
+          });
+          if (ctx.out.json) ctx.out.document({ ok: result.exitCode === 0, ...result });
+          else printResult(ctx.out, result);
+          return signals.exitCode() ?? result.exitCode;
+        } finally {
+          signals.dispose();
+        }
+      }),
+    );
+}
+
+function printEvent(out: Output, e: MigrateEvent, verbose: boolean): void {
+  const { c } = out;
+  switch (e.type) {
+    case 'lock-wait':
+      out.info(`waiting for the migration lock held by ${describeHolder(e.holder)}…`);
+      break;
+    case 'start':
+      out.info(`${c.cyan('→')} ${e.version}_${e.name}${e.transaction ? '' : c.dim(' (no transaction)')}`);
+      break;
+    case 'statement':
+      if (verbose) out.info(c.dim(`    line ${e.line}: ${e.sql.split('\n')[0]!.slice(0, 100)}`));
+      break;
+    case 'lock-retry':
+      out.warn(
+        `${e.version} line ${e.line}: ${e.message}; attempt ${e.attempt} of ${e.of} failed, retrying in ${(e.waitMs / 1000).toFixed(1)}s`,
+      );
+      break;
+    case 'applied':
+      out.info(
+        `  ${c.green('✓')} applied in ${e.durationMs} ms${e.attempts > 1 ? ` (attempt ${e.attempts})` : ''}`,
+      );
+      break;
+    default:
+      break;
+  }
+}
+
+export function printFailure(out: Output, f: MigrationFailure): void {
+  const lines = [
+    `${f.file}:${f.line}:${f.column}: ${f.code ? `[${f.code}] ` : ''}${f.message}`,
+    ...(f.detail ? [`detail: ${f.detail}`] : []),
+    ...(f.hint ? [`postgres hint: ${f.hint}`] : []),
+    ...(f.statement ? [`statement: ${f.statement.split('\n')[0]!.slice(0, 160)}`] : []),
+  ];
+  const kept =
+    f.statementsDone !== undefined && f.statementsDone > 0
+      ? `${f.statementsDone} statement(s) of this no-transaction migration ran and stay run; \`pgward status\` reports it as partial`
+      : 'it was rolled back and nothing was recorded for it';
+  out.error(`migration ${f.version}_${f.name} failed: ${kept}`, undefined, lines);
+}
+
+function printResult(out: Output, r: MigrateResult): void {
+  const { c } = out;
+  if (r.dryRun) {
+    if (r.planned.length === 0) out.line('nothing to apply: up to date');
+    for (const p of r.planned) {
+      out.line(c.bold(`-- ${p.file}${p.transaction ? ' (in a transaction)' : ' (no transaction)'}`));
+      for (const s of p.statements) out.line(`-- line ${s.line}\n${s.sql};`);
+      out.line();
+    }
+    if (r.planned.length)
+      out.line(c.dim(`dry run: ${r.planned.length} migration(s) would be applied; nothing was changed`));
+    return;
+  }
+  if (r.failure) {
+    printFailure(out, r.failure);
+    if (r.applied.length)
+      out.info(`${r.applied.length} migration(s) applied before the failure stay applied`);
+    return;
+  }
+  out.line(
+    r.applied.length ? c.green(`applied ${r.applied.length} migration(s)`) : 'nothing to apply: up to date',
+  );
+}

@@ -1,0 +1,89 @@
+// What every command needs: the parsed global flags, the config (if any), an Output, and a runner
+// that turns errors into one clear line and the documented exit code.
+import type { Command } from 'commander';
+import { findConfig, type LoadedConfig, loadConfig } from '../config/load.js';
+import {
+  type MigrationsSource,
+  resolveMigrationsSource,
+  resolveTarget,
+  type Target,
+} from '../config/target.js';
+import { ExitCode, PgwardError } from '../errors.js';
+import { redact } from '../redact.js';
+import { colorWanted, Output } from './output.js';
+
+export interface GlobalFlags {
+  config?: string;
+  env?: string;
+  url?: string;
+  dir?: string;
+  framework?: string;
+  json?: boolean;
+  color?: boolean;
+  quiet?: boolean;
+}
+
+export class Context {
+  readonly flags: GlobalFlags;
+  readonly out: Output;
+  private loaded: LoadedConfig | undefined | null = null;
+  constructor(flags: GlobalFlags) {
+    this.flags = flags;
+    this.out = new Output({
+      json: flags.json === true,
+      color: colorWanted(process.stdout, flags.color),
+      quiet: flags.quiet === true,
+    });
+  }
+  /** pgward.yaml from --config, PGWARD_CONFIG, or the working directory and its parents. */
+  get config(): LoadedConfig | undefined {
+    if (this.loaded === null) {
+      const path = this.flags.config ?? process.env.PGWARD_CONFIG ?? findConfig();
+      this.loaded = path ? loadConfig(path) : undefined;
+    }
+    return this.loaded;
+  }
+  target(): Target {
+    return resolveTarget({ config: this.config, env: this.flags.env, url: this.flags.url });
+  }
+  migrations(): MigrationsSource {
+    return resolveMigrationsSource(this.config, this.flags.dir, this.flags.framework);
+  }
+}
+
+/** Wraps a command action: builds the Context, runs it, maps the outcome to an exit code. */
+export function action<A extends unknown[]>(
+  fn: (ctx: Context, ...args: A) => Promise<number | undefined>,
+): (...args: unknown[]) => Promise<void> {
+  return async (...args: unknown[]) => {
+    const cmd = args[args.length - 1] as Command;
+    const flags = cmd.optsWithGlobals() as GlobalFlags;
+    const ctx = new Context(flags);
+    let code: number;
+    try {
+      code = (await fn(ctx, ...(args.slice(0, -1) as A))) ?? ExitCode.ok;
+    } catch (err) {
+      code = reportError(ctx, err);
+    }
+    process.exitCode = code;
+  };
+}
+
+export function reportError(ctx: Context, err: unknown): number {
+  if (err instanceof PgwardError) {
+    ctx.out.error(err.message, err.hint, err.details);
+    if (ctx.out.json) {
+      ctx.out.document({
+        ok: false,
+        error: { message: err.message, hint: err.hint ?? null, details: err.details, exitCode: err.exitCode },
+      });
+    }
+    return err.exitCode;
+  }
+  const e = err as Error;
+  ctx.out.error(`unexpected failure: ${e?.message ?? String(err)}`, 'set PGWARD_DEBUG=1 for a stack trace');
+  if (process.env.PGWARD_DEBUG) process.stderr.write(`${redact(e?.stack ?? '')}\n`);
+  if (ctx.out.json)
+    ctx.out.document({ ok: false, error: { message: e?.message ?? String(err), exitCode: 1 } });
+  return ExitCode.runtime;
+}

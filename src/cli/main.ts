@@ -1,0 +1,76 @@
+#!/usr/bin/env node
+// pgward CLI entry: global flags, one module per command, and a last-line guard that redacts
+// every byte written to stdout/stderr (commander echoes bad arguments, which may hold a URL).
+import { Command, CommanderError, Option } from 'commander';
+import { ExitCode } from '../errors.js';
+import { redact } from '../redact.js';
+import { PGWARD_VERSION } from '../version.js';
+import { registerBaseline } from './commands/baseline.js';
+import { registerInit } from './commands/init.js';
+import { registerMigrate } from './commands/migrate.js';
+import { registerNew } from './commands/new.js';
+import { registerRollback } from './commands/rollback.js';
+import { registerStatus } from './commands/status.js';
+
+function guardStream(stream: NodeJS.WriteStream): void {
+  const write = stream.write.bind(stream) as (...a: unknown[]) => boolean;
+  stream.write = ((chunk: unknown, ...rest: unknown[]) =>
+    write(typeof chunk === 'string' ? redact(chunk) : chunk, ...rest)) as typeof stream.write;
+}
+guardStream(process.stdout);
+guardStream(process.stderr);
+
+export function buildProgram(): Command {
+  const program = new Command('pgward')
+    .description('Safe, observable changes to production PostgreSQL.')
+    .version(PGWARD_VERSION, '-V, --version')
+    .option('-c, --config <file>', 'pgward.yaml to use (default: ./pgward.yaml or a parent directory)')
+    .option(
+      '-e, --env <name>',
+      'environment from pgward.yaml (default: PGWARD_ENV, default_env, or the only one)',
+    )
+    .option('--url <url>', 'database URL (overrides the environment; default: DATABASE_URL without a config)')
+    .option('--dir <path>', 'migrations directory (overrides migrations.dir)')
+    .addOption(
+      new Option('--framework <name>', 'migration framework whose files and table to read (default: auto)'),
+    )
+    .option('--json', 'print one JSON document on stdout (notices go to stderr)')
+    .option('--no-color', 'no colours (also NO_COLOR=1)')
+    .option('-q, --quiet', 'only errors on stderr')
+    .showHelpAfterError('(run with --help for usage)')
+    .configureHelp({ sortSubcommands: false })
+    .exitOverride();
+  registerInit(program);
+  registerNew(program);
+  registerStatus(program);
+  registerMigrate(program);
+  registerRollback(program);
+  registerBaseline(program);
+  program.addHelpText(
+    'after',
+    `
+Exit codes: 0 ok · 1 runtime error · 2 usage or config error · 3 migrations pending · 4 drift, missing,
+out-of-order or partial migrations · 5 lint findings · 6 blocked by a gate · 7 migration lock busy ·
+130/143 interrupted. See README.md.`,
+  );
+  return program;
+}
+
+async function main(): Promise<void> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(process.argv);
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // help and version exit 0; every parsing problem is a usage error
+      process.exitCode =
+        err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.exitCode === 0
+          ? ExitCode.ok
+          : ExitCode.usage;
+      return;
+    }
+    throw err;
+  }
+}
+
+await main();

@@ -1,0 +1,23 @@
+// pgward as a library: the same operations the CLI runs, with typed inputs and results.
+export { formatDuration, parseDuration } from './config/duration.js';
+export { findConfig, type LoadedConfig, loadConfig, parseConfigText } from './config/load.js';
+export { FRAMEWORKS, type FrameworkName } from './config/schema.js';
+export {
+  defaultPolicy,
+  type MigrationsSource,
+  type Policy,
+  resolveMigrationsSource,
+  resolveTarget,
+  type Target,
+} from './config/target.js';
+export { ExitCode, PgwardError, UsageError } from './errors.js';
+export { type BaselineOptions, type BaselineResult, baseline } from './migrate/baseline.js';
+export { loadMigrations, type MigrationFile, parseMigration } from './migrate/files.js';
+export { type MigrateEvent, type MigrateOptions, type MigrateResult, migrate } from './migrate/migrate.js';
+export { type RollbackOptions, type RollbackResult, rollback } from './migrate/rollback.js';
+export type { MigrationFailure } from './migrate/runner.js';
+export { initProject, newMigration } from './migrate/scaffold.js';
+export { getStatus, type StatusOptions } from './migrate/status.js';
+export type { MigrationState, MigrationStatusEntry, StatusReport } from './migrate/status-types.js';
+export { redact, redactUrl } from './redact.js';
+export { PGWARD_VERSION } from './version.js';

@@ -1,0 +1,73 @@
+// `pgward baseline`: adopt an existing database. Records migrations as applied without running them,
+// either every file up to a version, or exactly what dbmate recorded (same file format, same versions).
+import type { MigrationsSource, Target } from '../config/target.js';
+import { appName, connect, quoteIdent } from '../db/connect.js';
+import { PgwardError, UsageError } from '../errors.js';
+import { PGWARD_VERSION } from '../version.js';
+import { compareVersions, loadMigrations } from './files.js';
+import { actor, ensureHistory, readApplied } from './history.js';
+import { acquireMigrationLock, unlock } from './lock.js';
+
+export interface BaselineOptions {
+  target: Target;
+  source: MigrationsSource;
+  /** Record every file with a version up to and including this one. */
+  to?: string | undefined;
+  /** Record the versions that dbmate's schema_migrations table holds. */
+  importFrom?: 'dbmate' | undefined;
+  lockWaitMs?: number | undefined;
+}
+
+export interface BaselineResult {
+  recorded: { version: string; name: string }[];
+  alreadyApplied: number;
+}
+
+export async function baseline(opts: BaselineOptions): Promise<BaselineResult> {
+  if ((opts.to === undefined) === (opts.importFrom === undefined)) {
+    throw new UsageError('baseline needs exactly one of --to <version> or --import dbmate');
+  }
+  const { files } = loadMigrations(opts.source.dir);
+  if (opts.to !== undefined && !files.some((f) => f.version === opts.to)) {
+    throw new UsageError(`--to ${opts.to}: no migration file has that version`);
+  }
+  const client = await connect(opts.target.url, { applicationName: appName('baseline') });
+  let locked = false;
+  try {
+    await acquireMigrationLock(client, { waitMs: opts.lockWaitMs ?? 60_000 });
+    locked = true;
+    let wanted: Set<string>;
+    if (opts.importFrom === 'dbmate') {
+      const table = opts.source.table ?? 'schema_migrations';
+      const exists = await client.query<{ ok: boolean }>('SELECT to_regclass($1) IS NOT NULL AS ok', [table]);
+      if (!exists.rows[0]?.ok) throw new PgwardError(`no dbmate table "${table}" in this database`);
+      const rows = await client.query<{ version: string }>(
+        `SELECT version::text AS version FROM ${table.split('.').map(quoteIdent).join('.')}`,
+      );
+      wanted = new Set(rows.rows.map((r) => r.version));
+    } else {
+      wanted = new Set(files.filter((f) => compareVersions(f.version, opts.to!) <= 0).map((f) => f.version));
+    }
+    await ensureHistory(client);
+    const applied = new Set((await readApplied(client)).map((a) => a.version));
+    const recorded: BaselineResult['recorded'] = [];
+    await client.query('BEGIN');
+    for (const f of files) {
+      if (!wanted.has(f.version) || applied.has(f.version)) continue;
+      await client.query(
+        `INSERT INTO pgward.migrations (version, name, checksum, duration_ms, applied_by, pgward_version)
+         VALUES ($1, $2, $3, 0, $4, $5)`,
+        [f.version, f.name, f.checksum, `${actor()} (baseline)`, PGWARD_VERSION],
+      );
+      recorded.push({ version: f.version, name: f.name });
+    }
+    await client.query('COMMIT');
+    return { recorded, alreadyApplied: applied.size };
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => {});
+    throw err;
+  } finally {
+    if (locked) await unlock(client).catch(() => {});
+    await client.end().catch(() => {});
+  }
+}

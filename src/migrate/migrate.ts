@@ -1,0 +1,194 @@
+// `pgward migrate`: under the migration lock, refuses on drift (unless allowed), then applies pending
+// migrations in version order, each atomically with its history row. Stops at the first failure:
+// earlier migrations stay applied, the failed one leaves nothing recorded, later ones are not tried.
+import type { MigrationsSource, Target } from '../config/target.js';
+import { appName, connect } from '../db/connect.js';
+import { ExitCode, type ExitCodeValue, PgwardError, UsageError } from '../errors.js';
+import { redactUrl } from '../redact.js';
+import { ensureParser } from '../sql/parser.js';
+import { compareVersions, loadMigrations, type MigrationFile } from './files.js';
+import { ensureHistory, readApplied, readPartial, recordApplied } from './history.js';
+import { acquireMigrationLock, type LockHolder, unlock } from './lock.js';
+import { compare } from './plan.js';
+import {
+  type MigrationFailure,
+  type RunContext,
+  type RunnerEvent,
+  runInTransaction,
+  runWithoutTransaction,
+} from './runner.js';
+import { assertNoTransactionControl, type PlannedStatement, planSection, shownPath } from './statements.js';
+import { assertPgwardRunner, resolveFramework } from './status.js';
+
+export interface MigrateOptions {
+  target: Target;
+  source: MigrationsSource;
+  /** Apply pending migrations up to and including this version. */
+  to?: string | undefined;
+  /** Print what would run; touches nothing (no lock, no history schema). */
+  dryRun?: boolean | undefined;
+  allowDrift?: boolean | undefined;
+  allowOutOfOrder?: boolean | undefined;
+  /** Re-run no-transaction migrations that stopped part-way, from their first statement. */
+  retryPartial?: boolean | undefined;
+  /** How long to wait for another run's lock (ms). */
+  lockWaitMs?: number | undefined;
+  /** Delay before the first lock-timeout retry (ms), doubling each time. */
+  retryBackoffMs?: number | undefined;
+  signal?: AbortSignal | undefined;
+  onEvent?: ((e: MigrateEvent) => void) | undefined;
+}
+
+export type MigrateEvent =
+  | RunnerEvent
+  | { type: 'lock-wait'; holder: LockHolder | undefined }
+  | { type: 'plan'; pending: { version: string; name: string; transaction: boolean }[] }
+  | { type: 'start'; version: string; name: string; transaction: boolean }
+  | { type: 'applied'; version: string; name: string; durationMs: number; attempts: number }
+  | { type: 'failed'; failure: MigrationFailure };
+
+export interface PlannedMigration {
+  version: string;
+  name: string;
+  file: string;
+  transaction: boolean;
+  statements: PlannedStatement[];
+}
+
+export interface MigrateResult {
+  env: string | undefined;
+  database: string;
+  dryRun: boolean;
+  /** What was (or, in a dry run, would be) applied, in order. */
+  planned: PlannedMigration[];
+  applied: { version: string; name: string; durationMs: number; attempts: number }[];
+  failure: MigrationFailure | undefined;
+  exitCode: ExitCodeValue;
+}
+
+export async function migrate(opts: MigrateOptions): Promise<MigrateResult> {
+  const emit = opts.onEvent ?? (() => {});
+  const { files } = loadMigrations(opts.source.dir);
+  if (opts.to !== undefined && !files.some((f) => f.version === opts.to)) {
+    throw new UsageError(`--to ${opts.to}: no migration file has that version`);
+  }
+  await ensureParser();
+  const client = await connect(opts.target.url, { applicationName: appName('migrate') });
+  let locked = false;
+  try {
+    assertPgwardRunner(await resolveFramework(opts.source, client), 'migrate');
+    if (!opts.dryRun) {
+      await acquireMigrationLock(client, {
+        waitMs: opts.lockWaitMs ?? 60_000,
+        onWait: (holder) => emit({ type: 'lock-wait', holder }),
+        signal: opts.signal,
+      });
+      locked = true;
+      await ensureHistory(client);
+    }
+    const cmp = compare(files, await readApplied(client), await readPartial(client));
+    refuseUnsafeStart(cmp, opts);
+    const toRun = cmp.pendingFiles.filter(
+      (f) => opts.to === undefined || compareVersions(f.version, opts.to) <= 0,
+    );
+    // Plan every file before running any: a syntax error in the third file must not leave two applied.
+    const planned = toRun.map((f) => planMigration(f));
+    emit({
+      type: 'plan',
+      pending: planned.map((p) => ({ version: p.version, name: p.name, transaction: p.transaction })),
+    });
+    const base = {
+      env: opts.target.env,
+      database: redactUrl(opts.target.url),
+      planned,
+      applied: [] as MigrateResult['applied'],
+      failure: undefined as MigrationFailure | undefined,
+    };
+    if (opts.dryRun) return { ...base, dryRun: true, exitCode: ExitCode.ok };
+
+    const pid = (await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
+    const ctx: RunContext = {
+      client,
+      url: opts.target.url,
+      backendPid: pid,
+      policy: opts.target.policy,
+      retryBackoffMs: opts.retryBackoffMs ?? opts.target.policy.lockRetryBackoffMs,
+      signal: opts.signal,
+      onEvent: emit,
+    };
+    for (let i = 0; i < toRun.length; i++) {
+      const file = toRun[i]!;
+      const plan = planned[i]!;
+      if (opts.signal?.aborted) {
+        return { ...base, dryRun: false, exitCode: ExitCode.interrupted };
+      }
+      emit({ type: 'start', version: file.version, name: file.name, transaction: file.transaction });
+      const outcome = file.transaction
+        ? await runInTransaction(ctx, file, plan.statements, (c, ms) => recordApplied(c, file, ms))
+        : await runWithoutTransaction(ctx, file, plan.statements);
+      if (!outcome.ok) {
+        emit({ type: 'failed', failure: outcome.failure });
+        const exitCode = outcome.failure.reason === 'interrupted' ? ExitCode.interrupted : ExitCode.runtime;
+        return { ...base, dryRun: false, failure: outcome.failure, exitCode };
+      }
+      const applied = {
+        version: file.version,
+        name: file.name,
+        durationMs: Math.round(outcome.durationMs),
+        attempts: outcome.attempts,
+      };
+      base.applied.push(applied);
+      emit({ type: 'applied', ...applied });
+    }
+    return { ...base, dryRun: false, exitCode: ExitCode.ok };
+  } finally {
+    if (locked) await unlock(client).catch(() => {});
+    await client.end().catch(() => {});
+  }
+}
+
+function planMigration(f: MigrationFile): PlannedMigration {
+  const statements = planSection(f, f.up, 'up');
+  if (f.transaction) assertNoTransactionControl(f, statements);
+  return {
+    version: f.version,
+    name: f.name,
+    file: shownPath(f.path),
+    transaction: f.transaction,
+    statements,
+  };
+}
+
+function refuseUnsafeStart(cmp: ReturnType<typeof compare>, opts: MigrateOptions): void {
+  const list = (es: { version: string; name: string }[]) =>
+    es.map((e) => `${e.version}_${e.name}`).join(', ');
+  if (!opts.allowDrift && (cmp.drifted.length || cmp.missing.length)) {
+    const parts = [];
+    if (cmp.drifted.length) parts.push(`changed after being applied: ${list(cmp.drifted)}`);
+    if (cmp.missing.length) parts.push(`applied but their files are gone: ${list(cmp.missing)}`);
+    throw new PgwardError(`refusing to migrate: history and files disagree (${parts.join('; ')})`, {
+      exitCode: ExitCode.drift,
+      hint: 'restore the original files, or pass --allow-drift once you have checked the database matches them',
+    });
+  }
+  if (!opts.allowOutOfOrder && cmp.outOfOrder.length) {
+    throw new PgwardError(
+      `refusing to migrate: pending migrations are older than the newest applied one: ${list(cmp.outOfOrder)}`,
+      {
+        exitCode: ExitCode.drift,
+        hint: 'give them a newer version (rename the file), or pass --allow-out-of-order if their order does not matter',
+      },
+    );
+  }
+  if (!opts.retryPartial && cmp.partial.length) {
+    throw new PgwardError(
+      `refusing to migrate: no-transaction migrations stopped part-way: ${list(cmp.partial)} (${cmp.partial
+        .map((p) => p.note)
+        .join('; ')})`,
+      {
+        exitCode: ExitCode.drift,
+        hint: 'check what those statements left behind, then rerun with --retry-partial (the file runs again from its first statement, so make it idempotent)',
+      },
+    );
+  }
+}

@@ -1,0 +1,85 @@
+// `pgward status`: what has run, what is pending, and what changed behind pgward's back — for pgward's
+// own history or, read-only, for the tracking table of the framework the project already uses.
+import { relative } from 'node:path';
+import type pg from 'pg';
+import type { FrameworkName } from '../config/schema.js';
+import type { MigrationsSource, Target } from '../config/target.js';
+import { appName, withClient } from '../db/connect.js';
+import { ExitCode, PgwardError, UsageError } from '../errors.js';
+import { ADAPTERS, detectFramework } from '../frameworks/index.js';
+import { redactUrl } from '../redact.js';
+import { loadMigrations } from './files.js';
+import { readApplied, readPartial } from './history.js';
+import { compare } from './plan.js';
+import { countStates, type StatusReport, statusExitCode } from './status-types.js';
+
+export interface StatusOptions {
+  target: Target;
+  source: MigrationsSource;
+}
+
+export async function getStatus(opts: StatusOptions): Promise<StatusReport> {
+  return withClient(opts.target.url, (client) => statusWithClient(client, opts), {
+    applicationName: appName('status'),
+  });
+}
+
+export async function statusWithClient(client: pg.Client, opts: StatusOptions): Promise<StatusReport> {
+  const framework = await resolveFramework(opts.source, client);
+  const common = {
+    env: opts.target.env,
+    database: redactUrl(opts.target.url),
+    framework,
+    dir: relative(process.cwd(), opts.source.dir) || '.',
+  };
+  if (framework === 'pgward') {
+    const { files, ignored } = loadMigrations(opts.source.dir);
+    const cmp = compare(files, await readApplied(client), await readPartial(client));
+    return {
+      ...common,
+      trackingTable: 'pgward.migrations',
+      entries: cmp.entries,
+      counts: countStates(cmp.entries),
+      pending: cmp.pendingFiles.map((f) => ({ version: f.version, name: f.name })),
+      ignoredFiles: ignored,
+      exitCode: statusExitCode(cmp.entries),
+    };
+  }
+  const foreign = await ADAPTERS[framework].status(client, opts.source.dir, opts.source.table);
+  const pendingStates = new Set(['pending', 'out-of-order', 'failed']);
+  return {
+    ...common,
+    trackingTable: foreign.trackingTable,
+    entries: foreign.entries,
+    counts: countStates(foreign.entries),
+    pending: foreign.entries
+      .filter((e) => pendingStates.has(e.state))
+      .map((e) => ({ version: e.version, name: e.name })),
+    ignoredFiles: foreign.ignoredFiles,
+    exitCode: statusExitCode(foreign.entries),
+  };
+}
+
+/** The configured framework, or the one autodetected from the files and the database. */
+export async function resolveFramework(source: MigrationsSource, client: pg.Client): Promise<FrameworkName> {
+  if (source.framework !== 'auto') return source.framework;
+  const detected = await detectFramework(source.dir, client);
+  if (typeof detected === 'string') return detected;
+  throw new UsageError(
+    `cannot tell which framework runs these migrations: ${detected.ambiguous.join(' or ')}`,
+    `set migrations.framework in pgward.yaml (or pass --framework ${detected.ambiguous[0]})`,
+  );
+}
+
+/** pgward only runs its own (dbmate-format) SQL migrations; other frameworks are read-only. */
+export function assertPgwardRunner(framework: FrameworkName, command: string): void {
+  if (framework === 'pgward') return;
+  const hint =
+    framework === 'dbmate'
+      ? 'this database is tracked by dbmate; to let pgward run the same files, record what dbmate applied with `pgward baseline --import dbmate`'
+      : `run ${framework}'s own migrator; \`pgward status\` still reports what is pending`;
+  throw new PgwardError(`pgward ${command} runs pgward migrations, but this project uses ${framework}`, {
+    exitCode: ExitCode.usage,
+    hint,
+  });
+}
