@@ -2,7 +2,7 @@
 // what is expected, so a bad config is fixed in one go.
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
-import { isNode, LineCounter, parseDocument } from 'yaml';
+import { isMap, isNode, isScalar, LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { UsageError } from '../errors.js';
 import { configSchema, type RawConfig } from './schema.js';
@@ -57,8 +57,15 @@ export function parseConfigText(text: string, abs: string, shown = abs): LoadedC
     );
   }
   const data = doc.toJS() ?? {};
+  // The line of a key path: the key itself when it exists (so "polciy:" points at its own line), else
+  // the closest existing parent.
   const lineOf = (p: (string | number)[]): number | undefined => {
     for (let n = p.length; n >= 0; n--) {
+      const parent = n === 0 ? undefined : n === 1 ? doc.contents : doc.getIn(p.slice(0, n - 1), true);
+      if (n > 0 && isMap(parent)) {
+        const pair = parent.items.find((it) => isScalar(it.key) && it.key.value === p[n - 1]);
+        if (pair && isNode(pair.key) && pair.key.range) return lineCounter.linePos(pair.key.range[0]).line;
+      }
       const node = n === 0 ? doc.contents : doc.getIn(p.slice(0, n), true);
       if (isNode(node) && node.range) return lineCounter.linePos(node.range[0]).line;
     }
