@@ -21,3 +21,4 @@ export { getStatus, type StatusOptions } from './migrate/status.js';
 export type { MigrationState, MigrationStatusEntry, StatusReport } from './migrate/status-types.js';
 export { redact, redactUrl } from './redact.js';
 export { PGWARD_VERSION } from './version.js';
+export * from './backup/index.js';

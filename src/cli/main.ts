@@ -5,6 +5,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { ExitCode } from '../errors.js';
 import { redact } from '../redact.js';
 import { PGWARD_VERSION } from '../version.js';
+import { registerBackup } from './commands/backup.js';
 import { registerBaseline } from './commands/baseline.js';
 import { registerInit } from './commands/init.js';
 import { registerMigrate } from './commands/migrate.js';
@@ -46,6 +47,7 @@ export function buildProgram(): Command {
   registerMigrate(program);
   registerRollback(program);
   registerBaseline(program);
+  registerBackup(program);
   program.addHelpText(
     'after',
     `

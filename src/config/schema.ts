@@ -1,5 +1,6 @@
 // The shape of pgward.yaml. Unknown keys are errors: a typo in a safety setting must never be ignored.
 import { z } from 'zod';
+import { backupsSchema } from '../backup/config.js';
 import { parseDuration } from './duration.js';
 
 export const FRAMEWORKS = [
@@ -61,6 +62,8 @@ export const configSchema = z
       .optional(),
     default_env: z.string().min(1).optional(),
     environments: z.record(z.string().regex(/^[A-Za-z0-9_.-]+$/), environmentSchema).optional(),
+    /** Backup storage, retention and restore settings (docs/configuration-backups.md). */
+    backups: backupsSchema.optional(),
   })
   .strict();
 

@@ -1,0 +1,116 @@
+// Child processes (pg_dump, pg_restore): the password travels in PGPASSWORD, never in argv (argv is
+// visible to every user through ps); stderr is kept (tail only) and redacted before anyone sees it.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { PgwardError } from '../errors.js';
+import { redact } from '../redact.js';
+
+export interface PgConn {
+  /** conninfo URL without the password, safe for argv. */
+  url: string;
+  env: NodeJS.ProcessEnv;
+}
+
+/** Splits a postgres URL into a password-free URL for argv and an env carrying the password. */
+export function pgConn(url: string, database?: string): PgConn {
+  const u = new URL(url);
+  const password = u.password ? decodeURIComponent(u.password) : undefined;
+  u.password = '';
+  if (database !== undefined) u.pathname = `/${encodeURIComponent(database)}`;
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  if (password !== undefined) env.PGPASSWORD = password;
+  return { url: u.toString(), env };
+}
+
+export function databaseOf(url: string): string {
+  return decodeURIComponent(new URL(url).pathname.replace(/^\//, '')) || 'postgres';
+}
+
+export function withDatabase(url: string, database: string): string {
+  const u = new URL(url);
+  u.pathname = `/${encodeURIComponent(database)}`;
+  return u.toString();
+}
+
+/** Keeps the last lines of a stream (pg_dump --verbose can print one line per object). */
+export class TailBuffer {
+  private lines: string[] = [];
+  private partial = '';
+  constructor(
+    private readonly max = 40,
+    private readonly onLine?: (line: string) => void,
+  ) {}
+  push(chunk: Buffer | string): void {
+    const parts = (this.partial + chunk.toString()).split('\n');
+    this.partial = parts.pop() ?? '';
+    for (const l of parts) this.add(l);
+  }
+  private add(line: string): void {
+    this.onLine?.(line);
+    this.lines.push(line);
+    if (this.lines.length > this.max) this.lines.shift();
+  }
+  text(filter?: (l: string) => boolean): string {
+    if (this.partial) {
+      this.add(this.partial);
+      this.partial = '';
+    }
+    return redact(
+      this.lines
+        .filter(filter ?? (() => true))
+        .join('\n')
+        .trim(),
+    );
+  }
+}
+
+export interface RunResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a program to completion, collecting output (for short commands like --version and --list). */
+export function run(program: string, args: string[], env?: NodeJS.ProcessEnv): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(program, args, { env: env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const out: Buffer[] = [];
+    const err = new TailBuffer(60);
+    child.stdout.on('data', (d: Buffer) => out.push(d));
+    child.stderr.on('data', (d: Buffer) => err.push(d));
+    child.on('error', (e) => reject(new PgwardError(`cannot run ${program}: ${e.message}`)));
+    child.on('close', (code, signal) =>
+      resolve({ code, signal, stdout: Buffer.concat(out).toString('utf8'), stderr: err.text() }),
+    );
+  });
+}
+
+/** Resolves when the child exits; never rejects (spawn errors are turned into code null). */
+export function exited(child: ChildProcess): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) {
+      resolve({ code: child.exitCode, signal: child.signalCode });
+      return;
+    }
+    child.once('error', () => resolve({ code: null, signal: null }));
+    child.once('close', (code, signal) => resolve({ code, signal }));
+  });
+}
+
+/** One line naming the program and how it ended, with its (redacted) stderr as details. */
+export function programFailure(
+  what: string,
+  r: { code: number | null; signal: NodeJS.Signals | null },
+  stderr: string,
+  hint?: string,
+): PgwardError {
+  const how = r.signal
+    ? `was killed by ${r.signal}`
+    : r.code === null
+      ? 'could not be started'
+      : `exited with code ${r.code}`;
+  return new PgwardError(`${what} ${how}`, {
+    details: stderr ? stderr.split('\n').slice(-15) : [],
+    ...(hint ? { hint } : {}),
+  });
+}

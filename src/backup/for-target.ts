@@ -1,0 +1,37 @@
+// One call for callers that already resolved an environment (migrate's backup_before_migrate, the
+// demo): settings and storage from pgward.yaml, then createBackup. Throws on any failure.
+import type { LoadedConfig } from '../config/load.js';
+import type { Target } from '../config/target.js';
+import { backupSettings } from './config.js';
+import { type CreateBackupOptions, createBackup } from './create.js';
+import type { BackupManifest, BackupReason } from './manifest.js';
+import { openStorage } from './storage.js';
+
+export interface TargetBackupOptions {
+  config: LoadedConfig | undefined;
+  target: Target;
+  reason?: BackupReason;
+  labels?: string[];
+  pin?: boolean;
+  /** Overrides backups.storage. */
+  storage?: string;
+  onProgress?: CreateBackupOptions['onProgress'];
+  signal?: AbortSignal;
+}
+
+export async function createBackupForTarget(o: TargetBackupOptions): Promise<BackupManifest> {
+  const s = backupSettings(o.config, o.storage);
+  const storage = await openStorage(s.storageUrl, { baseDir: s.baseDir, s3: s.s3 });
+  return createBackup({
+    url: o.target.url,
+    env: o.target.env,
+    storage,
+    reason: o.reason ?? 'manual',
+    labels: o.labels ?? [],
+    pin: o.pin === true,
+    hash: s.hash,
+    compression: s.compression,
+    onProgress: o.onProgress,
+    signal: o.signal,
+  });
+}

@@ -1,0 +1,78 @@
+// Finds pg_dump/pg_restore whose major version is at least what is needed (the server's for a dump,
+// the archive's for a restore). pg_dump refuses newer servers, and an old pg_restore cannot read a newer
+// archive, so we check before starting rather than fail halfway through.
+import { existsSync, readdirSync } from 'node:fs';
+import { delimiter, join } from 'node:path';
+import { PgwardError } from '../errors.js';
+import { run } from './exec.js';
+
+export type PgTool = 'pg_dump' | 'pg_restore';
+
+export interface PgTools {
+  binDir: string;
+  major: number;
+  version: string;
+  pgDump: string;
+  pgRestore: string;
+}
+
+function candidateDirs(env: NodeJS.ProcessEnv): { dirs: string[]; forced: boolean } {
+  if (env.PGWARD_PG_BIN) return { dirs: [env.PGWARD_PG_BIN], forced: true };
+  const dirs = (env.PATH ?? '').split(delimiter).filter(Boolean);
+  const root = '/usr/lib/postgresql';
+  if (existsSync(root)) {
+    for (const v of readdirSync(root).filter((v) => /^\d+$/.test(v))) dirs.push(join(root, v, 'bin'));
+  }
+  return { dirs: [...new Set(dirs)], forced: false };
+}
+
+export function parsePgVersion(text: string): { version: string; major: number } | null {
+  const m = /\(PostgreSQL\)\s+(\d+)(?:\.(\d+))?(?:\.\d+)?/.exec(text) ?? /(\d+)\.(\d+)/.exec(text);
+  if (!m) return null;
+  return { version: `${m[1]}${m[2] !== undefined ? `.${m[2]}` : ''}`, major: Number(m[1]) };
+}
+
+const cache = new Map<string, PgTools | null>();
+
+async function probe(dir: string): Promise<PgTools | null> {
+  if (cache.has(dir)) return cache.get(dir) ?? null;
+  const pgDump = join(dir, 'pg_dump');
+  const pgRestore = join(dir, 'pg_restore');
+  let found: PgTools | null = null;
+  if (existsSync(pgDump) && existsSync(pgRestore)) {
+    const [d, r] = await Promise.all([run(pgDump, ['--version']), run(pgRestore, ['--version'])]).catch(
+      () => [],
+    );
+    const dv = d && d.code === 0 ? parsePgVersion(d.stdout) : null;
+    const rv = r && r.code === 0 ? parsePgVersion(r.stdout) : null;
+    // Debian's /usr/bin/pg_dump is a wrapper that picks a version by itself; we only accept a pair that agrees.
+    if (dv && rv && dv.major === rv.major)
+      found = { binDir: dir, major: dv.major, version: dv.version, pgDump, pgRestore };
+  }
+  cache.set(dir, found);
+  return found;
+}
+
+/**
+ * The newest pg_dump/pg_restore pair with major >= minMajor: PGWARD_PG_BIN if set (and only it), else PATH
+ * and /usr/lib/postgresql/<major>/bin. Throws, naming the version needed, before anything starts.
+ */
+export async function findPgTools(
+  minMajor: number,
+  why: string,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<PgTools> {
+  const { dirs, forced } = candidateDirs(env);
+  const found = (await Promise.all(dirs.map(probe))).filter((t): t is PgTools => t !== null);
+  found.sort((a, b) => b.major - a.major);
+  const best = found[0];
+  if (best && best.major >= minMajor) return best;
+  const seen = found.length
+    ? `found only ${[...new Set(found.map((t) => `${t.version} (${t.binDir})`))].join(', ')}`
+    : 'none found';
+  throw new PgwardError(`pg_dump/pg_restore ${minMajor} or newer is needed ${why}; ${seen}`, {
+    hint: forced
+      ? `PGWARD_PG_BIN=${env.PGWARD_PG_BIN} holds an older or incomplete set: point it at PostgreSQL ${minMajor}+ client binaries`
+      : `install the PostgreSQL ${minMajor} client (e.g. apt-get install postgresql-client-${minMajor}) or set PGWARD_PG_BIN to its bin directory`,
+  });
+}
