@@ -1,0 +1,371 @@
+// The analyser: walks one SQL text (a migration section or a whole .sql file) statement by statement,
+// keeping the context rules need (transaction, tables created so far, locks held, timeouts set), runs
+// every rule, then applies new/empty-table downgrades, catalog sizes and ignore comments.
+import { type SqlStatement, splitStatements } from '../sql/split.js';
+import {
+  alterCmds,
+  as,
+  indexColumns,
+  keyNames,
+  kindOf,
+  list,
+  type Obj,
+  relName,
+  str,
+  tableKey,
+} from './ast.js';
+import { describeSize } from './catalog.js';
+import { statementLock } from './locks.js';
+import { expandDo } from './plpgsql.js';
+import { RULES, RULES_BY_ID } from './rules/index.js';
+import { type IgnoreComment, parseIgnores } from './suppress.js';
+import type {
+  Catalog,
+  Category,
+  FileFacts,
+  Finding,
+  Hit,
+  LockMode,
+  Rule,
+  RuleContext,
+  Stmt,
+} from './types.js';
+
+export interface SectionInput {
+  text: string;
+  /** File line on which `text` starts. */
+  startLine: number;
+  /** The runner wraps the text in a transaction (pgward's default for migrations). */
+  wrapped: boolean;
+  /** The text is a pgward migration (pgward sets lock_timeout / statement_timeout). */
+  pgwardRunner: boolean;
+}
+
+export interface PreparedSection extends SectionInput {
+  /** Top-level statements followed by the statements of their DO blocks; `top` maps each to its top-level index. */
+  stmts: Stmt[];
+  top: number[];
+  topOffsets: number[];
+  ignores: IgnoreComment[];
+  parseError: Finding | undefined;
+}
+
+export interface SuppressedFinding extends Finding {
+  reason: string | undefined;
+}
+
+export interface SectionResult {
+  findings: Finding[];
+  suppressed: SuppressedFinding[];
+  statements: number;
+}
+
+export interface AnalyzeOptions {
+  pgVersion: number;
+  pgVersionNum: number | undefined;
+  catalog: Catalog | undefined;
+  /** Only run these rules (default: all). */
+  rules?: readonly Rule[];
+}
+
+function toStmt(st: SqlStatement, startLine: number): Stmt {
+  const kind = kindOf(st.node);
+  return {
+    sql: st.sql,
+    node: st.node,
+    kind,
+    body: (st.node as unknown as Record<string, Obj>)[kind] ?? {},
+    line: startLine + st.line - 1,
+    column: st.column,
+    inDo: false,
+  };
+}
+
+export function prepareSection(input: SectionInput): PreparedSection {
+  const base = { ...input, stmts: [], top: [], topOffsets: [], ignores: parseIgnores(input.text) };
+  const split = splitStatements(input.text);
+  if (!split.ok) {
+    const off = split.error.offset ?? 0;
+    const before = input.text.slice(0, off).split('\n');
+    const line = input.startLine + before.length - 1;
+    return {
+      ...base,
+      parseError: {
+        rule: 'syntax-error',
+        category: 'error',
+        severity: 'error',
+        line,
+        column: (before[before.length - 1]?.length ?? 0) + 1,
+        statement: (input.text.slice(off).split('\n')[0] ?? '').trim().slice(0, 200),
+        lock: 'none',
+        relation: '',
+        message: `PostgreSQL cannot parse this: ${split.error.message}`,
+        fix: RULES_BY_ID.get('syntax-error')?.fix ?? '',
+      },
+    };
+  }
+  const stmts: Stmt[] = [];
+  const top: number[] = [];
+  const topOffsets: number[] = [];
+  split.statements.forEach((st, i) => {
+    const s = toStmt(st, input.startLine);
+    topOffsets.push(st.offset);
+    if (s.kind === 'DoStmt') {
+      const { inner, dynamic } = expandDo(s);
+      if (dynamic.length) s.dynamic = dynamic;
+      stmts.push(s);
+      top.push(i);
+      for (const x of inner) {
+        stmts.push(x);
+        top.push(i);
+      }
+    } else {
+      stmts.push(s);
+      top.push(i);
+    }
+  });
+  return { ...base, stmts, top, topOffsets, parseError: undefined };
+}
+
+/** Leading columns of every index and key the file defines, so an FK index added later counts. */
+function fileFacts(stmts: readonly Stmt[]): FileFacts {
+  const indexLeads = new Map<string, string[][]>();
+  const add = (t: string, cols: string[]) => {
+    const k = tableKey(t);
+    indexLeads.set(k, [...(indexLeads.get(k) ?? []), cols]);
+  };
+  for (const s of stmts) {
+    if (s.kind === 'IndexStmt') add(relName(s.body.relation), indexColumns(s.body));
+    const table =
+      s.kind === 'CreateStmt' || s.kind === 'AlterTableStmt' ? relName(s.body.relation) : undefined;
+    if (!table) continue;
+    const cons: Obj[] = [];
+    for (const e of list(s.body.tableElts)) {
+      const c = as(e, 'Constraint');
+      if (c) cons.push(c);
+      const col = as(e, 'ColumnDef');
+      for (const k of list(col?.constraints)) {
+        const kc = as(k, 'Constraint');
+        if (kc && (kc.contype === 'CONSTR_PRIMARY' || kc.contype === 'CONSTR_UNIQUE'))
+          add(table, [(str(col?.colname) ?? '').toLowerCase()]);
+      }
+    }
+    for (const cmd of alterCmds(s.body)) {
+      const c = as(cmd.def, 'Constraint');
+      if (c) cons.push(c);
+    }
+    for (const c of cons)
+      if (c.contype === 'CONSTR_PRIMARY' || c.contype === 'CONSTR_UNIQUE') add(table, keyNames(c.keys));
+  }
+  return { indexLeads };
+}
+
+const OPEN_TX = new Set(['TRANS_STMT_BEGIN', 'TRANS_STMT_START']);
+const CLOSE_TX = new Set(['TRANS_STMT_COMMIT', 'TRANS_STMT_ROLLBACK', 'TRANS_STMT_PREPARE']);
+/** Categories that do not apply to a table nobody else can see yet. */
+const NEW_TABLE_EXEMPT = new Set<Category>(['destructive', 'blocking', 'fails', 'breaking']);
+const NOT_NULL_EXPR = /^\(?\s*"?([A-Za-z_][\w$]*)"?\s+IS\s+NOT\s+NULL\s*\)?$/i;
+
+export function analyzeSection(p: PreparedSection, opts: AnalyzeOptions): SectionResult {
+  const findings: Finding[] = p.parseError ? [p.parseError] : [];
+  const perStmt: Finding[][] = p.stmts.map(() => []);
+  const created = new Set<string>();
+  const exclusiveHeld = new Set<string>();
+  const notValidInTx = new Set<string>();
+  const notNullChecks = new Map<string, string>(); // table.constraint → column
+  const notNullCheckedInFile = new Set<string>();
+  const alters = new Map<string, number>();
+  let explicitTx = false;
+  let lockTimeoutSet = false;
+  let statementTimeoutSet = false;
+  const facts = fileFacts(p.stmts);
+  const catalog = opts.catalog;
+  const isNew = (t: string) =>
+    created.has(tableKey(t)) || (catalog !== undefined && catalog.table(t) === undefined);
+  const rules = opts.rules ?? RULES;
+
+  p.stmts.forEach((s, index) => {
+    const inTransaction = p.wrapped || explicitTx || s.inDo;
+    const ctx: RuleContext = {
+      pgVersion: opts.pgVersion,
+      pgVersionNum: opts.pgVersionNum,
+      inTransaction,
+      explicitTx,
+      pgwardRunner: p.pgwardRunner,
+      wrapped: p.wrapped,
+      lockTimeoutSet,
+      statementTimeoutSet,
+      isNew,
+      exclusiveHeld,
+      notNullCheckedInFile,
+      notValidInTx,
+      altersBefore: (t) => alters.get(tableKey(t)) ?? 0,
+      statements: p.stmts,
+      index,
+      facts,
+      catalog,
+    };
+    for (const rule of rules) {
+      let hits: Hit[];
+      try {
+        hits = rule.check(s, ctx);
+      } catch {
+        continue; // a rule must never take the whole lint down on an unusual tree
+      }
+      for (const h of hits) {
+        const f = finding(rule, s, h, created, catalog);
+        if (f) perStmt[index]!.push(f);
+      }
+    }
+    // State after the statement.
+    if (s.kind === 'TransactionStmt' && !s.inDo) {
+      const k = String(s.body.kind);
+      if (OPEN_TX.has(k)) explicitTx = true;
+      if (CLOSE_TX.has(k)) {
+        explicitTx = false;
+        exclusiveHeld.clear();
+        notValidInTx.clear();
+      }
+    }
+    if (s.kind === 'CreateStmt' || s.kind === 'CreateTableAsStmt') {
+      const rel = s.kind === 'CreateStmt' ? s.body.relation : as(s.body.into, 'IntoClause')?.rel;
+      const name = relName(rel);
+      // CREATE TABLE IF NOT EXISTS of a table that exists creates nothing.
+      if (!(s.body.if_not_exists === true && catalog?.table(name))) created.add(tableKey(name));
+    }
+    if (s.kind === 'RenameStmt' && s.body.relation && created.has(tableKey(relName(s.body.relation))))
+      created.add(tableKey(str(s.body.newname) ?? ''));
+    if (s.kind === 'VariableSetStmt') {
+      const name = str(s.body.name);
+      if (name === 'lock_timeout') lockTimeoutSet = s.body.kind === 'VAR_SET_VALUE';
+      if (name === 'statement_timeout') statementTimeoutSet = s.body.kind === 'VAR_SET_VALUE';
+    }
+    const lock = statementLock(s);
+    if (inTransaction && lock?.mode === 'ACCESS EXCLUSIVE' && s.kind !== 'DropStmt' && !isNew(lock.relation))
+      exclusiveHeld.add(tableKey(lock.relation));
+    if (s.kind === 'AlterTableStmt') {
+      const table = tableKey(relName(s.body.relation));
+      alters.set(table, (alters.get(table) ?? 0) + 1);
+      for (const cmd of alterCmds(s.body)) {
+        const con = as(cmd.def, 'Constraint');
+        const conName = (str(con?.conname) ?? str(cmd.name) ?? '').toLowerCase();
+        if (cmd.subtype === 'AT_AddConstraint' && con) {
+          if (con.skip_validation === true && inTransaction) notValidInTx.add(`${table}.${conName}`);
+          if (con.contype === 'CONSTR_CHECK') {
+            const col = notNullColumn(con.raw_expr, s.sql);
+            if (col) {
+              notNullChecks.set(`${table}.${conName}`, col);
+              if (con.skip_validation !== true) notNullCheckedInFile.add(`${table}.${col}`);
+            }
+          }
+        }
+        if (cmd.subtype === 'AT_ValidateConstraint') {
+          const col = notNullChecks.get(`${table}.${conName}`);
+          if (col) notNullCheckedInFile.add(`${table}.${col}`);
+        }
+      }
+    }
+  });
+  applyIgnores(p, perStmt, findings);
+  const suppressed = (perStmt as (Finding | SuppressedFinding)[][])
+    .flat()
+    .filter((f): f is SuppressedFinding => 'reason' in f);
+  const kept = perStmt.flat().filter((f) => !('reason' in f));
+  return {
+    findings: [...findings, ...kept].sort((a, b) => a.line - b.line || a.column - b.column),
+    suppressed,
+    statements: p.stmts.length,
+  };
+}
+
+/** Column of a `col IS NOT NULL` check expression. */
+function notNullColumn(expr: unknown, _sql: string): string | undefined {
+  const nt = as(expr, 'NullTest');
+  if (nt?.nulltesttype !== 'IS_NOT_NULL') return undefined;
+  const fields = list(as(nt.arg, 'ColumnRef')?.fields);
+  const last = str(as(fields[fields.length - 1], 'String')?.sval);
+  return last ? (NOT_NULL_EXPR.test(`${last} IS NOT NULL`) ? last.toLowerCase() : undefined) : undefined;
+}
+
+function finding(
+  rule: Rule,
+  s: Stmt,
+  h: Hit,
+  created: Set<string>,
+  catalog: Catalog | undefined,
+): Finding | undefined {
+  const category = h.category ?? rule.category;
+  let severity = h.severity ?? rule.severity;
+  let message = h.message ?? rule.message;
+  const table = h.table;
+  if (table !== undefined && NEW_TABLE_EXEMPT.has(category)) {
+    // Nobody else can see a table created earlier in the same migration: no lock contention, no rows.
+    if (created.has(tableKey(table))) return undefined;
+    if (catalog) {
+      const info = catalog.table(table);
+      if (!info) {
+        if (category === 'blocking' || category === 'fails') {
+          severity = 'info';
+          message += ` (${table} does not exist in the database yet: treated as new)`;
+        }
+      } else if (info.empty && (category === 'blocking' || category === 'fails')) {
+        severity = 'info';
+        message += ` (${info.name} is empty: nothing to scan)`;
+      } else {
+        message += ` — ${describeSize(info)}`;
+      }
+    }
+  }
+  return {
+    rule: rule.id,
+    category,
+    severity,
+    line: s.line,
+    column: s.column,
+    statement: s.sql,
+    lock: h.lock as LockMode,
+    relation: h.relation,
+    message,
+    fix: h.fix ?? rule.fix,
+    ...(table !== undefined ? { table } : {}),
+  };
+}
+
+function applyIgnores(p: PreparedSection, perStmt: Finding[][], out: Finding[]): void {
+  const mk = (id: string, ig: IgnoreComment, message: string): Finding => {
+    const r = RULES_BY_ID.get(id)!;
+    return {
+      rule: id,
+      category: r.category,
+      severity: r.severity,
+      line: p.startLine + ig.line - 1,
+      column: ig.column,
+      statement: `-- pgward:ignore ${ig.rules.join(', ')}`,
+      lock: 'none',
+      relation: '',
+      message,
+      fix: r.fix,
+    };
+  };
+  for (const ig of p.ignores) {
+    const topIndex = p.topOffsets.findIndex((o) => o > ig.offset);
+    if (!ig.reason) out.push(mk('ignore-without-reason', ig, 'pgward:ignore without reason="..."'));
+    for (const id of ig.rules) {
+      if (!RULES_BY_ID.has(id)) {
+        out.push(mk('unknown-ignore-rule', ig, `pgward:ignore names unknown rule "${id}"`));
+        continue;
+      }
+      let used = false;
+      p.stmts.forEach((_s, i) => {
+        if (p.top[i] !== topIndex) return;
+        perStmt[i] = perStmt[i]!.map((f) => {
+          if (f.rule !== id || 'reason' in f) return f;
+          used = true;
+          return { ...f, reason: ig.reason } as SuppressedFinding;
+        });
+      });
+      if (!used)
+        out.push(mk('unused-ignore', ig, `pgward:ignore ${id} matches nothing on the next statement`));
+    }
+  }
+}

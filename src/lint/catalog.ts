@@ -1,0 +1,173 @@
+// Catalog awareness: one round of read-only, parameterised queries for the tables, indexes and functions
+// the analysed SQL mentions. Sizes come from pg_class statistics and relation sizes (no table scans).
+import type pg from 'pg';
+import { calledFunctions, tableKey, walk } from './ast.js';
+import type { Catalog, ColumnInfo, Stmt, TableInfo } from './types.js';
+
+export interface CatalogWanted {
+  tables: Set<string>;
+  indexes: Set<string>;
+  functions: Set<string>;
+}
+
+/** Every relation, index and function name the statements mention (bare, lower-case). */
+export function wantedNames(stmts: readonly Stmt[]): CatalogWanted {
+  const w: CatalogWanted = { tables: new Set(), indexes: new Set(), functions: new Set() };
+  for (const s of stmts) {
+    walk(s.node, (kind, body) => {
+      if (typeof body.relname === 'string') w.tables.add(body.relname.toLowerCase());
+      if (kind === 'String' && typeof body.sval === 'string') w.indexes.add(tableKey(body.sval));
+      if (kind === 'Constraint' && typeof body.indexname === 'string')
+        w.indexes.add(body.indexname.toLowerCase());
+    });
+    for (const f of calledFunctions(s.node)) w.functions.add(f);
+  }
+  return w;
+}
+
+const NOT_NULL_CHECK = /^CHECK \(\(?"?([^"()\s]+)"? IS NOT NULL\)?\)$/i;
+
+export async function loadCatalog(client: pg.Client, want: CatalogWanted): Promise<Catalog> {
+  const version = Number((await client.query<{ v: string }>('SHOW server_version_num')).rows[0]?.v ?? 0);
+  // Indexes first: DROP INDEX / REINDEX name only the index, whose table we then need too.
+  const idx = await client.query<{ index: string; table: string; nullable: boolean }>(
+    `SELECT ic.relname AS index, tc.relname AS table,
+            bool_or(NOT a.attnotnull) AS nullable
+       FROM pg_index x
+       JOIN pg_class ic ON ic.oid = x.indexrelid
+       JOIN pg_class tc ON tc.oid = x.indrelid
+       LEFT JOIN pg_attribute a ON a.attrelid = x.indrelid AND a.attnum = ANY (x.indkey::int2[]) AND a.attnum > 0
+      WHERE ic.relname = ANY ($1::text[]) AND pg_table_is_visible(ic.oid)
+      GROUP BY ic.relname, tc.relname`,
+    [[...new Set([...want.indexes, ...want.tables])]],
+  );
+  const indexTable = new Map<string, string>();
+  const indexNullable = new Map<string, boolean>();
+  for (const r of idx.rows) {
+    indexTable.set(r.index.toLowerCase(), r.table);
+    indexNullable.set(r.index.toLowerCase(), r.nullable === true);
+    want.tables.add(r.table.toLowerCase());
+  }
+  const tables = new Map<string, TableInfo>();
+  const rels = await client.query<{
+    oid: number;
+    schema: string;
+    name: string;
+    rows: number;
+    bytes: string;
+    empty: boolean;
+  }>(
+    `SELECT c.oid::int AS oid, n.nspname AS schema, c.relname AS name, c.reltuples::float8 AS rows,
+            pg_total_relation_size(c.oid)::text AS bytes, pg_relation_size(c.oid) = 0 AND c.relkind <> 'p' AS empty
+       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE lower(c.relname) = ANY ($1::text[]) AND c.relkind IN ('r', 'p', 'm', 'f')
+        AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+      ORDER BY pg_table_is_visible(c.oid) DESC`,
+    [[...want.tables]],
+  );
+  const byOid = new Map<number, TableInfo>();
+  for (const r of rels.rows) {
+    const key = r.name.toLowerCase();
+    if (tables.has(key)) continue; // the visible one wins
+    const info: TableInfo = {
+      schema: r.schema,
+      name: r.name,
+      rows: Math.max(0, r.rows),
+      bytes: Number(r.bytes),
+      empty: r.empty,
+      columns: new Map(),
+      notNullChecked: new Set(),
+      constraints: new Map(),
+      indexLeads: [],
+      checkedColumns: new Set(),
+    };
+    tables.set(key, info);
+    byOid.set(r.oid, info);
+  }
+  const oids = [...byOid.keys()];
+  if (oids.length > 0) {
+    const cols = await client.query<{
+      rel: number;
+      num: number;
+      name: string;
+      type: string;
+      notnull: boolean;
+    }>(
+      `SELECT attrelid::int AS rel, attnum AS num, attname AS name, format_type(atttypid, atttypmod) AS type,
+              attnotnull AS notnull
+         FROM pg_attribute WHERE attrelid = ANY ($1::oid[]) AND attnum > 0 AND NOT attisdropped`,
+      [oids],
+    );
+    const names = new Map<string, string>();
+    for (const c of cols.rows) {
+      byOid
+        .get(c.rel)
+        ?.columns.set(c.name.toLowerCase(), { type: c.type, notNull: c.notnull } satisfies ColumnInfo);
+      names.set(`${c.rel}.${c.num}`, c.name.toLowerCase());
+    }
+    const cons = await client.query<{
+      rel: number;
+      name: string;
+      type: string;
+      valid: boolean;
+      def: string;
+      keys: number[] | null;
+    }>(
+      `SELECT conrelid::int AS rel, conname AS name, contype::text AS type, convalidated AS valid,
+              pg_get_constraintdef(oid) AS def, conkey::int[] AS keys
+         FROM pg_constraint WHERE conrelid = ANY ($1::oid[])`,
+      [oids],
+    );
+    for (const c of cons.rows) {
+      const t = byOid.get(c.rel);
+      if (!t) continue;
+      t.constraints.set(c.name.toLowerCase(), c.type);
+      if (c.type === 'c' && c.valid) {
+        for (const k of c.keys ?? []) t.checkedColumns.add(names.get(`${c.rel}.${k}`) ?? '');
+        const m = NOT_NULL_CHECK.exec(c.def);
+        if (m?.[1]) t.notNullChecked.add(m[1].toLowerCase());
+      }
+    }
+    const leads = await client.query<{ rel: number; keys: number[] }>(
+      'SELECT indrelid::int AS rel, indkey::int2[]::int[] AS keys FROM pg_index WHERE indrelid = ANY ($1::oid[]) AND indisvalid',
+      [oids],
+    );
+    for (const l of leads.rows)
+      byOid.get(l.rel)?.indexLeads.push(l.keys.map((k) => names.get(`${l.rel}.${k}`) ?? 'expr'));
+  }
+  const fns = await client.query<{ name: string; vol: string }>(
+    'SELECT lower(proname) AS name, max(provolatile::text) AS vol FROM pg_proc WHERE lower(proname) = ANY ($1::text[]) GROUP BY 1',
+    [[...want.functions]],
+  );
+  const volatility = new Map(fns.rows.map((f) => [f.name, f.vol]));
+  return {
+    serverVersion: version,
+    table: (name) => tables.get(tableKey(name)),
+    volatility: (fn) => volatility.get(fn.toLowerCase()),
+    indexHasNullable: (i) => indexNullable.get(tableKey(i)),
+    indexTable: (i) => indexTable.get(tableKey(i)),
+  };
+}
+
+/** "orders: 2.1M rows, 380 MB" */
+export function describeSize(t: TableInfo): string {
+  return `${t.name}: ${t.empty ? 'empty' : `${formatCount(t.rows)} rows, ${formatBytes(t.bytes)}`}`;
+}
+
+export function formatCount(n: number): string {
+  if (n >= 1e9) return `${(n / 1e9).toFixed(1)}B`;
+  if (n >= 1e6) return `${(n / 1e6).toFixed(1)}M`;
+  if (n >= 1e3) return `${(n / 1e3).toFixed(1)}k`;
+  return String(Math.round(n));
+}
+
+export function formatBytes(b: number): string {
+  const units = ['bytes', 'kB', 'MB', 'GB', 'TB'];
+  let v = b;
+  let i = 0;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return `${i === 0 ? v : v >= 10 ? Math.round(v) : v.toFixed(1)} ${units[i]}`;
+}

@@ -1,0 +1,260 @@
+// pgward's safety analysis as a library: lint files, folders, migrations or SQL text, optionally
+// against a live catalog, and decide the per-environment gate.
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import type pg from 'pg';
+import { appName, withClient } from '../db/connect.js';
+import { UsageError } from '../errors.js';
+import { FILE_PATTERN, type MigrationFile, parseMigration } from '../migrate/files.js';
+import { ensureParser } from '../sql/parser.js';
+import { analyzeSection, type PreparedSection, prepareSection, type SuppressedFinding } from './analyze.js';
+import { loadCatalog, wantedNames } from './catalog.js';
+import { RULES } from './rules/index.js';
+import {
+  type Catalog,
+  type Category,
+  type Finding,
+  SEVERITY_RANK,
+  type Severity,
+  type TableInfo,
+} from './types.js';
+import { fromServerVersionNum, LATEST_PG, type PgVersion, parsePgVersion } from './version.js';
+
+export type { SuppressedFinding } from './analyze.js';
+export type { GateDecision, GateReason, GateResult } from './gate.js';
+export { decideGate } from './gate.js';
+export { RULES, RULES_BY_ID } from './rules/index.js';
+export type { Catalog, Category, Finding, LockMode, Rule, Severity } from './types.js';
+
+export interface LintOptions {
+  /** Target version, e.g. "16" or "14.2"; default: the connected server's, else the newest. */
+  pgVersion?: string;
+  /** Also analyse the down sections of migrations. */
+  down?: boolean;
+  /** Connect here for catalog awareness (sizes, types, existing constraints). */
+  url?: string;
+  /** Or use this connected client (left open). */
+  client?: pg.Client;
+  /** Paths in the report are relative to this directory (default: the working directory). */
+  cwd?: string;
+}
+
+export interface LintFileResult {
+  file: string;
+  /** Set for pgward migrations. */
+  version?: string;
+  findings: Finding[];
+  suppressed: SuppressedFinding[];
+  statements: number;
+}
+
+export interface TableSize {
+  table: string;
+  rows: number;
+  bytes: number;
+  empty: boolean;
+  /** Blocking findings on this table. */
+  blocking: number;
+}
+
+export interface LintSummary {
+  files: number;
+  statements: number;
+  findings: number;
+  suppressed: number;
+  byCategory: Record<Category, number>;
+  bySeverity: Record<Severity, number>;
+  pgVersion: string;
+  connected: boolean;
+  /** Tables with blocking findings, largest first (only when connected). */
+  blockingTables: TableSize[];
+}
+
+export interface LintReport {
+  files: LintFileResult[];
+  summary: LintSummary;
+}
+
+interface Unit {
+  file: string;
+  version?: string;
+  sections: PreparedSection[];
+}
+
+/** Expands folders to their .sql files (sorted, recursive); files are taken as given. */
+export function expandPaths(paths: readonly string[]): string[] {
+  const out: string[] = [];
+  const visit = (p: string, top: boolean) => {
+    let st: ReturnType<typeof statSync>;
+    try {
+      st = statSync(p);
+    } catch {
+      throw new UsageError(`${p}: no such file or directory`);
+    }
+    if (st.isDirectory()) {
+      for (const e of readdirSync(p).sort())
+        if (!e.startsWith('.') && e !== 'node_modules') visit(join(p, e), false);
+    } else if (top || p.endsWith('.sql')) out.push(p);
+  };
+  for (const p of paths) visit(p, true);
+  return out;
+}
+
+function migrationUnit(m: MigrationFile, display: string, down: boolean): Unit {
+  const sections = [
+    prepareSection({
+      text: m.up.text,
+      startLine: m.up.startLine,
+      wrapped: m.transaction,
+      pgwardRunner: true,
+    }),
+  ];
+  if (down && m.down)
+    sections.push(
+      prepareSection({
+        text: m.down.text,
+        startLine: m.down.startLine,
+        wrapped: m.transaction,
+        pgwardRunner: true,
+      }),
+    );
+  return { file: display, version: m.version, sections };
+}
+
+/** A migration file (<version>_<name>.sql) is analysed section by section; any other file whole, as a plain script. */
+function fileUnit(path: string, content: string, display: string, down: boolean): Unit {
+  const name = path.split(/[\\/]/).pop() ?? path;
+  if (FILE_PATTERN.test(name)) return migrationUnit(parseMigration(path, content), display, down);
+  return {
+    file: display,
+    sections: [prepareSection({ text: content, startLine: 1, wrapped: false, pgwardRunner: false })],
+  };
+}
+
+/** Lints SQL text. `migration: true` treats it as a pgward migration file (sections, no-transaction directive). */
+export async function lintSql(
+  text: string,
+  options: LintOptions & { file?: string; migration?: boolean } = {},
+): Promise<LintFileResult> {
+  await ensureParser();
+  const file = options.file ?? '<sql>';
+  const unit = options.migration
+    ? migrationUnit(
+        parseMigration(`0_${file.replace(/[^\w.-]/g, '_')}.sql`, text),
+        file,
+        options.down ?? false,
+      )
+    : fileUnit(file, text, file, options.down ?? false);
+  return (await run([unit], options)).files[0]!;
+}
+
+export async function lintPaths(paths: readonly string[], options: LintOptions = {}): Promise<LintReport> {
+  await ensureParser();
+  const cwd = options.cwd ?? process.cwd();
+  const units = expandPaths(paths).map((p) =>
+    fileUnit(p, readFileSync(p, 'utf8'), relative(cwd, p) || p, options.down ?? false),
+  );
+  return run(units, options);
+}
+
+/** Lints migrations in order (e.g. the pending ones); tables created by an earlier one count as new when connected. */
+export async function lintMigrations(
+  files: readonly MigrationFile[],
+  options: LintOptions = {},
+): Promise<LintReport> {
+  await ensureParser();
+  const cwd = options.cwd ?? process.cwd();
+  return run(
+    files.map((m) => migrationUnit(m, relative(cwd, m.path) || m.path, options.down ?? false)),
+    options,
+  );
+}
+
+export async function lintMigration(file: MigrationFile, options: LintOptions = {}): Promise<LintFileResult> {
+  return (await lintMigrations([file], options)).files[0]!;
+}
+
+async function run(units: Unit[], options: LintOptions): Promise<LintReport> {
+  const withCatalog = async (client: pg.Client) => {
+    const stmts = units.flatMap((u) => u.sections.flatMap((s) => s.stmts));
+    return loadCatalog(client, wantedNames(stmts));
+  };
+  let catalog: Catalog | undefined;
+  if (options.client) catalog = await withCatalog(options.client);
+  else if (options.url)
+    catalog = await withClient(options.url, withCatalog, { applicationName: appName('lint') });
+  const version: PgVersion = options.pgVersion
+    ? parsePgVersion(options.pgVersion)
+    : catalog
+      ? fromServerVersionNum(catalog.serverVersion)
+      : LATEST_PG;
+  const files: LintFileResult[] = units.map((u) => {
+    const results = u.sections.map((s) =>
+      analyzeSection(s, { pgVersion: version.major, pgVersionNum: version.num, catalog }),
+    );
+    return {
+      file: u.file,
+      ...(u.version !== undefined ? { version: u.version } : {}),
+      findings: results.flatMap((r) => r.findings),
+      suppressed: results.flatMap((r) => r.suppressed),
+      statements: results.reduce((n, r) => n + r.statements, 0),
+    };
+  });
+  return { files, summary: summarize(files, version, catalog) };
+}
+
+function summarize(files: LintFileResult[], version: PgVersion, catalog: Catalog | undefined): LintSummary {
+  const byCategory: Record<Category, number> = {
+    destructive: 0,
+    blocking: 0,
+    breaking: 0,
+    fails: 0,
+    error: 0,
+    robustness: 0,
+    style: 0,
+  };
+  const bySeverity: Record<Severity, number> = { error: 0, warning: 0, info: 0 };
+  const tables = new Map<string, TableSize>();
+  for (const f of files.flatMap((x) => x.findings)) {
+    byCategory[f.category]++;
+    bySeverity[f.severity]++;
+    if (catalog && f.category === 'blocking' && f.table) {
+      const info: TableInfo | undefined = catalog.table(f.table);
+      if (!info) continue;
+      const t = tables.get(info.name) ?? {
+        table: info.name,
+        rows: info.rows,
+        bytes: info.bytes,
+        empty: info.empty,
+        blocking: 0,
+      };
+      t.blocking++;
+      tables.set(info.name, t);
+    }
+  }
+  return {
+    files: files.length,
+    statements: files.reduce((n, f) => n + f.statements, 0),
+    findings: files.reduce((n, f) => n + f.findings.length, 0),
+    suppressed: files.reduce((n, f) => n + f.suppressed.length, 0),
+    byCategory,
+    bySeverity,
+    pgVersion:
+      version.num !== undefined && version.major >= 10
+        ? `${version.major}.${version.num % 100}`
+        : String(version.major),
+    connected: catalog !== undefined,
+    blockingTables: [...tables.values()].sort((a, b) => b.bytes - a.bytes || b.rows - a.rows),
+  };
+}
+
+/** True when a finding reaches the --fail-on threshold. */
+export function reachesThreshold(report: LintReport, failOn: Severity): boolean {
+  return report.files.some((f) => f.findings.some((x) => SEVERITY_RANK[x.severity] >= SEVERITY_RANK[failOn]));
+}
+
+/** The rules, in a stable order grouped by category (for docs and `--help`). */
+export function rulesByCategory() {
+  const order: Category[] = ['destructive', 'blocking', 'breaking', 'fails', 'error', 'robustness', 'style'];
+  return order.map((category) => ({ category, rules: RULES.filter((r) => r.category === category) }));
+}

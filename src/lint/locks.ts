@@ -1,0 +1,128 @@
+// The strongest table lock a statement takes and on what, following the PostgreSQL docs
+// (explicit-locking.html and the Notes of each command). Used by the timeout rules and to know
+// which tables are held under ACCESS EXCLUSIVE for the rest of a transaction.
+import { alterCmds, as, list, relName, str } from './ast.js';
+import type { LockMode, Stmt } from './types.js';
+
+export interface TakenLock {
+  mode: LockMode;
+  relation: string;
+}
+
+/** LockStmt.mode is PostgreSQL's LOCKMODE number (1 = AccessShareLock ... 8 = AccessExclusiveLock). */
+export const LOCK_BY_NUMBER: Record<number, LockMode> = {
+  1: 'ACCESS SHARE',
+  2: 'ROW SHARE',
+  3: 'ROW EXCLUSIVE',
+  4: 'SHARE UPDATE EXCLUSIVE',
+  5: 'SHARE',
+  6: 'SHARE ROW EXCLUSIVE',
+  7: 'EXCLUSIVE',
+  8: 'ACCESS EXCLUSIVE',
+};
+
+/** Modes that block plain reads or writes of other sessions (eugene's "dangerous" set). */
+export const BLOCKS_WRITES: ReadonlySet<LockMode> = new Set([
+  'SHARE',
+  'SHARE ROW EXCLUSIVE',
+  'EXCLUSIVE',
+  'ACCESS EXCLUSIVE',
+]);
+
+export function isConcurrent(s: Stmt): boolean {
+  const b = s.body;
+  if (b.concurrent === true) return true;
+  if (s.kind === 'ReindexStmt')
+    return list(b.params).some((p) => str(as(p, 'DefElem')?.defname) === 'concurrently');
+  return false;
+}
+
+export function statementLock(s: Stmt): TakenLock | undefined {
+  const b = s.body;
+  switch (s.kind) {
+    case 'AlterTableStmt': {
+      const cmds = alterCmds(b);
+      // VALIDATE CONSTRAINT and SET STATISTICS-like commands take SHARE UPDATE EXCLUSIVE; a lone ADD
+      // FOREIGN KEY takes SHARE ROW EXCLUSIVE; everything else ACCESS EXCLUSIVE.
+      const weak = cmds.every((c) =>
+        [
+          'AT_ValidateConstraint',
+          'AT_SetStatistics',
+          'AT_ClusterOn',
+          'AT_DropCluster',
+          'AT_SetOptions',
+        ].includes(str(c.subtype) ?? ''),
+      );
+      const fkOnly = cmds.every(
+        (c) => c.subtype === 'AT_AddConstraint' && as(c.def, 'Constraint')?.contype === 'CONSTR_FOREIGN',
+      );
+      const detachConcurrently = cmds.some(
+        (c) => c.subtype === 'AT_DetachPartition' && as(c.def, 'PartitionCmd')?.concurrent === true,
+      );
+      const attach = cmds.every((c) => c.subtype === 'AT_AttachPartition');
+      const mode: LockMode =
+        weak || detachConcurrently || attach
+          ? 'SHARE UPDATE EXCLUSIVE'
+          : fkOnly
+            ? 'SHARE ROW EXCLUSIVE'
+            : 'ACCESS EXCLUSIVE';
+      return { mode, relation: relName(b.relation) };
+    }
+    case 'IndexStmt':
+      return {
+        mode: b.concurrent === true ? 'SHARE UPDATE EXCLUSIVE' : 'SHARE',
+        relation: relName(b.relation),
+      };
+    case 'DropStmt': {
+      const first = list(b.objects)[0];
+      const name = as(first, 'List')
+        ? list(as(first, 'List')?.items)
+            .map((n) => str(as(n, 'String')?.sval))
+            .join('.')
+        : '?';
+      if (b.removeType === 'OBJECT_INDEX' && b.concurrent === true)
+        return { mode: 'SHARE UPDATE EXCLUSIVE', relation: name };
+      return { mode: 'ACCESS EXCLUSIVE', relation: name };
+    }
+    case 'RenameStmt':
+    case 'TruncateStmt':
+    case 'ClusterStmt':
+    case 'RefreshMatViewStmt':
+      if (s.kind === 'RefreshMatViewStmt' && b.concurrent === true)
+        return { mode: 'EXCLUSIVE', relation: relName(b.relation) };
+      return {
+        mode: 'ACCESS EXCLUSIVE',
+        relation: relName(b.relation ?? as(list(b.relations)[0], 'RangeVar')),
+      };
+    case 'ReindexStmt':
+      return { mode: isConcurrent(s) ? 'SHARE UPDATE EXCLUSIVE' : 'SHARE', relation: relName(b.relation) };
+    case 'VacuumStmt': {
+      const full = list(b.options).some((o) => str(as(o, 'DefElem')?.defname) === 'full');
+      const rel = as(list(b.rels)[0], 'VacuumRelation')?.relation;
+      return {
+        mode: full ? 'ACCESS EXCLUSIVE' : 'SHARE UPDATE EXCLUSIVE',
+        relation: rel ? relName(rel) : 'every table',
+      };
+    }
+    case 'LockStmt':
+      return {
+        mode: LOCK_BY_NUMBER[typeof b.mode === 'number' ? b.mode : 8] ?? 'ACCESS EXCLUSIVE',
+        relation: relName(as(list(b.relations)[0], 'RangeVar')),
+      };
+    case 'CreateTrigStmt':
+      return { mode: 'SHARE ROW EXCLUSIVE', relation: relName(b.relation) };
+    case 'AlterDomainStmt':
+      return {
+        mode: 'SHARE',
+        relation: `tables using domain ${list(b.typeName)
+          .map((n) => str(as(n, 'String')?.sval))
+          .join('.')}`,
+      };
+    case 'UpdateStmt':
+    case 'DeleteStmt':
+    case 'InsertStmt':
+      return { mode: 'ROW EXCLUSIVE', relation: relName(b.relation) };
+    default:
+      return undefined;
+  }
+}

@@ -1,0 +1,41 @@
+import { str, tableKey } from '../ast.js';
+import { cmdsOf } from '../support/helpers.js';
+import type { Rule } from '../types.js';
+
+// SET NOT NULL scans the table under ACCESS EXCLUSIVE, unless (PG 12+) a validated CHECK (col IS NOT NULL)
+// already proves it (squawk #628/PR #910, strong_migrations change_column_null).
+export const rule: Rule = {
+  id: 'adding-not-nullable-field',
+  category: 'blocking',
+  severity: 'error',
+  message: 'SET NOT NULL scans the whole table under ACCESS EXCLUSIVE',
+  why: 'Every row is read to prove there is no NULL while reads and writes wait (and it fails if one exists).',
+  fix: 'ADD CONSTRAINT c CHECK (col IS NOT NULL) NOT VALID; then in a new transaction VALIDATE CONSTRAINT c; then SET NOT NULL (no scan on PG 12+) and DROP CONSTRAINT c.',
+  examples: {
+    bad: ['ALTER TABLE users ALTER COLUMN email SET NOT NULL;'],
+    good: [
+      'ALTER TABLE users ADD CONSTRAINT users_email_nn CHECK (email IS NOT NULL) NOT VALID;',
+      'ALTER TABLE users VALIDATE CONSTRAINT users_email_nn;\nALTER TABLE users ALTER COLUMN email SET NOT NULL;',
+    ],
+  },
+  check(s, ctx) {
+    const hits = [];
+    for (const c of cmdsOf(s)) {
+      if (c.subtype !== 'AT_SetNotNull') continue;
+      const col = (str(c.cmd.name) ?? '?').toLowerCase();
+      const key = `${tableKey(c.table)}.${col}`;
+      const proven =
+        ctx.pgVersion >= 12 &&
+        (ctx.notNullCheckedInFile.has(key) ||
+          ctx.catalog?.table(tableKey(c.table))?.notNullChecked.has(col) === true);
+      if (proven) continue;
+      hits.push({
+        lock: 'ACCESS EXCLUSIVE' as const,
+        relation: c.table,
+        table: c.table,
+        message: `SET NOT NULL on ${c.table}.${col} scans every row under ACCESS EXCLUSIVE`,
+      });
+    }
+    return hits;
+  },
+};

@@ -1,0 +1,28 @@
+import { addedColumns, hasConstraint } from '../support/helpers.js';
+import type { Rule } from '../types.js';
+
+// A STORED generated column is computed for every existing row: a rewrite (sm add_column_generated_stored, eugene E11).
+export const rule: Rule = {
+  id: 'adding-stored-generated-column',
+  category: 'blocking',
+  severity: 'error',
+  message: 'ADD COLUMN ... GENERATED ALWAYS AS (...) STORED rewrites the table under ACCESS EXCLUSIVE',
+  why: 'The value is computed and stored for every existing row while reads and writes wait.',
+  fix: 'Add a plain column, keep it filled with a trigger, backfill in batches; or use a VIRTUAL generated column on PostgreSQL 18+.',
+  examples: {
+    bad: [
+      "ALTER TABLE users ADD COLUMN full_name text GENERATED ALWAYS AS (first_name || ' ' || last_name) STORED;",
+    ],
+    good: ['ALTER TABLE users ADD COLUMN full_name text;'],
+  },
+  check(s) {
+    return addedColumns(s)
+      .filter((c) => hasConstraint(c.col, 'CONSTR_GENERATED'))
+      .map((c) => ({
+        lock: 'ACCESS EXCLUSIVE' as const,
+        relation: c.table,
+        table: c.table,
+        message: `ADD COLUMN ${c.name} GENERATED ... STORED rewrites ${c.table}`,
+      }));
+  },
+};

@@ -1,0 +1,32 @@
+import { as, list, relName } from '../ast.js';
+import { LOCK_BY_NUMBER } from '../locks.js';
+import type { Rule } from '../types.js';
+
+// An explicit LOCK TABLE in a migration holds the lock until commit: everything after it runs under it.
+export const rule: Rule = {
+  id: 'ban-lock-table',
+  category: 'blocking',
+  severity: 'warning',
+  message: 'LOCK TABLE holds an explicit lock until the end of the transaction',
+  why: 'Other sessions wait for the rest of the migration, and the request itself queues behind long queries.',
+  fix: 'Let each statement take the lock it needs, keep the transaction short, and rely on lock_timeout with retries.',
+  examples: {
+    bad: ['LOCK TABLE users IN ACCESS EXCLUSIVE MODE;', 'LOCK users;'],
+    good: ['LOCK TABLE users IN ACCESS SHARE MODE;'],
+  },
+  check(s) {
+    if (s.kind !== 'LockStmt') return [];
+    const mode = LOCK_BY_NUMBER[typeof s.body.mode === 'number' ? s.body.mode : 8] ?? 'ACCESS EXCLUSIVE';
+    // ACCESS SHARE and ROW SHARE conflict only with the strongest modes: not a blocking risk.
+    if (mode === 'ACCESS SHARE' || mode === 'ROW SHARE') return [];
+    return list(s.body.relations).map((r) => {
+      const t = relName(as(r, 'RangeVar'));
+      return {
+        lock: mode,
+        relation: t,
+        table: t,
+        message: `LOCK TABLE ${t} IN ${mode} MODE blocks other sessions until commit`,
+      };
+    });
+  },
+};

@@ -1,0 +1,28 @@
+import { relName, tableKey } from '../ast.js';
+import type { Rule } from '../types.js';
+
+// Each ALTER TABLE takes its own ACCESS EXCLUSIVE and may scan again (eugene W12).
+export const rule: Rule = {
+  id: 'combine-alter-table',
+  category: 'style',
+  severity: 'info',
+  message: 'Several ALTER TABLE statements on the same table',
+  why: 'Each one queues for ACCESS EXCLUSIVE again, and scans or rewrites are repeated instead of done once.',
+  fix: 'Combine them: ALTER TABLE t ADD COLUMN a int, ADD COLUMN b int;',
+  examples: {
+    bad: ['ALTER TABLE users ADD COLUMN a bigint;\nALTER TABLE users ADD COLUMN b bigint;'],
+    good: ['ALTER TABLE users ADD COLUMN a bigint, ADD COLUMN b bigint;'],
+  },
+  check(s, ctx) {
+    if (s.kind !== 'AlterTableStmt') return [];
+    const t = relName(s.body.relation);
+    if (ctx.isNew(tableKey(t)) || ctx.altersBefore(tableKey(t)) === 0) return [];
+    return [
+      {
+        lock: 'ACCESS EXCLUSIVE',
+        relation: t,
+        message: `${t} was already altered earlier in this file: combine the ALTER TABLE statements`,
+      },
+    ];
+  },
+};

@@ -1,0 +1,35 @@
+import { columnsOfType } from '../support/column-type-style.js';
+import type { Rule } from '../types.js';
+
+// 32- and 16-bit ids overflow, and changing the type later rewrites the table (squawk prefer-bigint-over-int/smallint).
+const SMALL = new Set([
+  'int4',
+  'int2',
+  'int',
+  'integer',
+  'smallint',
+  'serial',
+  'serial4',
+  'smallserial',
+  'serial2',
+]);
+
+export const rule: Rule = {
+  id: 'prefer-bigint',
+  category: 'style',
+  severity: 'info',
+  message: 'integer / smallint column: prefer bigint',
+  why: 'A 32-bit column overflows at 2.1 billion; widening it later is a full table rewrite under ACCESS EXCLUSIVE.',
+  fix: 'Use bigint (or bigint GENERATED ... AS IDENTITY for ids).',
+  examples: {
+    bad: ['CREATE TABLE t (id int PRIMARY KEY);', 'ALTER TABLE t ADD COLUMN n smallint;'],
+    good: ['CREATE TABLE t (id bigint PRIMARY KEY);'],
+  },
+  check(s) {
+    return columnsOfType(
+      s,
+      (t) => SMALL.has(t.name) && !t.array,
+      (table, col, t) => `${table}.${col} is ${t.name}: prefer bigint`,
+    );
+  },
+};

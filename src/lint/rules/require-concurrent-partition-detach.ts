@@ -1,0 +1,32 @@
+import { as, relName } from '../ast.js';
+import { cmdsOf } from '../support/helpers.js';
+import type { Rule } from '../types.js';
+
+// DETACH PARTITION takes ACCESS EXCLUSIVE on the parent: every query on the partitioned table waits.
+export const rule: Rule = {
+  id: 'require-concurrent-partition-detach',
+  category: 'blocking',
+  severity: 'error',
+  message: 'DETACH PARTITION without CONCURRENTLY takes ACCESS EXCLUSIVE on the parent table',
+  why: 'Reads and writes of the whole partitioned table wait.',
+  fix: 'ALTER TABLE ... DETACH PARTITION ... CONCURRENTLY (PostgreSQL 14+, in a no-transaction migration).',
+  examples: {
+    bad: ['ALTER TABLE measurements DETACH PARTITION m_2020;'],
+    good: ['ALTER TABLE measurements DETACH PARTITION m_2020 CONCURRENTLY;'],
+  },
+  check(s, ctx) {
+    return cmdsOf(s)
+      .filter((c) => c.subtype === 'AT_DetachPartition' && as(c.cmd.def, 'PartitionCmd')?.concurrent !== true)
+      .map((c) => ({
+        lock: 'ACCESS EXCLUSIVE' as const,
+        relation: c.table,
+        table: c.table,
+        message: `DETACH PARTITION ${relName(as(c.cmd.def, 'PartitionCmd')?.name)} locks all of ${c.table} (ACCESS EXCLUSIVE)`,
+        ...(ctx.pgVersion < 14
+          ? {
+              fix: 'Upgrade to PostgreSQL 14+ for DETACH PARTITION CONCURRENTLY, or run it in a maintenance window.',
+            }
+          : {}),
+      }));
+  },
+};

@@ -1,0 +1,25 @@
+import { relName } from '../ast.js';
+import type { Rule } from '../types.js';
+
+// REFRESH MATERIALIZED VIEW takes ACCESS EXCLUSIVE: even SELECTs on the view wait.
+export const rule: Rule = {
+  id: 'require-concurrent-refresh',
+  category: 'blocking',
+  severity: 'error',
+  message: 'REFRESH MATERIALIZED VIEW without CONCURRENTLY blocks reads of the view',
+  why: 'ACCESS EXCLUSIVE is held while the query reruns: every SELECT on the view waits.',
+  fix: 'REFRESH MATERIALIZED VIEW CONCURRENTLY (needs a unique index on the view; takes EXCLUSIVE, reads continue).',
+  examples: { bad: ['REFRESH MATERIALIZED VIEW mv;'], good: ['REFRESH MATERIALIZED VIEW CONCURRENTLY mv;'] },
+  check(s) {
+    if (s.kind !== 'RefreshMatViewStmt' || s.body.concurrent === true) return [];
+    const v = relName(s.body.relation);
+    return [
+      {
+        lock: 'ACCESS EXCLUSIVE',
+        relation: v,
+        table: v,
+        message: `REFRESH MATERIALIZED VIEW ${v} blocks reads of ${v} until it finishes`,
+      },
+    ];
+  },
+};

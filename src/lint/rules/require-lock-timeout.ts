@@ -1,0 +1,31 @@
+import { lockNeedingTimeout } from '../support/timeouts.js';
+import type { Rule } from '../types.js';
+
+// Even a brief ACCESS EXCLUSIVE waits behind long queries, and every later query waits behind it
+// (squawk require-lock-timeout, eugene E9). pgward's runner sets lock_timeout, so this only applies
+// to SQL run by other tools.
+export const rule: Rule = {
+  id: 'require-lock-timeout',
+  category: 'robustness',
+  severity: 'warning',
+  message: 'No lock_timeout is set before a statement that takes a strong lock',
+  why: 'While the statement waits for its lock, every other query on the table queues behind it: a brief ALTER can stall the app for as long as the longest running query.',
+  fix: "SET lock_timeout = '2s'; before it (and retry on failure), or run the file with pgward migrate, which sets it.",
+  examples: {
+    bad: ['ALTER TABLE users ADD COLUMN nickname text;'],
+    good: ["SET lock_timeout = '1s';\nALTER TABLE users ADD COLUMN nickname text;"],
+  },
+  check(s, ctx) {
+    if (ctx.lockTimeoutSet) return [];
+    const lock = lockNeedingTimeout(s, ctx);
+    return lock
+      ? [
+          {
+            lock: lock.mode,
+            relation: lock.relation,
+            message: `${lock.mode} on ${lock.relation} requested without lock_timeout: queries queue behind it while it waits`,
+          },
+        ]
+      : [];
+  },
+};

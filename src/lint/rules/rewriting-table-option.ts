@@ -1,0 +1,34 @@
+import { str } from '../ast.js';
+import { cmdsOf } from '../support/helpers.js';
+import type { Rule } from '../types.js';
+
+// Table options that copy the whole table under ACCESS EXCLUSIVE; no anchor tool has a static rule for them.
+const REWRITES: Record<string, string> = {
+  AT_SetTableSpace: 'SET TABLESPACE copies every page of',
+  AT_SetLogged: 'SET LOGGED rewrites (and WAL-logs)',
+  AT_SetUnLogged: 'SET UNLOGGED rewrites',
+  AT_SetAccessMethod: 'SET ACCESS METHOD rewrites',
+};
+
+export const rule: Rule = {
+  id: 'rewriting-table-option',
+  category: 'blocking',
+  severity: 'error',
+  message: 'This ALTER TABLE option rewrites the whole table under ACCESS EXCLUSIVE',
+  why: 'SET TABLESPACE, SET LOGGED/UNLOGGED and SET ACCESS METHOD copy the table while reads and writes wait.',
+  fix: 'Use pg_repack (or a new table + backfill + swap), or run it in a maintenance window.',
+  examples: {
+    bad: ['ALTER TABLE big SET TABLESPACE fast_ssd;', 'ALTER TABLE big SET UNLOGGED;'],
+    good: ['ALTER TABLE big SET (fillfactor = 90);'],
+  },
+  check(s) {
+    return cmdsOf(s)
+      .filter((c) => REWRITES[c.subtype] !== undefined)
+      .map((c) => ({
+        lock: 'ACCESS EXCLUSIVE' as const,
+        relation: c.table,
+        table: c.table,
+        message: `${REWRITES[c.subtype]} ${c.table}${c.subtype === 'AT_SetTableSpace' ? ` to ${str(c.cmd.name)}` : ''} under ACCESS EXCLUSIVE`,
+      }));
+  },
+};

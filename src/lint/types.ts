@@ -1,0 +1,155 @@
+// Shared types of the analysis library: findings, rules and what a rule may ask about its context.
+import type { Node } from 'libpg-query';
+
+export type Category = 'destructive' | 'blocking' | 'breaking' | 'fails' | 'error' | 'robustness' | 'style';
+export type Severity = 'error' | 'warning' | 'info';
+
+export const SEVERITY_RANK: Record<Severity, number> = { info: 0, warning: 1, error: 2 };
+
+/** PostgreSQL table-level lock modes (https://www.postgresql.org/docs/current/explicit-locking.html). */
+export type LockMode =
+  | 'ACCESS SHARE'
+  | 'ROW SHARE'
+  | 'ROW EXCLUSIVE'
+  | 'SHARE UPDATE EXCLUSIVE'
+  | 'SHARE'
+  | 'SHARE ROW EXCLUSIVE'
+  | 'EXCLUSIVE'
+  | 'ACCESS EXCLUSIVE'
+  /** For findings that are not about a lock (e.g. an unused ignore comment). */
+  | 'none';
+
+/** One problem in one statement. The JSON output is exactly these fields (a contract, see docs/lint.md). */
+export interface Finding {
+  rule: string;
+  category: Category;
+  severity: Severity;
+  /** 1-based line and column in the file (not in the migration section). */
+  line: number;
+  column: number;
+  statement: string;
+  /** Lock the statement takes, e.g. "ACCESS EXCLUSIVE". */
+  lock: LockMode;
+  /** Object the lock is taken on, e.g. "orders" or "public.orders". */
+  relation: string;
+  message: string;
+  fix: string;
+  /** Table whose size the cost depends on (library only: not part of the JSON output). */
+  table?: string;
+}
+
+/** A statement as rules see it. */
+export interface Stmt {
+  sql: string;
+  node: Node;
+  /** Name of the node type, e.g. "AlterTableStmt". */
+  kind: string;
+  /** The node's body (node[kind]). */
+  body: Record<string, unknown>;
+  line: number;
+  column: number;
+  /** Inside a DO block (dynamic SQL or PL/pgSQL statement). */
+  inDo: boolean;
+  /** For a DO block: EXECUTE arguments that are not string literals, so cannot be analysed. */
+  dynamic?: string[];
+}
+
+/** What a rule returns: the parts of a finding that vary per statement. */
+export interface Hit {
+  lock: LockMode;
+  relation: string;
+  /** Overrides the rule's message (e.g. to add the column name). */
+  message?: string;
+  fix?: string;
+  severity?: Severity;
+  category?: Category;
+  /** Table the cost depends on (for catalog size ranking and empty/new-table downgrades). */
+  table?: string | undefined;
+}
+
+export interface TableInfo {
+  schema: string;
+  name: string;
+  rows: number;
+  bytes: number;
+  /** True when the heap has no pages at all: nothing to scan or rewrite. */
+  empty: boolean;
+  columns: Map<string, ColumnInfo>;
+  /** Columns that have a validated CHECK (col IS NOT NULL). */
+  notNullChecked: Set<string>;
+  /** Constraint name → contype (f, c, u, p, x). */
+  constraints: Map<string, string>;
+  /** Leading columns of every index, for foreign-key coverage. */
+  indexLeads: string[][];
+  /** Columns referenced by CHECK constraints. */
+  checkedColumns: Set<string>;
+}
+
+export interface ColumnInfo {
+  /** format_type() output, e.g. "character varying(100)". */
+  type: string;
+  notNull: boolean;
+}
+
+/** Read-only view of the database, when the lint is connected. */
+export interface Catalog {
+  serverVersion: number;
+  /** undefined: the table does not exist (yet). */
+  table(name: string): TableInfo | undefined;
+  /** provolatile of a function name ('i', 's', 'v'), undefined if unknown. */
+  volatility(fn: string): string | undefined;
+  /** Nullability of an index's columns: true if any is nullable; undefined if the index is unknown. */
+  indexHasNullable(index: string): boolean | undefined;
+  /** Table of an existing index. */
+  indexTable(index: string): string | undefined;
+}
+
+export interface FileFacts {
+  /** Table name → the list of leading-column lists of indexes and keys defined anywhere in the file. */
+  indexLeads: Map<string, string[][]>;
+}
+
+/** Per-statement context a rule can read. Built by the analyser as it walks the file in order. */
+export interface RuleContext {
+  /** Target PostgreSQL major version (e.g. 16) and full number (e.g. 140002 → 14.2), if known. */
+  pgVersion: number;
+  pgVersionNum: number | undefined;
+  /** True while the statement runs inside a transaction (pgward's wrapper or an explicit BEGIN). */
+  inTransaction: boolean;
+  /** Inside an explicit BEGIN ... COMMIT of the file itself. */
+  explicitTx: boolean;
+  /** The file is a pgward migration run by pgward (which wraps it and sets timeouts). */
+  pgwardRunner: boolean;
+  /** The file is wrapped in a transaction by its runner. */
+  wrapped: boolean;
+  lockTimeoutSet: boolean;
+  statementTimeoutSet: boolean;
+  /** Whether a table was created earlier in this file (or, with a catalog, does not exist yet). */
+  isNew(table: string): boolean;
+  /** Tables on which ACCESS EXCLUSIVE is held in the current transaction. */
+  exclusiveHeld: ReadonlySet<string>;
+  /** `table.column` pairs with a validated NOT NULL check established earlier in the file. */
+  notNullCheckedInFile: ReadonlySet<string>;
+  /** Constraints added NOT VALID earlier in the current transaction (table.constraint). */
+  notValidInTx: ReadonlySet<string>;
+  /** How many earlier statements in this file altered the same table (for W12). */
+  altersBefore(table: string): number;
+  /** All statements of the file and the index of this one (for look-ahead). */
+  statements: readonly Stmt[];
+  index: number;
+  facts: FileFacts;
+  catalog: Catalog | undefined;
+}
+
+export interface Rule {
+  id: string;
+  category: Category;
+  severity: Severity;
+  message: string;
+  why: string;
+  fix: string;
+  examples: { bad: string[]; good: string[] };
+  /** Target version the examples assume (default: the latest). */
+  exampleOptions?: { pgVersion?: string };
+  check(stmt: Stmt, ctx: RuleContext): Hit[];
+}
