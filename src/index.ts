@@ -22,3 +22,19 @@ export type { MigrationState, MigrationStatusEntry, StatusReport } from './migra
 export { redact, redactUrl } from './redact.js';
 export { PGWARD_VERSION } from './version.js';
 export * from './backup/index.js';
+export {
+  decideGate,
+  lintMigration,
+  lintMigrations,
+  lintPaths,
+  lintSql,
+  reachesThreshold,
+  RULES,
+  type Finding,
+  type GateDecision,
+  type GateResult,
+  type LintFileResult,
+  type LintOptions,
+  type LintReport,
+  type Rule,
+} from './lint/index.js';

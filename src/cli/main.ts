@@ -8,8 +8,10 @@ import { PGWARD_VERSION } from '../version.js';
 import { registerBackup } from './commands/backup.js';
 import { registerBaseline } from './commands/baseline.js';
 import { registerInit } from './commands/init.js';
+import { registerLint } from './commands/lint.js';
 import { registerMigrate } from './commands/migrate.js';
 import { registerNew } from './commands/new.js';
+import { registerPlan } from './commands/plan.js';
 import { registerRollback } from './commands/rollback.js';
 import { registerStatus } from './commands/status.js';
 
@@ -47,6 +49,8 @@ export function buildProgram(): Command {
   registerMigrate(program);
   registerRollback(program);
   registerBaseline(program);
+  registerLint(program);
+  registerPlan(program);
   registerBackup(program);
   program.addHelpText(
     'after',
