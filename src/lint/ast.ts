@@ -70,7 +70,10 @@ export function typeRef(typeName: unknown): TypeRef | undefined {
   return { name, typmods, array: list(t.arrayBounds).length > 0 };
 }
 
-/** Calls `fn` on every object in the tree (depth first). */
+/**
+ * Calls `fn` on every object in the tree (depth first) with the key it sits under: a node kind such as
+ * "RangeVar", or a field name such as "relation" (whose value is an unwrapped RangeVar body).
+ */
 export function walk(node: unknown, fn: (kind: string, body: Obj) => void): void {
   if (Array.isArray(node)) {
     for (const n of node) walk(n, fn);
@@ -79,7 +82,7 @@ export function walk(node: unknown, fn: (kind: string, body: Obj) => void): void
   if (!isObj(node)) return;
   for (const [k, v] of Object.entries(node)) {
     if (isObj(v)) {
-      if (/^[A-Z]/.test(k)) fn(k, v);
+      fn(k, v);
       walk(v, fn);
     } else if (Array.isArray(v)) {
       walk(v, fn);

@@ -28,7 +28,9 @@ export function wantedNames(stmts: readonly Stmt[]): CatalogWanted {
 const NOT_NULL_CHECK = /^CHECK \(\(?"?([^"()\s]+)"? IS NOT NULL\)?\)$/i;
 
 export async function loadCatalog(client: pg.Client, want: CatalogWanted): Promise<Catalog> {
-  const version = Number((await client.query<{ v: string }>('SHOW server_version_num')).rows[0]?.v ?? 0);
+  const version = Number(
+    (await client.query<{ v: string }>("SELECT current_setting('server_version_num') AS v")).rows[0]?.v ?? 0,
+  );
   // Indexes first: DROP INDEX / REINDEX name only the index, whose table we then need too.
   const idx = await client.query<{ index: string; table: string; nullable: boolean }>(
     `SELECT ic.relname AS index, tc.relname AS table,

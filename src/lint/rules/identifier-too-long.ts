@@ -1,8 +1,8 @@
-import { walk } from '../ast.js';
 import type { Rule } from '../types.js';
 
-// PostgreSQL truncates identifiers to 63 bytes with only a NOTICE: later statements using the full name fail.
-const NAME_KEYS = ['relname', 'idxname', 'conname', 'colname', 'newname', 'schemaname'];
+// PostgreSQL truncates identifiers to 63 bytes with only a NOTICE: later statements using the full name
+// fail. The parser truncates too, so the statement text is scanned (string literals removed first).
+const IDENT = /"((?:[^"]|"")+)"|\b([A-Za-z_][\w$]*)/g;
 
 export const rule: Rule = {
   id: 'identifier-too-long',
@@ -13,16 +13,15 @@ export const rule: Rule = {
   fix: 'Use a name of at most 63 bytes.',
   examples: {
     bad: [`CREATE TABLE ${'a'.repeat(64)} (id bigint);`],
-    good: [`CREATE TABLE ${'a'.repeat(63)} (id bigint);`],
+    good: [`CREATE TABLE ${'a'.repeat(63)} (id bigint);`, `INSERT INTO t VALUES ('${'a'.repeat(80)}');`],
   },
   check(s) {
+    const code = s.sql.replace(/'(?:[^']|'')*'/g, "''").replace(/\$(\w*)\$[\s\S]*?\$\1\$/g, "''");
     const long = new Set<string>();
-    walk(s.node, (_kind, body) => {
-      for (const k of NAME_KEYS) {
-        const v = body[k];
-        if (typeof v === 'string' && Buffer.byteLength(v) > 63) long.add(v);
-      }
-    });
+    for (const m of code.matchAll(IDENT)) {
+      const name = m[1] ?? m[2] ?? '';
+      if (Buffer.byteLength(name) > 63) long.add(name);
+    }
     return [...long].map((name) => ({
       lock: 'none' as const,
       relation: name.slice(0, 63),

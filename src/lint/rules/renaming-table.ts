@@ -7,7 +7,11 @@ function viewShim(oldName: string, newName: string, later: readonly Stmt[]): boo
     if (s.kind !== 'ViewStmt' || tableKey(relName(s.body.view)) !== tableKey(oldName)) return false;
     let reads = false;
     walk(s.body.query, (kind, body) => {
-      if (kind === 'RangeVar' && tableKey(relName(body)) === tableKey(newName)) reads = true;
+      if (
+        (kind === 'RangeVar' || typeof body.relname === 'string') &&
+        tableKey(relName(body)) === tableKey(newName)
+      )
+        reads = true;
     });
     return reads;
   });
