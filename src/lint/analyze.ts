@@ -182,7 +182,7 @@ export function analyzeSection(p: PreparedSection, opts: AnalyzeOptions): Sectio
   const catalog = opts.catalog;
   const isNew = (t: string) =>
     created.has(tableKey(t)) || (catalog !== undefined && catalog.table(t) === undefined);
-  const rules = opts.rules ?? RULES;
+  const byKind = dispatch(opts.rules ?? RULES);
 
   p.stmts.forEach((s, index) => {
     const inTransaction = p.wrapped || explicitTx || s.inDo;
@@ -205,7 +205,7 @@ export function analyzeSection(p: PreparedSection, opts: AnalyzeOptions): Sectio
       facts,
       catalog,
     };
-    for (const rule of rules) {
+    for (const rule of byKind.get(s.kind) ?? byKind.get('*')!) {
       let hits: Hit[];
       try {
         hits = rule.check(s, ctx);
@@ -276,6 +276,26 @@ export function analyzeSection(p: PreparedSection, opts: AnalyzeOptions): Sectio
     suppressed,
     statements: p.stmts.length,
   };
+}
+
+const dispatchCache = new WeakMap<readonly Rule[], Map<string, Rule[]>>();
+
+/** Rules per statement kind ('*' = rules for kinds no rule names), computed once per rule list. */
+function dispatch(rules: readonly Rule[]): Map<string, Rule[]> {
+  let m = dispatchCache.get(rules);
+  if (m) return m;
+  m = new Map<string, Rule[]>();
+  const any = rules.filter((r) => r.kinds === undefined);
+  m.set('*', any);
+  for (const r of rules)
+    for (const k of r.kinds ?? [])
+      if (!m.has(k))
+        m.set(
+          k,
+          rules.filter((x) => x.kinds === undefined || x.kinds.includes(k)),
+        );
+  dispatchCache.set(rules, m);
+  return m;
 }
 
 /** Column of a `col IS NOT NULL` check expression. */

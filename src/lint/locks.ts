@@ -37,7 +37,19 @@ export function isConcurrent(s: Stmt): boolean {
   return false;
 }
 
+const lockCache = new WeakMap<Stmt, TakenLock | null>();
+
+/** The lock of a statement (computed once per statement: several rules and the analyser ask). */
 export function statementLock(s: Stmt): TakenLock | undefined {
+  let v = lockCache.get(s);
+  if (v === undefined) {
+    v = computeLock(s) ?? null;
+    lockCache.set(s, v);
+  }
+  return v ?? undefined;
+}
+
+function computeLock(s: Stmt): TakenLock | undefined {
   const b = s.body;
   switch (s.kind) {
     case 'AlterTableStmt': {

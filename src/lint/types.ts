@@ -149,6 +149,8 @@ export interface Rule {
   why: string;
   fix: string;
   examples: { bad: string[]; good: string[] };
+  /** Statement kinds the rule looks at (e.g. "AlterTableStmt"); omitted = every statement. Speeds up dispatch. */
+  kinds?: readonly string[];
   /** Target version the examples assume (default: the latest). */
   exampleOptions?: { pgVersion?: string };
   check(stmt: Stmt, ctx: RuleContext): Hit[];

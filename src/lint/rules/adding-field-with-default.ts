@@ -78,6 +78,7 @@ export const rule: Rule = {
       'ALTER TABLE users ADD COLUMN seen_at timestamptz DEFAULT now();',
     ],
   },
+  kinds: ['AlterTableStmt'],
   check(s, ctx) {
     const hits = [];
     for (const c of addedColumns(s)) {

@@ -15,6 +15,7 @@ export const rule: Rule = {
     bad: ['ALTER TABLE orders ADD CONSTRAINT fk_user FOREIGN KEY (user_id) REFERENCES users(id);'],
     good: ['ALTER TABLE orders ADD CONSTRAINT fk_user FOREIGN KEY (user_id) REFERENCES users(id) NOT VALID;'],
   },
+  kinds: ['AlterTableStmt'],
   check(s) {
     return addedConstraints(s)
       .filter(({ con }) => con.contype === 'CONSTR_FOREIGN' && con.skip_validation !== true)

@@ -18,6 +18,7 @@ export const rule: Rule = {
       'ALTER TABLE users ADD CONSTRAINT users_email_nn CHECK (email IS NOT NULL) NOT VALID;\nALTER TABLE users VALIDATE CONSTRAINT users_email_nn;\nALTER TABLE users ALTER COLUMN email SET NOT NULL;',
     ],
   },
+  kinds: ['AlterTableStmt'],
   check(s, ctx) {
     const hits = [];
     for (const c of cmdsOf(s)) {

@@ -17,6 +17,7 @@ export const rule: Rule = {
     ],
     good: ['CREATE TABLE accounts2 (id bigint PRIMARY KEY);'],
   },
+  kinds: ['AlterTableStmt'],
   check(s, ctx) {
     const hits = [];
     for (const { table, con } of addedConstraints(s)) {

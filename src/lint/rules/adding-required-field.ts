@@ -16,6 +16,7 @@ export const rule: Rule = {
       'ALTER TABLE users ADD COLUMN tenant_id bigint;',
     ],
   },
+  kinds: ['AlterTableStmt'],
   check(s) {
     return addedColumns(s)
       .filter(

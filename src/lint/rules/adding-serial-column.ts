@@ -17,6 +17,7 @@ export const rule: Rule = {
     ],
     good: ['ALTER TABLE users ADD COLUMN seq_no bigint;'],
   },
+  kinds: ['AlterTableStmt'],
   check(s) {
     return addedColumns(s)
       .filter(

@@ -15,6 +15,7 @@ export const rule: Rule = {
     ],
     good: ['ALTER TABLE users ADD COLUMN full_name text;'],
   },
+  kinds: ['AlterTableStmt'],
   check(s) {
     return addedColumns(s)
       .filter((c) => hasConstraint(c.col, 'CONSTR_GENERATED'))

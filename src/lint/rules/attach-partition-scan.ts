@@ -15,6 +15,7 @@ export const rule: Rule = {
     bad: ["ALTER TABLE parent ATTACH PARTITION p2026 FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');"],
     good: ['ALTER TABLE parent DETACH PARTITION p2020 CONCURRENTLY;'],
   },
+  kinds: ['AlterTableStmt'],
   check(s, ctx) {
     const hits = [];
     for (const c of cmdsOf(s)) {

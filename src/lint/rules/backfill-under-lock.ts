@@ -16,6 +16,7 @@ export const rule: Rule = {
     ],
     good: ['UPDATE users SET active = true WHERE id < 1000;'],
   },
+  kinds: ['UpdateStmt', 'DeleteStmt', 'InsertStmt'],
   check(s, ctx) {
     if (!['UpdateStmt', 'DeleteStmt', 'InsertStmt'].includes(s.kind) || ctx.exclusiveHeld.size === 0)
       return [];

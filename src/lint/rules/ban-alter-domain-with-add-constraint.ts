@@ -13,6 +13,7 @@ export const rule: Rule = {
     bad: ['ALTER DOMAIN positive_int ADD CONSTRAINT pos CHECK (VALUE > 0);'],
     good: ['ALTER DOMAIN positive_int ADD CONSTRAINT pos CHECK (VALUE > 0) NOT VALID;'],
   },
+  kinds: ['AlterDomainStmt'],
   check(s) {
     if (s.kind !== 'AlterDomainStmt' || s.body.subtype !== 'C') return [];
     if (as(s.body.def, 'Constraint')?.skip_validation === true) return [];

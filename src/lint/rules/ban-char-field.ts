@@ -10,6 +10,7 @@ export const rule: Rule = {
   why: 'char(n) pads values with spaces, wastes storage and has surprising comparison rules; it is never faster.',
   fix: 'text (with a CHECK on length if needed).',
   examples: { bad: ['CREATE TABLE t (code char(3));'], good: ['CREATE TABLE t (code text);'] },
+  kinds: ['CreateStmt', 'AlterTableStmt'],
   check(s) {
     return columnsOfType(
       s,

@@ -13,6 +13,7 @@ export const rule: Rule = {
     bad: ['CREATE DOMAIN positive_int AS bigint CHECK (VALUE > 0);'],
     good: ['CREATE DOMAIN email AS text;'],
   },
+  kinds: ['CreateDomainStmt'],
   check(s) {
     if (s.kind !== 'CreateDomainStmt') return [];
     if (!list(s.body.constraints).some((c) => as(c, 'Constraint')?.contype === 'CONSTR_CHECK')) return [];

@@ -10,6 +10,7 @@ export const rule: Rule = {
   why: 'Every row is deleted (and every row is locked until commit, blocking concurrent updates).',
   fix: 'Add a WHERE clause for the rows you mean, and delete in batches on large tables.',
   examples: { bad: ['DELETE FROM sessions;'], good: ['DELETE FROM sessions WHERE expires_at < now();'] },
+  kinds: ['DeleteStmt'],
   check(s) {
     if (s.kind !== 'DeleteStmt' || s.body.whereClause !== undefined) return [];
     const name = relName(s.body.relation);

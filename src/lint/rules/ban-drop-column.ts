@@ -17,6 +17,7 @@ export const rule: Rule = {
     ],
     good: ['ALTER TABLE users ADD COLUMN nickname text;'],
   },
+  kinds: ['AlterTableStmt'],
   check(s) {
     return cmdsOf(s)
       .filter((c) => c.subtype === 'AT_DropColumn')

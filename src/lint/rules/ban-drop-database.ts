@@ -10,6 +10,7 @@ export const rule: Rule = {
   why: 'Everything in the database is lost; it cannot even run inside a transaction to be rolled back.',
   fix: 'Drop databases by hand, after a backup, never from a migration.',
   examples: { bad: ['DROP DATABASE legacy;'], good: ['CREATE SCHEMA legacy_archive;'] },
+  kinds: ['DropdbStmt'],
   check(s) {
     if (s.kind !== 'DropdbStmt') return [];
     const name = str(s.body.dbname) ?? '?';

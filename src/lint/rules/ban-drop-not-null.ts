@@ -14,6 +14,7 @@ export const rule: Rule = {
     bad: ['ALTER TABLE users ALTER COLUMN email DROP NOT NULL;'],
     good: ["ALTER TABLE users ALTER COLUMN email SET DEFAULT '';"],
   },
+  kinds: ['AlterTableStmt'],
   check(s) {
     return cmdsOf(s)
       .filter((c) => c.subtype === 'AT_DropNotNull')

@@ -10,6 +10,7 @@ export const rule: Rule = {
   why: 'Mass data loss: every object in the schema is dropped under ACCESS EXCLUSIVE.',
   fix: 'Drop the tables one by one after checking each is unused and empty, and keep a backup.',
   examples: { bad: ['DROP SCHEMA reporting CASCADE;'], good: ['CREATE SCHEMA IF NOT EXISTS reporting;'] },
+  kinds: ['DropStmt'],
   check(s) {
     if (s.kind !== 'DropStmt' || s.body.removeType !== 'OBJECT_SCHEMA') return [];
     return list(s.body.objects).map((o) => {

@@ -13,6 +13,7 @@ export const rule: Rule = {
     bad: ['DROP TABLE audit_old;', 'DROP TABLE IF EXISTS a, b CASCADE;'],
     good: ['DROP VIEW audit_old_v;'],
   },
+  kinds: ['DropStmt'],
   check(s) {
     if (
       s.kind !== 'DropStmt' ||

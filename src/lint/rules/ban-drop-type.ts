@@ -13,6 +13,7 @@ export const rule: Rule = {
     bad: ['DROP TYPE status CASCADE;', 'DROP DOMAIN positive_int;'],
     good: ["CREATE TYPE status AS ENUM ('a', 'b');"],
   },
+  kinds: ['DropStmt'],
   check(s) {
     if (s.kind !== 'DropStmt' || !['OBJECT_TYPE', 'OBJECT_DOMAIN'].includes(str(s.body.removeType) ?? ''))
       return [];

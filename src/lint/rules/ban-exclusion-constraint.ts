@@ -15,6 +15,7 @@ export const rule: Rule = {
       'CREATE TABLE bookings2 (room int, during tstzrange, EXCLUDE USING gist (room WITH =, during WITH &&));',
     ],
   },
+  kinds: ['AlterTableStmt'],
   check(s) {
     return addedConstraints(s)
       .filter(({ con }) => con.contype === 'CONSTR_EXCLUSION')

@@ -14,6 +14,7 @@ export const rule: Rule = {
     bad: ['LOCK TABLE users IN ACCESS EXCLUSIVE MODE;', 'LOCK users;'],
     good: ['LOCK TABLE users IN ACCESS SHARE MODE;'],
   },
+  kinds: ['LockStmt'],
   check(s) {
     if (s.kind !== 'LockStmt') return [];
     const mode = LOCK_BY_NUMBER[typeof s.body.mode === 'number' ? s.body.mode : 8] ?? 'ACCESS EXCLUSIVE';

@@ -13,6 +13,7 @@ export const rule: Rule = {
     bad: ['TRUNCATE accounts CASCADE;', 'TRUNCATE TABLE sessions;'],
     good: ["DELETE FROM sessions WHERE expires_at < now() - interval '30 days';"],
   },
+  kinds: ['TruncateStmt'],
   check(s) {
     if (s.kind !== 'TruncateStmt') return [];
     const cascade = s.body.behavior === 'DROP_CASCADE';

@@ -13,6 +13,7 @@ export const rule: Rule = {
     bad: ['UPDATE users SET active = true;'],
     good: ['UPDATE users SET active = true WHERE id BETWEEN 1 AND 10000 AND active IS NULL;'],
   },
+  kinds: ['UpdateStmt'],
   check(s) {
     if (s.kind !== 'UpdateStmt' || s.body.whereClause !== undefined) return [];
     const name = relName(s.body.relation);

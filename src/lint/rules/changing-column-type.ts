@@ -65,6 +65,7 @@ export const rule: Rule = {
     ],
     good: ["ALTER TABLE users ALTER COLUMN name SET DEFAULT 'x';"],
   },
+  kinds: ['AlterTableStmt'],
   check(s, ctx) {
     const hits = [];
     for (const c of cmdsOf(s)) {

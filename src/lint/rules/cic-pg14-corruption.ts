@@ -15,6 +15,7 @@ export const rule: Rule = {
     good: ['CREATE INDEX i ON new_table(x);'],
   },
   exampleOptions: { pgVersion: '14.2' },
+  kinds: ['IndexStmt', 'ReindexStmt'],
   check(s, ctx) {
     const v = ctx.pgVersionNum;
     if (v === undefined || v < 140000 || v >= 140004) return [];

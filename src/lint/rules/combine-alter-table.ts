@@ -13,6 +13,7 @@ export const rule: Rule = {
     bad: ['ALTER TABLE users ADD COLUMN a bigint;\nALTER TABLE users ADD COLUMN b bigint;'],
     good: ['ALTER TABLE users ADD COLUMN a bigint, ADD COLUMN b bigint;'],
   },
+  kinds: ['AlterTableStmt'],
   check(s, ctx) {
     if (s.kind !== 'AlterTableStmt') return [];
     const t = relName(s.body.relation);

@@ -14,6 +14,7 @@ export const rule: Rule = {
     bad: ['ALTER TABLE accounts ADD CONSTRAINT positive CHECK (balance >= 0);'],
     good: ['ALTER TABLE accounts ADD CONSTRAINT positive CHECK (balance >= 0) NOT VALID;'],
   },
+  kinds: ['AlterTableStmt'],
   check(s) {
     const hits = addedConstraints(s)
       .filter(({ con }) => con.contype === 'CONSTR_CHECK' && con.skip_validation !== true)

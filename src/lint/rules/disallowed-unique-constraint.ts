@@ -14,6 +14,7 @@ export const rule: Rule = {
     bad: ['ALTER TABLE users ADD CONSTRAINT users_email_key UNIQUE (email);'],
     good: ['ALTER TABLE users ADD CONSTRAINT users_email_key UNIQUE USING INDEX users_email_uq;'],
   },
+  kinds: ['AlterTableStmt'],
   check(s) {
     const hits = addedConstraints(s)
       .filter(({ con }) => con.contype === 'CONSTR_UNIQUE' && con.indexname === undefined)

@@ -20,6 +20,7 @@ export const rule: Rule = {
     ],
     good: ['ALTER TABLE orders DROP CONSTRAINT orders_total_check;'],
   },
+  kinds: ['AlterTableStmt'],
   check(s, ctx) {
     const hits = [];
     for (const c of cmdsOf(s)) {

@@ -12,6 +12,7 @@ export const rule: Rule = {
     bad: ["DO $$ BEGIN EXECUTE format('DROP TABLE %I', 'old_t'); END $$;"],
     good: ["DO $$ BEGIN EXECUTE 'ALTER TABLE users ADD COLUMN IF NOT EXISTS nickname text'; END $$;"],
   },
+  kinds: ['DoStmt'],
   check(s) {
     return (s.dynamic ?? []).map((expr) => ({
       lock: 'none' as const,

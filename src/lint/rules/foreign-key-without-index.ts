@@ -24,6 +24,7 @@ export const rule: Rule = {
       'CREATE TABLE line_items (id bigint PRIMARY KEY, order_id bigint REFERENCES orders(id));\nCREATE INDEX line_items_order_id_idx ON line_items(order_id);',
     ],
   },
+  kinds: ['CreateStmt', 'AlterTableStmt'],
   check(s, ctx) {
     const fks: { table: string; cols: string[]; ref: string }[] = [];
     if (s.kind === 'CreateStmt') {

@@ -13,6 +13,7 @@ export const rule: Rule = {
     bad: ['CREATE INDEX CONCURRENTLY i ON t(a, b, c, d);'],
     good: ['CREATE INDEX CONCURRENTLY i ON t(a, b) INCLUDE (c, d);'],
   },
+  kinds: ['IndexStmt'],
   check(s) {
     if (s.kind !== 'IndexStmt' || s.body.unique === true) return [];
     const cols = indexColumns(s.body);

@@ -25,6 +25,7 @@ export const rule: Rule = {
     bad: ['CREATE TABLE t (id int PRIMARY KEY);', 'ALTER TABLE t ADD COLUMN n smallint;'],
     good: ['CREATE TABLE t (id bigint PRIMARY KEY);'],
   },
+  kinds: ['CreateStmt', 'AlterTableStmt'],
   check(s) {
     return columnsOfType(
       s,

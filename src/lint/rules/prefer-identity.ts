@@ -13,6 +13,7 @@ export const rule: Rule = {
     bad: ['CREATE TABLE t4 (id serial PRIMARY KEY);'],
     good: ['CREATE TABLE t4 (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY);'],
   },
+  kinds: ['CreateStmt', 'AlterTableStmt'],
   check(s) {
     return columnsOfType(
       s,

@@ -13,6 +13,7 @@ export const rule: Rule = {
     bad: ['ALTER TABLE users ADD COLUMN props json;'],
     good: ['ALTER TABLE users ADD COLUMN props jsonb;'],
   },
+  kinds: ['CreateStmt', 'AlterTableStmt'],
   check(s) {
     return columnsOfType(
       s,

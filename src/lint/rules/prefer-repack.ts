@@ -13,6 +13,7 @@ export const rule: Rule = {
     bad: ['VACUUM FULL big_table;', 'CLUSTER big_table USING big_table_pkey;'],
     good: ['VACUUM (ANALYZE) big_table;'],
   },
+  kinds: ['VacuumStmt', 'ClusterStmt'],
   check(s) {
     if (s.kind === 'ClusterStmt') {
       const t = s.body.relation ? relName(s.body.relation) : 'every clustered table';

@@ -19,12 +19,12 @@ export const rule: Rule = {
       'CREATE INDEX i ON users(email);',
     ],
   },
+  kinds: ['IndexStmt', 'CreateStmt', 'DropStmt', 'AlterTableStmt'],
   check(s, ctx) {
     if (ctx.inTransaction || (!ctx.pgwardRunner && ctx.statements.length <= 1)) return [];
-    const lock = statementLock(s);
     const hit = (what: string): Hit => ({
-      lock: lock?.mode ?? 'ACCESS EXCLUSIVE',
-      relation: lock?.relation ?? '?',
+      lock: statementLock(s)?.mode ?? 'ACCESS EXCLUSIVE',
+      relation: statementLock(s)?.relation ?? '?',
       message: `${what}: a retry fails if it already ran`,
     });
     if (s.kind === 'IndexStmt' && s.body.if_not_exists !== true)

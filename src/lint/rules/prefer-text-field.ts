@@ -13,6 +13,7 @@ export const rule: Rule = {
     bad: ['CREATE TABLE t4 (name varchar(100));'],
     good: ['CREATE TABLE t4 (name text CHECK (length(name) <= 100));'],
   },
+  kinds: ['CreateStmt', 'AlterTableStmt'],
   check(s) {
     return columnsOfType(
       s,

@@ -13,6 +13,7 @@ export const rule: Rule = {
     bad: ['CREATE TABLE t4 (created timestamp);'],
     good: ['CREATE TABLE t4 (created timestamptz);'],
   },
+  kinds: ['CreateStmt', 'AlterTableStmt'],
   check(s) {
     return columnsOfType(
       s,

@@ -13,6 +13,7 @@ export const rule: Rule = {
     bad: ['ALTER TABLE users RENAME COLUMN email TO email_address;'],
     good: ['ALTER TABLE users ADD COLUMN email_address text;'],
   },
+  kinds: ['RenameStmt'],
   check(s) {
     if (s.kind !== 'RenameStmt' || s.body.renameType !== 'OBJECT_COLUMN') return [];
     const t = relName(s.body.relation);

@@ -13,6 +13,7 @@ export const rule: Rule = {
     bad: ["ALTER TYPE status RENAME VALUE 'done' TO 'completed';"],
     good: ["ALTER TYPE status ADD VALUE 'completed' AFTER 'done';"],
   },
+  kinds: ['AlterEnumStmt'],
   check(s) {
     if (s.kind !== 'AlterEnumStmt' || s.body.oldVal === undefined) return [];
     const t = names(s.body.typeName);

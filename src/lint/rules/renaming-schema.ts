@@ -10,6 +10,7 @@ export const rule: Rule = {
   why: 'Running app versions, views in other schemas and search_path settings still use the old name.',
   fix: 'Create the new schema, move objects with views left behind in the old one, switch the app, then drop the old schema.',
   examples: { bad: ['ALTER SCHEMA reporting RENAME TO analytics;'], good: ['CREATE SCHEMA analytics;'] },
+  kinds: ['RenameStmt'],
   check(s) {
     if (s.kind !== 'RenameStmt' || s.body.renameType !== 'OBJECT_SCHEMA') return [];
     const name = str(s.body.subname) ?? '?';

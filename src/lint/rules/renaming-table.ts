@@ -28,6 +28,7 @@ export const rule: Rule = {
     bad: ['ALTER TABLE users RENAME TO customers;'],
     good: ['ALTER TABLE users RENAME TO customers;\nCREATE VIEW users AS SELECT * FROM customers;'],
   },
+  kinds: ['RenameStmt'],
   check(s, ctx) {
     if (
       s.kind !== 'RenameStmt' ||

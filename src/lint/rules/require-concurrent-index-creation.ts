@@ -16,6 +16,7 @@ export const rule: Rule = {
       'CREATE TABLE t2 (id bigint); CREATE INDEX i2 ON t2(id);',
     ],
   },
+  kinds: ['IndexStmt'],
   check(s) {
     if (s.kind !== 'IndexStmt' || s.body.concurrent === true) return [];
     const t = relName(s.body.relation);

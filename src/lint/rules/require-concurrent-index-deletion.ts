@@ -10,6 +10,7 @@ export const rule: Rule = {
   why: 'Reads and writes of the table wait for the lock; if a long query holds the table, everything queues behind the DROP.',
   fix: 'DROP INDEX CONCURRENTLY in a migration marked "-- pgward:no-transaction".',
   examples: { bad: ['DROP INDEX idx_u_email;'], good: ['DROP INDEX CONCURRENTLY IF EXISTS idx_u_email;'] },
+  kinds: ['DropStmt'],
   check(s, ctx) {
     if (s.kind !== 'DropStmt' || s.body.removeType !== 'OBJECT_INDEX' || s.body.concurrent === true)
       return [];

@@ -14,6 +14,7 @@ export const rule: Rule = {
     bad: ['ALTER TABLE measurements DETACH PARTITION m_2020;'],
     good: ['ALTER TABLE measurements DETACH PARTITION m_2020 CONCURRENTLY;'],
   },
+  kinds: ['AlterTableStmt'],
   check(s, ctx) {
     return cmdsOf(s)
       .filter((c) => c.subtype === 'AT_DetachPartition' && as(c.cmd.def, 'PartitionCmd')?.concurrent !== true)

@@ -10,6 +10,7 @@ export const rule: Rule = {
   why: 'ACCESS EXCLUSIVE is held while the query reruns: every SELECT on the view waits.',
   fix: 'REFRESH MATERIALIZED VIEW CONCURRENTLY (needs a unique index on the view; takes EXCLUSIVE, reads continue).',
   examples: { bad: ['REFRESH MATERIALIZED VIEW mv;'], good: ['REFRESH MATERIALIZED VIEW CONCURRENTLY mv;'] },
+  kinds: ['RefreshMatViewStmt'],
   check(s) {
     if (s.kind !== 'RefreshMatViewStmt' || s.body.concurrent === true) return [];
     const v = relName(s.body.relation);

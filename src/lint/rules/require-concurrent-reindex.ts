@@ -15,6 +15,7 @@ export const rule: Rule = {
     bad: ['REINDEX INDEX idx_u_email;', 'REINDEX TABLE users;'],
     good: ['REINDEX INDEX CONCURRENTLY idx_u_email;'],
   },
+  kinds: ['ReindexStmt'],
   check(s, ctx) {
     if (s.kind !== 'ReindexStmt' || isConcurrent(s)) return [];
     const kind = str(s.body.kind) ?? '';

@@ -13,6 +13,7 @@ export const rule: Rule = {
     bad: ["ALTER TYPE status ADD VALUE 'archived';"],
     good: ["ALTER TYPE status ADD VALUE 'archived' AFTER 'done';"],
   },
+  kinds: ['AlterEnumStmt'],
   check(s) {
     if (s.kind !== 'AlterEnumStmt' || s.body.oldVal !== undefined || s.body.newValNeighbor !== undefined)
       return [];

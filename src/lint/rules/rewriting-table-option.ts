@@ -21,6 +21,7 @@ export const rule: Rule = {
     bad: ['ALTER TABLE big SET TABLESPACE fast_ssd;', 'ALTER TABLE big SET UNLOGGED;'],
     good: ['ALTER TABLE big SET (fillfactor = 90);'],
   },
+  kinds: ['AlterTableStmt'],
   check(s) {
     return cmdsOf(s)
       .filter((c) => REWRITES[c.subtype] !== undefined)

@@ -9,5 +9,6 @@ export const rule: Rule = {
   why: 'The migration would fail on its first invalid statement; nothing after the error can be analysed.',
   fix: 'Fix the syntax (the position points at the token PostgreSQL rejected).',
   examples: { bad: ['ALTER TABLE users ADD COLUMN;'], good: ['ALTER TABLE users ADD COLUMN nickname text;'] },
+  kinds: [],
   check: () => [],
 };

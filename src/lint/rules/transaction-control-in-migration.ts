@@ -13,6 +13,7 @@ export const rule: Rule = {
     bad: ['-- migrate:up\nBEGIN;\nCREATE TABLE t (id bigint);\nCOMMIT;'],
     good: ['-- migrate:up\nCREATE TABLE t (id bigint);'],
   },
+  kinds: ['TransactionStmt'],
   check(s, ctx) {
     if (s.kind !== 'TransactionStmt' || s.inDo || !ctx.wrapped || !ctx.pgwardRunner) return [];
     const kind = String(s.body.kind);

@@ -16,6 +16,7 @@ export const rule: Rule = {
     bad: ['BEGIN;\nCREATE TABLE t3 (id bigint);', 'COMMIT;'],
     good: ['BEGIN;\nCREATE TABLE t3 (id bigint);\nCOMMIT;'],
   },
+  kinds: ['TransactionStmt'],
   check(s, ctx) {
     if (s.kind !== 'TransactionStmt' || s.inDo || (ctx.wrapped && ctx.pgwardRunner)) return [];
     const kind = String(s.body.kind);

@@ -14,5 +14,6 @@ export const rule: Rule = {
       '-- pgward:ignore ban-drop-column reason="unused since v3"\nALTER TABLE users DROP COLUMN legacy;',
     ],
   },
+  kinds: [],
   check: () => [],
 };

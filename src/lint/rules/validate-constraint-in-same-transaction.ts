@@ -17,6 +17,7 @@ export const rule: Rule = {
     ],
     good: ['ALTER TABLE orders VALIDATE CONSTRAINT fk_user;'],
   },
+  kinds: ['AlterTableStmt'],
   check(s, ctx) {
     return cmdsOf(s)
       .filter((c) => c.subtype === 'AT_ValidateConstraint')

@@ -3,6 +3,21 @@ import { type TypeRef, typeRef } from '../ast.js';
 import type { Hit, Stmt } from '../types.js';
 import { declaredColumns } from './helpers.js';
 
+const typed = new WeakMap<Stmt, { table: string; name: string; t: TypeRef }[]>();
+
+function typedColumns(s: Stmt) {
+  let v = typed.get(s);
+  if (!v) {
+    v = [];
+    for (const c of declaredColumns(s)) {
+      const t = typeRef(c.col.typeName);
+      if (t) v.push({ table: c.table, name: c.name, t });
+    }
+    typed.set(s, v);
+  }
+  return v;
+}
+
 export function columnsOfType(
   s: Stmt,
   match: (t: TypeRef) => boolean,
