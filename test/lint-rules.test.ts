@@ -239,3 +239,9 @@ test('every file in src/lint/rules is a registered rule named after its file', a
 test('the table has at least 80 statements', () => {
   assert.ok(CASES.length >= 80, `only ${CASES.length}`);
 });
+
+test('docs/lint.md documents every rule', async () => {
+  const { readFileSync } = await import('node:fs');
+  const doc = readFileSync(new URL('../docs/lint.md', import.meta.url), 'utf8');
+  for (const r of RULES) assert.ok(doc.includes(`\`${r.id}\``), `docs/lint.md lacks ${r.id}`);
+});
