@@ -324,7 +324,10 @@ test('no-transaction files run statement by statement; a failure part-way is rep
 
   // Fix the data and the file (idempotent), then retry explicitly.
   await db.query("UPDATE items SET sku = 'b' WHERE id = 2");
-  await db.query('DROP INDEX items_sku');
+  const invalid = await db.query(
+    "SELECT count(*)::int AS n FROM pg_index WHERE indexrelid = 'items_sku'::regclass AND NOT indisvalid",
+  );
+  assert.equal(invalid[0]!.n, 1, 'the failed CONCURRENTLY build left an INVALID index');
   writeFileSync(
     join(dir, 'db/migrations/002_indexes.sql'),
     migration(
@@ -333,8 +336,16 @@ test('no-transaction files run statement by statement; a failure part-way is rep
       { noTransaction: true },
     ),
   );
-  const retry = await migrate({ target: t, source: src, retryPartial: true });
+  const events: MigrateEvent[] = [];
+  const retry = await migrate({ target: t, source: src, retryPartial: true, onEvent: (e) => events.push(e) });
   assert.equal(retry.exitCode, 0);
+  assert.deepEqual(
+    events.filter((e) => e.type === 'invalid-index-dropped').map((e) => (e as { index: string }).index),
+    ['public.items_sku'],
+    'the invalid leftover was dropped before the retry, so IF NOT EXISTS rebuilt it',
+  );
+  const valid = await db.query("SELECT indisvalid FROM pg_index WHERE indexrelid = 'items_sku'::regclass");
+  assert.equal(valid[0]!.indisvalid, true);
   const after = await getStatus({ target: t, source: src });
   assert.equal(after.exitCode, ExitCode.ok);
   const left = await db.query('SELECT count(*)::int AS n FROM pgward.partial_migrations');

@@ -31,6 +31,8 @@ export const policySchema = z
     lock_retries: z.number().int().min(0).max(100).optional(),
     migration_timeout: duration.optional(),
     lock_retry_backoff: duration.optional(),
+    /** lock_timeout for CREATE/DROP INDEX CONCURRENTLY and REINDEX CONCURRENTLY, which wait for old transactions. */
+    concurrent_lock_timeout: duration.optional(),
     /** Gate for destructive statements (DROP, TRUNCATE...): block until approved, warn (and pause), or allow. */
     destructive: z.enum(['block', 'warn', 'allow']).optional(),
     /** Gate for statements that hold heavy locks for time proportional to table size. */

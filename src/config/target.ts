@@ -19,6 +19,8 @@ export interface Policy {
   migrationTimeoutMs: number | null;
   /** Delay before the first lock-timeout retry (doubles each time, capped at 30 s). */
   lockRetryBackoffMs: number;
+  /** lock_timeout for CONCURRENTLY index statements (they wait for every older transaction to end). */
+  concurrentLockTimeoutMs: number | null;
   destructive: GateMode;
   blocking: GateMode;
   pauseSeconds: number;
@@ -56,6 +58,7 @@ export function defaultPolicy(isProtected: boolean): Policy {
     lockRetries: 3,
     migrationTimeoutMs: limit,
     lockRetryBackoffMs: 1_000,
+    concurrentLockTimeoutMs: 60_000,
     destructive: isProtected ? 'block' : 'warn',
     blocking: 'warn',
     pauseSeconds: isProtected ? 0 : 10,
@@ -77,6 +80,10 @@ export function resolvePolicy(raw: RawPolicy | undefined, isProtected: boolean):
       raw.lock_retry_backoff !== undefined
         ? (parseDuration(raw.lock_retry_backoff) ?? 0)
         : base.lockRetryBackoffMs,
+    concurrentLockTimeoutMs:
+      raw.concurrent_lock_timeout !== undefined
+        ? parseDuration(raw.concurrent_lock_timeout)
+        : base.concurrentLockTimeoutMs,
     destructive: raw.destructive ?? base.destructive,
     blocking: raw.blocking ?? base.blocking,
     pauseSeconds: raw.pause_seconds ?? base.pauseSeconds,

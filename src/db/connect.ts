@@ -11,6 +11,8 @@ export interface ConnectOptions {
   /** Shown in pg_stat_activity, so a DBA (and pgward's lock-holder message) can tell who is connected. */
   applicationName?: string;
   connectTimeoutMs?: number;
+  /** Send queued queries without waiting for each answer (used to send a history row and COMMIT together). */
+  pipeline?: boolean;
 }
 
 export type DbClient = pg.Client;
@@ -24,6 +26,7 @@ export async function connect(url: string, opts: ConnectOptions = {}): Promise<p
     connectionString: url,
     application_name: opts.applicationName ?? appName('cli'),
     connectionTimeoutMillis: opts.connectTimeoutMs ?? 10_000,
+    pipeline: opts.pipeline ?? false,
   });
   // An idle client whose server goes away emits 'error'; without a listener Node would crash.
   client.on('error', () => {});

@@ -37,7 +37,17 @@ CREATE TABLE IF NOT EXISTS pgward.migrations (
   duration_ms    integer NOT NULL,
   applied_by     text NOT NULL,
   db_user        text NOT NULL DEFAULT current_user,
-  pgward_version text NOT NULL
+  pgward_version text NOT NULL,
+  approval       jsonb
+);
+CREATE TABLE IF NOT EXISTS pgward.approvals (
+  version     text NOT NULL,
+  checksum    text NOT NULL,
+  approved_by text NOT NULL,
+  approved_at timestamptz NOT NULL DEFAULT now(),
+  env         text,
+  findings    jsonb NOT NULL DEFAULT '[]',
+  PRIMARY KEY (version, checksum)
 );
 CREATE TABLE IF NOT EXISTS pgward.partial_migrations (
   version          text PRIMARY KEY,
@@ -60,13 +70,14 @@ export async function ensureHistory(client: pg.Client): Promise<void> {
 
 export async function historyExists(client: pg.Client): Promise<boolean> {
   const res = await client.query<{ ok: boolean }>(
-    "SELECT to_regclass('pgward.migrations') IS NOT NULL AND to_regclass('pgward.partial_migrations') IS NOT NULL AS ok",
+    "SELECT to_regclass('pgward.migrations') IS NOT NULL AND to_regclass('pgward.partial_migrations') IS NOT NULL AND to_regclass('pgward.approvals') IS NOT NULL AS ok",
   );
   return res.rows[0]?.ok === true;
 }
 
 export async function readApplied(client: pg.Client): Promise<AppliedMigration[]> {
   if (!(await historyExists(client))) return [];
+  // (approval is read separately; history rows stay small)
   const res = await client.query(
     'SELECT version, name, checksum, applied_at, duration_ms, applied_by, pgward_version FROM pgward.migrations',
   );
@@ -97,25 +108,37 @@ export async function readPartial(client: pg.Client): Promise<PartialMigration[]
 }
 
 /** Who applied a migration: PGWARD_ACTOR (e.g. a CI user) or the OS user and host. */
+let cachedActor: string | undefined;
 export function actor(): string {
   if (process.env.PGWARD_ACTOR) return process.env.PGWARD_ACTOR;
+  if (cachedActor) return cachedActor;
   let user = 'unknown';
   try {
     user = userInfo().username;
   } catch {
     // no passwd entry (some containers)
   }
-  return `${user}@${hostname()}`;
+  cachedActor = `${user}@${hostname()}`;
+  return cachedActor;
 }
 
 export async function recordApplied(
   client: pg.Client,
   m: { version: string; name: string; checksum: string },
   durationMs: number,
+  approval?: unknown,
 ): Promise<void> {
   await client.query(
-    `INSERT INTO pgward.migrations (version, name, checksum, duration_ms, applied_by, pgward_version)
-     VALUES ($1, $2, $3, $4, $5, $6)`,
-    [m.version, m.name, m.checksum, Math.round(durationMs), actor(), PGWARD_VERSION],
+    `INSERT INTO pgward.migrations (version, name, checksum, duration_ms, applied_by, pgward_version, approval)
+     VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb)`,
+    [
+      m.version,
+      m.name,
+      m.checksum,
+      Math.round(durationMs),
+      actor(),
+      PGWARD_VERSION,
+      approval === undefined ? null : JSON.stringify(approval),
+    ],
   );
 }

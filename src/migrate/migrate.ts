@@ -1,13 +1,22 @@
 // `pgward migrate`: under the migration lock, refuses on drift (unless allowed), then applies pending
 // migrations in version order, each atomically with its history row. Stops at the first failure:
 // earlier migrations stay applied, the failed one leaves nothing recorded, later ones are not tried.
+import type pg from 'pg';
 import type { MigrationsSource, Target } from '../config/target.js';
 import { appName, connect } from '../db/connect.js';
 import { ExitCode, type ExitCodeValue, PgwardError, UsageError } from '../errors.js';
 import { redactUrl } from '../redact.js';
 import { ensureParser } from '../sql/parser.js';
 import { compareVersions, loadMigrations, type MigrationFile } from './files.js';
-import { ensureHistory, readApplied, readPartial, recordApplied } from './history.js';
+import {
+  type Approval,
+  evaluateGates,
+  type MigrationGate,
+  readApprovals,
+  recordApproval,
+  withApproval,
+} from './gate.js';
+import { ensureHistory, historyExists, readApplied, readPartial, recordApplied } from './history.js';
 import { acquireMigrationLock, type LockHolder, unlock } from './lock.js';
 import { compare } from './plan.js';
 import {
@@ -37,12 +46,24 @@ export interface MigrateOptions {
   retryBackoffMs?: number | undefined;
   signal?: AbortSignal | undefined;
   onEvent?: ((e: MigrateEvent) => void) | undefined;
+  /** Versions a person approves for this run: recorded, bound to each file's current checksum. */
+  approve?: string[] | undefined;
+  /**
+   * Asked when the gate blocks approvable migrations (the CLI asks on a TTY for the version to be typed):
+   * returns the versions the person approved.
+   */
+  askApproval?: ((blocked: MigrationGate[]) => Promise<string[]>) | undefined;
+  /** Skip the gate entirely (library use, tests of the runner). The CLI has no such flag. */
+  skipGate?: boolean | undefined;
 }
 
 export type MigrateEvent =
   | RunnerEvent
   | { type: 'lock-wait'; holder: LockHolder | undefined }
   | { type: 'plan'; pending: { version: string; name: string; transaction: boolean }[] }
+  | { type: 'gate'; gates: MigrationGate[] }
+  | { type: 'pause'; seconds: number }
+  | { type: 'approved'; approval: Approval }
   | { type: 'start'; version: string; name: string; transaction: boolean }
   | { type: 'applied'; version: string; name: string; durationMs: number; attempts: number }
   | { type: 'failed'; failure: MigrationFailure };
@@ -62,6 +83,10 @@ export interface MigrateResult {
   /** What was (or, in a dry run, would be) applied, in order. */
   planned: PlannedMigration[];
   applied: { version: string; name: string; durationMs: number; attempts: number }[];
+  /** The gate decision for every migration of the run. */
+  gates: MigrationGate[];
+  /** Migrations that stopped the run at the gate (exit code 6). */
+  blocked: MigrationGate[];
   failure: MigrationFailure | undefined;
   exitCode: ExitCodeValue;
 }
@@ -73,7 +98,7 @@ export async function migrate(opts: MigrateOptions): Promise<MigrateResult> {
     throw new UsageError(`--to ${opts.to}: no migration file has that version`);
   }
   await ensureParser();
-  const client = await connect(opts.target.url, { applicationName: appName('migrate') });
+  const client = await connect(opts.target.url, { applicationName: appName('migrate'), pipeline: true });
   let locked = false;
   try {
     assertPgwardRunner(await resolveFramework(opts.source, client), 'migrate');
@@ -102,9 +127,25 @@ export async function migrate(opts: MigrateOptions): Promise<MigrateResult> {
       database: redactUrl(opts.target.url),
       planned,
       applied: [] as MigrateResult['applied'],
+      gates: [] as MigrationGate[],
+      blocked: [] as MigrationGate[],
       failure: undefined as MigrationFailure | undefined,
     };
+    if (!opts.skipGate) {
+      const gate = await runGate(client, toRun, opts, emit);
+      base.gates = gate.gates;
+      base.blocked = gate.blocked;
+      if (opts.dryRun) return { ...base, dryRun: true, exitCode: ExitCode.ok };
+      if (gate.blocked.length) return { ...base, dryRun: false, exitCode: ExitCode.gateBlocked };
+      const pause = Math.max(0, ...gate.gates.map((g) => (g.decision === 'warn' ? g.pauseSeconds : 0)));
+      if (pause > 0) {
+        emit({ type: 'pause', seconds: pause });
+        if (!(await pauseFor(pause * 1000, opts.signal)))
+          return { ...base, dryRun: false, exitCode: ExitCode.interrupted };
+      }
+    }
     if (opts.dryRun) return { ...base, dryRun: true, exitCode: ExitCode.ok };
+    const approvalOf = new Map(base.gates.filter((g) => g.approval).map((g) => [g.version, g.approval]));
 
     const pid = (await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
     const ctx: RunContext = {
@@ -124,8 +165,10 @@ export async function migrate(opts: MigrateOptions): Promise<MigrateResult> {
       }
       emit({ type: 'start', version: file.version, name: file.name, transaction: file.transaction });
       const outcome = file.transaction
-        ? await runInTransaction(ctx, file, plan.statements, (c, ms) => recordApplied(c, file, ms))
-        : await runWithoutTransaction(ctx, file, plan.statements);
+        ? await runInTransaction(ctx, file, plan.statements, (c, ms) =>
+            recordApplied(c, file, ms, approvalOf.get(file.version)),
+          )
+        : await runWithoutTransaction(ctx, file, plan.statements, approvalOf.get(file.version));
       if (!outcome.ok) {
         emit({ type: 'failed', failure: outcome.failure });
         const exitCode = outcome.failure.reason === 'interrupted' ? ExitCode.interrupted : ExitCode.runtime;
@@ -145,6 +188,64 @@ export async function migrate(opts: MigrateOptions): Promise<MigrateResult> {
     if (locked) await unlock(client).catch(() => {});
     await client.end().catch(() => {});
   }
+}
+
+/**
+ * Lints the run's migrations, records approvals given with --approve (or typed at the prompt), and
+ * returns every gate and the ones still blocked. Runs before the first statement of the run.
+ */
+async function runGate(
+  client: pg.Client,
+  files: MigrationFile[],
+  opts: MigrateOptions,
+  emit: (e: MigrateEvent) => void,
+): Promise<{ gates: MigrationGate[]; blocked: MigrationGate[] }> {
+  const policy = opts.target.policy;
+  const approvals = opts.dryRun && !(await historyExists(client)) ? new Map() : await readApprovals(client);
+  let gates = await evaluateGates(client, files, policy, approvals);
+  const approveNow = async (versions: string[]) => {
+    for (const v of versions) {
+      const i = gates.findIndex((g) => g.version === v);
+      const gate = gates[i]!;
+      const approval = await recordApproval(client, gate, opts.target.env);
+      emit({ type: 'approved', approval });
+      gates[i] = withApproval(gate, approval, policy);
+    }
+  };
+  for (const v of opts.approve ?? []) {
+    if (!gates.some((g) => g.version === v)) {
+      throw new UsageError(
+        `--approve ${v}: no pending migration of this run has that version`,
+        `pending: ${gates.map((g) => g.version).join(', ') || 'none'}`,
+      );
+    }
+  }
+  if (!opts.dryRun && opts.approve?.length) await approveNow(opts.approve);
+  let blocked = gates.filter((g) => g.decision === 'blocked');
+  if (!opts.dryRun && blocked.length && opts.askApproval && blocked.every((g) => g.approvable)) {
+    const typed = (await opts.askApproval(blocked)).filter((v) => blocked.some((b) => b.version === v));
+    await approveNow(typed);
+    blocked = gates.filter((g) => g.decision === 'blocked');
+    gates = [...gates];
+  }
+  emit({ type: 'gate', gates });
+  return { gates, blocked };
+}
+
+/** Waits, unless the run is interrupted first; false when interrupted. */
+function pauseFor(ms: number, signal: AbortSignal | undefined): Promise<boolean> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve(false);
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve(true);
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(timer);
+      resolve(false);
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
 }
 
 function planMigration(f: MigrationFile): PlannedMigration {

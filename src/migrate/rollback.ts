@@ -58,7 +58,7 @@ export async function rollback(opts: RollbackOptions): Promise<RollbackResult> {
   const { files } = loadMigrations(opts.source.dir);
   const byVersion = new Map(files.map((f) => [f.version, f]));
   await ensureParser();
-  const client = await connect(opts.target.url, { applicationName: appName('rollback') });
+  const client = await connect(opts.target.url, { applicationName: appName('rollback'), pipeline: true });
   let locked = false;
   try {
     assertPgwardRunner(await resolveFramework(opts.source, client), 'rollback');

@@ -4,7 +4,7 @@
 import type pg from 'pg';
 import { formatDuration } from '../config/duration.js';
 import type { Policy } from '../config/target.js';
-import { withClient } from '../db/connect.js';
+import { quoteIdent, withClient } from '../db/connect.js';
 import { pgErrorInfo, SQLSTATE } from '../db/pg-error.js';
 import { lineColumn } from '../sql/split.js';
 import type { MigrationFile } from './files.js';
@@ -45,7 +45,8 @@ export type RunnerEvent =
       line: number;
       message: string;
     }
-  | { type: 'statement'; version: string; line: number; sql: string };
+  | { type: 'statement'; version: string; line: number; sql: string }
+  | { type: 'invalid-index-dropped'; version: string; line: number; index: string };
 
 export interface RunContext {
   client: pg.Client;
@@ -112,6 +113,8 @@ function failureOf(
   cancelReason: FailureReason | undefined,
   attempts: number,
   policy: Policy,
+  /** Characters sent before the statement in the same query (the BEGIN/SET prefix). */
+  sentOffset = 0,
 ): MigrationFailure {
   const info = pgErrorInfo(err);
   let reason: FailureReason = 'error';
@@ -122,9 +125,9 @@ function failureOf(
     reason = 'statement-timeout';
   let line = stmt?.line ?? file.up.startLine;
   let column = stmt?.column ?? 1;
-  if (stmt && info.position) {
-    // PostgreSQL's position is 1-based within the statement text: point at the exact line.
-    const lc = lineColumn(stmt.sql, info.position - 1);
+  if (stmt && info.position && info.position > sentOffset) {
+    // PostgreSQL's position is 1-based within the query text: point at the exact line.
+    const lc = lineColumn(stmt.sql, info.position - 1 - sentOffset);
     line = stmt.line + lc.line - 1;
     column = lc.line === 1 ? stmt.column + lc.column - 1 : lc.column;
   }
@@ -178,15 +181,24 @@ export async function runInTransaction(
     const started = performance.now();
     const cancel = armCancellation(ctx);
     let current: PlannedStatement | undefined;
+    let sentOffset = 0;
     try {
       cancel.check();
-      await ctx.client.query('BEGIN');
+      // One round trip opens the transaction, sets its limits and runs the first statement: the
+      // prefix cannot fail, so an error is still the user's statement's. (Integers only: no quoting needed.)
       const [st, lt] = timeoutSettings(ctx.policy);
-      await ctx.client.query(
-        "SELECT set_config('statement_timeout', $1, true), set_config('lock_timeout', $2, true)",
-        [st, lt],
-      );
-      for (const stmt of stmts) {
+      const prefix = `BEGIN; SET LOCAL statement_timeout = ${Number(st)}; SET LOCAL lock_timeout = ${Number(lt)}`;
+      const [first, ...rest] = stmts;
+      if (first) {
+        current = first;
+        sentOffset = prefix.length + 2;
+        ctx.onEvent({ type: 'statement', version: file.version, line: first.line, sql: first.sql });
+        await ctx.client.query(`${prefix};\n${first.sql}`);
+        sentOffset = 0;
+      } else {
+        await ctx.client.query(prefix);
+      }
+      for (const stmt of rest) {
         cancel.check();
         current = stmt;
         ctx.onEvent({ type: 'statement', version: file.version, line: stmt.line, sql: stmt.sql });
@@ -195,12 +207,15 @@ export async function runInTransaction(
       current = undefined;
       cancel.check();
       const durationMs = performance.now() - started;
-      await finish(ctx.client, durationMs);
-      await ctx.client.query('COMMIT');
+      // The history row and COMMIT go out together (the client pipelines); if the insert fails, the
+      // COMMIT of the aborted transaction rolls it back, so nothing is half-recorded.
+      const results = await Promise.allSettled([finish(ctx.client, durationMs), ctx.client.query('COMMIT')]);
+      const failed = results.find((r) => r.status === 'rejected');
+      if (failed) throw failed.reason;
       return { ok: true, durationMs, attempts: attempt };
     } catch (err) {
       await ctx.client.query('ROLLBACK').catch(() => {});
-      const failure = failureOf(file, current, err, cancel.reason(), attempt, ctx.policy);
+      const failure = failureOf(file, current, err, cancel.reason(), attempt, ctx.policy, sentOffset);
       if (failure.reason === 'lock-timeout' && attempt < maxAttempts) {
         const waitMs = backoff(ctx, attempt);
         ctx.onEvent({
@@ -234,6 +249,7 @@ export async function runWithoutTransaction(
   ctx: RunContext,
   file: MigrationFile,
   stmts: PlannedStatement[],
+  approval?: unknown,
 ): Promise<RunOutcome> {
   const { client } = ctx;
   const started = performance.now();
@@ -245,6 +261,7 @@ export async function runWithoutTransaction(
     [file.version, file.name, file.checksum, stmts.length],
   );
   const [st, lt] = timeoutSettings(ctx.policy);
+  const concurrentLt = String(ctx.policy.concurrentLockTimeoutMs ?? 0);
   await client.query(
     "SELECT set_config('statement_timeout', $1, false), set_config('lock_timeout', $2, false)",
     [st, lt],
@@ -258,8 +275,17 @@ export async function runWithoutTransaction(
         attempts = Math.max(attempts, attempt);
         try {
           cancel.check();
+          if (stmt.index) await dropInvalidIndex(ctx, file, stmt, stmt.index);
           ctx.onEvent({ type: 'statement', version: file.version, line: stmt.line, sql: stmt.sql });
-          await client.query(stmt.sql);
+          // CONCURRENTLY waits for every older transaction: a short lock_timeout would make it fail on
+          // any busy database, so it gets its own, longer one.
+          if (stmt.concurrently)
+            await client.query("SELECT set_config('lock_timeout', $1, false)", [concurrentLt]);
+          try {
+            await client.query(stmt.sql);
+          } finally {
+            if (stmt.concurrently) await client.query("SELECT set_config('lock_timeout', $1, false)", [lt]);
+          }
           break;
         } catch (err) {
           const failure = failureOf(file, stmt, err, cancel.reason(), attempt, ctx.policy);
@@ -289,7 +315,7 @@ export async function runWithoutTransaction(
     }
     const durationMs = performance.now() - started;
     await client.query('BEGIN');
-    await recordApplied(client, file, durationMs);
+    await recordApplied(client, file, durationMs, approval);
     await client.query('DELETE FROM pgward.partial_migrations WHERE version = $1', [file.version]);
     await client.query('COMMIT');
     return { ok: true, durationMs, attempts };
@@ -318,6 +344,36 @@ export async function runWithoutTransaction(
     cancel.disarm();
     await client.query('RESET statement_timeout; RESET lock_timeout').catch(() => {});
   }
+}
+
+/**
+ * A failed CREATE INDEX CONCURRENTLY leaves an INVALID index behind, and IF NOT EXISTS would then skip
+ * the build: drop such a leftover (only if invalid) before the attempt.
+ */
+async function dropInvalidIndex(
+  ctx: RunContext,
+  file: MigrationFile,
+  stmt: PlannedStatement,
+  index: { name: string; schema: string | undefined },
+): Promise<void> {
+  const res = await ctx.client.query<{ schema: string; name: string }>(
+    `SELECT n.nspname AS schema, c.relname AS name
+       FROM pg_class c JOIN pg_index i ON i.indexrelid = c.oid JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE c.relname = $1 AND NOT i.indisvalid
+        AND (n.nspname = $2 OR ($2::text IS NULL AND pg_catalog.pg_table_is_visible(c.oid)))`,
+    [index.name, index.schema ?? null],
+  );
+  const found = res.rows[0];
+  if (!found) return;
+  await ctx.client.query(
+    `DROP INDEX CONCURRENTLY IF EXISTS ${quoteIdent(found.schema)}.${quoteIdent(found.name)}`,
+  );
+  ctx.onEvent({
+    type: 'invalid-index-dropped',
+    version: file.version,
+    line: stmt.line,
+    index: `${found.schema}.${found.name}`,
+  });
 }
 
 /** Runs statements one by one outside a transaction, without progress tracking (down sections of no-transaction files). */

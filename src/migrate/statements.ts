@@ -13,6 +13,8 @@ export interface PlannedStatement {
   kind: string;
   /** CREATE/DROP/REINDEX ... CONCURRENTLY: cannot run in a transaction, may leave an invalid index. */
   concurrently: boolean;
+  /** For CREATE INDEX CONCURRENTLY with a name: where a failed build leaves an INVALID index. */
+  index?: { name: string; schema: string | undefined };
 }
 
 export function shownPath(path: string): string {
@@ -33,12 +35,17 @@ export function planSection(file: MigrationFile, section: Section, which: 'up' |
   return split.statements.map((s) => {
     const kind = Object.keys(s.node)[0] ?? 'Unknown';
     const body = (s.node as unknown as Record<string, Record<string, unknown>>)[kind] ?? {};
+    const concurrently = body.concurrent === true || hasConcurrentOption(kind, body);
+    const rel = body.relation as { schemaname?: string } | undefined;
     return {
       sql: s.sql,
       line: section.startLine + s.line - 1,
       column: s.column,
       kind,
-      concurrently: body.concurrent === true || hasConcurrentOption(kind, body),
+      concurrently,
+      ...(kind === 'IndexStmt' && concurrently && typeof body.idxname === 'string'
+        ? { index: { name: body.idxname, schema: rel?.schemaname } }
+        : {}),
     };
   });
 }

@@ -1,6 +1,8 @@
+import { createInterface } from 'node:readline/promises';
 import type { Command } from 'commander';
 import { parseDuration } from '../../config/duration.js';
 import { UsageError } from '../../errors.js';
+import type { MigrationGate } from '../../migrate/gate.js';
 import { describeHolder } from '../../migrate/lock.js';
 import { type MigrateEvent, type MigrateResult, migrate } from '../../migrate/migrate.js';
 import type { MigrationFailure } from '../../migrate/runner.js';
@@ -30,6 +32,10 @@ export function registerMigrate(program: Command): void {
       'rerun no-transaction migrations that stopped part-way, from their first statement',
     )
     .option('--lock-wait <duration>', 'how long to wait for another run holding the lock', '60s')
+    .option(
+      '--approve <versions>',
+      'approve these blocked migrations (comma-separated versions); bound to the files as they are now',
+    )
     .option('-v, --verbose', 'print every statement as it runs')
     .action(
       action(async (ctx, flags: Record<string, string | boolean | undefined>) => {
@@ -46,6 +52,8 @@ export function registerMigrate(program: Command): void {
             lockWaitMs: lockWaitMs(flags.lockWait as string | undefined),
             signal: signals.signal,
             onEvent: (e) => printEvent(ctx.out, e, flags.verbose === true),
+            approve: parseApprove(flags.approve as string | undefined),
+            askApproval: process.stdin.isTTY && !ctx.out.json ? (b) => askApproval(ctx.out, b) : undefined,
           });
           if (ctx.out.json) ctx.out.document({ ok: result.exitCode === 0, ...result });
           else printResult(ctx.out, result);
@@ -57,9 +65,73 @@ export function registerMigrate(program: Command): void {
     );
 }
 
+function parseApprove(value: string | undefined): string[] | undefined {
+  if (value === undefined) return undefined;
+  const versions = value
+    .split(',')
+    .map((v) => v.trim())
+    .filter(Boolean);
+  const bad = versions.find((v) => !/^\d+$/.test(v));
+  if (bad !== undefined || versions.length === 0) {
+    throw new UsageError(
+      `--approve: "${bad ?? value}" is not a migration version`,
+      'e.g. --approve 20240101120000,20240102090000',
+    );
+  }
+  return versions;
+}
+
+/** On a TTY, a blocked migration can be approved by typing its exact version. */
+async function askApproval(out: Output, blocked: MigrationGate[]): Promise<string[]> {
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  const approved: string[] = [];
+  try {
+    for (const g of blocked) {
+      printGate(out, g);
+      const answer = await rl.question(
+        `Type ${g.version} to approve ${g.file} as it is now (anything else refuses): `,
+      );
+      if (answer.trim() === g.version) approved.push(g.version);
+    }
+  } finally {
+    rl.close();
+  }
+  return approved;
+}
+
+function printGate(out: Output, g: MigrationGate): void {
+  const { c } = out;
+  const label =
+    g.decision === 'blocked' ? c.red('blocked') : g.decision === 'warn' ? c.yellow('warning') : c.green('ok');
+  out.info(
+    `${label} ${g.file}${g.approval ? c.dim(` (approved by ${g.approval.approvedBy} at ${g.approval.approvedAt})`) : ''}`,
+  );
+  for (const r of g.reasons) {
+    out.info(
+      `    line ${r.line}: ${r.kind} [${r.rule}] ${r.message}${r.lock !== 'none' ? c.dim(` — ${r.lock} on ${r.relation}`) : ''}`,
+    );
+  }
+}
+
 function printEvent(out: Output, e: MigrateEvent, verbose: boolean): void {
   const { c } = out;
   switch (e.type) {
+    case 'gate':
+      for (const g of e.gates) if (g.decision !== 'apply') printGate(out, g);
+      break;
+    case 'approved':
+      out.info(
+        `${c.green('approved')} ${e.approval.version} by ${e.approval.approvedBy} (checksum ${e.approval.checksum.slice(0, 12)}…)`,
+      );
+      break;
+    case 'pause':
+      out.warn(`pausing ${e.seconds}s before applying: press Ctrl-C to abort`);
+      break;
+    case 'invalid-index-dropped':
+      out.warn(
+        `${e.version} line ${e.line}: dropped INVALID index ${e.index} left by an earlier failed build`,
+      );
+      break;
     case 'lock-wait':
       out.info(`waiting for the migration lock held by ${describeHolder(e.holder)}…`);
       break;
@@ -109,6 +181,18 @@ function printResult(out: Output, r: MigrateResult): void {
     }
     if (r.planned.length)
       out.line(c.dim(`dry run: ${r.planned.length} migration(s) would be applied; nothing was changed`));
+    return;
+  }
+  if (r.blocked.length) {
+    const versions = r.blocked.map((b) => b.version).join(',');
+    const hard = r.blocked.filter((b) => !b.approvable);
+    const env = r.env ? ` --env ${r.env}` : '';
+    out.error(
+      `blocked by the ${r.env ?? 'environment'} policy: ${r.blocked.map((b) => `${b.version}_${b.name}`).join(', ')}; nothing was applied`,
+      hard.length
+        ? `fix ${hard.map((b) => b.file).join(', ')}: it would fail as written (approval cannot lift that)`
+        : `review the findings above, then approve exactly these files: pgward migrate${env} --approve ${versions}`,
+    );
     return;
   }
   if (r.failure) {

@@ -1,0 +1,129 @@
+// The safety gate of `migrate`: lint every migration of the run against the live catalog, decide
+// apply / warn / blocked from the environment's policy, and honour approvals bound to the exact file
+// (version + checksum) — an edited file is blocked again.
+import type pg from 'pg';
+import type { Policy } from '../config/target.js';
+import { decideGate, type GateDecision, lintMigrations } from '../lint/index.js';
+import type { Finding } from '../lint/types.js';
+import type { MigrationFile } from './files.js';
+import { actor } from './history.js';
+
+export interface GateReasonSummary {
+  kind: 'destructive' | 'blocking' | 'error';
+  mode: 'block' | 'warn';
+  rule: string;
+  line: number;
+  lock: string;
+  relation: string;
+  message: string;
+}
+
+export interface MigrationGate {
+  version: string;
+  name: string;
+  file: string;
+  checksum: string;
+  decision: GateDecision;
+  approvable: boolean;
+  pauseSeconds: number;
+  reasons: GateReasonSummary[];
+  /** Set when an approval for this exact checksum exists. */
+  approval: Approval | undefined;
+  findings: Finding[];
+}
+
+export interface Approval {
+  version: string;
+  checksum: string;
+  approvedBy: string;
+  approvedAt: string;
+  env: string | null;
+  findings: { rule: string; category: string; line: number }[];
+}
+
+export async function readApprovals(client: pg.Client): Promise<Map<string, Approval>> {
+  const res = await client.query(
+    'SELECT version, checksum, approved_by, approved_at, env, findings FROM pgward.approvals',
+  );
+  return new Map(
+    res.rows.map((r) => [
+      `${r.version}:${r.checksum}`,
+      {
+        version: r.version,
+        checksum: r.checksum,
+        approvedBy: r.approved_by,
+        approvedAt: new Date(r.approved_at).toISOString(),
+        env: r.env,
+        findings: r.findings,
+      },
+    ]),
+  );
+}
+
+/** Records that a person approved this exact file (its current checksum) with the findings they saw. */
+export async function recordApproval(
+  client: pg.Client,
+  gate: MigrationGate,
+  env: string | undefined,
+): Promise<Approval> {
+  const findings = gate.findings
+    .filter((f) => f.category === 'destructive' || f.category === 'blocking')
+    .map((f) => ({ rule: f.rule, category: f.category, line: f.line }));
+  const res = await client.query(
+    `INSERT INTO pgward.approvals (version, checksum, approved_by, env, findings)
+     VALUES ($1, $2, $3, $4, $5::jsonb)
+     ON CONFLICT (version, checksum) DO UPDATE SET approved_by = EXCLUDED.approved_by,
+       approved_at = now(), env = EXCLUDED.env, findings = EXCLUDED.findings
+     RETURNING approved_at`,
+    [gate.version, gate.checksum, actor(), env ?? null, JSON.stringify(findings)],
+  );
+  return {
+    version: gate.version,
+    checksum: gate.checksum,
+    approvedBy: actor(),
+    approvedAt: new Date(res.rows[0].approved_at).toISOString(),
+    env: env ?? null,
+    findings,
+  };
+}
+
+export async function evaluateGates(
+  client: pg.Client,
+  files: MigrationFile[],
+  policy: Policy,
+  approvals: Map<string, Approval>,
+): Promise<MigrationGate[]> {
+  if (files.length === 0) return [];
+  const report = await lintMigrations(files, { client });
+  return files.map((f, i) => {
+    const findings = report.files[i]!.findings;
+    const approval = approvals.get(`${f.version}:${f.checksum}`);
+    const gate = decideGate(findings, policy, { approved: approval !== undefined });
+    return {
+      version: f.version,
+      name: f.name,
+      file: report.files[i]!.file,
+      checksum: f.checksum,
+      decision: gate.decision,
+      approvable: gate.approvable,
+      pauseSeconds: gate.pauseSeconds,
+      reasons: gate.reasons.map((r) => ({
+        kind: r.kind,
+        mode: r.mode,
+        rule: r.finding.rule,
+        line: r.finding.line,
+        lock: r.finding.lock,
+        relation: r.finding.relation,
+        message: r.finding.message,
+      })),
+      approval,
+      findings,
+    };
+  });
+}
+
+/** Re-decides one gate after an approval was recorded. */
+export function withApproval(gate: MigrationGate, approval: Approval, policy: Policy): MigrationGate {
+  const d = decideGate(gate.findings, policy, { approved: true });
+  return { ...gate, decision: d.decision, pauseSeconds: d.pauseSeconds, approval };
+}
