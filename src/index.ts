@@ -1,7 +1,7 @@
 // pgward as a library: the same operations the CLI runs, with typed inputs and results.
 export { formatDuration, parseDuration } from './config/duration.js';
 export { findConfig, type LoadedConfig, loadConfig, parseConfigText } from './config/load.js';
-export { FRAMEWORKS, type FrameworkName } from './config/schema.js';
+export { FRAMEWORKS, type FrameworkName } from './config/frameworks.js';
 export {
   defaultPolicy,
   type MigrationsSource,

@@ -1,7 +1,8 @@
 // What every command needs: the parsed global flags, the config (if any), an Output, and a runner
 // that turns errors into one clear line and the documented exit code.
 import type { Command } from 'commander';
-import { findConfig, type LoadedConfig, loadConfig } from '../config/load.js';
+import { findConfig } from '../config/find.js';
+import type { LoadedConfig } from '../config/load.js';
 import {
   type MigrationsSource,
   resolveMigrationsSource,
@@ -35,12 +36,18 @@ export class Context {
       quiet: flags.quiet === true,
     });
   }
-  /** pgward.yaml from --config, PGWARD_CONFIG, or the working directory and its parents. */
+  /**
+   * Reads pgward.yaml (--config, PGWARD_CONFIG, or the working directory and its parents). The parser
+   * and validator are imported only when there is a file: `--url` runs start faster without them.
+   */
+  async prepare(): Promise<void> {
+    if (this.loaded !== null) return;
+    const path = this.flags.config ?? process.env.PGWARD_CONFIG ?? findConfig();
+    this.loaded = path ? (await import('../config/load.js')).loadConfig(path) : undefined;
+  }
+  /** The loaded config (prepare() has run: `action` does it before every command). */
   get config(): LoadedConfig | undefined {
-    if (this.loaded === null) {
-      const path = this.flags.config ?? process.env.PGWARD_CONFIG ?? findConfig();
-      this.loaded = path ? loadConfig(path) : undefined;
-    }
+    if (this.loaded === null) throw new Error('Context.prepare() was not awaited');
     return this.loaded;
   }
   target(): Target {
@@ -61,6 +68,7 @@ export function action<A extends unknown[]>(
     const ctx = new Context(flags);
     let code: number;
     try {
+      await ctx.prepare();
       code = (await fn(ctx, ...(args.slice(0, -1) as A))) ?? ExitCode.ok;
     } catch (err) {
       code = reportError(ctx, err);

@@ -1,13 +1,13 @@
 // Finds, parses and validates pgward.yaml. Every error names the file, the line and the key, and says
 // what is expected, so a bad config is fixed in one go.
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join, relative, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { dirname, relative, resolve } from 'node:path';
 import { isMap, isNode, isScalar, LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { UsageError } from '../errors.js';
 import { configSchema, type RawConfig } from './schema.js';
 
-export const CONFIG_NAMES = ['pgward.yaml', 'pgward.yml'];
+export { CONFIG_NAMES, findConfig } from './find.js';
 
 export interface LoadedConfig {
   /** Absolute path of the file. */
@@ -17,20 +17,6 @@ export interface LoadedConfig {
   raw: RawConfig;
   /** Line of a key path (e.g. ['environments','production','url']), for later errors such as missing ${VAR}. */
   lineOf(path: (string | number)[]): number | undefined;
-}
-
-/** Looks for pgward.yaml in `from` and its parents. */
-export function findConfig(from = process.cwd()): string | undefined {
-  let dir = resolve(from);
-  for (;;) {
-    for (const name of CONFIG_NAMES) {
-      const p = join(dir, name);
-      if (existsSync(p)) return p;
-    }
-    const parent = dirname(dir);
-    if (parent === dir) return undefined;
-    dir = parent;
-  }
 }
 
 export function loadConfig(path: string): LoadedConfig {

@@ -3,18 +3,9 @@ import { z } from 'zod';
 import { backupsSchema } from '../backup/config.js';
 import { parseDuration } from './duration.js';
 
-export const FRAMEWORKS = [
-  'pgward',
-  'dbmate',
-  'rails',
-  'alembic',
-  'prisma',
-  'flyway',
-  'golang-migrate',
-  'node-pg-migrate',
-  'knex',
-] as const;
-export type FrameworkName = (typeof FRAMEWORKS)[number];
+import { FRAMEWORKS } from './frameworks.js';
+
+export { FRAMEWORKS, type FrameworkName } from './frameworks.js';
 
 const duration = z.union([z.string(), z.number()]).superRefine((v, ctx) => {
   try {

@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
 import { UsageError } from '../../errors.js';
-import { baseline } from '../../migrate/baseline.js';
 import { action } from '../context.js';
 import { lockWaitMs } from './migrate.js';
 
@@ -16,6 +15,7 @@ export function registerBaseline(program: Command): void {
         if (flags.import !== undefined && flags.import !== 'dbmate') {
           throw new UsageError(`--import ${flags.import}: only dbmate shares pgward's file format`);
         }
+        const { baseline } = await import('../../migrate/baseline.js');
         const r = await baseline({
           target: ctx.target(),
           source: ctx.migrations(),

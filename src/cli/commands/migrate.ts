@@ -4,7 +4,7 @@ import { parseDuration } from '../../config/duration.js';
 import { UsageError } from '../../errors.js';
 import type { MigrationGate } from '../../migrate/gate.js';
 import { describeHolder } from '../../migrate/lock.js';
-import { type MigrateEvent, type MigrateResult, migrate } from '../../migrate/migrate.js';
+import type { MigrateEvent, MigrateResult } from '../../migrate/migrate.js';
 import type { MigrationFailure } from '../../migrate/runner.js';
 import { action } from '../context.js';
 import type { Output } from '../output.js';
@@ -41,6 +41,7 @@ export function registerMigrate(program: Command): void {
       action(async (ctx, flags: Record<string, string | boolean | undefined>) => {
         const signals = abortOnSignals();
         try {
+          const { migrate } = await import('../../migrate/migrate.js');
           const result = await migrate({
             target: ctx.target(),
             source: ctx.migrations(),

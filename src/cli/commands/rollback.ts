@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
 import { UsageError } from '../../errors.js';
-import { rollback } from '../../migrate/rollback.js';
 import { action } from '../context.js';
 import { abortOnSignals } from '../signals.js';
 import { lockWaitMs, printFailure } from './migrate.js';
@@ -24,6 +23,7 @@ export function registerRollback(program: Command): void {
         }
         const signals = abortOnSignals();
         try {
+          const { rollback } = await import('../../migrate/rollback.js');
           const r = await rollback({
             target: ctx.target(),
             source: ctx.migrations(),

@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { getStatus } from '../../migrate/status.js';
 import type { MigrationState, StatusReport } from '../../migrate/status-types.js';
 import { action } from '../context.js';
 import { type Output, table } from '../output.js';
@@ -12,6 +11,7 @@ export function registerStatus(program: Command): void {
     )
     .action(
       action(async (ctx) => {
+        const { getStatus } = await import('../../migrate/status.js');
         const report = await getStatus({ target: ctx.target(), source: ctx.migrations() });
         if (ctx.out.json) ctx.out.document(report);
         else printStatus(ctx.out, report);
