@@ -8,6 +8,8 @@ export const ExitCode = {
   lintFindings: 5,
   gateBlocked: 6,
   lockBusy: 7,
+  /** `pgward doctor`: at least one check failed (or warned, with --fail-on warn). */
+  checksFailed: 8,
   interrupted: 130,
 } as const;
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];

@@ -7,6 +7,7 @@ import { redact } from '../redact.js';
 import { PGWARD_VERSION } from '../version.js';
 import { registerBackup } from './commands/backup.js';
 import { registerBaseline } from './commands/baseline.js';
+import { registerDoctor } from './commands/doctor.js';
 import { registerInit } from './commands/init.js';
 import { registerLint } from './commands/lint.js';
 import { registerMigrate } from './commands/migrate.js';
@@ -52,6 +53,7 @@ export function buildProgram(): Command {
   registerLint(program);
   registerPlan(program);
   registerBackup(program);
+  registerDoctor(program);
   program.addHelpText(
     'after',
     `

@@ -1,6 +1,8 @@
 // The shape of pgward.yaml. Unknown keys are errors: a typo in a safety setting must never be ignored.
 import { z } from 'zod';
 import { backupsSchema } from '../backup/config.js';
+import { doctorSchema, scheduleSchema } from '../monitor/config.js';
+import { serveSchema } from '../server/config.js';
 import { parseDuration } from './duration.js';
 
 import { FRAMEWORKS } from './frameworks.js';
@@ -40,6 +42,10 @@ export const environmentSchema = z
     url: z.string().min(1),
     protected: z.boolean().optional(),
     policy: policySchema.optional(),
+    /** Doctor threshold overrides (docs/doctor.md). */
+    doctor: doctorSchema.optional(),
+    /** Cron schedules of the jobs `pgward serve` runs for this environment (docs/serve.md). */
+    schedule: scheduleSchema.optional(),
   })
   .strict();
 
@@ -57,6 +63,8 @@ export const configSchema = z
     environments: z.record(z.string().regex(/^[A-Za-z0-9_.-]+$/), environmentSchema).optional(),
     /** Backup storage, retention and restore settings (docs/configuration-backups.md). */
     backups: backupsSchema.optional(),
+    /** `pgward serve`: listen address, refresh interval, token, webhook, alert ages (docs/serve.md). */
+    serve: serveSchema.optional(),
   })
   .strict();
 
