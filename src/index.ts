@@ -22,6 +22,9 @@ export type { MigrationState, MigrationStatusEntry, StatusReport } from './migra
 export { redact, redactUrl } from './redact.js';
 export { PGWARD_VERSION } from './version.js';
 export * from './backup/index.js';
+export * from './clone/index.js';
+export * from './rehearse/index.js';
+export * from './recover/index.js';
 export {
   decideGate,
   lintMigration,

@@ -7,12 +7,15 @@ import { redact } from '../redact.js';
 import { PGWARD_VERSION } from '../version.js';
 import { registerBackup } from './commands/backup.js';
 import { registerBaseline } from './commands/baseline.js';
+import { registerClone } from './commands/clone.js';
 import { registerDoctor } from './commands/doctor.js';
 import { registerInit } from './commands/init.js';
 import { registerLint } from './commands/lint.js';
 import { registerMigrate } from './commands/migrate.js';
 import { registerNew } from './commands/new.js';
 import { registerPlan } from './commands/plan.js';
+import { registerRecover } from './commands/recover.js';
+import { registerRehearse } from './commands/rehearse.js';
 import { registerRollback } from './commands/rollback.js';
 import { registerStatus } from './commands/status.js';
 
@@ -53,6 +56,9 @@ export function buildProgram(): Command {
   registerLint(program);
   registerPlan(program);
   registerBackup(program);
+  registerClone(program);
+  registerRehearse(program);
+  registerRecover(program);
   registerDoctor(program);
   program.addHelpText(
     'after',

@@ -1,6 +1,8 @@
 // The shape of pgward.yaml. Unknown keys are errors: a typo in a safety setting must never be ignored.
 import { z } from 'zod';
 import { backupsSchema } from '../backup/config.js';
+import { maskingSchema } from '../clone/config.js';
+import { rehearsalSchema } from '../rehearse/config.js';
 import { doctorSchema, scheduleSchema } from '../monitor/config.js';
 import { serveSchema } from '../server/config.js';
 import { parseDuration } from './duration.js';
@@ -63,6 +65,10 @@ export const configSchema = z
     environments: z.record(z.string().regex(/^[A-Za-z0-9_.-]+$/), environmentSchema).optional(),
     /** Backup storage, retention and restore settings (docs/configuration-backups.md). */
     backups: backupsSchema.optional(),
+    /** Masking rules for clones, per target environment or pair (docs/clone.md). */
+    masking: maskingSchema.optional(),
+    /** Where and within which budget migrations are rehearsed (docs/rehearse.md). */
+    rehearsal: rehearsalSchema.optional(),
     /** `pgward serve`: listen address, refresh interval, token, webhook, alert ages (docs/serve.md). */
     serve: serveSchema.optional(),
   })

@@ -1,0 +1,31 @@
+// `pgward recover --env <name> [--backup <id>] [--drill]`: disaster recovery into a new database.
+import type { Command } from 'commander';
+import { action } from '../context.js';
+
+export interface RecoverFlags {
+  backup?: string;
+  drill?: boolean;
+  server?: string;
+  storage?: string;
+  jobs?: string;
+  /** commander turns --no-owner into owner: false */
+  owner?: boolean;
+}
+
+export function registerRecover(program: Command): void {
+  program
+    .command('recover')
+    .description(
+      'restore the latest drilled backup into a new timestamp-named database, validated; --drill measures it and drops it',
+    )
+    .option('--backup <id>', 'restore this backup (default: the newest whose restore drill passed)')
+    .option(
+      '--drill',
+      'recovery test: restore, validate, drop, record the measured recovery time in the catalog',
+    )
+    .option('--server <url>', "server for the new database (default: the environment's)")
+    .option('--storage <url>', 'backup storage (overrides backups.storage)')
+    .option('-j, --jobs <n>', 'parallel restore jobs (default: backups.restore.jobs)')
+    .option('--no-owner', 'do not restore object owners (when the roles do not exist on the server)')
+    .action(action(async (ctx, flags: RecoverFlags) => (await import('./recover.run.js')).run(ctx, flags)));
+}

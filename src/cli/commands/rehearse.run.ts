@@ -1,0 +1,97 @@
+// Implementation of `pgward rehearse`: settings from pgward.yaml and flags, progress on stderr,
+// the report on stdout (human table, markdown or JSON), exit 1 on failure, 8 over budget.
+import { maskingFor } from '../../clone/config.js';
+import { UsageError } from '../../errors.js';
+import { rehearsalSettings } from '../../rehearse/config.js';
+import { type RehearseResult, rehearse } from '../../rehearse/rehearse.js';
+import { HEADERS, markdown, rows } from '../../rehearse/report.js';
+import { lockName } from '../../rehearse/trace.js';
+import type { Context } from '../context.js';
+import { type Output, table } from '../output.js';
+import { abortOnSignals } from '../signals.js';
+import type { RehearseFlags } from './rehearse.js';
+
+export async function run(ctx: Context, flags: RehearseFlags): Promise<number> {
+  const target = ctx.target();
+  const settings = rehearsalSettings(ctx.config, target.policy.migrationTimeoutMs);
+  if (flags.server) settings.server = flags.server;
+  if (flags.jobs !== undefined) {
+    const j = Number(flags.jobs);
+    if (!Number.isInteger(j) || j < 1 || j > 64)
+      throw new UsageError(`--jobs ${flags.jobs}: a whole number from 1 to 64`);
+    settings.jobs = j;
+  }
+  const sig = abortOnSignals();
+  let r: RehearseResult;
+  try {
+    r = await rehearse({
+      config: ctx.config,
+      target,
+      source: ctx.migrations(),
+      settings,
+      masking: maskingFor(ctx.config, target.env, 'rehearsal'),
+      backup: flags.backup,
+      keep: flags.keep === true,
+      signal: sig.signal,
+      onStep: (step, detail) => ctx.out.info(`· ${step}${detail ? ` ${detail}` : ''}`),
+    });
+  } finally {
+    sig.dispose();
+  }
+  const format = ctx.out.json ? 'json' : flags.format;
+  if (format === 'json') ctx.out.document(r);
+  else if (format === 'markdown') process.stdout.write(`${markdown(r)}\n`);
+  else printHuman(ctx.out, r);
+  return sig.exitCode() ?? r.exitCode;
+}
+
+function printHuman(out: Output, r: RehearseResult): void {
+  const { c } = out;
+  out.line(
+    `${c.bold(`rehearsal on a copy of ${r.env}`)} (${r.copy.method === 'clone' ? 'clone' : `backup ${r.copy.backup}`}, made in ${(r.copy.durationMs / 1000).toFixed(1)}s)`,
+  );
+  if (!r.migrations.length) {
+    out.line('no pending migrations');
+    return;
+  }
+  out.line(table(HEADERS, rows(r)));
+  for (const m of r.migrations) {
+    if (!m.statements.length) continue;
+    out.line();
+    out.line(c.bold(`${m.version}_${m.name}`) + (m.reasons.length ? `  ${c.red(m.reasons.join('; '))}` : ''));
+    for (const s of m.statements) {
+      const bits = [
+        `line ${s.line}`,
+        `${(s.ms / 1000).toFixed(3)}s`,
+        s.rows !== null ? `${s.rows} rows` : '',
+        s.locks.map((l) => `${lockName(l.mode)} ${l.relation}`).join(', '),
+        s.rewrites.length ? `rewrote ${s.rewrites.join(', ')}` : '',
+        s.constraints.map((k) => `${k.action} ${k.name}${k.validated ? '' : ' (NOT VALID)'}`).join(', '),
+      ].filter(Boolean);
+      out.line(`  ${s.error ? c.red('✗') : '·'} ${bits.join(' · ')}${s.error ? ` · ${c.red(s.error)}` : ''}`);
+    }
+    for (const l of m.locks.filter((x) => x.blocking))
+      out.line(
+        `  ${c.dim('held')} ${lockName(l.mode)} on ${l.relation} for ${(l.heldMs / 1000).toFixed(3)}s (from line ${l.line})`,
+      );
+  }
+  if (r.smoke.length) {
+    out.line();
+    for (const s of r.smoke)
+      out.line(`${s.ok ? c.green('✓') : c.red('✗')} smoke: ${s.check}${s.error ? ` — ${s.error}` : ''}`);
+  }
+  out.line();
+  out.line(
+    r.ok
+      ? c.green(`ok: every migration within budget (blocking locks ≤ ${r.budget.maxLockSeconds}s)`)
+      : c.red(
+          `not ok: ${
+            r.migrations
+              .filter((m) => m.verdict !== 'ok')
+              .map((m) => `${m.version} ${m.verdict}`)
+              .join(', ') || 'smoke checks failed'
+          }`,
+        ),
+  );
+  out.line(c.dim(r.copy.kept ? `copy kept: ${r.copy.url}` : `copy ${r.copy.database} dropped`));
+}

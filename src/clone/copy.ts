@@ -1,0 +1,56 @@
+// One table's rows from source to target: COPY (SELECT ...) TO STDOUT on the source, streamed into
+// COPY ... FROM STDIN on the target, nothing written to disk. The target truncates the table in the
+// same transaction so COPY can FREEZE the rows (no later vacuum pass to set hint bits).
+import { Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type pg from 'pg';
+import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
+import { qualified, quoteIdent } from '../db/connect.js';
+import type { CopyTable } from './catalog.js';
+
+export interface CopyResult {
+  rows: number;
+  bytes: number;
+}
+
+/** The SELECT list: masked expressions in place of the masked columns; generated columns left out. */
+export function selectList(t: CopyTable, masks: Map<string, string>): { select: string; columns: string } {
+  const cols = t.columns.filter((c) => !c.generated);
+  return {
+    select: cols
+      .map((c) => (masks.has(c.name) ? `${masks.get(c.name)} AS ${quoteIdent(c.name)}` : quoteIdent(c.name)))
+      .join(', '),
+    columns: cols.map((c) => quoteIdent(c.name)).join(', '),
+  };
+}
+
+export async function copyTable(
+  src: pg.Client,
+  dst: pg.Client,
+  t: CopyTable,
+  masks: Map<string, string>,
+  onBytes: (bytes: number) => void,
+): Promise<CopyResult> {
+  const rel = qualified(t.schema, t.name);
+  const { select, columns } = selectList(t, masks);
+  if (!columns) return { rows: 0, bytes: 0 };
+  await dst.query(`BEGIN; TRUNCATE ONLY ${rel}`);
+  try {
+    const out = src.query(copyTo(`COPY (SELECT ${select} FROM ONLY ${rel}) TO STDOUT`));
+    const into = dst.query(copyFrom(`COPY ${rel} (${columns}) FROM STDIN WITH (FREEZE true)`));
+    let bytes = 0;
+    const meter = new Transform({
+      transform(chunk: Buffer, _enc, cb) {
+        bytes += chunk.length;
+        onBytes(chunk.length);
+        cb(null, chunk);
+      },
+    });
+    await pipeline(out, meter, into);
+    await dst.query('COMMIT');
+    return { rows: out.rowCount, bytes };
+  } catch (err) {
+    await dst.query('ROLLBACK').catch(() => {});
+    throw err;
+  }
+}

@@ -1,0 +1,23 @@
+// Environment copies with masking and validation: the library behind `pgward clone`.
+export { type CopyTable, listCopyTables } from './catalog.js';
+export {
+  type CloneEvent,
+  type CloneOptions,
+  type CloneResult,
+  type CloneStep,
+  type CloneTableResult,
+  clone,
+  EXIT_VALIDATION_FAILED,
+} from './clone.js';
+export {
+  addCliMasks,
+  type ColumnMask,
+  type MaskingPlan,
+  maskingFor,
+  maskingSchema,
+  type RawMasking,
+} from './config.js';
+export type { TableFilter } from './filter.js';
+export { MASK_RULES, type MaskRule, parseMaskRule } from './mask.js';
+export { type Endpoint, wipeDatabase } from './refuse.js';
+export type { TableCheck, VerifyMode } from './validate.js';

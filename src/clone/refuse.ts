@@ -1,0 +1,92 @@
+// The refusals that come before anything is touched: never into a protected environment, never into
+// the database being read, never over data without --clean.
+import { withClient } from '../db/connect.js';
+import { ExitCode, PgwardError, UsageError } from '../errors.js';
+import { redactUrl } from '../redact.js';
+
+export interface Endpoint {
+  url: string;
+  env?: string | undefined;
+  protected?: boolean;
+}
+
+interface Identity {
+  database: string;
+  server: string;
+  version: number;
+}
+
+/**
+ * What the server says it is: database name plus the cluster's start time and port (and system
+ * identifier when readable), so `localhost` and `127.0.0.1` spellings of one database are one database.
+ */
+export async function identify(url: string): Promise<Identity> {
+  return withClient(url, async (c) => {
+    const r = await c.query<{ db: string; started: string; port: string; v: string }>(
+      `SELECT current_database() AS db, pg_postmaster_start_time()::text AS started,
+              current_setting('port') AS port, current_setting('server_version_num') AS v`,
+    );
+    let sysid = '';
+    try {
+      sysid = (await c.query<{ s: string }>('SELECT system_identifier::text AS s FROM pg_control_system()'))
+        .rows[0]!.s;
+    } catch {
+      // pg_control_system() may be restricted on managed servers; start time and port still tell them apart
+    }
+    const row = r.rows[0]!;
+    return { database: row.db, server: `${sysid}|${row.started}|${row.port}`, version: Number(row.v) };
+  });
+}
+
+export async function refuseUnsafeClone(
+  source: Endpoint,
+  target: Endpoint,
+  opts: { clean: boolean; isEmpty: () => Promise<boolean> },
+): Promise<{ source: Identity; target: Identity }> {
+  if (target.protected) {
+    throw new PgwardError(
+      `refusing to clone into protected environment ${target.env ?? redactUrl(target.url)}`,
+      {
+        exitCode: ExitCode.gateBlocked,
+        hint: 'clones overwrite their target; pick a non-protected environment (protected: false in pgward.yaml) or a scratch database URL',
+      },
+    );
+  }
+  if (source.env !== undefined && source.env === target.env)
+    throw new UsageError(`--from and --to are the same environment (${source.env})`);
+  const [s, t] = await Promise.all([identify(source.url), identify(target.url)]);
+  if (s.database === t.database && s.server === t.server) {
+    throw new UsageError(
+      `--from and --to are the same database (${t.database} on ${redactUrl(target.url)})`,
+      'a clone reads the source and overwrites the target: they must differ',
+    );
+  }
+  if (!opts.clean && !(await opts.isEmpty())) {
+    throw new PgwardError(`target database ${t.database} is not empty: nothing was changed`, {
+      exitCode: ExitCode.gateBlocked,
+      hint: 'pass --clean to drop everything in it first, or clone into an empty database',
+    });
+  }
+  return { source: s, target: t };
+}
+
+/**
+ * Empties the target: every user schema dropped, `public` recreated. Used by --clean before the copy,
+ * and after a failed copy, so a half-filled database is never left looking like a finished clone.
+ */
+export async function wipeDatabase(url: string): Promise<void> {
+  await withClient(url, async (c) => {
+    const schemas = await c.query<{ s: string }>(`
+      SELECT nspname AS s FROM pg_namespace
+      WHERE nspname NOT IN ('pg_catalog', 'information_schema') AND nspname NOT LIKE 'pg\\_toast%'
+        AND nspname NOT LIKE 'pg\\_temp%'`);
+    const v = Number(
+      (await c.query<{ v: string }>("SELECT current_setting('server_version_num') AS v")).rows[0]!.v,
+    );
+    for (const { s } of schemas.rows) await c.query(`DROP SCHEMA "${s.replace(/"/g, '""')}" CASCADE`);
+    await c.query(
+      v >= 150000 ? 'CREATE SCHEMA public AUTHORIZATION pg_database_owner' : 'CREATE SCHEMA public',
+    );
+    if (v < 150000) await c.query('GRANT ALL ON SCHEMA public TO PUBLIC');
+  });
+}

@@ -1,0 +1,171 @@
+// Disaster recovery: restore the newest backup whose drill passed (or the one named) into a NEW database
+// named with a timestamp, validated against the manifest's row counts, and say exactly how to switch to
+// it. --drill measures the same thing and drops the database, recording the recovery time in the catalog.
+import { filterBackups, findBackup, readCatalog, saveManifest } from '../backup/catalog.js';
+import { databaseOf, withDatabase } from '../backup/exec.js';
+import { addVerification, type BackupManifest } from '../backup/manifest.js';
+import { restoreBackup } from '../backup/restore.js';
+import { drillPassed } from '../backup/retention.js';
+import type { Storage } from '../backup/storage.js';
+import { dropDatabase } from '../backup/verify.js';
+import { PgwardError } from '../errors.js';
+import { redactUrl } from '../redact.js';
+
+export interface RecoverOptions {
+  storage: Storage;
+  env: string | undefined;
+  /** The environment's URL: its server receives the new database unless serverUrl is given. */
+  envUrl: string;
+  serverUrl?: string | undefined;
+  backup?: string | undefined;
+  drill?: boolean;
+  jobs?: number;
+  noOwner?: boolean;
+  onStep?: (
+    step: 'select' | 'download' | 'restore' | 'validate' | 'drop' | 'record',
+    detail?: string,
+  ) => void;
+}
+
+export interface RecoveryRecord {
+  at: string;
+  durationMs: number;
+  drill: boolean;
+  ok: boolean;
+  database: string;
+  error?: string;
+}
+
+export interface RecoverResult {
+  backup: { id: string; startedAt: string; env: string | null; verifiedAt: string | null };
+  database: string;
+  url: string;
+  durationMs: number;
+  tables: number;
+  rows: number;
+  drill: boolean;
+  dropped: boolean;
+  nextSteps: string[];
+}
+
+export function recoveryName(database: string, at = new Date()): string {
+  const stamp = at.toISOString().replace(/[-:]/g, '').replace(/\..*$/, '').replace('T', '_');
+  return `${database.slice(0, 40)}_recovered_${stamp}`;
+}
+
+async function pickBackup(o: RecoverOptions): Promise<BackupManifest> {
+  if (o.backup) return findBackup(o.storage, o.backup, { env: o.env });
+  const { backups } = await readCatalog(o.storage);
+  const mine = filterBackups(backups, { env: o.env });
+  const good = mine.find(drillPassed);
+  if (!good)
+    throw new PgwardError(
+      `no backup of ${o.env ?? 'this database'} in ${o.storage.url} has passed a restore drill`,
+      {
+        hint: mine.length
+          ? `verify one first (pgward backup verify ${mine[0]!.id}), or name one with --backup <id> if you accept an unproven backup`
+          : 'take one with `pgward backup create`, then `pgward backup verify`',
+      },
+    );
+  return good;
+}
+
+/** Records a recovery (drill or real) in the backup's manifest; a drill also counts as a restore drill. */
+async function record(
+  o: RecoverOptions,
+  m: BackupManifest,
+  rec: RecoveryRecord,
+  tables: number,
+): Promise<void> {
+  const fresh = await findBackup(o.storage, m.id);
+  const prev = (fresh as BackupManifest & { recoveries?: RecoveryRecord[] }).recoveries ?? [];
+  let next: BackupManifest & { recoveries: RecoveryRecord[] } = {
+    ...fresh,
+    recoveries: [rec, ...prev].slice(0, 20),
+  };
+  if (rec.drill)
+    next = {
+      ...addVerification(next, {
+        at: rec.at,
+        durationMs: rec.durationMs,
+        ok: rec.ok,
+        into: `recover --drill (${rec.database}, dropped)`,
+        checks: { sha256: rec.ok ? true : null, list: null, drill: rec.ok },
+        firstDifference: rec.error ?? null,
+        tablesChecked: tables,
+      }),
+      recoveries: next.recoveries,
+    };
+  await saveManifest(o.storage, next);
+}
+
+export async function recover(o: RecoverOptions): Promise<RecoverResult> {
+  o.onStep?.('select');
+  const m = await pickBackup(o);
+  const server = o.serverUrl ?? o.envUrl;
+  const name = recoveryName(m.database);
+  const at = new Date().toISOString();
+  const started = Date.now();
+  let restored: Awaited<ReturnType<typeof restoreBackup>>;
+  try {
+    restored = await restoreBackup({
+      storage: o.storage,
+      ref: m.id,
+      targetUrl: server,
+      create: name,
+      noOwner: o.noOwner === true,
+      jobs: o.jobs ?? 2,
+      onStep: (s, d) => o.onStep?.(s, d),
+    });
+  } catch (err) {
+    // restoreBackup drops a database it created and could not fill: nothing half-restored remains.
+    if (o.drill) {
+      await record(
+        o,
+        m,
+        {
+          at,
+          durationMs: Date.now() - started,
+          drill: true,
+          ok: false,
+          database: name,
+          error: (err as Error).message,
+        },
+        0,
+      ).catch(() => {});
+    }
+    throw err;
+  }
+  const durationMs = Date.now() - started;
+  const url = withDatabase(server, name);
+  const adminUrl = databaseOf(server) === name ? withDatabase(server, 'postgres') : server;
+  let dropped = false;
+  if (o.drill) {
+    o.onStep?.('drop', name);
+    await dropDatabase(adminUrl, name);
+    dropped = true;
+  }
+  o.onStep?.('record');
+  await record(o, m, { at, durationMs, drill: o.drill === true, ok: true, database: name }, restored.tables);
+  const shown = redactUrl(url);
+  const envKey = o.env ? `environments.${o.env}.url` : 'DATABASE_URL';
+  return {
+    backup: { id: m.id, startedAt: m.startedAt, env: m.env, verifiedAt: m.verification?.at ?? null },
+    database: name,
+    url: shown,
+    durationMs,
+    tables: restored.tables,
+    rows: restored.rows,
+    drill: o.drill === true,
+    dropped,
+    nextSteps: o.drill
+      ? [
+          `drill passed: a recovery of ${o.env ?? m.database} takes about ${(durationMs / 1000).toFixed(1)}s from backup ${m.id}`,
+        ]
+      : [
+          `point the application at ${name}: set its DATABASE_URL (and ${envKey} in pgward.yaml) to ${shown}, with the same password, then restart it`,
+          `check it first: pgward status --url '${shown}' (the schema is as of ${m.startedAt}; later writes are not in it)`,
+          `data written after ${m.startedAt} is not in the backup: recover it from the old database if it is still readable`,
+        ],
+  };
+}

@@ -1,0 +1,246 @@
+// `pgward rehearse --env <name>`: a throwaway copy of the environment (clone, or restore of its latest
+// verified backup) on the rehearsal server, the pending migrations run on it by the real runner with the
+// environment's policy, every statement traced, smoke checks, verdict against the budget, copy dropped.
+import { randomBytes } from 'node:crypto';
+import { filterBackups, readCatalog } from '../backup/catalog.js';
+import { backupSettings } from '../backup/config.js';
+import { databaseOf, withDatabase } from '../backup/exec.js';
+import { restoreBackup } from '../backup/restore.js';
+import { drillPassed } from '../backup/retention.js';
+import { openStorage } from '../backup/storage.js';
+import { dropDatabase } from '../backup/verify.js';
+import { clone } from '../clone/clone.js';
+import type { MaskingPlan } from '../clone/config.js';
+import { identify } from '../clone/refuse.js';
+import type { LoadedConfig } from '../config/load.js';
+import type { MigrationsSource, Target } from '../config/target.js';
+import { appName, connect, quoteIdent, withClient } from '../db/connect.js';
+import { type ExitCodeValue, PgwardError, UsageError } from '../errors.js';
+import { migrate } from '../migrate/migrate.js';
+import { redactUrl } from '../redact.js';
+import type { RehearsalSettings } from './config.js';
+import { installTap } from './tap.js';
+import { lockName } from './trace.js';
+import { type MigrationTrace, Tracer } from './tracer.js';
+
+/** Exit code when every migration ran but one exceeded the rehearsal budget. */
+export const EXIT_OVER_BUDGET = 8 as ExitCodeValue;
+
+export type RehearseStep = 'copy' | 'migrate' | 'smoke' | 'drop';
+
+export interface RehearseOptions {
+  config: LoadedConfig | undefined;
+  target: Target;
+  source: MigrationsSource;
+  settings: RehearsalSettings;
+  masking?: MaskingPlan;
+  /** Backup id (or prefix) to restore instead of cloning. */
+  backup?: string | undefined;
+  /** Keep the copy afterwards (for inspection); its URL is in the result. */
+  keep?: boolean;
+  signal?: AbortSignal;
+  onStep?: (step: RehearseStep, detail?: string) => void;
+}
+
+export interface MigrationVerdict extends MigrationTrace {
+  verdict: 'ok' | 'over budget' | 'failed' | 'not run';
+  reasons: string[];
+}
+
+export interface SmokeResult {
+  check: string;
+  ok: boolean;
+  error?: string;
+}
+
+export interface RehearseResult {
+  env: string;
+  copy: {
+    method: 'clone' | 'backup';
+    backup?: string;
+    database: string;
+    url: string;
+    durationMs: number;
+    kept: boolean;
+  };
+  budget: { maxLockSeconds: number; maxDurationMs: number | null };
+  migrations: MigrationVerdict[];
+  smoke: SmokeResult[];
+  durationMs: number;
+  ok: boolean;
+  exitCode: number;
+}
+
+function scratchName(env: string): string {
+  const stamp = new Date().toISOString().replace(/[-:T]/g, '').slice(0, 14);
+  return `pgward_rehearse_${env.replace(/[^A-Za-z0-9_]/g, '_').slice(0, 20)}_${stamp}_${randomBytes(2).toString('hex')}`;
+}
+
+export function judgeMigration(m: MigrationTrace, s: RehearsalSettings): MigrationVerdict {
+  if (m.status === 'not run') return { ...m, verdict: 'not run', reasons: ['an earlier migration failed'] };
+  if (m.status === 'failed')
+    return { ...m, verdict: 'failed', reasons: [`line ${m.error?.line}: ${m.error?.message}`] };
+  const reasons: string[] = [];
+  const w = m.worstLock;
+  if (w?.blocking && w.heldMs > s.maxLockMs)
+    reasons.push(
+      `${lockName(w.mode)} on ${w.relation} held ${(w.heldMs / 1000).toFixed(2)}s > ${s.maxLockMs / 1000}s`,
+    );
+  if (s.maxDurationMs !== null && m.durationMs > s.maxDurationMs)
+    reasons.push(`took ${(m.durationMs / 1000).toFixed(2)}s > ${s.maxDurationMs / 1000}s`);
+  return { ...m, verdict: reasons.length ? 'over budget' : 'ok', reasons };
+}
+
+async function makeCopy(
+  o: RehearseOptions,
+  serverUrl: string,
+  name: string,
+): Promise<{ method: 'clone' | 'backup'; backup?: string }> {
+  const useBackup = o.backup !== undefined || o.settings.source === 'backup';
+  await withClient(serverUrl, (c) => c.query(`CREATE DATABASE ${quoteIdent(name)}`));
+  const url = withDatabase(serverUrl, name);
+  if (!useBackup) {
+    await clone({
+      source: { url: o.target.url, env: o.target.env },
+      target: { url, env: 'rehearsal' },
+      jobs: o.settings.jobs,
+      masking: o.masking,
+      signal: o.signal,
+    });
+    return { method: 'clone' };
+  }
+  const s = backupSettings(o.config);
+  const storage = await openStorage(s.storageUrl, { baseDir: s.baseDir, s3: s.s3 });
+  let ref = o.backup;
+  if (!ref) {
+    const verified = filterBackups((await readCatalog(storage)).backups, { env: o.target.env }).find(
+      drillPassed,
+    );
+    if (!verified)
+      throw new PgwardError(`no verified backup of ${o.target.env ?? 'this database'} to rehearse on`, {
+        hint: 'run `pgward backup verify` on a backup, pass --backup <id>, or use rehearsal.source: clone',
+      });
+    ref = verified.id;
+  }
+  const r = await restoreBackup({
+    storage,
+    ref,
+    sourceEnv: o.target.env,
+    targetUrl: url,
+    noOwner: true,
+    jobs: o.settings.jobs,
+  });
+  return { method: 'backup', backup: r.id };
+}
+
+async function smokeChecks(url: string, extra: string[]): Promise<SmokeResult[]> {
+  return withClient(url, async (c) => {
+    const out: SmokeResult[] = [];
+    const invalid = await c.query<{ i: string }>(
+      'SELECT indexrelid::regclass::text AS i FROM pg_index WHERE NOT indisvalid',
+    );
+    out.push({
+      check: 'no invalid indexes',
+      ok: invalid.rows.length === 0,
+      ...(invalid.rows.length ? { error: invalid.rows.map((r) => r.i).join(', ') } : {}),
+    });
+    const tables = await c.query<{ t: string }>(`
+      SELECT c.oid::regclass::text AS t FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE c.relkind IN ('r', 'p', 'v', 'm') AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+        AND n.nspname NOT LIKE 'pg\\_%'`);
+    const unreadable: string[] = [];
+    for (const { t } of tables.rows) {
+      try {
+        await c.query(`SELECT 1 FROM ${t} LIMIT 1`);
+      } catch (err) {
+        unreadable.push(`${t}: ${(err as Error).message}`);
+      }
+    }
+    out.push({
+      check: 'every table and view readable',
+      ok: unreadable.length === 0,
+      ...(unreadable.length ? { error: unreadable.join('; ') } : {}),
+    });
+    for (const sql of extra) {
+      try {
+        const r = await c.query(sql);
+        const first = r.rows[0] ? Object.values(r.rows[0])[0] : undefined;
+        out.push(
+          first === false ? { check: sql, ok: false, error: 'returned false' } : { check: sql, ok: true },
+        );
+      } catch (err) {
+        out.push({ check: sql, ok: false, error: (err as Error).message });
+      }
+    }
+    return out;
+  });
+}
+
+export async function rehearse(o: RehearseOptions): Promise<RehearseResult> {
+  const started = Date.now();
+  const env = o.target.env ?? 'database';
+  const server = o.settings.server;
+  if (!server)
+    throw new UsageError(
+      'no rehearsal server: set rehearsal.server in pgward.yaml (or pass --server <url>)',
+      'any database URL on a server where pgward may create and drop a scratch database; not production’s own server',
+    );
+  const [envId, serverId] = await Promise.all([identify(o.target.url), identify(server)]);
+  if (envId.server === serverId.server)
+    throw new UsageError(
+      `rehearsal.server is ${env}'s own server: a rehearsal there would load it with a full copy and the migrations`,
+      'point rehearsal.server at another server (a staging or CI server)',
+    );
+  const name = scratchName(env);
+  const url = withDatabase(server, name);
+  const adminUrl = databaseOf(server) === name ? withDatabase(server, 'postgres') : server;
+  let created = false;
+  let kept = false;
+  try {
+    o.onStep?.('copy', name);
+    const t0 = Date.now();
+    created = true;
+    const copy = await makeCopy(o, adminUrl, name);
+    const copyMs = Date.now() - t0;
+
+    o.onStep?.('migrate');
+    const sampler = await connect(url, { applicationName: appName('rehearse sampler') });
+    const tracer = new Tracer(name, sampler);
+    const uninstall = installTap(tracer);
+    let result: Awaited<ReturnType<typeof migrate>>;
+    try {
+      result = await migrate({
+        target: { ...o.target, url },
+        source: o.source,
+        skipGate: true,
+        signal: o.signal,
+        onEvent: tracer.onEvent,
+      });
+    } finally {
+      uninstall();
+      await sampler.end().catch(() => {});
+    }
+    const migrations = tracer.migrations.map((m) => judgeMigration(m, o.settings));
+    o.onStep?.('smoke');
+    const smoke = result.failure ? [] : await smokeChecks(url, o.settings.smoke);
+    const failed =
+      migrations.some((m) => m.verdict === 'failed') || smoke.some((s) => !s.ok) || result.exitCode !== 0;
+    const over = migrations.some((m) => m.verdict === 'over budget');
+    kept = o.keep === true;
+    return {
+      env,
+      copy: { ...copy, database: name, url: redactUrl(url), durationMs: copyMs, kept },
+      budget: { maxLockSeconds: o.settings.maxLockMs / 1000, maxDurationMs: o.settings.maxDurationMs },
+      migrations,
+      smoke,
+      durationMs: Date.now() - started,
+      ok: !failed && !over,
+      exitCode: failed ? (result.exitCode !== 0 ? result.exitCode : 1) : over ? EXIT_OVER_BUDGET : 0,
+    };
+  } finally {
+    if (created && !kept) {
+      o.onStep?.('drop', name);
+      await dropDatabase(adminUrl, name).catch(() => {});
+    }
+  }
+}
