@@ -22,6 +22,7 @@ export interface RetentionDecision {
 }
 
 const DAY = 86_400_000;
+const days = (ms: number) => (ms % DAY === 0 ? `${ms / DAY}d` : formatDuration(ms));
 
 /** True when the backup's latest restore drill passed. */
 export function drillPassed(m: BackupManifest): boolean {
@@ -89,7 +90,7 @@ function planSeries(list: BackupManifest[], r: RetentionRules, now: Date): Reten
       };
     }
     if (r.maxAgeMs != null && age > r.maxAgeMs) {
-      return { backup: m, keep: false, rule: `older than max_age ${formatDuration(r.maxAgeMs)}` };
+      return { backup: m, keep: false, rule: `older than max_age ${days(r.maxAgeMs)}` };
     }
     if (r.keepLast !== undefined && i < r.keepLast)
       return { backup: m, keep: true, rule: `keep_last: ${r.keepLast}` };
