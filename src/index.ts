@@ -41,3 +41,5 @@ export {
   type LintReport,
   type Rule,
 } from './lint/index.js';
+export * from './monitor/index.js';
+export * from './server/index.js';

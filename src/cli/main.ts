@@ -9,6 +9,7 @@ import { registerBackup } from './commands/backup.js';
 import { registerBaseline } from './commands/baseline.js';
 import { registerClone } from './commands/clone.js';
 import { registerDoctor } from './commands/doctor.js';
+import { registerJobs } from './commands/jobs.js';
 import { registerInit } from './commands/init.js';
 import { registerLint } from './commands/lint.js';
 import { registerMigrate } from './commands/migrate.js';
@@ -17,6 +18,7 @@ import { registerPlan } from './commands/plan.js';
 import { registerRecover } from './commands/recover.js';
 import { registerRehearse } from './commands/rehearse.js';
 import { registerRollback } from './commands/rollback.js';
+import { registerServe } from './commands/serve.js';
 import { registerStatus } from './commands/status.js';
 
 function guardStream(stream: NodeJS.WriteStream): void {
@@ -60,6 +62,8 @@ export function buildProgram(): Command {
   registerRehearse(program);
   registerRecover(program);
   registerDoctor(program);
+  registerServe(program);
+  registerJobs(program);
   program.addHelpText(
     'after',
     `

@@ -18,7 +18,7 @@ import {
 import * as server from './checks-server.js';
 import * as storage from './checks-storage.js';
 import type { CheckId } from './config.js';
-import { migrationsInfo } from './migrations.js';
+import { migrationsInfo, type PendingSince } from './migrations.js';
 import { activity } from './probe-activity.js';
 import { checkpoints, databaseStats, serverInfo, wraparound } from './probe-database.js';
 import { replication } from './probe-replication.js';
@@ -42,6 +42,10 @@ export interface DoctorOptions {
   backups?: boolean;
   now?: Date;
   statementTimeoutMs?: number;
+  /** The database is known to be unreachable (serve could not connect): skip its checks, say why. */
+  unreachable?: string;
+  /** Records and returns when pending migrations were first seen (serve); default: read what serve recorded. */
+  pendingSince?: PendingSince;
 }
 
 const TITLES: Record<CheckId, string> = {
@@ -91,6 +95,7 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorReport> {
   let connected = false;
   let connectError = '';
   try {
+    if (opts.unreachable !== undefined) throw new Error(opts.unreachable);
     if (!client) {
       client = await connect(opts.target.url, {
         applicationName: appName('doctor'),
@@ -108,7 +113,7 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorReport> {
     top = db.top;
     if (opts.source) {
       try {
-        migrations = await migrationsInfo(client, opts.target, opts.source, now);
+        migrations = await migrationsInfo(client, opts.target, opts.source, now, opts.pendingSince);
         checks.push(migrationsCheck(migrations, t));
       } catch (err) {
         checks.push(skipped('migrations', `cannot read migrations: ${(err as Error).message}`));

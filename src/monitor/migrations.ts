@@ -9,6 +9,9 @@ import { statusWithClient } from '../migrate/status.js';
 import { ATTENTION_STATES } from '../migrate/status-types.js';
 import type { MigrationsInfo, PendingMigration } from './types.js';
 
+/** Serve's hook: records the pending set and returns when each was first seen. */
+export type PendingSince = (trackingTable: string, versions: string[]) => Promise<Map<string, string>>;
+
 export async function pendingSinceRecorded(
   client: pg.Client,
   trackingTable: string,
@@ -39,9 +42,15 @@ export async function migrationsInfo(
   target: Target,
   source: MigrationsSource,
   now: Date,
+  since?: PendingSince,
 ): Promise<MigrationsInfo> {
   const status = await statusWithClient(client, { target, source });
-  const recorded = await pendingSinceRecorded(client, status.trackingTable);
+  const recorded = since
+    ? await since(
+        status.trackingTable,
+        status.pending.map((p) => p.version),
+      )
+    : await pendingSinceRecorded(client, status.trackingTable);
   const files = new Map(status.entries.map((e) => [e.version, e.file]));
   const pending: PendingMigration[] = status.pending.map((p) => ({
     version: p.version,

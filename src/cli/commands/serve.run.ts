@@ -1,0 +1,42 @@
+// Implementation of `pgward serve`: logs go to stderr, one line each, redacted.
+import { ExitCode } from '../../errors.js';
+import { serveSettings } from '../../server/config.js';
+import { startServe } from '../../server/serve.js';
+import type { Context } from '../context.js';
+import type { ServeCliFlags } from './serve.js';
+
+export async function serve(ctx: Context, flags: ServeCliFlags): Promise<number> {
+  const target = ctx.target();
+  const settings = serveSettings(ctx.config, flags);
+  let source: ReturnType<Context['migrations']> | undefined;
+  try {
+    source = ctx.migrations();
+  } catch {
+    source = undefined;
+  }
+  const log = (line: string) => process.stderr.write(`${new Date().toISOString()} ${line}\n`);
+  const handle = await startServe({
+    config: ctx.config,
+    target,
+    source,
+    settings,
+    scheduler: flags.scheduler !== false,
+    log,
+  });
+  const jobs = handle.scheduler?.jobs.map((j) => `${j.job} "${j.pattern}"`).join(', ');
+  log(
+    `pgward serve ${target.env ?? 'database'}: listening on ${handle.url} (refresh ${settings.refreshMs} ms, ${
+      settings.token ? `token from ${settings.tokenEnv} required for /metrics and details` : 'no token'
+    }${settings.webhookUrl ? ', webhook on' : ''}; jobs: ${jobs || 'none'})`,
+  );
+  const signal = await new Promise<NodeJS.Signals>((resolve) => {
+    process.once('SIGTERM', () => resolve('SIGTERM'));
+    process.once('SIGINT', () => resolve('SIGINT'));
+  });
+  log(`${signal}: shutting down (running jobs are cancelled)`);
+  // A second signal exits at once.
+  process.once(signal, () => process.exit(signal === 'SIGINT' ? 130 : 143));
+  await handle.close();
+  log('stopped');
+  return ExitCode.ok;
+}

@@ -1,0 +1,77 @@
+// The HTTP side of serve, on node:http: four read-only endpoints answered from the last rendered
+// snapshot. /up never touches the database; /metrics, /health/migrations and the detailed /health
+// need the bearer token when one is configured (without it /health still answers its status, for
+// load balancers).
+import { timingSafeEqual } from 'node:crypto';
+import http from 'node:http';
+import type { Rendered } from './snapshot.js';
+
+const JSON_TYPE = 'application/json; charset=utf-8';
+const METRICS_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
+
+function authorized(req: http.IncomingMessage, token: string | undefined): boolean {
+  if (!token) return true;
+  const h = req.headers.authorization ?? '';
+  const m = /^Bearer\s+(.+)$/i.exec(h);
+  if (!m) return false;
+  const a = Buffer.from(m[1]!.trim());
+  const b = Buffer.from(token);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+export function createHttpServer(
+  current: () => Rendered | undefined,
+  token: string | undefined,
+): http.Server {
+  const server = http.createServer((req, res) => {
+    const send = (code: number, type: string, body: string, extra: Record<string, string> = {}) => {
+      res.writeHead(code, {
+        'content-type': type,
+        'content-length': Buffer.byteLength(body),
+        'cache-control': 'no-store',
+        ...extra,
+      });
+      res.end(req.method === 'HEAD' ? undefined : body);
+    };
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      send(405, JSON_TYPE, '{"error":"method not allowed"}', { allow: 'GET, HEAD' });
+      return;
+    }
+    const path = (req.url ?? '/').split('?')[0]!.replace(/\/+$/, '') || '/';
+    if (path === '/up') {
+      send(200, JSON_TYPE, `{"status":"up","timestamp":"${new Date().toISOString()}"}`);
+      return;
+    }
+    const r = current();
+    const ok = authorized(req, token);
+    const denied = () =>
+      send(401, JSON_TYPE, '{"error":"bearer token required"}', {
+        'www-authenticate': 'Bearer realm="pgward"',
+      });
+    if (!r) {
+      send(503, JSON_TYPE, '{"status":"down","database":"unknown","error":"starting"}');
+      return;
+    }
+    switch (path) {
+      case '/health':
+        send(r.code, JSON_TYPE, ok ? r.health : r.healthSummary);
+        return;
+      case '/health/migrations':
+        if (!ok) return denied();
+        send(r.code, JSON_TYPE, r.migrations);
+        return;
+      case '/metrics':
+        if (!ok) return denied();
+        send(200, METRICS_TYPE, r.metrics);
+        return;
+      default:
+        send(
+          404,
+          JSON_TYPE,
+          '{"error":"not found","endpoints":["/up","/health","/health/migrations","/metrics"]}',
+        );
+    }
+  });
+  server.keepAliveTimeout = 65_000; // longer than common load balancer idle timeouts
+  return server;
+}

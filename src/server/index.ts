@@ -1,0 +1,6 @@
+// pgward serve as a library: start it, read its snapshot, close it.
+export { type AlertEvent, postWebhook } from './alerts.js';
+export { type ServeFlags, type ServeSettings, serveSettings } from './config.js';
+export { type ServeHandle, type ServeOptions, startServe } from './serve.js';
+export type { JobState, Rendered, Snapshot } from './snapshot.js';
+export { type JobRow, listJobs } from './store.js';

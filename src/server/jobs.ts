@@ -1,0 +1,91 @@
+// What each scheduled job does: the same library calls as `pgward backup create|prune|verify` and
+// `pgward doctor`. A job throws to fail; its result is a small JSON detail stored with the history row.
+import { backupSettings } from '../backup/config.js';
+import { createBackupForTarget } from '../backup/for-target.js';
+import { pruneBackups } from '../backup/prune.js';
+import { openStorage } from '../backup/storage.js';
+import { verifyBackup } from '../backup/verify.js';
+import type { LoadedConfig } from '../config/load.js';
+import type { MigrationsSource, Target } from '../config/target.js';
+import type { JobName } from '../monitor/config.js';
+import { runDoctor } from '../monitor/doctor.js';
+
+export interface JobContext {
+  config: LoadedConfig | undefined;
+  target: Target;
+  source: MigrationsSource | undefined;
+  signal: AbortSignal;
+}
+
+/** A failure that is the job's finding (a failed drill, failing checks), not a crash. */
+export class JobFailure extends Error {
+  constructor(
+    message: string,
+    readonly detail: Record<string, unknown>,
+    readonly kind: 'drill' | 'doctor',
+  ) {
+    super(message);
+  }
+}
+
+async function storageOf(config: LoadedConfig | undefined) {
+  const s = backupSettings(config);
+  return { s, storage: await openStorage(s.storageUrl, { baseDir: s.baseDir, s3: s.s3 }) };
+}
+
+export async function runJob(job: JobName, ctx: JobContext): Promise<Record<string, unknown>> {
+  switch (job) {
+    case 'backup': {
+      const m = await createBackupForTarget({
+        config: ctx.config,
+        target: ctx.target,
+        reason: 'scheduled',
+        signal: ctx.signal,
+      });
+      return { backup_id: m.id, bytes: m.archive.bytes, tables: m.tables.length };
+    }
+    case 'prune': {
+      const { s, storage } = await storageOf(ctx.config);
+      const r = await pruneBackups({
+        storage,
+        rules: s.retention,
+        filter: { env: ctx.target.env },
+        leftoverGraceMs: s.leftoverGraceMs,
+      });
+      return { deleted: r.deleted, kept: r.decisions.filter((d) => d.keep).length };
+    }
+    case 'verify': {
+      const { s, storage } = await storageOf(ctx.config);
+      const r = await verifyBackup({
+        storage,
+        ref: 'latest',
+        env: ctx.target.env,
+        serverUrl: ctx.target.url,
+        drill: true,
+        jobs: s.restoreJobs,
+      });
+      const detail = { backup_id: r.id, ok: r.ok, checks: r.checks, first_difference: r.firstDifference };
+      if (!r.ok)
+        throw new JobFailure(
+          `restore drill of ${r.id} failed: ${r.firstDifference ?? 'see the manifest'}`,
+          detail,
+          'drill',
+        );
+      return detail;
+    }
+    case 'doctor': {
+      const r = await runDoctor({ target: ctx.target, source: ctx.source, config: ctx.config });
+      const counts = { pass: 0, warn: 0, fail: 0, skip: 0 };
+      for (const c of r.checks) counts[c.status]++;
+      const failing = r.checks.filter((c) => c.status === 'fail');
+      const detail = { status: r.status, counts, failing: failing.map((c) => c.id) };
+      if (failing.length)
+        throw new JobFailure(
+          `${failing.length} doctor check(s) failing: ${failing.map((c) => `${c.id} (${c.summary})`).join('; ')}`,
+          detail,
+          'doctor',
+        );
+      return detail;
+    }
+  }
+}

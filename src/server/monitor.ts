@@ -1,0 +1,263 @@
+// The refresh loop: one doctor pass per interval over a kept-open connection, turned into a snapshot
+// whose response bodies are rendered once. Requests only read the last snapshot, so the database sees
+// the same few queries per interval whatever the request rate. Refreshes never overlap (each waits
+// for the previous one), and one that hangs is cut off and reported as the database being down.
+import type pg from 'pg';
+import type { LoadedConfig } from '../config/load.js';
+import type { MigrationsSource, Target } from '../config/target.js';
+import { appName, connect } from '../db/connect.js';
+import { runDoctor } from '../monitor/doctor.js';
+import { dur } from '../monitor/format-units.js';
+import { prepareSession } from '../monitor/sql.js';
+import type { Thresholds } from '../monitor/thresholds.js';
+import type { DoctorReport } from '../monitor/types.js';
+import { redact, redactDeep } from '../redact.js';
+import type { Alerter, Condition, Logger } from './alerts.js';
+import type { ServeSettings } from './config.js';
+import { healthBody, healthStatus, migrationsBody, summaryBody } from './health.js';
+import { renderMetrics } from './metrics.js';
+import type { Scheduler } from './scheduler.js';
+import type { JobState, Rendered, Snapshot } from './snapshot.js';
+import { ensureTables, lastRuns, recordPending } from './store.js';
+
+export interface MonitorOptions {
+  target: Target & { env: string };
+  source: MigrationsSource | undefined;
+  config: LoadedConfig | undefined;
+  thresholds: Thresholds;
+  settings: ServeSettings;
+  alerter: Alerter;
+  scheduler: Scheduler | undefined;
+  log: Logger;
+}
+
+export class Monitor {
+  rendered: Rendered | undefined;
+  private client: pg.Client | null = null;
+  private tables: 'unknown' | 'ready' | 'unavailable' = 'unknown';
+  private readonly pendingSeen = new Map<string, string>();
+  private jobs: JobState[] = [];
+  private refreshes = 0;
+  private refreshErrors = 0;
+  private readonly startedAt = new Date().toISOString();
+  private timer: NodeJS.Timeout | undefined;
+  private current: Promise<void> | undefined;
+  private stopped = false;
+  private wasDown = false;
+
+  constructor(private readonly o: MonitorOptions) {}
+
+  /** First refresh, then one per interval. */
+  async start(): Promise<void> {
+    await this.refreshOnce();
+    this.schedule(this.o.settings.refreshMs);
+  }
+
+  /** Refresh soon (after a job ran), without waiting for the interval. */
+  kick(): void {
+    if (!this.stopped) this.schedule(0);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    await this.current?.catch(() => {});
+    await this.client?.end().catch(() => {});
+    this.client = null;
+  }
+
+  private schedule(ms: number): void {
+    clearTimeout(this.timer);
+    this.timer = setTimeout(async () => {
+      if (this.stopped) return;
+      if (this.current) await this.current.catch(() => {});
+      await this.refreshOnce();
+      if (!this.stopped) this.schedule(this.o.settings.refreshMs);
+    }, ms);
+  }
+
+  private refreshOnce(): Promise<void> {
+    const p = this.refresh().catch((err) => this.o.log(`refresh failed: ${redact((err as Error).message)}`));
+    this.current = p;
+    return p.finally(() => {
+      if (this.current === p) this.current = undefined;
+    });
+  }
+
+  private async ensureClient(): Promise<string | undefined> {
+    if (this.client) return undefined;
+    const { settings } = this.o;
+    try {
+      const c = await connect(this.o.target.url, {
+        applicationName: appName('serve monitor'),
+        connectTimeoutMs: Math.min(10_000, Math.max(2_000, settings.refreshMs * 5)),
+      });
+      await prepareSession(c, Math.min(10_000, Math.max(1_000, settings.refreshMs * 5)));
+      this.client = c;
+    } catch (err) {
+      return (err as Error).message;
+    }
+    if (this.tables !== 'ready') {
+      try {
+        await ensureTables(this.client);
+        await this.o.alerter.load(this.client);
+        this.tables = 'ready';
+      } catch (err) {
+        if (this.tables === 'unknown')
+          this.o.log(
+            `cannot create pgward.jobs/alerts/monitor_pending (${redact((err as Error).message)}): the scheduler cannot run and alerts are deduplicated in this process only`,
+          );
+        this.tables = 'unavailable';
+      }
+    }
+    return undefined;
+  }
+
+  private async refresh(): Promise<void> {
+    const t0 = Date.now();
+    const unreachable = await this.ensureClient();
+    const client = this.client;
+    const { settings } = this.o;
+    const deadlineMs = Math.max(5_000, settings.refreshMs * 5);
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`refresh took longer than ${dur(deadlineMs)}`)), deadlineMs);
+    });
+    let report: DoctorReport;
+    try {
+      report = await Promise.race([
+        runDoctor({
+          target: this.o.target,
+          source: this.o.source,
+          config: this.o.config,
+          thresholds: this.o.thresholds,
+          ...(client ? { client } : { unreachable: unreachable ?? 'not connected' }),
+          pendingSince: (tt, versions) => this.pendingSince(tt, versions),
+        }),
+        deadline,
+      ]);
+    } catch (err) {
+      report = await runDoctor({
+        target: this.o.target,
+        config: this.o.config,
+        thresholds: this.o.thresholds,
+        unreachable: (err as Error).message,
+      });
+    } finally {
+      clearTimeout(timer);
+    }
+    if (!report.connected && this.client) {
+      // The connection is broken (or the server went away): drop it, reconnect next time.
+      const c = this.client;
+      this.client = null;
+      c.end().catch(() => {});
+    }
+    this.refreshes++;
+    if (!report.connected) this.refreshErrors++;
+    if (report.connected !== !this.wasDown) {
+      this.o.log(
+        report.connected
+          ? 'database reachable again'
+          : `database unreachable: ${report.checks[0]?.summary ?? ''}`,
+      );
+      this.wasDown = !report.connected;
+    }
+    if (report.connected && this.client && this.tables === 'ready') {
+      try {
+        const runs = await lastRuns(this.client, this.o.target.env);
+        this.jobs = this.jobStates(new Map(runs.map((r) => [r.last.job, r])));
+      } catch (err) {
+        this.o.log(`cannot read job history: ${redact((err as Error).message)}`);
+      }
+    } else
+      this.jobs = this.jobStates(
+        new Map(this.jobs.filter((j) => j.last).map((j) => [j.job, { last: j.last!, lastOkAt: j.lastOkAt }])),
+      );
+    const db = report.connected && this.tables === 'ready' ? this.client : null;
+    const [downCondition, ...rest] = this.conditions(report);
+    // Raised while the database was down, so only this process knows it: resolved the same way.
+    await this.o.alerter.apply([downCondition!], null);
+    await this.o.alerter.apply(rest, db);
+    this.render(report, Date.now() - t0);
+  }
+
+  private async pendingSince(trackingTable: string, versions: string[]): Promise<Map<string, string>> {
+    if (this.tables === 'ready' && this.client) return recordPending(this.client, trackingTable, versions);
+    const now = new Date().toISOString();
+    for (const v of versions) if (!this.pendingSeen.has(v)) this.pendingSeen.set(v, now);
+    for (const v of [...this.pendingSeen.keys()]) if (!versions.includes(v)) this.pendingSeen.delete(v);
+    return this.pendingSeen;
+  }
+
+  private jobStates(runs: Map<string, { last: JobState['last']; lastOkAt: string | null }>): JobState[] {
+    return (this.o.scheduler?.jobs ?? []).map((j) => ({
+      job: j.job,
+      schedule: j.pattern,
+      nextRunAt: this.o.scheduler?.nextRun(j.job)?.toISOString() ?? null,
+      last: runs.get(j.job)?.last ?? null,
+      lastOkAt: runs.get(j.job)?.lastOkAt ?? null,
+    }));
+  }
+
+  private conditions(r: DoctorReport): Condition[] {
+    const { settings } = this.o;
+    const out: Condition[] = [
+      {
+        key: 'database_unreachable',
+        active: !r.connected,
+        message: `database unreachable: ${r.checks.find((c) => c.id === 'connectivity')?.summary ?? ''}`,
+      },
+    ];
+    if (!r.connected) return out;
+    const m = r.migrations;
+    if (m) {
+      const late = m.pending.length > 0 && (m.oldestPendingMs ?? 0) >= settings.pendingAlertMs;
+      out.push({
+        key: 'migrations_pending',
+        active: late,
+        message: `${m.pending.length} migration(s) pending for more than ${dur(settings.pendingAlertMs)}: ${m.pending.map((p) => `${p.version} ${p.name}`).join(', ')}`,
+      });
+    }
+    const b = r.backups;
+    if (b) {
+      const age = b.lastSuccessAt ? Date.now() - Date.parse(b.lastSuccessAt) : 0;
+      out.push({
+        key: 'backup_stale',
+        active: b.lastSuccessAt !== null && age > settings.backupMaxAgeMs,
+        message: `newest backup is ${dur(age)} old (allowed: ${dur(settings.backupMaxAgeMs)})`,
+      });
+      out.push({
+        key: 'drill_failed',
+        active: b.lastDrill !== null && !b.lastDrill.ok,
+        message: `restore drill of backup ${b.lastDrill?.backupId ?? ''} failed${b.lastDrill?.firstDifference ? `: ${b.lastDrill.firstDifference}` : ''}`,
+      });
+    }
+    return out;
+  }
+
+  private render(report: DoctorReport, durationMs: number): void {
+    const snap: Snapshot = {
+      env: this.o.target.env,
+      refreshedAt: report.checkedAt,
+      refreshMs: this.o.settings.refreshMs,
+      lastRefreshDurationMs: durationMs,
+      report,
+      connected: report.connected,
+      jobs: this.jobs,
+      alerts: this.o.alerter.active(),
+      refreshes: this.refreshes,
+      refreshErrors: this.refreshErrors,
+      startedAt: this.startedAt,
+    };
+    const status = healthStatus(snap);
+    const json = (v: unknown) => JSON.stringify(redactDeep(v));
+    this.rendered = {
+      status,
+      code: status === 'down' ? 503 : 200,
+      health: json(healthBody(snap)),
+      healthSummary: json(summaryBody(snap)),
+      migrations: json(migrationsBody(snap)),
+      metrics: redact(renderMetrics(snap)),
+    };
+  }
+}

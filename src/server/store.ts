@@ -1,0 +1,189 @@
+// What serve keeps in the database it watches, in the `pgward` schema: job history (one row per
+// scheduled slot: the unique key is how replicas agree that a slot ran once), raised alerts (so a
+// condition is announced once, whichever replica sees it first), and when each pending migration was
+// first seen. Created idempotently; the DDL is serialised by an advisory lock so replicas starting
+// together do not trip over each other.
+import type pg from 'pg';
+import { LOCK_CLASS } from '../migrate/lock.js';
+
+/** Advisory lock class of serve's jobs ('pgwb'); the object id is hashtext(env:job). */
+export const JOB_LOCK_CLASS = LOCK_CLASS + 1;
+const DDL_LOCK = [JOB_LOCK_CLASS, 0] as const;
+
+export async function ensureTables(c: pg.Client): Promise<void> {
+  await c.query('BEGIN');
+  try {
+    await c.query('SELECT pg_advisory_xact_lock($1, $2)', [...DDL_LOCK]);
+    await c.query(`
+      CREATE SCHEMA IF NOT EXISTS pgward;
+      CREATE TABLE IF NOT EXISTS pgward.jobs (
+        id bigserial PRIMARY KEY,
+        env text NOT NULL,
+        job text NOT NULL,
+        scheduled_for timestamptz NOT NULL,
+        started_at timestamptz NOT NULL DEFAULT now(),
+        finished_at timestamptz,
+        outcome text NOT NULL CHECK (outcome IN ('running', 'ok', 'failed', 'skipped')),
+        error text,
+        detail jsonb,
+        runner text NOT NULL,
+        UNIQUE (env, job, scheduled_for));
+      CREATE TABLE IF NOT EXISTS pgward.alerts (
+        env text NOT NULL,
+        key text NOT NULL,
+        raised_at timestamptz NOT NULL DEFAULT now(),
+        message text NOT NULL,
+        PRIMARY KEY (env, key));
+      CREATE TABLE IF NOT EXISTS pgward.monitor_pending (
+        tracking_table text NOT NULL,
+        version text NOT NULL,
+        first_seen_at timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (tracking_table, version));`);
+    await c.query('COMMIT');
+  } catch (err) {
+    await c.query('ROLLBACK').catch(() => {});
+    throw err;
+  }
+}
+
+/** Records the pending set (new ones first seen now, applied ones forgotten); returns version → first seen. */
+export async function recordPending(
+  c: pg.Client,
+  trackingTable: string,
+  versions: string[],
+): Promise<Map<string, string>> {
+  await c.query(
+    `WITH gone AS (DELETE FROM pgward.monitor_pending WHERE tracking_table = $1 AND NOT (version = ANY ($2::text[])))
+     INSERT INTO pgward.monitor_pending (tracking_table, version) SELECT $1, v FROM unnest($2::text[]) v
+     ON CONFLICT DO NOTHING`,
+    [trackingTable, versions],
+  );
+  const r = await c.query<{ version: string; since: Date }>(
+    'SELECT version, first_seen_at AS since FROM pgward.monitor_pending WHERE tracking_table = $1',
+    [trackingTable],
+  );
+  return new Map(r.rows.map((x) => [x.version, x.since.toISOString()]));
+}
+
+export interface JobRow {
+  id: string;
+  env: string;
+  job: string;
+  scheduledFor: string;
+  startedAt: string;
+  finishedAt: string | null;
+  outcome: 'running' | 'ok' | 'failed' | 'skipped';
+  error: string | null;
+  detail: Record<string, unknown> | null;
+  runner: string;
+}
+
+const columns = (t: string) => `${t}id::text AS id, ${t}env, ${t}job, ${t}scheduled_for AS "scheduledFor",
+  ${t}started_at AS "startedAt", ${t}finished_at AS "finishedAt", ${t}outcome, ${t}error, ${t}detail, ${t}runner`;
+const JOB_COLUMNS = columns('');
+
+function iso(r: JobRow): JobRow {
+  const d = (v: unknown) => (v instanceof Date ? v.toISOString() : (v as string | null));
+  return { ...r, scheduledFor: d(r.scheduledFor)!, startedAt: d(r.startedAt)!, finishedAt: d(r.finishedAt) };
+}
+
+/** Claims a scheduled slot; null when another replica already did. */
+export async function claimSlot(
+  c: pg.Client,
+  env: string,
+  job: string,
+  scheduledFor: Date,
+  runner: string,
+): Promise<string | null> {
+  const r = await c.query<{ id: string }>(
+    `INSERT INTO pgward.jobs (env, job, scheduled_for, outcome, runner) VALUES ($1, $2, $3, 'running', $4)
+     ON CONFLICT (env, job, scheduled_for) DO NOTHING RETURNING id::text`,
+    [env, job, scheduledFor, runner],
+  );
+  return r.rows[0]?.id ?? null;
+}
+
+export async function finishJob(
+  c: pg.Client,
+  id: string,
+  outcome: 'ok' | 'failed' | 'skipped',
+  error: string | null,
+  detail: Record<string, unknown> | null,
+): Promise<void> {
+  await c.query(
+    'UPDATE pgward.jobs SET finished_at = now(), outcome = $2, error = $3, detail = $4 WHERE id = $1::bigint',
+    [id, outcome, error, detail === null ? null : JSON.stringify(detail)],
+  );
+}
+
+export async function tryJobLock(c: pg.Client, env: string, job: string): Promise<boolean> {
+  const r = await c.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1, hashtext($2)) AS ok', [
+    JOB_LOCK_CLASS,
+    `${env}:${job}`,
+  ]);
+  return r.rows[0]?.ok === true;
+}
+
+export async function releaseJobLock(c: pg.Client, env: string, job: string): Promise<void> {
+  await c.query('SELECT pg_advisory_unlock($1, hashtext($2))', [JOB_LOCK_CLASS, `${env}:${job}`]);
+}
+
+export async function jobsTableExists(c: pg.Client): Promise<boolean> {
+  const r = await c.query<{ t: string | null }>("SELECT to_regclass('pgward.jobs')::text AS t");
+  return r.rows[0]?.t != null;
+}
+
+/** Job history, newest first. */
+export async function listJobs(
+  c: pg.Client,
+  opts: { env?: string | undefined; job?: string | undefined; limit?: number },
+): Promise<JobRow[]> {
+  const r = await c.query<JobRow>(
+    `SELECT ${JOB_COLUMNS} FROM pgward.jobs
+      WHERE ($1::text IS NULL OR env = $1) AND ($2::text IS NULL OR job = $2)
+      ORDER BY started_at DESC, id DESC LIMIT $3`,
+    [opts.env ?? null, opts.job ?? null, opts.limit ?? 20],
+  );
+  return r.rows.map(iso);
+}
+
+/** The latest run of each job of an environment, and its latest successful run. */
+export async function lastRuns(
+  c: pg.Client,
+  env: string,
+): Promise<{ last: JobRow; lastOkAt: string | null }[]> {
+  const r = await c.query<JobRow & { lastOkAt: Date | null }>(
+    `SELECT DISTINCT ON (j.job) ${columns('j.')},
+            (SELECT max(finished_at) FROM pgward.jobs k WHERE k.env = j.env AND k.job = j.job AND k.outcome = 'ok') AS "lastOkAt"
+       FROM pgward.jobs j WHERE j.env = $1 AND j.outcome <> 'skipped'
+      ORDER BY j.job, j.started_at DESC, j.id DESC`,
+    [env],
+  );
+  return r.rows.map((x) => ({ last: iso(x), lastOkAt: x.lastOkAt ? x.lastOkAt.toISOString() : null }));
+}
+
+/** Marks a condition raised; true when this call raised it (so this replica announces it). */
+export async function raiseAlert(c: pg.Client, env: string, key: string, message: string): Promise<boolean> {
+  const r = await c.query(
+    'INSERT INTO pgward.alerts (env, key, message) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING RETURNING key',
+    [env, key, message],
+  );
+  return (r.rowCount ?? 0) > 0;
+}
+
+/** Clears a condition; true when it was raised (so this replica announces the recovery). */
+export async function clearAlert(c: pg.Client, env: string, key: string): Promise<boolean> {
+  const r = await c.query('DELETE FROM pgward.alerts WHERE env = $1 AND key = $2 RETURNING key', [env, key]);
+  return (r.rowCount ?? 0) > 0;
+}
+
+export async function activeAlerts(
+  c: pg.Client,
+  env: string,
+): Promise<{ key: string; since: string; message: string }[]> {
+  const r = await c.query<{ key: string; since: Date; message: string }>(
+    'SELECT key, raised_at AS since, message FROM pgward.alerts WHERE env = $1 ORDER BY raised_at',
+    [env],
+  );
+  return r.rows.map((x) => ({ key: x.key, since: x.since.toISOString(), message: x.message }));
+}
