@@ -209,7 +209,7 @@ export async function clone(opts: CloneOptions): Promise<CloneResult> {
           tools,
           pgConn(opts.source.url),
           snapshot,
-          pgDumpTableArgs(filter, selected, excluded),
+          pgDumpTableArgs(selected, excluded),
         );
         touched = true;
         await restorePreData(tools, a, pgConn(opts.target.url));

@@ -42,27 +42,18 @@ export function exactPattern(schema: string, name: string): string {
   return `${q(schema)}.${q(name)}`;
 }
 
-/** pg_dump -t/-T arguments equivalent to the filter, given what it selected. */
-export function pgDumpTableArgs(f: TableFilter, selected: CopyTable[], excluded: CopyTable[]): string[] {
-  const args: string[] = [];
-  const roots = (list: CopyTable[]) => {
-    const seen = new Set<string>();
-    for (const t of list) {
-      seen.add(exactPattern(t.schema, t.name));
-      if (t.rootName !== t.name || t.rootSchema !== t.schema)
-        seen.add(exactPattern(t.rootSchema, t.rootName));
-    }
-    return [...seen];
-  };
-  if (f.include.length) for (const p of roots(selected)) args.push(`--table=${p}`);
-  else if (f.exclude.length) {
-    // A root is excluded only when none of its partitions is kept.
-    const keptRoots = new Set(selected.map((t) => `${t.rootSchema}.${t.rootName}`));
-    for (const t of excluded) {
-      args.push(`--exclude-table=${exactPattern(t.schema, t.name)}`);
-      if (!keptRoots.has(`${t.rootSchema}.${t.rootName}`))
-        args.push(`--exclude-table=${exactPattern(t.rootSchema, t.rootName)}`);
-    }
+/**
+ * pg_dump arguments for the filter, always as --exclude-table: `--table` would also drop the schemas,
+ * types and functions the kept tables need, while excluding the others keeps everything else.
+ */
+export function pgDumpTableArgs(selected: CopyTable[], excluded: CopyTable[]): string[] {
+  const args = new Set<string>();
+  // A partitioned root is excluded only when none of its partitions is kept.
+  const keptRoots = new Set(selected.map((t) => `${t.rootSchema}.${t.rootName}`));
+  for (const t of excluded) {
+    args.add(`--exclude-table=${exactPattern(t.schema, t.name)}`);
+    if (!keptRoots.has(`${t.rootSchema}.${t.rootName}`))
+      args.add(`--exclude-table=${exactPattern(t.rootSchema, t.rootName)}`);
   }
-  return [...new Set(args)];
+  return [...args];
 }

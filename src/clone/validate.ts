@@ -19,9 +19,14 @@ export interface TableCheck {
   problem?: string;
 }
 
-/** The hash query over the unmasked columns (generated columns included: they are recomputed identically). */
+/**
+ * The hash query over the copied, unmasked columns. Generated columns are left out: the target
+ * recomputes them, from masked inputs when a mask applies.
+ */
 export function hashSql(t: CopyTable, masked: Set<string>): string {
-  const cols = t.columns.filter((c) => !masked.has(c.name)).map((c) => `r.${quoteIdent(c.name)}`);
+  const cols = t.columns
+    .filter((c) => !masked.has(c.name) && !c.generated)
+    .map((c) => `r.${quoteIdent(c.name)}`);
   const row = cols.length ? `ROW(${cols.join(', ')})::text` : "''";
   return `SELECT count(*)::text AS n, coalesce(sum(hashtextextended(${row}, 0)::numeric), 0)::text AS h
           FROM ONLY ${qualified(t.schema, t.name)} AS r`;
