@@ -3,7 +3,6 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import type pg from 'pg';
-import { appName, withClient } from '../db/connect.js';
 import { UsageError } from '../errors.js';
 import { FILE_PATTERN, type MigrationFile, parseMigration } from '../migrate/files.js';
 import { ensureParser } from '../sql/parser.js';
@@ -181,8 +180,11 @@ async function run(units: Unit[], options: LintOptions): Promise<LintReport> {
   };
   let catalog: Catalog | undefined;
   if (options.client) catalog = await withCatalog(options.client);
-  else if (options.url)
+  else if (options.url) {
+    // pg is loaded only when a database is named: offline lints (CI) start ~50 ms faster without it.
+    const { appName, withClient } = await import('../db/connect.js');
     catalog = await withClient(options.url, withCatalog, { applicationName: appName('lint') });
+  }
   const version: PgVersion = options.pgVersion
     ? parsePgVersion(options.pgVersion)
     : catalog

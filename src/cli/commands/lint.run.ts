@@ -1,8 +1,5 @@
 // The work behind `pgward lint`, loaded only when that command runs (the analysis library is heavy).
 import { ExitCode } from '../../errors.js';
-import { toGithub } from '../../lint/format/github.js';
-import { printHuman } from '../../lint/format/human.js';
-import { toJson } from '../../lint/format/json.js';
 import { lintPaths, reachesThreshold } from '../../lint/index.js';
 import type { Context } from '../context.js';
 import type { LintFlags } from './lint.js';
@@ -16,8 +13,11 @@ export async function runLint(ctx: Context, paths: string[], flags: LintFlags): 
     ...(url ? { url } : {}),
   });
   const format = ctx.out.json ? 'json' : flags.format;
-  if (format === 'json') ctx.out.document(toJson(report));
-  else if (format === 'github') for (const l of toGithub(report)) process.stdout.write(`${l}\n`);
-  else printHuman(ctx.out, report);
+  // Only the formatter asked for is loaded.
+  if (format === 'json') ctx.out.document((await import('../../lint/format/json.js')).toJson(report));
+  else if (format === 'github')
+    for (const l of (await import('../../lint/format/github.js')).toGithub(report))
+      process.stdout.write(`${l}\n`);
+  else (await import('../../lint/format/human.js')).printHuman(ctx.out, report);
   return reachesThreshold(report, flags.failOn) ? ExitCode.lintFindings : ExitCode.ok;
 }
