@@ -85,30 +85,32 @@ export class Monitor {
   }
 
   private async ensureClient(): Promise<string | undefined> {
-    if (this.client) return undefined;
     const { settings } = this.o;
-    try {
-      const c = await connect(this.o.target.url, {
-        applicationName: appName('serve monitor'),
-        connectTimeoutMs: Math.min(10_000, Math.max(2_000, settings.refreshMs * 5)),
-      });
-      await prepareSession(c, Math.min(10_000, Math.max(1_000, settings.refreshMs * 5)));
-      this.client = c;
-    } catch (err) {
-      return (err as Error).message;
-    }
-    if (this.tables !== 'ready') {
+    if (!this.client) {
       try {
-        await ensureTables(this.client);
-        await this.o.alerter.load(this.client);
-        this.tables = 'ready';
+        const c = await connect(this.o.target.url, {
+          applicationName: appName('serve monitor'),
+          connectTimeoutMs: Math.min(10_000, Math.max(2_000, settings.refreshMs * 5)),
+        });
+        await prepareSession(c, Math.min(10_000, Math.max(1_000, settings.refreshMs * 5)));
+        this.client = c;
       } catch (err) {
-        if (this.tables === 'unknown')
-          this.o.log(
-            `cannot create pgward.jobs/alerts/monitor_pending (${redact((err as Error).message)}): the scheduler cannot run and alerts are deduplicated in this process only`,
-          );
-        this.tables = 'unavailable';
+        return (err as Error).message;
       }
+      // Every new connection re-checks the tables: the database may have been restored or recreated.
+      if (this.tables === 'ready') this.tables = 'unknown';
+    }
+    if (this.tables === 'ready') return undefined;
+    try {
+      await ensureTables(this.client);
+      await this.o.alerter.load(this.client);
+      this.tables = 'ready';
+    } catch (err) {
+      if (this.tables !== 'unavailable')
+        this.o.log(
+          `cannot create pgward.jobs/alerts/monitor_pending (${redact((err as Error).message)}): the scheduler cannot run and alerts are deduplicated in this process only`,
+        );
+      this.tables = 'unavailable';
     }
     return undefined;
   }
@@ -167,7 +169,8 @@ export class Monitor {
         const runs = await lastRuns(this.client, this.o.target.env);
         this.jobs = this.jobStates(new Map(runs.map((r) => [r.last.job, r])));
       } catch (err) {
-        this.o.log(`cannot read job history: ${redact((err as Error).message)}`);
+        if ((err as { code?: string }).code === '42P01') this.tables = 'unknown';
+        else this.o.log(`cannot read job history: ${redact((err as Error).message)}`);
       }
     } else
       this.jobs = this.jobStates(
@@ -182,7 +185,15 @@ export class Monitor {
   }
 
   private async pendingSince(trackingTable: string, versions: string[]): Promise<Map<string, string>> {
-    if (this.tables === 'ready' && this.client) return recordPending(this.client, trackingTable, versions);
+    if (this.tables === 'ready' && this.client) {
+      try {
+        return await recordPending(this.client, trackingTable, versions);
+      } catch (err) {
+        if ((err as { code?: string }).code !== '42P01') throw err;
+        // Dropped under us (a restore?): recreated at the next refresh, remembered in memory meanwhile.
+        this.tables = 'unknown';
+      }
+    }
     const now = new Date().toISOString();
     for (const v of versions) if (!this.pendingSeen.has(v)) this.pendingSeen.set(v, now);
     for (const v of [...this.pendingSeen.keys()]) if (!versions.includes(v)) this.pendingSeen.delete(v);
