@@ -20,8 +20,8 @@ import { ensureHistory, historyExists, readApplied, readPartial, recordApplied }
 import { acquireMigrationLock, type LockHolder, unlock } from './lock.js';
 import { compare } from './plan.js';
 import {
+  createRunContext,
   type MigrationFailure,
-  type RunContext,
   type RunnerEvent,
   runInTransaction,
   runWithoutTransaction,
@@ -147,16 +147,11 @@ export async function migrate(opts: MigrateOptions): Promise<MigrateResult> {
     if (opts.dryRun) return { ...base, dryRun: true, exitCode: ExitCode.ok };
     const approvalOf = new Map(base.gates.filter((g) => g.approval).map((g) => [g.version, g.approval]));
 
-    const pid = (await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
-    const ctx: RunContext = {
-      client,
-      url: opts.target.url,
-      backendPid: pid,
-      policy: opts.target.policy,
-      retryBackoffMs: opts.retryBackoffMs ?? opts.target.policy.lockRetryBackoffMs,
+    const ctx = await createRunContext(client, opts.target, {
+      retryBackoffMs: opts.retryBackoffMs,
       signal: opts.signal,
       onEvent: emit,
-    };
+    });
     for (let i = 0; i < toRun.length; i++) {
       const file = toRun[i]!;
       const plan = planned[i]!;

@@ -9,8 +9,8 @@ import { compareVersions, hasDown, loadMigrations } from './files.js';
 import { ensureHistory, readApplied } from './history.js';
 import { acquireMigrationLock, unlock } from './lock.js';
 import {
+  createRunContext,
   type MigrationFailure,
-  type RunContext,
   type RunnerEvent,
   runAutocommit,
   runInTransaction,
@@ -110,17 +110,12 @@ export async function rollback(opts: RollbackOptions): Promise<RollbackResult> {
       failure: undefined as MigrationFailure | undefined,
     };
     if (opts.dryRun) return { ...base, dryRun: true, exitCode: ExitCode.ok };
-    const pid = (await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
     const emit = opts.onEvent ?? (() => {});
-    const ctx: RunContext = {
-      client,
-      url: opts.target.url,
-      backendPid: pid,
-      policy: opts.target.policy,
-      retryBackoffMs: opts.retryBackoffMs ?? opts.target.policy.lockRetryBackoffMs,
+    const ctx = await createRunContext(client, opts.target, {
+      retryBackoffMs: opts.retryBackoffMs,
       signal: opts.signal,
       onEvent: emit,
-    };
+    });
     for (const { file, statements } of plans) {
       emit({ type: 'start', version: file.version, name: file.name });
       const forget = async () => {

@@ -59,6 +59,28 @@ export interface RunContext {
   onEvent: (e: RunnerEvent) => void;
 }
 
+/** The context for running migrations on a connected client (the backend pid is what a cancel targets). */
+export async function createRunContext(
+  client: pg.Client,
+  target: { url: string; policy: Policy },
+  opts: {
+    retryBackoffMs?: number | undefined;
+    signal?: AbortSignal | undefined;
+    onEvent: (e: RunnerEvent) => void;
+  },
+): Promise<RunContext> {
+  const pid = (await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
+  return {
+    client,
+    url: target.url,
+    backendPid: pid,
+    policy: target.policy,
+    retryBackoffMs: opts.retryBackoffMs ?? target.policy.lockRetryBackoffMs,
+    signal: opts.signal,
+    onEvent: opts.onEvent,
+  };
+}
+
 class Cancelled extends Error {
   constructor(readonly reason: FailureReason) {
     super(reason);
