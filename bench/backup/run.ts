@@ -1,7 +1,7 @@
 // Backup benchmark: on a throwaway cluster with a >= 1 GB dataset, alternates pgward with the raw
 // PostgreSQL tool doing the same job, and prints times and ratios against the targets in issue 4.
 //   npm run build && node --import tsx bench/backup/run.ts   (BENCH_SCALE=1, BENCH_ROUNDS=1)
-import { spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,7 +9,17 @@ import { startCluster } from '../../test/harness/cluster.js';
 import { adminQuery } from '../../test/harness/db.js';
 import { generateDataset } from '../dataset.js';
 
-const CLI = join(import.meta.dirname, '..', '..', 'dist', 'cli', 'main.js');
+// A private build of the CLI, so a concurrent `npm run build` cannot swap the code mid-benchmark.
+const root = join(import.meta.dirname, '..', '..');
+const outDir = join(root, 'node_modules', '.cache', `pgward-bench-${process.pid}`);
+execFileSync(process.execPath, [
+  join(root, 'node_modules', 'typescript', 'bin', 'tsc'),
+  '-p',
+  join(root, 'tsconfig.json'),
+  '--outDir',
+  outDir,
+]);
+const CLI = join(outDir, 'cli', 'main.js');
 const scale = Number(process.env.BENCH_SCALE ?? 1);
 const rounds = Number(process.env.BENCH_ROUNDS ?? 1);
 const log = (s: string) => process.stderr.write(`${s}\n`);
@@ -166,4 +176,5 @@ try {
 } finally {
   cluster.stop();
   rmSync(work, { recursive: true, force: true });
+  rmSync(outDir, { recursive: true, force: true });
 }

@@ -144,79 +144,101 @@ export async function createBackup(opts: CreateBackupOptions): Promise<BackupMan
     });
     proc.stdout!.pipe(meter);
     const upload = opts.storage.upload(archiveKey(id), meter);
-
-    counter = await connect(opts.url, { applicationName: appName('backup counts') });
-    const countClient = counter;
-    await countClient.query('BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY');
-    await countClient.query(`SET TRANSACTION SNAPSHOT '${snapshot.replace(/'/g, "''")}'`);
-    const counting = collectTableStats(countClient, tables, opts.hash === true, () => {
-      counted++;
-      report();
-    });
-
-    const onAbort = () => proc.kill('SIGTERM');
-    opts.signal?.addEventListener('abort', onAbort, { once: true });
-    let stats: TableStat[];
+    // Settles only after the storage has cleaned up (partial file removed, multipart aborted).
+    const uploadSettled = upload.then(
+      () => {},
+      () => {},
+    );
     try {
-      // Whichever fails first wins: a storage error kills pg_dump; a pg_dump error fails the upload.
-      const [, s] = await Promise.all([
-        upload.catch((err) => {
-          proc.kill('SIGTERM');
-          throw err;
-        }),
-        counting.catch((err) => {
-          proc.kill('SIGTERM');
-          throw new PgwardError(`counting rows in the backup snapshot failed: ${(err as Error).message}`);
-        }),
-      ]);
-      stats = s;
+      return await finish();
     } catch (err) {
-      await exit;
-      if (opts.signal?.aborted) throw new PgwardError('backup interrupted: nothing was published');
-      throw err;
-    } finally {
-      opts.signal?.removeEventListener('abort', onAbort);
-    }
-    report(true);
-    await countClient.query('COMMIT');
-    await exporter.query('COMMIT');
-
-    const finished = new Date();
-    const manifest: BackupManifest = {
-      format: MANIFEST_FORMAT,
-      id,
-      env: opts.env ?? null,
-      database: info.db,
-      server: { version: info.v, versionNum: Number(info.n) },
-      pgDump: { version: tools.version, major: tools.major },
-      startedAt: started.toISOString(),
-      finishedAt: finished.toISOString(),
-      durationMs: finished.getTime() - started.getTime(),
-      archive: {
-        key: archiveKey(id),
-        bytes,
-        sha256: hash.digest('hex'),
-        format: 'custom',
-        compression: opts.compression ?? 'default',
-      },
-      reason: opts.reason ?? 'manual',
-      labels: opts.labels ?? [],
-      pinned: opts.pin === true,
-      schemaFingerprint: fingerprint,
-      latestMigration: latest,
-      hashAlgorithm: opts.hash ? HASH_ALGORITHM : null,
-      tables: stats,
-      verification: null,
-      verifications: [],
-      pgwardVersion: PGWARD_VERSION,
-    };
-    try {
-      await opts.storage.putText(manifestKey(id), `${JSON.stringify(manifest, null, 2)}\n`);
-    } catch (err) {
-      await opts.storage.delete(archiveKey(id)).catch(() => {});
+      proc.kill('SIGTERM');
+      await uploadSettled;
+      // An archive that did get stored (e.g. counting failed after the dump) must not outlive the failure.
+      if (
+        await upload.then(
+          () => true,
+          () => false,
+        )
+      )
+        await opts.storage.delete(archiveKey(id)).catch(() => {});
       throw err;
     }
-    return manifest;
+
+    async function finish(): Promise<BackupManifest> {
+      counter = await connect(opts.url, { applicationName: appName('backup counts') });
+      const countClient = counter;
+      await countClient.query('BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY');
+      await countClient.query(`SET TRANSACTION SNAPSHOT '${snapshot.replace(/'/g, "''")}'`);
+      const counting = collectTableStats(countClient, tables, opts.hash === true, () => {
+        counted++;
+        report();
+      });
+
+      const onAbort = () => proc.kill('SIGTERM');
+      opts.signal?.addEventListener('abort', onAbort, { once: true });
+      let stats: TableStat[];
+      try {
+        // Whichever fails first wins: a storage error kills pg_dump; a pg_dump error fails the upload.
+        const [, s] = await Promise.all([
+          upload.catch((err) => {
+            proc.kill('SIGTERM');
+            throw err;
+          }),
+          counting.catch((err) => {
+            proc.kill('SIGTERM');
+            throw new PgwardError(`counting rows in the backup snapshot failed: ${(err as Error).message}`);
+          }),
+        ]);
+        stats = s;
+      } catch (err) {
+        await exit;
+        if (opts.signal?.aborted) throw new PgwardError('backup interrupted: nothing was published');
+        throw err;
+      } finally {
+        opts.signal?.removeEventListener('abort', onAbort);
+      }
+      report(true);
+      await countClient.query('COMMIT');
+      await exporter.query('COMMIT');
+
+      const finished = new Date();
+      const manifest: BackupManifest = {
+        format: MANIFEST_FORMAT,
+        id,
+        env: opts.env ?? null,
+        database: info.db,
+        server: { version: info.v, versionNum: Number(info.n) },
+        pgDump: { version: tools.version, major: tools.major },
+        startedAt: started.toISOString(),
+        finishedAt: finished.toISOString(),
+        durationMs: finished.getTime() - started.getTime(),
+        archive: {
+          key: archiveKey(id),
+          bytes,
+          sha256: hash.digest('hex'),
+          format: 'custom',
+          compression: opts.compression ?? 'default',
+        },
+        reason: opts.reason ?? 'manual',
+        labels: opts.labels ?? [],
+        pinned: opts.pin === true,
+        schemaFingerprint: fingerprint,
+        latestMigration: latest,
+        hashAlgorithm: opts.hash ? HASH_ALGORITHM : null,
+        tables: stats,
+        verification: null,
+        verifications: [],
+        pgwardVersion: PGWARD_VERSION,
+      };
+      try {
+        await opts.storage.putText(manifestKey(id), `${JSON.stringify(manifest, null, 2)}\n`);
+      } catch (err) {
+        await opts.storage.delete(archiveKey(id)).catch(() => {});
+        throw err;
+      }
+      return manifest;
+    }
   } finally {
     if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     await counter?.end().catch(() => {});

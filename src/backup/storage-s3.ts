@@ -54,6 +54,9 @@ export class S3Storage implements Storage {
       config.requestChecksumCalculation = 'WHEN_REQUIRED';
       config.responseChecksumValidation = 'WHEN_REQUIRED';
     }
+    // The SDK warns on Node < 22 about its own future releases; pgward pins its SDK version, so the
+    // multi-line warning would only bury pgward's one-line messages. A user's explicit setting wins.
+    process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
     this.client = new S3Client(config);
   }
 

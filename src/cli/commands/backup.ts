@@ -21,6 +21,8 @@ interface StorageFlag {
   storage?: string;
 }
 
+const STORAGE_HELP = 'file://<dir> or s3://bucket/prefix (overrides backups.storage)';
+
 async function storageOf(
   ctx: Context,
   flags: StorageFlag,
@@ -51,10 +53,14 @@ export function registerBackup(program: Command): void {
   const backup = program
     .command('backup')
     .description('backups you can prove: create, list, show, prune, verify (restore drill), restore')
-    .option('--storage <url>', 'file://<dir> or s3://bucket/prefix (overrides backups.storage)');
+    .option('--storage <url>', STORAGE_HELP);
+  // Accepted before or after the subcommand name: `backup --storage X list` and `backup list --storage X`.
+  const sub = (name: string) => backup.command(name).option('--storage <url>', STORAGE_HELP);
+  const store = (o: StorageFlag): StorageFlag => ({
+    storage: o.storage ?? (backup.opts() as StorageFlag).storage,
+  });
 
-  backup
-    .command('create')
+  sub('create')
     .description(
       'pg_dump in one consistent snapshot, streamed to storage, with exact row counts in the manifest',
     )
@@ -71,7 +77,7 @@ export function registerBackup(program: Command): void {
           o: { label?: string[]; pin?: boolean; hash?: boolean; reason: BackupReason } & StorageFlag,
         ) => {
           const target = ctx.target();
-          const { storage, settings } = await storageOf(ctx, { ...backup.opts(), ...o });
+          const { storage, settings } = await storageOf(ctx, store(o));
           const tty = process.stderr.isTTY === true && !ctx.out.quiet;
           const sig = abortOnSignals();
           try {
@@ -100,13 +106,12 @@ export function registerBackup(program: Command): void {
       ),
     );
 
-  backup
-    .command('list')
+  sub('list')
     .description('the catalog, newest first (only backups with a manifest exist)')
     .option('--all', 'every environment (default: the selected one, when --env is given)')
     .action(
-      action(async (ctx, o: { all?: boolean }) => {
-        const { storage } = await storageOf(ctx, backup.opts());
+      action(async (ctx, o: { all?: boolean } & StorageFlag) => {
+        const { storage } = await storageOf(ctx, store(o));
         const catalog = await readCatalog(storage);
         const list = filterBackups(catalog.backups, { env: o.all ? undefined : ctx.flags.env });
         if (ctx.out.json) {
@@ -128,12 +133,11 @@ export function registerBackup(program: Command): void {
       }),
     );
 
-  backup
-    .command('show <id>')
+  sub('show <id>')
     .description('one backup: manifest, tables and last verification (id, unique prefix, or latest)')
     .action(
-      action(async (ctx, id: string) => {
-        const { storage } = await storageOf(ctx, backup.opts());
+      action(async (ctx, id: string, o: StorageFlag) => {
+        const { storage } = await storageOf(ctx, store(o));
         const m = await findBackup(storage, id, { env: ctx.flags.env });
         if (ctx.out.json) ctx.out.document(m);
         else printManifest(ctx.out, m, true);
@@ -141,8 +145,7 @@ export function registerBackup(program: Command): void {
       }),
     );
 
-  backup
-    .command('prune')
+  sub('prune')
     .description('apply the retention policy and remove leftovers of failed backups')
     .option('--dry-run', 'show what would be deleted and which rule decided, delete nothing')
     .option(
@@ -150,8 +153,8 @@ export function registerBackup(program: Command): void {
       'leave objects without a manifest younger than this (default: backups.retention.leftover_grace or 1h)',
     )
     .action(
-      action(async (ctx, o: { dryRun?: boolean; leftoverGrace?: string }) => {
-        const { storage, settings } = await storageOf(ctx, backup.opts());
+      action(async (ctx, o: { dryRun?: boolean; leftoverGrace?: string } & StorageFlag) => {
+        const { storage, settings } = await storageOf(ctx, store(o));
         let grace = settings.leftoverGraceMs;
         if (o.leftoverGrace !== undefined) {
           try {
@@ -192,15 +195,14 @@ export function registerBackup(program: Command): void {
       }),
     );
 
-  backup
-    .command('verify <id>')
+  sub('verify <id>')
     .description('checksum, pg_restore --list, and a restore drill compared table by table (id or latest)')
     .option('--into <url>', 'restore the drill into this empty database instead of a scratch one')
     .option('--no-drill', 'only the checksum and pg_restore --list')
     .option('--jobs <n>', 'pg_restore -j for the drill', (v) => Number(v))
     .action(
-      action(async (ctx, id: string, o: { into?: string; drill?: boolean; jobs?: number }) => {
-        const { storage, settings } = await storageOf(ctx, backup.opts());
+      action(async (ctx, id: string, o: { into?: string; drill?: boolean; jobs?: number } & StorageFlag) => {
+        const { storage, settings } = await storageOf(ctx, store(o));
         const target =
           o.into && !ctx.flags.env && !ctx.flags.url && !ctx.config
             ? undefined
@@ -234,8 +236,7 @@ export function registerBackup(program: Command): void {
       }),
     );
 
-  backup
-    .command('restore <id>')
+  sub('restore <id>')
     .description('restore a backup (id or latest) into a new database, or an empty/--clean existing one')
     .requiredOption('--to <env|url>', 'environment name or postgres URL to restore to')
     .option('--create <name>', 'create this new database on the target server and restore into it')
@@ -261,9 +262,9 @@ export function registerBackup(program: Command): void {
             overwriteProtected?: string;
             owner?: boolean;
             jobs?: number;
-          },
+          } & StorageFlag,
         ) => {
-          const { storage, settings } = await storageOf(ctx, backup.opts());
+          const { storage, settings } = await storageOf(ctx, store(o));
           const to = /^postgres(ql)?:\/\//i.test(o.to)
             ? resolveTarget({ config: ctx.config, url: o.to })
             : resolveTarget({ config: ctx.config, env: o.to });
