@@ -102,7 +102,7 @@ ALTER TABLE accounts VALIDATE CONSTRAINT balance_positive;`,
   it('exceeding the budget exits 8 and says which lock', async () => {
     const dir = project({
       '20240201000000_rewrite.sql': migration('ALTER TABLE accounts ALTER COLUMN balance TYPE bigint;'),
-    }).replace(/$/, '');
+    });
     const { writeFileSync, readFileSync } = await import('node:fs');
     const cfg = `${dir}/pgward.yaml`;
     writeFileSync(cfg, readFileSync(cfg, 'utf8').replace('max_lock_seconds: 600', 'max_lock_seconds: 0'));

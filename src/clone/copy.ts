@@ -39,11 +39,26 @@ export async function copyTable(
     const out = src.query(copyTo(`COPY (SELECT ${select} FROM ONLY ${rel}) TO STDOUT`));
     const into = dst.query(copyFrom(`COPY ${rel} (${columns}) FROM STDIN WITH (FREEZE true)`));
     let bytes = 0;
+    // pg-copy-streams yields one chunk per row; regrouping them into ~256 KiB writes cuts the per-chunk
+    // cost in Node and on the target socket (the biggest difference with a C copier on small rows).
+    let batch: Buffer[] = [];
+    let batched = 0;
     const meter = new Transform({
       transform(chunk: Buffer, _enc, cb) {
-        bytes += chunk.length;
-        onBytes(chunk.length);
-        cb(null, chunk);
+        batch.push(chunk);
+        batched += chunk.length;
+        if (batched < 262_144) return cb();
+        bytes += batched;
+        onBytes(batched);
+        const out = Buffer.concat(batch, batched);
+        batch = [];
+        batched = 0;
+        cb(null, out);
+      },
+      flush(cb) {
+        bytes += batched;
+        if (batched) onBytes(batched);
+        cb(null, batched ? Buffer.concat(batch, batched) : undefined);
       },
     });
     await pipeline(out, meter, into);
