@@ -10,6 +10,10 @@ export const ExitCode = {
   lockBusy: 7,
   /** `pgward doctor`: at least one check failed (or warned, with --fail-on warn). */
   checksFailed: 8,
+  /** `pgward rehearse`: every migration applied, but one went over the lock or duration budget. */
+  rehearsalOverBudget: 9,
+  /** `pgward clone` / `backup verify` / `recover`: the copy differs from its source or manifest. */
+  validationFailed: 10,
   interrupted: 130,
 } as const;
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];

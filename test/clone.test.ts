@@ -187,7 +187,7 @@ describe('clone', () => {
     assert.equal((await other.query('SELECT count(*)::int AS n FROM app.users'))[0]!.n, 300);
   });
 
-  it('validation lists a difference introduced on purpose (exit 9)', async () => {
+  it('validation lists a difference introduced on purpose (exit 10)', async () => {
     const dst = await createTestDatabase(target);
     const r = await runCli([
       'clone',
@@ -230,7 +230,7 @@ describe('clone', () => {
       '--verify',
       'hash',
     ]);
-    assert.equal(bad.code, 9, bad.stderr);
+    assert.equal(bad.code, 10, bad.stderr);
     assert.match(bad.stderr, /validation failed: 2 tables differ/);
     assert.match(bad.stderr, /app\.orders: same row count \(900\), different content/);
     assert.match(bad.stderr, /app\.events_2025: \d+ rows on the source, \d+ on the target/);

@@ -99,7 +99,7 @@ ALTER TABLE accounts VALIDATE CONSTRAINT balance_positive;`,
     assert.match(md.stdout, /\| 20240201000000_rewrite \| [\d.]+s \| ACCESS EXCLUSIVE on public\.accounts/);
   });
 
-  it('exceeding the budget exits 8 and says which lock', async () => {
+  it('exceeding the budget exits 9 and says which lock', async () => {
     const dir = project({
       '20240201000000_rewrite.sql': migration('ALTER TABLE accounts ALTER COLUMN balance TYPE bigint;'),
     });
@@ -107,7 +107,7 @@ ALTER TABLE accounts VALIDATE CONSTRAINT balance_positive;`,
     const cfg = `${dir}/pgward.yaml`;
     writeFileSync(cfg, readFileSync(cfg, 'utf8').replace('max_lock_seconds: 600', 'max_lock_seconds: 0'));
     const r = await runCli(['rehearse', '--env', 'production'], { cwd: dir });
-    assert.equal(r.code, 8, r.stderr + r.stdout);
+    assert.equal(r.code, 9, r.stderr + r.stdout);
     assert.match(r.stdout, /over budget/);
     assert.match(r.stdout, /ACCESS EXCLUSIVE on public\.accounts held [\d.]+s > 0s/);
   });

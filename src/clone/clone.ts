@@ -7,7 +7,7 @@ import { pgConn } from '../backup/exec.js';
 import { findPgTools } from '../backup/pgbin.js';
 import { isEmptyDatabase } from '../backup/verify.js';
 import { qualified, quoteIdent } from '../db/connect.js';
-import { type ExitCodeValue, PgwardError, UsageError } from '../errors.js';
+import { ExitCode, type ExitCodeValue, PgwardError, UsageError } from '../errors.js';
 import { redactUrl } from '../redact.js';
 import {
   type CopyTable,
@@ -29,7 +29,7 @@ import { closeAll, openSession, openSnapshotReader } from './session.js';
 import { judge, measure, type TableCheck, type VerifyMode } from './validate.js';
 
 /** Exit code of a clone (or compare) whose target differs from its source. */
-export const EXIT_VALIDATION_FAILED = 9 as ExitCodeValue;
+export const EXIT_VALIDATION_FAILED = ExitCode.validationFailed;
 
 export type CloneStep = 'schema' | 'data' | 'indexes' | 'post-data' | 'sequences' | 'validate';
 

@@ -25,6 +25,7 @@ import {
   type RunnerEvent,
   runInTransaction,
   runWithoutTransaction,
+  type StatementTracer,
 } from './runner.js';
 import { assertNoTransactionControl, type PlannedStatement, planSection, shownPath } from './statements.js';
 import { assertPgwardRunner, resolveFramework } from './status.js';
@@ -55,6 +56,8 @@ export interface MigrateOptions {
   askApproval?: ((blocked: MigrationGate[]) => Promise<string[]>) | undefined;
   /** Skip the gate entirely (library use, tests of the runner). The CLI has no such flag. */
   skipGate?: boolean | undefined;
+  /** Observes every statement on the runner's connection (used by `rehearse` to trace locks). */
+  tracer?: StatementTracer | undefined;
 }
 
 export type MigrateEvent =
@@ -151,6 +154,7 @@ export async function migrate(opts: MigrateOptions): Promise<MigrateResult> {
       retryBackoffMs: opts.retryBackoffMs,
       signal: opts.signal,
       onEvent: emit,
+      tracer: opts.tracer,
     });
     for (let i = 0; i < toRun.length; i++) {
       const file = toRun[i]!;

@@ -48,6 +48,22 @@ export type RunnerEvent =
   | { type: 'statement'; version: string; line: number; sql: string }
   | { type: 'invalid-index-dropped'; version: string; line: number; index: string };
 
+/**
+ * Observes each migration statement on the runner's own connection (rehearsals trace locks and
+ * rewrites with it). `around` must call `run()` exactly once and return its result; it runs inside the
+ * migration's transaction when there is one, so extra queries on `client` see that transaction.
+ */
+export interface StatementTracer {
+  around(
+    stmt: PlannedStatement,
+    run: () => Promise<unknown>,
+    client: pg.Client,
+    backendPid: number,
+  ): Promise<unknown>;
+  /** After the COMMIT or ROLLBACK that ends a migration's transaction. */
+  transactionEnd?(committed: boolean): void;
+}
+
 export interface RunContext {
   client: pg.Client;
   url: string;
@@ -57,6 +73,13 @@ export interface RunContext {
   retryBackoffMs: number;
   signal: AbortSignal | undefined;
   onEvent: (e: RunnerEvent) => void;
+  tracer?: StatementTracer | undefined;
+}
+
+/** Runs one statement, through the tracer when there is one. */
+function execStatement(ctx: RunContext, stmt: PlannedStatement): Promise<unknown> {
+  const run = () => ctx.client.query(stmt.sql);
+  return ctx.tracer ? ctx.tracer.around(stmt, run, ctx.client, ctx.backendPid) : run();
 }
 
 /** The context for running migrations on a connected client (the backend pid is what a cancel targets). */
@@ -67,6 +90,7 @@ export async function createRunContext(
     retryBackoffMs?: number | undefined;
     signal?: AbortSignal | undefined;
     onEvent: (e: RunnerEvent) => void;
+    tracer?: StatementTracer | undefined;
   },
 ): Promise<RunContext> {
   const pid = (await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
@@ -78,6 +102,7 @@ export async function createRunContext(
     retryBackoffMs: opts.retryBackoffMs ?? target.policy.lockRetryBackoffMs,
     signal: opts.signal,
     onEvent: opts.onEvent,
+    tracer: opts.tracer,
   };
 }
 
@@ -210,7 +235,8 @@ export async function runInTransaction(
       // prefix cannot fail, so an error is still the user's statement's. (Integers only: no quoting needed.)
       const [st, lt] = timeoutSettings(ctx.policy);
       const prefix = `BEGIN; SET LOCAL statement_timeout = ${Number(st)}; SET LOCAL lock_timeout = ${Number(lt)}`;
-      const [first, ...rest] = stmts;
+      // With a tracer, the prefix goes alone so the tracer sees each statement inside the transaction.
+      const [first, ...rest] = ctx.tracer ? [undefined, ...stmts] : stmts;
       if (first) {
         current = first;
         sentOffset = prefix.length + 2;
@@ -221,10 +247,11 @@ export async function runInTransaction(
         await ctx.client.query(prefix);
       }
       for (const stmt of rest) {
+        if (!stmt) continue;
         cancel.check();
         current = stmt;
         ctx.onEvent({ type: 'statement', version: file.version, line: stmt.line, sql: stmt.sql });
-        await ctx.client.query(stmt.sql);
+        await execStatement(ctx, stmt);
       }
       current = undefined;
       cancel.check();
@@ -233,10 +260,12 @@ export async function runInTransaction(
       // COMMIT of the aborted transaction rolls it back, so nothing is half-recorded.
       const results = await Promise.allSettled([finish(ctx.client, durationMs), ctx.client.query('COMMIT')]);
       const failed = results.find((r) => r.status === 'rejected');
+      ctx.tracer?.transactionEnd?.(!failed);
       if (failed) throw failed.reason;
       return { ok: true, durationMs, attempts: attempt };
     } catch (err) {
       await ctx.client.query('ROLLBACK').catch(() => {});
+      ctx.tracer?.transactionEnd?.(false);
       const failure = failureOf(file, current, err, cancel.reason(), attempt, ctx.policy, sentOffset);
       if (failure.reason === 'lock-timeout' && attempt < maxAttempts) {
         const waitMs = backoff(ctx, attempt);
@@ -304,7 +333,7 @@ export async function runWithoutTransaction(
           if (stmt.concurrently)
             await client.query("SELECT set_config('lock_timeout', $1, false)", [concurrentLt]);
           try {
-            await client.query(stmt.sql);
+            await execStatement(ctx, stmt);
           } finally {
             if (stmt.concurrently) await client.query("SELECT set_config('lock_timeout', $1, false)", [lt]);
           }
@@ -418,7 +447,7 @@ export async function runAutocommit(
       cancel.check();
       current = stmt;
       ctx.onEvent({ type: 'statement', version: file.version, line: stmt.line, sql: stmt.sql });
-      await ctx.client.query(stmt.sql);
+      await execStatement(ctx, stmt);
       done++;
     }
     return { ok: true, durationMs: performance.now() - started, attempts: 1 };

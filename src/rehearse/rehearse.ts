@@ -15,16 +15,15 @@ import { identify } from '../clone/refuse.js';
 import type { LoadedConfig } from '../config/load.js';
 import type { MigrationsSource, Target } from '../config/target.js';
 import { appName, connect, quoteIdent, withClient } from '../db/connect.js';
-import { type ExitCodeValue, PgwardError, UsageError } from '../errors.js';
+import { ExitCode, type ExitCodeValue, PgwardError, UsageError } from '../errors.js';
 import { migrate } from '../migrate/migrate.js';
 import { redactUrl } from '../redact.js';
 import type { RehearsalSettings } from './config.js';
-import { installTap } from './tap.js';
 import { lockName } from './trace.js';
 import { type MigrationTrace, Tracer } from './tracer.js';
 
 /** Exit code when every migration ran but one exceeded the rehearsal budget. */
-export const EXIT_OVER_BUDGET = 8 as ExitCodeValue;
+export const EXIT_OVER_BUDGET = ExitCode.rehearsalOverBudget;
 
 export type RehearseStep = 'copy' | 'migrate' | 'smoke' | 'drop';
 
@@ -205,8 +204,7 @@ export async function rehearse(o: RehearseOptions): Promise<RehearseResult> {
 
     o.onStep?.('migrate');
     const sampler = await connect(url, { applicationName: appName('rehearse sampler') });
-    const tracer = new Tracer(name, sampler);
-    const uninstall = installTap(tracer);
+    const tracer = new Tracer(sampler);
     let result: Awaited<ReturnType<typeof migrate>>;
     try {
       result = await migrate({
@@ -215,9 +213,9 @@ export async function rehearse(o: RehearseOptions): Promise<RehearseResult> {
         skipGate: true,
         signal: o.signal,
         onEvent: tracer.onEvent,
+        tracer,
       });
     } finally {
-      uninstall();
       await sampler.end().catch(() => {});
     }
     const migrations = tracer.migrations.map((m) => judgeMigration(m, o.settings));

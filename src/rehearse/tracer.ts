@@ -1,11 +1,12 @@
-// Turns the runner's events and the tap's before/after observations into a per-migration trace:
+// Turns the runner's events and its per-statement hook (StatementTracer) into a per-migration trace:
 // statements with wall time and rows, locks with how long they were held, rewrites, constraints.
 // Held time is measured from the start of the statement that took the lock to the end of the
 // transaction (COMMIT/ROLLBACK) or, outside a transaction, to the end of the statement: an upper
 // bound, never an underestimate.
 import type pg from 'pg';
 import type { MigrateEvent } from '../migrate/migrate.js';
-import type { TapHandler } from './tap.js';
+import type { StatementTracer } from '../migrate/runner.js';
+import type { PlannedStatement } from '../migrate/statements.js';
 import { type CatalogState, isBlocking, LockSampler, lockRank, parseState, STATE_SQL } from './trace.js';
 
 export interface ConstraintChange {
@@ -72,21 +73,10 @@ const relLabel = (s: CatalogState, oid: number) => {
   return r ? `${r[1]}.${r[2]}` : String(oid);
 };
 
-export class Tracer implements TapHandler {
+export class Tracer implements StatementTracer {
   readonly migrations: MigrationTrace[] = [];
   private cur: Current | undefined;
-  private pending: { line: number; sql: string } | undefined;
-  constructor(
-    private readonly database: string,
-    private readonly sampler: pg.Client,
-  ) {}
-
-  owns(client: pg.Client): boolean {
-    const p = (
-      client as unknown as { connectionParameters: { application_name?: string; database?: string } }
-    ).connectionParameters;
-    return p.database === this.database && (p.application_name ?? '').startsWith('pgward migrate');
-  }
+  constructor(private readonly sampler: pg.Client) {}
 
   onEvent = (e: MigrateEvent): void => {
     if (e.type === 'plan') {
@@ -107,8 +97,6 @@ export class Tracer implements TapHandler {
     } else if (e.type === 'start') {
       const trace = this.migrations.find((m) => m.version === e.version);
       if (trace) this.cur = { trace, before: undefined, prev: undefined, held: new Map(), txEnd: undefined };
-    } else if (e.type === 'statement') {
-      this.pending = { line: e.line, sql: e.sql };
     } else if (e.type === 'applied' || e.type === 'failed') {
       const c = this.cur;
       if (!c) return;
@@ -125,23 +113,19 @@ export class Tracer implements TapHandler {
     }
   };
 
+  transactionEnd = (): void => {
+    if (this.cur) this.cur.txEnd = performance.now();
+  };
+
   async around(
-    sql: string,
+    p: PlannedStatement,
     run: () => Promise<unknown>,
-    exec: (sql: string) => Promise<pg.QueryResult>,
+    client: pg.Client,
     pid: number,
   ): Promise<unknown> {
     const c = this.cur;
-    const p = this.pending;
-    if (c && /^\s*(COMMIT|ROLLBACK)\s*;?\s*$/i.test(sql)) {
-      try {
-        return await run();
-      } finally {
-        c.txEnd = performance.now();
-      }
-    }
-    if (!c || !p || !(sql === p.sql || sql.endsWith(`\n${p.sql}`))) return run();
-    this.pending = undefined;
+    if (!c) return run();
+    const exec = (sql: string) => client.query(sql);
     const inTx = c.trace.transaction;
     if (!c.prev) {
       c.prev = parseState((await exec(STATE_SQL)).rows[0]);

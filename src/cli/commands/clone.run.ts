@@ -1,5 +1,5 @@
 // Implementation of `pgward clone`: resolves both ends and the masking rules, shows per-table progress
-// on a TTY (rows, bytes, ETA), prints a summary or one JSON document, exits 9 when validation fails.
+// on a TTY (rows, bytes, ETA), prints a summary or one JSON document, exits 10 when validation fails.
 import { type CloneEvent, type CloneResult, clone, EXIT_VALIDATION_FAILED } from '../../clone/clone.js';
 import { addCliMasks, maskingFor } from '../../clone/config.js';
 import { resolveEndpoint } from '../../clone/endpoint.js';

@@ -1,5 +1,5 @@
 // Implementation of `pgward rehearse`: settings from pgward.yaml and flags, progress on stderr,
-// the report on stdout (human table, markdown or JSON), exit 1 on failure, 8 over budget.
+// the report on stdout (human table, markdown or JSON), exit 1 on failure, 9 over budget.
 import { maskingFor } from '../../clone/config.js';
 import { UsageError } from '../../errors.js';
 import { rehearsalSettings } from '../../rehearse/config.js';
