@@ -3,6 +3,8 @@
 // to storage. The manifest is written last, so a failure at any step leaves nothing that looks complete.
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import { Transform } from 'node:stream';
 import type pg from 'pg';
 import { appName, connect } from '../db/connect.js';
@@ -53,6 +55,9 @@ export interface CreateBackupOptions {
   signal?: AbortSignal;
 }
 
+const VERBOSE_LINE =
+  /^pg_dump: (dumping|reading|identifying|finding|flagging|saving|processing|last built-in|creating|executing|started|finished|setting owner)/;
+
 /** Takes a backup and returns its manifest once published; throws (leaving nothing listed) on any failure. */
 export async function createBackup(opts: CreateBackupOptions): Promise<BackupManifest> {
   const started = new Date();
@@ -87,12 +92,22 @@ export async function createBackup(opts: CreateBackupOptions): Promise<BackupMan
       `--dbname=${conn.url}`,
     ];
     if (opts.compression) args.push(`--compress=${opts.compression}`);
+    // Local storage: pg_dump writes the file itself (a seekable file gets data offsets, which parallel
+    // restore needs). Remote storage: its stdout is streamed, so no full local copy is ever made.
+    const local = opts.storage.localWriter?.(archiveKey(id));
+    if (local) {
+      await local.prepare();
+      args.push(`--file=${local.path}`);
+    }
     let currentTable: string | null = null;
     const stderr = new TailBuffer(40, (line) => {
       const m = /dumping contents of table "?([^"]+)"?/.exec(line);
       if (m) currentTable = m[1] ?? null;
     });
-    child = spawn(tools.pgDump, args, { env: conn.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    child = spawn(tools.pgDump, args, {
+      env: conn.env,
+      stdio: ['ignore', local ? 'ignore' : 'pipe', 'pipe'],
+    });
     const proc = child;
     proc.stderr!.on('data', (d: Buffer) => stderr.push(d));
     const exit = exited(proc);
@@ -124,26 +139,52 @@ export async function createBackup(opts: CreateBackupOptions): Promise<BackupMan
         cb(null, chunk);
       },
       flush(cb) {
-        exit.then((r) => {
-          if (r.code === 0) cb();
-          else
-            cb(
-              programFailure(
-                'pg_dump',
-                r,
-                stderr.text(
-                  (l) =>
-                    !/^pg_dump: (dumping|reading|identifying|finding|flagging|saving|processing|last built-in|creating|executing|started|finished|setting owner)/.test(
-                      l,
-                    ),
-                ),
-              ),
-            );
-        });
+        exit.then((r) => cb(r.code === 0 ? null : dumpFailure(r)));
       },
     });
-    proc.stdout!.pipe(meter);
-    const upload = opts.storage.upload(archiveKey(id), meter);
+    const dumpFailure = (r: { code: number | null; signal: NodeJS.Signals | null }) => {
+      const text = stderr.text((l) => !VERBOSE_LINE.test(l));
+      if (/no space left on device/i.test(text)) {
+        return new PgwardError(
+          `cannot write ${opts.storage.url}/${archiveKey(id)}: no space left on device`,
+          {
+            details: text.split('\n').slice(-5),
+            hint: 'free space or point backups.storage elsewhere',
+          },
+        );
+      }
+      return programFailure('pg_dump', r, text);
+    };
+    let upload: Promise<void>;
+    if (local) {
+      const poll = setInterval(() => {
+        stat(local.path).then(
+          (st) => {
+            bytes = st.size;
+            report();
+          },
+          () => {},
+        );
+      }, 250);
+      upload = exit.then(async (r) => {
+        clearInterval(poll);
+        try {
+          if (r.code !== 0) throw dumpFailure(r);
+          bytes = 0;
+          for await (const chunk of createReadStream(local.path)) {
+            hash.update(chunk as Buffer);
+            bytes += (chunk as Buffer).length;
+          }
+          await local.publish();
+        } catch (err) {
+          await local.discard();
+          throw err;
+        }
+      });
+    } else {
+      proc.stdout!.pipe(meter);
+      upload = opts.storage.upload(archiveKey(id), meter);
+    }
     // Settles only after the storage has cleaned up (partial file removed, multipart aborted).
     const uploadSettled = upload.then(
       () => {},

@@ -6,7 +6,7 @@ import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { PgwardError } from '../errors.js';
-import type { Storage, StoredObject } from './storage.js';
+import type { LocalWriter, Storage, StoredObject } from './storage.js';
 
 export class FileStorage implements Storage {
   constructor(
@@ -39,6 +39,29 @@ export class FileStorage implements Storage {
       await rm(partial, { force: true });
       throw err instanceof PgwardError ? err : this.fail('write', key, err);
     }
+  }
+
+  localWriter(key: string): LocalWriter {
+    const final = this.path(key);
+    const partial = `${final}.partial`;
+    return {
+      path: partial,
+      prepare: async () => {
+        await mkdir(dirname(final), { recursive: true }).catch((err) => {
+          throw this.fail('write', key, err);
+        });
+      },
+      publish: async () => {
+        try {
+          await fsyncFile(partial);
+          await rename(partial, final);
+        } catch (err) {
+          await rm(partial, { force: true });
+          throw this.fail('write', key, err);
+        }
+      },
+      discard: () => rm(partial, { force: true }),
+    };
   }
 
   async putText(key: string, text: string): Promise<void> {

@@ -24,10 +24,23 @@ export interface Storage {
   openRead(key: string): Promise<Readable>;
   /** A local path to read the object from without copying (file storage), else null. */
   localPath(key: string): string | null;
+  /**
+   * Local storage only: a path where a program may write the object directly, then publish() it under
+   * its key (fsync + rename) or discard() it. pg_dump writing to a regular file can seek back and record
+   * data offsets in the archive, which `pg_restore -j` needs to restore in parallel efficiently.
+   */
+  localWriter?(key: string): LocalWriter;
   list(): Promise<StoredObject[]>;
   delete(key: string): Promise<void>;
   /** Removes storage-level debris (S3 multipart uploads never completed) started before `before`. */
   cleanupIncomplete(before: Date): Promise<string[]>;
+}
+
+export interface LocalWriter {
+  path: string;
+  prepare(): Promise<void>;
+  publish(): Promise<void>;
+  discard(): Promise<void>;
 }
 
 export interface StorageOptions {
