@@ -79,7 +79,7 @@ test('pgward itself killed mid-stream: nothing listed; prune removes the leftove
     await new Promise((r) => child.once('exit', r));
     // pg_dump writes the .partial file itself, so it outlives a SIGKILLed pgward and finishes that file,
     // which is never published. Wait for it: until then prune rightly treats the file as in progress.
-    const orphan = () => spawnSync('pgrep', ['-f', `--file=${dir.dir}/`]).status === 0;
+    const orphan = () => spawnSync('pgrep', ['-f', '--', `--file=${dir.dir}/`]).status === 0;
     for (let i = 0; i < 1200 && orphan(); i++) await new Promise((r) => setTimeout(r, 50));
     assert.equal(orphan(), false, 'the orphaned pg_dump exited');
     const storage = await openStorage(dir.url, { baseDir: '/' });
