@@ -178,3 +178,43 @@ test('--dry-run shows the gate decisions without recording or applying anything'
   const none = await db.query("SELECT to_regnamespace('pgward') AS s");
   assert.equal(none[0]!.s, null);
 });
+
+test('production takes a pre-migrate backup before the first migration; if the backup fails, nothing runs', async () => {
+  const db = await seeded();
+  const files = { '1_add.sql': migration('CREATE TABLE fresh (id int);') };
+  const dir = makeProject({
+    'pgward.yaml':
+      'backups:\n  storage: file://./backups\nenvironments:\n  production:\n    url: ${PROD_URL}\n',
+    ...Object.fromEntries(Object.entries(files).map(([k, v]) => [`db/migrations/${k}`, v])),
+  });
+  const env = { PROD_URL: db.url };
+  const r = await runCli(['migrate', '--env', 'production', '--json'], { cwd: dir, env });
+  assert.equal(r.code, 0, r.stderr);
+  const doc = JSON.parse(r.stdout);
+  assert.match(doc.backupId, /^\d{8}T\d{9}Z-[0-9a-f]{6}$/);
+  const list = await runCli(['backup', 'list', '--env', 'production', '--json'], { cwd: dir, env });
+  const backups = JSON.parse(list.stdout);
+  const entries = Array.isArray(backups) ? backups : backups.backups;
+  assert.equal(entries[0].id, doc.backupId);
+  assert.equal(entries[0].reason, 'pre-migrate');
+  const before = entries[0].tables.map((t: { name?: string; table?: string }) => t.name ?? t.table);
+  assert.ok(
+    !before.some((n: string) => /fresh/.test(n)),
+    'the backup holds the database as it was before migrating',
+  );
+
+  // Storage that cannot be written (its folder would live under a regular file): the backup fails
+  // and no migration runs.
+  const broken = makeProject({
+    'not-a-dir': 'a file where the backup folder should be',
+    'pgward.yaml':
+      'backups:\n  storage: file://./not-a-dir/backups\nenvironments:\n  production:\n    url: ${PROD_URL}\n',
+    'db/migrations/1_add.sql': files['1_add.sql'],
+    'db/migrations/2_more.sql': migration('CREATE TABLE more (id int);'),
+  });
+  const failed = await runCli(['migrate', '--env', 'production'], { cwd: broken, env });
+  assert.equal(failed.code, 1, failed.stderr);
+  assert.match(failed.stderr, /backup before migrate failed, so no migration ran/);
+  const none = await db.query("SELECT to_regclass('more') AS m");
+  assert.equal(none[0]!.m, null);
+});

@@ -2,6 +2,7 @@
 // migrations in version order, each atomically with its history row. Stops at the first failure:
 // earlier migrations stay applied, the failed one leaves nothing recorded, later ones are not tried.
 import type pg from 'pg';
+import type { LoadedConfig } from '../config/load.js';
 import type { MigrationsSource, Target } from '../config/target.js';
 import { appName, connect } from '../db/connect.js';
 import { ExitCode, type ExitCodeValue, PgwardError, UsageError } from '../errors.js';
@@ -58,6 +59,8 @@ export interface MigrateOptions {
   skipGate?: boolean | undefined;
   /** Observes every statement on the runner's connection (used by `rehearse` to trace locks). */
   tracer?: StatementTracer | undefined;
+  /** pgward.yaml, for the backup storage when the policy says `backup_before_migrate`. */
+  config?: LoadedConfig | undefined;
 }
 
 export type MigrateEvent =
@@ -66,6 +69,8 @@ export type MigrateEvent =
   | { type: 'plan'; pending: { version: string; name: string; transaction: boolean }[] }
   | { type: 'gate'; gates: MigrationGate[] }
   | { type: 'pause'; seconds: number }
+  | { type: 'backup-start' }
+  | { type: 'backup-done'; id: string; bytes: number; durationMs: number }
   | { type: 'approved'; approval: Approval }
   | { type: 'start'; version: string; name: string; transaction: boolean }
   | { type: 'applied'; version: string; name: string; durationMs: number; attempts: number }
@@ -90,6 +95,8 @@ export interface MigrateResult {
   gates: MigrationGate[];
   /** Migrations that stopped the run at the gate (exit code 6). */
   blocked: MigrationGate[];
+  /** Id of the backup taken before the first migration (policy `backup_before_migrate`). */
+  backupId: string | undefined;
   failure: MigrationFailure | undefined;
   exitCode: ExitCodeValue;
 }
@@ -132,6 +139,7 @@ export async function migrate(opts: MigrateOptions): Promise<MigrateResult> {
       applied: [] as MigrateResult['applied'],
       gates: [] as MigrationGate[],
       blocked: [] as MigrationGate[],
+      backupId: undefined as string | undefined,
       failure: undefined as MigrationFailure | undefined,
     };
     if (!opts.skipGate) {
@@ -148,6 +156,9 @@ export async function migrate(opts: MigrateOptions): Promise<MigrateResult> {
       }
     }
     if (opts.dryRun) return { ...base, dryRun: true, exitCode: ExitCode.ok };
+    if (opts.target.policy.backupBeforeMigrate && toRun.length > 0) {
+      base.backupId = await backupFirst(opts, emit);
+    }
     const approvalOf = new Map(base.gates.filter((g) => g.approval).map((g) => [g.version, g.approval]));
 
     const ctx = await createRunContext(client, opts.target, {
@@ -229,6 +240,36 @@ async function runGate(
   }
   emit({ type: 'gate', gates });
   return { gates, blocked };
+}
+
+/**
+ * The environment asks for a backup before any migration runs: take it (still holding the migration
+ * lock, so nothing else migrates meanwhile). If it fails, no migration runs.
+ */
+async function backupFirst(opts: MigrateOptions, emit: (e: MigrateEvent) => void): Promise<string> {
+  emit({ type: 'backup-start' });
+  const started = performance.now();
+  // Loaded only here: the backup code (and its storage clients) is not needed by most runs.
+  const { createBackupForTarget } = await import('../backup/for-target.js');
+  try {
+    const manifest = await createBackupForTarget({
+      config: opts.config,
+      target: opts.target,
+      reason: 'pre-migrate',
+      ...(opts.signal ? { signal: opts.signal } : {}),
+    });
+    emit({
+      type: 'backup-done',
+      id: manifest.id,
+      bytes: manifest.archive.bytes,
+      durationMs: Math.round(performance.now() - started),
+    });
+    return manifest.id;
+  } catch (err) {
+    throw new PgwardError(`backup before migrate failed, so no migration ran: ${(err as Error).message}`, {
+      hint: 'fix the backup (see pgward backup create), or set policy.backup_before_migrate: false for this environment',
+    });
+  }
 }
 
 /** Waits, unless the run is interrupted first; false when interrupted. */

@@ -55,6 +55,7 @@ export function registerMigrate(program: Command): void {
             onEvent: (e) => printEvent(ctx.out, e, flags.verbose === true),
             approve: parseApprove(flags.approve as string | undefined),
             askApproval: process.stdin.isTTY && !ctx.out.json ? (b) => askApproval(ctx.out, b) : undefined,
+            config: ctx.config,
           });
           if (ctx.out.json) ctx.out.document({ ok: result.exitCode === 0, ...result });
           else printResult(ctx.out, result);
@@ -124,6 +125,12 @@ function printEvent(out: Output, e: MigrateEvent, verbose: boolean): void {
       out.info(
         `${c.green('approved')} ${e.approval.version} by ${e.approval.approvedBy} (checksum ${e.approval.checksum.slice(0, 12)}…)`,
       );
+      break;
+    case 'backup-start':
+      out.info(`${c.cyan('↓')} backup before migrating (policy backup_before_migrate)…`);
+      break;
+    case 'backup-done':
+      out.info(`  ${c.green('✓')} backup ${e.id} (${(e.bytes / 1024).toFixed(0)} KiB) in ${e.durationMs} ms`);
       break;
     case 'pause':
       out.warn(`pausing ${e.seconds}s before applying: press Ctrl-C to abort`);
