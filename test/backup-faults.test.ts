@@ -146,7 +146,7 @@ test('corrupted (one byte flipped) and truncated archives: verify fails and says
   const tp = join(store.dir, truncated.archive.key);
   truncateSync(tp, Math.floor(statSync(tp).size * 0.6));
   const r = cli(['backup', '--storage', store.url, 'verify', truncated.id, '--url', small.url]);
-  assert.equal(r.code, 1);
+  assert.equal(r.code, 10, 'a backup that fails verification exits 10 (validation failed)');
   assert.match(r.stdout, /archive is truncated: \d+ bytes, the manifest records \d+/);
   assert.match(r.stdout, /verification failed/);
 

@@ -2,14 +2,13 @@
 // takes --json (one document on stdout); progress goes to stderr, and only on a TTY.
 import { type Command, Option } from 'commander';
 import { filterBackups, findBackup, readCatalog } from '../../backup/catalog.js';
-import { backupSettings } from '../../backup/config.js';
-import { type BackupProgress, createBackup } from '../../backup/create.js';
+// Heavy modules (zod config schema, pg, pg_dump/pg_restore drivers) load inside the actions, so that
+// other commands do not pay for them at start-up. Catalog, manifest and storage helpers are light.
+import type { BackupSettings } from '../../backup/config.js';
+import type { BackupProgress } from '../../backup/create.js';
 import { BACKUP_REASONS, type BackupManifest, type BackupReason } from '../../backup/manifest.js';
-import { pruneBackups } from '../../backup/prune.js';
-import { restoreBackup } from '../../backup/restore.js';
 import { drillPassed } from '../../backup/retention.js';
 import { openStorage, type Storage } from '../../backup/storage.js';
-import { verifyBackup } from '../../backup/verify.js';
 import { parseDuration } from '../../config/duration.js';
 import { resolveTarget } from '../../config/target.js';
 import { ExitCode, UsageError } from '../../errors.js';
@@ -26,7 +25,8 @@ const STORAGE_HELP = 'file://<dir> or s3://bucket/prefix (overrides backups.stor
 async function storageOf(
   ctx: Context,
   flags: StorageFlag,
-): Promise<{ storage: Storage; settings: ReturnType<typeof backupSettings> }> {
+): Promise<{ storage: Storage; settings: BackupSettings }> {
+  const { backupSettings } = await import('../../backup/config.js');
   const settings = backupSettings(ctx.config, flags.storage);
   return {
     storage: await openStorage(settings.storageUrl, { baseDir: settings.baseDir, s3: settings.s3 }),
@@ -82,6 +82,7 @@ export function registerBackup(program: Command): void {
           const sig = abortOnSignals();
           try {
             ctx.out.info(`backing up ${target.env ?? 'database'} to ${storage.url}`);
+            const { createBackup } = await import('../../backup/create.js');
             const m = await createBackup({
               url: target.url,
               env: target.env,
@@ -163,6 +164,7 @@ export function registerBackup(program: Command): void {
             throw new UsageError(`--leftover-grace: ${(err as Error).message}`);
           }
         }
+        const { pruneBackups } = await import('../../backup/prune.js');
         const r = await pruneBackups({
           storage,
           rules: settings.retention,
@@ -207,6 +209,7 @@ export function registerBackup(program: Command): void {
           o.into && !ctx.flags.env && !ctx.flags.url && !ctx.config
             ? undefined
             : tryTarget(ctx, o.drill !== false && !o.into);
+        const { verifyBackup } = await import('../../backup/verify.js');
         const r = await verifyBackup({
           storage,
           ref: id,
@@ -232,7 +235,8 @@ export function registerBackup(program: Command): void {
               : c.red('verification failed: result recorded in the catalog'),
           );
         }
-        return r.ok ? ExitCode.ok : ExitCode.runtime;
+        // A backup that cannot be proven is a validation failure (10), not a crash of pgward (1).
+        return r.ok ? ExitCode.ok : ExitCode.validationFailed;
       }),
     );
 
@@ -270,6 +274,7 @@ export function registerBackup(program: Command): void {
             : resolveTarget({ config: ctx.config, env: o.to });
           if (o.jobs !== undefined && !(Number.isInteger(o.jobs) && o.jobs >= 1))
             throw new UsageError('--jobs must be a positive integer');
+          const { restoreBackup } = await import('../../backup/restore.js');
           const r = await restoreBackup({
             storage,
             ref: id,
