@@ -1,6 +1,6 @@
 // DDL inside DO blocks runs at migration time, so it is analysed like top-level SQL (squawk #528 asks for
 // this): PL/pgSQL statements, and EXECUTE of string literals. EXECUTE of a computed string is reported.
-import { parsePlPgSQLSync } from 'libpg-query';
+import { parser } from '../sql/parser.js';
 import { splitStatements } from '../sql/split.js';
 import { as, isObj, kindOf, list, type Obj, str } from './ast.js';
 import type { Stmt } from './types.js';
@@ -61,7 +61,7 @@ export function expandDo(top: Stmt): { inner: Stmt[]; dynamic: string[] } {
   if (d?.language !== 'plpgsql') return { inner: [], dynamic: [] };
   let tree: unknown;
   try {
-    tree = parsePlPgSQLSync(`DO $pgward_do$${d.body}$pgward_do$`);
+    tree = parser().parsePlPgSQLSync(`DO $pgward_do$${d.body}$pgward_do$`);
   } catch {
     return { inner: [], dynamic: [] };
   }

@@ -31,13 +31,8 @@ export function registerLint(program: Command): void {
         .default('error'),
     )
     .action(
-      action(async (ctx, paths: string[], flags: LintFlags) => {
-        // A lint run is short: V8's optimising WebAssembly compiler (TurboFan) would spend more time
-        // recompiling the 1.7 MB parser than it saves. Baseline (Liftoff) code only: parsing the
-        // 5,000-statement bench corpus takes ~80 ms instead of ~130 ms, and ~300 ms less CPU in all.
-        // Must run before the parser module is loaded (its compilation starts on import).
-        (await import('node:v8')).setFlagsFromString('--liftoff-only');
-        return (await import('./lint.run.js')).runLint(ctx, paths, flags);
-      }),
+      action(async (ctx, paths: string[], flags: LintFlags) =>
+        (await import('./lint.run.js')).runLint(ctx, paths, flags),
+      ),
     );
 }
