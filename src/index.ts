@@ -1,7 +1,10 @@
 // pgward as a library: the same operations the CLI runs, with typed inputs and results.
+
+export * from './backup/index.js';
+export * from './clone/index.js';
 export { formatDuration, parseDuration } from './config/duration.js';
-export { findConfig, type LoadedConfig, loadConfig, parseConfigText } from './config/load.js';
 export { FRAMEWORKS, type FrameworkName } from './config/frameworks.js';
+export { findConfig, type LoadedConfig, loadConfig, parseConfigText } from './config/load.js';
 export {
   defaultPolicy,
   type MigrationsSource,
@@ -11,6 +14,22 @@ export {
   type Target,
 } from './config/target.js';
 export { ExitCode, PgwardError, UsageError } from './errors.js';
+export {
+  decideGate,
+  type Finding,
+  type GateDecision,
+  type GateResult,
+  type LintFileResult,
+  type LintOptions,
+  type LintReport,
+  lintMigration,
+  lintMigrations,
+  lintPaths,
+  lintSql,
+  RULES,
+  type Rule,
+  reachesThreshold,
+} from './lint/index.js';
 export { type BaselineOptions, type BaselineResult, baseline } from './migrate/baseline.js';
 export { loadMigrations, type MigrationFile, parseMigration } from './migrate/files.js';
 export { type MigrateEvent, type MigrateOptions, type MigrateResult, migrate } from './migrate/migrate.js';
@@ -19,27 +38,9 @@ export type { MigrationFailure } from './migrate/runner.js';
 export { initProject, newMigration } from './migrate/scaffold.js';
 export { getStatus, type StatusOptions } from './migrate/status.js';
 export type { MigrationState, MigrationStatusEntry, StatusReport } from './migrate/status-types.js';
-export { redact, redactUrl } from './redact.js';
-export { PGWARD_VERSION } from './version.js';
-export * from './backup/index.js';
-export * from './clone/index.js';
-export * from './rehearse/index.js';
-export * from './recover/index.js';
-export {
-  decideGate,
-  lintMigration,
-  lintMigrations,
-  lintPaths,
-  lintSql,
-  reachesThreshold,
-  RULES,
-  type Finding,
-  type GateDecision,
-  type GateResult,
-  type LintFileResult,
-  type LintOptions,
-  type LintReport,
-  type Rule,
-} from './lint/index.js';
 export * from './monitor/index.js';
+export * from './recover/index.js';
+export { redact, redactUrl } from './redact.js';
+export * from './rehearse/index.js';
 export * from './server/index.js';
+export { PGWARD_VERSION } from './version.js';

@@ -11,7 +11,7 @@ import { startCluster } from '../../test/harness/cluster.js';
 import { adminQuery } from '../../test/harness/db.js';
 import { generateDataset } from '../dataset.js';
 
-const CLI = join(import.meta.dirname, '..', '..', 'dist', 'cli', 'main.js');
+const CLI = join(import.meta.dirname, '..', '..', 'dist', 'bin', 'pgward.js');
 const scale = Number(process.env.BENCH_SCALE ?? 1);
 const rounds = Number(process.env.BENCH_ROUNDS ?? 1);
 const jobs = Number(process.env.BENCH_JOBS ?? 2);

@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { TEMPLATES } from './templates.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const PGWARD = join(ROOT, 'dist', 'cli', 'main.js');
+const PGWARD = join(ROOT, 'dist', 'bin', 'pgward.js');
 const SQUAWK = join(ROOT, 'node_modules', '.bin', 'squawk');
 
 const arg = (name, dflt) => {

@@ -14,7 +14,7 @@ import { freePort, startCluster } from '../../test/harness/cluster.ts';
 const seconds = Number(process.argv[2] ?? 20);
 const connections = Number(process.argv[3] ?? 20);
 const REFRESH = '1s';
-const CLI = join(import.meta.dirname, '..', '..', 'dist', 'cli', 'main.js');
+const CLI = join(import.meta.dirname, '..', '..', 'dist', 'bin', 'pgward.js');
 
 const cluster = await startCluster({ settings: { shared_preload_libraries: "'pg_stat_statements'" } });
 const children = [];

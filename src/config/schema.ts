@@ -2,8 +2,8 @@
 import { z } from 'zod';
 import { backupsSchema } from '../backup/config.js';
 import { maskingSchema } from '../clone/config.js';
-import { rehearsalSchema } from '../rehearse/config.js';
 import { doctorSchema, scheduleSchema } from '../monitor/config.js';
+import { rehearsalSchema } from '../rehearse/config.js';
 import { serveSchema } from '../server/config.js';
 import { parseDuration } from './duration.js';
 

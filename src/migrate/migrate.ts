@@ -107,7 +107,9 @@ export async function migrate(opts: MigrateOptions): Promise<MigrateResult> {
   if (opts.to !== undefined && !files.some((f) => f.version === opts.to)) {
     throw new UsageError(`--to ${opts.to}: no migration file has that version`);
   }
-  await ensureParser();
+  // The parser's WebAssembly compiles while we connect, lock and read the history.
+  const parserReady = ensureParser();
+  parserReady.catch(() => {});
   const client = await connect(opts.target.url, { applicationName: appName('migrate'), pipeline: true });
   let locked = false;
   try {
@@ -127,6 +129,7 @@ export async function migrate(opts: MigrateOptions): Promise<MigrateResult> {
       (f) => opts.to === undefined || compareVersions(f.version, opts.to) <= 0,
     );
     // Plan every file before running any: a syntax error in the third file must not leave two applied.
+    await parserReady;
     const planned = toRun.map((f) => planMigration(f));
     emit({
       type: 'plan',

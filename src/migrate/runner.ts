@@ -93,7 +93,12 @@ export async function createRunContext(
     tracer?: StatementTracer | undefined;
   },
 ): Promise<RunContext> {
-  const pid = (await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
+  // pg reads the backend's pid from the BackendKeyData message at connect time: no round trip needed.
+  const known = (client as unknown as { processID?: number }).processID;
+  const pid =
+    typeof known === 'number' && known > 0
+      ? known
+      : (await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
   return {
     client,
     url: target.url,

@@ -9,7 +9,7 @@ import S3rver from 's3rver';
 import { freePort } from '../harness/cluster.js';
 import { createTestDatabase, type TestDatabase } from '../harness/db.js';
 
-export const CLI = join(import.meta.dirname, '..', '..', 'dist', 'cli', 'main.js');
+export const CLI = join(import.meta.dirname, '..', '..', 'dist', 'bin', 'pgward.js');
 
 /** A database with the shapes backups must carry: FKs, jsonb, arrays, numeric, a partitioned table. */
 export async function appDatabase(rows = 500): Promise<TestDatabase> {

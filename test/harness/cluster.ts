@@ -75,12 +75,14 @@ function runPg(binDir: string, program: string, args: string[], allowFail = fals
 export interface StartClusterOptions {
   /** Extra postgresql.conf lines. */
   settings?: Record<string, string | number>;
+  /** Parent directory of the cluster's temp dir (default: the OS temp dir); benchmarks use /dev/shm. */
+  baseDir?: string;
 }
 
 /** Starts a new cluster in a temp dir. The caller must stop() it; stopAllOnExit() is registered as a safety net. */
 export async function startCluster(opts: StartClusterOptions = {}): Promise<Cluster> {
   const binDir = findPgBinDir();
-  const dir = mkdtempSync(join(tmpdir(), 'pgward-test-'));
+  const dir = mkdtempSync(join(opts.baseDir ?? tmpdir(), 'pgward-test-'));
   chmodSync(dir, 0o755);
   const dataDir = join(dir, 'data');
   const socketDir = join(dir, 'sock');

@@ -6,7 +6,8 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-export const CLI = join(ROOT, 'dist', 'cli', 'main.js');
+/** The bundled CLI, exactly what `npm install -g pgward` puts on the PATH. */
+export const CLI = join(ROOT, 'dist', 'bin', 'pgward.js');
 
 /** Writes files (paths relative to a new temp dir) and returns the dir. */
 export function makeProject(files: Record<string, string>): string {
