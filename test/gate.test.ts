@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { createTestDatabase } from './harness/db.js';
-import { makeProject, migration, runCli } from './harness/project.js';
+import { CLI, makeProject, migration, runCli } from './harness/project.js';
 
 function gatedProject(files: Record<string, string>, staging = '') {
   return makeProject({
@@ -217,4 +218,49 @@ test('production takes a pre-migrate backup before the first migration; if the b
   assert.match(failed.stderr, /backup before migrate failed, so no migration ran/);
   const none = await db.query("SELECT to_regclass('more') AS m");
   assert.equal(none[0]!.m, null);
+});
+
+/** Runs the CLI under a pseudo-terminal (util-linux `script`), typing `answer` when the prompt appears. */
+function runOnTty(args: string[], cwd: string, env: Record<string, string>, answer: string) {
+  const cmd = [process.execPath, CLI, ...args].map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(' ');
+  return new Promise<{ code: number | null; out: string }>((resolvePromise) => {
+    const child = spawn('script', ['-qfec', cmd, '/dev/null'], {
+      cwd,
+      env: { ...process.env, NO_COLOR: '1', ...env },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let answered = false;
+    const onData = (d: Buffer) => {
+      out += d.toString();
+      if (!answered && /Type \d+ to approve/.test(out)) {
+        answered = true;
+        child.stdin.write(`${answer}\r`);
+      }
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    child.on('close', (code) => resolvePromise({ code, out }));
+  });
+}
+
+test('on a terminal, typing the exact version approves; anything else refuses', async (t) => {
+  if (spawnSync('script', ['--version']).status !== 0) {
+    t.skip('util-linux `script` is not installed');
+    return;
+  }
+  const db = await seeded();
+  const dir = gatedProject({ '2_drop.sql': migration('DROP TABLE legacy;') });
+  const env = { PROD_URL: db.url, PGWARD_ACTOR: 'tty-user' };
+  const refused = await runOnTty(['migrate', '--env', 'production'], dir, env, 'yes');
+  assert.equal(refused.code, 6, refused.out);
+  const still = await db.query("SELECT to_regclass('legacy') AS l");
+  assert.equal(still[0]!.l, 'legacy');
+  const approved = await runOnTty(['migrate', '--env', 'production'], dir, env, '2');
+  assert.equal(approved.code, 0, approved.out);
+  assert.match(approved.out, /approved 2 by tty-user/);
+  const rows = await db.query(
+    "SELECT approval->>'approvedBy' AS who FROM pgward.migrations WHERE version = '2'",
+  );
+  assert.equal(rows[0]!.who, 'tty-user');
 });
