@@ -125,17 +125,19 @@ export function actor(): string {
 export async function recordApplied(
   client: pg.Client,
   m: { version: string; name: string; checksum: string },
-  durationMs: number,
+  /** null: measured by the server, from the transaction's start (now()) to this insert. */
+  durationMs: number | null,
   approval?: unknown,
 ): Promise<void> {
   await client.query(
     `INSERT INTO pgward.migrations (version, name, checksum, duration_ms, applied_by, pgward_version, approval)
-     VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb)`,
+     VALUES ($1, $2, $3, COALESCE($4::int, round(extract(epoch FROM clock_timestamp() - now()) * 1000)::int),
+             $5, $6, $7::jsonb)`,
     [
       m.version,
       m.name,
       m.checksum,
-      Math.round(durationMs),
+      durationMs === null ? null : Math.round(durationMs),
       actor(),
       PGWARD_VERSION,
       approval === undefined ? null : JSON.stringify(approval),

@@ -226,7 +226,8 @@ export async function runInTransaction(
   ctx: RunContext,
   file: MigrationFile,
   stmts: PlannedStatement[],
-  finish: (client: pg.Client, durationMs: number) => Promise<void>,
+  /** Writes (or deletes) the history row inside the transaction; durationMs null = measure it server-side. */
+  finish: (client: pg.Client, durationMs: number | null) => Promise<void>,
 ): Promise<RunOutcome> {
   const maxAttempts = ctx.policy.lockRetries + 1;
   for (let attempt = 1; ; attempt++) {
@@ -240,6 +241,27 @@ export async function runInTransaction(
       // prefix cannot fail, so an error is still the user's statement's. (Integers only: no quoting needed.)
       const [st, lt] = timeoutSettings(ctx.policy);
       const prefix = `BEGIN; SET LOCAL statement_timeout = ${Number(st)}; SET LOCAL lock_timeout = ${Number(lt)}`;
+      if (!ctx.tracer) {
+        // The whole migration goes out at once (the client pipelines): BEGIN with the first statement,
+        // the others, the history row and COMMIT — one round trip instead of one per statement. The
+        // server still runs them in order inside one transaction: the first failure aborts it, every
+        // later query fails with 25P02 and the COMMIT becomes a ROLLBACK, so the first rejected query
+        // is exactly the failing statement and nothing is half-applied or half-recorded.
+        const sends: Promise<unknown>[] = stmts.map((stmt, i) => {
+          ctx.onEvent({ type: 'statement', version: file.version, line: stmt.line, sql: stmt.sql });
+          return ctx.client.query(i === 0 ? `${prefix};\n${stmt.sql}` : stmt.sql);
+        });
+        if (stmts.length === 0) sends.push(ctx.client.query(prefix));
+        sends.push(finish(ctx.client, null), ctx.client.query('COMMIT'));
+        const results = await Promise.allSettled(sends);
+        const failedAt = results.findIndex((r) => r.status === 'rejected');
+        if (failedAt !== -1) {
+          current = stmts[failedAt];
+          sentOffset = failedAt === 0 && stmts.length > 0 ? prefix.length + 2 : 0;
+          throw (results[failedAt] as PromiseRejectedResult).reason;
+        }
+        return { ok: true, durationMs: performance.now() - started, attempts: attempt };
+      }
       // With a tracer, the prefix goes alone so the tracer sees each statement inside the transaction.
       const [first, ...rest] = ctx.tracer ? [undefined, ...stmts] : stmts;
       if (first) {
