@@ -20,6 +20,15 @@ const pgRoot = '/usr/lib/postgresql';
 const hasServer =
   !!process.env.PGWARD_PG_BIN ||
   (existsSync(pgRoot) && readdirSync(pgRoot).some((v) => existsSync(join(pgRoot, v, 'bin', 'initdb'))));
-if (!hasServer) run('bash', [join(root, 'scripts', 'install-prereqs.sh')]);
+// The /metrics test validates the exposition with promtool (Debian package `prometheus`).
+const hasPromtool = spawnSync('promtool', ['--version'], { stdio: 'ignore' }).status === 0;
+if (!hasServer || !hasPromtool) {
+  const r = spawnSync('bash', [join(root, 'scripts', 'install-prereqs.sh')], {
+    cwd: root,
+    stdio: 'inherit',
+    env: { ...process.env, PGWARD_EXTRA_PACKAGES: 'prometheus' },
+  });
+  if (r.status !== 0) process.exit(r.status ?? 1);
+}
 if (!existsSync(join(root, 'node_modules', '.package-lock.json')))
   run('npm', ['ci', '--no-audit', '--no-fund']);
