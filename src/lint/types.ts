@@ -151,6 +151,13 @@ export interface Rule {
   examples: { bad: string[]; good: string[] };
   /** Statement kinds the rule looks at (e.g. "AlterTableStmt"); omitted = every statement. Speeds up dispatch. */
   kinds?: readonly string[];
+  /**
+   * For an AlterTableStmt: the subcommand types (e.g. "AT_DropColumn") without which the rule cannot fire;
+   * omitted = it looks at the statement as a whole. Most ALTER TABLE rules inspect one subcommand type, so
+   * the analyser skips them on the others (a check in bench/lint/check-dispatch.mjs holds this to be true).
+   * Ignored for every other statement kind.
+   */
+  subtypes?: readonly string[];
   /** Target version the examples assume (default: the latest). */
   exampleOptions?: { pgVersion?: string };
   check(stmt: Stmt, ctx: RuleContext): Hit[];

@@ -79,6 +79,7 @@ export const rule: Rule = {
     ],
   },
   kinds: ['AlterTableStmt'],
+  subtypes: ['AT_AddColumn'],
   check(s, ctx) {
     const hits = [];
     for (const c of addedColumns(s)) {

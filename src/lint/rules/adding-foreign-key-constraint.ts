@@ -16,6 +16,7 @@ export const rule: Rule = {
     good: ['ALTER TABLE orders ADD CONSTRAINT fk_user FOREIGN KEY (user_id) REFERENCES users(id) NOT VALID;'],
   },
   kinds: ['AlterTableStmt'],
+  subtypes: ['AT_AddConstraint'],
   check(s) {
     return addedConstraints(s)
       .filter(({ con }) => con.contype === 'CONSTR_FOREIGN' && con.skip_validation !== true)

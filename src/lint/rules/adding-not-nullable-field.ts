@@ -19,6 +19,7 @@ export const rule: Rule = {
     ],
   },
   kinds: ['AlterTableStmt'],
+  subtypes: ['AT_SetNotNull'],
   check(s, ctx) {
     const hits = [];
     for (const c of cmdsOf(s)) {

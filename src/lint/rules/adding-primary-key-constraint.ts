@@ -18,6 +18,7 @@ export const rule: Rule = {
     good: ['CREATE TABLE accounts2 (id bigint PRIMARY KEY);'],
   },
   kinds: ['AlterTableStmt'],
+  subtypes: ['AT_AddConstraint', 'AT_AddColumn'],
   check(s, ctx) {
     const hits = [];
     for (const { table, con } of addedConstraints(s)) {

@@ -17,6 +17,7 @@ export const rule: Rule = {
     ],
   },
   kinds: ['AlterTableStmt'],
+  subtypes: ['AT_AddColumn'],
   check(s) {
     return addedColumns(s)
       .filter(

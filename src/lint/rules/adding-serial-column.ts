@@ -18,6 +18,7 @@ export const rule: Rule = {
     good: ['ALTER TABLE users ADD COLUMN seq_no bigint;'],
   },
   kinds: ['AlterTableStmt'],
+  subtypes: ['AT_AddColumn'],
   check(s) {
     return addedColumns(s)
       .filter(

@@ -16,6 +16,7 @@ export const rule: Rule = {
     good: ['ALTER TABLE users ADD COLUMN full_name text;'],
   },
   kinds: ['AlterTableStmt'],
+  subtypes: ['AT_AddColumn'],
   check(s) {
     return addedColumns(s)
       .filter((c) => hasConstraint(c.col, 'CONSTR_GENERATED'))

@@ -16,6 +16,7 @@ export const rule: Rule = {
     good: ['ALTER TABLE parent DETACH PARTITION p2020 CONCURRENTLY;'],
   },
   kinds: ['AlterTableStmt'],
+  subtypes: ['AT_AttachPartition'],
   check(s, ctx) {
     const hits = [];
     for (const c of cmdsOf(s)) {

@@ -11,6 +11,7 @@ export const rule: Rule = {
   fix: 'text (with a CHECK on length if needed).',
   examples: { bad: ['CREATE TABLE t (code char(3));'], good: ['CREATE TABLE t (code text);'] },
   kinds: ['CreateStmt', 'AlterTableStmt'],
+  subtypes: ['AT_AddColumn'],
   check(s) {
     return columnsOfType(
       s,

@@ -18,6 +18,7 @@ export const rule: Rule = {
     good: ['ALTER TABLE users ADD COLUMN nickname text;'],
   },
   kinds: ['AlterTableStmt'],
+  subtypes: ['AT_DropColumn'],
   check(s) {
     return cmdsOf(s)
       .filter((c) => c.subtype === 'AT_DropColumn')

@@ -15,6 +15,7 @@ export const rule: Rule = {
     good: ["ALTER TABLE users ALTER COLUMN email SET DEFAULT '';"],
   },
   kinds: ['AlterTableStmt'],
+  subtypes: ['AT_DropNotNull'],
   check(s) {
     return cmdsOf(s)
       .filter((c) => c.subtype === 'AT_DropNotNull')

@@ -16,6 +16,7 @@ export const rule: Rule = {
     ],
   },
   kinds: ['AlterTableStmt'],
+  subtypes: ['AT_AddConstraint'],
   check(s) {
     return addedConstraints(s)
       .filter(({ con }) => con.contype === 'CONSTR_EXCLUSION')

@@ -66,6 +66,7 @@ export const rule: Rule = {
     good: ["ALTER TABLE users ALTER COLUMN name SET DEFAULT 'x';"],
   },
   kinds: ['AlterTableStmt'],
+  subtypes: ['AT_AlterColumnType'],
   check(s, ctx) {
     const hits = [];
     for (const c of cmdsOf(s)) {

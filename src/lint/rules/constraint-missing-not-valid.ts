@@ -15,6 +15,7 @@ export const rule: Rule = {
     good: ['ALTER TABLE accounts ADD CONSTRAINT positive CHECK (balance >= 0) NOT VALID;'],
   },
   kinds: ['AlterTableStmt'],
+  subtypes: ['AT_AddConstraint', 'AT_AddColumn'],
   check(s) {
     const hits = addedConstraints(s)
       .filter(({ con }) => con.contype === 'CONSTR_CHECK' && con.skip_validation !== true)

@@ -15,6 +15,7 @@ export const rule: Rule = {
     good: ['ALTER TABLE users ADD CONSTRAINT users_email_key UNIQUE USING INDEX users_email_uq;'],
   },
   kinds: ['AlterTableStmt'],
+  subtypes: ['AT_AddConstraint', 'AT_AddColumn'],
   check(s) {
     const hits = addedConstraints(s)
       .filter(({ con }) => con.contype === 'CONSTR_UNIQUE' && con.indexname === undefined)

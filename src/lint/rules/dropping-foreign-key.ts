@@ -21,6 +21,7 @@ export const rule: Rule = {
     good: ['ALTER TABLE orders DROP CONSTRAINT orders_total_check;'],
   },
   kinds: ['AlterTableStmt'],
+  subtypes: ['AT_DropConstraint'],
   check(s, ctx) {
     const hits = [];
     for (const c of cmdsOf(s)) {

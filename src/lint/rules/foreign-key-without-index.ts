@@ -25,6 +25,7 @@ export const rule: Rule = {
     ],
   },
   kinds: ['CreateStmt', 'AlterTableStmt'],
+  subtypes: ['AT_AddConstraint'],
   check(s, ctx) {
     const fks: { table: string; cols: string[]; ref: string }[] = [];
     if (s.kind === 'CreateStmt') {

@@ -26,6 +26,7 @@ export const rule: Rule = {
     good: ['CREATE TABLE t (id bigint PRIMARY KEY);'],
   },
   kinds: ['CreateStmt', 'AlterTableStmt'],
+  subtypes: ['AT_AddColumn'],
   check(s) {
     return columnsOfType(
       s,

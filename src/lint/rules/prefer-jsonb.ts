@@ -14,6 +14,7 @@ export const rule: Rule = {
     good: ['ALTER TABLE users ADD COLUMN props jsonb;'],
   },
   kinds: ['CreateStmt', 'AlterTableStmt'],
+  subtypes: ['AT_AddColumn'],
   check(s) {
     return columnsOfType(
       s,

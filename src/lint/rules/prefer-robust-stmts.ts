@@ -20,6 +20,7 @@ export const rule: Rule = {
     ],
   },
   kinds: ['IndexStmt', 'CreateStmt', 'DropStmt', 'AlterTableStmt'],
+  subtypes: ['AT_AddColumn', 'AT_DropColumn', 'AT_DropConstraint'],
   check(s, ctx) {
     if (ctx.inTransaction || (!ctx.pgwardRunner && ctx.statements.length <= 1)) return [];
     const hit = (what: string): Hit => ({

@@ -14,6 +14,7 @@ export const rule: Rule = {
     good: ['CREATE TABLE t4 (name text CHECK (length(name) <= 100));'],
   },
   kinds: ['CreateStmt', 'AlterTableStmt'],
+  subtypes: ['AT_AddColumn'],
   check(s) {
     return columnsOfType(
       s,

@@ -14,6 +14,7 @@ export const rule: Rule = {
     good: ['CREATE TABLE t4 (created timestamptz);'],
   },
   kinds: ['CreateStmt', 'AlterTableStmt'],
+  subtypes: ['AT_AddColumn'],
   check(s) {
     return columnsOfType(
       s,

@@ -15,6 +15,7 @@ export const rule: Rule = {
     good: ['ALTER TABLE measurements DETACH PARTITION m_2020 CONCURRENTLY;'],
   },
   kinds: ['AlterTableStmt'],
+  subtypes: ['AT_DetachPartition'],
   check(s, ctx) {
     return cmdsOf(s)
       .filter((c) => c.subtype === 'AT_DetachPartition' && as(c.cmd.def, 'PartitionCmd')?.concurrent !== true)

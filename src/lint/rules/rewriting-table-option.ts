@@ -22,6 +22,7 @@ export const rule: Rule = {
     good: ['ALTER TABLE big SET (fillfactor = 90);'],
   },
   kinds: ['AlterTableStmt'],
+  subtypes: Object.keys(REWRITES),
   check(s) {
     return cmdsOf(s)
       .filter((c) => REWRITES[c.subtype] !== undefined)

@@ -18,6 +18,7 @@ export const rule: Rule = {
     good: ['CREATE INDEX CONCURRENTLY users_email_idx ON users(email);'],
   },
   kinds: ['IndexStmt', 'AlterTableStmt'],
+  subtypes: ['AT_AddConstraint'],
   check(s) {
     if (s.kind === 'IndexStmt' && s.body.unique === true) {
       const t = relName(s.body.relation);

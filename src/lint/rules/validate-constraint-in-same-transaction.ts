@@ -18,6 +18,7 @@ export const rule: Rule = {
     good: ['ALTER TABLE orders VALIDATE CONSTRAINT fk_user;'],
   },
   kinds: ['AlterTableStmt'],
+  subtypes: ['AT_ValidateConstraint'],
   check(s, ctx) {
     return cmdsOf(s)
       .filter((c) => c.subtype === 'AT_ValidateConstraint')

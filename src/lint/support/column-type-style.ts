@@ -24,11 +24,9 @@ export function columnsOfType(
   message: (table: string, col: string, t: TypeRef) => string,
 ): Hit[] {
   const hits: Hit[] = [];
-  for (const c of declaredColumns(s)) {
-    const t = typeRef(c.col.typeName);
-    if (t && match(t))
-      hits.push({ lock: 'ACCESS EXCLUSIVE', relation: c.table, message: message(c.table, c.name, t) });
-  }
+  // Six rules ask about the same columns: their types are resolved once per statement.
+  for (const { table, name, t } of typedColumns(s))
+    if (match(t)) hits.push({ lock: 'ACCESS EXCLUSIVE', relation: table, message: message(table, name, t) });
   // ALTER COLUMN TYPE to a discouraged type counts too.
   return hits;
 }
