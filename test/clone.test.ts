@@ -69,6 +69,78 @@ describe('clone', () => {
     assert.equal(Number(audit!.n), 301);
     assert.ok(!r.stdout.includes('pgw-Secr3t'), 'password never printed');
     assert.ok(!r.stderr.includes('pgw-Secr3t'));
+    // each table is analyzed inside the clone, once its own indexes are built (no table left without stats)
+    const unanalyzed = await dst.query<{ t: string }>(
+      "SELECT s.relname AS t FROM pg_stat_user_tables s JOIN pg_class c ON c.oid = s.relid WHERE s.schemaname = 'app' AND c.relkind = 'r' AND s.last_analyze IS NULL",
+    );
+    assert.deepEqual(unanalyzed, []);
+  });
+
+  it('binary COPY only where it is exact: built-in types binary, reg* and user types in text, same values', async () => {
+    const s = await createTestDatabase(source);
+    await s.query(`CREATE TYPE tone AS ENUM ('low', 'high');
+      CREATE TABLE plain_types (id bigint PRIMARY KEY, n numeric(12,3), at timestamptz, j jsonb, tags text[],
+        r int4range, b bytea);
+      CREATE TABLE odd_types (id int PRIMARY KEY, rel regclass, t regtype, tones tone[], x tone);
+      INSERT INTO plain_types SELECT g, g / 7.0, '2025-01-01'::timestamptz + g * interval '1 hour',
+        jsonb_build_object('g', g), ARRAY['a' || g, NULL], int4range(g, g + 10), decode(md5(g::text), 'hex')
+        FROM generate_series(1, 500) g;
+      INSERT INTO plain_types VALUES (0, NULL, NULL, NULL, NULL, NULL, NULL);
+      -- a table created first on the source has a different oid on the target: text keeps the name
+      CREATE TABLE filler (id int);
+      INSERT INTO odd_types VALUES (1, 'plain_types', 'tone', ARRAY['low', 'high']::tone[], 'high'),
+        (2, 'filler', 'int4', NULL, NULL);`);
+    const d = await createTestDatabase(target);
+    const r = await runCli([
+      'clone',
+      '--from',
+      s.url,
+      '--to',
+      d.url,
+      '--jobs',
+      '2',
+      '--verify',
+      'hash',
+      '--json',
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(JSON.parse(r.stdout).ok, true);
+    const dump = (db: TestDatabase) =>
+      db.query<{ v: string }>(
+        `SELECT (SELECT string_agg(p::text, ';' ORDER BY id) FROM plain_types p) ||
+                (SELECT string_agg(o::text, ';' ORDER BY id) FROM odd_types o) AS v`,
+      );
+    assert.deepEqual(await dump(d), await dump(s));
+  });
+
+  it('runs the follow-ups a task queues (index builds after a copy) ahead of queued copies; a failure stops the pool', async () => {
+    const { TaskPool } = await import('../src/clone/pool.js');
+    const log: string[] = [];
+    const pool = new TaskPool<string>();
+    for (const t of ['a', 'b', 'c']) {
+      pool.add(async (w) => {
+        await new Promise((r) => setTimeout(r, t === 'a' ? 30 : 5));
+        log.push(`copy ${t} on ${w}`);
+        pool.add(async () => {
+          log.push(`index ${t}`);
+        }, true);
+      });
+    }
+    await pool.run(['w1', 'w2']);
+    assert.equal(log.length, 6, 'every follow-up ran before the pool ended');
+    // b's index build (queued while a was still copying) ran before the queued copy c started
+    assert.ok(log.indexOf('index b') < log.indexOf('copy c on w2'), log.join(', '));
+    const failing = new TaskPool<number>();
+    let ran = 0;
+    failing.add(async () => {
+      throw new Error('boom');
+    });
+    for (let i = 0; i < 5; i++)
+      failing.add(async () => {
+        ran++;
+      });
+    await assert.rejects(failing.run([1]), /boom/);
+    assert.equal(ran, 0, 'no task taken after the failure');
   });
 
   it('masks inside the copy: no original e-mail on the target, joins still match, unique stays unique', async () => {

@@ -11,7 +11,12 @@ import { startCluster } from '../../test/harness/cluster.js';
 import { adminQuery } from '../../test/harness/db.js';
 import { generateDataset } from '../dataset.js';
 
-const CLI = join(import.meta.dirname, '..', '..', 'dist', 'bin', 'pgward.js');
+// BENCH_CLI: another build of the CLI (e.g. a copy of dist/ from before a change, for A/B runs).
+const CLI = process.env.BENCH_CLI ?? join(import.meta.dirname, '..', '..', 'dist', 'bin', 'pgward.js');
+// BENCH_SKIP_DUMP=1 leaves out pg_dump|pg_restore: more rounds of the two parallel copiers in the same time.
+// BENCH_CLI_B: a second build timed in the same rounds, alternating with the first (before/after).
+const CLI_B = process.env.BENCH_CLI_B;
+const skipDump = process.env.BENCH_SKIP_DUMP === '1';
 const scale = Number(process.env.BENCH_SCALE ?? 1);
 const rounds = Number(process.env.BENCH_ROUNDS ?? 1);
 const jobs = Number(process.env.BENCH_JOBS ?? 2);
@@ -45,10 +50,20 @@ try {
       : spawnSync(program, args, { env, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
     const s = Number(process.hrtime.bigint() - t) / 1e9;
     if (r.status !== 0) throw new Error(`${label} failed (${r.status}): ${r.stderr.slice(-2000)}`);
-    log(`${label}: ${s.toFixed(1)}s`);
+    // pgward prints its per-step timings last: shown so a slow step can be compared with pgcopydb's phases.
+    const steps = r.stdout
+      .split('\n')
+      .filter((l) => /schema \d/.test(l))
+      .join(' ');
+    log(`${label}: ${s.toFixed(1)}s${steps ? `  (${steps.trim()})` : ''}`);
     return s;
   };
-  const times: Record<string, number[]> = { pgward: [], pgcopydb: [], 'pg_dump|pg_restore': [] };
+  const times: Record<string, number[]> = {
+    pgward: [],
+    'pgward-B': [],
+    pgcopydb: [],
+    'pg_dump|pg_restore': [],
+  };
   for (let round = 1; round <= rounds; round++) {
     log(`round ${round}/${rounds}`);
     let db = await fresh();
@@ -65,6 +80,22 @@ try {
       ]),
     );
     await drop(db);
+    if (CLI_B) {
+      db = await fresh();
+      times['pgward-B']!.push(
+        timed('pgward-B clone', process.execPath, [
+          CLI_B,
+          'clone',
+          '--from',
+          source.url('bench'),
+          '--to',
+          target.url(db),
+          '--jobs',
+          String(jobs),
+        ]),
+      );
+      await drop(db);
+    }
     if (pgcopydb) {
       db = await fresh();
       const dir = join(work, `pgcopydb-${round}`);
@@ -88,6 +119,7 @@ try {
       rmSync(dir, { recursive: true, force: true });
       await drop(db);
     }
+    if (skipDump) continue;
     db = await fresh();
     const bin = source.binDir;
     times['pg_dump|pg_restore']!.push(

@@ -10,6 +10,12 @@ export interface CopyColumn {
   generated: boolean;
   /** The column alone is unique (single-column unique index). */
   unique: boolean;
+  /**
+   * A built-in base, range or multirange type (oid below FirstNormalObjectId), not a reg* type: same oid and
+   * binary format in every database of one major version, so its values may travel as binary COPY
+   * (arrays and records carry element oids; reg* values are raw oids in binary, names in text).
+   */
+  builtin?: boolean;
 }
 
 export interface CopyTable {
@@ -53,12 +59,16 @@ export async function listCopyTables(client: pg.Client): Promise<CopyTable[]> {
     not_null: boolean;
     generated: boolean;
     is_unique: boolean;
+    builtin: boolean;
   }>(`
     SELECT a.attrelid::int AS oid, a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type,
            a.attnotnull AS not_null, a.attgenerated <> '' AS generated,
+           -- reg* values travel as raw oids in binary, which differ between databases
+           (a.atttypid < 16384 AND ty.typtype IN ('b', 'r', 'm') AND ty.typname !~ '^_?reg') AS builtin,
            EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = a.attrelid AND i.indisunique
                    AND i.indnatts = 1 AND i.indkey[0] = a.attnum AND i.indpred IS NULL) AS is_unique
     FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+    JOIN pg_type ty ON ty.oid = a.atttypid
     WHERE c.relkind = 'r' AND a.attnum > 0 AND NOT a.attisdropped AND ${USER_SCHEMAS}
     ORDER BY a.attrelid, a.attnum`);
   const byOid = new Map<number, CopyColumn[]>();
@@ -70,6 +80,7 @@ export async function listCopyTables(client: pg.Client): Promise<CopyTable[]> {
       notNull: c.not_null,
       generated: c.generated,
       unique: c.is_unique,
+      builtin: c.builtin,
     });
     byOid.set(c.oid, list);
   }

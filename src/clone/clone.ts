@@ -20,9 +20,9 @@ import {
 import type { MaskingPlan } from './config.js';
 import { copyTable } from './copy.js';
 import { applyFilter, pgDumpTableArgs, type TableFilter } from './filter.js';
-import { buildIndexes, builtObjectIds } from './indexes.js';
+import { attachIndexes, buildIndex, buildIndexes, builtObjectIds } from './indexes.js';
 import { maskExpression } from './mask.js';
-import { runPool } from './pool.js';
+import { runPool, TaskPool } from './pool.js';
 import { type Endpoint, refuseUnsafeClone, wipeDatabase } from './refuse.js';
 import { dumpSchema, restorePostData, restorePreData } from './schema.js';
 import { closeAll, openSession, openSnapshotReader } from './session.js';
@@ -192,6 +192,103 @@ export async function clone(opts: CloneOptions): Promise<CloneResult> {
       writers.push(await openSession(opts.target.url, 'writer'));
     }
 
+    const sameMajor =
+      ids !== null && Math.floor(ids.source.version / 10000) === Math.floor(ids.target.version / 10000);
+    const onIndexDone = (t: IndexTask, ms: number) => emit({ type: 'index-done', index: t.indexName, ms });
+    const copyOne = async ({ r, w }: { r: pg.Client; w: pg.Client }, t: CopyTable): Promise<void> => {
+      const name = `${t.schema}.${t.name}`;
+      const m = masks.get(t.oid) ?? new Map<string, string>();
+      if (noData.has(t.oid)) {
+        results.set(t.oid, {
+          table: name,
+          rows: 0,
+          bytes: 0,
+          ms: 0,
+          masked: [...m.keys()],
+          dataCopied: false,
+        });
+        sourceStats.set(t.oid, { rows: 0 });
+        return;
+      }
+      emit({ type: 'table-start', table: name, estBytes: t.bytes });
+      const t0 = performance.now();
+      const res = await copyTable(
+        r,
+        w,
+        t,
+        m,
+        (bytes) => emit({ type: 'bytes', table: name, bytes }),
+        sameMajor,
+      );
+      const ms = Math.round(performance.now() - t0);
+      results.set(t.oid, {
+        table: name,
+        rows: res.rows,
+        bytes: res.bytes,
+        ms,
+        masked: [...m.keys()],
+        dataCopied: true,
+      });
+      // The rows COPY read in the snapshot are the source side of the count; a hash needs a read of its own.
+      sourceStats.set(
+        t.oid,
+        verify === 'hash' ? await measure(r, t, new Set(m.keys()), 'hash') : { rows: res.rows },
+      );
+      emit({ type: 'table-done', table: name, rows: res.rows, bytes: res.bytes, ms });
+    };
+    // Rows, indexes and ANALYZE in one pool, as pgcopydb overlaps them: a table's indexes are built as soon
+    // as its rows are in (while the other workers still copy), then it is analyzed, after its indexes so
+    // expression indexes get statistics too. The 'data' step ends with the last copy, 'indexes' covers
+    // what remains after it. Constraints are attached once every index exists (instant, one connection).
+    const copyAndIndex = async (): Promise<void> => {
+      const pool = new TaskPool<{ r: pg.Client; w: pg.Client }>();
+      const byTable = new Map<string, IndexTask[]>();
+      for (const it of indexTasks) {
+        const key = qualified(it.table.schema, it.table.name);
+        byTable.set(key, [...(byTable.get(key) ?? []), it]);
+      }
+      emit({ type: 'step', step: 'data' });
+      const t0 = Date.now();
+      let tIndexes = t0;
+      let copiesLeft = order.length;
+      const copiesDone = () => {
+        steps.data = Date.now() - t0;
+        tIndexes = Date.now();
+        emit({ type: 'step', step: 'indexes' });
+      };
+      if (!copiesLeft) copiesDone();
+      for (const t of order) {
+        const rel = qualified(t.schema, t.name);
+        const own = byTable.get(rel) ?? [];
+        byTable.delete(rel);
+        const analyze = () => pool.add(({ w }) => w.query(`ANALYZE ${rel}`).then(() => {}), true);
+        pool.add(async (c) => {
+          await copyOne(c, t);
+          if (--copiesLeft === 0) copiesDone();
+          let left = own.length;
+          for (const it of own)
+            pool.add(async ({ w }) => {
+              await buildIndex(w, it, onIndexDone);
+              if (--left === 0) analyze();
+            }, true);
+          if (!own.length) analyze();
+        });
+      }
+      // Indexes of tables not copied here (none expected: the tasks were listed for the selected tables).
+      for (const rest of byTable.values())
+        for (const it of rest) pool.add(({ w }) => buildIndex(w, it, onIndexDone), true);
+      try {
+        await pool.run(
+          readers.map((r, i) => ({ r, w: writers[i]! })),
+          opts.signal,
+        );
+        await attachIndexes(writers[0]!, indexTasks);
+      } finally {
+        steps.data ??= Date.now() - t0;
+        steps.indexes = Date.now() - tIndexes;
+      }
+    };
+
     if (!opts.compareOnly) {
       const tools = await findPgTools(Math.floor(ids!.source.version / 10000), 'to copy the source schema');
       if (opts.clean) {
@@ -217,66 +314,8 @@ export async function clone(opts: CloneOptions): Promise<CloneResult> {
       });
       try {
         for (const w of writers) await w.query('SET synchronous_commit = off');
-        if (copyData) {
-          await timeStep('data', () =>
-            runPool(
-              readers.map((r, i) => ({ r, w: writers[i]! })),
-              order,
-              async ({ r, w }, t) => {
-                const name = `${t.schema}.${t.name}`;
-                const m = masks.get(t.oid) ?? new Map<string, string>();
-                if (noData.has(t.oid)) {
-                  results.set(t.oid, {
-                    table: name,
-                    rows: 0,
-                    bytes: 0,
-                    ms: 0,
-                    masked: [...m.keys()],
-                    dataCopied: false,
-                  });
-                  sourceStats.set(t.oid, { rows: 0 });
-                  return;
-                }
-                emit({ type: 'table-start', table: name, estBytes: t.bytes });
-                const t0 = performance.now();
-                const res = await copyTable(r, w, t, m, (bytes) =>
-                  emit({ type: 'bytes', table: name, bytes }),
-                );
-                const ms = Math.round(performance.now() - t0);
-                results.set(t.oid, {
-                  table: name,
-                  rows: res.rows,
-                  bytes: res.bytes,
-                  ms,
-                  masked: [...m.keys()],
-                  dataCopied: true,
-                });
-                // The rows COPY read in the snapshot are the source side of the count; a hash needs a read of its own.
-                sourceStats.set(
-                  t.oid,
-                  verify === 'hash' ? await measure(r, t, new Set(m.keys()), 'hash') : { rows: res.rows },
-                );
-                emit({ type: 'table-done', table: name, rows: res.rows, bytes: res.bytes, ms });
-              },
-              opts.signal,
-            ),
-          );
-        }
-        await timeStep('indexes', async () => {
-          await buildIndexes(
-            writers,
-            indexTasks,
-            (t, ms) => emit({ type: 'index-done', index: t.indexName, ms }),
-            opts.signal,
-          );
-          if (copyData)
-            await runPool(
-              writers,
-              order,
-              (w, t) => w.query(`ANALYZE ${qualified(t.schema, t.name)}`).then(() => {}),
-              opts.signal,
-            );
-        });
+        if (copyData) await copyAndIndex();
+        else await timeStep('indexes', () => buildIndexes(writers, indexTasks, onIndexDone, opts.signal));
         await timeStep('post-data', () =>
           restorePostData(tools, archive, pgConn(opts.target.url), builtObjectIds(indexTasks), jobs),
         );

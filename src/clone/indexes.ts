@@ -12,19 +12,25 @@ export async function buildIndexes(
   onDone: (t: IndexTask, ms: number) => void,
   signal?: AbortSignal,
 ): Promise<void> {
-  await runPool(
-    clients,
-    tasks,
-    async (c, t) => {
-      const started = performance.now();
-      await c.query(t.indexDef);
-      onDone(t, performance.now() - started);
-    },
-    signal,
-  );
+  await runPool(clients, tasks, (c, t) => buildIndex(c, t, onDone), signal);
+  await attachIndexes(clients[0]!, tasks);
+}
+
+/** One index build; the clone runs these as soon as their table's rows are in. */
+export async function buildIndex(
+  c: pg.Client,
+  t: IndexTask,
+  onDone: (t: IndexTask, ms: number) => void,
+): Promise<void> {
+  const started = performance.now();
+  await c.query(t.indexDef);
+  onDone(t, performance.now() - started);
+}
+
+/** Turns the built unique indexes into their constraints, once every index exists. */
+export async function attachIndexes(c: pg.Client, tasks: IndexTask[]): Promise<void> {
   // Attaching takes ACCESS EXCLUSIVE on the table but no scan; one connection is enough, and it keeps
   // FK-free ordering trivial. Clustering and replica identity were part of pg_dump's INDEX entries.
-  const c = clients[0]!;
   for (const t of tasks) {
     const rel = `ONLY ${qualified(t.table.schema, t.table.name)}`;
     if (t.constraint) {
