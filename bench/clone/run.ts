@@ -66,25 +66,16 @@ try {
   };
   for (let round = 1; round <= rounds; round++) {
     log(`round ${round}/${rounds}`);
-    let db = await fresh();
-    times.pgward!.push(
-      timed('pgward clone', process.execPath, [
-        CLI,
-        'clone',
-        '--from',
-        source.url('bench'),
-        '--to',
-        target.url(db),
-        '--jobs',
-        String(jobs),
-      ]),
-    );
-    await drop(db);
-    if (CLI_B) {
+    let db: Awaited<ReturnType<typeof fresh>>;
+    for (const [key, cli] of [
+      ['pgward', CLI],
+      ['pgward-B', CLI_B],
+    ] as const) {
+      if (!cli) continue;
       db = await fresh();
-      times['pgward-B']!.push(
-        timed('pgward-B clone', process.execPath, [
-          CLI_B,
+      times[key]!.push(
+        timed(`${key} clone`, process.execPath, [
+          cli,
           'clone',
           '--from',
           source.url('bench'),

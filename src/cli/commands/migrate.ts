@@ -36,7 +36,7 @@ export function registerMigrate(program: Command): void {
       '--approve <versions>',
       'approve these blocked migrations (comma-separated versions); bound to the files as they are now',
     )
-    .option('-v, --verbose', 'print every statement as it runs')
+    .option('-v, --verbose', 'print every statement as it is sent to the server')
     .action(
       action(async (ctx, flags: Record<string, string | boolean | undefined>) => {
         const signals = abortOnSignals();
