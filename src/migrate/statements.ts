@@ -23,6 +23,8 @@ export function shownPath(path: string): string {
 
 /** Splits a section with the PostgreSQL parser; a syntax error stops the run before anything is applied. */
 export function planSection(file: MigrationFile, section: Section, which: 'up' | 'down'): PlannedStatement[] {
+  // The parser rejects empty input; an empty section is the caller's decision (see assertUpNotEmpty).
+  if (section.text.trim() === '') return [];
   const split = splitStatements(section.text);
   if (!split.ok) {
     const pos = split.error.offset !== undefined ? lineColumn(section.text, split.error.offset) : undefined;
