@@ -124,3 +124,26 @@ test('invariant: /health and /health/migrations report a partial rollback as nee
     await s.stop();
   }
 });
+
+test('invariant: nothing rolls back over a migration whose up section stopped part-way', async () => {
+  const db = await createTestDatabase();
+  const dir = project({
+    '001_base.sql': migration('CREATE TABLE base (id int);', 'DROP TABLE base;'),
+    '002_half.sql': migration(
+      'CREATE TABLE half (id int);\nSELECT 1 / (SELECT count(*)::int FROM base);',
+      'DROP TABLE IF EXISTS half;',
+      {
+        noTransaction: true,
+      },
+    ),
+  });
+  const env = { DB_URL: db.url };
+  const cli = (args: string[]) => runCli([...args, '--env', 'staging'], { cwd: dir, env });
+  assert.equal((await cli(['migrate'])).code, 1);
+  const r = await cli(['rollback']);
+  assert.equal(r.code, 4, r.stderr);
+  assert.match(r.stderr, /refusing to roll back: no-transaction migrations stopped part-way: 002_half/);
+  assert.match(r.stderr, /pgward migrate --retry-partial/);
+  const rows = await db.query("SELECT to_regclass('base') AS base, to_regclass('half') AS half");
+  assert.deepEqual(rows[0], { base: 'base', half: 'half' });
+});

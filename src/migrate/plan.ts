@@ -125,23 +125,21 @@ export function refusePartials(
   partial: MigrationStatusEntry[],
   opts: { command: 'migrate' | 'rollback'; retryUp: boolean; retryDown: boolean },
 ): void {
+  const verb = opts.command === 'rollback' ? 'roll back' : 'migrate';
   const list = (es: MigrationStatusEntry[]) =>
     es.map((e) => `${e.version}_${e.name} (${e.note ?? 'partial'})`).join('; ');
   const down = partial.filter((p) => p.direction === 'down');
   const up = partial.filter((p) => p.direction !== 'down');
   if (down.length && !opts.retryDown) {
-    throw new PgwardError(`refusing to ${opts.command}: a rollback stopped part-way: ${list(down)}`, {
+    throw new PgwardError(`refusing to ${verb}: a rollback stopped part-way: ${list(down)}`, {
       exitCode: ExitCode.drift,
       hint: 'check what those down statements left behind, then finish it with `pgward rollback --retry-partial` (the down section runs again from its first statement, so make it idempotent)',
     });
   }
   if (up.length && !opts.retryUp) {
-    throw new PgwardError(
-      `refusing to ${opts.command}: no-transaction migrations stopped part-way: ${list(up)}`,
-      {
-        exitCode: ExitCode.drift,
-        hint: 'check what those statements left behind, then rerun `pgward migrate --retry-partial` (the file runs again from its first statement, so make it idempotent)',
-      },
-    );
+    throw new PgwardError(`refusing to ${verb}: no-transaction migrations stopped part-way: ${list(up)}`, {
+      exitCode: ExitCode.drift,
+      hint: 'check what those statements left behind, then rerun `pgward migrate --retry-partial` (the file runs again from its first statement, so make it idempotent)',
+    });
   }
 }
