@@ -46,6 +46,7 @@ export function parseMigration(path: string, content: string): MigrationFile {
   const filename = path.split(/[\\/]/).pop()!;
   const m = FILE_PATTERN.exec(filename);
   if (!m) throw new UsageError(`${path}: migration file names must look like <version>_<name>.sql`);
+  const shown = relative(process.cwd(), path) || path;
   // A UTF-8 byte-order mark is not SQL; the checksum still covers it (unchanged from earlier releases).
   const lines = content
     .replace(/^\uFEFF/, '')
@@ -59,26 +60,26 @@ export function parseMigration(path: string, content: string): MigrationFile {
     if (!marker) return;
     if (marker.kind === 'near-miss') {
       throw new UsageError(
-        `${path}:${i + 1}: "${line.trim()}" is not a marker pgward recognises`,
+        `${shown}:${i + 1}: "${line.trim()}" is not a marker pgward recognises`,
         `write exactly "${marker.expected}" (lower case, one space after --), or reword the comment`,
       );
     }
     if (marker.kind === 'up') {
-      if (upStart !== -1) throw new UsageError(`${path}:${i + 1}: second "${UP_MARKER}" marker`);
+      if (upStart !== -1) throw new UsageError(`${shown}:${i + 1}: second "${UP_MARKER}" marker`);
       upStart = i;
       if (/transaction:\s*false/.test(marker.options)) transaction = false;
     } else if (marker.kind === 'down') {
-      if (downStart !== -1) throw new UsageError(`${path}:${i + 1}: second "${DOWN_MARKER}" marker`);
+      if (downStart !== -1) throw new UsageError(`${shown}:${i + 1}: second "${DOWN_MARKER}" marker`);
       downStart = i;
     } else {
       transaction = false;
     }
   });
   if (downStart !== -1 && upStart > downStart) {
-    throw new UsageError(`${path}:${upStart + 1}: "-- migrate:up" must come before "-- migrate:down"`);
+    throw new UsageError(`${shown}:${upStart + 1}: "-- migrate:up" must come before "-- migrate:down"`);
   }
   if (downStart !== -1 && upStart === -1) {
-    throw new UsageError(`${path}: has "-- migrate:down" but no "-- migrate:up" section`);
+    throw new UsageError(`${shown}: has "-- migrate:down" but no "-- migrate:up" section`);
   }
   // No markers at all: the whole file is the up section (as node-pg-migrate and plain SQL folders do).
   const upFrom = upStart === -1 ? 0 : upStart + 1;
