@@ -166,6 +166,7 @@ test('a blocking policy blocks a non-concurrent index on a table with rows, not 
   assert.equal(doc.gates.find((g: { version: string }) => g.version === '1').decision, 'apply');
 });
 
+// Changed: a blocked dry run used to exit 0 with ok:true, telling CI the real run would pass.
 test('--dry-run shows the gate decisions without recording or applying anything', async () => {
   const db = await seeded();
   const dir = gatedProject({ '2_drop.sql': migration('DROP TABLE legacy;') });
@@ -173,8 +174,9 @@ test('--dry-run shows the gate decisions without recording or applying anything'
     cwd: dir,
     env: { PROD_URL: db.url },
   });
-  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.code, 6, r.stderr);
   const doc = JSON.parse(r.stdout);
+  assert.equal(doc.ok, false);
   assert.equal(doc.gates[0].decision, 'blocked');
   const none = await db.query("SELECT to_regnamespace('pgward') AS s");
   assert.equal(none[0]!.s, null);

@@ -1,9 +1,10 @@
 // pgward's safety analysis as a library: lint files, folders, migrations or SQL text, optionally
 // against a live catalog, and decide the per-environment gate.
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import type pg from 'pg';
 import { UsageError } from '../errors.js';
+import { readUtf8File } from '../migrate/encoding.js';
 import { FILE_PATTERN, type MigrationFile, parseMigration } from '../migrate/files.js';
 import { ensureParser } from '../sql/parser.js';
 import { analyzeSection, type PreparedSection, prepareSection, type SuppressedFinding } from './analyze.js';
@@ -126,7 +127,14 @@ function fileUnit(path: string, content: string, display: string, down: boolean)
   if (FILE_PATTERN.test(name)) return migrationUnit(parseMigration(path, content), display, down);
   return {
     file: display,
-    sections: [prepareSection({ text: content, startLine: 1, wrapped: false, pgwardRunner: false })],
+    sections: [
+      prepareSection({
+        text: content.replace(/^\uFEFF/, ''),
+        startLine: 1,
+        wrapped: false,
+        pgwardRunner: false,
+      }),
+    ],
   };
 }
 
@@ -150,9 +158,10 @@ export async function lintSql(
 export async function lintPaths(paths: readonly string[], options: LintOptions = {}): Promise<LintReport> {
   await ensureParser();
   const cwd = options.cwd ?? process.cwd();
-  const units = expandPaths(paths).map((p) =>
-    fileUnit(p, readFileSync(p, 'utf8'), relative(cwd, p) || p, options.down ?? false),
-  );
+  const units = expandPaths(paths).map((p) => {
+    const shown = relative(cwd, p) || p;
+    return fileUnit(p, readUtf8File(p, shown), shown, options.down ?? false);
+  });
   return run(units, options);
 }
 

@@ -6,6 +6,7 @@ import { type PlanEntry, planMarkdown } from '../../lint/format/markdown.js';
 import { decideGate } from '../../lint/gate.js';
 import { lintMigrations } from '../../lint/index.js';
 import { loadMigrations } from '../../migrate/files.js';
+import { assertUpNotEmpty } from '../../migrate/statements.js';
 import { assertPgwardRunner, getStatus } from '../../migrate/status.js';
 import type { Context } from '../context.js';
 
@@ -22,6 +23,8 @@ export async function plan(ctx: Context, flags: PlanFlags): Promise<number> {
     url: target.url,
     ...(flags.pgVersion ? { pgVersion: flags.pgVersion } : {}),
   });
+  // plan predicts migrate: a file migrate would refuse is refused here too
+  for (const [i, f] of files.entries()) assertUpNotEmpty(f, report.files[i]!.statements);
   const entries: PlanEntry[] = files.map((f, i) => ({
     version: f.version,
     name: f.name,
