@@ -12,6 +12,7 @@ import {
 import { ExitCode, PgwardError } from '../errors.js';
 import { redact } from '../redact.js';
 import { colorWanted, Output } from './output.js';
+import { interruptedExitCode } from './signals.js';
 
 export interface GlobalFlags {
   config?: string;
@@ -73,6 +74,10 @@ export function action<A extends unknown[]>(
     } catch (err) {
       code = reportError(ctx, err);
     }
+    // An interrupted run ends 130/143 whatever failure the interrupt caused on its way out, and
+    // exits now: the cleanup has run, nothing of the run may linger (an idle socket, a timer).
+    const interrupted = interruptedExitCode();
+    if (interrupted) process.exit(interrupted);
     process.exitCode = code;
   };
 }
