@@ -261,7 +261,7 @@ describe('restore --create', () => {
     assert.equal(toolRunning('half_restored_a'), false);
   });
 
-  test('invariant: after kill -9 during restore --create the next restore removes the half-restored database', async () => {
+  test('invariant: after kill -9 during restore --create the next restore removes the half-restored database, even under the same name', async () => {
     const r = await interrupt(
       restoreArgs('half_restored_b'),
       'SIGKILL',
@@ -269,11 +269,14 @@ describe('restore --create', () => {
     );
     assert.equal(r.signal, 'SIGKILL');
     assert.match((await commentOf(other.url('postgres'), 'half_restored_b')) ?? '', /"state":"in-progress"/);
-    const next = await runCli(restoreArgs('whole_restored_c'));
+    // The rerun under the same name removes the half-restored one first, then restores it whole.
+    const next = await runCli(restoreArgs('half_restored_b'));
     assert.equal(next.code, 0, next.stderr);
     assert.match(next.stderr, /removed orphan restore database half_restored_b/);
-    assert.deepEqual(await databases(other.url('postgres'), 'half_restored_b'), []);
-    await adminQuery(other.url('postgres'), 'DROP DATABASE whole_restored_c WITH (FORCE)');
+    assert.match((await commentOf(other.url('postgres'), 'half_restored_b')) ?? '', /"state":"restored"/);
+    const rows = await adminQuery(other.url('half_restored_b'), 'SELECT count(*)::int AS n FROM bulk');
+    assert.equal(rows[0]!.n, 400_000);
+    await adminQuery(other.url('postgres'), 'DROP DATABASE half_restored_b WITH (FORCE)');
   });
 });
 

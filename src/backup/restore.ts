@@ -48,6 +48,8 @@ export interface RestoreOptions {
    * keeps 'in-progress' because it drops the database right after.
    */
   finalState?: OwnedState;
+  /** The caller swept this server already (rehearse restores into the copy it just created). */
+  skipSweep?: boolean;
   onStep?: (step: 'sweep' | 'download' | 'restore' | 'validate', detail?: string) => void;
 }
 
@@ -70,10 +72,13 @@ export async function restoreBackup(opts: RestoreOptions): Promise<RestoreResult
   );
   const dbName = opts.create ?? databaseOf(opts.targetUrl);
   const url = withDatabase(opts.targetUrl, dbName);
-  const exists = await databaseExists(opts.targetUrl, dbName);
   // CREATE/DROP DATABASE must run from another database than the one created or dropped.
   const adminUrl =
     databaseOf(opts.targetUrl) === dbName ? withDatabase(opts.targetUrl, 'postgres') : opts.targetUrl;
+  // Databases left 'in-progress' by killed runs on this server go first (a half-restored --create
+  // target of a killed run must not block the rerun with "already exists").
+  if (!opts.skipSweep) await sweepBeforeRun(adminUrl, (line) => opts.onStep?.('sweep', line));
+  const exists = await databaseExists(opts.targetUrl, dbName);
   let created: OwnedDatabase | undefined;
   if (opts.create && exists) {
     throw new PgwardError(`database ${dbName} already exists on ${redactUrl(opts.targetUrl)}`, {
@@ -99,8 +104,6 @@ export async function restoreBackup(opts: RestoreOptions): Promise<RestoreResult
     }
   }
 
-  // Databases left 'in-progress' by killed runs on this server go before another one is created.
-  if (opts.create) await sweepBeforeRun(adminUrl, (line) => opts.onStep?.('sweep', line));
   throwIfAborted(opts.signal, 'restore');
   opts.onStep?.('download', m.archive.key);
   const archive = await localArchive(opts.storage, m, opts.tempDir);

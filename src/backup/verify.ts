@@ -122,6 +122,7 @@ async function runDrill(
 ): Promise<{ difference: string | null; tablesChecked: number }> {
   const tools = await findPgTools(m.pgDump.major, `to restore backup ${m.id}`);
   const jobs = opts.jobs ?? 2;
+  throwIfAborted(opts.signal, 'backup verify');
   let url: string;
   let scratch: OwnedDatabase | undefined;
   if (opts.intoUrl) {

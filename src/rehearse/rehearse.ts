@@ -129,6 +129,7 @@ async function makeCopy(
     noOwner: true,
     jobs: o.settings.jobs,
     signal: o.signal,
+    skipSweep: true,
   });
   return { method: 'backup', backup: r.id };
 }
