@@ -5,7 +5,7 @@ import type pg from 'pg';
 import { connect } from '../db/connect.js';
 import type { PgwardError } from '../errors.js';
 import { InterruptedError } from '../interrupt.js';
-import { exited, type PgConn, programFailure, run, TailBuffer } from './exec.js';
+import { exited, type PgConn, programFailure, run, stopChild, TailBuffer } from './exec.js';
 import type { TableStat } from './manifest.js';
 import type { PgTools } from './pgbin.js';
 import { collectTableStats } from './snapshot.js';
@@ -38,7 +38,7 @@ export async function pgRestore(tools: PgTools, o: PgRestoreOptions): Promise<vo
   if (o.signal?.aborted) throw new InterruptedError('pg_restore');
   const child = spawn(tools.pgRestore, args, { env: o.conn.env, stdio: ['ignore', 'ignore', 'pipe'] });
   child.stderr.on('data', (d: Buffer) => stderr.push(d));
-  const stop = () => child.kill('SIGTERM');
+  const stop = () => stopChild(child);
   o.signal?.addEventListener('abort', stop, { once: true });
   const r = await exited(child).finally(() => o.signal?.removeEventListener('abort', stop));
   if (o.signal?.aborted) throw new InterruptedError('pg_restore');

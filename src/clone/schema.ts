@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { exited, type PgConn, programFailure, run, TailBuffer } from '../backup/exec.js';
+import { exited, type PgConn, programFailure, run, stopChild, TailBuffer } from '../backup/exec.js';
 import type { PgTools } from '../backup/pgbin.js';
 import { InterruptedError } from '../interrupt.js';
 
@@ -61,7 +61,7 @@ async function runTool(
   const child = spawn(program, args, { env, stdio: ['ignore', 'ignore', 'pipe'] });
   child.stderr.on('data', (d: Buffer) => stderr.push(d));
   // An interrupted clone stops its pg_dump/pg_restore too: none keeps writing after pgward exits.
-  const stop = () => child.kill('SIGTERM');
+  const stop = () => stopChild(child);
   signal?.addEventListener('abort', stop, { once: true });
   const result = await exited(child).finally(() => signal?.removeEventListener('abort', stop));
   if (signal?.aborted) throw new InterruptedError('clone');
