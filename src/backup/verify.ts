@@ -84,8 +84,7 @@ export async function verifyBackup(opts: VerifyOptions): Promise<VerifyResult> {
     }
   } catch (err) {
     // An interrupted drill proves nothing either way: the catalog keeps its previous verification.
-    if (opts.signal?.aborted || isInterrupted(err))
-      throw new InterruptedError('backup verify', 'the scratch database was dropped, nothing was recorded');
+    if (opts.signal?.aborted || isInterrupted(err)) throw interrupted(opts);
     if (!(err instanceof PgwardError)) throw err;
     firstDifference = [err.message, ...err.details].join(' — ');
     if (checks.sha256 === null) checks.sha256 = false;
@@ -107,11 +106,20 @@ export async function verifyBackup(opts: VerifyOptions): Promise<VerifyResult> {
     firstDifference,
     tablesChecked,
   };
-  if (opts.signal?.aborted)
-    throw new InterruptedError('backup verify', 'the scratch database was dropped, nothing was recorded');
+  if (opts.signal?.aborted) throw interrupted(opts);
   // Written back even when it failed: the catalog shows the last drill's outcome either way.
   await saveManifest(opts.storage, addVerification(manifest, v));
   return { id: manifest.id, ...v };
+}
+
+/** What an interrupted verify says: the scratch database is gone; an --into database is the user's. */
+function interrupted(opts: VerifyOptions): InterruptedError {
+  return new InterruptedError(
+    'backup verify',
+    opts.intoUrl
+      ? `${redactUrl(opts.intoUrl)} may hold part of the backup, nothing was recorded`
+      : 'the scratch database was dropped, nothing was recorded',
+  );
 }
 
 async function runDrill(

@@ -7,6 +7,7 @@
 // and only then renamed to its real name. A kill between CREATE and COMMENT leaves a name the sweep can
 // still attribute; a kill after COMMENT leaves a marked database.
 import { createHash, randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import type pg from 'pg';
 import { quoteIdent, withClient } from './connect.js';
@@ -157,14 +158,39 @@ export interface SweepResult {
   failed: Array<SweptDatabase & { error: string }>;
 }
 
-/** Whether a process with this pid exists on this host (EPERM: it exists, owned by another user). */
-export function processAlive(pid: number): boolean {
+/**
+ * Whether the process that wrote a marker still runs on this host: the pid exists (EPERM: it exists,
+ * owned by another user), is not a zombie, and (where /proc tells) did not start after the marker was
+ * written, which would make it another process that reused the pid.
+ */
+export function processAlive(pid: number, markedAt?: string): boolean {
   if (pid === process.pid) return true;
   try {
     process.kill(pid, 0);
-    return true;
   } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
+    if ((err as NodeJS.ErrnoException).code !== 'EPERM') return false;
+  }
+  const proc = procStat(pid);
+  if (!proc) return true;
+  if (proc.state === 'Z') return false;
+  const marked = markedAt ? Date.parse(markedAt) : Number.NaN;
+  // 10 s of slack: the boot time /proc reports is rounded to the second and clocks get adjusted.
+  return !(proc.startedMs !== null && !Number.isNaN(marked) && proc.startedMs > marked + 10_000);
+}
+
+/** State letter and start time of a Linux process, or null where /proc is not there. */
+function procStat(pid: number): { state: string; startedMs: number | null } | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name (field 2) may hold spaces and parentheses: the fields after the last ')' are fixed.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const startTicks = Number(fields[19]);
+    const btime = /^btime (\d+)$/m.exec(readFileSync('/proc/stat', 'utf8'));
+    // USER_HZ is 100 on every Linux ABI Node runs on.
+    const startedMs = btime && Number.isFinite(startTicks) ? Number(btime[1]) * 1000 + startTicks * 10 : null;
+    return { state: fields[0] ?? '', startedMs };
+  } catch {
+    return null;
   }
 }
 
@@ -191,7 +217,7 @@ export function orphanVerdict(
       started: marker.started,
     };
     if (marker.host === me)
-      return processAlive(marker.pid)
+      return processAlive(marker.pid, marker.started)
         ? null
         : { ...base, reason: `its ${marker.purpose} run (pid ${marker.pid}) is gone` };
     const leaseAge = now - Date.parse(marker.lease);
