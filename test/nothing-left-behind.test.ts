@@ -236,6 +236,23 @@ describe('sweep', () => {
   });
 });
 
+describe('sweep and a live run', () => {
+  test('invariant: a running drill is never swept by another run; interrupting it then removes it', async () => {
+    let child: ChildProcess | undefined;
+    const done = runCli(verifyArgs(), { onSpawn: (c) => (child = c) });
+    const scratch = await restoringInto(other.url('postgres'), 'pgward_drill_%')();
+    const swept = await sweepOrphans(other.url('postgres'));
+    assert.deepEqual(swept.removed, [], 'the live run keeps its scratch database');
+    const concurrent = await runCli([...verifyArgs(), '--no-drill']);
+    assert.equal(concurrent.code, 0, concurrent.stderr);
+    assert.deepEqual(await databases(other.url('postgres'), scratch), [scratch]);
+    child!.kill('SIGINT');
+    const r = await done;
+    assert.equal(r.code, 130, r.stderr);
+    assert.deepEqual(await databases(other.url('postgres'), 'pgward_drill_%'), []);
+  });
+});
+
 describe('restore --create', () => {
   const restoreArgs = (name: string) => [
     'backup',
@@ -499,10 +516,33 @@ describe('rehearse', () => {
     const killed = await run('SIGKILL');
     assert.equal(killed.r.signal, 'SIGKILL');
     assert.deepEqual(await databases(other.url('postgres'), 'pgward_rehearse%'), [killed.copy]);
-    const swept = await sweepOrphans(other.url('postgres'));
-    assert.deepEqual(
-      swept.removed.map((d) => d.name),
-      [killed.copy],
-    );
+    // The next rehearsal (of another project, same rehearsal server) removes it first.
+    const next = await runCli(['rehearse', '--env', 'production'], {
+      cwd: makeProject({
+        'pgward.yaml': `environments:\n  production:\n    url: ${env.url}\nrehearsal:\n  server: ${other.url('postgres')}\n`,
+        'db/migrations/20240101000000_quick.sql': migration('CREATE TABLE quick (id int);'),
+      }),
+    });
+    assert.equal(next.code, 0, next.stderr);
+    assert.match(next.stderr, new RegExp(`removed orphan rehearse database ${killed.copy}`));
+    assert.deepEqual(await databases(other.url('postgres'), 'pgward_rehearse%'), []);
+  });
+
+  test('invariant: a kept rehearsal copy is a result the sweep never drops', async () => {
+    const { makeProject, migration } = await import('./harness/project.js');
+    const env = await createTestDatabase();
+    await env.query('CREATE TABLE t (id int PRIMARY KEY)');
+    // --keep marks the copy 'kept': a result, never swept.
+    const keptRun = await runCli(['rehearse', '--env', 'production', '--keep'], {
+      cwd: makeProject({
+        'pgward.yaml': `environments:\n  production:\n    url: ${env.url}\nrehearsal:\n  server: ${other.url('postgres')}\n`,
+        'db/migrations/20240101000000_quick.sql': migration('CREATE TABLE quick (id int);'),
+      }),
+    });
+    assert.equal(keptRun.code, 0, keptRun.stderr);
+    const [kept] = await databases(other.url('postgres'), 'pgward_rehearse%');
+    assert.match((await commentOf(other.url('postgres'), kept!)) ?? '', /"state":"kept"/);
+    assert.deepEqual((await sweepOrphans(other.url('postgres'))).removed, []);
+    await adminQuery(other.url('postgres'), `DROP DATABASE "${kept}" WITH (FORCE)`);
   });
 });
