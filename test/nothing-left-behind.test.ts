@@ -6,7 +6,14 @@ import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { hostname } from 'node:os';
 import { after, before, describe, test } from 'node:test';
 import { createBackup, findBackup, openStorage, type Storage } from '../src/backup/index.js';
-import { hostTag, markerText, type OwnedMarker, sweepOrphans } from '../src/db/owned.js';
+import {
+  hostTag,
+  markerText,
+  OTHER_HOST_STALE_MS,
+  type OwnedMarker,
+  orphanVerdict,
+  sweepOrphans,
+} from '../src/db/owned.js';
 import { addBulk, appDatabase, tempDir } from './backup/helpers.js';
 import { type Cluster, startCluster } from './harness/cluster.js';
 import { adminQuery, createTestDatabase, type TestDatabase } from './harness/db.js';
@@ -233,6 +240,51 @@ describe('sweep', () => {
       for (const name of [...Object.values(keep), 'restored_by_sweep_test'])
         await adminQuery(server, `DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
     }
+  });
+});
+
+describe('orphan verdict', () => {
+  test('invariant: only an in-progress marker of a dead local process, or of another host past its lease, is an orphan', () => {
+    const dead = deadPid();
+    const now = Date.now();
+    const at = (msAgo: number) => new Date(now - msAgo).toISOString();
+    const marker = (m: Partial<OwnedMarker>) =>
+      markerText({
+        pgward: 1,
+        purpose: 'drill',
+        state: 'in-progress',
+        host: hostname(),
+        pid: dead,
+        started: at(1000),
+        lease: at(1000),
+        ...m,
+      });
+    const verdict = (name: string, comment: string | null) => orphanVerdict({ name, comment }, now) !== null;
+    assert.equal(verdict('a', marker({})), true, 'dead local process');
+    assert.equal(verdict('a', marker({ pid: process.pid })), false, 'live local process');
+    assert.equal(
+      verdict('a', marker({ pid: process.ppid, started: at(1000) })),
+      false,
+      'live parent process',
+    );
+    for (const state of ['validated', 'restored', 'kept'] as const)
+      assert.equal(verdict('a', marker({ state })), false, `${state} is a result`);
+    const away = { host: 'elsewhere.example', pid: process.pid };
+    assert.equal(verdict('a', marker({ ...away, lease: at(OTHER_HOST_STALE_MS - 60_000) })), false);
+    assert.equal(verdict('a', marker({ ...away, lease: at(OTHER_HOST_STALE_MS + 60_000) })), true);
+    assert.equal(verdict('a', marker({ ...away, lease: 'not a date' })), false, 'unreadable lease: keep');
+    assert.equal(verdict('pgward_drill_x', null), false, 'no marker');
+    assert.equal(verdict('pgward_drill_x', 'pgward:owned {"pgward":2}'), false, 'not our marker version');
+    assert.equal(verdict('pgward_drill_x', `${marker({})}x`), false, 'malformed marker');
+    assert.equal(verdict(`pgward_pending_${dead}_${hostTag()}_ab`, null), true, 'killed while being created');
+    assert.equal(verdict(`pgward_pending_${process.pid}_${hostTag()}_ab`, null), false, 'being created now');
+    assert.equal(verdict(`pgward_pending_${dead}_${hostTag('other')}_ab`, null), false, 'another host');
+    assert.equal(
+      verdict(`pgward_pending_${dead}_${hostTag()}_ab`, 'a comment'),
+      false,
+      'someone commented it',
+    );
+    assert.equal(verdict(`pgward_pending_${dead}_${hostTag()}_ab_x`, null), false, 'not the exact pattern');
   });
 });
 
