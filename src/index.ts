@@ -13,7 +13,15 @@ export {
   resolveTarget,
   type Target,
 } from './config/target.js';
+export {
+  OTHER_HOST_STALE_MS,
+  type OwnedMarker,
+  type SweepResult,
+  type SweptDatabase,
+  sweepOrphans,
+} from './db/owned.js';
 export { ExitCode, PgwardError, UsageError } from './errors.js';
+export { InterruptedError } from './interrupt.js';
 export {
   decideGate,
   type Finding,

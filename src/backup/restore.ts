@@ -1,8 +1,16 @@
 // backup restore: into a new database by default; into an existing one only when it is empty or with
 // --clean; into a protected environment only when its name is repeated in --overwrite-protected.
 // The archive's checksum is checked first and the row counts after, so "restored" means "proven".
-import { quoteIdent, withClient } from '../db/connect.js';
+import { withClient } from '../db/connect.js';
+import {
+  createOwnedDatabase,
+  type OwnedDatabase,
+  type OwnedPurpose,
+  type OwnedState,
+  sweepBeforeRun,
+} from '../db/owned.js';
 import { ExitCode, PgwardError } from '../errors.js';
+import { abortable, InterruptedError, isInterrupted, throwIfAborted } from '../interrupt.js';
 import { redactUrl } from '../redact.js';
 import { archiveMismatch, localArchive } from './archive.js';
 import { findBackup } from './catalog.js';
@@ -11,7 +19,7 @@ import { findPgTools } from './pgbin.js';
 import { parallelStats, pgRestore } from './pgrestore.js';
 import { compareStats } from './snapshot.js';
 import type { Storage } from './storage.js';
-import { dropDatabase, isEmptyDatabase } from './verify.js';
+import { isEmptyDatabase } from './verify.js';
 
 export interface RestoreOptions {
   storage: Storage;
@@ -31,7 +39,18 @@ export interface RestoreOptions {
   jobs?: number;
   /** Directory for the downloaded archive (default: the OS temp dir). */
   tempDir?: string | undefined;
-  onStep?: (step: 'download' | 'restore' | 'validate', detail?: string) => void;
+  /** Aborting stops pg_restore and drops a database this run created (InterruptedError). */
+  signal?: AbortSignal | undefined;
+  /** What a database made by `create` is marked as while it is filled (recover passes 'recover'). */
+  purpose?: OwnedPurpose;
+  /**
+   * Its marker once the counts match: 'restored' by default (a result, never swept); recover --drill
+   * keeps 'in-progress' because it drops the database right after.
+   */
+  finalState?: OwnedState;
+  /** The caller swept this server already (rehearse restores into the copy it just created). */
+  skipSweep?: boolean;
+  onStep?: (step: 'sweep' | 'download' | 'restore' | 'validate', detail?: string) => void;
 }
 
 export interface RestoreResult {
@@ -53,11 +72,14 @@ export async function restoreBackup(opts: RestoreOptions): Promise<RestoreResult
   );
   const dbName = opts.create ?? databaseOf(opts.targetUrl);
   const url = withDatabase(opts.targetUrl, dbName);
-  const exists = await databaseExists(opts.targetUrl, dbName);
   // CREATE/DROP DATABASE must run from another database than the one created or dropped.
   const adminUrl =
     databaseOf(opts.targetUrl) === dbName ? withDatabase(opts.targetUrl, 'postgres') : opts.targetUrl;
-  let created = false;
+  // Databases left 'in-progress' by killed runs on this server go first (a half-restored --create
+  // target of a killed run must not block the rerun with "already exists").
+  if (!opts.skipSweep) await sweepBeforeRun(adminUrl, (line) => opts.onStep?.('sweep', line));
+  const exists = await databaseExists(opts.targetUrl, dbName);
+  let created: OwnedDatabase | undefined;
   if (opts.create && exists) {
     throw new PgwardError(`database ${dbName} already exists on ${redactUrl(opts.targetUrl)}`, {
       exitCode: ExitCode.usage,
@@ -82,6 +104,7 @@ export async function restoreBackup(opts: RestoreOptions): Promise<RestoreResult
     }
   }
 
+  throwIfAborted(opts.signal, 'restore');
   opts.onStep?.('download', m.archive.key);
   const archive = await localArchive(opts.storage, m, opts.tempDir);
   try {
@@ -90,10 +113,9 @@ export async function restoreBackup(opts: RestoreOptions): Promise<RestoreResult
       throw new PgwardError(`backup ${m.id} cannot be restored: ${bad}`, {
         hint: 'run `pgward backup verify` on it; restore another backup',
       });
-    if (!exists) {
-      await withClient(adminUrl, (c) => c.query(`CREATE DATABASE ${quoteIdent(dbName)}`));
-      created = true;
-    }
+    throwIfAborted(opts.signal, 'restore');
+    // Marked 'in-progress' from its creation: if this run is killed, the next run's sweep drops it.
+    if (!exists) created = await createOwnedDatabase(adminUrl, dbName, opts.purpose ?? 'restore');
     try {
       opts.onStep?.('restore', dbName);
       await pgRestore(tools, {
@@ -102,27 +124,45 @@ export async function restoreBackup(opts: RestoreOptions): Promise<RestoreResult
         jobs: opts.jobs ?? 2,
         clean: opts.clean === true && exists,
         noOwner: opts.noOwner === true,
+        signal: opts.signal,
       });
       opts.onStep?.('validate');
-      const stats = await parallelStats(url, m.tables, false, opts.jobs ?? 2);
+      const stats = await abortable(
+        parallelStats(url, m.tables, false, opts.jobs ?? 2),
+        opts.signal,
+        'restore',
+      );
       const diff = compareStats(
         m.tables.map((t) => ({ schema: t.schema, name: t.name, rows: t.rows })),
         stats,
       );
       if (diff)
         throw new PgwardError(`restore of ${m.id} into ${dbName} does not match the backup: ${diff.message}`);
+      throwIfAborted(opts.signal, 'restore');
+      if (created) {
+        const state = opts.finalState ?? 'restored';
+        if (state !== 'in-progress') await created.setState(state);
+        created.release();
+      }
       return {
         id: m.id,
         database: dbName,
         url: redactUrl(url),
-        created,
+        created: created !== undefined,
         durationMs: Date.now() - started,
         tables: stats.length,
         rows: stats.reduce((n, t) => n + t.rows, 0),
       };
     } catch (err) {
       // A database pgward created and could not fill correctly is dropped: nothing half-restored remains.
-      if (created) await dropDatabase(adminUrl, dbName).catch(() => {});
+      if (created) await created.drop().catch(() => created?.release());
+      if (opts.signal?.aborted || isInterrupted(err))
+        throw new InterruptedError(
+          'restore',
+          created
+            ? `database ${dbName} was dropped, nothing half-restored remains`
+            : `database ${dbName} may hold part of the backup; restore again with --clean`,
+        );
       throw err;
     }
   } finally {

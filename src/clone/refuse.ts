@@ -73,8 +73,10 @@ export async function refuseUnsafeClone(
 /**
  * Empties the target: every user schema dropped, `public` recreated. Used by --clean before the copy,
  * and after a failed copy, so a half-filled database is never left looking like a finished clone.
+ * `keep` names schemas to leave (the clone's own incomplete-clone mark).
  */
-export async function wipeDatabase(url: string): Promise<void> {
+export async function wipeDatabase(url: string, opts: { keep?: string[] } = {}): Promise<void> {
+  const keep = new Set(opts.keep ?? []);
   await withClient(url, async (c) => {
     const schemas = await c.query<{ s: string }>(`
       SELECT nspname AS s FROM pg_namespace
@@ -83,7 +85,8 @@ export async function wipeDatabase(url: string): Promise<void> {
     const v = Number(
       (await c.query<{ v: string }>("SELECT current_setting('server_version_num') AS v")).rows[0]!.v,
     );
-    for (const { s } of schemas.rows) await c.query(`DROP SCHEMA "${s.replace(/"/g, '""')}" CASCADE`);
+    for (const { s } of schemas.rows.filter((r) => !keep.has(r.s)))
+      await c.query(`DROP SCHEMA "${s.replace(/"/g, '""')}" CASCADE`);
     await c.query(
       v >= 150000 ? 'CREATE SCHEMA public AUTHORIZATION pg_database_owner' : 'CREATE SCHEMA public',
     );

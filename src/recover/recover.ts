@@ -8,7 +8,9 @@ import { restoreBackup } from '../backup/restore.js';
 import { drillPassed } from '../backup/retention.js';
 import type { Storage } from '../backup/storage.js';
 import { dropDatabase } from '../backup/verify.js';
+import { setOwnedState } from '../db/owned.js';
 import { PgwardError } from '../errors.js';
+import { InterruptedError, isInterrupted } from '../interrupt.js';
 import { redactUrl } from '../redact.js';
 
 export interface RecoverOptions {
@@ -21,8 +23,10 @@ export interface RecoverOptions {
   drill?: boolean;
   jobs?: number;
   noOwner?: boolean;
+  /** Aborting stops the restore, drops the new database and records nothing (InterruptedError). */
+  signal?: AbortSignal | undefined;
   onStep?: (
-    step: 'select' | 'download' | 'restore' | 'validate' | 'drop' | 'record',
+    step: 'select' | 'sweep' | 'download' | 'restore' | 'validate' | 'drop' | 'record',
     detail?: string,
   ) => void;
 }
@@ -115,10 +119,17 @@ export async function recover(o: RecoverOptions): Promise<RecoverResult> {
       create: name,
       noOwner: o.noOwner === true,
       jobs: o.jobs ?? 2,
+      signal: o.signal,
+      // Swept if this run dies before the database is proven; switched to 'validated' below.
+      purpose: 'recover',
+      finalState: 'in-progress',
       onStep: (s, d) => o.onStep?.(s, d),
     });
   } catch (err) {
     // restoreBackup drops a database it created and could not fill: nothing half-restored remains.
+    // An interrupted recovery proves nothing about the backup, so it is not recorded either.
+    if (o.signal?.aborted || isInterrupted(err))
+      throw new InterruptedError('recover', `${name} was dropped, nothing was recorded`);
     if (o.drill) {
       await record(
         o,
@@ -140,10 +151,13 @@ export async function recover(o: RecoverOptions): Promise<RecoverResult> {
   const url = withDatabase(server, name);
   const adminUrl = databaseOf(server) === name ? withDatabase(server, 'postgres') : server;
   let dropped = false;
-  if (o.drill) {
+  if (o.drill || o.signal?.aborted) {
     o.onStep?.('drop', name);
     await dropDatabase(adminUrl, name);
     dropped = true;
+    if (o.signal?.aborted) throw new InterruptedError('recover', `${name} was dropped, nothing was recorded`);
+  } else {
+    await setOwnedState(adminUrl, name, 'validated');
   }
   o.onStep?.('record');
   await record(o, m, { at, durationMs, drill: o.drill === true, ok: true, database: name }, restored.tables);

@@ -8,14 +8,15 @@ import { databaseOf, withDatabase } from '../backup/exec.js';
 import { restoreBackup } from '../backup/restore.js';
 import { drillPassed } from '../backup/retention.js';
 import { openStorage } from '../backup/storage.js';
-import { dropDatabase } from '../backup/verify.js';
 import { clone } from '../clone/clone.js';
 import type { MaskingPlan } from '../clone/config.js';
 import { identify } from '../clone/refuse.js';
 import type { LoadedConfig } from '../config/load.js';
 import type { MigrationsSource, Target } from '../config/target.js';
-import { appName, connect, quoteIdent, withClient } from '../db/connect.js';
+import { appName, connect, withClient } from '../db/connect.js';
+import { createOwnedDatabase, type OwnedDatabase, sweepBeforeRun } from '../db/owned.js';
 import { ExitCode, type ExitCodeValue, PgwardError, UsageError } from '../errors.js';
+import { InterruptedError, isInterrupted, throwIfAborted } from '../interrupt.js';
 import { migrate } from '../migrate/migrate.js';
 import { redactUrl } from '../redact.js';
 import type { RehearsalSettings } from './config.js';
@@ -25,7 +26,7 @@ import { type MigrationTrace, Tracer } from './tracer.js';
 /** Exit code when every migration ran but one exceeded the rehearsal budget. */
 export const EXIT_OVER_BUDGET = ExitCode.rehearsalOverBudget;
 
-export type RehearseStep = 'copy' | 'migrate' | 'smoke' | 'drop';
+export type RehearseStep = 'sweep' | 'copy' | 'migrate' | 'smoke' | 'drop';
 
 export interface RehearseOptions {
   config: LoadedConfig | undefined;
@@ -96,7 +97,6 @@ async function makeCopy(
   name: string,
 ): Promise<{ method: 'clone' | 'backup'; backup?: string }> {
   const useBackup = o.backup !== undefined || o.settings.source === 'backup';
-  await withClient(serverUrl, (c) => c.query(`CREATE DATABASE ${quoteIdent(name)}`));
   const url = withDatabase(serverUrl, name);
   if (!useBackup) {
     await clone({
@@ -128,6 +128,8 @@ async function makeCopy(
     targetUrl: url,
     noOwner: true,
     jobs: o.settings.jobs,
+    signal: o.signal,
+    skipSweep: true,
   });
   return { method: 'backup', backup: r.id };
 }
@@ -193,12 +195,16 @@ export async function rehearse(o: RehearseOptions): Promise<RehearseResult> {
   const name = scratchName(env);
   const url = withDatabase(server, name);
   const adminUrl = databaseOf(server) === name ? withDatabase(server, 'postgres') : server;
-  let created = false;
+  let created: OwnedDatabase | undefined;
   let kept = false;
+  // Rehearsal copies left by killed runs on this server go first.
+  await sweepBeforeRun(adminUrl, (line) => o.onStep?.('sweep', line));
   try {
+    throwIfAborted(o.signal, 'rehearse');
     o.onStep?.('copy', name);
     const t0 = Date.now();
-    created = true;
+    // Marked 'in-progress' while it exists: a killed rehearsal's copy is found and dropped next time.
+    created = await createOwnedDatabase(adminUrl, name, 'rehearse');
     const copy = await makeCopy(o, adminUrl, name);
     const copyMs = Date.now() - t0;
 
@@ -224,7 +230,9 @@ export async function rehearse(o: RehearseOptions): Promise<RehearseResult> {
     const failed =
       migrations.some((m) => m.verdict === 'failed') || smoke.some((s) => !s.ok) || result.exitCode !== 0;
     const over = migrations.some((m) => m.verdict === 'over budget');
+    throwIfAborted(o.signal, 'rehearse');
     kept = o.keep === true;
+    if (kept) await created.setState('kept');
     return {
       env,
       copy: { ...copy, database: name, url: redactUrl(url), durationMs: copyMs, kept },
@@ -235,10 +243,15 @@ export async function rehearse(o: RehearseOptions): Promise<RehearseResult> {
       ok: !failed && !over,
       exitCode: failed ? (result.exitCode !== 0 ? result.exitCode : 1) : over ? EXIT_OVER_BUDGET : 0,
     };
+  } catch (err) {
+    if (o.signal?.aborted || isInterrupted(err))
+      throw new InterruptedError('rehearse', `the copy ${name} was dropped, nothing was recorded`);
+    throw err;
   } finally {
     if (created && !kept) {
       o.onStep?.('drop', name);
-      await dropDatabase(adminUrl, name).catch(() => {});
+      await created.drop().catch(() => {});
     }
+    created?.release();
   }
 }

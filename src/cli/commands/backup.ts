@@ -210,6 +210,7 @@ export function registerBackup(program: Command): void {
             ? undefined
             : tryTarget(ctx, o.drill !== false && !o.into);
         const { verifyBackup } = await import('../../backup/verify.js');
+        const sig = abortOnSignals();
         const r = await verifyBackup({
           storage,
           ref: id,
@@ -218,8 +219,9 @@ export function registerBackup(program: Command): void {
           intoUrl: o.into,
           drill: o.drill !== false,
           jobs: o.jobs ?? settings.restoreJobs,
+          signal: sig.signal,
           onStep: (step, detail) => ctx.out.info(`verify: ${step}${detail ? ` ${detail}` : ''}`),
-        });
+        }).finally(sig.dispose);
         if (ctx.out.json) ctx.out.document(r);
         else {
           const { c } = ctx.out;
@@ -275,6 +277,7 @@ export function registerBackup(program: Command): void {
           if (o.jobs !== undefined && !(Number.isInteger(o.jobs) && o.jobs >= 1))
             throw new UsageError('--jobs must be a positive integer');
           const { restoreBackup } = await import('../../backup/restore.js');
+          const sig = abortOnSignals();
           const r = await restoreBackup({
             storage,
             ref: id,
@@ -287,8 +290,9 @@ export function registerBackup(program: Command): void {
             overwriteProtected: o.overwriteProtected,
             noOwner: o.owner === false,
             jobs: o.jobs ?? settings.restoreJobs,
+            signal: sig.signal,
             onStep: (step, detail) => ctx.out.info(`restore: ${step}${detail ? ` ${detail}` : ''}`),
-          });
+          }).finally(sig.dispose);
           if (ctx.out.json) ctx.out.document(r);
           else
             ctx.out.line(
