@@ -1,8 +1,10 @@
 // `pgward rollback`: runs down sections newest first, each atomically with the removal of its history
 // row. Every target is checked before the first one runs: a missing down section refuses the whole run.
+import type { LoadedConfig } from '../config/load.js';
 import type { MigrationsSource, Target } from '../config/target.js';
 import { appName, connect } from '../db/connect.js';
 import { ExitCode, type ExitCodeValue, PgwardError, UsageError } from '../errors.js';
+import { identifyForWrite } from '../identity/identify.js';
 import { redactUrl } from '../redact.js';
 import { ensureParser } from '../sql/parser.js';
 import { compareVersions, hasDown, loadMigrations } from './files.js';
@@ -20,6 +22,8 @@ import { assertPgwardRunner, resolveFramework } from './status.js';
 
 export interface RollbackOptions {
   target: Target;
+  /** pgward.yaml: its environments are probed to identify the database reached (any URL spelling). */
+  config?: LoadedConfig | undefined;
   source: MigrationsSource;
   /** Roll back this many of the newest applied migrations (default 1). */
   steps?: number | undefined;
@@ -49,7 +53,8 @@ export interface RollbackResult {
   exitCode: ExitCodeValue;
 }
 
-export async function rollback(opts: RollbackOptions): Promise<RollbackResult> {
+export async function rollback(given: RollbackOptions): Promise<RollbackResult> {
+  let opts = given;
   if (opts.steps !== undefined && opts.to !== undefined)
     throw new UsageError('use either --steps or --to, not both');
   const steps = opts.steps ?? (opts.to === undefined ? 1 : undefined);
@@ -61,6 +66,8 @@ export async function rollback(opts: RollbackOptions): Promise<RollbackResult> {
   const client = await connect(opts.target.url, { applicationName: appName('rollback'), pipeline: true });
   let locked = false;
   try {
+    // Gate, policy and stamp follow the database actually reached, not the URL's spelling.
+    opts = { ...opts, target: await identifyForWrite(client, opts.target, opts) };
     assertPgwardRunner(await resolveFramework(opts.source, client), 'rollback');
     if (!opts.dryRun) {
       await acquireMigrationLock(client, { waitMs: opts.lockWaitMs ?? 60_000, signal: opts.signal });

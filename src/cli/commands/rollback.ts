@@ -26,6 +26,7 @@ export function registerRollback(program: Command): void {
           const { rollback } = await import('../../migrate/rollback.js');
           const r = await rollback({
             target: ctx.target(),
+            config: ctx.config,
             source: ctx.migrations(),
             steps,
             to: flags.to as string | undefined,

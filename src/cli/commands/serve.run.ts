@@ -1,12 +1,18 @@
 // Implementation of `pgward serve`: logs go to stderr, one line each, redacted.
+import { withClient } from '../../db/connect.js';
 import { ExitCode } from '../../errors.js';
+import { identifyForWrite } from '../../identity/identify.js';
 import { serveSettings } from '../../server/config.js';
 import { startServe } from '../../server/serve.js';
 import type { Context } from '../context.js';
 import type { ServeCliFlags } from './serve.js';
 
 export async function serve(ctx: Context, flags: ServeCliFlags): Promise<number> {
-  const target = ctx.target();
+  // Its scheduled backups, verifies and migrations are catalogued under the environment the database
+  // really is; serving a named environment stamps it (serve writes to the database anyway).
+  const target = await withClient(ctx.target().url, (c) =>
+    identifyForWrite(c, ctx.target(), { config: ctx.config }),
+  );
   const settings = serveSettings(ctx.config, flags);
   let source: ReturnType<Context['migrations']> | undefined;
   try {
