@@ -73,12 +73,13 @@ test('invariant: --from and --to are the same database when they reach it, howev
   );
   const all = spellings(staging);
   for (let i = 0; i + 1 < all.length; i += 2) {
+    // No environment URL is set: only the database's own identity can tell the two URLs apart.
     const r = await runCli(['clone', '--from', all[i]!.url, '--to', all[i + 1]!.url, '--clean'], {
       cwd: dir,
-      env,
+      env: {},
     });
     assert.equal(r.code, 2, `${all[i]!.name} / ${all[i + 1]!.name}: ${r.stderr}`);
-    assert.match(r.stderr, /--from and --to are the same (database|environment)/);
+    assert.match(r.stderr, /--from and --to are the same database/);
   }
   const same = await runCli(['clone', '--from', 'staging', '--to', all[0]!.url, '--clean'], {
     cwd: dir,
@@ -87,7 +88,6 @@ test('invariant: --from and --to are the same database when they reach it, howev
   assert.equal(same.code, 2, same.stderr);
   const [n] = await staging.query<{ n: string }>('SELECT count(*)::text AS n FROM users');
   assert.equal(n!.n, '1', 'nothing was wiped');
-  assert.equal(await fingerprint(prod), before);
 });
 
 test('invariant: masking rules for staging apply when staging is given by another spelling', async () => {
