@@ -14,6 +14,7 @@ export {
   type Target,
 } from './config/target.js';
 export { ExitCode, PgwardError, UsageError } from './errors.js';
+export * from './identity/index.js';
 export {
   decideGate,
   type Finding,

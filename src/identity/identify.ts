@@ -13,11 +13,10 @@ import {
 import { appName, connect } from '../db/connect.js';
 import { ExitCode, PgwardError } from '../errors.js';
 import { type DatabaseIdentity, describeIdentity, readDatabaseIdentity, sameDatabase } from './database.js';
+import { HOW, type IdentitySummary, type MatchedBy } from './describe.js';
 import { strictestPolicy } from './policy.js';
 import { probeEnvironments, rememberIdentity } from './probe.js';
 import { readStamps, writeStamp } from './stamp.js';
-
-export type MatchedBy = 'named' | 'stamp' | 'probe';
 
 export interface EnvironmentMatch {
   env: string;
@@ -120,23 +119,9 @@ export function protectedMatch(id: Identification): EnvironmentMatch | undefined
   return id.matches.find((m) => m.protected);
 }
 
-const HOW: Record<MatchedBy, string> = {
-  named: 'named on the command line',
-  stamp: 'pgward.identity stamp',
-  probe: 'its configured URL reaches the same database',
-};
-
 /** `production's database (matched by pgward.identity stamp; system 7312…, database oid 16384)` */
 export function describeMatch(m: EnvironmentMatch, id: Identification): string {
   return `${m.env}'s database (matched by ${m.by.map((b) => HOW[b]).join(', ')}; ${describeIdentity(id.identity)})`;
-}
-
-export interface IdentitySummary {
-  systemId: string | null;
-  databaseOid: string;
-  database: string;
-  matches: { env: string; by: MatchedBy[]; protected: boolean }[];
-  unverified: { env: string; reason: string }[];
 }
 
 /** For JSON documents and -v output: who the database is and how each environment matched. */
@@ -204,3 +189,5 @@ export async function refuseEnvironmentDatabase(
     hint: opts.hint,
   });
 }
+
+export type { IdentitySummary, MatchedBy } from './describe.js';

@@ -5,17 +5,16 @@ export {
   sameDatabase,
   sameServer,
 } from './database.js';
+export { describeSummary, type IdentitySummary, type MatchedBy } from './describe.js';
 export {
   describeMatch,
   type EnvironmentMatch,
   type Identification,
   type IdentifiedTarget,
   type IdentifyOptions,
-  type IdentitySummary,
   identificationSummary,
   identifyForWrite,
   identifyTarget,
-  type MatchedBy,
   protectedMatch,
   refuseEnvironmentDatabase,
   stampNamedEnvironment,

@@ -2,6 +2,7 @@ import { createInterface } from 'node:readline/promises';
 import type { Command } from 'commander';
 import { parseDuration } from '../../config/duration.js';
 import { UsageError } from '../../errors.js';
+import { describeSummary } from '../../identity/describe.js';
 import type { MigrationGate } from '../../migrate/gate.js';
 import { describeHolder } from '../../migrate/lock.js';
 import type { MigrateEvent, MigrateResult } from '../../migrate/migrate.js';
@@ -57,6 +58,7 @@ export function registerMigrate(program: Command): void {
             askApproval: process.stdin.isTTY && !ctx.out.json ? (b) => askApproval(ctx.out, b) : undefined,
             config: ctx.config,
           });
+          if (flags.verbose === true) printIdentity(ctx.out, result);
           if (ctx.out.json) ctx.out.document({ ok: result.exitCode === 0, ...result });
           else printResult(ctx.out, result);
           return signals.exitCode() ?? result.exitCode;
@@ -178,6 +180,13 @@ export function printFailure(out: Output, f: MigrationFailure): void {
   out.error(`migration ${f.version}_${f.name} failed: ${kept}`, undefined, lines);
 }
 
+/** -v: which environments the database was identified as, and which could not be compared (and why). */
+function printIdentity(out: Output, r: MigrateResult): void {
+  if (!r.identity) return;
+  for (const m of r.identity.matches) out.info(`identified as ${m.env}: ${m.by.join(', ')}`);
+  for (const u of r.identity.unverified) out.info(`could not compare with ${u.env}: ${u.reason}`);
+}
+
 function printResult(out: Output, r: MigrateResult): void {
   const { c } = out;
   if (r.dryRun) {
@@ -195,8 +204,9 @@ function printResult(out: Output, r: MigrateResult): void {
     const versions = r.blocked.map((b) => b.version).join(',');
     const hard = r.blocked.filter((b) => !b.approvable);
     const env = r.env ? ` --env ${r.env}` : '';
+    const identified = r.identity ? describeSummary(r.identity) : undefined;
     out.error(
-      `blocked by the ${r.env ?? 'environment'} policy: ${r.blocked.map((b) => `${b.version}_${b.name}`).join(', ')}; nothing was applied`,
+      `blocked by the ${r.env ?? 'environment'} policy${identified ? ` of ${identified}` : ''}: ${r.blocked.map((b) => `${b.version}_${b.name}`).join(', ')}; nothing was applied`,
       hard.length
         ? `fix ${hard.map((b) => b.file).join(', ')}: it would fail as written (approval cannot lift that)`
         : `review the findings above, then approve exactly these files: pgward migrate${env} --approve ${versions}`,
