@@ -180,3 +180,30 @@ test('invariant: a copy of a stamped database is not the environment (TEMPLATE c
     'production untouched',
   );
 });
+
+test('invariant: read-only commands, dry runs and refusals never stamp or create anything', async () => {
+  const prod = await production();
+  const staging = await createTestDatabase();
+  await staging.query('CREATE TABLE keep (id int PRIMARY KEY)');
+  const dir = dropProject();
+  const env = { PROD_URL: prod.url, STAGING_URL: staging.url };
+  const [alias] = spellings(prod);
+  const runs = [
+    ['migrate', '--env', 'production', '--dry-run'],
+    ['migrate', '--url', alias!.url, '--dry-run'],
+    ['status', '--env', 'production'],
+    ['status', '--url', alias!.url],
+    ['clone', '--from', 'staging', '--to', alias!.url, '--clean'],
+    ['clone', '--from', 'staging', '--to', 'production', '--clean'],
+  ];
+  for (const args of runs) {
+    const r = await runCli(args, { cwd: dir, env });
+    assert.ok(r.code !== null && r.code !== 1, `${args.join(' ')}: ${r.stderr}`);
+    assert.deepEqual(
+      await prod.query("SELECT to_regnamespace('pgward') AS s"),
+      [{ s: null }],
+      `${args.join(' ')} created nothing in production`,
+    );
+  }
+  assert.equal(await keepRows(prod), 3);
+});

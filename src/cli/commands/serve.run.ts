@@ -10,8 +10,10 @@ import type { ServeCliFlags } from './serve.js';
 export async function serve(ctx: Context, flags: ServeCliFlags): Promise<number> {
   // Its scheduled backups, verifies and migrations are catalogued under the environment the database
   // really is; serving a named environment stamps it (serve writes to the database anyway).
-  const target = await withClient(ctx.target().url, (c) =>
-    identifyForWrite(c, ctx.target(), { config: ctx.config }),
+  // serve also starts while the database is down (its health endpoint reports that): then it runs as named.
+  const named = ctx.target();
+  const target = await withClient(named.url, (c) => identifyForWrite(c, named, { config: ctx.config })).catch(
+    () => named,
   );
   const settings = serveSettings(ctx.config, flags);
   let source: ReturnType<Context['migrations']> | undefined;
