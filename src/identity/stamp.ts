@@ -21,9 +21,10 @@ export async function readStamps(client: pg.Client, id: DatabaseIdentity): Promi
     if (!exists.rows[0]?.ok) return [];
     const r = await client.query<{ env: string; protected: boolean; at: string; by: string }>(
       `SELECT environment AS env, protected, stamped_at::text AS at, stamped_by AS by
-         FROM pgward.identity WHERE system_identifier = $1 AND database_oid = $2::oid
+         FROM pgward.identity WHERE system_identifier = ANY($1::text[]) AND database_oid = $2::oid
         ORDER BY stamped_at, environment`,
-      [id.server, id.databaseOid],
+      // A stamp written by a role that could not read the system identifier carries start time|port.
+      [[id.systemId, id.startedPort].filter((x) => x !== null), id.databaseOid],
     );
     return r.rows.map((s) => ({ env: s.env, protected: s.protected, stampedAt: s.at, stampedBy: s.by }));
   } catch {
