@@ -207,3 +207,24 @@ test('invariant: read-only commands, dry runs and refusals never stamp or create
   }
   assert.equal(await keepRows(prod), 3);
 });
+
+test('invariant: rollback and backup create reach production as production by any spelling', async () => {
+  const prod = await production();
+  const staging = await createTestDatabase();
+  const dir = makeProject({
+    'pgward.yaml': CONFIG,
+    'db/migrations/1_add.sql': migration('CREATE TABLE added (id int);', 'DROP TABLE added;'),
+  });
+  const env = { PROD_URL: prod.url, STAGING_URL: staging.url };
+  const applied = await runCli(['migrate', '--env', 'production'], { cwd: dir, env });
+  assert.equal(applied.code, 0, applied.stderr);
+  for (const s of spellings(prod).slice(0, 4)) {
+    const rb = await runCli(['rollback', '--url', s.url, '--dry-run', '--json'], { cwd: dir, env });
+    assert.equal(rb.code, 0, `${s.name}: ${rb.stderr}`);
+    assert.equal(JSON.parse(rb.stdout).env, 'production', `rollback ${s.name}`);
+  }
+  const [alias] = spellings(prod);
+  const made = await runCli(['backup', 'create', '--url', alias!.url, '--json'], { cwd: dir, env });
+  assert.equal(made.code, 0, made.stderr);
+  assert.equal(JSON.parse(made.stdout).env, 'production', 'catalogued as production');
+});
