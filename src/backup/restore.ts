@@ -4,7 +4,8 @@
 import type { LoadedConfig } from '../config/load.js';
 import { quoteIdent, withClient } from '../db/connect.js';
 import { ExitCode, PgwardError } from '../errors.js';
-import { describeMatch, identifyTarget, protectedMatch, targetFor } from '../identity/identify.js';
+import { describeMatch, identifyTarget, protectedMatch } from '../identity/identify.js';
+import { targetFor } from '../identity/refuse.js';
 import { redactUrl } from '../redact.js';
 import { archiveMismatch, localArchive } from './archive.js';
 import { findBackup } from './catalog.js';

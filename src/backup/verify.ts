@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import type { LoadedConfig } from '../config/load.js';
 import { quoteIdent, withClient } from '../db/connect.js';
 import { PgwardError } from '../errors.js';
-import { refuseEnvironmentDatabase } from '../identity/identify.js';
+import { refuseEnvironmentDatabase } from '../identity/refuse.js';
 import { redactUrl } from '../redact.js';
 import { archiveMismatch, type LocalArchive, localArchive } from './archive.js';
 import { findBackup, saveManifest } from './catalog.js';

@@ -8,13 +8,8 @@ import {
   readDatabaseIdentity,
   sameDatabase,
 } from '../identity/database.js';
-import {
-  describeMatch,
-  type Identification,
-  identifyTarget,
-  protectedMatch,
-  targetFor,
-} from '../identity/identify.js';
+import { describeMatch, type Identification, identifyTarget, protectedMatch } from '../identity/identify.js';
+import { targetFor } from '../identity/refuse.js';
 import { redactUrl } from '../redact.js';
 
 export interface Endpoint {

@@ -11,7 +11,6 @@ import {
   type Target,
 } from '../config/target.js';
 import { appName, connect } from '../db/connect.js';
-import { ExitCode, PgwardError } from '../errors.js';
 import { type DatabaseIdentity, describeIdentity, readDatabaseIdentity, sameDatabase } from './database.js';
 import { HOW, type IdentitySummary, type MatchedBy } from './describe.js';
 import { strictestPolicy } from './policy.js';
@@ -164,30 +163,6 @@ export async function identifyForWrite(
   const identified = await identifyTarget(target, { config: opts.config, client });
   if (!opts.dryRun) await stampNamedEnvironment(client, identified);
   return identified;
-}
-
-/**
- * For scratch targets (a restore drill's --into): refuses a database identified as any environment's,
- * protected or not. Such a target is only ever meant to be a throwaway database.
- */
-/** A Target for `url`, named `env` (with that environment's configured protection and policy) or unnamed. */
-export function targetFor(config: LoadedConfig | undefined, env: string | undefined, url: string): Target {
-  const configured = env ? environmentPolicy(config, env) : undefined;
-  const isProtected = configured?.protected ?? (env ? isProtectedEnvironment(env, undefined) : false);
-  return { env, url, protected: isProtected, policy: configured?.policy ?? defaultPolicy(isProtected) };
-}
-
-export async function refuseEnvironmentDatabase(
-  url: string,
-  opts: { config?: LoadedConfig | undefined; what: string; hint: string },
-): Promise<void> {
-  const t = await identifyTarget(targetFor(opts.config, undefined, url), { config: opts.config });
-  const m = protectedMatch(t.identification) ?? t.identification.matches[0];
-  if (!m) return;
-  throw new PgwardError(`refusing to ${opts.what} ${describeMatch(m, t.identification)}`, {
-    exitCode: ExitCode.gateBlocked,
-    hint: opts.hint,
-  });
 }
 
 export type { IdentitySummary, MatchedBy } from './describe.js';

@@ -16,10 +16,9 @@ export {
   identifyForWrite,
   identifyTarget,
   protectedMatch,
-  refuseEnvironmentDatabase,
   stampNamedEnvironment,
   summaryOf,
-  targetFor,
 } from './identify.js';
 export { strictestPolicy } from './policy.js';
+export { refuseEnvironmentDatabase, targetFor } from './refuse.js';
 export { readStamps, type Stamp, writeStamp } from './stamp.js';

@@ -10,7 +10,8 @@ import type { Storage } from '../backup/storage.js';
 import { dropDatabase } from '../backup/verify.js';
 import type { LoadedConfig } from '../config/load.js';
 import { PgwardError } from '../errors.js';
-import { identifyTarget, targetFor } from '../identity/identify.js';
+import { identifyTarget } from '../identity/identify.js';
+import { targetFor } from '../identity/refuse.js';
 import { redactUrl } from '../redact.js';
 
 export interface RecoverOptions {
