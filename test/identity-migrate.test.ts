@@ -121,7 +121,7 @@ test('invariant: a stamped database is production even when the config cannot re
   const stamps = await prod.query('SELECT environment, protected FROM pgward.identity');
   assert.deepEqual(stamps, [{ environment: 'production', protected: true }]);
   // Now production's URL is unset or points nowhere: the stamp alone still identifies it.
-  for (const prodUrl of [undefined, 'postgresql://nobody:x@127.0.0.1:1/gone']) {
+  for (const prodUrl of [undefined, 'postgresql://nobody:unreachable-Pw-77@127.0.0.1:1/gone']) {
     const [alias] = spellings(prod);
     const env: Record<string, string> = { STAGING_URL: prod.cluster.url('postgres') };
     if (prodUrl) env.PROD_URL = prodUrl;
@@ -130,6 +130,10 @@ test('invariant: a stamped database is production even when the config cannot re
     const doc = JSON.parse(r.stdout);
     assert.equal(doc.env, 'production');
     assert.deepEqual(doc.identity.matches[0].by, ['stamp']);
+    if (prodUrl) {
+      assert.equal(doc.identity.unverified[0].env, 'production', 'reported as not comparable');
+      assert.ok(!`${r.stdout}${r.stderr}`.includes('unreachable-Pw-77'), 'no password in the report');
+    }
     assert.equal(await keepRows(prod), 3);
   }
   // With no pgward.yaml at all, DATABASE_URL alone: still blocked by the stamp.
