@@ -5,7 +5,7 @@ export type MatchedBy = 'named' | 'stamp' | 'probe';
 export const HOW: Record<MatchedBy, string> = {
   named: 'named on the command line',
   stamp: 'pgward.identity stamp',
-  probe: 'its configured URL reaches the same database',
+  probe: 'a probe of its configured URL',
 };
 
 export interface IdentitySummary {
