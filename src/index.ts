@@ -21,6 +21,7 @@ export {
   sweepOrphans,
 } from './db/owned.js';
 export { ExitCode, PgwardError, UsageError } from './errors.js';
+export * from './identity/index.js';
 export { InterruptedError } from './interrupt.js';
 export {
   decideGate,

@@ -1,6 +1,7 @@
 // backup restore: into a new database by default; into an existing one only when it is empty or with
 // --clean; into a protected environment only when its name is repeated in --overwrite-protected.
 // The archive's checksum is checked first and the row counts after, so "restored" means "proven".
+import type { LoadedConfig } from '../config/load.js';
 import { withClient } from '../db/connect.js';
 import {
   createOwnedDatabase,
@@ -10,6 +11,8 @@ import {
   sweepBeforeRun,
 } from '../db/owned.js';
 import { ExitCode, PgwardError } from '../errors.js';
+import { describeMatch, identifyTarget, protectedMatch } from '../identity/identify.js';
+import { targetFor } from '../identity/refuse.js';
 import { abortable, InterruptedError, isInterrupted, throwIfAborted } from '../interrupt.js';
 import { redactUrl } from '../redact.js';
 import { archiveMismatch, localArchive } from './archive.js';
@@ -33,7 +36,9 @@ export interface RestoreOptions {
   /** Create this new database on the target's server and restore into it. */
   create?: string | undefined;
   clean?: boolean;
-  /** Must equal targetEnv to restore into a protected environment's database. */
+  /** pgward.yaml: its environments are probed to identify the target database (any URL spelling). */
+  config?: LoadedConfig | undefined;
+  /** Must name the protected environment the target database is identified as, to restore over it. */
   overwriteProtected?: string | undefined;
   noOwner?: boolean;
   jobs?: number;
@@ -87,12 +92,7 @@ export async function restoreBackup(opts: RestoreOptions): Promise<RestoreResult
     });
   }
   if (exists) {
-    if (opts.targetProtected && opts.overwriteProtected !== (opts.targetEnv ?? '')) {
-      throw new PgwardError(`refusing to restore over protected environment ${opts.targetEnv ?? dbName}`, {
-        exitCode: ExitCode.gateBlocked,
-        hint: `restore into a new database with --create <name>, or pass --overwrite-protected ${opts.targetEnv ?? dbName} to replace it`,
-      });
-    }
+    await refuseProtectedRestore(opts, url);
     if (!opts.clean && !(await isEmptyDatabase(url))) {
       throw new PgwardError(
         `database ${dbName} on ${redactUrl(opts.targetUrl)} is not empty: nothing was changed`,
@@ -168,6 +168,28 @@ export async function restoreBackup(opts: RestoreOptions): Promise<RestoreResult
   } finally {
     await archive.cleanup();
   }
+}
+
+/**
+ * The database about to be overwritten is identified (stamp, configured URLs), not judged by its URL:
+ * a protected environment's database is replaced only when that environment is named in
+ * --overwrite-protected, however the target was spelled.
+ */
+async function refuseProtectedRestore(opts: RestoreOptions, url: string): Promise<void> {
+  const named = targetFor(opts.config, opts.targetEnv, url);
+  const t = await identifyTarget(
+    { ...named, protected: named.protected || opts.targetProtected === true },
+    { config: opts.config },
+  );
+  const guarded = protectedMatch(t.identification);
+  if (!guarded || opts.overwriteProtected === guarded.env) return;
+  throw new PgwardError(
+    `refusing to restore over protected environment ${describeMatch(guarded, t.identification)}`,
+    {
+      exitCode: ExitCode.gateBlocked,
+      hint: `restore into a new database with --create <name>, or pass --overwrite-protected ${guarded.env} to replace it`,
+    },
+  );
 }
 
 /** Whether `name` exists, asked through the target's own database or, if that is the one missing, `postgres`. */

@@ -2,9 +2,11 @@
 // it, (c) the restore drill: restore into a scratch database, compare every table's count (and hash)
 // with the manifest, read one row of every table. The outcome is written back into the manifest.
 import { randomBytes } from 'node:crypto';
+import type { LoadedConfig } from '../config/load.js';
 import { quoteIdent, withClient } from '../db/connect.js';
 import { createOwnedDatabase, type OwnedDatabase, sweepBeforeRun } from '../db/owned.js';
 import { PgwardError } from '../errors.js';
+import { refuseEnvironmentDatabase } from '../identity/refuse.js';
 import { abortable, InterruptedError, isInterrupted, throwIfAborted } from '../interrupt.js';
 import { redactUrl } from '../redact.js';
 import { archiveMismatch, type LocalArchive, localArchive } from './archive.js';
@@ -27,6 +29,8 @@ export interface VerifyOptions {
   serverUrl?: string | undefined;
   /** Restore into this (empty) database instead of a scratch one; it is left in place afterwards. */
   intoUrl?: string | undefined;
+  /** pgward.yaml: --into is refused when it is identified as an environment's database. */
+  config?: LoadedConfig | undefined;
   /** Skip the drill: checksum and --list only. */
   drill?: boolean;
   jobs?: number;
@@ -45,6 +49,13 @@ export async function verifyBackup(opts: VerifyOptions): Promise<VerifyResult> {
   if (drill && !opts.serverUrl && !opts.intoUrl) {
     throw new PgwardError('the restore drill needs a server', {
       hint: 'pass --env, --url or --into <url>, or --no-drill',
+    });
+  }
+  if (drill && opts.intoUrl) {
+    await refuseEnvironmentDatabase(opts.intoUrl, {
+      config: opts.config,
+      what: 'restore a drill into',
+      hint: 'drill into an empty scratch database, or leave out --into to use a throwaway one',
     });
   }
   const started = Date.now();

@@ -2,6 +2,7 @@ import type { LoadedConfig } from '../config/load.js';
 import type { MigrationsSource, Target } from '../config/target.js';
 import { appName, connect } from '../db/connect.js';
 import { ExitCode, type ExitCodeValue, PgwardError, UsageError } from '../errors.js';
+import { type IdentitySummary, identifyForWrite, summaryOf } from '../identity/identify.js';
 import { redactUrl } from '../redact.js';
 import { ensureParser } from '../sql/parser.js';
 import { compareVersions, loadMigrations, type MigrationFile } from './files.js';
@@ -57,6 +58,11 @@ export interface MigrateOptions {
   tracer?: StatementTracer | undefined;
   /** pgward.yaml, for the backup storage when the policy says `backup_before_migrate`. */
   config?: LoadedConfig | undefined;
+  /**
+   * The database is a throwaway copy (rehearse): it is not identified as any environment, never stamped,
+   * and never backed up, so nothing of it can reach an environment's backup catalog.
+   */
+  throwaway?: boolean | undefined;
 }
 
 export type MigrateEvent =
@@ -78,6 +84,8 @@ export interface PlannedMigration {
 
 export interface MigrateResult {
   env: string | undefined;
+  /** Which database was reached and which environments it was identified as (and how). */
+  identity?: IdentitySummary | undefined;
   database: string;
   dryRun: boolean;
   /** What was (or, in a dry run, would be) applied, in order. */
@@ -93,7 +101,8 @@ export interface MigrateResult {
   exitCode: ExitCodeValue;
 }
 
-export async function migrate(opts: MigrateOptions): Promise<MigrateResult> {
+export async function migrate(given: MigrateOptions): Promise<MigrateResult> {
+  let opts = given;
   const emit = opts.onEvent ?? (() => {});
   const { files } = loadMigrations(opts.source.dir);
   if (opts.to !== undefined && !files.some((f) => f.version === opts.to)) {
@@ -106,6 +115,8 @@ export async function migrate(opts: MigrateOptions): Promise<MigrateResult> {
   let locked = false;
   try {
     await bindSessionToClient(client);
+    // Policy, gate and backup catalog follow the database actually reached, not the URL's spelling.
+    if (!opts.throwaway) opts = { ...opts, target: await identifyForWrite(client, opts.target, opts) };
     assertPgwardRunner(await resolveFramework(opts.source, client), 'migrate');
     if (!opts.dryRun) {
       await acquireMigrationLock(client, {
@@ -131,6 +142,7 @@ export async function migrate(opts: MigrateOptions): Promise<MigrateResult> {
     const base = {
       env: opts.target.env,
       database: redactUrl(opts.target.url),
+      identity: summaryOf(opts.target),
       planned,
       applied: [] as MigrateResult['applied'],
       gates: [] as MigrationGate[],
@@ -161,7 +173,7 @@ export async function migrate(opts: MigrateOptions): Promise<MigrateResult> {
         return { ...base, dryRun: false, exitCode: ExitCode.interrupted };
     }
     if (opts.dryRun) return { ...base, dryRun: true, exitCode: ExitCode.ok };
-    if (opts.target.policy.backupBeforeMigrate && toRun.length > 0) {
+    if (opts.target.policy.backupBeforeMigrate && toRun.length > 0 && !opts.throwaway) {
       base.backupId = await backupFirst(opts, 'up', emit);
     }
     const approvalOf = new Map(base.gates.filter((g) => g.approval).map((g) => [g.version, g.approval]));

@@ -8,6 +8,7 @@ import type { LoadedConfig } from '../config/load.js';
 import type { MigrationsSource, Target } from '../config/target.js';
 import { appName, connect } from '../db/connect.js';
 import { ExitCode, type ExitCodeValue, PgwardError, UsageError } from '../errors.js';
+import { type IdentitySummary, identifyForWrite, summaryOf } from '../identity/identify.js';
 import { redactUrl } from '../redact.js';
 import { ensureParser } from '../sql/parser.js';
 import { compareVersions, hasDown, loadMigrations, type MigrationFile } from './files.js';
@@ -28,6 +29,11 @@ import { assertPgwardRunner, resolveFramework } from './status.js';
 
 export interface RollbackOptions {
   target: Target;
+  /**
+   * pgward.yaml: its environments are probed to identify the database reached (any URL spelling), and
+   * its backup storage takes the pre-rollback backup when the policy says `backup_before_migrate`.
+   */
+  config?: LoadedConfig | undefined;
   source: MigrationsSource;
   /** Roll back this many of the newest applied migrations (default 1). */
   steps?: number | undefined;
@@ -48,8 +54,6 @@ export interface RollbackOptions {
   askApproval?: ((blocked: MigrationGate[]) => Promise<string[]>) | undefined;
   /** Skip the gate entirely (library use). The CLI has no such flag. */
   skipGate?: boolean | undefined;
-  /** pgward.yaml, for the backup storage when the policy says `backup_before_migrate`. */
-  config?: LoadedConfig | undefined;
 }
 
 export type RollbackEvent =
@@ -63,6 +67,8 @@ export type RollbackEvent =
 export interface RollbackResult {
   env: string | undefined;
   database: string;
+  /** Which environments the database reached was identified as, and how (stamp, probe, name). */
+  identity?: IdentitySummary | undefined;
   dryRun: boolean;
   planned: { version: string; name: string; file: string; transaction: boolean }[];
   rolledBack: { version: string; name: string; durationMs: number }[];
@@ -81,7 +87,8 @@ interface DownPlan {
   statements: PlannedStatement[];
 }
 
-export async function rollback(opts: RollbackOptions): Promise<RollbackResult> {
+export async function rollback(given: RollbackOptions): Promise<RollbackResult> {
+  let opts = given;
   if (opts.steps !== undefined && opts.to !== undefined)
     throw new UsageError('use either --steps or --to, not both');
   const steps = opts.steps ?? (opts.to === undefined ? 1 : undefined);
@@ -94,6 +101,8 @@ export async function rollback(opts: RollbackOptions): Promise<RollbackResult> {
   let locked = false;
   try {
     await bindSessionToClient(client);
+    // Gate, policy, backup catalog and stamp follow the database actually reached, not the URL's spelling.
+    opts = { ...opts, target: await identifyForWrite(client, opts.target, opts) };
     assertPgwardRunner(await resolveFramework(opts.source, client), 'rollback');
     if (!opts.dryRun) {
       await acquireMigrationLock(client, {
@@ -118,6 +127,7 @@ export async function rollback(opts: RollbackOptions): Promise<RollbackResult> {
     const plans = chosen.map((a) => planDown(files, a, opts.allowDrift === true));
     const base = {
       env: opts.target.env,
+      identity: summaryOf(opts.target),
       database: redactUrl(opts.target.url),
       planned: plans.map((p) => ({
         version: p.file.version,

@@ -8,8 +8,11 @@ import { restoreBackup } from '../backup/restore.js';
 import { drillPassed } from '../backup/retention.js';
 import type { Storage } from '../backup/storage.js';
 import { dropDatabase } from '../backup/verify.js';
+import type { LoadedConfig } from '../config/load.js';
 import { setOwnedState } from '../db/owned.js';
 import { PgwardError } from '../errors.js';
+import { identifyTarget } from '../identity/identify.js';
+import { targetFor } from '../identity/refuse.js';
 import { InterruptedError, isInterrupted } from '../interrupt.js';
 import { redactUrl } from '../redact.js';
 
@@ -19,6 +22,8 @@ export interface RecoverOptions {
   /** The environment's URL: its server receives the new database unless serverUrl is given. */
   envUrl: string;
   serverUrl?: string | undefined;
+  /** pgward.yaml: its environments are probed to identify the database at envUrl. */
+  config?: LoadedConfig | undefined;
   backup?: string | undefined;
   drill?: boolean;
   jobs?: number;
@@ -103,7 +108,21 @@ async function record(
   await saveManifest(o.storage, next);
 }
 
-export async function recover(o: RecoverOptions): Promise<RecoverResult> {
+/**
+ * The environment whose backups are candidates is the one the database really is: `--url` spelling
+ * production's URL recovers production's backups, never another environment's. When the database
+ * cannot be reached (the reason to recover, often), the environment as named is all there is.
+ */
+async function identifiedEnv(o: RecoverOptions): Promise<string | undefined> {
+  try {
+    return (await identifyTarget(targetFor(o.config, o.env, o.envUrl), { config: o.config })).env;
+  } catch {
+    return o.env;
+  }
+}
+
+export async function recover(given: RecoverOptions): Promise<RecoverResult> {
+  const o = { ...given, env: await identifiedEnv(given) };
   o.onStep?.('select');
   const m = await pickBackup(o);
   const server = o.serverUrl ?? o.envUrl;

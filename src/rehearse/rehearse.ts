@@ -16,6 +16,9 @@ import type { MigrationsSource, Target } from '../config/target.js';
 import { appName, connect, withClient } from '../db/connect.js';
 import { createOwnedDatabase, type OwnedDatabase, sweepBeforeRun } from '../db/owned.js';
 import { ExitCode, type ExitCodeValue, PgwardError, UsageError } from '../errors.js';
+import { sameServer } from '../identity/database.js';
+import { type IdentifiedTarget, identifyTarget } from '../identity/identify.js';
+import { refuseEnvironmentDatabase } from '../identity/refuse.js';
 import { InterruptedError, isInterrupted, throwIfAborted } from '../interrupt.js';
 import { migrate } from '../migrate/migrate.js';
 import { redactUrl } from '../redact.js';
@@ -134,6 +137,20 @@ async function makeCopy(
   return { method: 'backup', backup: r.id };
 }
 
+async function identified(o: RehearseOptions): Promise<IdentifiedTarget> {
+  if ('identification' in o.target) return o.target as IdentifiedTarget;
+  return identifyTarget(o.target, { config: o.config });
+}
+
+/** A rehearsal copy that identifies as an environment (a stamp that matches it) is never migrated. */
+async function refuseCopyAsEnvironment(o: RehearseOptions, url: string): Promise<void> {
+  await refuseEnvironmentDatabase(url, {
+    config: o.config,
+    what: 'rehearse on a copy identified as',
+    hint: 'rehearsal.server must be a scratch server: not any environment’s own',
+  });
+}
+
 async function smokeChecks(url: string, extra: string[]): Promise<SmokeResult[]> {
   return withClient(url, async (c) => {
     const out: SmokeResult[] = [];
@@ -177,8 +194,10 @@ async function smokeChecks(url: string, extra: string[]): Promise<SmokeResult[]>
   });
 }
 
-export async function rehearse(o: RehearseOptions): Promise<RehearseResult> {
+export async function rehearse(given: RehearseOptions): Promise<RehearseResult> {
   const started = Date.now();
+  // The environment is what the database is, however its URL was spelled: its catalog, masking and name.
+  const o = { ...given, target: await identified(given) };
   const env = o.target.env ?? 'database';
   const server = o.settings.server;
   if (!server)
@@ -187,7 +206,7 @@ export async function rehearse(o: RehearseOptions): Promise<RehearseResult> {
       'any database URL on a server where pgward may create and drop a scratch database; not production’s own server',
     );
   const [envId, serverId] = await Promise.all([identify(o.target.url), identify(server)]);
-  if (envId.server === serverId.server)
+  if (sameServer(envId, serverId))
     throw new UsageError(
       `rehearsal.server is ${env}'s own server: a rehearsal there would load it with a full copy and the migrations`,
       'point rehearsal.server at another server (a staging or CI server)',
@@ -207,15 +226,24 @@ export async function rehearse(o: RehearseOptions): Promise<RehearseResult> {
     created = await createOwnedDatabase(adminUrl, name, 'rehearse');
     const copy = await makeCopy(o, adminUrl, name);
     const copyMs = Date.now() - t0;
+    await refuseCopyAsEnvironment(o, url);
 
     o.onStep?.('migrate');
     const sampler = await connect(url, { applicationName: appName('rehearse sampler') });
     const tracer = new Tracer(sampler);
     let result: Awaited<ReturnType<typeof migrate>>;
     try {
+      // The copy is nobody's database: no environment name, no stamp, and never a pre-migrate backup
+      // (it would land in the environment's catalog and could be "recovered" as the environment).
       result = await migrate({
-        target: { ...o.target, url },
+        target: {
+          ...o.target,
+          env: undefined,
+          url,
+          policy: { ...o.target.policy, backupBeforeMigrate: false },
+        },
         source: o.source,
+        throwaway: true,
         skipGate: true,
         signal: o.signal,
         onEvent: tracer.onEvent,

@@ -77,22 +77,20 @@ export function registerBackup(program: Command): void {
           o: { label?: string[]; pin?: boolean; hash?: boolean; reason: BackupReason } & StorageFlag,
         ) => {
           const target = ctx.target();
-          const { storage, settings } = await storageOf(ctx, store(o));
           const tty = process.stderr.isTTY === true && !ctx.out.quiet;
           const sig = abortOnSignals();
           try {
-            ctx.out.info(`backing up ${target.env ?? 'database'} to ${storage.url}`);
-            const { createBackup } = await import('../../backup/create.js');
-            const m = await createBackup({
-              url: target.url,
-              env: target.env,
-              storage,
+            const { createBackupForTarget } = await import('../../backup/for-target.js');
+            const m = await createBackupForTarget({
+              config: ctx.config,
+              target,
+              storage: store(o).storage,
               reason: o.reason,
               labels: o.label ?? [],
               pin: o.pin === true,
-              hash: o.hash === true || settings.hash,
-              compression: settings.compression,
+              hash: o.hash === true,
               signal: sig.signal,
+              onIdentified: (t) => ctx.out.info(`backing up ${t.env ?? 'database'}`),
               onProgress: tty ? (p) => process.stderr.write(`\r\u001b[2K${progressLine(p)}`) : undefined,
             });
             if (tty) process.stderr.write('\r\u001b[2K');
@@ -217,6 +215,7 @@ export function registerBackup(program: Command): void {
           env: ctx.flags.env,
           serverUrl: target?.url,
           intoUrl: o.into,
+          config: ctx.config,
           drill: o.drill !== false,
           jobs: o.jobs ?? settings.restoreJobs,
           signal: sig.signal,
@@ -285,6 +284,7 @@ export function registerBackup(program: Command): void {
             targetUrl: to.url,
             targetEnv: to.env,
             targetProtected: to.protected,
+            config: ctx.config,
             create: o.create,
             clean: o.clean === true,
             overwriteProtected: o.overwriteProtected,

@@ -72,8 +72,10 @@ export async function run(ctx: Context, flags: CloneFlags): Promise<number> {
   const jobs = Number(flags.jobs);
   if (!Number.isInteger(jobs) || jobs < 1 || jobs > 64)
     throw new UsageError(`--jobs ${flags.jobs}: a whole number from 1 to 64`);
-  const source = resolveEndpoint(ctx.config, flags.from);
-  const target = resolveEndpoint(ctx.config, flags.to);
+  const [source, target] = await Promise.all([
+    resolveEndpoint(ctx.config, flags.from),
+    resolveEndpoint(ctx.config, flags.to),
+  ]);
   const masking = addCliMasks(maskingFor(ctx.config, source.env, target.env), flags.mask ?? []);
   const sig = abortOnSignals();
   let result: CloneResult;

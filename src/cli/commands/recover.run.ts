@@ -25,6 +25,7 @@ export async function run(ctx: Context, flags: RecoverFlags): Promise<number> {
     storage,
     env: target.env,
     envUrl: target.url,
+    config: ctx.config,
     serverUrl: flags.server,
     backup: flags.backup,
     drill: flags.drill === true,
