@@ -63,7 +63,7 @@ export interface Hit {
   fix?: string;
   severity?: Severity;
   category?: Category;
-  /** Table the cost depends on (for catalog size ranking and empty/new-table downgrades). */
+  /** Table the cost depends on (for size ranking and empty/new-table downgrades). */
   table?: string | undefined;
 }
 
@@ -91,8 +91,32 @@ export interface ColumnInfo {
   notNull: boolean;
 }
 
-/** Read-only view of the database, when the lint is connected. */
-export interface Catalog {
+/**
+ * What lint knows about the live database: plain data, loaded by the database code
+ * (src/db/schema-facts.ts) and passed in, so the analysis itself never needs a driver. Named "schema facts"
+ * because "catalog" already means the backup inventory and the clone plan elsewhere in pgward.
+ * Keys are bare lower-case names (no schema), as lint compares them.
+ */
+export interface SchemaFacts {
+  /** server_version_num, e.g. 160002. */
+  serverVersionNum: number;
+  /** Tables (also partitioned, materialised views, foreign tables) the analysed SQL mentions. */
+  tables: ReadonlyMap<string, TableInfo>;
+  /** pg_proc.provolatile ('i', 's', 'v') of the functions the SQL calls. */
+  functionVolatility: ReadonlyMap<string, string>;
+  /** Existing indexes the SQL names: their table, and whether any indexed column is nullable. */
+  indexes: ReadonlyMap<string, { table: string; hasNullableColumn: boolean }>;
+}
+
+/** The names whose facts lint wants (bare, lower-case): what a loader must look up. */
+export interface SchemaNeeds {
+  tables: ReadonlySet<string>;
+  indexes: ReadonlySet<string>;
+  functions: ReadonlySet<string>;
+}
+
+/** How rules look facts up (schema-qualified or quoted names are reduced to their bare key). */
+export interface LiveSchema {
   serverVersion: number;
   /** undefined: the table does not exist (yet). */
   table(name: string): TableInfo | undefined;
@@ -124,7 +148,7 @@ export interface RuleContext {
   wrapped: boolean;
   lockTimeoutSet: boolean;
   statementTimeoutSet: boolean;
-  /** Whether a table was created earlier in this file (or, with a catalog, does not exist yet). */
+  /** Whether a table was created earlier in this file (or, with schema facts, does not exist yet). */
   isNew(table: string): boolean;
   /** Tables on which ACCESS EXCLUSIVE is held in the current transaction. */
   exclusiveHeld: ReadonlySet<string>;
@@ -138,7 +162,8 @@ export interface RuleContext {
   statements: readonly Stmt[];
   index: number;
   facts: FileFacts;
-  catalog: Catalog | undefined;
+  /** The live database's facts, when the lint was given them. */
+  live: LiveSchema | undefined;
 }
 
 export interface Rule {

@@ -53,7 +53,7 @@ const NON_VOLATILE = new Set([
 /** 'v' volatile, 'u' unknown function (may be volatile), undefined not volatile. */
 function volatility(expr: unknown, ctx: RuleContext): { fn: string; kind: 'v' | 'u' } | undefined {
   for (const fn of calledFunctions(expr)) {
-    const v = ctx.catalog?.volatility(fn);
+    const v = ctx.live?.volatility(fn);
     if (v === 'v' || (v === undefined && VOLATILE.has(fn))) return { fn, kind: 'v' };
     if (v === undefined && !NON_VOLATILE.has(fn)) return { fn, kind: 'u' };
   }

@@ -29,7 +29,7 @@ export const rule: Rule = {
       const proven =
         ctx.pgVersion >= 12 &&
         (ctx.notNullCheckedInFile.has(key) ||
-          ctx.catalog?.table(tableKey(c.table))?.notNullChecked.has(col) === true);
+          ctx.live?.table(tableKey(c.table))?.notNullChecked.has(col) === true);
       if (proven) continue;
       hits.push({
         lock: 'ACCESS EXCLUSIVE' as const,

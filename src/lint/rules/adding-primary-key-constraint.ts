@@ -34,7 +34,7 @@ export const rule: Rule = {
         continue;
       }
       // USING INDEX: cheap unless a key column is nullable (implicit SET NOT NULL scan).
-      const nullable = ctx.catalog?.indexHasNullable(idx);
+      const nullable = ctx.live?.indexHasNullable(idx);
       if (nullable === false) continue;
       hits.push({
         lock: 'ACCESS EXCLUSIVE' as const,

@@ -22,7 +22,7 @@ export const rule: Rule = {
     for (const c of cmdsOf(s)) {
       if (c.subtype !== 'AT_AttachPartition') continue;
       const part = relName(as(c.cmd.def, 'PartitionCmd')?.name);
-      const info = ctx.catalog?.table(tableKey(part));
+      const info = ctx.live?.table(tableKey(part));
       if (info && [...info.constraints.values()].includes('c') && info.checkedColumns.size > 0) continue;
       hits.push({
         lock: 'ACCESS EXCLUSIVE' as const,

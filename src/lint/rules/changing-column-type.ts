@@ -75,7 +75,7 @@ export const rule: Rule = {
       const def = as(c.cmd.def, 'ColumnDef') ?? {};
       const to = typeRef(def.typeName);
       const using = def.raw_default !== undefined;
-      const info = ctx.catalog?.table(tableKey(c.table));
+      const info = ctx.live?.table(tableKey(c.table));
       const old = info?.columns.get(col);
       const base = { lock: 'ACCESS EXCLUSIVE' as const, relation: c.table, table: c.table };
       if (!to) continue;

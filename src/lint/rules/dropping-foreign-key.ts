@@ -27,7 +27,7 @@ export const rule: Rule = {
     for (const c of cmdsOf(s)) {
       if (c.subtype !== 'AT_DropConstraint') continue;
       const name = str(c.cmd.name) ?? '?';
-      const known = ctx.catalog?.table(tableKey(c.table))?.constraints.get(name.toLowerCase());
+      const known = ctx.live?.table(tableKey(c.table))?.constraints.get(name.toLowerCase());
       if (known !== undefined ? known !== 'f' : !FK_NAME.test(name)) continue;
       hits.push({
         lock: 'ACCESS EXCLUSIVE' as const,

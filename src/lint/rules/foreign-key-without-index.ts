@@ -6,7 +6,7 @@ import type { Hit, Rule, RuleContext } from '../types.js';
 function covered(table: string, cols: string[], ctx: RuleContext): boolean {
   const leads = [
     ...(ctx.facts.indexLeads.get(tableKey(table)) ?? []),
-    ...(ctx.catalog?.table(tableKey(table))?.indexLeads ?? []),
+    ...(ctx.live?.table(tableKey(table))?.indexLeads ?? []),
   ];
   return leads.some((lead) => cols.every((c, i) => lead[i] === c));
 }

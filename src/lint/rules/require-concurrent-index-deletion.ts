@@ -18,7 +18,7 @@ export const rule: Rule = {
       const idx = list(as(o, 'List')?.items)
         .map((n) => str(as(n, 'String')?.sval))
         .join('.');
-      const table = ctx.catalog?.indexTable(idx);
+      const table = ctx.live?.indexTable(idx);
       return {
         lock: 'ACCESS EXCLUSIVE' as const,
         relation: table ? `${table} (index ${idx})` : `table of index ${idx}`,

@@ -30,7 +30,7 @@ export const rule: Rule = {
       ];
     }
     const name = relName(s.body.relation);
-    const table = kind === 'REINDEX_OBJECT_INDEX' ? ctx.catalog?.indexTable(name) : name;
+    const table = kind === 'REINDEX_OBJECT_INDEX' ? ctx.live?.indexTable(name) : name;
     return [
       {
         lock: kind === 'REINDEX_OBJECT_INDEX' ? 'ACCESS EXCLUSIVE' : 'SHARE',
