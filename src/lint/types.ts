@@ -6,18 +6,20 @@ export type Severity = 'error' | 'warning' | 'info';
 
 export const SEVERITY_RANK: Record<Severity, number> = { info: 0, warning: 1, error: 2 };
 
-/** PostgreSQL table-level lock modes (https://www.postgresql.org/docs/current/explicit-locking.html). */
-export type LockMode =
-  | 'ACCESS SHARE'
-  | 'ROW SHARE'
-  | 'ROW EXCLUSIVE'
-  | 'SHARE UPDATE EXCLUSIVE'
-  | 'SHARE'
-  | 'SHARE ROW EXCLUSIVE'
-  | 'EXCLUSIVE'
-  | 'ACCESS EXCLUSIVE'
+/** PostgreSQL table-level lock modes (https://www.postgresql.org/docs/current/explicit-locking.html), weakest first. */
+export const LOCK_MODES = [
+  'ACCESS SHARE',
+  'ROW SHARE',
+  'ROW EXCLUSIVE',
+  'SHARE UPDATE EXCLUSIVE',
+  'SHARE',
+  'SHARE ROW EXCLUSIVE',
+  'EXCLUSIVE',
+  'ACCESS EXCLUSIVE',
   /** For findings that are not about a lock (e.g. an unused ignore comment). */
-  | 'none';
+  'none',
+] as const;
+export type LockMode = (typeof LOCK_MODES)[number];
 
 /** One problem in one statement. The JSON output is exactly these fields (a contract, see docs/lint.md). */
 export interface Finding {
@@ -166,6 +168,23 @@ export interface RuleContext {
   live: LiveSchema | undefined;
 }
 
+/**
+ * One input and exactly the findings of its rule: test/lint-rule-cases.test.ts runs every case of every
+ * rule. The edges that matter per rule: a table created in the same file, transaction context (a pgward
+ * migration is wrapped in one unless it says -- pgward:no-transaction), and the PostgreSQL version.
+ */
+export interface RuleCase {
+  /** What the case shows (the test is named after it). */
+  name: string;
+  sql: string;
+  /** Lint the text as a pgward migration file (default: a plain script run by another tool). */
+  migration?: boolean;
+  /** Target PostgreSQL version, e.g. "11" or "14.2" (default: the newest). */
+  pgVersion?: string;
+  /** This rule's findings, in order, as [file line, lock]; empty: the rule must stay silent. */
+  expect: readonly (readonly [number, LockMode])[];
+}
+
 export interface Rule {
   id: string;
   category: Category;
@@ -174,6 +193,8 @@ export interface Rule {
   why: string;
   fix: string;
   examples: { bad: string[]; good: string[] };
+  /** Cases the test suite runs with exact expectations (at least four: flagged, fine and the edges). */
+  cases: readonly RuleCase[];
   /** Statement kinds the rule looks at (e.g. "AlterTableStmt"); omitted = every statement. Speeds up dispatch. */
   kinds?: readonly string[];
   /**
