@@ -13,6 +13,7 @@ export {
   resolveTarget,
   type Target,
 } from './config/target.js';
+export { loadSchemaFacts, readSchemaFacts } from './db/schema-facts.js';
 export { ExitCode, PgwardError, UsageError } from './errors.js';
 export {
   decideGate,
@@ -25,10 +26,17 @@ export {
   lintMigration,
   lintMigrations,
   lintPaths,
+  lintPrepared,
   lintSql,
+  type PreparedLint,
+  prepareMigrations,
+  preparePaths,
+  prepareSql,
   RULES,
   type Rule,
   reachesThreshold,
+  type SchemaFacts,
+  type SchemaNeeds,
 } from './lint/index.js';
 export { type BaselineOptions, type BaselineResult, baseline } from './migrate/baseline.js';
 export { loadMigrations, type MigrationFile, parseMigration } from './migrate/files.js';
