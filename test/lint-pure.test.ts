@@ -21,8 +21,8 @@ export async function resolve(specifier, context, next) {
   return r;
 }`;
 
-/** Runs `script` (an ES module body) under tsx with the no-driver hook; returns the process result. */
-function runWithoutDriver(script: string) {
+/** Runs `script` (an ES module body) with the no-driver hook (and tsx for sources); returns the result. */
+function runWithoutDriver(script: string, { tsx = true } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'pgward-pure-'));
   try {
     const hook = join(dir, 'no-driver.mjs');
@@ -34,7 +34,8 @@ function runWithoutDriver(script: string) {
     );
     const main = join(dir, 'main.mjs');
     writeFileSync(main, script);
-    return spawnSync(process.execPath, ['--import', 'tsx', '--import', pathToFileURL(register).href, main], {
+    const loaders = tsx ? ['--import', 'tsx'] : [];
+    return spawnSync(process.execPath, [...loaders, '--import', pathToFileURL(register).href, main], {
       cwd: ROOT,
       encoding: 'utf8',
     });
@@ -64,6 +65,21 @@ test('invariant: the lint entry lints (human, JSON and GitHub output) with no da
   assert.equal(
     r.stdout,
     'ban-drop-column,require-lock-timeout,require-statement-timeout|3 findings in 1 file (1 statements, PostgreSQL 18) — 1 destructive, 2 robustness',
+  );
+});
+
+test('invariant: the built library entry (dist/lint/index.js) lints with no database driver loadable', () => {
+  // Plain node, no TypeScript loader: what a library user imports after npm run build.
+  const r = runWithoutDriver(
+    `const lint = await import(${src('dist/lint/index.js')});
+     const r = await lint.lintSql('DROP TABLE audit_old;');
+     process.stdout.write(r.findings.map((f) => f.line + ':' + f.rule + ':' + f.lock).join(','));`,
+    { tsx: false },
+  );
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(
+    r.stdout,
+    '1:ban-drop-table:ACCESS EXCLUSIVE,1:require-lock-timeout:ACCESS EXCLUSIVE,1:require-statement-timeout:ACCESS EXCLUSIVE',
   );
 });
 

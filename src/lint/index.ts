@@ -32,6 +32,7 @@ export type {
   Finding,
   LockMode,
   Rule,
+  RuleCase,
   SchemaFacts,
   SchemaNeeds,
   Severity,

@@ -102,7 +102,10 @@ export interface ColumnInfo {
 export interface SchemaFacts {
   /** server_version_num, e.g. 160002. */
   serverVersionNum: number;
-  /** Tables (also partitioned, materialised views, foreign tables) the analysed SQL mentions. */
+  /**
+   * Tables (also partitioned, materialised views, foreign tables) the analysed SQL mentions. A table absent
+   * from here is taken as not existing (yet), so load the facts for the prepared input's own needs.
+   */
   tables: ReadonlyMap<string, TableInfo>;
   /** pg_proc.provolatile ('i', 's', 'v') of the functions the SQL calls. */
   functionVolatility: ReadonlyMap<string, string>;
