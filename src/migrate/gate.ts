@@ -3,7 +3,8 @@
 // (version + checksum) — an edited file is blocked again.
 import type pg from 'pg';
 import type { Policy } from '../config/target.js';
-import { decideGate, type GateDecision, lintMigrations } from '../lint/index.js';
+import { loadSchemaFacts } from '../db/schema-facts.js';
+import { decideGate, type GateDecision, lintPrepared, prepareMigrations } from '../lint/index.js';
 import type { Finding } from '../lint/types.js';
 import type { MigrationFile } from './files.js';
 import { actor, type Direction } from './history.js';
@@ -105,7 +106,9 @@ export async function evaluateGates(
   approvals: Map<string, Approval>,
 ): Promise<MigrationGate[]> {
   if (files.length === 0) return [];
-  const report = await lintMigrations(files, { client });
+  // Facts are read just before deciding, from the database the migrations are about to run on.
+  const input = await prepareMigrations(files);
+  const report = lintPrepared(input, { schemaFacts: await loadSchemaFacts(client, input.needs) });
   return files.map((f, i) => {
     const findings = report.files[i]!.findings;
     const approval = approvals.get(`${f.version}:${f.checksum}`);
