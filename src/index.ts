@@ -55,7 +55,7 @@ export type { MigrationFailure } from './migrate/runner.js';
 export { initProject, newMigration } from './migrate/scaffold.js';
 export { getStatus, type StatusOptions } from './migrate/status.js';
 export type { MigrationState, MigrationStatusEntry, StatusReport } from './migrate/status-types.js';
-export * from './monitor/index.js';
+export * from './doctor/index.js';
 export * from './recover/index.js';
 export { redact, redactUrl } from './redact.js';
 export * from './rehearse/index.js';

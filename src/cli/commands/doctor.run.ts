@@ -1,7 +1,7 @@
 // Implementation of `pgward doctor`.
 import { ExitCode } from '../../errors.js';
-import { runDoctor } from '../../monitor/doctor.js';
-import { formatReport } from '../../monitor/format.js';
+import { runDoctor } from '../../doctor/doctor.js';
+import { formatReport } from '../../doctor/format.js';
 import type { Context } from '../context.js';
 import type { DoctorFlags } from './doctor.js';
 
