@@ -59,5 +59,5 @@ export * from './doctor/index.js';
 export * from './recover/index.js';
 export { redact, redactUrl } from './redact.js';
 export * from './rehearse/index.js';
-export * from './server/index.js';
+export * from './serve/index.js';
 export { PGWARD_VERSION } from './version.js';

@@ -4,7 +4,7 @@ import { backupsSchema } from '../backup/config.js';
 import { maskingSchema } from '../clone/config.js';
 import { doctorSchema, scheduleSchema } from '../doctor/config.js';
 import { rehearsalSchema } from '../rehearse/config.js';
-import { serveSchema } from '../server/config.js';
+import { serveSchema } from '../serve/config.js';
 import { parseDuration } from './duration.js';
 
 import { FRAMEWORKS } from './frameworks.js';

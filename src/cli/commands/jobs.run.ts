@@ -2,7 +2,7 @@
 import { appName, withClient } from '../../db/connect.js';
 import { ExitCode, UsageError } from '../../errors.js';
 import { JOB_NAMES } from '../../doctor/config.js';
-import { jobsTableExists, listJobs } from '../../server/store.js';
+import { jobsTableExists, listJobs } from '../../serve/store.js';
 import type { Context } from '../context.js';
 import { table } from '../output.js';
 import type { JobsFlags } from './jobs.js';
