@@ -17,7 +17,7 @@ import type { ServeSettings } from './config.js';
 import { healthBody, healthStatus, migrationsBody, summaryBody } from './health.js';
 import { renderMetrics } from './metrics.js';
 import type { Scheduler } from './scheduler.js';
-import type { JobState, Rendered, Snapshot } from './snapshot.js';
+import type { JobState, Rendered, Snapshot } from './state.js';
 import { ensureTables, lastRuns, recordPending } from './store.js';
 
 export interface MonitorOptions {
