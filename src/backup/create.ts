@@ -10,7 +10,7 @@ import type pg from 'pg';
 import { appName, connect } from '../db/connect.js';
 import { PgwardError } from '../errors.js';
 import { PGWARD_VERSION } from '../version.js';
-import { exited, pgConn, programFailure, TailBuffer } from './exec.js';
+import { exited, pgConn, programFailure, TailBuffer } from '../pgtools/exec.js';
 import {
   archiveKey,
   type BackupManifest,
@@ -20,7 +20,7 @@ import {
   newBackupId,
   type TableStat,
 } from './manifest.js';
-import { findPgTools } from './pgbin.js';
+import { findPgTools } from '../pgtools/pgbin.js';
 import {
   collectTableStats,
   HASH_ALGORITHM,

@@ -11,7 +11,7 @@ export {
   type TableStat,
   type Verification,
 } from './manifest.js';
-export { findPgTools, type PgTools } from './pgbin.js';
+export { findPgTools, type PgTools } from '../pgtools/pgbin.js';
 export { type PruneOptions, type PruneResult, pruneBackups } from './prune.js';
 export { type RestoreOptions, type RestoreResult, restoreBackup } from './restore.js';
 export { drillPassed, planRetention, type RetentionDecision, type RetentionRules } from './retention.js';

@@ -17,8 +17,8 @@ import { abortable, InterruptedError, isInterrupted, throwIfAborted } from '../i
 import { redactUrl } from '../redact.js';
 import { archiveMismatch, localArchive } from './archive.js';
 import { findBackup } from './catalog.js';
-import { databaseOf, pgConn, withDatabase } from './exec.js';
-import { findPgTools } from './pgbin.js';
+import { databaseOf, pgConn, withDatabase } from '../pgtools/exec.js';
+import { findPgTools } from '../pgtools/pgbin.js';
 import { parallelStats, pgRestore } from './pgrestore.js';
 import { compareStats } from './snapshot.js';
 import type { Storage } from './storage.js';

@@ -11,9 +11,9 @@ import { abortable, InterruptedError, isInterrupted, throwIfAborted } from '../i
 import { redactUrl } from '../redact.js';
 import { archiveMismatch, type LocalArchive, localArchive } from './archive.js';
 import { findBackup, saveManifest } from './catalog.js';
-import { databaseOf, pgConn, withDatabase } from './exec.js';
+import { databaseOf, pgConn, withDatabase } from '../pgtools/exec.js';
 import { addVerification, type BackupManifest, type Verification } from './manifest.js';
-import { findPgTools } from './pgbin.js';
+import { findPgTools } from '../pgtools/pgbin.js';
 import { listArchive, parallelStats, pgRestore } from './pgrestore.js';
 import { compareStats, schemaFingerprint } from './snapshot.js';
 import type { Storage } from './storage.js';

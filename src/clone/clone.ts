@@ -3,8 +3,8 @@
 // in parallel afterwards, then the rest of post-data, sequences, materialized views and validation.
 // A clone that fails after touching the target empties it again: a partial copy never looks finished.
 import type pg from 'pg';
-import { pgConn } from '../backup/exec.js';
-import { findPgTools } from '../backup/pgbin.js';
+import { pgConn } from '../pgtools/exec.js';
+import { findPgTools } from '../pgtools/pgbin.js';
 import { isEmptyDatabase } from '../backup/verify.js';
 import { qualified, quoteIdent, withClient } from '../db/connect.js';
 import { sweepBeforeRun } from '../db/owned.js';

@@ -2,7 +2,7 @@
 // named with a timestamp, validated against the manifest's row counts, and say exactly how to switch to
 // it. --drill measures the same thing and drops the database, recording the recovery time in the catalog.
 import { filterBackups, findBackup, readCatalog, saveManifest } from '../backup/catalog.js';
-import { databaseOf, withDatabase } from '../backup/exec.js';
+import { databaseOf, withDatabase } from '../pgtools/exec.js';
 import { addVerification, type BackupManifest } from '../backup/manifest.js';
 import { restoreBackup } from '../backup/restore.js';
 import { drillPassed } from '../backup/retention.js';

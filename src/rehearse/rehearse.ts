@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import { filterBackups, readCatalog } from '../backup/catalog.js';
 import { backupSettings } from '../backup/config.js';
-import { databaseOf, withDatabase } from '../backup/exec.js';
+import { databaseOf, withDatabase } from '../pgtools/exec.js';
 import { restoreBackup } from '../backup/restore.js';
 import { drillPassed } from '../backup/retention.js';
 import { openStorage } from '../backup/storage.js';
