@@ -18,7 +18,7 @@ import {
   listIndexTasks,
   listMatviews,
   readSequences,
-} from './catalog.js';
+} from './copy-plan.js';
 import type { MaskingPlan } from './config.js';
 import { copyTable } from './copy.js';
 import { columnDrift, onlyOnTarget } from './drift.js';

@@ -1,5 +1,5 @@
 // Environment copies with masking and validation: the library behind `pgward clone`.
-export { type CopyTable, listCopyTables } from './catalog.js';
+export { type CopyTable, listCopyTables } from './copy-plan.js';
 export {
   type CloneEvent,
   type CloneOptions,
