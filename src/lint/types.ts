@@ -96,7 +96,7 @@ export interface ColumnInfo {
 /**
  * What lint knows about the live database: plain data, loaded by the database code
  * (src/db/schema-facts.ts) and passed in, so the analysis itself never needs a driver. Named "schema facts"
- * because "catalog" already means the backup inventory and the clone plan elsewhere in pgward.
+ * because "catalog" already means the backup inventory (src/backup/catalog.ts).
  * Keys are bare lower-case names (no schema), as lint compares them.
  */
 export interface SchemaFacts {

@@ -1,4 +1,4 @@
-// The safety gate of `migrate`: lint every migration of the run against the live catalog, decide
+// The safety gate of `migrate`: lint every migration of the run against the live schema facts, decide
 // apply / warn / blocked from the environment's policy, and honour approvals bound to the exact file
 // (version + checksum) — an edited file is blocked again.
 import type pg from 'pg';

@@ -1,5 +1,5 @@
 // Implementation of `pgward plan --env <name>`: the pending migrations of an environment, their findings and the gate
-// decision for each. Read-only: it connects, reads history and catalog, and changes nothing.
+// decision for each. Read-only: it connects, reads history and schema facts, and changes nothing.
 
 import { readSchemaFacts } from '../../db/schema-facts.js';
 import { printHuman, severityLabel } from '../../lint/format/human.js';
