@@ -48,7 +48,7 @@ export {
   type SchemaNeeds,
 } from './lint/index.js';
 export { type BaselineOptions, type BaselineResult, baseline } from './migrate/baseline.js';
-export { loadMigrations, type MigrationFile, parseMigration } from './migrate/files.js';
+export { loadMigrations, type MigrationFile, parseMigration } from './files/migration-files.js';
 export { type MigrateEvent, type MigrateOptions, type MigrateResult, migrate } from './migrate/migrate.js';
 export { type RollbackOptions, type RollbackResult, rollback } from './migrate/rollback.js';
 export type { MigrationFailure } from './migrate/runner.js';

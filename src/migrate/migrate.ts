@@ -5,7 +5,7 @@ import { ExitCode, type ExitCodeValue, PgwardError, UsageError } from '../errors
 import { type IdentitySummary, identifyForWrite, summaryOf } from '../identity/identify.js';
 import { redactUrl } from '../redact.js';
 import { ensureParser } from '../sql/parser.js';
-import { compareVersions, loadMigrations, type MigrationFile } from './files.js';
+import { compareVersions, loadMigrations, type MigrationFile } from '../files/migration-files.js';
 import type { MigrationGate } from './gate.js';
 import { ensureHistory, readApplied, readPartial, recordApplied } from './history.js';
 import { acquireMigrationLock, bindSessionToClient, type LockHolder, unlock } from './lock.js';

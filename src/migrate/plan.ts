@@ -1,7 +1,7 @@
 // Compares the migration files with pgward's history: applied, pending, drifted, missing, out-of-order.
 import { basename } from 'node:path';
 import { ExitCode, PgwardError } from '../errors.js';
-import { compareVersions, type MigrationFile } from './files.js';
+import { compareVersions, type MigrationFile } from '../files/migration-files.js';
 import type { AppliedMigration, PartialMigration } from './history.js';
 import type { MigrationStatusEntry } from './status-types.js';
 

@@ -2,7 +2,7 @@
 import { relative } from 'node:path';
 import { PgwardError, UsageError } from '../errors.js';
 import { lineColumn, splitStatements } from '../sql/split.js';
-import type { MigrationFile, Section } from './files.js';
+import type { MigrationFile, Section } from '../files/migration-files.js';
 
 export interface PlannedStatement {
   sql: string;

@@ -8,7 +8,7 @@ import { appName, withClient } from '../db/connect.js';
 import { ExitCode, PgwardError, UsageError } from '../errors.js';
 import { ADAPTERS, detectFramework } from '../frameworks/index.js';
 import { redactUrl } from '../redact.js';
-import { loadMigrations } from './files.js';
+import { loadMigrations } from '../files/migration-files.js';
 import { readApplied, readPartial } from './history.js';
 import { lockHolder } from './lock.js';
 import { compare } from './plan.js';

@@ -7,7 +7,7 @@ import { toJson } from '../../lint/format/json.js';
 import { type PlanEntry, planMarkdown } from '../../lint/format/markdown.js';
 import { decideGate } from '../../lint/gate.js';
 import { lintPrepared, prepareMigrations } from '../../lint/index.js';
-import { loadMigrations } from '../../migrate/files.js';
+import { loadMigrations } from '../../files/migration-files.js';
 import { assertUpNotEmpty } from '../../migrate/statements.js';
 import { assertPgwardRunner, getStatus } from '../../migrate/status.js';
 import type { Context } from '../context.js';
