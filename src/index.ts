@@ -54,7 +54,7 @@ export { type RollbackOptions, type RollbackResult, rollback } from './migrate/r
 export type { MigrationFailure } from './migrate/runner.js';
 export { initProject, newMigration } from './migrate/scaffold.js';
 export { getStatus, type StatusOptions } from './migrate/status.js';
-export type { MigrationState, MigrationStatusEntry, StatusReport } from './migrate/status-types.js';
+export type { MigrationState, MigrationStatusEntry, StatusReport } from './files/migration-status.js';
 export * from './doctor/index.js';
 export * from './recover/index.js';
 export { redact, redactUrl } from './redact.js';

@@ -12,7 +12,7 @@ import { loadMigrations } from '../files/migration-files.js';
 import { readApplied, readPartial } from './history.js';
 import { lockHolder } from './lock.js';
 import { compare } from './plan.js';
-import { countStates, type StatusReport, statusExitCode } from './status-types.js';
+import { countStates, type StatusReport, statusExitCode } from '../files/migration-status.js';
 
 export interface StatusOptions {
   target: Target;

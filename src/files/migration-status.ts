@@ -1,6 +1,6 @@
 import type { FrameworkName } from '../config/schema.js';
 import { ExitCode, type ExitCodeValue } from '../errors.js';
-import type { LockHolder } from './lock.js';
+import type { LockHolder } from '../migrate/lock.js';
 
 export type MigrationState =
   | 'applied'
