@@ -3,8 +3,9 @@
 import type { AddressInfo } from 'node:net';
 import type { LoadedConfig } from '../config/load.js';
 import type { MigrationsSource, Target } from '../config/target.js';
-import { PgwardError } from '../errors.js';
+import type { RawSchedule } from '../doctor/config.js';
 import { thresholdsFor } from '../doctor/doctor.js';
+import { PgwardError } from '../errors.js';
 import { Alerter, type Logger } from './alerts.js';
 import type { ServeSettings } from './config.js';
 import { createHttpServer } from './http.js';
@@ -34,7 +35,10 @@ export async function startServe(o: ServeOptions): Promise<ServeHandle> {
   const env = o.target.env ?? 'default';
   const target = { ...o.target, env };
   const alerter = new Alerter(env, o.settings.webhookUrl, log);
-  const schedule = o.target.env ? o.config?.raw.environments?.[o.target.env]?.schedule : undefined;
+  // Validated against scheduleSchema when pgward.yaml was loaded (src/project/schema.ts).
+  const schedule = o.target.env
+    ? (o.config?.raw.environments?.[o.target.env]?.schedule as RawSchedule | undefined)
+    : undefined;
   let monitor: Monitor | undefined;
   const scheduler =
     o.scheduler === false
