@@ -9,8 +9,9 @@ import { Transform } from 'node:stream';
 import type pg from 'pg';
 import { appName, connect } from '../db/connect.js';
 import { PgwardError } from '../errors.js';
-import { PGWARD_VERSION } from '../version.js';
 import { exited, pgConn, programFailure, TailBuffer } from '../pgtools/exec.js';
+import { findPgTools } from '../pgtools/pgbin.js';
+import { PGWARD_VERSION } from '../version.js';
 import {
   archiveKey,
   type BackupManifest,
@@ -20,7 +21,6 @@ import {
   newBackupId,
   type TableStat,
 } from './manifest.js';
-import { findPgTools } from '../pgtools/pgbin.js';
 import {
   collectTableStats,
   HASH_ALGORITHM,

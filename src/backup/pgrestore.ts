@@ -6,8 +6,8 @@ import { connect } from '../db/connect.js';
 import type { PgwardError } from '../errors.js';
 import { InterruptedError } from '../interrupt.js';
 import { exited, type PgConn, programFailure, run, stopChild, TailBuffer } from '../pgtools/exec.js';
-import type { TableStat } from './manifest.js';
 import type { PgTools } from '../pgtools/pgbin.js';
+import type { TableStat } from './manifest.js';
 import { collectTableStats } from './snapshot.js';
 
 export async function listArchive(

@@ -3,14 +3,16 @@
 // in parallel afterwards, then the rest of post-data, sequences, materialized views and validation.
 // A clone that fails after touching the target empties it again: a partial copy never looks finished.
 import type pg from 'pg';
-import { pgConn } from '../pgtools/exec.js';
-import { findPgTools } from '../pgtools/pgbin.js';
 import { isEmptyDatabase } from '../backup/verify.js';
 import { qualified, quoteIdent, withClient } from '../db/connect.js';
 import { sweepBeforeRun } from '../db/owned.js';
 import { ExitCode, type ExitCodeValue, PgwardError, UsageError } from '../errors.js';
 import { InterruptedError, throwIfAborted } from '../interrupt.js';
+import { pgConn } from '../pgtools/exec.js';
+import { findPgTools } from '../pgtools/pgbin.js';
 import { redactUrl } from '../redact.js';
+import type { MaskingPlan } from './config.js';
+import { copyTable } from './copy.js';
 import {
   type CopyTable,
   type IndexTask,
@@ -19,8 +21,6 @@ import {
   listMatviews,
   readSequences,
 } from './copy-plan.js';
-import type { MaskingPlan } from './config.js';
-import { copyTable } from './copy.js';
 import { columnDrift, onlyOnTarget } from './drift.js';
 import { applyFilter, pgDumpTableArgs, type TableFilter } from './filter.js';
 import { attachIndexes, buildIndex, buildIndexes, builtObjectIds } from './indexes.js';

@@ -4,9 +4,9 @@ import type { LoadedConfig } from '../config/load.js';
 import type { MigrationsSource, Target } from '../config/target.js';
 import { appName, connect, quoteIdent } from '../db/connect.js';
 import { PgwardError, UsageError } from '../errors.js';
+import { compareVersions, loadMigrations } from '../files/migration-files.js';
 import { identifyForWrite } from '../identity/identify.js';
 import { PGWARD_VERSION } from '../version.js';
-import { compareVersions, loadMigrations } from '../files/migration-files.js';
 import { actor, ensureHistory, readApplied } from './history.js';
 import { acquireMigrationLock, unlock } from './lock.js';
 

@@ -4,9 +4,9 @@
 import type pg from 'pg';
 import type { Policy } from '../config/target.js';
 import { loadSchemaFacts } from '../db/schema-facts.js';
+import type { MigrationFile } from '../files/migration-files.js';
 import { decideGate, type GateDecision, lintPrepared, prepareMigrations } from '../lint/index.js';
 import type { Finding } from '../lint/types.js';
-import type { MigrationFile } from '../files/migration-files.js';
 import { actor, type Direction } from './history.js';
 
 export interface GateReasonSummary {

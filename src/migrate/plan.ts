@@ -2,8 +2,8 @@
 import { basename } from 'node:path';
 import { ExitCode, PgwardError } from '../errors.js';
 import { compareVersions, type MigrationFile } from '../files/migration-files.js';
-import type { AppliedMigration, PartialMigration } from './history.js';
 import type { MigrationStatusEntry } from '../files/migration-status.js';
+import type { AppliedMigration, PartialMigration } from './history.js';
 
 export interface Comparison {
   entries: MigrationStatusEntry[];

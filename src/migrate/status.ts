@@ -6,13 +6,13 @@ import type { FrameworkName } from '../config/schema.js';
 import type { MigrationsSource, Target } from '../config/target.js';
 import { appName, withClient } from '../db/connect.js';
 import { ExitCode, PgwardError, UsageError } from '../errors.js';
+import { loadMigrations } from '../files/migration-files.js';
+import { countStates, type StatusReport, statusExitCode } from '../files/migration-status.js';
 import { ADAPTERS, detectFramework } from '../frameworks/index.js';
 import { redactUrl } from '../redact.js';
-import { loadMigrations } from '../files/migration-files.js';
 import { readApplied, readPartial } from './history.js';
 import { lockHolder } from './lock.js';
 import { compare } from './plan.js';
-import { countStates, type StatusReport, statusExitCode } from '../files/migration-status.js';
 
 export interface StatusOptions {
   target: Target;

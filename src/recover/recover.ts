@@ -2,7 +2,6 @@
 // named with a timestamp, validated against the manifest's row counts, and say exactly how to switch to
 // it. --drill measures the same thing and drops the database, recording the recovery time in the catalog.
 import { filterBackups, findBackup, readCatalog, saveManifest } from '../backup/catalog.js';
-import { databaseOf, withDatabase } from '../pgtools/exec.js';
 import { addVerification, type BackupManifest } from '../backup/manifest.js';
 import { restoreBackup } from '../backup/restore.js';
 import { drillPassed } from '../backup/retention.js';
@@ -14,6 +13,7 @@ import { PgwardError } from '../errors.js';
 import { identifyTarget } from '../identity/identify.js';
 import { targetFor } from '../identity/refuse.js';
 import { InterruptedError, isInterrupted } from '../interrupt.js';
+import { databaseOf, withDatabase } from '../pgtools/exec.js';
 import { redactUrl } from '../redact.js';
 
 export interface RecoverOptions {

@@ -5,8 +5,8 @@
 import { Cron } from 'croner';
 import type { LoadedConfig } from '../config/load.js';
 import { appName, connect } from '../db/connect.js';
-import { UsageError } from '../errors.js';
 import { JOB_NAMES, type JobName, type RawSchedule } from '../doctor/config.js';
+import { UsageError } from '../errors.js';
 import { redact } from '../redact.js';
 import type { Alerter, Logger } from './alerts.js';
 import { type JobContext, JobFailure, runJob } from './jobs.js';

@@ -2,12 +2,12 @@
 // decision for each. Read-only: it connects, reads history and schema facts, and changes nothing.
 
 import { readSchemaFacts } from '../../db/schema-facts.js';
+import { loadMigrations } from '../../files/migration-files.js';
 import { printHuman, severityLabel } from '../../lint/format/human.js';
 import { toJson } from '../../lint/format/json.js';
 import { type PlanEntry, planMarkdown } from '../../lint/format/markdown.js';
 import { decideGate } from '../../lint/gate.js';
 import { lintPrepared, prepareMigrations } from '../../lint/index.js';
-import { loadMigrations } from '../../files/migration-files.js';
 import { assertUpNotEmpty } from '../../migrate/statements.js';
 import { assertPgwardRunner, getStatus } from '../../migrate/status.js';
 import type { Context } from '../context.js';
