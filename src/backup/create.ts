@@ -10,13 +10,13 @@ import type pg from 'pg';
 import { appName, connect } from '../db/connect.js';
 import { PgwardError } from '../errors.js';
 import { PGWARD_VERSION } from '../version.js';
+import { publishManifest } from './catalog.js';
 import { exited, pgConn, programFailure, TailBuffer } from './exec.js';
 import {
   archiveKey,
   type BackupManifest,
   type BackupReason,
   MANIFEST_FORMAT,
-  manifestKey,
   newBackupId,
   type TableStat,
 } from './manifest.js';
@@ -273,7 +273,7 @@ export async function createBackup(opts: CreateBackupOptions): Promise<BackupMan
         pgwardVersion: PGWARD_VERSION,
       };
       try {
-        await opts.storage.putText(manifestKey(id), `${JSON.stringify(manifest, null, 2)}\n`);
+        await publishManifest(opts.storage, manifest);
       } catch (err) {
         await opts.storage.delete(archiveKey(id)).catch(() => {});
         throw err;

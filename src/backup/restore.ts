@@ -4,9 +4,10 @@
 import { quoteIdent, withClient } from '../db/connect.js';
 import { ExitCode, PgwardError } from '../errors.js';
 import { redactUrl } from '../redact.js';
-import { archiveMismatch, localArchive } from './archive.js';
+import { ArchiveUnavailableError, archiveMismatch, localArchive } from './archive.js';
 import { findBackup } from './catalog.js';
 import { databaseOf, pgConn, withDatabase } from './exec.js';
+import { archiveKey } from './manifest.js';
 import { findPgTools } from './pgbin.js';
 import { parallelStats, pgRestore } from './pgrestore.js';
 import { compareStats } from './snapshot.js';
@@ -82,12 +83,12 @@ export async function restoreBackup(opts: RestoreOptions): Promise<RestoreResult
     }
   }
 
-  opts.onStep?.('download', m.archive.key);
+  opts.onStep?.('download', archiveKey(m.id));
   const archive = await localArchive(opts.storage, m, opts.tempDir);
   try {
     const bad = archiveMismatch(m, archive);
     if (bad)
-      throw new PgwardError(`backup ${m.id} cannot be restored: ${bad}`, {
+      throw new ArchiveUnavailableError(`backup ${m.id} cannot be restored: ${bad}`, {
         hint: 'run `pgward backup verify` on it; restore another backup',
       });
     if (!exists) {

@@ -6,7 +6,7 @@ import { quoteIdent, withClient } from '../db/connect.js';
 import { PgwardError } from '../errors.js';
 import { redactUrl } from '../redact.js';
 import { archiveMismatch, type LocalArchive, localArchive } from './archive.js';
-import { findBackup, saveManifest } from './catalog.js';
+import { BackupGoneError, findBackup, updateManifest } from './catalog.js';
 import { databaseOf, pgConn, withDatabase } from './exec.js';
 import { addVerification, type BackupManifest, type Verification } from './manifest.js';
 import { findPgTools } from './pgbin.js';
@@ -35,6 +35,33 @@ export interface VerifyResult extends Verification {
   id: string;
 }
 
+/**
+ * The drill could not run (its server unreachable, refusing the connection or the login): a fact about
+ * the drill server, not about the backup. Nothing is recorded; the backup keeps its previous status.
+ */
+export class DrillNotRunError extends PgwardError {}
+
+// connect() (src/db) reports every connection failure as "cannot connect to <url>: <why>".
+const isConnectFailure = (err: unknown) =>
+  err instanceof PgwardError && /^cannot connect to /.test(err.message);
+
+function drillNotRun(id: string, err: PgwardError): DrillNotRunError {
+  return new DrillNotRunError(
+    `restore drill of backup ${id} did not run: ${err.message}; nothing was recorded, the backup's status is unchanged`,
+    { hint: 'check the drill server (--env/--url/--into) and run verify again' },
+  );
+}
+
+/** Connects to where the drill will restore, before anything is checked: a drill that cannot run is "not run". */
+async function probeDrillServer(id: string, url: string): Promise<void> {
+  try {
+    await withClient(url, (c) => c.query('SELECT 1'), { connectTimeoutMs: 5_000 });
+  } catch (err) {
+    if (err instanceof PgwardError) throw drillNotRun(id, err);
+    throw err;
+  }
+}
+
 export async function verifyBackup(opts: VerifyOptions): Promise<VerifyResult> {
   const manifest = await findBackup(opts.storage, opts.ref, { env: opts.env });
   const drill = opts.drill !== false;
@@ -43,6 +70,7 @@ export async function verifyBackup(opts: VerifyOptions): Promise<VerifyResult> {
       hint: 'pass --env, --url or --into <url>, or --no-drill',
     });
   }
+  if (drill) await probeDrillServer(manifest.id, (opts.intoUrl ?? opts.serverUrl)!);
   const started = Date.now();
   const checks: Verification['checks'] = { sha256: null, list: null, drill: null };
   let into = drill ? (opts.intoUrl ? redactUrl(opts.intoUrl) : 'scratch database') : 'none';
@@ -76,6 +104,8 @@ export async function verifyBackup(opts: VerifyOptions): Promise<VerifyResult> {
     }
   } catch (err) {
     if (!(err instanceof PgwardError)) throw err;
+    // The drill server went away mid-drill: still the server's problem, not evidence against the backup.
+    if (checks.list === true && isConnectFailure(err)) throw drillNotRun(manifest.id, err);
     firstDifference = [err.message, ...err.details].join(' — ');
     if (checks.sha256 === null) checks.sha256 = false;
     else if (checks.list === null) checks.list = false;
@@ -96,8 +126,18 @@ export async function verifyBackup(opts: VerifyOptions): Promise<VerifyResult> {
     firstDifference,
     tablesChecked,
   };
-  // Written back even when it failed: the catalog shows the last drill's outcome either way.
-  await saveManifest(opts.storage, addVerification(manifest, v));
+  // Written back even when it failed: the catalog shows the last drill's outcome either way. Written to
+  // the manifest as it is NOW (under the catalog lease), and never if it was pruned meanwhile.
+  try {
+    await updateManifest(opts.storage, manifest.id, 'verifying', (fresh) => addVerification(fresh, v));
+  } catch (err) {
+    if (err instanceof BackupGoneError) {
+      throw new BackupGoneError(
+        `backup ${manifest.id} was pruned while verifying: the result was not recorded`,
+      );
+    }
+    throw err;
+  }
   return { id: manifest.id, ...v };
 }
 

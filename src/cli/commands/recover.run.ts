@@ -30,6 +30,7 @@ export async function run(ctx: Context, flags: RecoverFlags): Promise<number> {
     noOwner: flags.owner === false,
     onStep: (s, d) => ctx.out.info(`· ${s}${d ? ` ${d}` : ''}`),
   });
+  for (const s of r.skipped) ctx.out.warn(`passed over backup ${s.id}: ${s.reason}`);
   if (ctx.out.json) {
     ctx.out.document(r);
     return 0;
