@@ -192,3 +192,9 @@ async function removeLeftover(storage: Storage, key: string): Promise<boolean> {
     return true;
   });
 }
+
+/** One line for a prune that was not ok (serve's failed job, logs): what failed first, and how many. */
+export function pruneFailureMessage(r: PruneResult): string {
+  const first = r.errors[0];
+  return `prune incomplete: ${r.errors.length} problem(s), nothing they concern was deleted${first ? `; first: ${first.key}: ${first.error}` : ''}`;
+}

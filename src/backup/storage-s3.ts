@@ -32,6 +32,8 @@ export interface S3Options {
   partSize?: number;
   /** Parts uploaded concurrently; each holds one part in memory. */
   queueSize?: number;
+  /** A request with no response activity for this long fails (a hung store must not hang pgward). */
+  requestTimeoutMs?: number;
 }
 
 export class S3Storage implements Storage {
@@ -47,6 +49,8 @@ export class S3Storage implements Storage {
       forcePathStyle: opts.forcePathStyle ?? false,
       // Every request retried a few times; a store that stays down still fails in seconds, not minutes.
       maxAttempts: 3,
+      // The SDK waits forever on a store that accepts the connection and never answers.
+      requestHandler: { connectionTimeout: 10_000, requestTimeout: opts.requestTimeoutMs ?? 120_000 },
     };
     if (opts.endpoint) {
       config.endpoint = opts.endpoint;
