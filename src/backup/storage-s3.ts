@@ -32,7 +32,7 @@ export interface S3Options {
   partSize?: number;
   /** Parts uploaded concurrently; each holds one part in memory. */
   queueSize?: number;
-  /** A request with no response activity for this long fails (a hung store must not hang pgward). */
+  /** A request whose connection stays silent this long fails (a hung store must not hang pgward). */
   requestTimeoutMs?: number;
 }
 
@@ -50,7 +50,7 @@ export class S3Storage implements Storage {
       // Every request retried a few times; a store that stays down still fails in seconds, not minutes.
       maxAttempts: 3,
       // The SDK waits forever on a store that accepts the connection and never answers.
-      requestHandler: { connectionTimeout: 10_000, requestTimeout: opts.requestTimeoutMs ?? 120_000 },
+      requestHandler: { connectionTimeout: 10_000, socketTimeout: opts.requestTimeoutMs ?? 120_000 },
     };
     if (opts.endpoint) {
       config.endpoint = opts.endpoint;
