@@ -157,9 +157,13 @@ export async function createBackup(opts: CreateBackupOptions): Promise<BackupMan
     };
     let upload: Promise<void>;
     if (local) {
+      // A stat still in flight when polling stops must not overwrite the byte count measured below
+      // (the manifest's size would then differ from the archive's).
+      let polling = true;
       const poll = setInterval(() => {
         stat(local.path).then(
           (st) => {
+            if (!polling) return;
             bytes = st.size;
             report();
           },
@@ -167,6 +171,7 @@ export async function createBackup(opts: CreateBackupOptions): Promise<BackupMan
         );
       }, 250);
       upload = exit.then(async (r) => {
+        polling = false;
         clearInterval(poll);
         try {
           if (r.code !== 0) throw dumpFailure(r);
