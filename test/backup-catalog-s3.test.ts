@@ -178,3 +178,61 @@ test('invariant: S3 keys never leave the prefix; a manifest naming another key i
   assert.ok(await present(s, archiveKey(m.id)));
   await assert.rejects(s.getText('../outside/x.dump'), /not a pgward object name/);
 });
+
+/** A rule that runs `change` once, when prune first takes the catalog lease (after it made its plan). */
+function atFirstDelete(prefix: string, change: () => Promise<void>) {
+  let done = false;
+  return {
+    method: 'PUT',
+    path: new RegExp(`^/${s3.bucket}/${prefix}/pgward-lease\\.`),
+    fault: 'pass' as const,
+    hook: async () => {
+      if (done) return;
+      done = true;
+      await change();
+    },
+  };
+}
+
+test('invariant: a backup pinned or proven after prune made its plan is re-checked and not deleted', async () => {
+  const prefix = 'recheck/pin';
+  const s = await direct(prefix);
+  const toPin = await takeBackup(db, s);
+  const toProve = await takeBackup(db, s);
+  proxy.rules = [
+    atFirstDelete(prefix, async () => {
+      await s.putText(manifestKey(toPin.id), JSON.stringify({ ...toPin, pinned: true }));
+      const proven = await findBackup(s, toProve.id);
+      const at = new Date().toISOString();
+      const v = { at, durationMs: 1, ok: true, into: 'x', checks: { sha256: true, list: true, drill: true } };
+      await s.putText(
+        manifestKey(toProve.id),
+        JSON.stringify({ ...proven, verification: { ...v, firstDifference: null, tablesChecked: 1 } }),
+      );
+    }),
+  ];
+  const r = await pruneBackups({ storage: await faulty(prefix), rules: { keepLast: 0 }, leftoverGraceMs: 0 });
+  assert.deepEqual(r.deleted, [], JSON.stringify(r));
+  assert.deepEqual(r.skipped.map((x) => x.id).sort(), [toPin.id, toProve.id].sort());
+  for (const m of [toPin, toProve]) assert.ok(await present(s, archiveKey(m.id)));
+});
+
+test('invariant: the newest proven backup vanishing after the plan keeps the older proven one', async () => {
+  const prefix = 'recheck/keeper';
+  const s = await direct(prefix);
+  const older = await takeBackup(db, s, { drill: true });
+  const newer = await takeBackup(db, s, { drill: true });
+  proxy.rules = [atFirstDelete(prefix, () => s.delete(archiveKey(newer.id)))];
+  const r = await pruneBackups({ storage: await faulty(prefix), rules: { keepLast: 0 }, leftoverGraceMs: 0 });
+  assert.deepEqual(r.deleted, []);
+  assert.deepEqual(
+    r.skipped.map((x) => x.id),
+    [older.id],
+  );
+  assert.ok((await present(s, archiveKey(older.id))) && (await present(s, manifestKey(older.id))));
+  // The next prune sees the phantom for what it is: the older backup is now the newest proven one.
+  proxy.rules = [];
+  const again = await pruneBackups({ storage: s, rules: { keepLast: 0 }, leftoverGraceMs: 0 });
+  assert.deepEqual(again.deleted, [newer.id]);
+  assert.ok(await present(s, archiveKey(older.id)));
+});

@@ -216,6 +216,7 @@ test('invariant: a drill-passed backup whose archive is missing is not proven; p
   assert.match(rule(older.id).rule, /newest backup whose restore drill passed/);
   assert.ok(exists(p.storageDir, archiveKey(older.id)) && exists(p.storageDir, manifestKey(older.id)));
   assert.equal(rule(phantom.id).keep, false, 'the phantom is not kept as proven');
+  assert.deepEqual(doc.deleted, [phantom.id], 'and its manifest goes: no manifest without archive');
 });
 
 test('invariant: recover falls back to the next proven backup when an archive is missing or unreadable', async () => {

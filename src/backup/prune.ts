@@ -94,7 +94,9 @@ async function deleteRechecked(
     if (text === null) return { skip: 'already removed (another prune?)' };
     const fresh = parseManifest(text, planned.id);
     if (fresh.pinned) return { skip: 'pinned since the plan was made' };
-    if (drillPassed(fresh) && !(await newerProvenConfirmed(storage, fresh, catalog, proven))) {
+    // Proven = drill passed AND archive stored: a phantom (manifest whose archive is gone) may go.
+    const stillProven = drillPassed(fresh) && (await storage.stat(archiveKey(planned.id))) !== null;
+    if (stillProven && !(await newerProvenConfirmed(storage, fresh, catalog, proven))) {
       return { skip: 'its restore drill passed and no newer proven backup could be re-confirmed' };
     }
     lease.assertHeld();

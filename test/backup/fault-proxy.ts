@@ -4,7 +4,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-export type Fault = '403' | '500' | 'timeout' | 'truncate';
+export type Fault = '403' | '500' | 'timeout' | 'truncate' | 'pass';
 
 export interface FaultRule {
   /** HTTP method (GET, PUT, DELETE, HEAD...); any when omitted. */
@@ -12,6 +12,8 @@ export interface FaultRule {
   /** Tested against the request path + query (path-style: /bucket/prefix/key?...). */
   path: RegExp;
   fault: Fault;
+  /** Runs before the request is handled (e.g. another client changing the store at that moment). */
+  hook?: () => Promise<void>;
 }
 
 export interface FaultProxy {
@@ -33,6 +35,20 @@ export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
     const url = req.url ?? '/';
     const rule = proxy.rules.find((r) => (!r.method || r.method === req.method) && r.path.test(url));
     if (rule) proxy.hits.push(`${req.method} ${url} ${rule.fault}`);
+    if (rule?.hook) {
+      req.pause();
+      rule.hook().then(
+        () => handle(req, res, url, rule),
+        () => res.destroy(),
+      );
+    } else handle(req, res, url, rule);
+  });
+  function handle(
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    url: string,
+    rule: FaultRule | undefined,
+  ): void {
     if (rule?.fault === '403' || rule?.fault === '500') {
       req.resume();
       const code = rule.fault === '403' ? 'AccessDenied' : 'InternalError';
@@ -72,7 +88,7 @@ export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
     );
     up.on('error', () => res.destroy());
     req.pipe(up);
-  });
+  }
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   proxy.endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   proxy.close = async () => {
