@@ -208,6 +208,8 @@ test('invariant: a drill-passed backup whose archive is missing is not proven; p
   const older = await takeBackup(db, p.storage, { drill: true });
   const phantom = await takeBackup(db, p.storage, { drill: true });
   rmSync(join(p.storageDir, archiveKey(phantom.id)));
+  const list = await runCli(['backup', 'list'], { cwd: p.dir });
+  assert.match(list.stdout, new RegExp(`${phantom.id}.*ARCHIVE MISSING`), 'listed as what it is');
   const r = await runCli(['backup', 'prune', '--json'], { cwd: p.dir });
   assert.equal(r.code, 0, r.stderr);
   const doc = JSON.parse(r.stdout);

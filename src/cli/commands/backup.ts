@@ -122,9 +122,10 @@ export function registerBackup(program: Command): void {
             backups: list,
             leftovers: catalog.leftovers,
             unreadable: catalog.unreadable,
+            missingArchives: catalog.missingArchives,
           });
         } else {
-          printList(ctx.out, list, storage.url);
+          printList(ctx.out, list, storage.url, new Set(catalog.missingArchives));
           if (catalog.leftovers.length)
             ctx.out.warn(
               `${catalog.leftovers.length} leftover object(s) of failed backups: \`pgward backup prune\` removes them`,
@@ -345,7 +346,7 @@ function verifiedLabel(out: Output, m: BackupManifest): string {
   return v.ok ? out.c.green(drillPassed(m) ? 'drill ok' : 'checksum ok') : out.c.red('FAILED');
 }
 
-function printList(out: Output, list: BackupManifest[], where: string): void {
+function printList(out: Output, list: BackupManifest[], where: string, missing: Set<string>): void {
   if (list.length === 0) {
     out.line(`no backups in ${where} (pgward backup create takes one)`);
     return;
@@ -358,7 +359,7 @@ function printList(out: Output, list: BackupManifest[], where: string): void {
     mib(m.archive.bytes),
     m.reason,
     m.pinned ? 'pinned' : '',
-    verifiedLabel(out, m),
+    missing.has(m.id) ? out.c.red('ARCHIVE MISSING') : verifiedLabel(out, m),
     m.labels.join(','),
   ]);
   out.line(
