@@ -95,9 +95,17 @@ test('invariant: keys are derived from the id; a manifest naming another archive
     plantFile(p.storageDir, manifestKey(m.id), JSON.stringify({ ...m, ...patch }));
   rewrite(hostile, { archive: { ...hostile.archive, key: '../outside/victim' } });
   rewrite(stealer, { archive: { ...stealer.archive, key: archiveKey(keeper.id) } });
+  // A manifest named after no id at all, pointing at a real archive: ignored, reported, nothing deleted.
+  plantFile(p.storageDir, 'evil.manifest.json', JSON.stringify({ ...keeper, id: 'evil' }));
 
   const r = await runCli(['backup', 'prune', '--json', '--leftover-grace', '0'], { cwd: p.dir });
   assert.equal(r.code, 1, r.stderr);
+  assert.deepEqual(
+    JSON.parse(r.stdout)
+      .errors.map((e: { key: string }) => e.key)
+      .sort(),
+    [manifestKey(hostile.id), manifestKey(stealer.id), 'evil.manifest.json'].sort(),
+  );
   assert.ok(existsSync(join(outside, 'victim')), 'nothing outside the storage directory is deleted');
   assert.ok(exists(p.storageDir, archiveKey(keeper.id)), "another backup's archive is not deleted");
   assert.ok(exists(p.storageDir, archiveKey(hostile.id)) && exists(p.storageDir, archiveKey(stealer.id)));

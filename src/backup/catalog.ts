@@ -14,6 +14,8 @@ import {
 } from './manifest.js';
 import type { Storage, StoredObject } from './storage.js';
 
+const MANIFEST_SUFFIX = '.manifest.json';
+
 export interface Catalog {
   backups: BackupManifest[];
   /** Archives of backups whose manifest is not in storage at all (failed or interrupted backups). */
@@ -43,8 +45,13 @@ export async function readCatalog(storage: Storage): Promise<Catalog> {
   // Every id that has a manifest object, readable or not, owns its archive: never a leftover.
   const owned = new Set<string>();
   for (const o of objects) {
+    if (!o.key.endsWith(MANIFEST_SUFFIX)) continue;
     const id = idOfManifestKey(o.key);
-    if (!id) continue;
+    if (!id) {
+      // Looks like a manifest but is not named after a backup id: never read, but not hidden either.
+      unreadable.push({ key: o.key, error: 'not named after a backup id: ignored' });
+      continue;
+    }
     owned.add(id);
     try {
       const text = await storage.getText(o.key);
