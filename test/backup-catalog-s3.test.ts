@@ -236,3 +236,23 @@ test('invariant: the newest proven backup vanishing after the plan keeps the old
   assert.deepEqual(again.deleted, [newer.id]);
   assert.ok(await present(s, archiveKey(older.id)));
 });
+
+test('invariant: create never publishes a manifest whose archive was removed meanwhile', async () => {
+  const prefix = 'create/gone';
+  const s = await direct(prefix);
+  // Another pgward removes the archive as a leftover just as this backup is about to be published.
+  let id = '';
+  proxy.rules = [
+    atFirstDelete(prefix, async () => {
+      const archive = (await s.list()).find((o) => o.key.endsWith('.dump'));
+      id = archive!.key.replace(/\.dump$/, '');
+      await s.delete(archive!.key);
+    }),
+  ];
+  await assert.rejects(
+    takeBackup(db, await faulty(prefix)),
+    /archive \S+\.dump of backup \S+ is gone .*manifest not written/,
+  );
+  assert.ok(id, 'the archive was removed at publish time');
+  assert.equal(await present(s, manifestKey(id)), false, 'no manifest without its archive');
+});
