@@ -46,13 +46,17 @@ test('invariant: prune never deletes an archive whose manifest it cannot read, a
   plantFile(p.storageDir, manifestKey(pinned.id), pinnedText.slice(0, pinnedText.length / 2));
   plantFile(p.storageDir, manifestKey(proven.id), '\u0000\u0001garbage');
   plantFile(p.storageDir, manifestKey(other.id), '{"format":"pgward-backup/1"}');
+  // And a "manifest" that is a directory: unreadable, so its (old) archive is no leftover either.
+  const dirManifest = orphan(p.storageDir, plain).replace(/\.dump$/, '');
+  mkdirSync(join(p.storageDir, manifestKey(dirManifest)));
 
   const r = await runCli(['backup', 'prune', '--json', '--leftover-grace', '0'], { cwd: p.dir });
   assert.equal(r.code, 1, `a prune that could not read everything fails: ${r.stderr}`);
   const doc = JSON.parse(r.stdout);
   assert.equal(doc.ok, false);
   const errorKeys = doc.errors.map((e: { key: string }) => e.key).sort();
-  assert.deepEqual(errorKeys, [pinned.id, proven.id, other.id].map(manifestKey).sort());
+  assert.deepEqual(errorKeys, [pinned.id, proven.id, other.id, dirManifest].map(manifestKey).sort());
+  assert.ok(exists(p.storageDir, archiveKey(dirManifest)), 'archive of a directory "manifest" kept');
   for (const m of [pinned, proven, other]) {
     assert.ok(exists(p.storageDir, archiveKey(m.id)), `archive of unreadable ${m.id} kept`);
     assert.ok(!doc.leftovers.some((l: { key: string }) => l.key.startsWith(m.id)), 'never a leftover');

@@ -175,8 +175,10 @@ export class FileStorage implements Storage {
     for (const key of names) {
       // Names pgward never writes (dot files, odd characters) are not its objects: not listed at all.
       if (!isStorageKey(key)) continue;
+      // Every entry is listed, links and directories too: a manifest that is a directory or a link
+      // must show up as unreadable (keeping its archive), not vanish and leave its archive a "leftover".
       const st = await lstat(this.path(key)).catch(() => null);
-      if (st?.isFile()) out.push({ key, size: st.size, modified: st.mtime });
+      if (st) out.push({ key, size: st.isFile() ? st.size : 0, modified: st.mtime });
     }
     return out;
   }
