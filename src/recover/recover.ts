@@ -15,7 +15,12 @@ import { restoreBackup } from '../backup/restore.js';
 import { drillPassed } from '../backup/retention.js';
 import type { Storage } from '../backup/storage.js';
 import { dropDatabase } from '../backup/verify.js';
+import type { LoadedConfig } from '../config/load.js';
+import { setOwnedState } from '../db/owned.js';
 import { PgwardError } from '../errors.js';
+import { identifyTarget } from '../identity/identify.js';
+import { targetFor } from '../identity/refuse.js';
+import { InterruptedError, isInterrupted } from '../interrupt.js';
 import { redactUrl } from '../redact.js';
 
 export interface RecoverOptions {
@@ -24,12 +29,16 @@ export interface RecoverOptions {
   /** The environment's URL: its server receives the new database unless serverUrl is given. */
   envUrl: string;
   serverUrl?: string | undefined;
+  /** pgward.yaml: its environments are probed to identify the database at envUrl. */
+  config?: LoadedConfig | undefined;
   backup?: string | undefined;
   drill?: boolean;
   jobs?: number;
   noOwner?: boolean;
+  /** Aborting stops the restore, drops the new database and records nothing (InterruptedError). */
+  signal?: AbortSignal | undefined;
   onStep?: (
-    step: 'select' | 'download' | 'restore' | 'validate' | 'drop' | 'record',
+    step: 'select' | 'sweep' | 'download' | 'restore' | 'validate' | 'drop' | 'record',
     detail?: string,
   ) => void;
 }
@@ -135,11 +144,18 @@ async function restoreFirstUsable(
         create: name,
         noOwner: o.noOwner === true,
         jobs: o.jobs ?? 2,
+        signal: o.signal,
+        // Swept if this run dies before the database is proven; switched to 'validated' by the caller.
+        purpose: 'recover',
+        finalState: 'in-progress',
         onStep: (s, d) => o.onStep?.(s, d),
       });
       return { m, name, at, started, tables: r.tables, rows: r.rows };
     } catch (err) {
       // restoreBackup drops a database it created and could not fill: nothing half-restored remains.
+      // An interrupted recovery proves nothing about the backup, so it is not recorded either.
+      if (o.signal?.aborted || isInterrupted(err))
+        throw new InterruptedError('recover', `${name} was dropped, nothing was recorded`);
       if (o.drill) {
         const error = (err as Error).message;
         const rec = { at, durationMs: Date.now() - started, drill: true, ok: false, database: name, error };
@@ -154,7 +170,21 @@ async function restoreFirstUsable(
   throw new PgwardError('no backup to recover from'); // unreachable: list is never empty
 }
 
-export async function recover(o: RecoverOptions): Promise<RecoverResult> {
+/**
+ * The environment whose backups are candidates is the one the database really is: `--url` spelling
+ * production's URL recovers production's backups, never another environment's. When the database
+ * cannot be reached (the reason to recover, often), the environment as named is all there is.
+ */
+async function identifiedEnv(o: RecoverOptions): Promise<string | undefined> {
+  try {
+    return (await identifyTarget(targetFor(o.config, o.env, o.envUrl), { config: o.config })).env;
+  } catch {
+    return o.env;
+  }
+}
+
+export async function recover(given: RecoverOptions): Promise<RecoverResult> {
+  const o = { ...given, env: await identifiedEnv(given) };
   o.onStep?.('select');
   const list = await candidates(o);
   const server = o.serverUrl ?? o.envUrl;
@@ -164,10 +194,13 @@ export async function recover(o: RecoverOptions): Promise<RecoverResult> {
   const url = withDatabase(server, name);
   const adminUrl = databaseOf(server) === name ? withDatabase(server, 'postgres') : server;
   let dropped = false;
-  if (o.drill) {
+  if (o.drill || o.signal?.aborted) {
     o.onStep?.('drop', name);
     await dropDatabase(adminUrl, name);
     dropped = true;
+    if (o.signal?.aborted) throw new InterruptedError('recover', `${name} was dropped, nothing was recorded`);
+  } else {
+    await setOwnedState(adminUrl, name, 'validated');
   }
   o.onStep?.('record');
   await record(o, m, { at, durationMs, drill: o.drill === true, ok: true, database: name }, restored.tables);

@@ -65,6 +65,8 @@ export async function runJob(job: JobName, ctx: JobContext): Promise<Record<stri
         serverUrl: ctx.target.url,
         drill: true,
         jobs: s.restoreJobs,
+        // verifyBackup sweeps orphaned scratch databases first; stopping serve drops this drill's.
+        signal: ctx.signal,
       });
       const detail = { backup_id: r.id, ok: r.ok, checks: r.checks, first_difference: r.firstDifference };
       if (!r.ok)

@@ -78,22 +78,20 @@ export function registerBackup(program: Command): void {
           o: { label?: string[]; pin?: boolean; hash?: boolean; reason: BackupReason } & StorageFlag,
         ) => {
           const target = ctx.target();
-          const { storage, settings } = await storageOf(ctx, store(o));
           const tty = process.stderr.isTTY === true && !ctx.out.quiet;
           const sig = abortOnSignals();
           try {
-            ctx.out.info(`backing up ${target.env ?? 'database'} to ${storage.url}`);
-            const { createBackup } = await import('../../backup/create.js');
-            const m = await createBackup({
-              url: target.url,
-              env: target.env,
-              storage,
+            const { createBackupForTarget } = await import('../../backup/for-target.js');
+            const m = await createBackupForTarget({
+              config: ctx.config,
+              target,
+              storage: store(o).storage,
               reason: o.reason,
               labels: o.label ?? [],
               pin: o.pin === true,
-              hash: o.hash === true || settings.hash,
-              compression: settings.compression,
+              hash: o.hash === true,
               signal: sig.signal,
+              onIdentified: (t) => ctx.out.info(`backing up ${t.env ?? 'database'}`),
               onProgress: tty ? (p) => process.stderr.write(`\r\u001b[2K${progressLine(p)}`) : undefined,
             });
             if (tty) process.stderr.write('\r\u001b[2K');
@@ -198,16 +196,19 @@ export function registerBackup(program: Command): void {
             ? undefined
             : tryTarget(ctx, o.drill !== false && !o.into);
         const { verifyBackup } = await import('../../backup/verify.js');
+        const sig = abortOnSignals();
         const r = await verifyBackup({
           storage,
           ref: id,
           env: catalogEnv(ctx),
           serverUrl: target?.url,
           intoUrl: o.into,
+          config: ctx.config,
           drill: o.drill !== false,
           jobs: o.jobs ?? settings.restoreJobs,
+          signal: sig.signal,
           onStep: (step, detail) => ctx.out.info(`verify: ${step}${detail ? ` ${detail}` : ''}`),
-        });
+        }).finally(sig.dispose);
         if (ctx.out.json) ctx.out.document(r);
         else {
           const { c } = ctx.out;
@@ -263,6 +264,7 @@ export function registerBackup(program: Command): void {
           if (o.jobs !== undefined && !(Number.isInteger(o.jobs) && o.jobs >= 1))
             throw new UsageError('--jobs must be a positive integer');
           const { restoreBackup } = await import('../../backup/restore.js');
+          const sig = abortOnSignals();
           const r = await restoreBackup({
             storage,
             ref: id,
@@ -270,13 +272,15 @@ export function registerBackup(program: Command): void {
             targetUrl: to.url,
             targetEnv: to.env,
             targetProtected: to.protected,
+            config: ctx.config,
             create: o.create,
             clean: o.clean === true,
             overwriteProtected: o.overwriteProtected,
             noOwner: o.owner === false,
             jobs: o.jobs ?? settings.restoreJobs,
+            signal: sig.signal,
             onStep: (step, detail) => ctx.out.info(`restore: ${step}${detail ? ` ${detail}` : ''}`),
-          });
+          }).finally(sig.dispose);
           if (ctx.out.json) ctx.out.document(r);
           else
             ctx.out.line(
