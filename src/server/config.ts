@@ -53,6 +53,30 @@ export interface ServeSettings {
   backupMaxAgeMs: number;
 }
 
+/** Shorter bearer tokens are refused: they can be guessed. */
+export const MIN_TOKEN_LENGTH = 16;
+
+/**
+ * The bearer token, failing closed: a token that was asked for (token_env configured, or the variable
+ * present in the environment) but is missing, empty or short refuses to start rather than serve open.
+ * Only when nothing asks for a token (no token_env, default variable absent) does serve run open.
+ */
+function resolveToken(tokenEnv: string, configured: boolean, penv: NodeJS.ProcessEnv): string | undefined {
+  const value = penv[tokenEnv];
+  if (value === undefined && !configured) return undefined;
+  if (value === undefined || value.trim() === '')
+    throw new UsageError(
+      `serve.token_env: ${tokenEnv} is ${value === undefined ? 'not set' : 'empty'}, so serve would run without a token`,
+      `export ${tokenEnv}=<at least ${MIN_TOKEN_LENGTH} random characters> (e.g. openssl rand -hex 24)`,
+    );
+  if (value.trim().length < MIN_TOKEN_LENGTH)
+    throw new UsageError(
+      `serve.token_env: the token in ${tokenEnv} is shorter than ${MIN_TOKEN_LENGTH} characters`,
+      `use at least ${MIN_TOKEN_LENGTH} random characters (e.g. openssl rand -hex 24)`,
+    );
+  return value.trim();
+}
+
 export interface ServeFlags {
   bind?: string;
   port?: number;
@@ -73,7 +97,7 @@ export function serveSettings(
     throw new UsageError(`--refresh: ${(err as Error).message}`);
   }
   const tokenEnv = raw.token_env ?? 'PGWARD_SERVE_TOKEN';
-  const token = penv[tokenEnv] || undefined;
+  const token = resolveToken(tokenEnv, raw.token_env !== undefined, penv);
   registerSecret(token);
   let webhookUrl = flags.webhook ?? raw.webhook_url;
   if (webhookUrl) {
