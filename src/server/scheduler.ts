@@ -131,7 +131,7 @@ export class Scheduler {
       await ensureTables(client);
       for (const e of await expireLeases(client, env)) {
         changed = true;
-        const why = `its replica (${e.runner}) stopped renewing its lease (expired ${e.leaseUntil}); the slot is not re-run`;
+        const why = `lease expired at ${e.leaseUntil}: its replica (${e.runner}) stopped renewing it; the slot is not re-run`;
         log(`job ${e.job}: FAILED: ${why}`);
         await alerter.apply(
           [{ key: `job_failed:${e.job}`, active: true, message: `${e.job} job failed: ${why}` }],
