@@ -8,6 +8,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import pg from 'pg';
+import { JOB_LOCK_CLASS } from '../src/server/store.js';
 import { createTestDatabase, type TestDatabase } from './harness/db.js';
 import { makeProject, migration } from './harness/project.js';
 import {
@@ -29,6 +30,7 @@ function config(
   hook: Hook | undefined,
   backupCron: string,
   extra = '',
+  lease = '1s',
 ): string {
   return `environments:
   prod:
@@ -38,7 +40,7 @@ function config(
 serve:
   refresh_interval: 200ms
 ${hook ? `  webhook_url: ${hook.url}\n` : ''}  jobs:
-    lease: 1s
+    lease: ${lease}
 ${extra}backups:
   storage: file://${store}
 `;
@@ -183,6 +185,39 @@ test('invariant: a job whose replica was killed mid-run is failed by another rep
   }
 });
 
+test('invariant: a killed replica is detected from its vanished session, long before a long lease lapses', async () => {
+  const db = await createTestDatabase();
+  await seedTable(db);
+  const store = makeProject({});
+  const dir = makeProject({
+    'pgward.yaml': config(db, store, undefined, EVERY_SECOND, '', '1h'),
+    'db/migrations/001_a.sql': migration('CREATE TABLE a (id int);'),
+  });
+  const lock = await blockDumps(db);
+  let a: ServeProcess | undefined;
+  let b: ServeProcess | undefined;
+  try {
+    a = await startServe(dir, ['--env', 'prod']);
+    const crashed = await runningBackupBlocked(db);
+    const pid = a.child.pid!;
+    a.child.kill('SIGKILL');
+    await a.stop();
+    writeFileSync(join(dir, 'pgward.yaml'), config(db, store, undefined, NEVER_IN_A_TEST, '', '1h'));
+    b = await startServe(dir, ['--env', 'prod']);
+    const failed = await until(async () => {
+      const row = (await backupRows(db)).find((r) => r.id === crashed.id);
+      return row?.outcome === 'failed' ? row : undefined;
+    }, 'the crashed job to be failed');
+    assert.ok(failed.lease_until!.getTime() > Date.now() + 30 * 60_000, 'its lease had not lapsed');
+    assert.match(failed.error ?? '', /lease expired: .*is gone/);
+    assert.match(failed.error ?? '', new RegExp(`pid ${pid}\\b`));
+  } finally {
+    await endOrphanDumps(db);
+    await lock.release();
+    await stopAll([a, b]);
+  }
+});
+
 test('invariant: a live replica renews its lease, so a job running longer than the lease is never failed by another replica', async () => {
   const db = await createTestDatabase();
   await seedTable(db);
@@ -198,8 +233,8 @@ test('invariant: a live replica renews its lease, so a job running longer than t
   try {
     const long = await runningBackupBlocked(db);
     const firstLease = long.lease_until!.getTime();
-    // Four leases long, while the other replica sweeps every half lease.
-    await new Promise((r) => setTimeout(r, 4_000));
+    // Seven leases long (past the claim-to-lock grace too), while the other replica sweeps every half lease.
+    await new Promise((r) => setTimeout(r, 7_000));
     const still = (await backupRows(db)).find((r) => r.id === long.id)!;
     assert.equal(still.outcome, 'running', still.error ?? '');
     assert.ok(still.lease_until!.getTime() > firstLease + 2_000, 'the lease was renewed');
@@ -244,11 +279,17 @@ test('invariant: job history pruning keeps running runs, each job latest run and
   await insert('staging', 'backup', 'ok', '40 days');
   await insert('staging', 'backup', 'ok', '41 days');
 
+  // The running verify is genuinely running: a session holds its job lock, as its replica would.
+  const runner = new pg.Client({ connectionString: db.url });
+  await runner.connect();
+  await runner.query('SELECT pg_advisory_lock($1, hashtext($2))', [JOB_LOCK_CLASS, 'prod:verify']);
   const s = await startServe(dir, ['--env', 'prod']);
   try {
     await until(async () => (/old run\(s\) pruned/.test(s.logs()) ? true : undefined), 'the prune');
+    await afterRefreshes(s.url, 2);
   } finally {
     await s.stop();
+    await runner.end();
   }
   const left = await db.query<{ env: string; job: string; outcome: string; age_h: number }>(
     `SELECT env, job, outcome, round(extract(epoch FROM now() - started_at) / 3600)::int AS age_h

@@ -49,6 +49,8 @@ export interface SchedulerOptions {
   /** Lease of a running job: renewed every third of it, expired by any replica once it lapses. */
   leaseMs: number;
   retention: HistoryRetention;
+  /** serve's refresh interval: the housekeeping sweep runs at least this often (not below 1 s). */
+  refreshMs: number;
 }
 
 interface Lease {
@@ -95,7 +97,9 @@ export class Scheduler {
     for (const j of this.jobs) j.cron.resume();
     if (!this.jobs.length) return;
     void this.housekeep();
-    this.sweepTimer = setInterval(() => void this.housekeep(), Math.max(500, this.o.leaseMs / 2));
+    // Every half lease, or every refresh when that is shorter (but not more than once a second).
+    const every = Math.min(this.o.leaseMs / 2, Math.max(1_000, this.o.refreshMs));
+    this.sweepTimer = setInterval(() => void this.housekeep(), every);
   }
 
   /** Stops scheduling, aborts running jobs (a backup in progress is cancelled) and waits for them. */
@@ -131,7 +135,7 @@ export class Scheduler {
       await ensureTables(client);
       for (const e of await expireLeases(client, env)) {
         changed = true;
-        const why = `lease expired at ${e.leaseUntil}: its replica (${e.runner}) stopped renewing it; the slot is not re-run`;
+        const why = `${e.error}; the slot is not re-run`;
         log(`job ${e.job}: FAILED: ${why}`);
         await alerter.apply(
           [{ key: `job_failed:${e.job}`, active: true, message: `${e.job} job failed: ${why}` }],

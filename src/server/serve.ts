@@ -48,6 +48,7 @@ export async function startServe(o: ServeOptions): Promise<ServeHandle> {
           log,
           onRun: () => monitor?.kick(),
           leaseMs: o.settings.jobLeaseMs,
+          refreshMs: o.settings.refreshMs,
           retention: { keepDays: o.settings.historyKeepDays, keepRuns: o.settings.historyKeepRuns },
         });
   monitor = new Monitor({

@@ -151,29 +151,45 @@ export interface ExpiredJob {
   id: string;
   job: string;
   runner: string;
-  leaseUntil: string;
+  /** Why: the lease lapsed, or the runner's session is gone; names the runner (host and pid). */
+  error: string;
 }
 
+/** A run claims its slot, then takes the job lock: a run younger than this may not hold it yet. */
+const LOCK_GRACE_MS = 5_000;
+
 /**
- * Fails the running jobs of `env` whose lease has expired (their replica died or lost the database).
- * The UPDATE decides: when replicas sweep together, each row is returned to exactly one of them.
+ * Fails the running jobs of `env` whose replica is gone: its lease lapsed (it stopped renewing), or no
+ * session holds the job's advisory lock any more although the run is past the claim-to-lock moment
+ * (PostgreSQL released it when the replica's connection ended: killed, crashed). The second test reads
+ * what is true now instead of waiting out the lease. The UPDATE decides: when replicas sweep together,
+ * each row is returned to exactly one of them.
  */
 export async function expireLeases(c: pg.Client, env: string): Promise<ExpiredJob[]> {
-  const r = await c.query<{ id: string; job: string; runner: string; lease_until: Date }>(
-    `UPDATE pgward.jobs
+  const r = await c.query<ExpiredJob>(
+    `WITH gone AS (
+       SELECT id, ${LEASE_END} < now() AS lapsed, ${LEASE_END} AS lease_end FROM pgward.jobs j
+        WHERE env = $1 AND outcome = 'running'
+          AND (${LEASE_END} < now()
+               OR (started_at < now() - $2 * interval '1 millisecond' AND NOT EXISTS (
+                     SELECT 1 FROM pg_locks l
+                      WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2
+                        AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+                        AND l.classid::bigint = $3
+                        AND l.objid::bigint = (hashtext(j.env || ':' || j.job)::bigint & 4294967295)))))
+     UPDATE pgward.jobs j
         SET outcome = 'failed', finished_at = now(),
-            error = format('lease expired at %s: %s stopped renewing it (crashed or cut off); the slot is not re-run',
-                           to_char(${LEASE_END} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'), runner)
-      WHERE env = $1 AND outcome = 'running' AND ${LEASE_END} < now()
-      RETURNING id::text, job, runner, ${LEASE_END} AS lease_until`,
-    [env],
+            error = CASE WHEN g.lapsed
+              THEN format('lease expired at %s: %s stopped renewing it (crashed or cut off)',
+                          to_char(g.lease_end AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'), j.runner)
+              ELSE format('lease expired: %s is gone (its session no longer holds the job lock: killed or crashed)',
+                          j.runner) END
+       FROM gone g
+      WHERE j.id = g.id AND j.outcome = 'running'
+      RETURNING j.id::text AS id, j.job, j.runner, j.error`,
+    [env, LOCK_GRACE_MS, JOB_LOCK_CLASS],
   );
-  return r.rows.map((x) => ({
-    id: x.id,
-    job: x.job,
-    runner: x.runner,
-    leaseUntil: x.lease_until.toISOString(),
-  }));
+  return r.rows;
 }
 
 export interface HistoryRetention {
