@@ -73,7 +73,10 @@ test('invariant: no password reaches the argv of pg_dump or pg_restore, whatever
   const enc = encodeURIComponent(password);
   const forms: { form: string; url: string; env?: Record<string, string> }[] = [
     { form: 'user:password@host', url: `postgresql://${user}:${enc}@${host}:${port}/${name}` },
-    { form: '?password=', url: `postgresql://${user}@${host}:${port}/${name}?password=${enc}` },
+    {
+      form: '?password= among other parameters',
+      url: `postgresql://${user}@${host}:${port}/${name}?application_name=argv%20check&password=${enc}&connect_timeout=10`,
+    },
     {
       form: '?sslpassword= (key passphrase) with ?password=',
       url: `postgres://${user}@${host}:${port}/${name}?sslmode=disable&sslpassword=${keyPass}&password=${enc}`,
@@ -91,6 +94,12 @@ test('invariant: no password reaches the argv of pg_dump or pg_restore, whatever
     assert.match(argv, /^pg_dump .*--dbname=/m, `${f.form}: pg_dump ran through the wrapper`);
     assert.match(argv, /^pg_restore /m, `${f.form}: pg_restore ran through the wrapper`);
     assertAbsent(argv, [password, keyPass], `${f.form}: child argv`);
+    if (f.url.includes('argv%20check'))
+      assert.match(
+        argv,
+        /application_name=argv%20check&connect_timeout=10/,
+        'other parameters reach the child as written',
+      );
     assertAbsent(output, [password, keyPass], `${f.form}: pgward output`);
   }
 });

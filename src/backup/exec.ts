@@ -19,17 +19,35 @@ const SECRET_PARAMS = ['password', 'sslpassword'] as const;
 /** Removes every secret parameter from the URL (userinfo password and query form); returns their values. */
 function takeSecrets(u: URL): { password?: string; sslpassword?: string } {
   const found: { password?: string; sslpassword?: string } = {};
-  if (u.password) found.password = decodeURIComponent(u.password);
+  if (u.password) found.password = decodeLoosely(u.password);
   u.password = '';
-  for (const name of SECRET_PARAMS) {
-    // libpq applies query parameters after the userinfo, and the last occurrence wins.
-    const values = u.searchParams.getAll(name);
-    if (values.length) found[name] = values[values.length - 1]!;
-    u.searchParams.delete(name);
+  if (u.search) {
+    // Edited by hand, not through URLSearchParams: that re-encodes every other parameter (a space as
+    // '+', which libpq does not decode), so `options=-c%20x%3Dy` would change meaning.
+    const kept: string[] = [];
+    for (const pair of u.search.slice(1).split('&')) {
+      const eq = pair.indexOf('=');
+      const key = decodeLoosely(eq < 0 ? pair : pair.slice(0, eq));
+      // Dropped in any case (libpq rejects `PASSWORD=`, but its value must not reach argv on the way);
+      // used only as libpq spells it, after the userinfo, the last occurrence winning as in libpq.
+      if (!(SECRET_PARAMS as readonly string[]).includes(key.toLowerCase())) kept.push(pair);
+      else if ((SECRET_PARAMS as readonly string[]).includes(key))
+        found[key as (typeof SECRET_PARAMS)[number]] = decodeLoosely(eq < 0 ? '' : pair.slice(eq + 1));
+    }
+    u.search = kept.length ? `?${kept.join('&')}` : '';
   }
   registerSecret(found.password);
   registerSecret(found.sslpassword);
   return found;
+}
+
+/** Percent-decoding as libpq does it ('+' stays '+'); a malformed escape is kept as written. */
+function decodeLoosely(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
 }
 
 /** Splits a postgres URL into a secret-free URL for argv and an env carrying the secrets. */
@@ -40,14 +58,14 @@ export function pgConn(url: string, database?: string, penv: NodeJS.ProcessEnv =
   const env: NodeJS.ProcessEnv = { ...penv };
   if (secrets.password !== undefined) env.PGPASSWORD = secrets.password;
   if (secrets.sslpassword !== undefined) {
-    if (u.searchParams.has('service') || penv.PGSERVICE)
+    if (/(?:^\?|&)service=/.test(u.search) || penv.PGSERVICE)
       throw new UsageError(
         'sslpassword in the database URL cannot be combined with a libpq service',
         'put sslpassword in the service file instead of the URL',
       );
     const file = privateServiceFile({ sslpassword: secrets.sslpassword });
     env.PGSERVICEFILE = file.path;
-    u.searchParams.set('service', file.service);
+    u.search = `${u.search ? `${u.search}&` : '?'}service=${file.service}`;
   }
   return { url: u.toString(), env };
 }
