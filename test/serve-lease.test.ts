@@ -252,6 +252,41 @@ test('invariant: a live replica renews its lease, so a job running longer than t
   }
 });
 
+test('invariant: a run whose row another replica has failed stops, and never overwrites that verdict', async () => {
+  const db = await createTestDatabase();
+  await seedTable(db);
+  const store = makeProject({});
+  const dir = makeProject({
+    'pgward.yaml': config(db, store, undefined, EVERY_SECOND),
+    'db/migrations/001_a.sql': migration('CREATE TABLE a (id int);'),
+  });
+  const lock = await blockDumps(db);
+  let released = false;
+  const a = await startServe(dir, ['--env', 'prod']);
+  try {
+    const run = await runningBackupBlocked(db);
+    // What a sweeping replica does when it decides the run is dead (e.g. a partition hid its renewals).
+    const verdict = 'lease expired: taken over by another replica (test)';
+    await db.query(
+      "UPDATE pgward.jobs SET outcome = 'failed', finished_at = now(), error = $2 WHERE id = $1::bigint",
+      [run.id, verdict],
+    );
+    await until(async () => (/lease lost/.test(a.logs()) ? true : undefined), 'the replica to notice');
+    await lock.release();
+    released = true;
+    await until(
+      async () => (/the recorded failure stands/.test(a.logs()) ? true : undefined),
+      'the run to end',
+    );
+    const row = (await backupRows(db)).find((r) => r.id === run.id)!;
+    assert.equal(row.outcome, 'failed');
+    assert.equal(row.error, verdict, 'the verdict stands');
+  } finally {
+    if (!released) await lock.release();
+    await a.stop();
+  }
+});
+
 test('invariant: job history pruning keeps running runs, each job latest run and latest success, and drops runs beyond keep_runs or older than keep_days', async () => {
   const db = await createTestDatabase();
   const store = makeProject({});
