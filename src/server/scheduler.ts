@@ -158,16 +158,19 @@ export class Scheduler {
   /** Renews the run's lease every third of it on the run's own (otherwise idle) connection. */
   private holdLease(client: Awaited<ReturnType<typeof connect>>, id: string, job: JobName): Lease {
     const lost = new AbortController();
+    let stopped = false;
     const timer = setInterval(
       () => {
         renewLease(client, id, this.o.leaseMs).then(
           (held) => {
-            if (held || lost.signal.aborted) return;
+            if (held || stopped || lost.signal.aborted) return;
             this.o.log(`job ${job}: lease lost (another replica expired it): cancelling this run`);
             lost.abort();
           },
           // Unsure (connection trouble): keep running; the finish tells whether the run still counts.
-          (err) => this.o.log(`job ${job}: cannot renew its lease: ${redact((err as Error).message)}`),
+          (err) => {
+            if (!stopped) this.o.log(`job ${job}: cannot renew its lease: ${redact((err as Error).message)}`);
+          },
         );
       },
       Math.max(200, this.o.leaseMs / 3),
@@ -175,7 +178,10 @@ export class Scheduler {
     return {
       signal: AbortSignal.any([this.abort.signal, lost.signal]),
       lost: () => lost.signal.aborted,
-      stop: () => clearInterval(timer),
+      stop: () => {
+        stopped = true;
+        clearInterval(timer);
+      },
     };
   }
 
