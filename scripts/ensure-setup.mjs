@@ -31,8 +31,6 @@ if (!hasServer || !hasPromtool) {
   if (r.status !== 0) process.exit(r.status ?? 1);
 }
 if (!existsSync(join(root, 'node_modules', '.package-lock.json'))) {
-  // `npm ci` can refuse a lock file that lacks other platforms' optional binaries (npm/cli#4828);
-  // `npm install` then installs the same locked versions for this platform.
-  const ci = spawnSync('npm', ['ci', '--no-audit', '--no-fund'], { cwd: root, stdio: 'inherit' });
-  if (ci.status !== 0) run('npm', ['install', '--no-audit', '--no-fund']);
+  // Exactly the locked versions, and never a rewrite of package-lock.json: a fresh clone stays clean.
+  run('npm', ['ci', '--no-audit', '--no-fund']);
 }

@@ -13,7 +13,17 @@ export {
   resolveTarget,
   type Target,
 } from './config/target.js';
+export {
+  OTHER_HOST_STALE_MS,
+  type OwnedMarker,
+  type SweepResult,
+  type SweptDatabase,
+  sweepOrphans,
+} from './db/owned.js';
+export { loadSchemaFacts, readSchemaFacts } from './db/schema-facts.js';
 export { ExitCode, PgwardError, UsageError } from './errors.js';
+export * from './identity/index.js';
+export { InterruptedError } from './interrupt.js';
 export {
   decideGate,
   type Finding,
@@ -25,10 +35,17 @@ export {
   lintMigration,
   lintMigrations,
   lintPaths,
+  lintPrepared,
   lintSql,
+  type PreparedLint,
+  prepareMigrations,
+  preparePaths,
+  prepareSql,
   RULES,
   type Rule,
   reachesThreshold,
+  type SchemaFacts,
+  type SchemaNeeds,
 } from './lint/index.js';
 export { type BaselineOptions, type BaselineResult, baseline } from './migrate/baseline.js';
 export { loadMigrations, type MigrationFile, parseMigration } from './migrate/files.js';

@@ -138,11 +138,15 @@ function interruptWhenSleeping(
   signal: NodeJS.Signals,
 ) {
   return (child: import('node:child_process').ChildProcess) => {
+    // Polls can overlap under load (a query slower than the interval): send exactly one signal, since a
+    // second one makes pgward exit at once without reporting the cancelled statement.
+    let sent = false;
     const poll = setInterval(async () => {
       const rows = await db.query(
         "SELECT count(*)::int AS n FROM pg_stat_activity WHERE query LIKE '%pg_sleep(60)%' AND pid <> pg_backend_pid()",
       );
-      if ((rows[0]?.n ?? 0) > 0) {
+      if ((rows[0]?.n ?? 0) > 0 && !sent) {
+        sent = true;
         clearInterval(poll);
         child.kill(signal);
       }

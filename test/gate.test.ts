@@ -15,7 +15,8 @@ function gatedProject(files: Record<string, string>, staging = '') {
       '    policy:',
       '      backup_before_migrate: false',
       '  staging:',
-      '    url: ${PROD_URL}',
+      // its own database: staging spelled onto production's database is production (identity, not name)
+      '    url: ${STAGING_URL}',
       '    policy:',
       '      pause_seconds: 1',
       staging,
@@ -125,7 +126,7 @@ test('--approve of a version that is not pending is a usage error', async () => 
 test('staging warns and pauses on destructive changes, then applies; Ctrl-C during the pause applies nothing', async () => {
   const db = await seeded();
   const dir = gatedProject({ '2_drop.sql': migration('DROP TABLE legacy;') });
-  const env = { PROD_URL: db.url };
+  const env = { STAGING_URL: db.url };
   const interrupted = await runCli(['migrate', '--env', 'staging'], {
     cwd: dir,
     env,
@@ -155,7 +156,10 @@ test('a blocking policy blocks a non-concurrent index on a table with rows, not 
     },
     '      blocking: block',
   );
-  const r = await runCli(['migrate', '--env', 'staging', '--json'], { cwd: dir, env: { PROD_URL: db.url } });
+  const r = await runCli(['migrate', '--env', 'staging', '--json'], {
+    cwd: dir,
+    env: { STAGING_URL: db.url },
+  });
   assert.equal(r.code, 6, r.stderr);
   const doc = JSON.parse(r.stdout);
   assert.deepEqual(
@@ -166,6 +170,7 @@ test('a blocking policy blocks a non-concurrent index on a table with rows, not 
   assert.equal(doc.gates.find((g: { version: string }) => g.version === '1').decision, 'apply');
 });
 
+// Changed: a blocked dry run used to exit 0 with ok:true, telling CI the real run would pass.
 test('--dry-run shows the gate decisions without recording or applying anything', async () => {
   const db = await seeded();
   const dir = gatedProject({ '2_drop.sql': migration('DROP TABLE legacy;') });
@@ -173,8 +178,9 @@ test('--dry-run shows the gate decisions without recording or applying anything'
     cwd: dir,
     env: { PROD_URL: db.url },
   });
-  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.code, 6, r.stderr);
   const doc = JSON.parse(r.stdout);
+  assert.equal(doc.ok, false);
   assert.equal(doc.gates[0].decision, 'blocked');
   const none = await db.query("SELECT to_regnamespace('pgward') AS s");
   assert.equal(none[0]!.s, null);

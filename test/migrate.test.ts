@@ -358,11 +358,15 @@ test('no-transaction files run statement by statement; a failure part-way is rep
 });
 
 test('rollback runs down sections newest first, by steps or down to a version', async () => {
-  const { db, t, src } = await setup({
-    '001_a.sql': migration('CREATE TABLE a (id int);', 'DROP TABLE a;'),
-    '002_b.sql': migration('CREATE TABLE b (id int);', 'DROP TABLE b;'),
-    '003_c.sql': migration('CREATE TABLE c (id int);', 'DROP TABLE c;'),
-  });
+  // (down sections drop tables: destructive, so the gate would pause 10 s before each rollback here)
+  const { db, t, src } = await setup(
+    {
+      '001_a.sql': migration('CREATE TABLE a (id int);', 'DROP TABLE a;'),
+      '002_b.sql': migration('CREATE TABLE b (id int);', 'DROP TABLE b;'),
+      '003_c.sql': migration('CREATE TABLE c (id int);', 'DROP TABLE c;'),
+    },
+    { pauseSeconds: 0 },
+  );
   await migrate({ target: t, source: src });
   const one = await rollback({ target: t, source: src });
   assert.deepEqual(

@@ -8,11 +8,12 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ensurePeer } from '../peers.mjs';
 import { TEMPLATES } from './templates.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const PGWARD = join(ROOT, 'dist', 'bin', 'pgward.js');
-const SQUAWK = join(ROOT, 'node_modules', '.bin', 'squawk');
+const SQUAWK = join(ensurePeer('squawk-cli'), '.bin', 'squawk');
 
 const arg = (name, dflt) => {
   const i = process.argv.indexOf(`--${name}`);

@@ -13,7 +13,9 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startCluster } from '../../test/harness/cluster.js';
 import { adminQuery } from '../../test/harness/db.js';
-import { CLI, ROOT } from '../../test/harness/project.js';
+import { CLI } from '../../test/harness/project.js';
+// @ts-expect-error plain ESM helper shared with the .mjs benchmarks
+import { ensurePeer } from '../peers.mjs';
 
 const { values } = parseArgs({
   options: {
@@ -36,15 +38,9 @@ for (let i = 1; i <= count; i++) {
 
 const inMemory = !values.disk && existsSync('/dev/shm');
 const cluster = await startCluster(inMemory ? { baseDir: '/dev/shm' } : {});
-const dbmateNpm = join(ROOT, 'node_modules', '.bin', 'dbmate');
-const dbmateNative = join(
-  ROOT,
-  'node_modules',
-  '@dbmate',
-  `${process.platform}-${process.arch}`,
-  'bin',
-  'dbmate',
-);
+const peers = ensurePeer('dbmate');
+const dbmateNpm = join(peers, '.bin', 'dbmate');
+const dbmateNative = join(peers, '@dbmate', `${process.platform}-${process.arch}`, 'bin', 'dbmate');
 
 function timed(cmd: string, args: string[]): number {
   const t0 = performance.now();

@@ -1,8 +1,10 @@
 // `pgward baseline`: adopt an existing database. Records migrations as applied without running them,
 // either every file up to a version, or exactly what dbmate recorded (same file format, same versions).
+import type { LoadedConfig } from '../config/load.js';
 import type { MigrationsSource, Target } from '../config/target.js';
 import { appName, connect, quoteIdent } from '../db/connect.js';
 import { PgwardError, UsageError } from '../errors.js';
+import { identifyForWrite } from '../identity/identify.js';
 import { PGWARD_VERSION } from '../version.js';
 import { compareVersions, loadMigrations } from './files.js';
 import { actor, ensureHistory, readApplied } from './history.js';
@@ -10,6 +12,8 @@ import { acquireMigrationLock, unlock } from './lock.js';
 
 export interface BaselineOptions {
   target: Target;
+  /** pgward.yaml: its environments are probed to identify the database reached (any URL spelling). */
+  config?: LoadedConfig | undefined;
   source: MigrationsSource;
   /** Record every file with a version up to and including this one. */
   to?: string | undefined;
@@ -23,7 +27,8 @@ export interface BaselineResult {
   alreadyApplied: number;
 }
 
-export async function baseline(opts: BaselineOptions): Promise<BaselineResult> {
+export async function baseline(given: BaselineOptions): Promise<BaselineResult> {
+  let opts = given;
   if ((opts.to === undefined) === (opts.importFrom === undefined)) {
     throw new UsageError('baseline needs exactly one of --to <version> or --import dbmate');
   }
@@ -34,6 +39,8 @@ export async function baseline(opts: BaselineOptions): Promise<BaselineResult> {
   const client = await connect(opts.target.url, { applicationName: appName('baseline') });
   let locked = false;
   try {
+    // Gate, policy and stamp follow the database actually reached, not the URL's spelling.
+    opts = { ...opts, target: await identifyForWrite(client, opts.target, opts) };
     await acquireMigrationLock(client, { waitMs: opts.lockWaitMs ?? 60_000 });
     locked = true;
     let wanted: Set<string>;

@@ -2,9 +2,11 @@
 // format, so dbmate projects switch without a rewrite) and a `-- pgward:no-transaction` directive
 // (dbmate's `-- migrate:up transaction:false` is honoured too).
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { UsageError } from '../errors.js';
+import { readUtf8File } from './encoding.js';
+import { classifyLine, DOWN_MARKER, UP_MARKER } from './markers.js';
 
 export const FILE_PATTERN = /^(\d+)_([^/\\]+)\.sql$/;
 
@@ -40,37 +42,44 @@ export function compareVersions(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-const UP = /^--\s*migrate:up\b(.*)$/;
-const DOWN = /^--\s*migrate:down\b(.*)$/;
-const NO_TX = /^--\s*pgward:no-transaction\s*$/;
-
 export function parseMigration(path: string, content: string): MigrationFile {
   const filename = path.split(/[\\/]/).pop()!;
   const m = FILE_PATTERN.exec(filename);
   if (!m) throw new UsageError(`${path}: migration file names must look like <version>_<name>.sql`);
-  const lines = content.replace(/\r\n/g, '\n').split('\n');
+  const shown = relative(process.cwd(), path) || path;
+  // A UTF-8 byte-order mark is not SQL; the checksum still covers it (unchanged from earlier releases).
+  const lines = content
+    .replace(/^\uFEFF/, '')
+    .replace(/\r\n/g, '\n')
+    .split('\n');
   let upStart = -1;
   let downStart = -1;
   let transaction = true;
   lines.forEach((line, i) => {
-    const t = line.trim();
-    const up = UP.exec(t);
-    if (up) {
-      if (upStart !== -1) throw new UsageError(`${path}:${i + 1}: second "-- migrate:up" marker`);
+    const marker = classifyLine(line.trim());
+    if (!marker) return;
+    if (marker.kind === 'near-miss') {
+      throw new UsageError(
+        `${shown}:${i + 1}: "${line.trim()}" is not a marker pgward recognises`,
+        `write exactly "${marker.expected}" (lower case, one space after --), or reword the comment`,
+      );
+    }
+    if (marker.kind === 'up') {
+      if (upStart !== -1) throw new UsageError(`${shown}:${i + 1}: second "${UP_MARKER}" marker`);
       upStart = i;
-      if (/transaction:\s*false/.test(up[1] ?? '')) transaction = false;
-    } else if (DOWN.exec(t)) {
-      if (downStart !== -1) throw new UsageError(`${path}:${i + 1}: second "-- migrate:down" marker`);
+      if (/transaction:\s*false/.test(marker.options)) transaction = false;
+    } else if (marker.kind === 'down') {
+      if (downStart !== -1) throw new UsageError(`${shown}:${i + 1}: second "${DOWN_MARKER}" marker`);
       downStart = i;
-    } else if (NO_TX.test(t)) {
+    } else {
       transaction = false;
     }
   });
   if (downStart !== -1 && upStart > downStart) {
-    throw new UsageError(`${path}:${upStart + 1}: "-- migrate:up" must come before "-- migrate:down"`);
+    throw new UsageError(`${shown}:${upStart + 1}: "-- migrate:up" must come before "-- migrate:down"`);
   }
   if (downStart !== -1 && upStart === -1) {
-    throw new UsageError(`${path}: has "-- migrate:down" but no "-- migrate:up" section`);
+    throw new UsageError(`${shown}: has "-- migrate:down" but no "-- migrate:up" section`);
   }
   // No markers at all: the whole file is the up section (as node-pg-migrate and plain SQL folders do).
   const upFrom = upStart === -1 ? 0 : upStart + 1;
@@ -112,7 +121,7 @@ export function loadMigrations(dir: string): LoadedMigrations {
       ignored.push(entry);
       continue;
     }
-    files.push(parseMigration(path, readFileSync(path, 'utf8')));
+    files.push(parseMigration(path, readUtf8File(path, relative(process.cwd(), path) || path)));
   }
   files.sort((a, b) => compareVersions(a.version, b.version));
   for (let i = 1; i < files.length; i++) {

@@ -3,10 +3,11 @@
 // (version + checksum) — an edited file is blocked again.
 import type pg from 'pg';
 import type { Policy } from '../config/target.js';
-import { decideGate, type GateDecision, lintMigrations } from '../lint/index.js';
+import { loadSchemaFacts } from '../db/schema-facts.js';
+import { decideGate, type GateDecision, lintPrepared, prepareMigrations } from '../lint/index.js';
 import type { Finding } from '../lint/types.js';
 import type { MigrationFile } from './files.js';
-import { actor } from './history.js';
+import { actor, type Direction } from './history.js';
 
 export interface GateReasonSummary {
   kind: 'destructive' | 'blocking' | 'error';
@@ -35,28 +36,37 @@ export interface MigrationGate {
 export interface Approval {
   version: string;
   checksum: string;
+  /** What was approved: applying the up section, or running the down section (rollback). */
+  direction: Direction;
   approvedBy: string;
   approvedAt: string;
   env: string | null;
   findings: { rule: string; category: string; line: number }[];
 }
 
-export async function readApprovals(client: pg.Client): Promise<Map<string, Approval>> {
+/** Approvals of one direction, keyed version:checksum (an approval to apply never approves a rollback). */
+export async function readApprovals(client: pg.Client, direction: Direction): Promise<Map<string, Approval>> {
+  // to_jsonb: a history written by an older pgward has no direction column (all its approvals are 'up').
   const res = await client.query(
-    'SELECT version, checksum, approved_by, approved_at, env, findings FROM pgward.approvals',
+    `SELECT version, checksum, approved_by, approved_at, env, findings,
+            coalesce(to_jsonb(a)->>'direction', 'up') AS direction
+       FROM pgward.approvals a`,
   );
   return new Map(
-    res.rows.map((r) => [
-      `${r.version}:${r.checksum}`,
-      {
-        version: r.version,
-        checksum: r.checksum,
-        approvedBy: r.approved_by,
-        approvedAt: new Date(r.approved_at).toISOString(),
-        env: r.env,
-        findings: r.findings,
-      },
-    ]),
+    res.rows
+      .filter((r) => r.direction === direction)
+      .map((r) => [
+        `${r.version}:${r.checksum}`,
+        {
+          version: r.version,
+          checksum: r.checksum,
+          direction,
+          approvedBy: r.approved_by,
+          approvedAt: new Date(r.approved_at).toISOString(),
+          env: r.env,
+          findings: r.findings,
+        },
+      ]),
   );
 }
 
@@ -65,21 +75,23 @@ export async function recordApproval(
   client: pg.Client,
   gate: MigrationGate,
   env: string | undefined,
+  direction: Direction,
 ): Promise<Approval> {
   const findings = gate.findings
     .filter((f) => f.category === 'destructive' || f.category === 'blocking')
     .map((f) => ({ rule: f.rule, category: f.category, line: f.line }));
   const res = await client.query(
-    `INSERT INTO pgward.approvals (version, checksum, approved_by, env, findings)
-     VALUES ($1, $2, $3, $4, $5::jsonb)
-     ON CONFLICT (version, checksum) DO UPDATE SET approved_by = EXCLUDED.approved_by,
+    `INSERT INTO pgward.approvals (version, checksum, approved_by, env, findings, direction)
+     VALUES ($1, $2, $3, $4, $5::jsonb, $6)
+     ON CONFLICT (version, checksum, direction) DO UPDATE SET approved_by = EXCLUDED.approved_by,
        approved_at = now(), env = EXCLUDED.env, findings = EXCLUDED.findings
      RETURNING approved_at`,
-    [gate.version, gate.checksum, actor(), env ?? null, JSON.stringify(findings)],
+    [gate.version, gate.checksum, actor(), env ?? null, JSON.stringify(findings), direction],
   );
   return {
     version: gate.version,
     checksum: gate.checksum,
+    direction,
     approvedBy: actor(),
     approvedAt: new Date(res.rows[0].approved_at).toISOString(),
     env: env ?? null,
@@ -94,7 +106,9 @@ export async function evaluateGates(
   approvals: Map<string, Approval>,
 ): Promise<MigrationGate[]> {
   if (files.length === 0) return [];
-  const report = await lintMigrations(files, { client });
+  // Facts are read just before deciding, from the database the migrations are about to run on.
+  const input = await prepareMigrations(files);
+  const report = lintPrepared(input, { schemaFacts: await loadSchemaFacts(client, input.needs) });
   return files.map((f, i) => {
     const findings = report.files[i]!.findings;
     const approval = approvals.get(`${f.version}:${f.checksum}`);

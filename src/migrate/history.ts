@@ -15,9 +15,15 @@ export interface AppliedMigration {
   pgwardVersion: string;
 }
 
-/** A no-transaction migration that started but did not finish: the database may hold part of it. */
+export type Direction = 'up' | 'down';
+
+/**
+ * A no-transaction migration (up) or rollback (down) that started but did not finish: the database may
+ * hold part of it. A down partial's migration is still recorded as applied.
+ */
 export interface PartialMigration {
   version: string;
+  direction: Direction;
   name: string;
   checksum: string;
   statementsTotal: number;
@@ -47,7 +53,8 @@ CREATE TABLE IF NOT EXISTS pgward.approvals (
   approved_at timestamptz NOT NULL DEFAULT now(),
   env         text,
   findings    jsonb NOT NULL DEFAULT '[]',
-  PRIMARY KEY (version, checksum)
+  direction   text NOT NULL DEFAULT 'up',
+  CONSTRAINT approvals_pkey PRIMARY KEY (version, checksum, direction)
 );
 CREATE TABLE IF NOT EXISTS pgward.partial_migrations (
   version          text PRIMARY KEY,
@@ -57,22 +64,40 @@ CREATE TABLE IF NOT EXISTS pgward.partial_migrations (
   statements_done  integer NOT NULL DEFAULT 0,
   failed_line      integer,
   error            text,
-  started_at       timestamptz NOT NULL DEFAULT now()
+  started_at       timestamptz NOT NULL DEFAULT now(),
+  direction        text NOT NULL DEFAULT 'up' CHECK (direction IN ('up', 'down'))
 );
 COMMENT ON SCHEMA pgward IS 'pgward migration history: do not edit by hand';
 `;
 
-/** Creates the history tables; call while holding the migration lock so two runs never race on it. */
+// Databases migrated by an older pgward lack the direction columns (rollback approvals, partial
+// rollbacks): add them in one transaction. Rows written before are all of direction 'up'.
+const UPGRADE = `
+ALTER TABLE pgward.partial_migrations ADD COLUMN IF NOT EXISTS direction text NOT NULL DEFAULT 'up';
+ALTER TABLE pgward.approvals ADD COLUMN IF NOT EXISTS direction text NOT NULL DEFAULT 'up';
+ALTER TABLE pgward.approvals DROP CONSTRAINT IF EXISTS approvals_pkey;
+ALTER TABLE pgward.approvals ADD CONSTRAINT approvals_pkey PRIMARY KEY (version, checksum, direction);
+`;
+
+/** Creates (or upgrades) the history tables; call while holding the migration lock so two runs never race on it. */
 export async function ensureHistory(client: pg.Client): Promise<void> {
-  const exists = await historyExists(client);
-  if (!exists) await client.query(DDL);
+  const state = await historyState(client);
+  if (!state.exists) await client.query(DDL);
+  else if (!state.current) await client.query(UPGRADE);
 }
 
 export async function historyExists(client: pg.Client): Promise<boolean> {
-  const res = await client.query<{ ok: boolean }>(
-    "SELECT to_regclass('pgward.migrations') IS NOT NULL AND to_regclass('pgward.partial_migrations') IS NOT NULL AND to_regclass('pgward.approvals') IS NOT NULL AS ok",
+  return (await historyState(client)).exists;
+}
+
+async function historyState(client: pg.Client): Promise<{ exists: boolean; current: boolean }> {
+  const hasDirection = (table: string) =>
+    `EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass('pgward.${table}') AND attname = 'direction' AND NOT attisdropped)`;
+  const res = await client.query<{ ok: boolean; current: boolean }>(
+    `SELECT to_regclass('pgward.migrations') IS NOT NULL AND to_regclass('pgward.partial_migrations') IS NOT NULL AND to_regclass('pgward.approvals') IS NOT NULL AS ok,
+            ${hasDirection('approvals')} AND ${hasDirection('partial_migrations')} AS current`,
   );
-  return res.rows[0]?.ok === true;
+  return { exists: res.rows[0]?.ok === true, current: res.rows[0]?.current === true };
 }
 
 export async function readApplied(client: pg.Client): Promise<AppliedMigration[]> {
@@ -97,6 +122,8 @@ export async function readPartial(client: pg.Client): Promise<PartialMigration[]
   const res = await client.query('SELECT * FROM pgward.partial_migrations ORDER BY version');
   return res.rows.map((r) => ({
     version: r.version,
+    // read-only commands (status, dry runs) may see a history written by an older pgward: all 'up'
+    direction: r.direction === 'down' ? 'down' : 'up',
     name: r.name,
     checksum: r.checksum,
     statementsTotal: r.statements_total,

@@ -14,6 +14,30 @@ export interface LockHolder {
   user: string;
   clientAddr: string | null;
   backendStart: Date;
+  /** Start of the holder's current transaction (null when idle outside one). */
+  xactStart: Date | null;
+  /** active / idle / idle in transaction …, and since when. */
+  state: string | null;
+  stateChange: Date | null;
+}
+
+/**
+ * Makes the migration session die with its client. Without this, a `kill -9` of pgward leaves the
+ * server running the current statement to its end (statement_timeout at worst), still holding the
+ * migration lock and the statement's row and table locks. PostgreSQL 14+ polls the socket every
+ * interval while a query runs and aborts it once the client is gone; on 13 and older only
+ * statement_timeout / migration_timeout bound it.
+ */
+export async function bindSessionToClient(client: pg.Client): Promise<void> {
+  // CASE, not WHERE: set_config must not even be evaluated on servers that lack the setting. Servers
+  // built for platforms without POLLRDHUP reject any non-zero value: the run goes on without it there
+  // (the query runs alone, outside any transaction, so its failure affects nothing else).
+  await client
+    .query(
+      `SELECT CASE WHEN current_setting('server_version_num')::int >= 140000
+                   THEN set_config('client_connection_check_interval', '1000', false) END`,
+    )
+    .catch(() => {});
 }
 
 export async function tryLock(client: pg.Client): Promise<boolean> {
@@ -29,7 +53,8 @@ export async function unlock(client: pg.Client): Promise<void> {
 
 export async function lockHolder(client: pg.Client): Promise<LockHolder | undefined> {
   const res = await client.query(
-    `SELECT a.pid, a.application_name, a.usename, a.client_addr::text AS client_addr, a.backend_start
+    `SELECT a.pid, a.application_name, a.usename, a.client_addr::text AS client_addr, a.backend_start,
+            a.xact_start, a.state, a.state_change
        FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
       WHERE l.locktype = 'advisory' AND l.granted AND l.classid = $1 AND l.objid = $2 AND l.objsubid = 1
         AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
@@ -44,6 +69,9 @@ export async function lockHolder(client: pg.Client): Promise<LockHolder | undefi
     user: r.usename,
     clientAddr: r.client_addr,
     backendStart: r.backend_start,
+    xactStart: r.xact_start,
+    state: r.state,
+    stateChange: r.state_change,
   };
 }
 
@@ -52,6 +80,12 @@ export function describeHolder(h: LockHolder | undefined): string {
   const since = Math.round((Date.now() - h.backendStart.getTime()) / 1000);
   const who = h.applicationName || 'a client';
   return `"${who}" (server pid ${h.pid}, user ${h.user}${h.clientAddr ? `, from ${h.clientAddr}` : ''}, connected ${since}s ago)`;
+}
+
+/** For `status`: who, from where, and since when (connection, transaction, current state). */
+export function describeHolderInDetail(h: LockHolder): string {
+  const at = (d: Date | null) => (d ? new Date(d).toISOString() : 'unknown');
+  return `"${h.applicationName || 'a client'}" (server pid ${h.pid}, user ${h.user}${h.clientAddr ? `, from ${h.clientAddr}` : ''}); connected since ${at(h.backendStart)}${h.xactStart ? `, in a transaction since ${at(h.xactStart)}` : ''}, ${h.state ?? 'state unknown'} since ${at(h.stateChange)}`;
 }
 
 export interface AcquireOptions {

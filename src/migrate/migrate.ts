@@ -1,25 +1,16 @@
-// `pgward migrate`: under the migration lock, refuses on drift (unless allowed), then applies pending
-// migrations in version order, each atomically with its history row. Stops at the first failure:
-// earlier migrations stay applied, the failed one leaves nothing recorded, later ones are not tried.
-import type pg from 'pg';
 import type { LoadedConfig } from '../config/load.js';
 import type { MigrationsSource, Target } from '../config/target.js';
 import { appName, connect } from '../db/connect.js';
 import { ExitCode, type ExitCodeValue, PgwardError, UsageError } from '../errors.js';
+import { type IdentitySummary, identifyForWrite, summaryOf } from '../identity/identify.js';
 import { redactUrl } from '../redact.js';
 import { ensureParser } from '../sql/parser.js';
 import { compareVersions, loadMigrations, type MigrationFile } from './files.js';
-import {
-  type Approval,
-  evaluateGates,
-  type MigrationGate,
-  readApprovals,
-  recordApproval,
-  withApproval,
-} from './gate.js';
-import { ensureHistory, historyExists, readApplied, readPartial, recordApplied } from './history.js';
-import { acquireMigrationLock, type LockHolder, unlock } from './lock.js';
-import { compare } from './plan.js';
+import type { MigrationGate } from './gate.js';
+import { ensureHistory, readApplied, readPartial, recordApplied } from './history.js';
+import { acquireMigrationLock, bindSessionToClient, type LockHolder, unlock } from './lock.js';
+import { compare, refusePartials } from './plan.js';
+import { backupFirst, type PreflightEvent, pauseForWarnings, runGate } from './preflight.js';
 import {
   createRunContext,
   type MigrationFailure,
@@ -28,7 +19,13 @@ import {
   runWithoutTransaction,
   type StatementTracer,
 } from './runner.js';
-import { assertNoTransactionControl, type PlannedStatement, planSection, shownPath } from './statements.js';
+import {
+  assertNoTransactionControl,
+  assertUpNotEmpty,
+  type PlannedStatement,
+  planSection,
+  shownPath,
+} from './statements.js';
 import { assertPgwardRunner, resolveFramework } from './status.js';
 
 export interface MigrateOptions {
@@ -61,17 +58,18 @@ export interface MigrateOptions {
   tracer?: StatementTracer | undefined;
   /** pgward.yaml, for the backup storage when the policy says `backup_before_migrate`. */
   config?: LoadedConfig | undefined;
+  /**
+   * The database is a throwaway copy (rehearse): it is not identified as any environment, never stamped,
+   * and never backed up, so nothing of it can reach an environment's backup catalog.
+   */
+  throwaway?: boolean | undefined;
 }
 
 export type MigrateEvent =
   | RunnerEvent
+  | PreflightEvent
   | { type: 'lock-wait'; holder: LockHolder | undefined }
   | { type: 'plan'; pending: { version: string; name: string; transaction: boolean }[] }
-  | { type: 'gate'; gates: MigrationGate[] }
-  | { type: 'pause'; seconds: number }
-  | { type: 'backup-start' }
-  | { type: 'backup-done'; id: string; bytes: number; durationMs: number }
-  | { type: 'approved'; approval: Approval }
   | { type: 'start'; version: string; name: string; transaction: boolean }
   | { type: 'applied'; version: string; name: string; durationMs: number; attempts: number }
   | { type: 'failed'; failure: MigrationFailure };
@@ -86,6 +84,8 @@ export interface PlannedMigration {
 
 export interface MigrateResult {
   env: string | undefined;
+  /** Which database was reached and which environments it was identified as (and how). */
+  identity?: IdentitySummary | undefined;
   database: string;
   dryRun: boolean;
   /** What was (or, in a dry run, would be) applied, in order. */
@@ -93,7 +93,7 @@ export interface MigrateResult {
   applied: { version: string; name: string; durationMs: number; attempts: number }[];
   /** The gate decision for every migration of the run. */
   gates: MigrationGate[];
-  /** Migrations that stopped the run at the gate (exit code 6). */
+  /** Migrations that stop (or, in a dry run, would stop) the run at the gate (exit code 6). */
   blocked: MigrationGate[];
   /** Id of the backup taken before the first migration (policy `backup_before_migrate`). */
   backupId: string | undefined;
@@ -101,7 +101,8 @@ export interface MigrateResult {
   exitCode: ExitCodeValue;
 }
 
-export async function migrate(opts: MigrateOptions): Promise<MigrateResult> {
+export async function migrate(given: MigrateOptions): Promise<MigrateResult> {
+  let opts = given;
   const emit = opts.onEvent ?? (() => {});
   const { files } = loadMigrations(opts.source.dir);
   if (opts.to !== undefined && !files.some((f) => f.version === opts.to)) {
@@ -113,6 +114,9 @@ export async function migrate(opts: MigrateOptions): Promise<MigrateResult> {
   const client = await connect(opts.target.url, { applicationName: appName('migrate'), pipeline: true });
   let locked = false;
   try {
+    await bindSessionToClient(client);
+    // Policy, gate and backup catalog follow the database actually reached, not the URL's spelling.
+    if (!opts.throwaway) opts = { ...opts, target: await identifyForWrite(client, opts.target, opts) };
     assertPgwardRunner(await resolveFramework(opts.source, client), 'migrate');
     if (!opts.dryRun) {
       await acquireMigrationLock(client, {
@@ -138,6 +142,7 @@ export async function migrate(opts: MigrateOptions): Promise<MigrateResult> {
     const base = {
       env: opts.target.env,
       database: redactUrl(opts.target.url),
+      identity: summaryOf(opts.target),
       planned,
       applied: [] as MigrateResult['applied'],
       gates: [] as MigrationGate[],
@@ -146,21 +151,30 @@ export async function migrate(opts: MigrateOptions): Promise<MigrateResult> {
       failure: undefined as MigrationFailure | undefined,
     };
     if (!opts.skipGate) {
-      const gate = await runGate(client, toRun, opts, emit);
+      const gate = await runGate(
+        client,
+        toRun,
+        {
+          target: opts.target,
+          direction: 'up',
+          dryRun: opts.dryRun === true,
+          approve: opts.approve,
+          askApproval: opts.askApproval,
+        },
+        emit,
+      );
       base.gates = gate.gates;
       base.blocked = gate.blocked;
+      // A dry run tells what the real run would do: a run the gate stops is not "ok".
+      if (gate.blocked.length)
+        return { ...base, dryRun: opts.dryRun === true, exitCode: ExitCode.gateBlocked };
       if (opts.dryRun) return { ...base, dryRun: true, exitCode: ExitCode.ok };
-      if (gate.blocked.length) return { ...base, dryRun: false, exitCode: ExitCode.gateBlocked };
-      const pause = Math.max(0, ...gate.gates.map((g) => (g.decision === 'warn' ? g.pauseSeconds : 0)));
-      if (pause > 0) {
-        emit({ type: 'pause', seconds: pause });
-        if (!(await pauseFor(pause * 1000, opts.signal)))
-          return { ...base, dryRun: false, exitCode: ExitCode.interrupted };
-      }
+      if (!(await pauseForWarnings(gate.gates, opts.signal, emit)))
+        return { ...base, dryRun: false, exitCode: ExitCode.interrupted };
     }
     if (opts.dryRun) return { ...base, dryRun: true, exitCode: ExitCode.ok };
-    if (opts.target.policy.backupBeforeMigrate && toRun.length > 0) {
-      base.backupId = await backupFirst(opts, emit);
+    if (opts.target.policy.backupBeforeMigrate && toRun.length > 0 && !opts.throwaway) {
+      base.backupId = await backupFirst(opts, 'up', emit);
     }
     const approvalOf = new Map(base.gates.filter((g) => g.approval).map((g) => [g.version, g.approval]));
 
@@ -181,7 +195,9 @@ export async function migrate(opts: MigrateOptions): Promise<MigrateResult> {
         ? await runInTransaction(ctx, file, plan.statements, (c, ms) =>
             recordApplied(c, file, ms, approvalOf.get(file.version)),
           )
-        : await runWithoutTransaction(ctx, file, plan.statements, approvalOf.get(file.version));
+        : await runWithoutTransaction(ctx, file, plan.statements, (c, ms) =>
+            recordApplied(c, file, ms, approvalOf.get(file.version)),
+          );
       if (!outcome.ok) {
         emit({ type: 'failed', failure: outcome.failure });
         const exitCode = outcome.failure.reason === 'interrupted' ? ExitCode.interrupted : ExitCode.runtime;
@@ -203,96 +219,9 @@ export async function migrate(opts: MigrateOptions): Promise<MigrateResult> {
   }
 }
 
-/**
- * Lints the run's migrations, records approvals given with --approve (or typed at the prompt), and
- * returns every gate and the ones still blocked. Runs before the first statement of the run.
- */
-async function runGate(
-  client: pg.Client,
-  files: MigrationFile[],
-  opts: MigrateOptions,
-  emit: (e: MigrateEvent) => void,
-): Promise<{ gates: MigrationGate[]; blocked: MigrationGate[] }> {
-  const policy = opts.target.policy;
-  const approvals = opts.dryRun && !(await historyExists(client)) ? new Map() : await readApprovals(client);
-  let gates = await evaluateGates(client, files, policy, approvals);
-  const approveNow = async (versions: string[]) => {
-    for (const v of versions) {
-      const i = gates.findIndex((g) => g.version === v);
-      const gate = gates[i]!;
-      const approval = await recordApproval(client, gate, opts.target.env);
-      emit({ type: 'approved', approval });
-      gates[i] = withApproval(gate, approval, policy);
-    }
-  };
-  for (const v of opts.approve ?? []) {
-    if (!gates.some((g) => g.version === v)) {
-      throw new UsageError(
-        `--approve ${v}: no pending migration of this run has that version`,
-        `pending: ${gates.map((g) => g.version).join(', ') || 'none'}`,
-      );
-    }
-  }
-  if (!opts.dryRun && opts.approve?.length) await approveNow(opts.approve);
-  let blocked = gates.filter((g) => g.decision === 'blocked');
-  if (!opts.dryRun && blocked.length && opts.askApproval && blocked.every((g) => g.approvable)) {
-    const typed = (await opts.askApproval(blocked)).filter((v) => blocked.some((b) => b.version === v));
-    await approveNow(typed);
-    blocked = gates.filter((g) => g.decision === 'blocked');
-    gates = [...gates];
-  }
-  emit({ type: 'gate', gates });
-  return { gates, blocked };
-}
-
-/**
- * The environment asks for a backup before any migration runs: take it (still holding the migration
- * lock, so nothing else migrates meanwhile). If it fails, no migration runs.
- */
-async function backupFirst(opts: MigrateOptions, emit: (e: MigrateEvent) => void): Promise<string> {
-  emit({ type: 'backup-start' });
-  const started = performance.now();
-  // Loaded only here: the backup code (and its storage clients) is not needed by most runs.
-  const { createBackupForTarget } = await import('../backup/for-target.js');
-  try {
-    const manifest = await createBackupForTarget({
-      config: opts.config,
-      target: opts.target,
-      reason: 'pre-migrate',
-      ...(opts.signal ? { signal: opts.signal } : {}),
-    });
-    emit({
-      type: 'backup-done',
-      id: manifest.id,
-      bytes: manifest.archive.bytes,
-      durationMs: Math.round(performance.now() - started),
-    });
-    return manifest.id;
-  } catch (err) {
-    throw new PgwardError(`backup before migrate failed, so no migration ran: ${(err as Error).message}`, {
-      hint: 'fix the backup (see pgward backup create), or set policy.backup_before_migrate: false for this environment',
-    });
-  }
-}
-
-/** Waits, unless the run is interrupted first; false when interrupted. */
-function pauseFor(ms: number, signal: AbortSignal | undefined): Promise<boolean> {
-  return new Promise((resolve) => {
-    if (signal?.aborted) return resolve(false);
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve(true);
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      resolve(false);
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
-}
-
 function planMigration(f: MigrationFile): PlannedMigration {
   const statements = planSection(f, f.up, 'up');
+  assertUpNotEmpty(f, statements.length);
   if (f.transaction) assertNoTransactionControl(f, statements);
   return {
     version: f.version,
@@ -324,15 +253,5 @@ function refuseUnsafeStart(cmp: ReturnType<typeof compare>, opts: MigrateOptions
       },
     );
   }
-  if (!opts.retryPartial && cmp.partial.length) {
-    throw new PgwardError(
-      `refusing to migrate: no-transaction migrations stopped part-way: ${list(cmp.partial)} (${cmp.partial
-        .map((p) => p.note)
-        .join('; ')})`,
-      {
-        exitCode: ExitCode.drift,
-        hint: 'check what those statements left behind, then rerun with --retry-partial (the file runs again from its first statement, so make it idempotent)',
-      },
-    );
-  }
+  refusePartials(cmp.partial, { command: 'migrate', retryUp: opts.retryPartial === true, retryDown: false });
 }

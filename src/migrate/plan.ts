@@ -1,5 +1,6 @@
 // Compares the migration files with pgward's history: applied, pending, drifted, missing, out-of-order.
 import { basename } from 'node:path';
+import { ExitCode, PgwardError } from '../errors.js';
 import { compareVersions, type MigrationFile } from './files.js';
 import type { AppliedMigration, PartialMigration } from './history.js';
 import type { MigrationStatusEntry } from './status-types.js';
@@ -12,6 +13,12 @@ export interface Comparison {
   missing: MigrationStatusEntry[];
   outOfOrder: MigrationStatusEntry[];
   partial: MigrationStatusEntry[];
+}
+
+function describeProgress(p: PartialMigration): string {
+  return `${p.statementsDone} of ${p.statementsTotal} statements${p.failedLine ? ` (line ${p.failedLine})` : ''}${
+    p.error ? `: ${p.error}` : ''
+  }`;
 }
 
 export function compare(
@@ -31,6 +38,22 @@ export function compare(
   for (const f of files) {
     const a = byVersion.get(f.version);
     const file = basename(f.path);
+    const p = partialByVersion.get(f.version);
+    if (a && p?.direction === 'down') {
+      // Still recorded as applied, but part of its down section ran: neither state is true.
+      entries.push({
+        version: f.version,
+        name: f.name,
+        state: 'partial',
+        direction: 'down',
+        file,
+        appliedAt: a.appliedAt.toISOString(),
+        appliedBy: a.appliedBy,
+        durationMs: a.durationMs,
+        note: `rollback stopped after ${describeProgress(p)}`,
+      });
+      continue;
+    }
     if (a) {
       const drifted = a.checksum !== f.checksum;
       entries.push({
@@ -49,16 +72,14 @@ export function compare(
       });
       continue;
     }
-    const p = partialByVersion.get(f.version);
     if (p) {
       entries.push({
         version: f.version,
         name: f.name,
         state: 'partial',
+        direction: 'up',
         file,
-        note: `no-transaction migration stopped after ${p.statementsDone} of ${p.statementsTotal} statements${
-          p.failedLine ? ` (line ${p.failedLine})` : ''
-        }${p.error ? `: ${p.error}` : ''}`,
+        note: `no-transaction migration stopped after ${describeProgress(p)}`,
       });
       pendingFiles.push(f);
       continue;
@@ -94,4 +115,31 @@ export function compare(
     outOfOrder: entries.filter((e) => e.state === 'out-of-order'),
     partial: entries.filter((e) => e.state === 'partial'),
   };
+}
+
+/**
+ * Part of a no-transaction file ran: the database is in neither the before nor the after state, so
+ * nothing else runs until a person looked and retried that exact direction (exit 4).
+ */
+export function refusePartials(
+  partial: MigrationStatusEntry[],
+  opts: { command: 'migrate' | 'rollback'; retryUp: boolean; retryDown: boolean },
+): void {
+  const verb = opts.command === 'rollback' ? 'roll back' : 'migrate';
+  const list = (es: MigrationStatusEntry[]) =>
+    es.map((e) => `${e.version}_${e.name} (${e.note ?? 'partial'})`).join('; ');
+  const down = partial.filter((p) => p.direction === 'down');
+  const up = partial.filter((p) => p.direction !== 'down');
+  if (down.length && !opts.retryDown) {
+    throw new PgwardError(`refusing to ${verb}: a rollback stopped part-way: ${list(down)}`, {
+      exitCode: ExitCode.drift,
+      hint: 'check what those down statements left behind, then finish it with `pgward rollback --retry-partial` (the down section runs again from its first statement, so make it idempotent)',
+    });
+  }
+  if (up.length && !opts.retryUp) {
+    throw new PgwardError(`refusing to ${verb}: no-transaction migrations stopped part-way: ${list(up)}`, {
+      exitCode: ExitCode.drift,
+      hint: 'check what those statements left behind, then rerun `pgward migrate --retry-partial` (the file runs again from its first statement, so make it idempotent)',
+    });
+  }
 }

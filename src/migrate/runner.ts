@@ -8,7 +8,7 @@ import { quoteIdent, withClient } from '../db/connect.js';
 import { pgErrorInfo, SQLSTATE } from '../db/pg-error.js';
 import { lineColumn } from '../sql/split.js';
 import type { MigrationFile } from './files.js';
-import { recordApplied } from './history.js';
+import type { Direction } from './history.js';
 import { type PlannedStatement, shownPath } from './statements.js';
 
 export type FailureReason =
@@ -319,24 +319,26 @@ export async function runInTransaction(
 }
 
 /**
- * Runs a no-transaction migration statement by statement. Progress is recorded in
- * pgward.partial_migrations as it goes, so a crash or failure part-way is visible to `status`; the
- * history row is written only when every statement succeeded.
+ * Runs a no-transaction section (a migration's up, or its down for a rollback) statement by statement.
+ * Progress is recorded in pgward.partial_migrations, with its direction, as it goes, so a crash or
+ * failure part-way is visible to `status`; the history changes (`finish`: insert the row for up, delete
+ * it for down) only when every statement succeeded, in one transaction with the removal of the marker.
  */
 export async function runWithoutTransaction(
   ctx: RunContext,
   file: MigrationFile,
   stmts: PlannedStatement[],
-  approval?: unknown,
+  finish: (client: pg.Client, durationMs: number) => Promise<void>,
+  direction: Direction = 'up',
 ): Promise<RunOutcome> {
   const { client } = ctx;
   const started = performance.now();
   await client.query(
-    `INSERT INTO pgward.partial_migrations (version, name, checksum, statements_total, statements_done)
-     VALUES ($1, $2, $3, $4, 0)
+    `INSERT INTO pgward.partial_migrations (version, name, checksum, statements_total, statements_done, direction)
+     VALUES ($1, $2, $3, $4, 0, $5)
      ON CONFLICT (version) DO UPDATE SET checksum = EXCLUDED.checksum, statements_total = EXCLUDED.statements_total,
-       statements_done = 0, failed_line = NULL, error = NULL, started_at = now()`,
-    [file.version, file.name, file.checksum, stmts.length],
+       statements_done = 0, failed_line = NULL, error = NULL, started_at = now(), direction = EXCLUDED.direction`,
+    [file.version, file.name, file.checksum, stmts.length, direction],
   );
   const [st, lt] = timeoutSettings(ctx.policy);
   const concurrentLt = String(ctx.policy.concurrentLockTimeoutMs ?? 0);
@@ -393,7 +395,7 @@ export async function runWithoutTransaction(
     }
     const durationMs = performance.now() - started;
     await client.query('BEGIN');
-    await recordApplied(client, file, durationMs, approval);
+    await finish(client, durationMs);
     await client.query('DELETE FROM pgward.partial_migrations WHERE version = $1', [file.version]);
     await client.query('COMMIT');
     return { ok: true, durationMs, attempts };
@@ -452,38 +454,4 @@ async function dropInvalidIndex(
     line: stmt.line,
     index: `${found.schema}.${found.name}`,
   });
-}
-
-/** Runs statements one by one outside a transaction, without progress tracking (down sections of no-transaction files). */
-export async function runAutocommit(
-  ctx: RunContext,
-  file: MigrationFile,
-  stmts: PlannedStatement[],
-): Promise<RunOutcome> {
-  const started = performance.now();
-  const [st, lt] = timeoutSettings(ctx.policy);
-  await ctx.client.query(
-    "SELECT set_config('statement_timeout', $1, false), set_config('lock_timeout', $2, false)",
-    [st, lt],
-  );
-  const cancel = armCancellation(ctx);
-  let current: PlannedStatement | undefined;
-  let done = 0;
-  try {
-    for (const stmt of stmts) {
-      cancel.check();
-      current = stmt;
-      ctx.onEvent({ type: 'statement', version: file.version, line: stmt.line, sql: stmt.sql });
-      await execStatement(ctx, stmt);
-      done++;
-    }
-    return { ok: true, durationMs: performance.now() - started, attempts: 1 };
-  } catch (err) {
-    const failure = failureOf(file, current, err, cancel.reason(), 1, ctx.policy);
-    failure.statementsDone = done;
-    return { ok: false, failure };
-  } finally {
-    cancel.disarm();
-    await ctx.client.query('RESET statement_timeout; RESET lock_timeout').catch(() => {});
-  }
 }

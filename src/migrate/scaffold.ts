@@ -1,7 +1,8 @@
 // `pgward init` and `pgward new`: the files a project starts from.
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { UsageError } from '../errors.js';
+import { FILE_PATTERN } from './files.js';
 
 export function timestampVersion(now = new Date()): string {
   return now.toISOString().replace(/[-:T]/g, '').slice(0, 14);
@@ -18,13 +19,61 @@ export function slugify(name: string): string {
   return slug;
 }
 
-/** Writes <UTC timestamp>_<name>.sql with up and down sections. */
+/**
+ * Writes <version>_<name>.sql with up and down sections. The version is the UTC timestamp, or — when a
+ * file already has that version or a newer one (two `new` in one second, a clock behind a teammate's) —
+ * the next integer above every existing version, so the new file always sorts last and never shares a
+ * version. Concurrent `new` processes serialise on an O_EXCL reservation of the version itself.
+ */
 export function newMigration(dir: string, name: string, now = new Date()): string {
   if (!existsSync(dir)) mkdirSync(dir, { recursive: true });
-  const path = join(dir, `${timestampVersion(now)}_${slugify(name)}.sql`);
-  if (existsSync(path)) throw new UsageError(`${path} already exists`, 'wait a second or pick another name');
-  writeFileSync(path, `-- migrate:up\n\n\n-- migrate:down\n\n`, { flag: 'wx' });
-  return path;
+  const slug = slugify(name);
+  let candidate = BigInt(timestampVersion(now));
+  for (let tries = 0; tries < 1000; tries++) {
+    const newest = newestVersion(dir);
+    if (newest !== undefined && candidate <= newest) candidate = newest + 1n;
+    const path = tryCreate(dir, candidate, slug);
+    if (path) return path;
+    candidate++;
+  }
+  throw new UsageError(
+    `could not find a free migration version in ${dir}`,
+    'remove stale .pgward-new-* files',
+  );
+}
+
+function newestVersion(dir: string): bigint | undefined {
+  let newest: bigint | undefined;
+  for (const entry of readdirSync(dir)) {
+    const m = FILE_PATTERN.exec(entry);
+    if (!m) continue;
+    const v = BigInt(m[1]!);
+    if (newest === undefined || v > newest) newest = v;
+  }
+  return newest;
+}
+
+/**
+ * Reserves `version` (O_EXCL on a marker named after it alone, so two names cannot take one version),
+ * re-checks under the reservation that no file has it, then creates the file; undefined = taken.
+ */
+function tryCreate(dir: string, version: bigint, slug: string): string | undefined {
+  const marker = join(dir, `.pgward-new-${version}`);
+  try {
+    closeSync(openSync(marker, 'wx'));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return undefined;
+    throw err;
+  }
+  try {
+    const newest = newestVersion(dir);
+    if (newest !== undefined && newest >= version) return undefined;
+    const path = join(dir, `${version}_${slug}.sql`);
+    writeFileSync(path, `-- migrate:up\n\n\n-- migrate:down\n\n`, { flag: 'wx' });
+    return path;
+  } finally {
+    rmSync(marker, { force: true });
+  }
 }
 
 export const CONFIG_TEMPLATE = `# pgward configuration — reference: docs/configuration.md

@@ -1,6 +1,6 @@
 // Turns a migration section into the statements pgward will run, each with its line in the file.
 import { relative } from 'node:path';
-import { PgwardError } from '../errors.js';
+import { PgwardError, UsageError } from '../errors.js';
 import { lineColumn, splitStatements } from '../sql/split.js';
 import type { MigrationFile, Section } from './files.js';
 
@@ -23,6 +23,8 @@ export function shownPath(path: string): string {
 
 /** Splits a section with the PostgreSQL parser; a syntax error stops the run before anything is applied. */
 export function planSection(file: MigrationFile, section: Section, which: 'up' | 'down'): PlannedStatement[] {
+  // The parser rejects empty input; an empty section is the caller's decision (see assertUpNotEmpty).
+  if (section.text.trim() === '') return [];
   const split = splitStatements(section.text);
   if (!split.ok) {
     const pos = split.error.offset !== undefined ? lineColumn(section.text, split.error.offset) : undefined;
@@ -75,4 +77,17 @@ export function assertNoTransactionControl(file: MigrationFile, stmts: PlannedSt
       { hint: 'add "-- pgward:no-transaction" at the top of the file so its statements run one by one' },
     );
   }
+}
+
+/**
+ * An up section with no statement (only comments or whitespace) would be recorded as applied while
+ * changing nothing — usually a marker typo or an unsaved editor. Refused, naming the section's line.
+ */
+export function assertUpNotEmpty(file: MigrationFile, statementCount: number): void {
+  if (statementCount > 0) return;
+  const markerLine = file.up.startLine > 1 ? file.up.startLine - 1 : 1;
+  throw new UsageError(
+    `${shownPath(file.path)}:${markerLine}: the up section is empty (no SQL statement)`,
+    'write the migration under "-- migrate:up", or delete the file; nothing was applied',
+  );
 }

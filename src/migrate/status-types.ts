@@ -1,5 +1,6 @@
 import type { FrameworkName } from '../config/schema.js';
 import { ExitCode, type ExitCodeValue } from '../errors.js';
+import type { LockHolder } from './lock.js';
 
 export type MigrationState =
   | 'applied'
@@ -23,6 +24,8 @@ export interface MigrationStatusEntry {
   version: string;
   name: string;
   state: MigrationState;
+  /** For `partial`: whether the migration (up) or its rollback (down) stopped part-way. */
+  direction?: 'up' | 'down';
   /** Path of the file, relative to the migrations dir; absent for `missing`. */
   file?: string;
   appliedAt?: string;
@@ -56,6 +59,8 @@ export interface StatusReport {
   pending: { version: string; name: string }[];
   /** .sql files ignored because their name does not follow the pattern. */
   ignoredFiles: string[];
+  /** Who holds pgward's migration lock right now (a run in progress, or an orphaned one), or null. */
+  migrationLock: LockHolder | null;
   exitCode: ExitCodeValue;
 }
 

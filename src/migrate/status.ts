@@ -10,6 +10,7 @@ import { ADAPTERS, detectFramework } from '../frameworks/index.js';
 import { redactUrl } from '../redact.js';
 import { loadMigrations } from './files.js';
 import { readApplied, readPartial } from './history.js';
+import { lockHolder } from './lock.js';
 import { compare } from './plan.js';
 import { countStates, type StatusReport, statusExitCode } from './status-types.js';
 
@@ -31,6 +32,7 @@ export async function statusWithClient(client: pg.Client, opts: StatusOptions): 
     database: redactUrl(opts.target.url),
     framework,
     dir: relative(process.cwd(), opts.source.dir) || '.',
+    migrationLock: (await lockHolder(client)) ?? null,
   };
   if (framework === 'pgward') {
     const { files, ignored } = loadMigrations(opts.source.dir);

@@ -65,7 +65,12 @@ export async function migrationsInfo(
     pending,
     attention: status.entries
       .filter((e) => ATTENTION_STATES.has(e.state) && e.state !== 'out-of-order')
-      .map((e) => ({ version: e.version, name: e.name, state: e.state })),
+      .map((e) => ({
+        version: e.version,
+        name: e.name,
+        state: e.state,
+        ...(e.direction ? { direction: e.direction } : {}),
+      })),
     applied: status.counts.applied,
     oldestPendingMs: known.length ? Math.max(0, now.getTime() - Math.min(...known)) : null,
   };

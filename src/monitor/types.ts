@@ -29,7 +29,8 @@ export interface MigrationsInfo {
   trackingTable: string;
   pending: PendingMigration[];
   /** Drifted, missing, partial or failed entries: someone must look. */
-  attention: { version: string; name: string; state: string }[];
+  /** direction: for `partial`, whether a migration (up) or a rollback (down) stopped part-way. */
+  attention: { version: string; name: string; state: string; direction?: 'up' | 'down' }[];
   applied: number;
   /** Age of the oldest pending migration, ms (null when none or unknown). */
   oldestPendingMs: number | null;

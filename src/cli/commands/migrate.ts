@@ -2,9 +2,11 @@ import { createInterface } from 'node:readline/promises';
 import type { Command } from 'commander';
 import { parseDuration } from '../../config/duration.js';
 import { UsageError } from '../../errors.js';
+import { describeSummary } from '../../identity/describe.js';
 import type { MigrationGate } from '../../migrate/gate.js';
 import { describeHolder } from '../../migrate/lock.js';
 import type { MigrateEvent, MigrateResult } from '../../migrate/migrate.js';
+import type { RollbackEvent } from '../../migrate/rollback.js';
 import type { MigrationFailure } from '../../migrate/runner.js';
 import { action } from '../context.js';
 import type { Output } from '../output.js';
@@ -57,6 +59,7 @@ export function registerMigrate(program: Command): void {
             askApproval: process.stdin.isTTY && !ctx.out.json ? (b) => askApproval(ctx.out, b) : undefined,
             config: ctx.config,
           });
+          if (flags.verbose === true) printIdentity(ctx.out, result);
           if (ctx.out.json) ctx.out.document({ ok: result.exitCode === 0, ...result });
           else printResult(ctx.out, result);
           return signals.exitCode() ?? result.exitCode;
@@ -67,7 +70,7 @@ export function registerMigrate(program: Command): void {
     );
 }
 
-function parseApprove(value: string | undefined): string[] | undefined {
+export function parseApprove(value: string | undefined): string[] | undefined {
   if (value === undefined) return undefined;
   const versions = value
     .split(',')
@@ -84,7 +87,7 @@ function parseApprove(value: string | undefined): string[] | undefined {
 }
 
 /** On a TTY, a blocked migration can be approved by typing its exact version. */
-async function askApproval(out: Output, blocked: MigrationGate[]): Promise<string[]> {
+export async function askApproval(out: Output, blocked: MigrationGate[]): Promise<string[]> {
   const rl = createInterface({ input: process.stdin, output: process.stderr });
   const approved: string[] = [];
   try {
@@ -115,7 +118,13 @@ function printGate(out: Output, g: MigrationGate): void {
   }
 }
 
-function printEvent(out: Output, e: MigrateEvent, verbose: boolean): void {
+/** Events `migrate` and `rollback` share (gate, approvals, backup, pause, lock, runner); true if printed. */
+export function printSharedEvent(
+  out: Output,
+  e: MigrateEvent | RollbackEvent,
+  verbose: boolean,
+  verb: 'applying' | 'rolling back' = 'applying',
+): boolean {
   const { c } = out;
   switch (e.type) {
     case 'gate':
@@ -127,13 +136,15 @@ function printEvent(out: Output, e: MigrateEvent, verbose: boolean): void {
       );
       break;
     case 'backup-start':
-      out.info(`${c.cyan('↓')} backup before migrating (policy backup_before_migrate)…`);
+      out.info(
+        `${c.cyan('↓')} backup before ${verb === 'applying' ? 'migrating' : 'rolling back'} (policy backup_before_migrate)…`,
+      );
       break;
     case 'backup-done':
       out.info(`  ${c.green('✓')} backup ${e.id} (${(e.bytes / 1024).toFixed(0)} KiB) in ${e.durationMs} ms`);
       break;
     case 'pause':
-      out.warn(`pausing ${e.seconds}s before applying: press Ctrl-C to abort`);
+      out.warn(`pausing ${e.seconds}s before ${verb}: press Ctrl-C to abort`);
       break;
     case 'invalid-index-dropped':
       out.warn(
@@ -143,9 +154,6 @@ function printEvent(out: Output, e: MigrateEvent, verbose: boolean): void {
     case 'lock-wait':
       out.info(`waiting for the migration lock held by ${describeHolder(e.holder)}…`);
       break;
-    case 'start':
-      out.info(`${c.cyan('→')} ${e.version}_${e.name}${e.transaction ? '' : c.dim(' (no transaction)')}`);
-      break;
     case 'statement':
       if (verbose) out.info(c.dim(`    line ${e.line}: ${e.sql.split('\n')[0]!.slice(0, 100)}`));
       break;
@@ -154,53 +162,90 @@ function printEvent(out: Output, e: MigrateEvent, verbose: boolean): void {
         `${e.version} line ${e.line}: ${e.message}; attempt ${e.attempt} of ${e.of} failed, retrying in ${(e.waitMs / 1000).toFixed(1)}s`,
       );
       break;
-    case 'applied':
-      out.info(
-        `  ${c.green('✓')} applied in ${e.durationMs} ms${e.attempts > 1 ? ` (attempt ${e.attempts})` : ''}`,
-      );
-      break;
     default:
-      break;
+      return false;
   }
+  return true;
 }
 
-export function printFailure(out: Output, f: MigrationFailure): void {
+function printEvent(out: Output, e: MigrateEvent, verbose: boolean): void {
+  const { c } = out;
+  if (printSharedEvent(out, e, verbose)) return;
+  if (e.type === 'start')
+    out.info(`${c.cyan('→')} ${e.version}_${e.name}${e.transaction ? '' : c.dim(' (no transaction)')}`);
+  else if (e.type === 'applied')
+    out.info(
+      `  ${c.green('✓')} applied in ${e.durationMs} ms${e.attempts > 1 ? ` (attempt ${e.attempts})` : ''}`,
+    );
+}
+
+export function printFailure(out: Output, f: MigrationFailure, direction: 'up' | 'down' = 'up'): void {
   const lines = [
     `${f.file}:${f.line}:${f.column}: ${f.code ? `[${f.code}] ` : ''}${f.message}`,
     ...(f.detail ? [`detail: ${f.detail}`] : []),
     ...(f.hint ? [`postgres hint: ${f.hint}`] : []),
     ...(f.statement ? [`statement: ${f.statement.split('\n')[0]!.slice(0, 160)}`] : []),
   ];
+  const section = direction === 'up' ? 'migration' : 'down section';
   const kept =
     f.statementsDone !== undefined && f.statementsDone > 0
-      ? `${f.statementsDone} statement(s) of this no-transaction migration ran and stay run; \`pgward status\` reports it as partial`
-      : 'it was rolled back and nothing was recorded for it';
-  out.error(`migration ${f.version}_${f.name} failed: ${kept}`, undefined, lines);
+      ? `${f.statementsDone} statement(s) of this no-transaction ${section} ran and stay run; \`pgward status\` reports it as partial`
+      : direction === 'up'
+        ? 'it was rolled back and nothing was recorded for it'
+        : 'nothing of it was kept and the migration is still recorded as applied';
+  out.error(
+    `${direction === 'up' ? 'migration' : 'rollback of'} ${f.version}_${f.name} failed: ${kept}`,
+    undefined,
+    lines,
+  );
+}
+
+/** Exit 6: names the blocked files and the exact command that approves them. */
+export function printBlocked(
+  out: Output,
+  blocked: MigrationGate[],
+  env: string | undefined,
+  command: string,
+  dryRun: boolean,
+  /** Which identity the database was matched as (stamp/probe, system id, oid), when it was identified. */
+  identified?: string | undefined,
+): void {
+  const versions = blocked.map((b) => b.version).join(',');
+  const hard = blocked.filter((b) => !b.approvable);
+  const envFlag = env ? ` --env ${env}` : '';
+  const what = command.startsWith('rollback') ? 'rolled back' : 'applied';
+  out.error(
+    `${dryRun ? 'dry run: ' : ''}blocked by the ${env ?? 'environment'} policy${identified ? ` of ${identified}` : ''}: ${blocked.map((b) => `${b.version}_${b.name}`).join(', ')}; nothing ${dryRun ? 'would be' : 'was'} ${what}`,
+    hard.length
+      ? `fix ${hard.map((b) => b.file).join(', ')}: it would fail as written (approval cannot lift that)`
+      : `review the findings above, then approve exactly these files: pgward ${command}${envFlag} --approve ${versions}`,
+  );
+}
+
+/** -v: which environments the database was identified as, and which could not be compared (and why). */
+function printIdentity(out: Output, r: MigrateResult): void {
+  if (!r.identity) return;
+  for (const m of r.identity.matches) out.info(`identified as ${m.env}: ${m.by.join(', ')}`);
+  for (const u of r.identity.unverified) out.info(`could not compare with ${u.env}: ${u.reason}`);
 }
 
 function printResult(out: Output, r: MigrateResult): void {
   const { c } = out;
-  if (r.dryRun) {
-    if (r.planned.length === 0) out.line('nothing to apply: up to date');
-    for (const p of r.planned) {
-      out.line(c.bold(`-- ${p.file}${p.transaction ? ' (in a transaction)' : ' (no transaction)'}`));
-      for (const s of p.statements) out.line(`-- line ${s.line}\n${s.sql};`);
-      out.line();
-    }
-    if (r.planned.length)
-      out.line(c.dim(`dry run: ${r.planned.length} migration(s) would be applied; nothing was changed`));
+  if (r.dryRun) printDryRun(out, r);
+  if (r.blocked.length) {
+    printBlocked(
+      out,
+      r.blocked,
+      r.env,
+      'migrate',
+      r.dryRun,
+      r.identity ? describeSummary(r.identity) : undefined,
+    );
     return;
   }
-  if (r.blocked.length) {
-    const versions = r.blocked.map((b) => b.version).join(',');
-    const hard = r.blocked.filter((b) => !b.approvable);
-    const env = r.env ? ` --env ${r.env}` : '';
-    out.error(
-      `blocked by the ${r.env ?? 'environment'} policy: ${r.blocked.map((b) => `${b.version}_${b.name}`).join(', ')}; nothing was applied`,
-      hard.length
-        ? `fix ${hard.map((b) => b.file).join(', ')}: it would fail as written (approval cannot lift that)`
-        : `review the findings above, then approve exactly these files: pgward migrate${env} --approve ${versions}`,
-    );
+  if (r.dryRun) {
+    if (r.planned.length)
+      out.line(c.dim(`dry run: ${r.planned.length} migration(s) would be applied; nothing was changed`));
     return;
   }
   if (r.failure) {
@@ -212,4 +257,14 @@ function printResult(out: Output, r: MigrateResult): void {
   out.line(
     r.applied.length ? c.green(`applied ${r.applied.length} migration(s)`) : 'nothing to apply: up to date',
   );
+}
+
+function printDryRun(out: Output, r: MigrateResult): void {
+  const { c } = out;
+  if (r.planned.length === 0) out.line('nothing to apply: up to date');
+  for (const p of r.planned) {
+    out.line(c.bold(`-- ${p.file}${p.transaction ? ' (in a transaction)' : ' (no transaction)'}`));
+    for (const s of p.statements) out.line(`-- line ${s.line}\n${s.sql};`);
+    out.line();
+  }
 }

@@ -1,11 +1,14 @@
 // Implementation of `pgward plan --env <name>`: the pending migrations of an environment, their findings and the gate
 // decision for each. Read-only: it connects, reads history and catalog, and changes nothing.
+
+import { readSchemaFacts } from '../../db/schema-facts.js';
 import { printHuman, severityLabel } from '../../lint/format/human.js';
 import { toJson } from '../../lint/format/json.js';
 import { type PlanEntry, planMarkdown } from '../../lint/format/markdown.js';
 import { decideGate } from '../../lint/gate.js';
-import { lintMigrations } from '../../lint/index.js';
+import { lintPrepared, prepareMigrations } from '../../lint/index.js';
 import { loadMigrations } from '../../migrate/files.js';
+import { assertUpNotEmpty } from '../../migrate/statements.js';
 import { assertPgwardRunner, getStatus } from '../../migrate/status.js';
 import type { Context } from '../context.js';
 
@@ -18,10 +21,13 @@ export async function plan(ctx: Context, flags: PlanFlags): Promise<number> {
   assertPgwardRunner(status.framework, 'plan');
   const pending = new Set(status.pending.map((p) => p.version));
   const files = loadMigrations(source.dir).files.filter((f) => pending.has(f.version));
-  const report = await lintMigrations(files, {
-    url: target.url,
+  const input = await prepareMigrations(files);
+  const report = lintPrepared(input, {
+    schemaFacts: await readSchemaFacts(target.url, input.needs),
     ...(flags.pgVersion ? { pgVersion: flags.pgVersion } : {}),
   });
+  // plan predicts migrate: a file migrate would refuse is refused here too
+  for (const [i, f] of files.entries()) assertUpNotEmpty(f, report.files[i]!.statements);
   const entries: PlanEntry[] = files.map((f, i) => ({
     version: f.version,
     name: f.name,

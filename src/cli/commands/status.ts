@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { describeHolderInDetail } from '../../migrate/lock.js';
 import type { MigrationState, StatusReport } from '../../migrate/status-types.js';
 import { action } from '../context.js';
 import { type Output, table } from '../output.js';
@@ -49,6 +50,8 @@ export function printStatus(out: Output, r: StatusReport): void {
     ]);
     out.line(table(['VERSION', 'NAME', 'STATE', 'APPLIED AT (UTC)', 'NOTE'], rows));
   }
+  if (r.migrationLock)
+    out.line(c.yellow(`migration lock held by ${describeHolderInDetail(r.migrationLock)}`));
   for (const f of r.ignoredFiles) out.warn(`ignored ${f}: not named <version>_<name>`);
   const n = r.counts;
   const attention = n.drifted + n.missing + n.outOfOrder + n.partial + n.failed;
