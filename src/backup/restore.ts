@@ -17,8 +17,9 @@ import { abortable, InterruptedError, isInterrupted, throwIfAborted } from '../i
 import { databaseOf, pgConn, withDatabase } from '../pgtools/exec.js';
 import { findPgTools } from '../pgtools/pgbin.js';
 import { redactUrl } from '../redact.js';
-import { archiveMismatch, localArchive } from './archive.js';
+import { ArchiveUnavailableError, archiveMismatch, localArchive } from './archive.js';
 import { findBackup } from './catalog.js';
+import { archiveKey } from './manifest.js';
 import { parallelStats, pgRestore } from './pgrestore.js';
 import { compareStats } from './snapshot.js';
 import type { Storage } from './storage.js';
@@ -105,12 +106,12 @@ export async function restoreBackup(opts: RestoreOptions): Promise<RestoreResult
   }
 
   throwIfAborted(opts.signal, 'restore');
-  opts.onStep?.('download', m.archive.key);
+  opts.onStep?.('download', archiveKey(m.id));
   const archive = await localArchive(opts.storage, m, opts.tempDir);
   try {
     const bad = archiveMismatch(m, archive);
     if (bad)
-      throw new PgwardError(`backup ${m.id} cannot be restored: ${bad}`, {
+      throw new ArchiveUnavailableError(`backup ${m.id} cannot be restored: ${bad}`, {
         hint: 'run `pgward backup verify` on it; restore another backup',
       });
     throwIfAborted(opts.signal, 'restore');

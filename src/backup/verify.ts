@@ -12,7 +12,7 @@ import { databaseOf, pgConn, withDatabase } from '../pgtools/exec.js';
 import { findPgTools } from '../pgtools/pgbin.js';
 import { redactUrl } from '../redact.js';
 import { archiveMismatch, type LocalArchive, localArchive } from './archive.js';
-import { findBackup, saveManifest } from './catalog.js';
+import { BackupGoneError, findBackup, updateManifest } from './catalog.js';
 import { addVerification, type BackupManifest, type Verification } from './manifest.js';
 import { listArchive, parallelStats, pgRestore } from './pgrestore.js';
 import { compareStats, schemaFingerprint } from './snapshot.js';
@@ -43,6 +43,33 @@ export interface VerifyResult extends Verification {
   id: string;
 }
 
+/**
+ * The drill could not run (its server unreachable, refusing the connection or the login): a fact about
+ * the drill server, not about the backup. Nothing is recorded; the backup keeps its previous status.
+ */
+export class DrillNotRunError extends PgwardError {}
+
+// connect() (src/db) reports every connection failure as "cannot connect to <url>: <why>".
+const isConnectFailure = (err: unknown) =>
+  err instanceof PgwardError && /^cannot connect to /.test(err.message);
+
+function drillNotRun(id: string, err: PgwardError): DrillNotRunError {
+  return new DrillNotRunError(
+    `restore drill of backup ${id} did not run: ${err.message}; nothing was recorded, the backup's status is unchanged`,
+    { hint: 'check the drill server (--env/--url/--into) and run verify again' },
+  );
+}
+
+/** Connects to where the drill will restore, before anything is checked: a drill that cannot run is "not run". */
+async function probeDrillServer(id: string, url: string): Promise<void> {
+  try {
+    await withClient(url, (c) => c.query('SELECT 1'), { connectTimeoutMs: 5_000 });
+  } catch (err) {
+    if (err instanceof PgwardError) throw drillNotRun(id, err);
+    throw err;
+  }
+}
+
 export async function verifyBackup(opts: VerifyOptions): Promise<VerifyResult> {
   const manifest = await findBackup(opts.storage, opts.ref, { env: opts.env });
   const drill = opts.drill !== false;
@@ -51,6 +78,8 @@ export async function verifyBackup(opts: VerifyOptions): Promise<VerifyResult> {
       hint: 'pass --env, --url or --into <url>, or --no-drill',
     });
   }
+  // An unreachable drill server first: that drill is "not run", whatever else would refuse it.
+  if (drill) await probeDrillServer(manifest.id, (opts.intoUrl ?? opts.serverUrl)!);
   if (drill && opts.intoUrl) {
     await refuseEnvironmentDatabase(opts.intoUrl, {
       config: opts.config,
@@ -97,6 +126,8 @@ export async function verifyBackup(opts: VerifyOptions): Promise<VerifyResult> {
     // An interrupted drill proves nothing either way: the catalog keeps its previous verification.
     if (opts.signal?.aborted || isInterrupted(err)) throw interrupted(opts);
     if (!(err instanceof PgwardError)) throw err;
+    // The drill server went away mid-drill: still the server's problem, not evidence against the backup.
+    if (checks.list === true && isConnectFailure(err)) throw drillNotRun(manifest.id, err);
     firstDifference = [err.message, ...err.details].join(' — ');
     if (checks.sha256 === null) checks.sha256 = false;
     else if (checks.list === null) checks.list = false;
@@ -118,8 +149,18 @@ export async function verifyBackup(opts: VerifyOptions): Promise<VerifyResult> {
     tablesChecked,
   };
   if (opts.signal?.aborted) throw interrupted(opts);
-  // Written back even when it failed: the catalog shows the last drill's outcome either way.
-  await saveManifest(opts.storage, addVerification(manifest, v));
+  // Written back even when it failed: the catalog shows the last drill's outcome either way. Written to
+  // the manifest as it is NOW (under the catalog lease), and never if it was pruned meanwhile.
+  try {
+    await updateManifest(opts.storage, manifest.id, 'verifying', (fresh) => addVerification(fresh, v));
+  } catch (err) {
+    if (err instanceof BackupGoneError) {
+      throw new BackupGoneError(
+        `backup ${manifest.id} was pruned while verifying: the result was not recorded`,
+      );
+    }
+    throw err;
+  }
   return { id: manifest.id, ...v };
 }
 

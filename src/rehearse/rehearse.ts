@@ -14,7 +14,7 @@ import type { LoadedConfig } from '../config/load.js';
 import type { MigrationsSource, Target } from '../config/target.js';
 import { appName, connect, withClient } from '../db/connect.js';
 import { createOwnedDatabase, type OwnedDatabase, sweepBeforeRun } from '../db/owned.js';
-import { ExitCode, type ExitCodeValue, PgwardError, UsageError } from '../errors.js';
+import { ExitCode, PgwardError, UsageError } from '../errors.js';
 import { sameServer } from '../identity/database.js';
 import { type IdentifiedTarget, identifyTarget } from '../identity/identify.js';
 import { refuseEnvironmentDatabase } from '../identity/refuse.js';
@@ -115,8 +115,11 @@ async function makeCopy(
   const storage = await openStorage(s.storageUrl, { baseDir: s.baseDir, s3: s.s3 });
   let ref = o.backup;
   if (!ref) {
-    const verified = filterBackups((await readCatalog(storage)).backups, { env: o.target.env }).find(
-      drillPassed,
+    // A drill-passed backup whose archive has gone is not a backup to rehearse on (nor to recover from).
+    const { backups, missingArchives } = await readCatalog(storage);
+    const missing = new Set(missingArchives);
+    const verified = filterBackups(backups, { env: o.target.env }).find(
+      (m) => drillPassed(m) && !missing.has(m.id),
     );
     if (!verified)
       throw new PgwardError(`no verified backup of ${o.target.env ?? 'this database'} to rehearse on`, {

@@ -51,6 +51,9 @@ export async function startServe(o: ServeOptions): Promise<ServeHandle> {
           alerter,
           log,
           onRun: () => monitor?.kick(),
+          leaseMs: o.settings.jobLeaseMs,
+          refreshMs: o.settings.refreshMs,
+          retention: { keepDays: o.settings.historyKeepDays, keepRuns: o.settings.historyKeepRuns },
         });
   monitor = new Monitor({
     target,

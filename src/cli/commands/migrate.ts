@@ -54,7 +54,7 @@ export function registerMigrate(program: Command): void {
             retryPartial: flags.retryPartial === true,
             lockWaitMs: lockWaitMs(flags.lockWait as string | undefined),
             signal: signals.signal,
-            onEvent: (e) => printEvent(ctx.out, e, flags.verbose === true),
+            onEvent: (e) => printEvent(ctx.out, e, flags.verbose === true || ctx.verbose),
             approve: parseApprove(flags.approve as string | undefined),
             askApproval: process.stdin.isTTY && !ctx.out.json ? (b) => askApproval(ctx.out, b) : undefined,
             config: ctx.config,
