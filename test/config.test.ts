@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { parseDuration } from '../src/config/duration.js';
+import { parseConfigText } from '../src/config/load.js';
 import { resolveTarget } from '../src/config/target.js';
 import { UsageError } from '../src/errors.js';
-import { parseConfigText } from '../src/project/load.js';
 
 const parse = (text: string) => parseConfigText(text, '/p/pgward.yaml', 'pgward.yaml');
 

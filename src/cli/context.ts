@@ -46,7 +46,7 @@ export class Context {
   async prepare(): Promise<void> {
     if (this.loaded !== null) return;
     const path = this.flags.config ?? process.env.PGWARD_CONFIG ?? findConfig();
-    this.loaded = path ? (await import('../project/load.js')).loadConfig(path) : undefined;
+    this.loaded = path ? (await import('../config/load.js')).loadConfig(path) : undefined;
   }
   /** The loaded config (prepare() has run: `action` does it before every command). */
   get config(): LoadedConfig | undefined {

@@ -1,12 +1,11 @@
-// Finds, parses and validates pgward.yaml against a schema it is given (src/project/schema.ts assembles
-// it from every capability's section; taking it as a parameter keeps this low layer free of them). Every
-// error names the file, the line and the key, and says what is expected, so a bad config is fixed in one go.
+// Finds, parses and validates pgward.yaml. Every error names the file, the line and the key, and says
+// what is expected, so a bad config is fixed in one go.
 import { readFileSync } from 'node:fs';
 import { dirname, relative, resolve } from 'node:path';
 import { isMap, isNode, isScalar, LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { UsageError } from '../errors.js';
-import type { CoreConfig } from './schema.js';
+import { configSchema, type RawConfig } from './schema.js';
 
 export { CONFIG_NAMES, findConfig } from './find.js';
 
@@ -15,13 +14,12 @@ export interface LoadedConfig {
   path: string;
   /** Directory that relative paths in the file are resolved against. */
   baseDir: string;
-  /** The validated file; capability sections are read by their owners with their own types. */
-  raw: CoreConfig;
+  raw: RawConfig;
   /** Line of a key path (e.g. ['environments','production','url']), for later errors such as missing ${VAR}. */
   lineOf(path: (string | number)[]): number | undefined;
 }
 
-export function loadConfigWith(schema: z.ZodType, path: string): LoadedConfig {
+export function loadConfig(path: string): LoadedConfig {
   const abs = resolve(path);
   const shown = relative(process.cwd(), abs) || abs;
   let text: string;
@@ -30,10 +28,10 @@ export function loadConfigWith(schema: z.ZodType, path: string): LoadedConfig {
   } catch (err) {
     throw new UsageError(`cannot read config ${shown}: ${(err as NodeJS.ErrnoException).code ?? err}`);
   }
-  return parseConfigTextWith(schema, text, abs, shown);
+  return parseConfigText(text, abs, shown);
 }
 
-export function parseConfigTextWith(schema: z.ZodType, text: string, abs: string, shown = abs): LoadedConfig {
+export function parseConfigText(text: string, abs: string, shown = abs): LoadedConfig {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   if (doc.errors.length > 0) {
@@ -59,12 +57,12 @@ export function parseConfigTextWith(schema: z.ZodType, text: string, abs: string
     }
     return undefined;
   };
-  const parsed = schema.safeParse(data);
+  const parsed = configSchema.safeParse(data);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     throw new UsageError(describeIssue(shown, issue, lineOf));
   }
-  return { path: abs, baseDir: dirname(abs), raw: parsed.data as CoreConfig, lineOf };
+  return { path: abs, baseDir: dirname(abs), raw: parsed.data, lineOf };
 }
 
 function describeIssue(

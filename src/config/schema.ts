@@ -1,9 +1,10 @@
-// The core of pgward.yaml: migrations, environments and their policy, which every command reads.
-// Each capability owns the schema of its own section (backups:, masking:, rehearsal:, serve:, an
-// environment's doctor: and schedule:); src/project/schema.ts assembles the whole file. Kept apart so
-// this low layer never imports a capability (that was a folder cycle). Unknown keys are errors there:
-// a typo in a safety setting must never be ignored.
+// The shape of pgward.yaml. Unknown keys are errors: a typo in a safety setting must never be ignored.
 import { z } from 'zod';
+import { backupsSchema } from '../backup/config.js';
+import { maskingSchema } from '../clone/config.js';
+import { doctorSchema, scheduleSchema } from '../doctor/config.js';
+import { rehearsalSchema } from '../rehearse/config.js';
+import { serveSchema } from '../serve/config.js';
 import { parseDuration } from './duration.js';
 
 import { FRAMEWORKS } from './frameworks.js';
@@ -38,39 +39,40 @@ export const policySchema = z
   })
   .strict();
 
-/** The fields of an environment every command understands; capability fields are added in src/project/schema.ts. */
-export const environmentFields = {
-  url: z.string().min(1),
-  protected: z.boolean().optional(),
-  policy: policySchema.optional(),
-};
-
-export const migrationsSchema = z
+export const environmentSchema = z
   .object({
-    dir: z.string().min(1).optional(),
-    framework: z.enum([...FRAMEWORKS, 'auto']).optional(),
-    table: z.string().min(1).optional(),
+    url: z.string().min(1),
+    protected: z.boolean().optional(),
+    policy: policySchema.optional(),
+    /** Doctor threshold overrides (docs/doctor.md). */
+    doctor: doctorSchema.optional(),
+    /** Cron schedules of the jobs `pgward serve` runs for this environment (docs/serve.md). */
+    schedule: scheduleSchema.optional(),
   })
   .strict();
 
+export const configSchema = z
+  .object({
+    migrations: z
+      .object({
+        dir: z.string().min(1).optional(),
+        framework: z.enum([...FRAMEWORKS, 'auto']).optional(),
+        table: z.string().min(1).optional(),
+      })
+      .strict()
+      .optional(),
+    default_env: z.string().min(1).optional(),
+    environments: z.record(z.string().regex(/^[A-Za-z0-9_.-]+$/), environmentSchema).optional(),
+    /** Backup storage, retention and restore settings (docs/configuration-backups.md). */
+    backups: backupsSchema.optional(),
+    /** Masking rules for clones, per target environment or pair (docs/clone.md). */
+    masking: maskingSchema.optional(),
+    /** Where and within which budget migrations are rehearsed (docs/rehearse.md). */
+    rehearsal: rehearsalSchema.optional(),
+    /** `pgward serve`: listen address, refresh interval, token, webhook, alert ages (docs/serve.md). */
+    serve: serveSchema.optional(),
+  })
+  .strict();
+
+export type RawConfig = z.infer<typeof configSchema>;
 export type RawPolicy = z.infer<typeof policySchema>;
-export type RawMigrations = z.infer<typeof migrationsSchema>;
-
-/** An environment as the core reads it; its other keys belong to capabilities (validated at load). */
-export interface CoreEnvironment {
-  url: string;
-  protected?: boolean | undefined;
-  policy?: RawPolicy | undefined;
-  [capabilityKey: string]: unknown;
-}
-
-/**
- * pgward.yaml as the core reads it. The whole file was validated against src/project/schema.ts when
- * loaded; a capability reads its own section (e.g. `raw.backups`) with its own schema's type.
- */
-export interface CoreConfig {
-  migrations?: RawMigrations | undefined;
-  default_env?: string | undefined;
-  environments?: Record<string, CoreEnvironment> | undefined;
-  [section: string]: unknown;
-}

@@ -17,7 +17,7 @@ import {
 } from './checks-ops.js';
 import * as server from './checks-server.js';
 import * as storage from './checks-storage.js';
-import type { CheckId, RawDoctor } from './config.js';
+import type { CheckId } from './config.js';
 import { migrationsInfo, type PendingSince } from './migrations.js';
 import { activity } from './probe-activity.js';
 import { checkpoints, databaseStats, serverInfo, wraparound } from './probe-database.js';
@@ -78,8 +78,7 @@ const skipped = (id: CheckId, summary: string): CheckResult => ({
 
 /** The thresholds of the target's environment, from pgward.yaml. */
 export function thresholdsFor(config: LoadedConfig | undefined, env: string | undefined): Thresholds {
-  // Validated against doctorSchema when pgward.yaml was loaded (src/project/schema.ts).
-  const raw = env ? (config?.raw.environments?.[env]?.doctor as RawDoctor | undefined) : undefined;
+  const raw = env ? config?.raw.environments?.[env]?.doctor : undefined;
   return resolveThresholds(raw);
 }
 

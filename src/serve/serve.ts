@@ -3,9 +3,8 @@
 import type { AddressInfo } from 'node:net';
 import type { LoadedConfig } from '../config/load.js';
 import type { MigrationsSource, Target } from '../config/target.js';
-import type { RawSchedule } from '../doctor/config.js';
-import { thresholdsFor } from '../doctor/doctor.js';
 import { PgwardError } from '../errors.js';
+import { thresholdsFor } from '../doctor/doctor.js';
 import { Alerter, type Logger } from './alerts.js';
 import type { ServeSettings } from './config.js';
 import { createHttpServer } from './http.js';
@@ -35,10 +34,7 @@ export async function startServe(o: ServeOptions): Promise<ServeHandle> {
   const env = o.target.env ?? 'default';
   const target = { ...o.target, env };
   const alerter = new Alerter(env, o.settings.webhookUrl, log);
-  // Validated against scheduleSchema when pgward.yaml was loaded (src/project/schema.ts).
-  const schedule = o.target.env
-    ? (o.config?.raw.environments?.[o.target.env]?.schedule as RawSchedule | undefined)
-    : undefined;
+  const schedule = o.target.env ? o.config?.raw.environments?.[o.target.env]?.schedule : undefined;
   let monitor: Monitor | undefined;
   const scheduler =
     o.scheduler === false
