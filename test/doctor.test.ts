@@ -11,7 +11,7 @@ import { verifyBackup } from '../src/backup/verify.js';
 import { parseConfigText } from '../src/config/load.js';
 import { defaultPolicy, type Target } from '../src/config/target.js';
 import { UsageError } from '../src/errors.js';
-import type { CheckId } from '../src/doctor/config.js';
+import type { CheckId } from '../src/config/sections/doctor.js';
 import { runDoctor, thresholdsFor } from '../src/doctor/doctor.js';
 import { DEFAULT_THRESHOLDS, type Thresholds } from '../src/doctor/thresholds.js';
 import type { DoctorReport } from '../src/doctor/types.js';

@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { backupsSchema } from '../backup/config.js';
 import { maskingSchema } from '../clone/config.js';
-import { doctorSchema, scheduleSchema } from '../doctor/config.js';
+import { doctorSchema, scheduleSchema } from './sections/doctor.js';
 import { rehearsalSchema } from '../rehearse/config.js';
 import { serveSchema } from '../serve/config.js';
 import { parseDuration } from './duration.js';

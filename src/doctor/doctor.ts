@@ -17,7 +17,7 @@ import {
 } from './checks-ops.js';
 import * as server from './checks-server.js';
 import * as storage from './checks-storage.js';
-import type { CheckId } from './config.js';
+import type { CheckId } from '../config/sections/doctor.js';
 import { migrationsInfo, type PendingSince } from './migrations.js';
 import { activity } from './probe-activity.js';
 import { checkpoints, databaseStats, serverInfo, wraparound } from './probe-database.js';

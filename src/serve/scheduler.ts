@@ -11,7 +11,7 @@
 import { Cron } from 'croner';
 import type { LoadedConfig } from '../config/load.js';
 import { appName, connect } from '../db/connect.js';
-import { JOB_NAMES, type JobName, type RawSchedule } from '../doctor/config.js';
+import { JOB_NAMES, type JobName, type RawSchedule } from '../config/sections/doctor.js';
 import { UsageError } from '../errors.js';
 import { redact } from '../redact.js';
 import type { Alerter, Logger } from './alerts.js';

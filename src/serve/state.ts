@@ -1,6 +1,6 @@
 // What the refresh loop produces and every endpoint reads: one immutable snapshot per refresh, with its
 // response bodies rendered once, so a request costs a map lookup and a write, never a query.
-import type { JobName } from '../doctor/config.js';
+import type { JobName } from '../config/sections/doctor.js';
 import type { DoctorReport } from '../doctor/types.js';
 import type { JobRow } from './store.js';
 
