@@ -1,7 +1,7 @@
 // The import graph of src/, checked in CI by `npm run check:imports` (docs/architecture.md explains
 // the layers). Type-only imports count: a type is coupling too.
 //
-//   cli  ->  project  ->  capabilities  ->  identity  ->  db, pgtools  ->  files  ->  config, sql  ->  base
+//   cli  ->  capabilities  ->  identity  ->  db, pgtools  ->  files  ->  config, sql  ->  base
 //
 // base = src/errors.ts, src/redact.ts, src/interrupt.ts, src/version.ts. Capabilities may use each
 // other (migrate -> backup, rehearse -> clone...) as long as no folders form a loop.
@@ -47,18 +47,18 @@ module.exports = {
       to: { path: ['^src/db/', '(^|/)node_modules/(@types/)?(pg|pg-copy-streams|pg-protocol|pg-pool)/'] },
     },
     {
-      name: 'capabilities-never-import-project',
-      comment: 'src/project assembles every capability (the whole pgward.yaml): it sits above them.',
+      name: 'only-the-cli-imports-the-library-entry',
+      comment: 'src/index.ts is the public API on top of everything: code inside src imports what it needs directly.',
       severity: 'error',
-      from: { path: capability },
-      to: { path: ['^src/project/', '^src/index\\.ts$'] },
+      from: { path: '^src/', pathNot: ['^src/cli/', '^src/index\\.ts$'] },
+      to: { path: '^src/index\\.ts$' },
     },
     {
       name: 'low-layers-never-import-capabilities',
       comment: 'config, sql, files, db, pgtools and identity sit below every capability.',
       severity: 'error',
       from: { path: '^src/(config|sql|files|db|pgtools|identity)/' },
-      to: { path: [capability, '^src/project/', '^src/index\\.ts$'] },
+      to: { path: capability },
     },
     ...LOW_LAYERS.filter(([, , forbidden]) => forbidden.length > 0).map(([name, path, forbidden]) => ({
       name: `layer-order-${name}`,

@@ -127,7 +127,7 @@ test('invariant: nothing outside src/cli imports src/cli', () => {
     ['backup/manifest.ts', '../cli/output.js'],
     ['serve/http.ts', '../cli/context.js'],
     ['lint/rules/ban-truncate.ts', '../../cli/output.js'],
-    ['project/load.ts', '../cli/output.js'],
+    ['config/load.ts', '../cli/output.js'],
     ['index.ts', './cli/output.js'],
   ]);
 });
@@ -145,7 +145,8 @@ test('invariant: a low layer (config, sql, files, db, pgtools, identity) never i
     ['config/find.ts', '../backup/retention.js'],
     ['db/pg-error.ts', '../lint/version.js'],
     ['identity/describe.ts', '../doctor/eol.js'],
-    ['files/markers.ts', '../project/schema.js'],
+    ['files/markers.ts', '../migrate/lock.js'],
+    ['config/sections/serve.ts', '../../serve/config.js'],
     ['pgtools/pgbin.ts', '../clone/mask.js'],
     ['sql/split.ts', '../frameworks/types.js'],
   ]);
@@ -174,10 +175,11 @@ test('invariant: the low layers keep their order (config, sql < files < db, pgto
   }
 });
 
-test('invariant: capabilities never import the composition above them (src/project, src/index.ts)', () => {
-  assertEachRejected('capabilities-never-import-project', [
-    ['clone/endpoint.ts', '../project/load.js'],
+test('invariant: only the CLI imports the library entry (src/index.ts); code inside src imports directly', () => {
+  assertEachRejected('only-the-cli-imports-the-library-entry', [
+    ['clone/endpoint.ts', '../index.js'],
     ['rehearse/report.ts', '../index.js'],
+    ['config/find.ts', '../index.js'],
   ]);
 });
 
