@@ -21,7 +21,10 @@ export {
   sweepOrphans,
 } from './db/owned.js';
 export { loadSchemaFacts, readSchemaFacts } from './db/schema-facts.js';
+export * from './doctor/index.js';
 export { ExitCode, PgwardError, UsageError } from './errors.js';
+export { loadMigrations, type MigrationFile, parseMigration } from './files/migration-files.js';
+export type { MigrationState, MigrationStatusEntry, StatusReport } from './files/migration-status.js';
 export * from './identity/index.js';
 export { InterruptedError } from './interrupt.js';
 export {
@@ -48,14 +51,11 @@ export {
   type SchemaNeeds,
 } from './lint/index.js';
 export { type BaselineOptions, type BaselineResult, baseline } from './migrate/baseline.js';
-export { loadMigrations, type MigrationFile, parseMigration } from './files/migration-files.js';
 export { type MigrateEvent, type MigrateOptions, type MigrateResult, migrate } from './migrate/migrate.js';
 export { type RollbackOptions, type RollbackResult, rollback } from './migrate/rollback.js';
 export type { MigrationFailure } from './migrate/runner.js';
 export { initProject, newMigration } from './migrate/scaffold.js';
 export { getStatus, type StatusOptions } from './migrate/status.js';
-export type { MigrationState, MigrationStatusEntry, StatusReport } from './files/migration-status.js';
-export * from './doctor/index.js';
 export * from './recover/index.js';
 export { redact, redactUrl } from './redact.js';
 export * from './rehearse/index.js';

@@ -1,6 +1,7 @@
 // Implementation of `pgward jobs`.
-import { appName, withClient } from '../../db/connect.js';
+
 import { JOB_NAMES } from '../../config/sections/doctor.js';
+import { appName, withClient } from '../../db/connect.js';
 import { ExitCode, UsageError } from '../../errors.js';
 import { jobsTableExists, listJobs } from '../../serve/store.js';
 import type { Context } from '../context.js';
