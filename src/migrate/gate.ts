@@ -3,8 +3,8 @@
 // (version + checksum) — an edited file is blocked again.
 import type pg from 'pg';
 import type { Policy } from '../config/target.js';
-import { decideGate, type GateDecision, lintMigrations } from '../lint/index.js';
-import type { Finding } from '../lint/types.js';
+import { decideGate, type GateDecision, type LintReport, lintMigrations } from '../lint/index.js';
+import type { Finding, Severity } from '../lint/types.js';
 import type { MigrationFile } from './files.js';
 import { actor, type Direction } from './history.js';
 
@@ -12,6 +12,7 @@ export interface GateReasonSummary {
   kind: 'destructive' | 'blocking' | 'error';
   mode: 'block' | 'warn';
   rule: string;
+  severity: Severity;
   line: number;
   lock: string;
   relation: string;
@@ -98,15 +99,17 @@ export async function recordApproval(
   };
 }
 
+/** Lints the files on the connection (its catalog, its server version unless pgVersion is given) and decides each gate. */
 export async function evaluateGates(
   client: pg.Client,
   files: MigrationFile[],
   policy: Policy,
   approvals: Map<string, Approval>,
-): Promise<MigrationGate[]> {
-  if (files.length === 0) return [];
-  const report = await lintMigrations(files, { client });
-  return files.map((f, i) => {
+  pgVersion?: string,
+): Promise<{ gates: MigrationGate[]; report: LintReport | undefined }> {
+  if (files.length === 0) return { gates: [], report: undefined };
+  const report = await lintMigrations(files, { client, ...(pgVersion ? { pgVersion } : {}) });
+  const gates = files.map((f, i) => {
     const findings = report.files[i]!.findings;
     const approval = approvals.get(`${f.version}:${f.checksum}`);
     const gate = decideGate(findings, policy, { approved: approval !== undefined });
@@ -122,6 +125,7 @@ export async function evaluateGates(
         kind: r.kind,
         mode: r.mode,
         rule: r.finding.rule,
+        severity: r.finding.severity,
         line: r.finding.line,
         lock: r.finding.lock,
         relation: r.finding.relation,
@@ -131,6 +135,7 @@ export async function evaluateGates(
       findings,
     };
   });
+  return { gates, report };
 }
 
 /** Re-decides one gate after an approval was recorded. */
