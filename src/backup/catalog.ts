@@ -19,6 +19,17 @@ export function newestFirst(a: BackupManifest, b: BackupManifest): number {
   return Date.parse(b.startedAt) - Date.parse(a.startedAt) || b.id.localeCompare(a.id);
 }
 
+/**
+ * Every backup in a storage, newest first, with leftovers and unreadable manifests reported.
+ *
+ * @example
+ * ```ts
+ * import { backupSettings, openStorage, readCatalog } from 'pgward';
+ * const s = backupSettings(undefined);
+ * const { backups } = await readCatalog(await openStorage(s.storageUrl, s));
+ * console.log(backups.map((b) => b.id));
+ * ```
+ */
 export async function readCatalog(storage: Storage): Promise<Catalog> {
   const objects = await storage.list();
   const backups: BackupManifest[] = [];
@@ -56,7 +67,16 @@ export function filterBackups(list: BackupManifest[], f: CatalogFilter): BackupM
   );
 }
 
-/** Finds a backup by id, unique id prefix, or `latest` (the newest, within the filter). */
+/**
+ * Finds a backup by id, unique id prefix, or `latest` (the newest, within the filter).
+ *
+ * @example
+ * ```ts
+ * import { backupSettings, findBackup, openStorage } from 'pgward';
+ * const s = backupSettings(undefined);
+ * const latest = await findBackup(await openStorage(s.storageUrl, s), 'latest', { env: 'production' });
+ * ```
+ */
 export async function findBackup(
   storage: Storage,
   ref: string,

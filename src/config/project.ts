@@ -44,6 +44,13 @@ export function projectConfig(config: ProjectOptions['config']): LoadedConfig | 
 /**
  * Fills in target, source and config the way the CLI does; options already resolved are kept as given
  * (a given target is never re-read from pgward.yaml).
+ *
+ * @example
+ * ```ts
+ * import { resolveProject } from 'pgward';
+ * const { target, source } = resolveProject({ env: 'staging' });
+ * console.log(target.policy.destructive, source.dir);
+ * ```
  */
 export function resolveProject<T extends ProjectOptions>(opts: T): T & ResolvedProject {
   const needsConfig = !opts.target || !opts.source || opts.config !== undefined;

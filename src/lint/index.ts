@@ -81,7 +81,15 @@ interface Unit {
   sections: PreparedSection[];
 }
 
-/** Expands folders to their .sql files (sorted, recursive); files are taken as given. */
+/**
+ * Expands folders to their .sql files (sorted, recursive); files are taken as given.
+ *
+ * @example
+ * ```ts
+ * import { expandPaths } from 'pgward/lint';
+ * console.log(expandPaths(['db/migrations']));
+ * ```
+ */
 export function expandPaths(paths: readonly string[]): string[] {
   const out: string[] = [];
   const visit = (p: string, top: boolean) => {
@@ -138,7 +146,16 @@ function fileUnit(path: string, content: string, display: string, down: boolean)
   };
 }
 
-/** Lints SQL text. `migration: true` treats it as a pgward migration file (sections, no-transaction directive). */
+/**
+ * Lints SQL text. `migration: true` treats it as a pgward migration file (sections, no-transaction directive).
+ *
+ * @example
+ * ```ts
+ * import { lintSql } from 'pgward/lint';
+ * const result = await lintSql('ALTER TABLE users DROP COLUMN email;');
+ * for (const f of result.findings) console.log(f.line, f.rule, f.message);
+ * ```
+ */
 export async function lintSql(
   text: string,
   options: LintOptions & { file?: string; migration?: boolean } = {},
@@ -155,6 +172,16 @@ export async function lintSql(
   return (await run([unit], options)).files[0]!;
 }
 
+/**
+ * Lints files and folders (folders: their .sql files, recursively).
+ *
+ * @example
+ * ```ts
+ * import { lintPaths } from 'pgward/lint';
+ * const report = await lintPaths(['db/migrations'], { pgVersion: '15' });
+ * console.log(report.summary.findings, 'findings');
+ * ```
+ */
 export async function lintPaths(paths: readonly string[], options: LintOptions = {}): Promise<LintReport> {
   await ensureParser();
   const cwd = options.cwd ?? process.cwd();
@@ -165,7 +192,16 @@ export async function lintPaths(paths: readonly string[], options: LintOptions =
   return run(units, options);
 }
 
-/** Lints migrations in order (e.g. the pending ones); tables created by an earlier one count as new when connected. */
+/**
+ * Lints migrations in order (e.g. the pending ones); tables created by an earlier one count as new when connected.
+ *
+ * @example
+ * ```ts
+ * import { lintMigrations, loadMigrations } from 'pgward';
+ * const report = await lintMigrations(loadMigrations('db/migrations').files);
+ * console.log(report.summary.bySeverity);
+ * ```
+ */
 export async function lintMigrations(
   files: readonly MigrationFile[],
   options: LintOptions = {},
@@ -178,6 +214,15 @@ export async function lintMigrations(
   );
 }
 
+/**
+ * @example
+ * ```ts
+ * import { lintMigration } from 'pgward/lint';
+ * import { loadMigrations } from 'pgward';
+ * const [first] = loadMigrations('db/migrations').files;
+ * if (first) console.log((await lintMigration(first)).findings.length);
+ * ```
+ */
 export async function lintMigration(file: MigrationFile, options: LintOptions = {}): Promise<LintFileResult> {
   return (await lintMigrations([file], options)).files[0]!;
 }
@@ -259,12 +304,29 @@ function summarize(files: LintFileResult[], version: PgVersion, catalog: Catalog
   };
 }
 
-/** True when a finding reaches the --fail-on threshold. */
+/**
+ * True when a finding reaches the --fail-on threshold.
+ *
+ * @example
+ * ```ts
+ * import { lintPaths, reachesThreshold } from 'pgward/lint';
+ * const report = await lintPaths(['db/migrations']);
+ * if (reachesThreshold(report, 'warning')) process.exitCode = 5;
+ * ```
+ */
 export function reachesThreshold(report: LintReport, failOn: Severity): boolean {
   return report.files.some((f) => f.findings.some((x) => SEVERITY_RANK[x.severity] >= SEVERITY_RANK[failOn]));
 }
 
-/** The rules, in a stable order grouped by category (for docs and `--help`). */
+/**
+ * The rules, in a stable order grouped by category (for docs and `--help`).
+ *
+ * @example
+ * ```ts
+ * import { rulesByCategory } from 'pgward/lint';
+ * for (const { category, rules } of rulesByCategory()) console.log(category, rules.length);
+ * ```
+ */
 export function rulesByCategory() {
   const order: Category[] = ['destructive', 'blocking', 'breaking', 'fails', 'error', 'robustness', 'style'];
   return order.map((category) => ({ category, rules: RULES.filter((r) => r.category === category) }));

@@ -1,6 +1,6 @@
 // `pgward baseline`: adopt an existing database. Records migrations as applied without running them,
 // either every file up to a version, or exactly what dbmate recorded (same file format, same versions).
-import type { MigrationsSource, Target } from '../config/target.js';
+import { type ProjectOptions, resolveProject } from '../config/project.js';
 import { appName, connect, quoteIdent } from '../db/connect.js';
 import { PgwardError, UsageError } from '../errors.js';
 import { PGWARD_VERSION } from '../version.js';
@@ -8,9 +8,8 @@ import { compareVersions, loadMigrations } from './files.js';
 import { actor, ensureHistory, readApplied } from './history.js';
 import { acquireMigrationLock, unlock } from './lock.js';
 
-export interface BaselineOptions {
-  target: Target;
-  source: MigrationsSource;
+/** Where (ProjectOptions: `url`/`env`/`dir`/`config` like the CLI flags, or `target` + `source`) and what to record. */
+export interface BaselineOptions extends ProjectOptions {
   /** Record every file with a version up to and including this one. */
   to?: string | undefined;
   /** Record the versions that dbmate's schema_migrations table holds. */
@@ -23,7 +22,19 @@ export interface BaselineResult {
   alreadyApplied: number;
 }
 
-export async function baseline(opts: BaselineOptions): Promise<BaselineResult> {
+/**
+ * What `pgward baseline` does: adopts an existing database by recording migrations as applied without
+ * running them (every file up to `to`, or what dbmate recorded with `importFrom: 'dbmate'`).
+ *
+ * @example
+ * ```ts
+ * import { baseline } from 'pgward';
+ * const r = await baseline({ url: process.env.DATABASE_URL, dir: 'db/migrations', to: '20240101000000' });
+ * console.log(`recorded ${r.recorded.length}, ${r.alreadyApplied} already applied`);
+ * ```
+ */
+export async function baseline(options: BaselineOptions): Promise<BaselineResult> {
+  const opts = resolveProject(options);
   if ((opts.to === undefined) === (opts.importFrom === undefined)) {
     throw new UsageError('baseline needs exactly one of --to <version> or --import dbmate');
   }

@@ -80,6 +80,21 @@ export interface MigrateResult {
   exitCode: ExitCodeValue;
 }
 
+/**
+ * What `pgward migrate` does: applies the pending migrations under the migration lock, each in its own
+ * transaction (no-transaction files statement by statement), after the gate `planMigrations` shows.
+ * Defaults like the CLI: pgward.yaml discovered from the working directory, migrations in db/migrations.
+ * Throws PgwardError when it cannot or will not start; returns the outcome otherwise (`failure` when a
+ * migration failed, `blocked` + exitCode 6 when the gate stopped the run, exitCode 130 when interrupted).
+ *
+ * @example
+ * ```ts
+ * import { migrate } from 'pgward';
+ * const result = await migrate({ url: process.env.DATABASE_URL, dir: 'db/migrations' });
+ * if (result.failure) console.error(result.failure.file, result.failure.line, result.failure.message);
+ * else console.log(`applied ${result.applied.length}`);
+ * ```
+ */
 export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
   const opts = resolveProject(options);
   const emit = opts.onEvent ?? (() => {});

@@ -99,6 +99,21 @@ async function record(
   await saveManifest(o.storage, next);
 }
 
+/**
+ * What `pgward recover` does: restores the newest drilled backup into a new database and validates it.
+ *
+ * @example
+ * ```ts
+ * import { backupSettings, openStorage, recover } from 'pgward';
+ * const s = backupSettings(undefined);
+ * const r = await recover({
+ *   storage: await openStorage(s.storageUrl, s),
+ *   env: 'production',
+ *   envUrl: 'postgresql://localhost/app',
+ * });
+ * console.log(r.url);
+ * ```
+ */
 export async function recover(o: RecoverOptions): Promise<RecoverResult> {
   o.onStep?.('select');
   const m = await pickBackup(o);
