@@ -37,6 +37,13 @@ async function seeded(): Promise<TestDatabase> {
   return db;
 }
 
+/** The same refusal, whichever command names itself in it. */
+function sameWording(message: string | undefined): string | undefined {
+  return message
+    ?.replace(/^refusing to \w+/, 'refusing')
+    .replace(/pgward (plan|migrate)\b/g, 'pgward <command>');
+}
+
 interface Seen {
   code: number | null;
   pending: string[];
@@ -60,14 +67,14 @@ async function both(dir: string, db: TestDatabase, args: string[]): Promise<{ pl
       m.decision,
     ]),
     blocked: pd.blocked ?? [],
-    error: pd.error?.message?.replace(/^refusing to \w+/, 'refusing'),
+    error: sameWording(pd.error?.message),
   };
   const dry: Seen = {
     code: d.code,
     pending: (dd.planned ?? []).map((m: { version: string }) => m.version),
     decisions: (dd.gates ?? []).map((g: { version: string; decision: string }) => [g.version, g.decision]),
     blocked: (dd.blocked ?? []).map((b: { version: string }) => b.version),
-    error: dd.error?.message?.replace(/^refusing to \w+/, 'refusing'),
+    error: sameWording(dd.error?.message),
   };
   return { plan, dry };
 }
@@ -185,4 +192,25 @@ test('invariant: the library plan and a library dry run are the same plan', asyn
   } finally {
     delete process.env.DB_URL;
   }
+});
+
+test('invariant: plan and dry run agree on a partial no-transaction migration and on a foreign framework', async () => {
+  const db = await seeded();
+  const dir = project({
+    '1_fresh.sql': migration('CREATE TABLE fresh (id int);'),
+    '2_half.sql': migration('CREATE TABLE half (id int);\nSELECT 1 / 0;', undefined, { noTransaction: true }),
+  });
+  const env = { DB_URL: db.url };
+  const run = await runCli(['migrate', '--env', 'staging'], { cwd: dir, env });
+  assert.equal(run.code, 1, run.stderr);
+  // part of 2 ran: both refuse (exit 4) until told to retry, then both plan it again
+  await assertAgree(dir, db, ['--env', 'staging'], 4);
+  const retry = await assertAgree(dir, db, ['--env', 'staging', '--retry-partial'], 0);
+  assert.deepEqual(retry.pending, ['2']);
+  // files another framework runs: neither pgward command plans them (usage error, exit 2)
+  await assertAgree(dir, db, ['--env', 'staging', '--framework', 'dbmate'], 2);
+  // nothing pending: both say so with exit 0
+  const clean = project({ '1_fresh.sql': migration('CREATE TABLE fresh (id int);') });
+  const empty = await assertAgree(clean, db, ['--env', 'staging'], 0);
+  assert.deepEqual(empty.pending, []);
 });
