@@ -3,6 +3,7 @@
 // shell act on the same thing. Callers that already resolved a Target and a MigrationsSource (the
 // CLI, power users) pass them and nothing is looked up again.
 import { findConfig } from './find.js';
+import type { FrameworkName } from './frameworks.js';
 import { type LoadedConfig, loadConfig } from './load.js';
 import { type MigrationsSource, resolveMigrationsSource, resolveTarget, type Target } from './target.js';
 
@@ -19,7 +20,7 @@ export interface ProjectOptions {
   /** Migrations directory (like --dir), relative to the working directory. Default: migrations.dir, else db/migrations. */
   dir?: string | undefined;
   /** Migration framework (like --framework). Default: migrations.framework, else detected. */
-  framework?: string | undefined;
+  framework?: FrameworkName | 'auto' | undefined;
   /**
    * pgward.yaml: a loaded config, a path, or false for none. Default: PGWARD_CONFIG, else pgward.yaml in
    * the working directory or a parent (the CLI's discovery).
