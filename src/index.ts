@@ -53,8 +53,33 @@ export {
   resolveTarget,
   type Target,
 } from './config/target.js';
+// --- Cleanup: databases pgward created (scratch, drill, clone) that a killed run left behind.
+export {
+  OTHER_HOST_STALE_MS,
+  type OwnedMarker,
+  type SweepResult,
+  type SweptDatabase,
+  sweepOrphans,
+} from './db/owned.js';
+// --- Live facts the lint can use (read just before deciding, from the database concerned).
+export { loadSchemaFacts, readSchemaFacts } from './db/schema-facts.js';
 // --- Errors and exit codes (one table for the CLI and the library).
 export { ExitCode, type ExitCodeValue, PgwardError, UsageError } from './errors.js';
+// --- Identity: which environment(s) a database is, from what the server says, not the URL's spelling.
+export {
+  type DatabaseIdentity,
+  describeIdentity,
+  type EnvironmentMatch,
+  type Identification,
+  type IdentifiedTarget,
+  type IdentifyOptions,
+  type IdentitySummary,
+  identifyTarget,
+  type MatchedBy,
+  readDatabaseIdentity,
+  sameDatabase,
+} from './identity/index.js';
+export { InterruptedError } from './interrupt.js';
 // --- Safety analysis (also `pgward/lint`, which does not load the database driver).
 export {
   decideGate,
@@ -66,10 +91,17 @@ export {
   type LintReport,
   lintMigrations,
   lintPaths,
+  lintPrepared,
   lintSql,
+  type PreparedLint,
+  prepareMigrations,
+  preparePaths,
+  prepareSql,
   RULES,
   type Rule,
   reachesThreshold,
+  type SchemaFacts,
+  type SchemaNeeds,
   type Severity,
 } from './lint/index.js';
 // --- Migrations: one call each, like the CLI (`url`/`env`/`dir`/`config`), or with a resolved target.

@@ -15,7 +15,8 @@ function gatedProject(files: Record<string, string>, staging = '') {
       '    policy:',
       '      backup_before_migrate: false',
       '  staging:',
-      '    url: ${PROD_URL}',
+      // its own database: staging spelled onto production's database is production (identity, not name)
+      '    url: ${STAGING_URL}',
       '    policy:',
       '      pause_seconds: 1',
       staging,
@@ -125,7 +126,7 @@ test('--approve of a version that is not pending is a usage error', async () => 
 test('staging warns and pauses on destructive changes, then applies; Ctrl-C during the pause applies nothing', async () => {
   const db = await seeded();
   const dir = gatedProject({ '2_drop.sql': migration('DROP TABLE legacy;') });
-  const env = { PROD_URL: db.url };
+  const env = { STAGING_URL: db.url };
   const interrupted = await runCli(['migrate', '--env', 'staging'], {
     cwd: dir,
     env,
@@ -155,7 +156,10 @@ test('a blocking policy blocks a non-concurrent index on a table with rows, not 
     },
     '      blocking: block',
   );
-  const r = await runCli(['migrate', '--env', 'staging', '--json'], { cwd: dir, env: { PROD_URL: db.url } });
+  const r = await runCli(['migrate', '--env', 'staging', '--json'], {
+    cwd: dir,
+    env: { STAGING_URL: db.url },
+  });
   assert.equal(r.code, 6, r.stderr);
   const doc = JSON.parse(r.stdout);
   assert.deepEqual(

@@ -2,7 +2,7 @@
 // history, files, approvals and flags, they name the same pending migrations, reach the same gate
 // decisions and exit with the same code (6 when the gate would block, 4 on drift, 2 on a bad file).
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { migrate } from '../src/migrate/migrate.js';
@@ -104,8 +104,28 @@ test('invariant: plan and migrate --dry-run agree on pending list, gate decision
   const prod = await assertAgree(dir, db, ['--env', 'production'], 6);
   assert.deepEqual(prod.pending, ['1', '2', '3']);
   assert.deepEqual(prod.blocked, ['2']);
-  // warn in staging: the run would go ahead
-  const staging = await assertAgree(dir, db, ['--env', 'staging'], 0);
+  // Since main identifies the database reached (src/identity), "staging" spelling production's URL IS
+  // production's database: both apply production's (strictest) policy and block alike. Before the
+  // merge this case expected staging's warn; the identity is the deliberate change, so the test follows.
+  const sameDb = await assertAgree(dir, db, ['--env', 'staging'], 6);
+  assert.deepEqual(sameDb.blocked, ['2']);
+  // warn in a staging that is only staging: the run would go ahead
+  const stagingOnly = makeProject({
+    'pgward.yaml': [
+      'environments:',
+      '  staging:',
+      '    url: ${DB_URL}',
+      '    policy:',
+      '      pause_seconds: 0',
+    ].join('\n'),
+    ...Object.fromEntries(
+      ['1_fresh.sql', '2_drop.sql', '3_index.sql'].map((k) => [
+        `db/migrations/${k}`,
+        readFileSync(join(dir, 'db/migrations', k), 'utf8'),
+      ]),
+    ),
+  });
+  const staging = await assertAgree(stagingOnly, db, ['--env', 'staging'], 0);
   assert.deepEqual(staging.blocked, []);
   // a hypothetical approval lifts the block in both, recording nothing
   await assertAgree(dir, db, ['--env', 'production', '--approve', '2'], 0);

@@ -52,6 +52,33 @@ describe('rehearse', () => {
     assert.equal(r.code, 0, r.stderr);
   });
 
+  it('invariant: on a lock tie between a table and its indexes the table is the worst lock, every time', async () => {
+    // Index names sort before the table's, so neither map order nor name order can make the table win.
+    await prod.query(`CREATE TABLE zz_tie (id int PRIMARY KEY, a int, b int);
+      INSERT INTO zz_tie SELECT g, g, g FROM generate_series(1, 2000) g;
+      CREATE INDEX aa_tie_a ON zz_tie (a); CREATE INDEX aa_tie_b ON zz_tie (b);`);
+    try {
+      const dir = project({
+        '20240201000000_tie.sql': migration('ALTER TABLE zz_tie ALTER COLUMN a TYPE bigint;'),
+      });
+      for (let i = 0; i < 3; i++) {
+        const r = await runCli(['rehearse', '--env', 'production', '--json'], { cwd: dir });
+        assert.equal(r.code, 0, r.stderr);
+        const m = JSON.parse(r.stdout).migrations.find(
+          (x: { version: string }) => x.version === '20240201000000',
+        );
+        const ties = m.locks.filter(
+          (l: { heldMs: number; mode: string }) =>
+            l.heldMs === m.worstLock.heldMs && l.mode === m.worstLock.mode,
+        );
+        assert.ok(ties.length > 1, 'the table and its indexes tie');
+        assert.equal(m.worstLock.relation, 'public.zz_tie');
+      }
+    } finally {
+      await prod.query('DROP TABLE zz_tie');
+    }
+  });
+
   it('traces a table rewrite: ACCESS EXCLUSIVE on the table, its held time, the rewrite, rows; production untouched', async () => {
     const dir = project({
       '20240201000000_rewrite.sql': migration(

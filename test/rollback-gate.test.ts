@@ -18,7 +18,7 @@ function project(files: Record<string, string>, extra = '') {
       '    policy:',
       '      backup_before_migrate: false',
       '  staging:',
-      '    url: ${DB_URL}',
+      '    url: ${STAGING_URL}',
       '    policy:',
       '      pause_seconds: 1',
       extra,
@@ -129,9 +129,11 @@ test('invariant: an approval to apply a migration never approves rolling it back
 });
 
 test('invariant: a non-protected environment warns and pauses before a destructive rollback; Ctrl-C in the pause rolls back nothing', async () => {
+  // staging is its own database: were it production's, production's policy would rightly apply
   const db = await createTestDatabase();
+  const prod = await createTestDatabase();
   const dir = project({ '1_orders.sql': tableOf('orders') });
-  const env = { DB_URL: db.url };
+  const env = { DB_URL: prod.url, STAGING_URL: db.url };
   assert.equal((await runCli(['migrate', '--env', 'staging'], { cwd: dir, env })).code, 0);
   const interrupted = await runCli(['rollback', '--env', 'staging'], {
     cwd: dir,
@@ -231,21 +233,23 @@ test('invariant: a dry-run the gate would block exits 6 with ok:false and record
 
 test('invariant: a clean dry-run exits 0 with ok:true', async () => {
   const db = await createTestDatabase();
+  const stg = await createTestDatabase();
   const dir = project({
     '1_orders.sql': tableOf('orders'),
     '2_more.sql': migration('CREATE TABLE more (id int);'),
   });
-  const env = { DB_URL: db.url };
+  const env = { DB_URL: db.url, STAGING_URL: stg.url };
   const cli = (args: string[]) => runCli([...args, '--env', 'production'], { cwd: dir, env });
   const m = await cli(['migrate', '--dry-run', '--json']);
   assert.equal(m.code, 0, m.stderr);
   assert.equal(JSON.parse(m.stdout).ok, true);
-  assert.equal((await cli(['migrate', '--to', '1'])).code, 0);
+  const staging = (args: string[]) => runCli([...args, '--env', 'staging'], { cwd: dir, env });
+  assert.equal((await staging(['migrate', '--to', '1'])).code, 0);
   // staging only warns on the destructive down: a warning does not fail a dry run
-  const rb = await runCli(['rollback', '--env', 'staging', '--dry-run', '--json'], { cwd: dir, env });
+  const rb = await staging(['rollback', '--dry-run', '--json']);
   assert.equal(rb.code, 0, rb.stderr);
   const doc = JSON.parse(rb.stdout);
   assert.equal(doc.ok, true);
   assert.equal(doc.gates[0].decision, 'warn');
-  assert.ok(await exists(db, 'orders'));
+  assert.ok(await exists(stg, 'orders'));
 });

@@ -10,13 +10,13 @@ import type pg from 'pg';
 import { appName, connect } from '../db/connect.js';
 import { PgwardError } from '../errors.js';
 import { PGWARD_VERSION } from '../version.js';
+import { publishManifest } from './catalog.js';
 import { exited, pgConn, programFailure, TailBuffer } from './exec.js';
 import {
   archiveKey,
   type BackupManifest,
   type BackupReason,
   MANIFEST_FORMAT,
-  manifestKey,
   newBackupId,
   type TableStat,
 } from './manifest.js';
@@ -157,9 +157,13 @@ export async function createBackup(opts: CreateBackupOptions): Promise<BackupMan
     };
     let upload: Promise<void>;
     if (local) {
+      // A stat still in flight when polling stops must not overwrite the byte count measured below
+      // (the manifest's size would then differ from the archive's).
+      let polling = true;
       const poll = setInterval(() => {
         stat(local.path).then(
           (st) => {
+            if (!polling) return;
             bytes = st.size;
             report();
           },
@@ -167,6 +171,7 @@ export async function createBackup(opts: CreateBackupOptions): Promise<BackupMan
         );
       }, 250);
       upload = exit.then(async (r) => {
+        polling = false;
         clearInterval(poll);
         try {
           if (r.code !== 0) throw dumpFailure(r);
@@ -273,7 +278,7 @@ export async function createBackup(opts: CreateBackupOptions): Promise<BackupMan
         pgwardVersion: PGWARD_VERSION,
       };
       try {
-        await opts.storage.putText(manifestKey(id), `${JSON.stringify(manifest, null, 2)}\n`);
+        await publishManifest(opts.storage, manifest);
       } catch (err) {
         await opts.storage.delete(archiveKey(id)).catch(() => {});
         throw err;

@@ -114,3 +114,17 @@ export function programFailure(
     ...(hint ? { hint } : {}),
   });
 }
+
+/**
+ * Stops a child on interrupt: SIGTERM first (pg_dump/pg_restore then stop their parallel workers and
+ * cancel their queries), SIGKILL if it is still there after `graceMs`.
+ */
+export function stopChild(child: ChildProcess, graceMs = 5000): void {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  child.kill('SIGTERM');
+  const hard = setTimeout(() => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  }, graceMs);
+  hard.unref();
+  child.once('close', () => clearTimeout(hard));
+}

@@ -4,7 +4,8 @@ import { spawn } from 'node:child_process';
 import type pg from 'pg';
 import { connect } from '../db/connect.js';
 import type { PgwardError } from '../errors.js';
-import { exited, type PgConn, programFailure, run, TailBuffer } from './exec.js';
+import { InterruptedError } from '../interrupt.js';
+import { exited, type PgConn, programFailure, run, stopChild, TailBuffer } from './exec.js';
 import type { TableStat } from './manifest.js';
 import type { PgTools } from './pgbin.js';
 import { collectTableStats } from './snapshot.js';
@@ -24,6 +25,8 @@ export interface PgRestoreOptions {
   jobs: number;
   clean?: boolean;
   noOwner?: boolean;
+  /** Aborting stops pg_restore (SIGTERM: it stops its parallel workers too) and throws InterruptedError. */
+  signal?: AbortSignal | undefined;
 }
 
 export async function pgRestore(tools: PgTools, o: PgRestoreOptions): Promise<void> {
@@ -32,9 +35,13 @@ export async function pgRestore(tools: PgTools, o: PgRestoreOptions): Promise<vo
   if (o.noOwner) args.push('--no-owner', '--no-privileges');
   args.push(o.path);
   const stderr = new TailBuffer(60);
+  if (o.signal?.aborted) throw new InterruptedError('pg_restore');
   const child = spawn(tools.pgRestore, args, { env: o.conn.env, stdio: ['ignore', 'ignore', 'pipe'] });
   child.stderr.on('data', (d: Buffer) => stderr.push(d));
-  const r = await exited(child);
+  const stop = () => stopChild(child);
+  o.signal?.addEventListener('abort', stop, { once: true });
+  const r = await exited(child).finally(() => o.signal?.removeEventListener('abort', stop));
+  if (o.signal?.aborted) throw new InterruptedError('pg_restore');
   if (r.code !== 0) {
     const text = stderr.text();
     const ignored = /errors ignored on restore: (\d+)/.exec(text);

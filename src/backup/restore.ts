@@ -1,17 +1,29 @@
 // backup restore: into a new database by default; into an existing one only when it is empty or with
 // --clean; into a protected environment only when its name is repeated in --overwrite-protected.
 // The archive's checksum is checked first and the row counts after, so "restored" means "proven".
-import { quoteIdent, withClient } from '../db/connect.js';
+import type { LoadedConfig } from '../config/load.js';
+import { withClient } from '../db/connect.js';
+import {
+  createOwnedDatabase,
+  type OwnedDatabase,
+  type OwnedPurpose,
+  type OwnedState,
+  sweepBeforeRun,
+} from '../db/owned.js';
 import { ExitCode, PgwardError } from '../errors.js';
+import { describeMatch, identifyTarget, protectedMatch } from '../identity/identify.js';
+import { targetFor } from '../identity/refuse.js';
+import { abortable, InterruptedError, isInterrupted, throwIfAborted } from '../interrupt.js';
 import { redactUrl } from '../redact.js';
-import { archiveMismatch, localArchive } from './archive.js';
+import { ArchiveUnavailableError, archiveMismatch, localArchive } from './archive.js';
 import { findBackup } from './catalog.js';
 import { databaseOf, pgConn, withDatabase } from './exec.js';
+import { archiveKey } from './manifest.js';
 import { findPgTools } from './pgbin.js';
 import { parallelStats, pgRestore } from './pgrestore.js';
 import { compareStats } from './snapshot.js';
 import type { Storage } from './storage.js';
-import { dropDatabase, isEmptyDatabase } from './verify.js';
+import { isEmptyDatabase } from './verify.js';
 
 export interface RestoreOptions {
   storage: Storage;
@@ -25,13 +37,26 @@ export interface RestoreOptions {
   /** Create this new database on the target's server and restore into it. */
   create?: string | undefined;
   clean?: boolean;
-  /** Must equal targetEnv to restore into a protected environment's database. */
+  /** pgward.yaml: its environments are probed to identify the target database (any URL spelling). */
+  config?: LoadedConfig | undefined;
+  /** Must name the protected environment the target database is identified as, to restore over it. */
   overwriteProtected?: string | undefined;
   noOwner?: boolean;
   jobs?: number;
   /** Directory for the downloaded archive (default: the OS temp dir). */
   tempDir?: string | undefined;
-  onStep?: (step: 'download' | 'restore' | 'validate', detail?: string) => void;
+  /** Aborting stops pg_restore and drops a database this run created (InterruptedError). */
+  signal?: AbortSignal | undefined;
+  /** What a database made by `create` is marked as while it is filled (recover passes 'recover'). */
+  purpose?: OwnedPurpose;
+  /**
+   * Its marker once the counts match: 'restored' by default (a result, never swept); recover --drill
+   * keeps 'in-progress' because it drops the database right after.
+   */
+  finalState?: OwnedState;
+  /** The caller swept this server already (rehearse restores into the copy it just created). */
+  skipSweep?: boolean;
+  onStep?: (step: 'sweep' | 'download' | 'restore' | 'validate', detail?: string) => void;
 }
 
 export interface RestoreResult {
@@ -69,11 +94,14 @@ export async function restoreBackup(opts: RestoreOptions): Promise<RestoreResult
   );
   const dbName = opts.create ?? databaseOf(opts.targetUrl);
   const url = withDatabase(opts.targetUrl, dbName);
-  const exists = await databaseExists(opts.targetUrl, dbName);
   // CREATE/DROP DATABASE must run from another database than the one created or dropped.
   const adminUrl =
     databaseOf(opts.targetUrl) === dbName ? withDatabase(opts.targetUrl, 'postgres') : opts.targetUrl;
-  let created = false;
+  // Databases left 'in-progress' by killed runs on this server go first (a half-restored --create
+  // target of a killed run must not block the rerun with "already exists").
+  if (!opts.skipSweep) await sweepBeforeRun(adminUrl, (line) => opts.onStep?.('sweep', line));
+  const exists = await databaseExists(opts.targetUrl, dbName);
+  let created: OwnedDatabase | undefined;
   if (opts.create && exists) {
     throw new PgwardError(`database ${dbName} already exists on ${redactUrl(opts.targetUrl)}`, {
       exitCode: ExitCode.usage,
@@ -81,12 +109,7 @@ export async function restoreBackup(opts: RestoreOptions): Promise<RestoreResult
     });
   }
   if (exists) {
-    if (opts.targetProtected && opts.overwriteProtected !== (opts.targetEnv ?? '')) {
-      throw new PgwardError(`refusing to restore over protected environment ${opts.targetEnv ?? dbName}`, {
-        exitCode: ExitCode.gateBlocked,
-        hint: `restore into a new database with --create <name>, or pass --overwrite-protected ${opts.targetEnv ?? dbName} to replace it`,
-      });
-    }
+    await refuseProtectedRestore(opts, url);
     if (!opts.clean && !(await isEmptyDatabase(url))) {
       throw new PgwardError(
         `database ${dbName} on ${redactUrl(opts.targetUrl)} is not empty: nothing was changed`,
@@ -98,18 +121,18 @@ export async function restoreBackup(opts: RestoreOptions): Promise<RestoreResult
     }
   }
 
-  opts.onStep?.('download', m.archive.key);
+  throwIfAborted(opts.signal, 'restore');
+  opts.onStep?.('download', archiveKey(m.id));
   const archive = await localArchive(opts.storage, m, opts.tempDir);
   try {
     const bad = archiveMismatch(m, archive);
     if (bad)
-      throw new PgwardError(`backup ${m.id} cannot be restored: ${bad}`, {
+      throw new ArchiveUnavailableError(`backup ${m.id} cannot be restored: ${bad}`, {
         hint: 'run `pgward backup verify` on it; restore another backup',
       });
-    if (!exists) {
-      await withClient(adminUrl, (c) => c.query(`CREATE DATABASE ${quoteIdent(dbName)}`));
-      created = true;
-    }
+    throwIfAborted(opts.signal, 'restore');
+    // Marked 'in-progress' from its creation: if this run is killed, the next run's sweep drops it.
+    if (!exists) created = await createOwnedDatabase(adminUrl, dbName, opts.purpose ?? 'restore');
     try {
       opts.onStep?.('restore', dbName);
       await pgRestore(tools, {
@@ -118,32 +141,72 @@ export async function restoreBackup(opts: RestoreOptions): Promise<RestoreResult
         jobs: opts.jobs ?? 2,
         clean: opts.clean === true && exists,
         noOwner: opts.noOwner === true,
+        signal: opts.signal,
       });
       opts.onStep?.('validate');
-      const stats = await parallelStats(url, m.tables, false, opts.jobs ?? 2);
+      const stats = await abortable(
+        parallelStats(url, m.tables, false, opts.jobs ?? 2),
+        opts.signal,
+        'restore',
+      );
       const diff = compareStats(
         m.tables.map((t) => ({ schema: t.schema, name: t.name, rows: t.rows })),
         stats,
       );
       if (diff)
         throw new PgwardError(`restore of ${m.id} into ${dbName} does not match the backup: ${diff.message}`);
+      throwIfAborted(opts.signal, 'restore');
+      if (created) {
+        const state = opts.finalState ?? 'restored';
+        if (state !== 'in-progress') await created.setState(state);
+        created.release();
+      }
       return {
         id: m.id,
         database: dbName,
         url: redactUrl(url),
-        created,
+        created: created !== undefined,
         durationMs: Date.now() - started,
         tables: stats.length,
         rows: stats.reduce((n, t) => n + t.rows, 0),
       };
     } catch (err) {
       // A database pgward created and could not fill correctly is dropped: nothing half-restored remains.
-      if (created) await dropDatabase(adminUrl, dbName).catch(() => {});
+      if (created) await created.drop().catch(() => created?.release());
+      if (opts.signal?.aborted || isInterrupted(err))
+        throw new InterruptedError(
+          'restore',
+          created
+            ? `database ${dbName} was dropped, nothing half-restored remains`
+            : `database ${dbName} may hold part of the backup; restore again with --clean`,
+        );
       throw err;
     }
   } finally {
     await archive.cleanup();
   }
+}
+
+/**
+ * The database about to be overwritten is identified (stamp, configured URLs), not judged by its URL:
+ * a protected environment's database is replaced only when that environment is named in
+ * --overwrite-protected, however the target was spelled.
+ */
+async function refuseProtectedRestore(opts: RestoreOptions, url: string): Promise<void> {
+  const named = targetFor(opts.config, opts.targetEnv, url);
+  const t = await identifyTarget(
+    { ...named, protected: named.protected || opts.targetProtected === true },
+    { config: opts.config },
+  );
+  const guarded = protectedMatch(t.identification);
+  if (!guarded || opts.overwriteProtected === guarded.env) return;
+  throw new PgwardError(
+    `refusing to restore over protected environment ${describeMatch(guarded, t.identification)}`,
+    {
+      exitCode: ExitCode.gateBlocked,
+      hint: `restore into a new database with --create <name>, or pass --overwrite-protected ${guarded.env} to replace it`,
+    },
+  );
 }
 
 /** Whether `name` exists, asked through the target's own database or, if that is the one missing, `postgres`. */

@@ -2,11 +2,15 @@
 // it, (c) the restore drill: restore into a scratch database, compare every table's count (and hash)
 // with the manifest, read one row of every table. The outcome is written back into the manifest.
 import { randomBytes } from 'node:crypto';
+import type { LoadedConfig } from '../config/load.js';
 import { quoteIdent, withClient } from '../db/connect.js';
+import { createOwnedDatabase, type OwnedDatabase, sweepBeforeRun } from '../db/owned.js';
 import { PgwardError } from '../errors.js';
+import { refuseEnvironmentDatabase } from '../identity/refuse.js';
+import { abortable, InterruptedError, isInterrupted, throwIfAborted } from '../interrupt.js';
 import { redactUrl } from '../redact.js';
 import { archiveMismatch, type LocalArchive, localArchive } from './archive.js';
-import { findBackup, saveManifest } from './catalog.js';
+import { BackupGoneError, findBackup, updateManifest } from './catalog.js';
 import { databaseOf, pgConn, withDatabase } from './exec.js';
 import { addVerification, type BackupManifest, type Verification } from './manifest.js';
 import { findPgTools } from './pgbin.js';
@@ -14,7 +18,7 @@ import { listArchive, parallelStats, pgRestore } from './pgrestore.js';
 import { compareStats, schemaFingerprint } from './snapshot.js';
 import type { Storage } from './storage.js';
 
-export type VerifyStep = 'sha256' | 'list' | 'restore' | 'compare' | 'cleanup';
+export type VerifyStep = 'sweep' | 'sha256' | 'list' | 'restore' | 'compare' | 'cleanup';
 
 export interface VerifyOptions {
   storage: Storage;
@@ -25,14 +29,45 @@ export interface VerifyOptions {
   serverUrl?: string | undefined;
   /** Restore into this (empty) database instead of a scratch one; it is left in place afterwards. */
   intoUrl?: string | undefined;
+  /** pgward.yaml: --into is refused when it is identified as an environment's database. */
+  config?: LoadedConfig | undefined;
   /** Skip the drill: checksum and --list only. */
   drill?: boolean;
   jobs?: number;
+  /** Aborting stops pg_restore, drops the scratch database and records nothing (InterruptedError). */
+  signal?: AbortSignal | undefined;
   onStep?: (step: VerifyStep, detail?: string) => void;
 }
 
 export interface VerifyResult extends Verification {
   id: string;
+}
+
+/**
+ * The drill could not run (its server unreachable, refusing the connection or the login): a fact about
+ * the drill server, not about the backup. Nothing is recorded; the backup keeps its previous status.
+ */
+export class DrillNotRunError extends PgwardError {}
+
+// connect() (src/db) reports every connection failure as "cannot connect to <url>: <why>".
+const isConnectFailure = (err: unknown) =>
+  err instanceof PgwardError && /^cannot connect to /.test(err.message);
+
+function drillNotRun(id: string, err: PgwardError): DrillNotRunError {
+  return new DrillNotRunError(
+    `restore drill of backup ${id} did not run: ${err.message}; nothing was recorded, the backup's status is unchanged`,
+    { hint: 'check the drill server (--env/--url/--into) and run verify again' },
+  );
+}
+
+/** Connects to where the drill will restore, before anything is checked: a drill that cannot run is "not run". */
+async function probeDrillServer(id: string, url: string): Promise<void> {
+  try {
+    await withClient(url, (c) => c.query('SELECT 1'), { connectTimeoutMs: 5_000 });
+  } catch (err) {
+    if (err instanceof PgwardError) throw drillNotRun(id, err);
+    throw err;
+  }
 }
 
 /**
@@ -58,6 +93,15 @@ export async function verifyBackup(opts: VerifyOptions): Promise<VerifyResult> {
       hint: 'pass --env, --url or --into <url>, or --no-drill',
     });
   }
+  // An unreachable drill server first: that drill is "not run", whatever else would refuse it.
+  if (drill) await probeDrillServer(manifest.id, (opts.intoUrl ?? opts.serverUrl)!);
+  if (drill && opts.intoUrl) {
+    await refuseEnvironmentDatabase(opts.intoUrl, {
+      config: opts.config,
+      what: 'restore a drill into',
+      hint: 'drill into an empty scratch database, or leave out --into to use a throwaway one',
+    });
+  }
   const started = Date.now();
   const checks: Verification['checks'] = { sha256: null, list: null, drill: null };
   let into = drill ? (opts.intoUrl ? redactUrl(opts.intoUrl) : 'scratch database') : 'none';
@@ -69,7 +113,11 @@ export async function verifyBackup(opts: VerifyOptions): Promise<VerifyResult> {
     manifest.pgDump.major,
     `to read backup ${manifest.id} (made by pg_dump ${manifest.pgDump.version})`,
   );
+  // Scratch databases of drills killed earlier (SIGKILL, power loss) are removed before making another.
+  if (drill && opts.serverUrl && !opts.intoUrl)
+    await sweepBeforeRun(opts.serverUrl, (line) => opts.onStep?.('sweep', line));
   try {
+    throwIfAborted(opts.signal, 'backup verify');
     opts.onStep?.('sha256');
     archive = await localArchive(opts.storage, manifest);
     firstDifference = archiveMismatch(manifest, archive);
@@ -90,7 +138,11 @@ export async function verifyBackup(opts: VerifyOptions): Promise<VerifyResult> {
       firstDifference = r.difference;
     }
   } catch (err) {
+    // An interrupted drill proves nothing either way: the catalog keeps its previous verification.
+    if (opts.signal?.aborted || isInterrupted(err)) throw interrupted(opts);
     if (!(err instanceof PgwardError)) throw err;
+    // The drill server went away mid-drill: still the server's problem, not evidence against the backup.
+    if (checks.list === true && isConnectFailure(err)) throw drillNotRun(manifest.id, err);
     firstDifference = [err.message, ...err.details].join(' — ');
     if (checks.sha256 === null) checks.sha256 = false;
     else if (checks.list === null) checks.list = false;
@@ -111,9 +163,30 @@ export async function verifyBackup(opts: VerifyOptions): Promise<VerifyResult> {
     firstDifference,
     tablesChecked,
   };
-  // Written back even when it failed: the catalog shows the last drill's outcome either way.
-  await saveManifest(opts.storage, addVerification(manifest, v));
+  if (opts.signal?.aborted) throw interrupted(opts);
+  // Written back even when it failed: the catalog shows the last drill's outcome either way. Written to
+  // the manifest as it is NOW (under the catalog lease), and never if it was pruned meanwhile.
+  try {
+    await updateManifest(opts.storage, manifest.id, 'verifying', (fresh) => addVerification(fresh, v));
+  } catch (err) {
+    if (err instanceof BackupGoneError) {
+      throw new BackupGoneError(
+        `backup ${manifest.id} was pruned while verifying: the result was not recorded`,
+      );
+    }
+    throw err;
+  }
   return { id: manifest.id, ...v };
+}
+
+/** What an interrupted verify says: the scratch database is gone; an --into database is the user's. */
+function interrupted(opts: VerifyOptions): InterruptedError {
+  return new InterruptedError(
+    'backup verify',
+    opts.intoUrl
+      ? `${redactUrl(opts.intoUrl)} may hold part of the backup, nothing was recorded`
+      : 'the scratch database was dropped, nothing was recorded',
+  );
 }
 
 async function runDrill(
@@ -124,8 +197,9 @@ async function runDrill(
 ): Promise<{ difference: string | null; tablesChecked: number }> {
   const tools = await findPgTools(m.pgDump.major, `to restore backup ${m.id}`);
   const jobs = opts.jobs ?? 2;
+  throwIfAborted(opts.signal, 'backup verify');
   let url: string;
-  let scratch: string | undefined;
+  let scratch: OwnedDatabase | undefined;
   if (opts.intoUrl) {
     url = opts.intoUrl;
     if (!(await isEmptyDatabase(url))) {
@@ -134,22 +208,28 @@ async function runDrill(
       );
     }
   } else {
-    scratch = `pgward_drill_${m.id.slice(0, 15).toLowerCase()}_${randomBytes(3).toString('hex')}`;
-    await withClient(opts.serverUrl!, (c) => c.query(`CREATE DATABASE ${quoteIdent(scratch!)}`));
-    url = withDatabase(opts.serverUrl!, scratch);
-    setInto(`scratch database ${scratch} (dropped)`);
+    const name = `pgward_drill_${m.id.slice(0, 15).toLowerCase()}_${randomBytes(3).toString('hex')}`;
+    // Marked as pgward's drill while it exists: a killed run's scratch is found and dropped next time.
+    scratch = await createOwnedDatabase(opts.serverUrl!, name, 'drill');
+    url = withDatabase(opts.serverUrl!, name);
+    setInto(`scratch database ${name} (dropped)`);
   }
+  const signal = opts.signal;
   try {
-    opts.onStep?.('restore', scratch ?? databaseOf(url));
+    opts.onStep?.('restore', scratch?.name ?? databaseOf(url));
     // Owners and grants are left out: the drill proves data and schema, and the roles may not exist here.
-    await pgRestore(tools, { conn: pgConn(url), path: archive.path, jobs, noOwner: true });
+    await pgRestore(tools, { conn: pgConn(url), path: archive.path, jobs, noOwner: true, signal });
     opts.onStep?.('compare');
-    const stats = await parallelStats(url, m.tables, m.hashAlgorithm !== null, jobs);
+    const stats = await abortable(
+      parallelStats(url, m.tables, m.hashAlgorithm !== null, jobs),
+      signal,
+      'backup verify',
+    );
     const diff = compareStats(m.tables, stats);
     if (diff) return { difference: diff.message, tablesChecked: stats.length };
-    const smoke = await smokeQueries(url, m);
+    const smoke = await abortable(smokeQueries(url, m), signal, 'backup verify');
     if (smoke) return { difference: smoke, tablesChecked: stats.length };
-    const fp = await withClient(url, schemaFingerprint);
+    const fp = await abortable(withClient(url, schemaFingerprint), signal, 'backup verify');
     if (fp !== m.schemaFingerprint) {
       return {
         difference: 'schema fingerprint of the restored database differs from the backup',
@@ -159,8 +239,8 @@ async function runDrill(
     return { difference: null, tablesChecked: stats.length };
   } finally {
     if (scratch) {
-      opts.onStep?.('cleanup', scratch);
-      await dropDatabase(opts.serverUrl!, scratch);
+      opts.onStep?.('cleanup', scratch.name);
+      await scratch.drop();
     }
   }
 }
@@ -179,14 +259,8 @@ async function smokeQueries(url: string, m: BackupManifest): Promise<string | nu
   });
 }
 
-export async function dropDatabase(serverUrl: string, name: string): Promise<void> {
-  await withClient(serverUrl, async (c) => {
-    const v = Number(
-      (await c.query<{ n: string }>("SELECT current_setting('server_version_num') AS n")).rows[0]?.n,
-    );
-    await c.query(`DROP DATABASE IF EXISTS ${quoteIdent(name)}${v >= 130000 ? ' WITH (FORCE)' : ''}`);
-  });
-}
+// Kept here for the modules that import it from verify; it lives with the owned-database marker now.
+export { dropDatabase } from '../db/owned.js';
 
 /** No relations, types or functions outside the system schemas (an empty `public` is fine). */
 export async function isEmptyDatabase(url: string): Promise<boolean> {

@@ -10,8 +10,10 @@ import {
   type Target,
 } from '../config/target.js';
 import { ExitCode, PgwardError } from '../errors.js';
+import { isInterrupted } from '../interrupt.js';
 import { redact } from '../redact.js';
 import { colorWanted, Output } from './output.js';
+import { interruptedExitCode } from './signals.js';
 
 export interface GlobalFlags {
   config?: string;
@@ -73,20 +75,26 @@ export function action<A extends unknown[]>(
     } catch (err) {
       code = reportError(ctx, err);
     }
+    // An interrupted run ends 130/143 whatever failure the interrupt caused on its way out, and
+    // exits now: the cleanup has run, nothing of the run may linger (an idle socket, a timer).
+    const interrupted = interruptedExitCode();
+    if (interrupted) process.exit(interrupted);
     process.exitCode = code;
   };
 }
 
 export function reportError(ctx: Context, err: unknown): number {
   if (err instanceof PgwardError) {
+    // An interrupt's code depends on the signal (130 SIGINT, 143 SIGTERM), known only here.
+    const exitCode = isInterrupted(err) ? (interruptedExitCode() ?? err.exitCode) : err.exitCode;
     ctx.out.error(err.message, err.hint, err.details);
     if (ctx.out.json) {
       ctx.out.document({
         ok: false,
-        error: { message: err.message, hint: err.hint ?? null, details: err.details, exitCode: err.exitCode },
+        error: { message: err.message, hint: err.hint ?? null, details: err.details, exitCode },
       });
     }
-    return err.exitCode;
+    return exitCode;
   }
   const e = err as Error;
   ctx.out.error(`unexpected failure: ${e?.message ?? String(err)}`, 'set PGWARD_DEBUG=1 for a stack trace');

@@ -6,8 +6,10 @@ import type pg from 'pg';
 import { pgConn } from '../backup/exec.js';
 import { findPgTools } from '../backup/pgbin.js';
 import { isEmptyDatabase } from '../backup/verify.js';
-import { qualified, quoteIdent } from '../db/connect.js';
-import { ExitCode, type ExitCodeValue, PgwardError, UsageError } from '../errors.js';
+import { qualified, quoteIdent, withClient } from '../db/connect.js';
+import { sweepBeforeRun } from '../db/owned.js';
+import { ExitCode, PgwardError, UsageError } from '../errors.js';
+import { InterruptedError, throwIfAborted } from '../interrupt.js';
 import { redactUrl } from '../redact.js';
 import {
   type CopyTable,
@@ -19,6 +21,7 @@ import {
 } from './catalog.js';
 import type { MaskingPlan } from './config.js';
 import { copyTable } from './copy.js';
+import { columnDrift, onlyOnTarget } from './drift.js';
 import { applyFilter, pgDumpTableArgs, type TableFilter } from './filter.js';
 import { attachIndexes, buildIndex, buildIndexes, builtObjectIds } from './indexes.js';
 import { maskExpression } from './mask.js';
@@ -26,6 +29,15 @@ import { runPool, TaskPool } from './pool.js';
 import { type Endpoint, refuseUnsafeClone, wipeDatabase } from './refuse.js';
 import { dumpSchema, restorePostData, restorePreData } from './schema.js';
 import { closeAll, openSession, openSnapshotReader } from './session.js';
+import {
+  CLONE_STATE_SCHEMA,
+  type CloneMark,
+  clearCloneMark,
+  describeMark,
+  markCloneIncomplete,
+  onlyMarkLeft,
+  readCloneMark,
+} from './state.js';
 import { judge, measure, type TableCheck, type VerifyMode } from './validate.js';
 
 /** Exit code of a clone (or compare) whose target differs from its source. */
@@ -39,7 +51,8 @@ export type CloneEvent =
   | { type: 'table-start'; table: string; estBytes: number }
   | { type: 'bytes'; table: string; bytes: number }
   | { type: 'table-done'; table: string; rows: number; bytes: number; ms: number }
-  | { type: 'index-done'; index: string; ms: number };
+  | { type: 'index-done'; index: string; ms: number }
+  | { type: 'notice'; detail: string };
 
 export interface CloneOptions {
   source: Endpoint;
@@ -77,6 +90,8 @@ export interface CloneResult {
   sequences: number;
   checks: TableCheck[];
   differences: TableCheck[];
+  /** --compare-only: the target's own mark of an unfinished clone (a finished clone has none). */
+  targetIncomplete?: CloneMark | null;
 }
 
 interface Prepared {
@@ -167,14 +182,20 @@ export async function clone(opts: CloneOptions): Promise<CloneResult> {
     ? null
     : await refuseUnsafeClone(opts.source, opts.target, {
         clean: opts.clean === true,
-        isEmpty: () => isEmptyDatabase(opts.target.url),
+        isEmpty: () => targetIsEmpty(opts.target.url, (detail) => emit({ type: 'notice', detail })),
       });
+  // Clone does not create databases, but its target's server may hold orphans of killed runs.
+  if (!opts.compareOnly) await sweepBeforeRun(opts.target.url, (detail) => emit({ type: 'notice', detail }));
+  throwIfAborted(opts.signal, 'clone');
 
   // The snapshot holder: its transaction stays open until every reader has finished.
   const holder = await openSession(opts.source.url, 'snapshot');
   const readers: pg.Client[] = [];
   const writers: pg.Client[] = [];
   let touched = false;
+  // An interrupt cancels the running COPY/index statements at once; the failure path then cleans up.
+  const cancelRunning = () => void cancelBackends(opts.source.url, opts.target.url, readers, writers);
+  opts.signal?.addEventListener('abort', cancelRunning, { once: true });
   try {
     await holder.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
     const snapshot = (await holder.query<{ s: string }>('SELECT pg_export_snapshot() AS s')).rows[0]!.s;
@@ -305,10 +326,11 @@ export async function clone(opts: CloneOptions): Promise<CloneResult> {
 
     if (!opts.compareOnly) {
       const tools = await findPgTools(Math.floor(ids!.source.version / 10000), 'to copy the source schema');
-      if (opts.clean) {
-        touched = true;
-        await wipeDatabase(opts.target.url);
-      }
+      throwIfAborted(opts.signal, 'clone');
+      // Marked before the first write and cleared only after validation passes.
+      touched = true;
+      await markCloneIncomplete(opts.target.url, redactUrl(opts.source.url));
+      if (opts.clean) await wipeDatabase(opts.target.url, { keep: [CLONE_STATE_SCHEMA] });
       indexTasks = await listIndexTasks(
         holder,
         selected.map((t) => t.oid),
@@ -321,9 +343,9 @@ export async function clone(opts: CloneOptions): Promise<CloneResult> {
           pgConn(opts.source.url),
           snapshot,
           pgDumpTableArgs(selected, excluded),
+          opts.signal,
         );
-        touched = true;
-        await restorePreData(tools, a, pgConn(opts.target.url));
+        await restorePreData(tools, a, pgConn(opts.target.url), opts.signal);
         return a;
       });
       try {
@@ -331,7 +353,14 @@ export async function clone(opts: CloneOptions): Promise<CloneResult> {
         if (copyData) await copyAndIndex();
         else await timeStep('indexes', () => buildIndexes(writers, indexTasks, onIndexDone, opts.signal));
         await timeStep('post-data', () =>
-          restorePostData(tools, archive, pgConn(opts.target.url), builtObjectIds(indexTasks), jobs),
+          restorePostData(
+            tools,
+            archive,
+            pgConn(opts.target.url),
+            builtObjectIds(indexTasks),
+            jobs,
+            opts.signal,
+          ),
         );
       } finally {
         archive.cleanup();
@@ -364,27 +393,35 @@ export async function clone(opts: CloneOptions): Promise<CloneResult> {
     let checks: TableCheck[] = [];
     if (!opts.schemaOnly) {
       checks = await timeStep('validate', async () => {
+        // The target's tables as they are: columns that drifted are a difference, not a query error.
+        const targetTables = applyFilter(await listCopyTables(writers[0]!), filter).selected.filter(
+          (t) => t.schema !== CLONE_STATE_SCHEMA,
+        );
+        const drift = columnDrift(selected, targetTables);
         const out = new Map<number, TableCheck>();
         await runPool(
           readers.map((r, i) => ({ r, w: writers[i]! })),
           order,
           async ({ r, w }, t) => {
+            const name = `${t.schema}.${t.name}`;
             const m = new Set(masked(t));
-            const src = sourceStats.get(t.oid) ?? (await measure(r, t, m, verify));
-            const exists = (
-              await w.query<{ t: string | null }>('SELECT to_regclass($1)::text AS t', [
-                qualified(t.schema, t.name),
-              ])
-            ).rows[0]?.t;
-            const dst = exists ? await measure(w, t, m, src.hash !== undefined ? 'hash' : 'count') : null;
-            out.set(t.oid, judge(`${t.schema}.${t.name}`, src, dst, [...m]));
+            const drifted = drift.get(name);
+            const src = sourceStats.get(t.oid) ?? (await measure(r, t, m, drifted ? 'count' : verify));
+            out.set(t.oid, await checkTarget(w, t, name, src, m, drifted));
           },
           opts.signal,
         );
-        return order.map((t) => out.get(t.oid)!).sort((a, b) => a.table.localeCompare(b.table));
+        const extra = opts.compareOnly ? onlyOnTarget(selected, targetTables).map(extraCheck) : [];
+        return [...order.map((t) => out.get(t.oid)!), ...extra].sort((a, b) =>
+          a.table.localeCompare(b.table),
+        );
       });
     }
+    throwIfAborted(opts.signal, 'clone');
+    const targetIncomplete = opts.compareOnly ? await readCloneMark(opts.target.url) : undefined;
     const differences = checks.filter((c) => !c.ok);
+    // Only a validated copy stops being marked incomplete; a failed validation keeps the mark.
+    if (!opts.compareOnly && differences.length === 0) await clearCloneMark(opts.target.url);
     const tables = opts.compareOnly
       ? []
       : selected.map(
@@ -399,7 +436,7 @@ export async function clone(opts: CloneOptions): Promise<CloneResult> {
             },
         );
     return {
-      ok: differences.length === 0,
+      ok: differences.length === 0 && !targetIncomplete,
       source: redactUrl(opts.source.url),
       target: redactUrl(opts.target.url),
       durationMs: Date.now() - started,
@@ -409,27 +446,108 @@ export async function clone(opts: CloneOptions): Promise<CloneResult> {
       sequences,
       checks,
       differences,
+      ...(opts.compareOnly ? { targetIncomplete: targetIncomplete ?? null } : {}),
     };
   } catch (err) {
     if (touched) {
       await closeAll(writers);
       writers.length = 0;
-      const wiped = await wipeDatabase(opts.target.url).then(
+      // Emptied, but the incomplete-clone mark stays: the target must not look like a finished clone.
+      const wiped = await wipeDatabase(opts.target.url, { keep: [CLONE_STATE_SCHEMA] }).then(
         () => true,
         () => false,
       );
+      const what = wiped
+        ? 'the target was emptied again and stays marked as an incomplete clone'
+        : 'the target could not be emptied: it holds a partial copy, marked as an incomplete clone';
+      if (opts.signal?.aborted) throw new InterruptedError('clone', what);
       const e = err instanceof PgwardError ? err : undefined;
       throw new PgwardError(`clone failed: ${(err as Error).message}`, {
         ...(e ? { exitCode: e.exitCode, details: e.details } : {}),
-        hint: wiped
-          ? 'the target was emptied again, nothing half-copied remains; fix the cause and rerun'
-          : 'the target could not be emptied: it holds a partial copy, rerun with --clean',
+        hint: `${what}; fix the cause and rerun with --clean`,
       });
     }
+    if (opts.signal?.aborted) throw new InterruptedError('clone', 'the target was not changed');
     throw err;
   } finally {
+    opts.signal?.removeEventListener('abort', cancelRunning);
     await closeAll([...readers, ...writers]);
     await holder.query('ROLLBACK').catch(() => {});
     await holder.end().catch(() => {});
   }
+}
+
+/** The target side of one table's check; a table that drifted or cannot be read is a difference. */
+async function checkTarget(
+  w: pg.Client,
+  t: CopyTable,
+  name: string,
+  src: { rows: number; hash?: string },
+  masked: Set<string>,
+  drifted: string | undefined,
+): Promise<TableCheck> {
+  const exists = (
+    await w.query<{ t: string | null }>('SELECT to_regclass($1)::text AS t', [qualified(t.schema, t.name)])
+  ).rows[0]?.t;
+  if (!exists) return judge(name, src, null, [...masked]);
+  try {
+    if (drifted) {
+      const dst = await measure(w, t, masked, 'count');
+      return { ...judge(name, { rows: src.rows }, dst, [...masked]), ok: false, problem: drifted };
+    }
+    const dst = await measure(w, t, masked, src.hash !== undefined ? 'hash' : 'count');
+    return judge(name, src, dst, [...masked]);
+  } catch (err) {
+    return {
+      ...judge(name, src, null, [...masked]),
+      problem: `cannot be read on the target: ${(err as Error).message}`,
+    };
+  }
+}
+
+function extraCheck(t: CopyTable): TableCheck {
+  return {
+    table: `${t.schema}.${t.name}`,
+    sourceRows: 0,
+    targetRows: null,
+    maskedColumns: [],
+    ok: false,
+    problem: 'only on the target',
+  };
+}
+
+/** Cancels whatever the clone's connections are running (the pool then stops taking work). */
+async function cancelBackends(
+  sourceUrl: string,
+  targetUrl: string,
+  readers: pg.Client[],
+  writers: pg.Client[],
+): Promise<void> {
+  const pids = (cs: pg.Client[]) =>
+    cs.map((c) => (c as pg.Client & { processID?: number }).processID).filter((p) => p);
+  const cancel = (url: string, list: (number | undefined)[]) =>
+    list.length
+      ? withClient(url, (c) =>
+          c.query('SELECT pg_cancel_backend(p) FROM unnest($1::int[]) AS p', [list]),
+        ).catch(() => {})
+      : Promise.resolve();
+  await Promise.all([cancel(sourceUrl, pids(readers)), cancel(targetUrl, pids(writers))]);
+}
+
+/**
+ * Empty, or holding nothing but an earlier clone's incomplete mark (that clone failed and emptied it:
+ * replacing it loses nothing). A partial copy next to the mark is refused, saying what it is.
+ */
+async function targetIsEmpty(url: string, notice: (detail: string) => void): Promise<boolean> {
+  if (await isEmptyDatabase(url)) return true;
+  const mark = await readCloneMark(url);
+  if (!mark) return false;
+  if (await onlyMarkLeft(url)) {
+    notice(`the target held ${describeMark(mark)}, emptied since: replacing it`);
+    return true;
+  }
+  throw new PgwardError(`target database holds ${describeMark(mark)}: nothing was changed`, {
+    exitCode: ExitCode.gateBlocked,
+    hint: 'rerun the clone with --clean to replace the partial copy',
+  });
 }

@@ -1,34 +1,14 @@
-// --from/--to: an environment name from pgward.yaml or a postgres:// URL. A URL that points at a
-// configured environment's database is that environment (a protected one stays protected when
-// spelled as a URL).
+// --from/--to: an environment name from pgward.yaml or a postgres:// URL. Either way the database it
+// reaches is identified (pgward.identity stamp, configured URLs reaching the same database), so a
+// protected environment stays protected and its masking rules apply however its URL is spelled.
 import type { LoadedConfig } from '../config/load.js';
 import { resolveTarget } from '../config/target.js';
+import { identifyTarget } from '../identity/identify.js';
 import type { Endpoint } from './refuse.js';
 
-function key(url: string): string {
-  try {
-    const u = new URL(url);
-    const host =
-      u.hostname === 'localhost' || u.hostname === '::1' || u.hostname === '[::1]' ? '127.0.0.1' : u.hostname;
-    return `${host}:${u.port || '5432'}/${decodeURIComponent(u.pathname.replace(/^\//, ''))}`;
-  } catch {
-    return url;
-  }
-}
-
-export function resolveEndpoint(config: LoadedConfig | undefined, value: string): Endpoint {
-  if (!/^postgres(ql)?:\/\//i.test(value)) {
-    const t = resolveTarget({ config, env: value });
-    return { url: t.url, env: t.env, protected: t.protected };
-  }
-  const t = resolveTarget({ config, url: value });
-  for (const name of Object.keys(config?.raw.environments ?? {})) {
-    try {
-      const e = resolveTarget({ config, env: name });
-      if (key(e.url) === key(value)) return { url: value, env: name, protected: e.protected };
-    } catch {
-      // an environment whose URL cannot be resolved here cannot be the one given
-    }
-  }
-  return { url: t.url, env: undefined, protected: false };
+export async function resolveEndpoint(config: LoadedConfig | undefined, value: string): Promise<Endpoint> {
+  const named = !/^postgres(ql)?:\/\//i.test(value);
+  const t = named ? resolveTarget({ config, env: value }) : resolveTarget({ config, url: value });
+  const id = await identifyTarget(t, { config });
+  return { url: t.url, env: id.env, protected: id.protected, identification: id.identification };
 }

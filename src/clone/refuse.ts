@@ -2,40 +2,46 @@
 // the database being read, never over data without --clean.
 import { withClient } from '../db/connect.js';
 import { ExitCode, PgwardError, UsageError } from '../errors.js';
+import {
+  type DatabaseIdentity,
+  describeIdentity,
+  readDatabaseIdentity,
+  sameDatabase,
+} from '../identity/database.js';
+import { describeMatch, type Identification, identifyTarget, protectedMatch } from '../identity/identify.js';
+import { targetFor } from '../identity/refuse.js';
 import { redactUrl } from '../redact.js';
 
 export interface Endpoint {
   url: string;
   env?: string | undefined;
   protected?: boolean;
+  /** Set by resolveEndpoint: which database the URL reaches and which environments it is. */
+  identification?: Identification | undefined;
 }
 
-interface Identity {
-  database: string;
-  server: string;
+interface Identity extends DatabaseIdentity {
   version: number;
 }
 
 /**
- * What the server says it is: database name plus the cluster's start time and port (and system
- * identifier when readable), so `localhost` and `127.0.0.1` spellings of one database are one database.
+ * What the server says it is (cluster system identifier, database oid, version), so that every
+ * spelling of one database (localhost, 127.0.0.1, host name, socket) is recognised as that database.
  */
 export async function identify(url: string): Promise<Identity> {
   return withClient(url, async (c) => {
-    const r = await c.query<{ db: string; started: string; port: string; v: string }>(
-      `SELECT current_database() AS db, pg_postmaster_start_time()::text AS started,
-              current_setting('port') AS port, current_setting('server_version_num') AS v`,
-    );
-    let sysid = '';
-    try {
-      sysid = (await c.query<{ s: string }>('SELECT system_identifier::text AS s FROM pg_control_system()'))
-        .rows[0]!.s;
-    } catch {
-      // pg_control_system() may be restricted on managed servers; start time and port still tell them apart
-    }
-    const row = r.rows[0]!;
-    return { database: row.db, server: `${sysid}|${row.started}|${row.port}`, version: Number(row.v) };
+    const id = await readDatabaseIdentity(c);
+    const r = await c.query<{ v: string }>("SELECT current_setting('server_version_num') AS v");
+    return { ...id, version: Number(r.rows[0]!.v) };
   });
+}
+
+/** The target's identification: resolveEndpoint's, else (library callers) its stamps and name. */
+async function targetIdentification(target: Endpoint): Promise<Identification> {
+  if (target.identification) return target.identification;
+  const t = targetFor(undefined, target.env, target.url);
+  const id = await identifyTarget({ ...t, protected: t.protected || target.protected === true });
+  return id.identification;
 }
 
 export async function refuseUnsafeClone(
@@ -43,21 +49,21 @@ export async function refuseUnsafeClone(
   target: Endpoint,
   opts: { clean: boolean; isEmpty: () => Promise<boolean> },
 ): Promise<{ source: Identity; target: Identity }> {
-  if (target.protected) {
-    throw new PgwardError(
-      `refusing to clone into protected environment ${target.env ?? redactUrl(target.url)}`,
-      {
-        exitCode: ExitCode.gateBlocked,
-        hint: 'clones overwrite their target; pick a non-protected environment (protected: false in pgward.yaml) or a scratch database URL',
-      },
-    );
+  const targetId = await targetIdentification(target);
+  const guarded = protectedMatch(targetId);
+  if (guarded || target.protected) {
+    const what = guarded ? describeMatch(guarded, targetId) : (target.env ?? redactUrl(target.url));
+    throw new PgwardError(`refusing to clone into protected environment ${what}`, {
+      exitCode: ExitCode.gateBlocked,
+      hint: 'clones overwrite their target; pick a non-protected environment (protected: false in pgward.yaml) or a scratch database URL',
+    });
   }
   if (source.env !== undefined && source.env === target.env)
     throw new UsageError(`--from and --to are the same environment (${source.env})`);
   const [s, t] = await Promise.all([identify(source.url), identify(target.url)]);
-  if (s.database === t.database && s.server === t.server) {
+  if (sameDatabase(s, t)) {
     throw new UsageError(
-      `--from and --to are the same database (${t.database} on ${redactUrl(target.url)})`,
+      `--from and --to are the same database (${t.database} on ${redactUrl(target.url)}; ${describeIdentity(t)})`,
       'a clone reads the source and overwrites the target: they must differ',
     );
   }
@@ -73,8 +79,10 @@ export async function refuseUnsafeClone(
 /**
  * Empties the target: every user schema dropped, `public` recreated. Used by --clean before the copy,
  * and after a failed copy, so a half-filled database is never left looking like a finished clone.
+ * `keep` names schemas to leave (the clone's own incomplete-clone mark).
  */
-export async function wipeDatabase(url: string): Promise<void> {
+export async function wipeDatabase(url: string, opts: { keep?: string[] } = {}): Promise<void> {
+  const keep = new Set(opts.keep ?? []);
   await withClient(url, async (c) => {
     const schemas = await c.query<{ s: string }>(`
       SELECT nspname AS s FROM pg_namespace
@@ -83,7 +91,8 @@ export async function wipeDatabase(url: string): Promise<void> {
     const v = Number(
       (await c.query<{ v: string }>("SELECT current_setting('server_version_num') AS v")).rows[0]!.v,
     );
-    for (const { s } of schemas.rows) await c.query(`DROP SCHEMA "${s.replace(/"/g, '""')}" CASCADE`);
+    for (const { s } of schemas.rows.filter((r) => !keep.has(r.s)))
+      await c.query(`DROP SCHEMA "${s.replace(/"/g, '""')}" CASCADE`);
     await c.query(
       v >= 150000 ? 'CREATE SCHEMA public AUTHORIZATION pg_database_owner' : 'CREATE SCHEMA public',
     );

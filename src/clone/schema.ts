@@ -5,8 +5,9 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { exited, type PgConn, programFailure, run, TailBuffer } from '../backup/exec.js';
+import { exited, type PgConn, programFailure, run, stopChild, TailBuffer } from '../backup/exec.js';
 import type { PgTools } from '../backup/pgbin.js';
+import { InterruptedError } from '../interrupt.js';
 
 export interface SchemaArchive {
   path: string;
@@ -22,6 +23,7 @@ export async function dumpSchema(
   source: PgConn,
   snapshot: string,
   tableArgs: string[],
+  signal?: AbortSignal,
 ): Promise<SchemaArchive> {
   const dir = mkdtempSync(join(tmpdir(), 'pgward-clone-'));
   const path = join(dir, 'schema.dump');
@@ -37,7 +39,10 @@ export async function dumpSchema(
     ...tableArgs,
     `--file=${path}`,
   ];
-  const r = await runTool(tools.pgDump, args, source.env);
+  const r = await runTool(tools.pgDump, args, source.env, signal).catch((err) => {
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
+  });
   if (r) {
     rmSync(dir, { recursive: true, force: true });
     throw programFailure('pg_dump --schema-only', r.result, r.stderr);
@@ -49,15 +54,26 @@ async function runTool(
   program: string,
   args: string[],
   env: NodeJS.ProcessEnv,
+  signal?: AbortSignal,
 ): Promise<{ result: { code: number | null; signal: NodeJS.Signals | null }; stderr: string } | null> {
+  if (signal?.aborted) throw new InterruptedError('clone');
   const stderr = new TailBuffer(60);
   const child = spawn(program, args, { env, stdio: ['ignore', 'ignore', 'pipe'] });
   child.stderr.on('data', (d: Buffer) => stderr.push(d));
-  const result = await exited(child);
+  // An interrupted clone stops its pg_dump/pg_restore too: none keeps writing after pgward exits.
+  const stop = () => stopChild(child);
+  signal?.addEventListener('abort', stop, { once: true });
+  const result = await exited(child).finally(() => signal?.removeEventListener('abort', stop));
+  if (signal?.aborted) throw new InterruptedError('clone');
   return result.code === 0 ? null : { result, stderr: stderr.text() };
 }
 
-export async function restorePreData(tools: PgTools, archive: SchemaArchive, target: PgConn): Promise<void> {
+export async function restorePreData(
+  tools: PgTools,
+  archive: SchemaArchive,
+  target: PgConn,
+  signal?: AbortSignal,
+): Promise<void> {
   const args = [
     '--no-password',
     `--dbname=${target.url}`,
@@ -65,7 +81,7 @@ export async function restorePreData(tools: PgTools, archive: SchemaArchive, tar
     '--exit-on-error',
     ...PORTABLE,
   ];
-  const r = await runTool(tools.pgRestore, [...args, archive.path], target.env);
+  const r = await runTool(tools.pgRestore, [...args, archive.path], target.env, signal);
   if (r) throw programFailure('pg_restore (pre-data)', r.result, r.stderr);
 }
 
@@ -79,6 +95,7 @@ export async function restorePostData(
   target: PgConn,
   skip: Set<number>,
   jobs: number,
+  signal?: AbortSignal,
 ): Promise<void> {
   const list = await run(tools.pgRestore, ['--list', archive.path]);
   if (list.code !== 0) throw programFailure('pg_restore --list', list, list.stderr);
@@ -106,6 +123,7 @@ export async function restorePostData(
     tools.pgRestore,
     jobs > 1 ? args.filter((a) => a !== '--exit-on-error') : args,
     target.env,
+    signal,
   );
   if (r) throw programFailure('pg_restore (post-data)', r.result, r.stderr);
 }

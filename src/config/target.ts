@@ -46,6 +46,22 @@ export interface MigrationsSource {
 
 const PROTECTED_NAMES = new Set(['production', 'prod']);
 
+/** Protected when pgward.yaml says so, or, when it says nothing, when the name is production or prod. */
+export function isProtectedEnvironment(name: string, explicit: boolean | undefined): boolean {
+  return explicit ?? PROTECTED_NAMES.has(name);
+}
+
+/** An environment's protection and policy from pgward.yaml (no URL needed): used when identity matches it. */
+export function environmentPolicy(
+  config: LoadedConfig | undefined,
+  name: string,
+): { protected: boolean; policy: Policy } | undefined {
+  const env = config?.raw.environments?.[name];
+  if (!env) return undefined;
+  const isProtected = isProtectedEnvironment(name, env.protected);
+  return { protected: isProtected, policy: resolvePolicy(env.policy, isProtected) };
+}
+
 /**
  * The policy an environment gets when pgward.yaml says nothing (protected: production-like).
  *
@@ -136,7 +152,7 @@ export function resolveTarget(opts: TargetOptions): Target {
     );
   }
   const env = envName ? envs[envName] : undefined;
-  const isProtected = env?.protected ?? (envName ? PROTECTED_NAMES.has(envName) : false);
+  const isProtected = envName ? isProtectedEnvironment(envName, env?.protected) : false;
   let url = opts.url;
   if (!url && env && envName) {
     try {

@@ -1,21 +1,21 @@
 // The analyser: walks one SQL text (a migration section or a whole .sql file) statement by statement,
 // keeping the context rules need (transaction, tables created so far, locks held, timeouts set), runs
-// every rule that can fire on it (see rulesFor), then applies new/empty-table downgrades, catalog sizes
+// every rule that can fire on it (see rulesFor), then applies new/empty-table downgrades, live table sizes
 // and ignore comments.
 import { type SqlStatement, splitStatements } from '../sql/split.js';
 import { as, indexColumns, keyNames, kindOf, list, type Obj, relName, str, tableKey } from './ast.js';
-import { describeSize } from './catalog.js';
 import { statementLock } from './locks.js';
 import { expandDo } from './plpgsql.js';
 import { RULES, RULES_BY_ID } from './rules/index.js';
+import { describeSize } from './schema.js';
 import { cmdsOf } from './support/helpers.js';
 import { type IgnoreComment, parseIgnores } from './suppress.js';
 import type {
-  Catalog,
   Category,
   FileFacts,
   Finding,
   Hit,
+  LiveSchema,
   LockMode,
   Rule,
   RuleContext,
@@ -54,7 +54,8 @@ export interface SectionResult {
 export interface AnalyzeOptions {
   pgVersion: number;
   pgVersionNum: number | undefined;
-  catalog: Catalog | undefined;
+  /** The live database's facts, if the lint was given them. */
+  live: LiveSchema | undefined;
   /** Only run these rules (default: all). */
   rules?: readonly Rule[];
 }
@@ -170,9 +171,9 @@ export function analyzeSection(p: PreparedSection, opts: AnalyzeOptions): Sectio
   let lockTimeoutSet = false;
   let statementTimeoutSet = false;
   const facts = fileFacts(p.stmts);
-  const catalog = opts.catalog;
+  const live = opts.live;
   const isNew = (t: string) =>
-    created.has(tableKey(t)) || (catalog !== undefined && catalog.table(t) === undefined);
+    created.has(tableKey(t)) || (live !== undefined && live.table(t) === undefined);
   const dispatched = dispatch(opts.rules ?? RULES);
 
   p.stmts.forEach((s, index) => {
@@ -194,7 +195,7 @@ export function analyzeSection(p: PreparedSection, opts: AnalyzeOptions): Sectio
       statements: p.stmts,
       index,
       facts,
-      catalog,
+      live,
     };
     for (const rule of rulesFor(dispatched, s)) {
       let hits: Hit[];
@@ -204,7 +205,7 @@ export function analyzeSection(p: PreparedSection, opts: AnalyzeOptions): Sectio
         continue; // a rule must never take the whole lint down on an unusual tree
       }
       for (const h of hits) {
-        const f = finding(rule, s, h, created, catalog);
+        const f = finding(rule, s, h, created, live);
         if (f) perStmt[index]!.push(f);
       }
     }
@@ -222,7 +223,7 @@ export function analyzeSection(p: PreparedSection, opts: AnalyzeOptions): Sectio
       const rel = s.kind === 'CreateStmt' ? s.body.relation : as(s.body.into, 'IntoClause')?.rel;
       const name = relName(rel);
       // CREATE TABLE IF NOT EXISTS of a table that exists creates nothing.
-      if (!(s.body.if_not_exists === true && catalog?.table(name))) created.add(tableKey(name));
+      if (!(s.body.if_not_exists === true && live?.table(name))) created.add(tableKey(name));
     }
     if (s.kind === 'RenameStmt' && s.body.relation && created.has(tableKey(relName(s.body.relation))))
       created.add(tableKey(str(s.body.newname) ?? ''));
@@ -335,7 +336,7 @@ function finding(
   s: Stmt,
   h: Hit,
   created: Set<string>,
-  catalog: Catalog | undefined,
+  live: LiveSchema | undefined,
 ): Finding | undefined {
   const category = h.category ?? rule.category;
   let severity = h.severity ?? rule.severity;
@@ -344,8 +345,8 @@ function finding(
   if (table !== undefined && NEW_TABLE_EXEMPT.has(category)) {
     // Nobody else can see a table created earlier in the same migration: no lock contention, no rows.
     if (created.has(tableKey(table))) return undefined;
-    if (catalog) {
-      const info = catalog.table(table);
+    if (live) {
+      const info = live.table(table);
       if (!info) {
         if (category === 'blocking' || category === 'fails') {
           severity = 'info';

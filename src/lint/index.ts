@@ -1,19 +1,22 @@
 // pgward's safety analysis as a library: lint files, folders, migrations or SQL text, optionally
-// against a live catalog, and decide the per-environment gate.
+// knowing the live database (SchemaFacts, loaded by the caller), and decide the per-environment gate.
+// Pure: no database driver is loaded here. To lint against a database, prepare first, load the facts the
+// prepared SQL needs (src/db/schema-facts.ts), then lint the prepared input with them.
 import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import type pg from 'pg';
 import { UsageError } from '../errors.js';
 import { readUtf8File } from '../migrate/encoding.js';
 import { FILE_PATTERN, type MigrationFile, parseMigration } from '../migrate/files.js';
 import { ensureParser } from '../sql/parser.js';
 import { analyzeSection, type PreparedSection, prepareSection, type SuppressedFinding } from './analyze.js';
-import { loadCatalog, wantedNames } from './catalog.js';
 import { RULES } from './rules/index.js';
+import { liveSchema, schemaNeeds } from './schema.js';
 import {
-  type Catalog,
   type Category,
   type Finding,
+  type LiveSchema,
+  type SchemaFacts,
+  type SchemaNeeds,
   SEVERITY_RANK,
   type Severity,
   type TableInfo,
@@ -24,19 +27,40 @@ export type { SuppressedFinding } from './analyze.js';
 export type { GateDecision, GateReason, GateResult } from './gate.js';
 export { decideGate } from './gate.js';
 export { RULES, RULES_BY_ID } from './rules/index.js';
-export type { Catalog, Category, Finding, LockMode, Rule, Severity } from './types.js';
+export type {
+  Category,
+  Finding,
+  LockMode,
+  Rule,
+  RuleCase,
+  SchemaFacts,
+  SchemaNeeds,
+  Severity,
+  TableInfo,
+} from './types.js';
 
-export interface LintOptions {
-  /** Target version, e.g. "16" or "14.2"; default: the connected server's, else the newest. */
-  pgVersion?: string;
+/** How the SQL is read (decided when it is prepared). */
+export interface PrepareOptions {
   /** Also analyse the down sections of migrations. */
   down?: boolean;
-  /** Connect here for catalog awareness (sizes, types, existing constraints). */
-  url?: string;
-  /** Or use this connected client (left open). */
-  client?: pg.Client;
   /** Paths in the report are relative to this directory (default: the working directory). */
   cwd?: string;
+}
+
+/** What the analysis is told about its target. */
+export interface AnalysisOptions {
+  /** Target version, e.g. "16" or "14.2"; default: the facts' server version, else the newest. */
+  pgVersion?: string;
+  /** Facts of the live database (sizes, types, existing constraints); without them the lint is offline. */
+  schemaFacts?: SchemaFacts;
+}
+
+export interface LintOptions extends PrepareOptions, AnalysisOptions {}
+
+/** Parsed SQL ready to analyse, and the names whose live facts the analysis can use. */
+export interface PreparedLint {
+  readonly units: readonly Unit[];
+  readonly needs: SchemaNeeds;
 }
 
 export interface LintFileResult {
@@ -75,7 +99,8 @@ export interface LintReport {
   summary: LintSummary;
 }
 
-interface Unit {
+/** One file: its display name, migration version and the sections to analyse. */
+export interface Unit {
   file: string;
   version?: string;
   sections: PreparedSection[];
@@ -146,6 +171,79 @@ function fileUnit(path: string, content: string, display: string, down: boolean)
   };
 }
 
+function prepared(units: Unit[]): PreparedLint {
+  return { units, needs: schemaNeeds(units.flatMap((u) => u.sections.flatMap((s) => s.stmts))) };
+}
+
+type SqlOptions = PrepareOptions & { file?: string; migration?: boolean };
+
+/**
+ * Parses SQL text (no linting yet). `migration: true` treats it as a pgward migration file (sections,
+ * no-transaction directive). `needs` names what to load from a live database for `lintPrepared`.
+ *
+ * @example
+ * ```ts
+ * import { lintPrepared, prepareSql, readSchemaFacts } from 'pgward';
+ * const input = await prepareSql('ALTER TABLE orders ADD COLUMN note text NOT NULL;');
+ * const schemaFacts = await readSchemaFacts('postgresql://localhost/app', input.needs);
+ * console.log(lintPrepared(input, { schemaFacts }).summary.findings);
+ * ```
+ */
+export async function prepareSql(text: string, options: SqlOptions = {}): Promise<PreparedLint> {
+  await ensureParser();
+  const file = options.file ?? '<sql>';
+  const down = options.down ?? false;
+  return prepared([
+    options.migration
+      ? migrationUnit(parseMigration(`0_${file.replace(/[^\w.-]/g, '_')}.sql`, text), file, down)
+      : fileUnit(file, text, file, down),
+  ]);
+}
+
+/**
+ * Reads and parses files (no linting yet); folders expand to their .sql files.
+ *
+ * @example
+ * ```ts
+ * import { lintPrepared, preparePaths } from 'pgward/lint';
+ * const input = await preparePaths(['db/migrations']);
+ * console.log(lintPrepared(input, { pgVersion: '15' }).summary.findings); // offline: no schema facts
+ * ```
+ */
+export async function preparePaths(
+  paths: readonly string[],
+  options: PrepareOptions = {},
+): Promise<PreparedLint> {
+  await ensureParser();
+  const cwd = options.cwd ?? process.cwd();
+  return prepared(
+    expandPaths(paths).map((p) => {
+      const shown = relative(cwd, p) || p;
+      return fileUnit(p, readUtf8File(p, shown), shown, options.down ?? false);
+    }),
+  );
+}
+
+/**
+ * Parses migrations in order (e.g. the pending ones); with facts, tables created by an earlier one count as new.
+ *
+ * @example
+ * ```ts
+ * import { lintPrepared, loadMigrations, prepareMigrations, readSchemaFacts } from 'pgward';
+ * const input = await prepareMigrations(loadMigrations('db/migrations').files);
+ * const schemaFacts = await readSchemaFacts('postgresql://localhost/app', input.needs);
+ * console.log(lintPrepared(input, { schemaFacts }).summary.bySeverity);
+ * ```
+ */
+export async function prepareMigrations(
+  files: readonly MigrationFile[],
+  options: PrepareOptions = {},
+): Promise<PreparedLint> {
+  await ensureParser();
+  const cwd = options.cwd ?? process.cwd();
+  return prepared(files.map((m) => migrationUnit(m, relative(cwd, m.path) || m.path, options.down ?? false)));
+}
+
 /**
  * Lints SQL text. `migration: true` treats it as a pgward migration file (sections, no-transaction directive).
  *
@@ -156,20 +254,8 @@ function fileUnit(path: string, content: string, display: string, down: boolean)
  * for (const f of result.findings) console.log(f.line, f.rule, f.message);
  * ```
  */
-export async function lintSql(
-  text: string,
-  options: LintOptions & { file?: string; migration?: boolean } = {},
-): Promise<LintFileResult> {
-  await ensureParser();
-  const file = options.file ?? '<sql>';
-  const unit = options.migration
-    ? migrationUnit(
-        parseMigration(`0_${file.replace(/[^\w.-]/g, '_')}.sql`, text),
-        file,
-        options.down ?? false,
-      )
-    : fileUnit(file, text, file, options.down ?? false);
-  return (await run([unit], options)).files[0]!;
+export async function lintSql(text: string, options: LintOptions & SqlOptions = {}): Promise<LintFileResult> {
+  return lintPrepared(await prepareSql(text, options), options).files[0]!;
 }
 
 /**
@@ -183,17 +269,11 @@ export async function lintSql(
  * ```
  */
 export async function lintPaths(paths: readonly string[], options: LintOptions = {}): Promise<LintReport> {
-  await ensureParser();
-  const cwd = options.cwd ?? process.cwd();
-  const units = expandPaths(paths).map((p) => {
-    const shown = relative(cwd, p) || p;
-    return fileUnit(p, readUtf8File(p, shown), shown, options.down ?? false);
-  });
-  return run(units, options);
+  return lintPrepared(await preparePaths(paths, options), options);
 }
 
 /**
- * Lints migrations in order (e.g. the pending ones); tables created by an earlier one count as new when connected.
+ * Lints migrations in order (e.g. the pending ones); tables created by an earlier one count as new when schemaFacts are given.
  *
  * @example
  * ```ts
@@ -206,12 +286,7 @@ export async function lintMigrations(
   files: readonly MigrationFile[],
   options: LintOptions = {},
 ): Promise<LintReport> {
-  await ensureParser();
-  const cwd = options.cwd ?? process.cwd();
-  return run(
-    files.map((m) => migrationUnit(m, relative(cwd, m.path) || m.path, options.down ?? false)),
-    options,
-  );
+  return lintPrepared(await prepareMigrations(files, options), options);
 }
 
 /**
@@ -227,26 +302,27 @@ export async function lintMigration(file: MigrationFile, options: LintOptions = 
   return (await lintMigrations([file], options)).files[0]!;
 }
 
-async function run(units: Unit[], options: LintOptions): Promise<LintReport> {
-  const withCatalog = async (client: pg.Client) => {
-    const stmts = units.flatMap((u) => u.sections.flatMap((s) => s.stmts));
-    return loadCatalog(client, wantedNames(stmts));
-  };
-  let catalog: Catalog | undefined;
-  if (options.client) catalog = await withCatalog(options.client);
-  else if (options.url) {
-    // pg is loaded only when a database is named: offline lints (CI) start ~50 ms faster without it.
-    const { appName, withClient } = await import('../db/connect.js');
-    catalog = await withClient(options.url, withCatalog, { applicationName: appName('lint') });
-  }
+/**
+ * Analyses prepared SQL: synchronous and pure (same input and facts, same report). Without `schemaFacts`
+ * the lint is offline (sizes and existing objects unknown).
+ *
+ * @example
+ * ```ts
+ * import { lintPrepared, prepareSql } from 'pgward/lint';
+ * const report = lintPrepared(await prepareSql('DROP TABLE legacy;'), { pgVersion: '16' });
+ * for (const f of report.files[0]!.findings) console.log(f.rule, f.message);
+ * ```
+ */
+export function lintPrepared(input: PreparedLint, options: AnalysisOptions = {}): LintReport {
+  const live = options.schemaFacts ? liveSchema(options.schemaFacts) : undefined;
   const version: PgVersion = options.pgVersion
     ? parsePgVersion(options.pgVersion)
-    : catalog
-      ? fromServerVersionNum(catalog.serverVersion)
+    : live
+      ? fromServerVersionNum(live.serverVersion)
       : LATEST_PG;
-  const files: LintFileResult[] = units.map((u) => {
+  const files: LintFileResult[] = input.units.map((u) => {
     const results = u.sections.map((s) =>
-      analyzeSection(s, { pgVersion: version.major, pgVersionNum: version.num, catalog }),
+      analyzeSection(s, { pgVersion: version.major, pgVersionNum: version.num, live }),
     );
     return {
       file: u.file,
@@ -256,10 +332,10 @@ async function run(units: Unit[], options: LintOptions): Promise<LintReport> {
       statements: results.reduce((n, r) => n + r.statements, 0),
     };
   });
-  return { files, summary: summarize(files, version, catalog) };
+  return { files, summary: summarize(files, version, live) };
 }
 
-function summarize(files: LintFileResult[], version: PgVersion, catalog: Catalog | undefined): LintSummary {
+function summarize(files: LintFileResult[], version: PgVersion, live: LiveSchema | undefined): LintSummary {
   const byCategory: Record<Category, number> = {
     destructive: 0,
     blocking: 0,
@@ -274,8 +350,8 @@ function summarize(files: LintFileResult[], version: PgVersion, catalog: Catalog
   for (const f of files.flatMap((x) => x.findings)) {
     byCategory[f.category]++;
     bySeverity[f.severity]++;
-    if (catalog && f.category === 'blocking' && f.table) {
-      const info: TableInfo | undefined = catalog.table(f.table);
+    if (live && f.category === 'blocking' && f.table) {
+      const info: TableInfo | undefined = live.table(f.table);
       if (!info) continue;
       const t = tables.get(info.name) ?? {
         table: info.name,
@@ -299,7 +375,7 @@ function summarize(files: LintFileResult[], version: PgVersion, catalog: Catalog
       version.num !== undefined && version.major >= 10
         ? `${version.major}.${version.num % 100}`
         : String(version.major),
-    connected: catalog !== undefined,
+    connected: live !== undefined,
     blockingTables: [...tables.values()].sort((a, b) => b.bytes - a.bytes || b.rows - a.rows),
   };
 }

@@ -6,18 +6,20 @@ export type Severity = 'error' | 'warning' | 'info';
 
 export const SEVERITY_RANK: Record<Severity, number> = { info: 0, warning: 1, error: 2 };
 
-/** PostgreSQL table-level lock modes (https://www.postgresql.org/docs/current/explicit-locking.html). */
-export type LockMode =
-  | 'ACCESS SHARE'
-  | 'ROW SHARE'
-  | 'ROW EXCLUSIVE'
-  | 'SHARE UPDATE EXCLUSIVE'
-  | 'SHARE'
-  | 'SHARE ROW EXCLUSIVE'
-  | 'EXCLUSIVE'
-  | 'ACCESS EXCLUSIVE'
+/** PostgreSQL table-level lock modes (https://www.postgresql.org/docs/current/explicit-locking.html), weakest first. */
+export const LOCK_MODES = [
+  'ACCESS SHARE',
+  'ROW SHARE',
+  'ROW EXCLUSIVE',
+  'SHARE UPDATE EXCLUSIVE',
+  'SHARE',
+  'SHARE ROW EXCLUSIVE',
+  'EXCLUSIVE',
+  'ACCESS EXCLUSIVE',
   /** For findings that are not about a lock (e.g. an unused ignore comment). */
-  | 'none';
+  'none',
+] as const;
+export type LockMode = (typeof LOCK_MODES)[number];
 
 /** One problem in one statement. The JSON output is exactly these fields (a contract, see docs/lint.md). */
 export interface Finding {
@@ -63,7 +65,7 @@ export interface Hit {
   fix?: string;
   severity?: Severity;
   category?: Category;
-  /** Table the cost depends on (for catalog size ranking and empty/new-table downgrades). */
+  /** Table the cost depends on (for size ranking and empty/new-table downgrades). */
   table?: string | undefined;
 }
 
@@ -91,8 +93,35 @@ export interface ColumnInfo {
   notNull: boolean;
 }
 
-/** Read-only view of the database, when the lint is connected. */
-export interface Catalog {
+/**
+ * What lint knows about the live database: plain data, loaded by the database code
+ * (src/db/schema-facts.ts) and passed in, so the analysis itself never needs a driver. Named "schema facts"
+ * because "catalog" already means the backup inventory and the clone plan elsewhere in pgward.
+ * Keys are bare lower-case names (no schema), as lint compares them.
+ */
+export interface SchemaFacts {
+  /** server_version_num, e.g. 160002. */
+  serverVersionNum: number;
+  /**
+   * Tables (also partitioned, materialised views, foreign tables) the analysed SQL mentions. A table absent
+   * from here is taken as not existing (yet), so load the facts for the prepared input's own needs.
+   */
+  tables: ReadonlyMap<string, TableInfo>;
+  /** pg_proc.provolatile ('i', 's', 'v') of the functions the SQL calls. */
+  functionVolatility: ReadonlyMap<string, string>;
+  /** Existing indexes the SQL names: their table, and whether any indexed column is nullable. */
+  indexes: ReadonlyMap<string, { table: string; hasNullableColumn: boolean }>;
+}
+
+/** The names whose facts lint wants (bare, lower-case): what a loader must look up. */
+export interface SchemaNeeds {
+  tables: ReadonlySet<string>;
+  indexes: ReadonlySet<string>;
+  functions: ReadonlySet<string>;
+}
+
+/** How rules look facts up (schema-qualified or quoted names are reduced to their bare key). */
+export interface LiveSchema {
   serverVersion: number;
   /** undefined: the table does not exist (yet). */
   table(name: string): TableInfo | undefined;
@@ -124,7 +153,7 @@ export interface RuleContext {
   wrapped: boolean;
   lockTimeoutSet: boolean;
   statementTimeoutSet: boolean;
-  /** Whether a table was created earlier in this file (or, with a catalog, does not exist yet). */
+  /** Whether a table was created earlier in this file (or, with schema facts, does not exist yet). */
   isNew(table: string): boolean;
   /** Tables on which ACCESS EXCLUSIVE is held in the current transaction. */
   exclusiveHeld: ReadonlySet<string>;
@@ -138,7 +167,25 @@ export interface RuleContext {
   statements: readonly Stmt[];
   index: number;
   facts: FileFacts;
-  catalog: Catalog | undefined;
+  /** The live database's facts, when the lint was given them. */
+  live: LiveSchema | undefined;
+}
+
+/**
+ * One input and exactly the findings of its rule: test/lint-rule-cases.test.ts runs every case of every
+ * rule. The edges that matter per rule: a table created in the same file, transaction context (a pgward
+ * migration is wrapped in one unless it says -- pgward:no-transaction), and the PostgreSQL version.
+ */
+export interface RuleCase {
+  /** What the case shows (the test is named after it). */
+  name: string;
+  sql: string;
+  /** Lint the text as a pgward migration file (default: a plain script run by another tool). */
+  migration?: boolean;
+  /** Target PostgreSQL version, e.g. "11" or "14.2" (default: the newest). */
+  pgVersion?: string;
+  /** This rule's findings, in order, as [file line, lock]; empty: the rule must stay silent. */
+  expect: readonly (readonly [number, LockMode])[];
 }
 
 export interface Rule {
@@ -149,6 +196,8 @@ export interface Rule {
   why: string;
   fix: string;
   examples: { bad: string[]; good: string[] };
+  /** Cases the test suite runs with exact expectations (at least four: flagged, fine and the edges). */
+  cases: readonly RuleCase[];
   /** Statement kinds the rule looks at (e.g. "AlterTableStmt"); omitted = every statement. Speeds up dispatch. */
   kinds?: readonly string[];
   /**

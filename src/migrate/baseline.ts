@@ -3,12 +3,14 @@
 import { type ProjectOptions, resolveProject } from '../config/project.js';
 import { appName, connect, quoteIdent } from '../db/connect.js';
 import { PgwardError, UsageError } from '../errors.js';
+import { identifyForWrite } from '../identity/identify.js';
 import { PGWARD_VERSION } from '../version.js';
 import { compareVersions, loadMigrations } from './files.js';
 import { actor, ensureHistory, readApplied } from './history.js';
 import { acquireMigrationLock, unlock } from './lock.js';
 
-/** Where (ProjectOptions: `url`/`env`/`dir`/`config` like the CLI flags, or `target` + `source`) and what to record. */
+/** Where (ProjectOptions: `url`/`env`/`dir`/`config` like the CLI flags, or `target` + `source`) and what to record.
+ * pgward.yaml's environments are probed to identify the database reached (any URL spelling). */
 export interface BaselineOptions extends ProjectOptions {
   /** Record every file with a version up to and including this one. */
   to?: string | undefined;
@@ -33,8 +35,8 @@ export interface BaselineResult {
  * console.log(`recorded ${r.recorded.length}, ${r.alreadyApplied} already applied`);
  * ```
  */
-export async function baseline(options: BaselineOptions): Promise<BaselineResult> {
-  const opts = resolveProject(options);
+export async function baseline(given: BaselineOptions): Promise<BaselineResult> {
+  let opts = resolveProject(given);
   if ((opts.to === undefined) === (opts.importFrom === undefined)) {
     throw new UsageError('baseline needs exactly one of --to <version> or --import dbmate');
   }
@@ -45,6 +47,8 @@ export async function baseline(options: BaselineOptions): Promise<BaselineResult
   const client = await connect(opts.target.url, { applicationName: appName('baseline') });
   let locked = false;
   try {
+    // Gate, policy and stamp follow the database actually reached, not the URL's spelling.
+    opts = { ...opts, target: await identifyForWrite(client, opts.target, opts) };
     await acquireMigrationLock(client, { waitMs: opts.lockWaitMs ?? 60_000 });
     locked = true;
     let wanted: Set<string>;

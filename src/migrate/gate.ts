@@ -3,7 +3,14 @@
 // (version + checksum) — an edited file is blocked again.
 import type pg from 'pg';
 import type { Policy } from '../config/target.js';
-import { decideGate, type GateDecision, type LintReport, lintMigrations } from '../lint/index.js';
+import { loadSchemaFacts } from '../db/schema-facts.js';
+import {
+  decideGate,
+  type GateDecision,
+  type LintReport,
+  lintPrepared,
+  prepareMigrations,
+} from '../lint/index.js';
 import type { Finding, Severity } from '../lint/types.js';
 import type { MigrationFile } from './files.js';
 import { actor, type Direction } from './history.js';
@@ -108,7 +115,10 @@ export async function evaluateGates(
   pgVersion?: string,
 ): Promise<{ gates: MigrationGate[]; report: LintReport | undefined }> {
   if (files.length === 0) return { gates: [], report: undefined };
-  const report = await lintMigrations(files, { client, ...(pgVersion ? { pgVersion } : {}) });
+  // Facts are read just before deciding, from the database the migrations are about to run on.
+  const input = await prepareMigrations(files);
+  const schemaFacts = await loadSchemaFacts(client, input.needs);
+  const report = lintPrepared(input, { schemaFacts, ...(pgVersion ? { pgVersion } : {}) });
   const gates = files.map((f, i) => {
     const findings = report.files[i]!.findings;
     const approval = approvals.get(`${f.version}:${f.checksum}`);

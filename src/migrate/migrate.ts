@@ -4,6 +4,7 @@
 import { type ProjectOptions, resolveProject } from '../config/project.js';
 import { appName, connect } from '../db/connect.js';
 import { ExitCode, type ExitCodeValue } from '../errors.js';
+import { type IdentitySummary, identifyForWrite, summaryOf } from '../identity/identify.js';
 import { redactUrl } from '../redact.js';
 import { ensureParser } from '../sql/parser.js';
 import { loadMigrations } from './files.js';
@@ -53,6 +54,11 @@ export interface MigrateOptions extends ProjectOptions, RunSelection {
   skipGate?: boolean | undefined;
   /** Observes every statement on the runner's connection (used by `rehearse` to trace locks). */
   tracer?: StatementTracer | undefined;
+  /**
+   * The database is a throwaway copy (rehearse): it is not identified as any environment, never stamped,
+   * and never backed up, so nothing of it can reach an environment's backup catalog.
+   */
+  throwaway?: boolean | undefined;
 }
 
 export type MigrateEvent =
@@ -65,6 +71,8 @@ export type MigrateEvent =
 
 export interface MigrateResult {
   env: string | undefined;
+  /** Which database was reached and which environments it was identified as (and how). */
+  identity?: IdentitySummary | undefined;
   database: string;
   dryRun: boolean;
   /** What was (or, in a dry run, would be) applied, in order. */
@@ -95,8 +103,8 @@ export interface MigrateResult {
  * else console.log(`applied ${result.applied.length}`);
  * ```
  */
-export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
-  const opts = resolveProject(options);
+export async function migrate(given: MigrateOptions): Promise<MigrateResult> {
+  let opts = resolveProject(given);
   const emit = opts.onEvent ?? (() => {});
   const { files } = loadMigrations(opts.source.dir);
   assertToIsAFile(files, opts.to);
@@ -107,6 +115,8 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
   let locked = false;
   try {
     await bindSessionToClient(client);
+    // Policy, gate and backup catalog follow the database actually reached, not the URL's spelling.
+    if (!opts.throwaway) opts = { ...opts, target: await identifyForWrite(client, opts.target, opts) };
     assertPgwardRunner(await resolveFramework(opts.source, client), 'migrate');
     if (!opts.dryRun) {
       await acquireMigrationLock(client, {
@@ -130,6 +140,7 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
     const base = {
       env: opts.target.env,
       database: redactUrl(opts.target.url),
+      identity: summaryOf(opts.target),
       planned,
       applied: [] as MigrateResult['applied'],
       gates: plan.gates,
@@ -142,7 +153,7 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
     if (opts.dryRun) return { ...base, dryRun: true, exitCode: ExitCode.ok };
     if (!opts.skipGate && !(await pauseForWarnings(plan.gates, opts.signal, emit)))
       return { ...base, dryRun: false, exitCode: ExitCode.interrupted };
-    if (opts.target.policy.backupBeforeMigrate && toRun.length > 0) {
+    if (opts.target.policy.backupBeforeMigrate && toRun.length > 0 && !opts.throwaway) {
       base.backupId = await backupFirst(opts, 'up', emit);
     }
     const approvalOf = new Map(base.gates.filter((g) => g.approval).map((g) => [g.version, g.approval]));

@@ -4,9 +4,10 @@
 // so a preview can never promise something the run then does differently.
 import type pg from 'pg';
 import { type ProjectOptions, resolveProject } from '../config/project.js';
-import type { Target } from '../config/target.js';
+import type { Policy, Target } from '../config/target.js';
 import { appName, withClient } from '../db/connect.js';
 import { ExitCode, PgwardError, UsageError } from '../errors.js';
+import { type IdentitySummary, identifyTarget, summaryOf } from '../identity/identify.js';
 import type { LintReport } from '../lint/index.js';
 import { redactUrl } from '../redact.js';
 import { ensureParser } from '../sql/parser.js';
@@ -57,6 +58,10 @@ export type PlanEvent =
 
 export interface MigrationPlan {
   env: string | undefined;
+  /** Which database was reached and which environments it was identified as (and how). */
+  identity?: IdentitySummary | undefined;
+  /** The policy the gate applied: the identified environment's (the strictest when it is several). */
+  policy: Policy;
   /** The database URL, password removed. */
   database: string;
   /** The migrations the run would apply, in order, with their statements. */
@@ -105,8 +110,10 @@ export async function planMigrations(options: PlanOptions): Promise<MigrationPla
   return withClient(
     opts.target.url,
     async (client) => {
+      // Policy follows the database reached, as migrate's does; read-only: identified, never stamped.
+      const target = await identifyTarget(opts.target, { config: opts.config, client });
       assertPgwardRunner(await resolveFramework(opts.source, client), 'plan');
-      return planOnClient(client, files, { ...opts, dryRun: true }, parserReady, () => {});
+      return planOnClient(client, files, { ...opts, target, dryRun: true }, parserReady, () => {});
     },
     { applicationName: appName('plan') },
   );
@@ -144,6 +151,8 @@ export async function planOnClient(
   });
   const plan: MigrationPlan = {
     env: opts.target.env,
+    identity: summaryOf(opts.target),
+    policy: opts.target.policy,
     database: redactUrl(opts.target.url),
     planned,
     gates: [],

@@ -7,6 +7,7 @@
 import { type ProjectOptions, resolveProject } from '../config/project.js';
 import { appName, connect } from '../db/connect.js';
 import { ExitCode, type ExitCodeValue, PgwardError, UsageError } from '../errors.js';
+import { type IdentitySummary, identifyForWrite, summaryOf } from '../identity/identify.js';
 import { redactUrl } from '../redact.js';
 import { ensureParser } from '../sql/parser.js';
 import { compareVersions, hasDown, loadMigrations, type MigrationFile } from './files.js';
@@ -25,7 +26,9 @@ import {
 import { type PlannedStatement, planSection, shownPath } from './statements.js';
 import { assertPgwardRunner, resolveFramework } from './status.js';
 
-/** Where (ProjectOptions: `url`/`env`/`dir`/`config` like the CLI flags, or `target` + `source`) and what to roll back. */
+/** Where (ProjectOptions: `url`/`env`/`dir`/`config` like the CLI flags, or `target` + `source`) and what to roll back.
+ * pgward.yaml's environments identify the database reached (any URL spelling); its backup storage takes
+ * the pre-rollback backup when the policy says `backup_before_migrate`. */
 export interface RollbackOptions extends ProjectOptions {
   /** Roll back this many of the newest applied migrations (default 1). */
   steps?: number | undefined;
@@ -59,6 +62,8 @@ export type RollbackEvent =
 export interface RollbackResult {
   env: string | undefined;
   database: string;
+  /** Which environments the database reached was identified as, and how (stamp, probe, name). */
+  identity?: IdentitySummary | undefined;
   dryRun: boolean;
   planned: { version: string; name: string; file: string; transaction: boolean }[];
   rolledBack: { version: string; name: string; durationMs: number }[];
@@ -90,8 +95,8 @@ interface DownPlan {
  * console.log(r.rolledBack.map((m) => m.version), r.exitCode);
  * ```
  */
-export async function rollback(options: RollbackOptions): Promise<RollbackResult> {
-  const opts = resolveProject(options);
+export async function rollback(given: RollbackOptions): Promise<RollbackResult> {
+  let opts = resolveProject(given);
   if (opts.steps !== undefined && opts.to !== undefined)
     throw new UsageError('use either --steps or --to, not both');
   const steps = opts.steps ?? (opts.to === undefined ? 1 : undefined);
@@ -104,6 +109,8 @@ export async function rollback(options: RollbackOptions): Promise<RollbackResult
   let locked = false;
   try {
     await bindSessionToClient(client);
+    // Gate, policy, backup catalog and stamp follow the database actually reached, not the URL's spelling.
+    opts = { ...opts, target: await identifyForWrite(client, opts.target, opts) };
     assertPgwardRunner(await resolveFramework(opts.source, client), 'rollback');
     if (!opts.dryRun) {
       await acquireMigrationLock(client, {
@@ -128,6 +135,7 @@ export async function rollback(options: RollbackOptions): Promise<RollbackResult
     const plans = chosen.map((a) => planDown(files, a, opts.allowDrift === true));
     const base = {
       env: opts.target.env,
+      identity: summaryOf(opts.target),
       database: redactUrl(opts.target.url),
       planned: plans.map((p) => ({
         version: p.file.version,

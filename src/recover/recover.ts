@@ -1,14 +1,26 @@
 // Disaster recovery: restore the newest backup whose drill passed (or the one named) into a NEW database
 // named with a timestamp, validated against the manifest's row counts, and say exactly how to switch to
 // it. --drill measures the same thing and drops the database, recording the recovery time in the catalog.
-import { filterBackups, findBackup, readCatalog, saveManifest } from '../backup/catalog.js';
+import { ArchiveUnavailableError } from '../backup/archive.js';
+import {
+  BackupGoneError,
+  filterBackups,
+  findBackup,
+  readCatalog,
+  updateManifest,
+} from '../backup/catalog.js';
 import { databaseOf, withDatabase } from '../backup/exec.js';
 import { addVerification, type BackupManifest } from '../backup/manifest.js';
 import { restoreBackup } from '../backup/restore.js';
 import { drillPassed } from '../backup/retention.js';
 import type { Storage } from '../backup/storage.js';
 import { dropDatabase } from '../backup/verify.js';
+import type { LoadedConfig } from '../config/load.js';
+import { setOwnedState } from '../db/owned.js';
 import { PgwardError } from '../errors.js';
+import { identifyTarget } from '../identity/identify.js';
+import { targetFor } from '../identity/refuse.js';
+import { InterruptedError, isInterrupted } from '../interrupt.js';
 import { redactUrl } from '../redact.js';
 
 export interface RecoverOptions {
@@ -17,12 +29,16 @@ export interface RecoverOptions {
   /** The environment's URL: its server receives the new database unless serverUrl is given. */
   envUrl: string;
   serverUrl?: string | undefined;
+  /** pgward.yaml: its environments are probed to identify the database at envUrl. */
+  config?: LoadedConfig | undefined;
   backup?: string | undefined;
   drill?: boolean;
   jobs?: number;
   noOwner?: boolean;
+  /** Aborting stops the restore, drops the new database and records nothing (InterruptedError). */
+  signal?: AbortSignal | undefined;
   onStep?: (
-    step: 'select' | 'download' | 'restore' | 'validate' | 'drop' | 'record',
+    step: 'select' | 'sweep' | 'download' | 'restore' | 'validate' | 'drop' | 'record',
     detail?: string,
   ) => void;
 }
@@ -46,6 +62,8 @@ export interface RecoverResult {
   drill: boolean;
   dropped: boolean;
   nextSteps: string[];
+  /** Newer proven backups passed over because their archive was missing or unreadable, and why. */
+  skipped: { id: string; reason: string }[];
 }
 
 export function recoveryName(database: string, at = new Date()): string {
@@ -53,14 +71,19 @@ export function recoveryName(database: string, at = new Date()): string {
   return `${database.slice(0, 40)}_recovered_${stamp}`;
 }
 
-async function pickBackup(o: RecoverOptions): Promise<BackupManifest> {
-  if (o.backup) return findBackup(o.storage, o.backup, { env: o.env });
-  const { backups } = await readCatalog(o.storage);
+/**
+ * The backups to try, best first: the one named, or every drill-proven backup of the environment whose
+ * archive is listed in storage, newest first (a manifest without its archive is not proven).
+ */
+async function candidates(o: RecoverOptions): Promise<BackupManifest[]> {
+  if (o.backup) return [await findBackup(o.storage, o.backup, { env: o.env })];
+  const { backups, missingArchives } = await readCatalog(o.storage);
   const mine = filterBackups(backups, { env: o.env });
-  const good = mine.find(drillPassed);
-  if (!good)
+  const missing = new Set(missingArchives);
+  const good = mine.filter((m) => drillPassed(m) && !missing.has(m.id));
+  if (!good.length)
     throw new PgwardError(
-      `no backup of ${o.env ?? 'this database'} in ${o.storage.url} has passed a restore drill`,
+      `no backup of ${o.env ?? 'this database'} in ${o.storage.url} has passed a restore drill${mine.some(drillPassed) ? ' and still has its archive' : ''}`,
       {
         hint: mine.length
           ? `verify one first (pgward backup verify ${mine[0]!.id}), or name one with --backup <id> if you accept an unproven backup`
@@ -77,15 +100,12 @@ async function record(
   rec: RecoveryRecord,
   tables: number,
 ): Promise<void> {
-  const fresh = await findBackup(o.storage, m.id);
-  const prev = (fresh as BackupManifest & { recoveries?: RecoveryRecord[] }).recoveries ?? [];
-  let next: BackupManifest & { recoveries: RecoveryRecord[] } = {
-    ...fresh,
-    recoveries: [rec, ...prev].slice(0, 20),
-  };
-  if (rec.drill)
-    next = {
-      ...addVerification(next, {
+  const change = (fresh: BackupManifest): BackupManifest => {
+    const prev = (fresh as BackupManifest & { recoveries?: RecoveryRecord[] }).recoveries ?? [];
+    const recoveries = [rec, ...prev].slice(0, 20);
+    if (!rec.drill) return { ...fresh, recoveries } as BackupManifest;
+    return {
+      ...addVerification(fresh, {
         at: rec.at,
         durationMs: rec.durationMs,
         ok: rec.ok,
@@ -94,9 +114,73 @@ async function record(
         firstDifference: rec.error ?? null,
         tablesChecked: tables,
       }),
-      recoveries: next.recoveries,
-    };
-  await saveManifest(o.storage, next);
+      recoveries,
+    } as BackupManifest;
+  };
+  try {
+    await updateManifest(o.storage, m.id, 'recovering', change);
+  } catch (err) {
+    // Pruned meanwhile: the recovery itself stands; recording it must not resurrect the manifest.
+    if (!(err instanceof BackupGoneError)) throw err;
+  }
+}
+
+/** Restores the first candidate whose archive can be read; an unreadable archive falls back to the next. */
+async function restoreFirstUsable(
+  o: RecoverOptions,
+  list: BackupManifest[],
+  server: string,
+  skipped: { id: string; reason: string }[],
+): Promise<{ m: BackupManifest; name: string; at: string; started: number; tables: number; rows: number }> {
+  for (const [i, m] of list.entries()) {
+    const name = recoveryName(m.database);
+    const at = new Date().toISOString();
+    const started = Date.now();
+    try {
+      const r = await restoreBackup({
+        storage: o.storage,
+        ref: m.id,
+        targetUrl: server,
+        create: name,
+        noOwner: o.noOwner === true,
+        jobs: o.jobs ?? 2,
+        signal: o.signal,
+        // Swept if this run dies before the database is proven; switched to 'validated' by the caller.
+        purpose: 'recover',
+        finalState: 'in-progress',
+        onStep: (s, d) => o.onStep?.(s, d),
+      });
+      return { m, name, at, started, tables: r.tables, rows: r.rows };
+    } catch (err) {
+      // restoreBackup drops a database it created and could not fill: nothing half-restored remains.
+      // An interrupted recovery proves nothing about the backup, so it is not recorded either.
+      if (o.signal?.aborted || isInterrupted(err))
+        throw new InterruptedError('recover', `${name} was dropped, nothing was recorded`);
+      if (o.drill) {
+        const error = (err as Error).message;
+        const rec = { at, durationMs: Date.now() - started, drill: true, ok: false, database: name, error };
+        await record(o, m, rec, 0).catch(() => {});
+      }
+      const next = list[i + 1];
+      if (!(err instanceof ArchiveUnavailableError) || !next) throw err;
+      skipped.push({ id: m.id, reason: err.message });
+      o.onStep?.('select', `backup ${m.id} unusable (${err.message}); falling back to ${next.id}`);
+    }
+  }
+  throw new PgwardError('no backup to recover from'); // unreachable: list is never empty
+}
+
+/**
+ * The environment whose backups are candidates is the one the database really is: `--url` spelling
+ * production's URL recovers production's backups, never another environment's. When the database
+ * cannot be reached (the reason to recover, often), the environment as named is all there is.
+ */
+async function identifiedEnv(o: RecoverOptions): Promise<string | undefined> {
+  try {
+    return (await identifyTarget(targetFor(o.config, o.env, o.envUrl), { config: o.config })).env;
+  } catch {
+    return o.env;
+  }
 }
 
 /**
@@ -114,51 +198,24 @@ async function record(
  * console.log(r.url);
  * ```
  */
-export async function recover(o: RecoverOptions): Promise<RecoverResult> {
+export async function recover(given: RecoverOptions): Promise<RecoverResult> {
+  const o = { ...given, env: await identifiedEnv(given) };
   o.onStep?.('select');
-  const m = await pickBackup(o);
+  const list = await candidates(o);
   const server = o.serverUrl ?? o.envUrl;
-  const name = recoveryName(m.database);
-  const at = new Date().toISOString();
-  const started = Date.now();
-  let restored: Awaited<ReturnType<typeof restoreBackup>>;
-  try {
-    restored = await restoreBackup({
-      storage: o.storage,
-      ref: m.id,
-      targetUrl: server,
-      create: name,
-      noOwner: o.noOwner === true,
-      jobs: o.jobs ?? 2,
-      onStep: (s, d) => o.onStep?.(s, d),
-    });
-  } catch (err) {
-    // restoreBackup drops a database it created and could not fill: nothing half-restored remains.
-    if (o.drill) {
-      await record(
-        o,
-        m,
-        {
-          at,
-          durationMs: Date.now() - started,
-          drill: true,
-          ok: false,
-          database: name,
-          error: (err as Error).message,
-        },
-        0,
-      ).catch(() => {});
-    }
-    throw err;
-  }
+  const skipped: { id: string; reason: string }[] = [];
+  const { m, name, at, started, ...restored } = await restoreFirstUsable(o, list, server, skipped);
   const durationMs = Date.now() - started;
   const url = withDatabase(server, name);
   const adminUrl = databaseOf(server) === name ? withDatabase(server, 'postgres') : server;
   let dropped = false;
-  if (o.drill) {
+  if (o.drill || o.signal?.aborted) {
     o.onStep?.('drop', name);
     await dropDatabase(adminUrl, name);
     dropped = true;
+    if (o.signal?.aborted) throw new InterruptedError('recover', `${name} was dropped, nothing was recorded`);
+  } else {
+    await setOwnedState(adminUrl, name, 'validated');
   }
   o.onStep?.('record');
   await record(o, m, { at, durationMs, drill: o.drill === true, ok: true, database: name }, restored.tables);
@@ -182,5 +239,6 @@ export async function recover(o: RecoverOptions): Promise<RecoverResult> {
           `check it first: pgward status --url '${shown}' (the schema is as of ${m.startedAt}; later writes are not in it)`,
           `data written after ${m.startedAt} is not in the backup: recover it from the old database if it is still readable`,
         ],
+    skipped,
   };
 }

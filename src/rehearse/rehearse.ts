@@ -8,14 +8,18 @@ import { databaseOf, withDatabase } from '../backup/exec.js';
 import { restoreBackup } from '../backup/restore.js';
 import { drillPassed } from '../backup/retention.js';
 import { openStorage } from '../backup/storage.js';
-import { dropDatabase } from '../backup/verify.js';
 import { clone } from '../clone/clone.js';
 import type { MaskingPlan } from '../clone/config.js';
 import { identify } from '../clone/refuse.js';
 import type { LoadedConfig } from '../config/load.js';
 import type { MigrationsSource, Target } from '../config/target.js';
-import { appName, connect, quoteIdent, withClient } from '../db/connect.js';
-import { ExitCode, type ExitCodeValue, PgwardError, UsageError } from '../errors.js';
+import { appName, connect, withClient } from '../db/connect.js';
+import { createOwnedDatabase, type OwnedDatabase, sweepBeforeRun } from '../db/owned.js';
+import { ExitCode, PgwardError, UsageError } from '../errors.js';
+import { sameServer } from '../identity/database.js';
+import { type IdentifiedTarget, identifyTarget } from '../identity/identify.js';
+import { refuseEnvironmentDatabase } from '../identity/refuse.js';
+import { InterruptedError, isInterrupted, throwIfAborted } from '../interrupt.js';
 import { migrate } from '../migrate/migrate.js';
 import { redactUrl } from '../redact.js';
 import type { RehearsalSettings } from './config.js';
@@ -25,7 +29,7 @@ import { type MigrationTrace, Tracer } from './tracer.js';
 /** Exit code when every migration ran but one exceeded the rehearsal budget. */
 export const EXIT_OVER_BUDGET = ExitCode.rehearsalOverBudget;
 
-export type RehearseStep = 'copy' | 'migrate' | 'smoke' | 'drop';
+export type RehearseStep = 'sweep' | 'copy' | 'migrate' | 'smoke' | 'drop';
 
 export interface RehearseOptions {
   config: LoadedConfig | undefined;
@@ -96,7 +100,6 @@ async function makeCopy(
   name: string,
 ): Promise<{ method: 'clone' | 'backup'; backup?: string }> {
   const useBackup = o.backup !== undefined || o.settings.source === 'backup';
-  await withClient(serverUrl, (c) => c.query(`CREATE DATABASE ${quoteIdent(name)}`));
   const url = withDatabase(serverUrl, name);
   if (!useBackup) {
     await clone({
@@ -112,8 +115,11 @@ async function makeCopy(
   const storage = await openStorage(s.storageUrl, { baseDir: s.baseDir, s3: s.s3 });
   let ref = o.backup;
   if (!ref) {
-    const verified = filterBackups((await readCatalog(storage)).backups, { env: o.target.env }).find(
-      drillPassed,
+    // A drill-passed backup whose archive has gone is not a backup to rehearse on (nor to recover from).
+    const { backups, missingArchives } = await readCatalog(storage);
+    const missing = new Set(missingArchives);
+    const verified = filterBackups(backups, { env: o.target.env }).find(
+      (m) => drillPassed(m) && !missing.has(m.id),
     );
     if (!verified)
       throw new PgwardError(`no verified backup of ${o.target.env ?? 'this database'} to rehearse on`, {
@@ -128,8 +134,24 @@ async function makeCopy(
     targetUrl: url,
     noOwner: true,
     jobs: o.settings.jobs,
+    signal: o.signal,
+    skipSweep: true,
   });
   return { method: 'backup', backup: r.id };
+}
+
+async function identified(o: RehearseOptions): Promise<IdentifiedTarget> {
+  if ('identification' in o.target) return o.target as IdentifiedTarget;
+  return identifyTarget(o.target, { config: o.config });
+}
+
+/** A rehearsal copy that identifies as an environment (a stamp that matches it) is never migrated. */
+async function refuseCopyAsEnvironment(o: RehearseOptions, url: string): Promise<void> {
+  await refuseEnvironmentDatabase(url, {
+    config: o.config,
+    what: 'rehearse on a copy identified as',
+    hint: 'rehearsal.server must be a scratch server: not any environment’s own',
+  });
 }
 
 async function smokeChecks(url: string, extra: string[]): Promise<SmokeResult[]> {
@@ -187,8 +209,10 @@ async function smokeChecks(url: string, extra: string[]): Promise<SmokeResult[]>
  * console.log(r.exitCode);
  * ```
  */
-export async function rehearse(o: RehearseOptions): Promise<RehearseResult> {
+export async function rehearse(given: RehearseOptions): Promise<RehearseResult> {
   const started = Date.now();
+  // The environment is what the database is, however its URL was spelled: its catalog, masking and name.
+  const o = { ...given, target: await identified(given) };
   const env = o.target.env ?? 'database';
   const server = o.settings.server;
   if (!server)
@@ -197,7 +221,7 @@ export async function rehearse(o: RehearseOptions): Promise<RehearseResult> {
       'any database URL on a server where pgward may create and drop a scratch database; not production’s own server',
     );
   const [envId, serverId] = await Promise.all([identify(o.target.url), identify(server)]);
-  if (envId.server === serverId.server)
+  if (sameServer(envId, serverId))
     throw new UsageError(
       `rehearsal.server is ${env}'s own server: a rehearsal there would load it with a full copy and the migrations`,
       'point rehearsal.server at another server (a staging or CI server)',
@@ -205,23 +229,36 @@ export async function rehearse(o: RehearseOptions): Promise<RehearseResult> {
   const name = scratchName(env);
   const url = withDatabase(server, name);
   const adminUrl = databaseOf(server) === name ? withDatabase(server, 'postgres') : server;
-  let created = false;
+  let created: OwnedDatabase | undefined;
   let kept = false;
+  // Rehearsal copies left by killed runs on this server go first.
+  await sweepBeforeRun(adminUrl, (line) => o.onStep?.('sweep', line));
   try {
+    throwIfAborted(o.signal, 'rehearse');
     o.onStep?.('copy', name);
     const t0 = Date.now();
-    created = true;
+    // Marked 'in-progress' while it exists: a killed rehearsal's copy is found and dropped next time.
+    created = await createOwnedDatabase(adminUrl, name, 'rehearse');
     const copy = await makeCopy(o, adminUrl, name);
     const copyMs = Date.now() - t0;
+    await refuseCopyAsEnvironment(o, url);
 
     o.onStep?.('migrate');
     const sampler = await connect(url, { applicationName: appName('rehearse sampler') });
     const tracer = new Tracer(sampler);
     let result: Awaited<ReturnType<typeof migrate>>;
     try {
+      // The copy is nobody's database: no environment name, no stamp, and never a pre-migrate backup
+      // (it would land in the environment's catalog and could be "recovered" as the environment).
       result = await migrate({
-        target: { ...o.target, url },
+        target: {
+          ...o.target,
+          env: undefined,
+          url,
+          policy: { ...o.target.policy, backupBeforeMigrate: false },
+        },
         source: o.source,
+        throwaway: true,
         skipGate: true,
         signal: o.signal,
         onEvent: tracer.onEvent,
@@ -236,7 +273,9 @@ export async function rehearse(o: RehearseOptions): Promise<RehearseResult> {
     const failed =
       migrations.some((m) => m.verdict === 'failed') || smoke.some((s) => !s.ok) || result.exitCode !== 0;
     const over = migrations.some((m) => m.verdict === 'over budget');
+    throwIfAborted(o.signal, 'rehearse');
     kept = o.keep === true;
+    if (kept) await created.setState('kept');
     return {
       env,
       copy: { ...copy, database: name, url: redactUrl(url), durationMs: copyMs, kept },
@@ -247,10 +286,15 @@ export async function rehearse(o: RehearseOptions): Promise<RehearseResult> {
       ok: !failed && !over,
       exitCode: failed ? (result.exitCode !== 0 ? result.exitCode : 1) : over ? EXIT_OVER_BUDGET : 0,
     };
+  } catch (err) {
+    if (o.signal?.aborted || isInterrupted(err))
+      throw new InterruptedError('rehearse', `the copy ${name} was dropped, nothing was recorded`);
+    throw err;
   } finally {
     if (created && !kept) {
       o.onStep?.('drop', name);
-      await dropDatabase(adminUrl, name).catch(() => {});
+      await created.drop().catch(() => {});
     }
+    created?.release();
   }
 }

@@ -216,20 +216,29 @@ export class Tracer implements StatementTracer {
     const t = c.trace;
     const txEnd = c.txEnd ?? performance.now();
     const before = c.before;
+    const isIndex = (oid: number) => before?.rels.get(oid)?.[3] === 'i';
+    // A statement's locks on a table and on its indexes share one start and end: on such a tie the
+    // table is the worst lock (it is what the application waits on), then the name, never map order.
     t.locks = [...c.held.values()]
       .map((h) => ({
-        relation: before ? relLabel(before, h.oid) : String(h.oid),
-        mode: h.mode,
-        line: h.line,
-        heldMs: Math.round((h.inTx ? txEnd : h.end) - h.start),
-        blocking: isBlocking(h.mode),
+        lock: {
+          relation: before ? relLabel(before, h.oid) : String(h.oid),
+          mode: h.mode,
+          line: h.line,
+          heldMs: Math.round((h.inTx ? txEnd : h.end) - h.start),
+          blocking: isBlocking(h.mode),
+        },
+        index: isIndex(h.oid),
       }))
       .sort(
         (a, b) =>
-          Number(b.blocking) - Number(a.blocking) ||
-          b.heldMs - a.heldMs ||
-          lockRank(b.mode) - lockRank(a.mode),
-      );
+          Number(b.lock.blocking) - Number(a.lock.blocking) ||
+          b.lock.heldMs - a.lock.heldMs ||
+          lockRank(b.lock.mode) - lockRank(a.lock.mode) ||
+          Number(a.index) - Number(b.index) ||
+          a.lock.relation.localeCompare(b.lock.relation),
+      )
+      .map((x) => x.lock);
     t.worstLock = t.locks[0] ?? null;
     t.rewrites = [...new Set(t.statements.flatMap((s) => s.rewrites))];
     t.constraints = t.statements.flatMap((s) => s.constraints);

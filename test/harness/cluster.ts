@@ -110,7 +110,8 @@ export async function startCluster(opts: StartClusterOptions = {}): Promise<Clus
     const port = await freePort();
     const settings: Record<string, string | number> = {
       port,
-      listen_addresses: "'127.0.0.1'",
+      // ::1 too, so tests can reach one database by several spellings (127.0.0.1, localhost, [::1]).
+      listen_addresses: "'127.0.0.1,::1'",
       unix_socket_directories: `'${socketDir}'`,
       fsync: 'off',
       synchronous_commit: 'off',

@@ -7,6 +7,7 @@ import { filterBackups, findBackup, readCatalog } from '../../backup/catalog.js'
 import type { BackupSettings } from '../../backup/config.js';
 import type { BackupProgress } from '../../backup/create.js';
 import { BACKUP_REASONS, type BackupManifest, type BackupReason } from '../../backup/manifest.js';
+import type { PruneResult } from '../../backup/prune.js';
 import { drillPassed } from '../../backup/retention.js';
 import { openStorage, type Storage } from '../../backup/storage.js';
 import { parseDuration } from '../../config/duration.js';
@@ -77,22 +78,20 @@ export function registerBackup(program: Command): void {
           o: { label?: string[]; pin?: boolean; hash?: boolean; reason: BackupReason } & StorageFlag,
         ) => {
           const target = ctx.target();
-          const { storage, settings } = await storageOf(ctx, store(o));
           const tty = process.stderr.isTTY === true && !ctx.out.quiet;
           const sig = abortOnSignals();
           try {
-            ctx.out.info(`backing up ${target.env ?? 'database'} to ${storage.url}`);
-            const { createBackup } = await import('../../backup/create.js');
-            const m = await createBackup({
-              url: target.url,
-              env: target.env,
-              storage,
+            const { createBackupForTarget } = await import('../../backup/for-target.js');
+            const m = await createBackupForTarget({
+              config: ctx.config,
+              target,
+              storage: store(o).storage,
               reason: o.reason,
               labels: o.label ?? [],
               pin: o.pin === true,
-              hash: o.hash === true || settings.hash,
-              compression: settings.compression,
+              hash: o.hash === true,
               signal: sig.signal,
+              onIdentified: (t) => ctx.out.info(`backing up ${t.env ?? 'database'}`),
               onProgress: tty ? (p) => process.stderr.write(`\r\u001b[2K${progressLine(p)}`) : undefined,
             });
             if (tty) process.stderr.write('\r\u001b[2K');
@@ -121,9 +120,10 @@ export function registerBackup(program: Command): void {
             backups: list,
             leftovers: catalog.leftovers,
             unreadable: catalog.unreadable,
+            missingArchives: catalog.missingArchives,
           });
         } else {
-          printList(ctx.out, list, storage.url);
+          printList(ctx.out, list, storage.url, new Set(catalog.missingArchives));
           if (catalog.leftovers.length)
             ctx.out.warn(
               `${catalog.leftovers.length} leftover object(s) of failed backups: \`pgward backup prune\` removes them`,
@@ -139,7 +139,7 @@ export function registerBackup(program: Command): void {
     .action(
       action(async (ctx, id: string, o: StorageFlag) => {
         const { storage } = await storageOf(ctx, store(o));
-        const m = await findBackup(storage, id, { env: ctx.flags.env });
+        const m = await findBackup(storage, id, { env: catalogEnv(ctx) });
         if (ctx.out.json) ctx.out.document(m);
         else printManifest(ctx.out, m, true);
         return ExitCode.ok;
@@ -172,28 +172,14 @@ export function registerBackup(program: Command): void {
           dryRun: o.dryRun === true,
           leftoverGraceMs: grace,
         });
+        // Anything prune could not read, check or delete fails the run (exit 1), in JSON too.
+        const code = r.ok ? ExitCode.ok : ExitCode.runtime;
         if (ctx.out.json) {
           ctx.out.document(r);
-          return ExitCode.ok;
+          return code;
         }
-        const { c } = ctx.out;
-        const rows = r.decisions.map((d) => [
-          d.id,
-          d.env ?? '',
-          d.keep ? c.green('keep') : c.red(r.dryRun ? 'would delete' : 'deleted'),
-          d.rule,
-        ]);
-        if (rows.length) ctx.out.line(table(['ID', 'ENV', 'DECISION', 'RULE'], rows));
-        for (const l of r.leftovers) {
-          ctx.out.line(
-            `${l.removed ? 'removed' : r.dryRun ? 'would remove' : 'kept'} leftover ${l.key} (${mib(l.size)}): ${l.reason}`,
-          );
-        }
-        const n = r.decisions.filter((d) => !d.keep).length;
-        ctx.out.line(
-          `${r.dryRun ? 'dry run: ' : ''}${n} backup(s) ${r.dryRun ? 'would be ' : ''}deleted, ${r.decisions.length - n} kept`,
-        );
-        return ExitCode.ok;
+        printPrune(ctx.out, r);
+        return code;
       }),
     );
 
@@ -210,16 +196,19 @@ export function registerBackup(program: Command): void {
             ? undefined
             : tryTarget(ctx, o.drill !== false && !o.into);
         const { verifyBackup } = await import('../../backup/verify.js');
+        const sig = abortOnSignals();
         const r = await verifyBackup({
           storage,
           ref: id,
-          env: ctx.flags.env,
+          env: catalogEnv(ctx),
           serverUrl: target?.url,
           intoUrl: o.into,
+          config: ctx.config,
           drill: o.drill !== false,
           jobs: o.jobs ?? settings.restoreJobs,
+          signal: sig.signal,
           onStep: (step, detail) => ctx.out.info(`verify: ${step}${detail ? ` ${detail}` : ''}`),
-        });
+        }).finally(sig.dispose);
         if (ctx.out.json) ctx.out.document(r);
         else {
           const { c } = ctx.out;
@@ -275,20 +264,23 @@ export function registerBackup(program: Command): void {
           if (o.jobs !== undefined && !(Number.isInteger(o.jobs) && o.jobs >= 1))
             throw new UsageError('--jobs must be a positive integer');
           const { restoreBackup } = await import('../../backup/restore.js');
+          const sig = abortOnSignals();
           const r = await restoreBackup({
             storage,
             ref: id,
-            sourceEnv: ctx.flags.env,
+            sourceEnv: catalogEnv(ctx),
             targetUrl: to.url,
             targetEnv: to.env,
             targetProtected: to.protected,
+            config: ctx.config,
             create: o.create,
             clean: o.clean === true,
             overwriteProtected: o.overwriteProtected,
             noOwner: o.owner === false,
             jobs: o.jobs ?? settings.restoreJobs,
+            signal: sig.signal,
             onStep: (step, detail) => ctx.out.info(`restore: ${step}${detail ? ` ${detail}` : ''}`),
-          });
+          }).finally(sig.dispose);
           if (ctx.out.json) ctx.out.document(r);
           else
             ctx.out.line(
@@ -300,6 +292,46 @@ export function registerBackup(program: Command): void {
         },
       ),
     );
+}
+
+function printPrune(out: Output, r: PruneResult): void {
+  const { c } = out;
+  const rows = r.decisions.map((d) => [
+    d.id,
+    d.env ?? '',
+    d.keep
+      ? c.green('keep')
+      : c.red(r.dryRun ? 'would delete' : r.deleted.includes(d.id) ? 'deleted' : 'KEPT'),
+    d.rule,
+  ]);
+  if (rows.length) out.line(table(['ID', 'ENV', 'DECISION', 'RULE'], rows));
+  for (const l of r.leftovers) {
+    out.line(
+      `${l.removed ? 'removed' : r.dryRun ? 'would remove' : 'kept'} leftover ${l.key} (${mib(l.size)}): ${l.reason}`,
+    );
+  }
+  for (const s of r.skipped) out.warn(`kept ${s.id}: ${s.reason}`);
+  for (const e of r.errors) out.error(`${e.key}: ${e.error} (kept)`);
+  const planned = r.decisions.filter((d) => !d.keep).length;
+  const n = r.dryRun ? planned : r.deleted.length;
+  out.line(
+    `${r.dryRun ? 'dry run: ' : ''}${n} backup(s) ${r.dryRun ? 'would be ' : ''}deleted, ${r.decisions.length - n} kept`,
+  );
+  if (!r.ok)
+    out.error(`prune incomplete: ${r.errors.length} problem(s) above; nothing they concern was deleted`);
+}
+
+/**
+ * The environment whose backups `latest` means: --env (or PGWARD_ENV), else the config's default_env or
+ * its only environment, as for every other command; with no config at all, every backup.
+ */
+function catalogEnv(ctx: Context): string | undefined {
+  const named = ctx.flags.env ?? process.env.PGWARD_ENV;
+  if (named) return named;
+  const raw = ctx.config?.raw;
+  if (!raw) return undefined;
+  const names = Object.keys(raw.environments ?? {});
+  return raw.default_env ?? (names.length === 1 ? names[0] : undefined);
 }
 
 /** The environment's target when one can be resolved; required only when `needed`. */
@@ -318,7 +350,7 @@ function verifiedLabel(out: Output, m: BackupManifest): string {
   return v.ok ? out.c.green(drillPassed(m) ? 'drill ok' : 'checksum ok') : out.c.red('FAILED');
 }
 
-function printList(out: Output, list: BackupManifest[], where: string): void {
+function printList(out: Output, list: BackupManifest[], where: string, missing: Set<string>): void {
   if (list.length === 0) {
     out.line(`no backups in ${where} (pgward backup create takes one)`);
     return;
@@ -331,7 +363,7 @@ function printList(out: Output, list: BackupManifest[], where: string): void {
     mib(m.archive.bytes),
     m.reason,
     m.pinned ? 'pinned' : '',
-    verifiedLabel(out, m),
+    missing.has(m.id) ? out.c.red('ARCHIVE MISSING') : verifiedLabel(out, m),
     m.labels.join(','),
   ]);
   out.line(

@@ -18,6 +18,7 @@ export function registerBaseline(program: Command): void {
         const { baseline } = await import('../../migrate/baseline.js');
         const r = await baseline({
           target: ctx.target(),
+          config: ctx.config,
           source: ctx.migrations(),
           to: flags.to,
           importFrom: flags.import as 'dbmate' | undefined,

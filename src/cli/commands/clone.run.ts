@@ -3,6 +3,7 @@
 import { type CloneEvent, type CloneResult, clone, EXIT_VALIDATION_FAILED } from '../../clone/clone.js';
 import { addCliMasks, maskingFor } from '../../clone/config.js';
 import { resolveEndpoint } from '../../clone/endpoint.js';
+import { describeMark } from '../../clone/state.js';
 import { UsageError } from '../../errors.js';
 import type { Context } from '../context.js';
 import { type Output, table } from '../output.js';
@@ -47,7 +48,8 @@ export function progressRenderer(out: Output): (e: CloneEvent) => void {
       out.info(
         `${e.tables} tables, about ${size(e.bytes)} on disk${e.masked ? `, ${e.masked} masked columns` : ''}`,
       );
-    } else if (e.type === 'step') {
+    } else if (e.type === 'notice') out.info(`· ${e.detail}`);
+    else if (e.type === 'step') {
       clear();
       out.info(`· ${e.step}`);
     } else if (e.type === 'table-start') inFlight.set(e.table, 0);
@@ -70,8 +72,10 @@ export async function run(ctx: Context, flags: CloneFlags): Promise<number> {
   const jobs = Number(flags.jobs);
   if (!Number.isInteger(jobs) || jobs < 1 || jobs > 64)
     throw new UsageError(`--jobs ${flags.jobs}: a whole number from 1 to 64`);
-  const source = resolveEndpoint(ctx.config, flags.from);
-  const target = resolveEndpoint(ctx.config, flags.to);
+  const [source, target] = await Promise.all([
+    resolveEndpoint(ctx.config, flags.from),
+    resolveEndpoint(ctx.config, flags.to),
+  ]);
   const masking = addCliMasks(maskingFor(ctx.config, source.env, target.env), flags.mask ?? []);
   const sig = abortOnSignals();
   let result: CloneResult;
@@ -103,17 +107,22 @@ export async function run(ctx: Context, flags: CloneFlags): Promise<number> {
   if (interrupted) return interrupted;
   if (ctx.out.json) ctx.out.document(result);
   else printSummary(ctx.out, result, flags.compareOnly === true);
-  if (!result.ok) {
+  if (result.targetIncomplete)
+    ctx.out.error(
+      `the target is not a finished clone: it holds ${describeMark(result.targetIncomplete)}`,
+      'rerun the clone with --clean',
+    );
+  if (!result.ok && result.differences.length) {
     ctx.out.error(
       `validation failed: ${result.differences.length} table${result.differences.length === 1 ? '' : 's'} differ${result.differences.length === 1 ? 's' : ''}`,
       flags.compareOnly
         ? undefined
-        : 'the target was left in place for inspection; rerun with --clean once the cause is fixed',
+        : 'the target was left in place for inspection, marked as an incomplete clone; rerun with --clean once the cause is fixed',
       result.differences.map((d) => `${d.table}: ${d.problem}`),
     );
     return EXIT_VALIDATION_FAILED;
   }
-  return 0;
+  return result.ok ? 0 : EXIT_VALIDATION_FAILED;
 }
 
 function printSummary(out: Output, r: CloneResult, compareOnly: boolean): void {

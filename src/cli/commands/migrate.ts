@@ -2,6 +2,7 @@ import { createInterface } from 'node:readline/promises';
 import type { Command } from 'commander';
 import { parseDuration } from '../../config/duration.js';
 import { UsageError } from '../../errors.js';
+import { describeSummary } from '../../identity/describe.js';
 import type { MigrationGate } from '../../migrate/gate.js';
 import { describeHolder } from '../../migrate/lock.js';
 import type { MigrateEvent, MigrateResult } from '../../migrate/migrate.js';
@@ -58,6 +59,7 @@ export function registerMigrate(program: Command): void {
             askApproval: process.stdin.isTTY && !ctx.out.json ? (b) => askApproval(ctx.out, b) : undefined,
             config: ctx.config,
           });
+          if (flags.verbose === true) printIdentity(ctx.out, result);
           if (ctx.out.json) ctx.out.document({ ok: result.exitCode === 0, ...result });
           else printResult(ctx.out, result);
           return signals.exitCode() ?? result.exitCode;
@@ -205,24 +207,40 @@ export function printBlocked(
   env: string | undefined,
   command: string,
   dryRun: boolean,
+  /** Which identity the database was matched as (stamp/probe, system id, oid), when it was identified. */
+  identified?: string | undefined,
 ): void {
   const versions = blocked.map((b) => b.version).join(',');
   const hard = blocked.filter((b) => !b.approvable);
   const envFlag = env ? ` --env ${env}` : '';
   const what = command.startsWith('rollback') ? 'rolled back' : 'applied';
   out.error(
-    `${dryRun ? 'dry run: ' : ''}blocked by the ${env ?? 'environment'} policy: ${blocked.map((b) => `${b.version}_${b.name}`).join(', ')}; nothing ${dryRun ? 'would be' : 'was'} ${what}`,
+    `${dryRun ? 'dry run: ' : ''}blocked by the ${env ?? 'environment'} policy${identified ? ` of ${identified}` : ''}: ${blocked.map((b) => `${b.version}_${b.name}`).join(', ')}; nothing ${dryRun ? 'would be' : 'was'} ${what}`,
     hard.length
       ? `fix ${hard.map((b) => b.file).join(', ')}: it would fail as written (approval cannot lift that)`
       : `review the findings above, then approve exactly these files: pgward ${command}${envFlag} --approve ${versions}`,
   );
 }
 
+/** -v: which environments the database was identified as, and which could not be compared (and why). */
+function printIdentity(out: Output, r: MigrateResult): void {
+  if (!r.identity) return;
+  for (const m of r.identity.matches) out.info(`identified as ${m.env}: ${m.by.join(', ')}`);
+  for (const u of r.identity.unverified) out.info(`could not compare with ${u.env}: ${u.reason}`);
+}
+
 function printResult(out: Output, r: MigrateResult): void {
   const { c } = out;
   if (r.dryRun) printDryRun(out, r);
   if (r.blocked.length) {
-    printBlocked(out, r.blocked, r.env, 'migrate', r.dryRun);
+    printBlocked(
+      out,
+      r.blocked,
+      r.env,
+      'migrate',
+      r.dryRun,
+      r.identity ? describeSummary(r.identity) : undefined,
+    );
     return;
   }
   if (r.dryRun) {

@@ -1,6 +1,7 @@
 // Implementation of `pgward plan --env <name>`: prints the library's planMigrations, the same plan
 // `migrate --dry-run` computes, so both show the same pending list and decisions and exit alike
 // (6 when the gate would block the run).
+import { describeSummary } from '../../identity/describe.js';
 import { printHuman, severityLabel } from '../../lint/format/human.js';
 import { toJson } from '../../lint/format/json.js';
 import { type PlanEntry, planMarkdown } from '../../lint/format/markdown.js';
@@ -21,14 +22,17 @@ export async function plan(ctx: Context, flags: PlanFlags): Promise<number> {
     allowOutOfOrder: flags.allowOutOfOrder === true,
     retryPartial: flags.retryPartial === true,
     approve: parseApprove(flags.approve),
+    config: ctx.config,
   });
-  const env = target.env ?? 'database';
+  // The environment and policy are those of the database identified, as in migrate --dry-run.
+  const env = result.env ?? 'database';
   const format = ctx.out.json ? 'json' : flags.format;
   if (format === 'markdown') process.stdout.write(`${planMarkdown(env, entries(result))}\n`);
-  else if (format === 'json') ctx.out.document(planJson(env, result, target.policy));
+  else if (format === 'json') ctx.out.document(planJson(env, result));
   else {
     printPlan(ctx, env, result);
-    if (result.blocked.length) printBlocked(ctx.out, result.blocked, target.env, 'migrate', true);
+    const identified = result.identity ? describeSummary(result.identity) : undefined;
+    if (result.blocked.length) printBlocked(ctx.out, result.blocked, result.env, 'migrate', true, identified);
   }
   return result.exitCode;
 }
@@ -42,11 +46,13 @@ function entries(result: MigrationPlan): PlanEntry[] {
   }));
 }
 
-function planJson(env: string, result: MigrationPlan, policy: ReturnType<Context['target']>['policy']) {
+function planJson(env: string, result: MigrationPlan) {
+  const { policy } = result;
   const lint = result.lint ? toJson(result.lint) : undefined;
   return {
     ok: result.exitCode === 0,
     env,
+    identity: result.identity ?? null,
     policy: {
       destructive: policy.destructive,
       blocking: policy.blocking,

@@ -5,6 +5,7 @@ import { openStorage } from '../../backup/storage.js';
 import { UsageError } from '../../errors.js';
 import { recover } from '../../recover/recover.js';
 import type { Context } from '../context.js';
+import { abortOnSignals } from '../signals.js';
 import type { RecoverFlags } from './recover.js';
 
 export async function run(ctx: Context, flags: RecoverFlags): Promise<number> {
@@ -19,17 +20,21 @@ export async function run(ctx: Context, flags: RecoverFlags): Promise<number> {
   }
   if (flags.server && !/^postgres(ql)?:\/\//i.test(flags.server))
     throw new UsageError('--server must be a postgres:// URL');
+  const sig = abortOnSignals();
   const r = await recover({
     storage,
     env: target.env,
     envUrl: target.url,
+    config: ctx.config,
     serverUrl: flags.server,
     backup: flags.backup,
     drill: flags.drill === true,
     jobs,
     noOwner: flags.owner === false,
+    signal: sig.signal,
     onStep: (s, d) => ctx.out.info(`· ${s}${d ? ` ${d}` : ''}`),
-  });
+  }).finally(sig.dispose);
+  for (const s of r.skipped) ctx.out.warn(`passed over backup ${s.id}: ${s.reason}`);
   if (ctx.out.json) {
     ctx.out.document(r);
     return 0;

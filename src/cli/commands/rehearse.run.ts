@@ -2,6 +2,7 @@
 // the report on stdout (human table, markdown or JSON), exit 1 on failure, 9 over budget.
 import { maskingFor } from '../../clone/config.js';
 import { UsageError } from '../../errors.js';
+import { identifyTarget } from '../../identity/identify.js';
 import { rehearsalSettings } from '../../rehearse/config.js';
 import { type RehearseResult, rehearse } from '../../rehearse/rehearse.js';
 import { HEADERS, markdown, rows } from '../../rehearse/report.js';
@@ -12,7 +13,8 @@ import { abortOnSignals } from '../signals.js';
 import type { RehearseFlags } from './rehearse.js';
 
 export async function run(ctx: Context, flags: RehearseFlags): Promise<number> {
-  const target = ctx.target();
+  // Identified first: masking rules are chosen by the environment the database really is.
+  const target = await identifyTarget(ctx.target(), { config: ctx.config });
   const settings = rehearsalSettings(ctx.config, target.policy.migrationTimeoutMs);
   if (flags.server) settings.server = flags.server;
   if (flags.jobs !== undefined) {

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { UsageError } from '../../errors.js';
+import { describeSummary } from '../../identity/describe.js';
 import type { RollbackEvent, RollbackResult } from '../../migrate/rollback.js';
 import { action } from '../context.js';
 import type { Output } from '../output.js';
@@ -44,6 +45,7 @@ export function registerRollback(program: Command): void {
           const { rollback } = await import('../../migrate/rollback.js');
           const r = await rollback({
             target: ctx.target(),
+            config: ctx.config,
             source: ctx.migrations(),
             steps,
             to: flags.to as string | undefined,
@@ -55,7 +57,6 @@ export function registerRollback(program: Command): void {
             onEvent: (e) => printEvent(ctx.out, e),
             approve,
             askApproval: process.stdin.isTTY && !ctx.out.json ? (b) => askApproval(ctx.out, b) : undefined,
-            config: ctx.config,
           });
           if (ctx.out.json) ctx.out.document({ ok: r.exitCode === 0, ...r });
           else {
@@ -82,7 +83,15 @@ function printResult(out: Output, r: RollbackResult, command: string): void {
     if (!r.planned.length) out.line('nothing to roll back');
     for (const p of r.planned) out.line(`would roll back ${p.version}_${p.name}`);
   }
-  if (r.blocked.length) printBlocked(out, r.blocked, r.env, command, r.dryRun);
+  if (r.blocked.length)
+    printBlocked(
+      out,
+      r.blocked,
+      r.env,
+      command,
+      r.dryRun,
+      r.identity ? describeSummary(r.identity) : undefined,
+    );
   else if (r.failure) printFailure(out, r.failure, 'down');
   else if (!r.dryRun)
     out.line(

@@ -1,12 +1,20 @@
 // Implementation of `pgward serve`: logs go to stderr, one line each, redacted.
+import { withClient } from '../../db/connect.js';
 import { ExitCode } from '../../errors.js';
+import { identifyForWrite } from '../../identity/identify.js';
 import { serveSettings } from '../../server/config.js';
 import { startServe } from '../../server/serve.js';
 import type { Context } from '../context.js';
 import type { ServeCliFlags } from './serve.js';
 
 export async function serve(ctx: Context, flags: ServeCliFlags): Promise<number> {
-  const target = ctx.target();
+  // Its scheduled backups, verifies and migrations are catalogued under the environment the database
+  // really is; serving a named environment stamps it (serve writes to the database anyway).
+  // serve also starts while the database is down (its health endpoint reports that): then it runs as named.
+  const named = ctx.target();
+  const target = await withClient(named.url, (c) => identifyForWrite(c, named, { config: ctx.config })).catch(
+    () => named,
+  );
   const settings = serveSettings(ctx.config, flags);
   let source: ReturnType<Context['migrations']> | undefined;
   try {

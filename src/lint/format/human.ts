@@ -1,12 +1,12 @@
-// Human output: findings grouped by file with a code frame, then a summary. Colours come from Output
-// (only on a TTY, never with NO_COLOR).
+// Human output: findings grouped by file with a code frame, then a summary. Colours come from the writer
+// (the CLI's Output colours only on a TTY, never with NO_COLOR).
 import { readFileSync } from 'node:fs';
-import type { Output } from '../../cli/output.js';
-import { formatBytes, formatCount } from '../catalog.js';
 import type { LintReport } from '../index.js';
+import { formatBytes, formatCount } from '../schema.js';
 import type { Finding, Severity } from '../types.js';
+import type { TextWriter } from './writer.js';
 
-export function severityLabel(out: Output, s: Severity): string {
+export function severityLabel(out: TextWriter, s: Severity): string {
   return s === 'error' ? out.c.red('error') : s === 'warning' ? out.c.yellow('warning') : out.c.blue('info');
 }
 
@@ -19,7 +19,7 @@ function fileLines(file: string): string[] | undefined {
 }
 
 /** Up to three lines of the statement, with the file's line numbers and a caret at the column. */
-export function codeFrame(out: Output, f: Finding, lines: string[] | undefined): string[] {
+export function codeFrame(out: TextWriter, f: Finding, lines: string[] | undefined): string[] {
   const src = lines ? lines.slice(f.line - 1, f.line + 2) : f.statement.split('\n').slice(0, 3);
   const shown = src.slice(0, Math.max(1, Math.min(3, f.statement.split('\n').length)));
   const width = String(f.line + shown.length).length;
@@ -32,7 +32,7 @@ export function codeFrame(out: Output, f: Finding, lines: string[] | undefined):
   return out1;
 }
 
-export function printHuman(out: Output, report: LintReport): void {
+export function printHuman(out: TextWriter, report: LintReport): void {
   const { c } = out;
   for (const file of report.files) {
     if (file.findings.length === 0) continue;

@@ -53,7 +53,7 @@ const NON_VOLATILE = new Set([
 /** 'v' volatile, 'u' unknown function (may be volatile), undefined not volatile. */
 function volatility(expr: unknown, ctx: RuleContext): { fn: string; kind: 'v' | 'u' } | undefined {
   for (const fn of calledFunctions(expr)) {
-    const v = ctx.catalog?.volatility(fn);
+    const v = ctx.live?.volatility(fn);
     if (v === 'v' || (v === undefined && VOLATILE.has(fn))) return { fn, kind: 'v' };
     if (v === undefined && !NON_VOLATILE.has(fn)) return { fn, kind: 'u' };
   }
@@ -78,6 +78,51 @@ export const rule: Rule = {
       'ALTER TABLE users ADD COLUMN seen_at timestamptz DEFAULT now();',
     ],
   },
+  cases: [
+    {
+      name: 'flagged example',
+      sql: 'ALTER TABLE users ADD COLUMN token uuid DEFAULT gen_random_uuid();',
+      expect: [[1, 'ACCESS EXCLUSIVE']],
+    },
+    {
+      name: 'fine example 1',
+      sql: 'ALTER TABLE users ADD COLUMN active boolean NOT NULL DEFAULT false;',
+      expect: [],
+    },
+    {
+      name: 'fine example 2',
+      sql: 'ALTER TABLE users ADD COLUMN seen_at timestamptz DEFAULT now();',
+      expect: [],
+    },
+    {
+      name: 'reported on the line of its statement (after others)',
+      sql: 'SELECT 1;\n\nALTER TABLE users ADD COLUMN token uuid DEFAULT gen_random_uuid();',
+      expect: [[3, 'ACCESS EXCLUSIVE']],
+    },
+    {
+      name: 'a constant default rewrites the table before PostgreSQL 11',
+      sql: 'ALTER TABLE users ADD COLUMN active boolean NOT NULL DEFAULT false;',
+      pgVersion: '10',
+      expect: [[1, 'ACCESS EXCLUSIVE']],
+    },
+    {
+      name: 'DEFAULT NULL is no default, also before 11',
+      sql: 'ALTER TABLE users ADD COLUMN note text DEFAULT NULL;',
+      pgVersion: '10',
+      expect: [],
+    },
+    {
+      name: 'an unknown function may be volatile',
+      sql: 'ALTER TABLE users ADD COLUMN code text DEFAULT make_code();',
+      expect: [[1, 'ACCESS EXCLUSIVE']],
+    },
+    {
+      name: 'a table created earlier in the same migration',
+      sql: '-- migrate:up\nCREATE TABLE tokens (id bigint);\nALTER TABLE tokens ADD COLUMN token uuid DEFAULT gen_random_uuid();',
+      migration: true,
+      expect: [],
+    },
+  ],
   kinds: ['AlterTableStmt'],
   subtypes: ['AT_AddColumn'],
   check(s, ctx) {

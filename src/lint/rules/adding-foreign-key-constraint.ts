@@ -15,6 +15,34 @@ export const rule: Rule = {
     bad: ['ALTER TABLE orders ADD CONSTRAINT fk_user FOREIGN KEY (user_id) REFERENCES users(id);'],
     good: ['ALTER TABLE orders ADD CONSTRAINT fk_user FOREIGN KEY (user_id) REFERENCES users(id) NOT VALID;'],
   },
+  cases: [
+    {
+      name: 'flagged example',
+      sql: 'ALTER TABLE orders ADD CONSTRAINT fk_user FOREIGN KEY (user_id) REFERENCES users(id);',
+      expect: [[1, 'SHARE ROW EXCLUSIVE']],
+    },
+    {
+      name: 'fine example',
+      sql: 'ALTER TABLE orders ADD CONSTRAINT fk_user FOREIGN KEY (user_id) REFERENCES users(id) NOT VALID;',
+      expect: [],
+    },
+    {
+      name: 'reported on the line of its statement (after others)',
+      sql: 'SELECT 1;\n\nALTER TABLE orders ADD CONSTRAINT fk_user FOREIGN KEY (user_id) REFERENCES users(id);',
+      expect: [[3, 'SHARE ROW EXCLUSIVE']],
+    },
+    {
+      name: 'a foreign key on a new column (all NULL: nothing to validate)',
+      sql: 'ALTER TABLE orders ADD COLUMN user_id bigint REFERENCES users(id);',
+      expect: [],
+    },
+    {
+      name: 'a foreign key on a table created in the same migration',
+      sql: '-- migrate:up\nCREATE TABLE line_items (id bigint, order_id bigint);\nALTER TABLE line_items ADD CONSTRAINT fk_o FOREIGN KEY (order_id) REFERENCES orders(id);',
+      migration: true,
+      expect: [],
+    },
+  ],
   kinds: ['AlterTableStmt'],
   subtypes: ['AT_AddConstraint'],
   check(s) {

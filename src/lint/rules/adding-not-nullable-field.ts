@@ -18,6 +18,47 @@ export const rule: Rule = {
       'ALTER TABLE users ADD CONSTRAINT users_email_nn CHECK (email IS NOT NULL) NOT VALID;\nALTER TABLE users VALIDATE CONSTRAINT users_email_nn;\nALTER TABLE users ALTER COLUMN email SET NOT NULL;',
     ],
   },
+  cases: [
+    {
+      name: 'flagged example',
+      sql: 'ALTER TABLE users ALTER COLUMN email SET NOT NULL;',
+      expect: [[1, 'ACCESS EXCLUSIVE']],
+    },
+    {
+      name: 'fine example 1',
+      sql: 'ALTER TABLE users ADD CONSTRAINT users_email_nn CHECK (email IS NOT NULL) NOT VALID;',
+      expect: [],
+    },
+    {
+      name: 'fine example 2',
+      sql: 'ALTER TABLE users ADD CONSTRAINT users_email_nn CHECK (email IS NOT NULL) NOT VALID;\nALTER TABLE users VALIDATE CONSTRAINT users_email_nn;\nALTER TABLE users ALTER COLUMN email SET NOT NULL;',
+      expect: [],
+    },
+    {
+      name: 'reported on the line of its statement (after others)',
+      sql: 'SELECT 1;\n\nALTER TABLE users ALTER COLUMN email SET NOT NULL;',
+      expect: [[3, 'ACCESS EXCLUSIVE']],
+    },
+    {
+      name: 'after a validated CHECK (col IS NOT NULL) in the same file, on PostgreSQL 12+',
+      sql: '-- pgward:no-transaction\nALTER TABLE users ADD CONSTRAINT users_email_nn CHECK (email IS NOT NULL) NOT VALID;\nALTER TABLE users VALIDATE CONSTRAINT users_email_nn;\nALTER TABLE users ALTER COLUMN email SET NOT NULL;',
+      migration: true,
+      expect: [],
+    },
+    {
+      name: 'the same CHECK does not help before PostgreSQL 12',
+      sql: '-- pgward:no-transaction\nALTER TABLE users ADD CONSTRAINT users_email_nn CHECK (email IS NOT NULL) NOT VALID;\nALTER TABLE users VALIDATE CONSTRAINT users_email_nn;\nALTER TABLE users ALTER COLUMN email SET NOT NULL;',
+      migration: true,
+      pgVersion: '11',
+      expect: [[4, 'ACCESS EXCLUSIVE']],
+    },
+    {
+      name: 'a CHECK on another column does not help',
+      sql: '-- pgward:no-transaction\nALTER TABLE users ADD CONSTRAINT users_name_nn CHECK (name IS NOT NULL);\nALTER TABLE users ALTER COLUMN email SET NOT NULL;',
+      migration: true,
+      expect: [[3, 'ACCESS EXCLUSIVE']],
+    },
+  ],
   kinds: ['AlterTableStmt'],
   subtypes: ['AT_SetNotNull'],
   check(s, ctx) {
@@ -29,7 +70,7 @@ export const rule: Rule = {
       const proven =
         ctx.pgVersion >= 12 &&
         (ctx.notNullCheckedInFile.has(key) ||
-          ctx.catalog?.table(tableKey(c.table))?.notNullChecked.has(col) === true);
+          ctx.live?.table(tableKey(c.table))?.notNullChecked.has(col) === true);
       if (proven) continue;
       hits.push({
         lock: 'ACCESS EXCLUSIVE' as const,

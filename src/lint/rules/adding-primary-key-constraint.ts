@@ -17,6 +17,30 @@ export const rule: Rule = {
     ],
     good: ['CREATE TABLE accounts2 (id bigint PRIMARY KEY);'],
   },
+  cases: [
+    {
+      name: 'flagged example 1',
+      sql: 'ALTER TABLE accounts ADD PRIMARY KEY (id);',
+      expect: [[1, 'ACCESS EXCLUSIVE']],
+    },
+    {
+      name: 'flagged example 2',
+      sql: 'ALTER TABLE accounts ADD COLUMN id bigint PRIMARY KEY;',
+      expect: [[1, 'ACCESS EXCLUSIVE']],
+    },
+    { name: 'fine example', sql: 'CREATE TABLE accounts2 (id bigint PRIMARY KEY);', expect: [] },
+    {
+      name: 'reported on the line of its statement (after others)',
+      sql: 'SELECT 1;\n\nALTER TABLE accounts ADD PRIMARY KEY (id);',
+      expect: [[3, 'ACCESS EXCLUSIVE']],
+    },
+    {
+      name: 'a primary key on a table created in the same migration',
+      sql: '-- migrate:up\nCREATE TABLE t (id bigint);\nALTER TABLE t ADD PRIMARY KEY (id);',
+      migration: true,
+      expect: [],
+    },
+  ],
   kinds: ['AlterTableStmt'],
   subtypes: ['AT_AddConstraint', 'AT_AddColumn'],
   check(s, ctx) {
@@ -34,7 +58,7 @@ export const rule: Rule = {
         continue;
       }
       // USING INDEX: cheap unless a key column is nullable (implicit SET NOT NULL scan).
-      const nullable = ctx.catalog?.indexHasNullable(idx);
+      const nullable = ctx.live?.indexHasNullable(idx);
       if (nullable === false) continue;
       hits.push({
         lock: 'ACCESS EXCLUSIVE' as const,

@@ -16,6 +16,35 @@ export const rule: Rule = {
       'ALTER TABLE users ADD COLUMN tenant_id bigint;',
     ],
   },
+  cases: [
+    {
+      name: 'flagged example',
+      sql: 'ALTER TABLE users ADD COLUMN tenant_id bigint NOT NULL;',
+      expect: [[1, 'ACCESS EXCLUSIVE']],
+    },
+    {
+      name: 'fine example 1',
+      sql: 'ALTER TABLE users ADD COLUMN tenant_id bigint NOT NULL DEFAULT 0;',
+      expect: [],
+    },
+    { name: 'fine example 2', sql: 'ALTER TABLE users ADD COLUMN tenant_id bigint;', expect: [] },
+    {
+      name: 'reported on the line of its statement (after others)',
+      sql: 'SELECT 1;\n\nALTER TABLE users ADD COLUMN tenant_id bigint NOT NULL;',
+      expect: [[3, 'ACCESS EXCLUSIVE']],
+    },
+    {
+      name: 'a table created earlier in the same migration has no rows',
+      sql: '-- migrate:up\nCREATE TABLE t (id bigint);\nALTER TABLE t ADD COLUMN tenant_id bigint NOT NULL;',
+      migration: true,
+      expect: [],
+    },
+    {
+      name: 'an identity column fills itself',
+      sql: 'ALTER TABLE users ADD COLUMN n bigint NOT NULL GENERATED ALWAYS AS IDENTITY;',
+      expect: [],
+    },
+  ],
   kinds: ['AlterTableStmt'],
   subtypes: ['AT_AddColumn'],
   check(s) {

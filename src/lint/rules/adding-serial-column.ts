@@ -17,6 +17,31 @@ export const rule: Rule = {
     ],
     good: ['ALTER TABLE users ADD COLUMN seq_no bigint;'],
   },
+  cases: [
+    {
+      name: 'flagged example 1',
+      sql: 'ALTER TABLE users ADD COLUMN seq_no bigserial;',
+      expect: [[1, 'ACCESS EXCLUSIVE']],
+    },
+    {
+      name: 'flagged example 2',
+      sql: 'ALTER TABLE users ADD COLUMN n bigint GENERATED ALWAYS AS IDENTITY;',
+      expect: [[1, 'ACCESS EXCLUSIVE']],
+    },
+    { name: 'fine example', sql: 'ALTER TABLE users ADD COLUMN seq_no bigint;', expect: [] },
+    {
+      name: 'reported on the line of its statement (after others)',
+      sql: 'SELECT 1;\n\nALTER TABLE users ADD COLUMN seq_no bigserial;',
+      expect: [[3, 'ACCESS EXCLUSIVE']],
+    },
+    { name: 'serial in CREATE TABLE is fine', sql: 'CREATE TABLE t (id serial PRIMARY KEY);', expect: [] },
+    {
+      name: 'on a table created in the same migration',
+      sql: '-- migrate:up\nCREATE TABLE t (name text);\nALTER TABLE t ADD COLUMN id bigserial;',
+      migration: true,
+      expect: [],
+    },
+  ],
   kinds: ['AlterTableStmt'],
   subtypes: ['AT_AddColumn'],
   check(s) {

@@ -15,6 +15,30 @@ export const rule: Rule = {
     ],
     good: ['ALTER TABLE users ADD COLUMN full_name text;'],
   },
+  cases: [
+    {
+      name: 'flagged example',
+      sql: "ALTER TABLE users ADD COLUMN full_name text GENERATED ALWAYS AS (first_name || ' ' || last_name) STORED;",
+      expect: [[1, 'ACCESS EXCLUSIVE']],
+    },
+    { name: 'fine example', sql: 'ALTER TABLE users ADD COLUMN full_name text;', expect: [] },
+    {
+      name: 'reported on the line of its statement (after others)',
+      sql: "SELECT 1;\n\nALTER TABLE users ADD COLUMN full_name text GENERATED ALWAYS AS (first_name || ' ' || last_name) STORED;",
+      expect: [[3, 'ACCESS EXCLUSIVE']],
+    },
+    {
+      name: 'a generated column in CREATE TABLE',
+      sql: "CREATE TABLE people (first_name text, last_name text, full_name text GENERATED ALWAYS AS (first_name || ' ' || last_name) STORED);",
+      expect: [],
+    },
+    {
+      name: 'on a table created in the same migration',
+      sql: "-- migrate:up\nCREATE TABLE people (first_name text, last_name text);\nALTER TABLE people ADD COLUMN full_name text GENERATED ALWAYS AS (first_name || ' ' || last_name) STORED;",
+      migration: true,
+      expect: [],
+    },
+  ],
   kinds: ['AlterTableStmt'],
   subtypes: ['AT_AddColumn'],
   check(s) {

@@ -16,6 +16,38 @@ export const rule: Rule = {
     ],
     good: ['UPDATE users SET active = true WHERE id < 1000;'],
   },
+  cases: [
+    {
+      name: 'flagged example',
+      sql: '-- migrate:up\nALTER TABLE users ADD COLUMN active boolean;\nUPDATE users SET active = true WHERE active IS NULL;',
+      migration: true,
+      expect: [[3, 'ACCESS EXCLUSIVE']],
+    },
+    { name: 'fine example', sql: 'UPDATE users SET active = true WHERE id < 1000;', expect: [] },
+    {
+      name: 'reported on the line of its statement (after others)',
+      sql: '-- migrate:up\nSELECT 1;\n\nALTER TABLE users ADD COLUMN active boolean;\nUPDATE users SET active = true WHERE active IS NULL;',
+      migration: true,
+      expect: [[5, 'ACCESS EXCLUSIVE']],
+    },
+    {
+      name: 'in an explicit transaction of a plain script',
+      sql: 'BEGIN;\nALTER TABLE users ADD COLUMN active boolean;\nUPDATE users SET active = true WHERE id > 0;\nCOMMIT;',
+      expect: [[3, 'ACCESS EXCLUSIVE']],
+    },
+    {
+      name: 'in a no-transaction migration the lock is released before the update',
+      sql: '-- pgward:no-transaction\nALTER TABLE users ADD COLUMN active boolean;\nUPDATE users SET active = true WHERE active IS NULL;',
+      migration: true,
+      expect: [],
+    },
+    {
+      name: 'on a table created in the same migration',
+      sql: '-- migrate:up\nCREATE TABLE t (id bigint);\nALTER TABLE t ADD COLUMN active boolean;\nUPDATE t SET active = true;',
+      migration: true,
+      expect: [],
+    },
+  ],
   kinds: ['UpdateStmt', 'DeleteStmt', 'InsertStmt'],
   check(s, ctx) {
     if (!['UpdateStmt', 'DeleteStmt', 'InsertStmt'].includes(s.kind) || ctx.exclusiveHeld.size === 0)

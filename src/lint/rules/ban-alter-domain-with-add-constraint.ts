@@ -13,6 +13,28 @@ export const rule: Rule = {
     bad: ['ALTER DOMAIN positive_int ADD CONSTRAINT pos CHECK (VALUE > 0);'],
     good: ['ALTER DOMAIN positive_int ADD CONSTRAINT pos CHECK (VALUE > 0) NOT VALID;'],
   },
+  cases: [
+    {
+      name: 'flagged example',
+      sql: 'ALTER DOMAIN positive_int ADD CONSTRAINT pos CHECK (VALUE > 0);',
+      expect: [[1, 'SHARE']],
+    },
+    {
+      name: 'fine example',
+      sql: 'ALTER DOMAIN positive_int ADD CONSTRAINT pos CHECK (VALUE > 0) NOT VALID;',
+      expect: [],
+    },
+    {
+      name: 'reported on the line of its statement (after others)',
+      sql: 'SELECT 1;\n\nALTER DOMAIN positive_int ADD CONSTRAINT pos CHECK (VALUE > 0);',
+      expect: [[3, 'SHARE']],
+    },
+    {
+      name: 'on the second line, after other statements',
+      sql: 'SELECT 1;\nALTER DOMAIN positive_int ADD CONSTRAINT pos CHECK (VALUE > 0);',
+      expect: [[2, 'SHARE']],
+    },
+  ],
   kinds: ['AlterDomainStmt'],
   check(s) {
     if (s.kind !== 'AlterDomainStmt' || s.body.subtype !== 'C') return [];

@@ -13,6 +13,25 @@ export const rule: Rule = {
     bad: ['CREATE DOMAIN positive_int AS bigint CHECK (VALUE > 0);'],
     good: ['CREATE DOMAIN email AS text;'],
   },
+  cases: [
+    {
+      name: 'flagged example',
+      sql: 'CREATE DOMAIN positive_int AS bigint CHECK (VALUE > 0);',
+      expect: [[1, 'none']],
+    },
+    { name: 'fine example', sql: 'CREATE DOMAIN email AS text;', expect: [] },
+    {
+      name: 'reported on the line of its statement (after others)',
+      sql: 'SELECT 1;\n\nCREATE DOMAIN positive_int AS bigint CHECK (VALUE > 0);',
+      expect: [[3, 'none']],
+    },
+    { name: 'a domain with NOT NULL only', sql: 'CREATE DOMAIN email AS text NOT NULL;', expect: [] },
+    {
+      name: 'two domains, the second one constrained',
+      sql: 'CREATE DOMAIN a AS text;\nCREATE DOMAIN b AS int CHECK (VALUE > 0);',
+      expect: [[2, 'none']],
+    },
+  ],
   kinds: ['CreateDomainStmt'],
   check(s) {
     if (s.kind !== 'CreateDomainStmt') return [];

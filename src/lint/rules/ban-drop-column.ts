@@ -17,6 +17,40 @@ export const rule: Rule = {
     ],
     good: ['ALTER TABLE users ADD COLUMN nickname text;'],
   },
+  cases: [
+    {
+      name: 'flagged example 1',
+      sql: 'ALTER TABLE users DROP COLUMN legacy_flag;',
+      expect: [[1, 'ACCESS EXCLUSIVE']],
+    },
+    {
+      name: 'flagged example 2',
+      sql: 'ALTER TABLE users ADD COLUMN a text, DROP COLUMN b;',
+      expect: [[1, 'ACCESS EXCLUSIVE']],
+    },
+    { name: 'fine example', sql: 'ALTER TABLE users ADD COLUMN nickname text;', expect: [] },
+    {
+      name: 'reported on the line of its statement (after others)',
+      sql: 'SELECT 1;\n\nALTER TABLE users DROP COLUMN legacy_flag;',
+      expect: [[3, 'ACCESS EXCLUSIVE']],
+    },
+    {
+      name: 'DROP COLUMN IF EXISTS ... CASCADE',
+      sql: 'ALTER TABLE users DROP COLUMN IF EXISTS legacy CASCADE;',
+      expect: [[1, 'ACCESS EXCLUSIVE']],
+    },
+    {
+      name: 'inside a DO block, on its own line',
+      sql: 'DO $$\nBEGIN\n  ALTER TABLE orders DROP COLUMN y;\nEND $$;',
+      expect: [[3, 'ACCESS EXCLUSIVE']],
+    },
+    {
+      name: 'a table created earlier in the same migration',
+      sql: '-- migrate:up\nCREATE TABLE users (id bigint);\nALTER TABLE users DROP COLUMN legacy_flag;',
+      migration: true,
+      expect: [],
+    },
+  ],
   kinds: ['AlterTableStmt'],
   subtypes: ['AT_DropColumn'],
   check(s) {

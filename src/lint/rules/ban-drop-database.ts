@@ -10,6 +10,25 @@ export const rule: Rule = {
   why: 'Everything in the database is lost; it cannot even run inside a transaction to be rolled back.',
   fix: 'Drop databases by hand, after a backup, never from a migration.',
   examples: { bad: ['DROP DATABASE legacy;'], good: ['CREATE SCHEMA legacy_archive;'] },
+  cases: [
+    { name: 'flagged example', sql: 'DROP DATABASE legacy;', expect: [[1, 'ACCESS EXCLUSIVE']] },
+    { name: 'fine example', sql: 'CREATE SCHEMA legacy_archive;', expect: [] },
+    {
+      name: 'reported on the line of its statement (after others)',
+      sql: 'SELECT 1;\n\nDROP DATABASE legacy;',
+      expect: [[3, 'ACCESS EXCLUSIVE']],
+    },
+    {
+      name: 'DROP DATABASE IF EXISTS',
+      sql: 'DROP DATABASE IF EXISTS legacy;',
+      expect: [[1, 'ACCESS EXCLUSIVE']],
+    },
+    {
+      name: 'on the third line',
+      sql: 'SELECT 1;\nSELECT 2;\nDROP DATABASE legacy;',
+      expect: [[3, 'ACCESS EXCLUSIVE']],
+    },
+  ],
   kinds: ['DropdbStmt'],
   check(s) {
     if (s.kind !== 'DropdbStmt') return [];

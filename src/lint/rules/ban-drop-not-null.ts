@@ -14,6 +14,30 @@ export const rule: Rule = {
     bad: ['ALTER TABLE users ALTER COLUMN email DROP NOT NULL;'],
     good: ["ALTER TABLE users ALTER COLUMN email SET DEFAULT '';"],
   },
+  cases: [
+    {
+      name: 'flagged example',
+      sql: 'ALTER TABLE users ALTER COLUMN email DROP NOT NULL;',
+      expect: [[1, 'ACCESS EXCLUSIVE']],
+    },
+    { name: 'fine example', sql: "ALTER TABLE users ALTER COLUMN email SET DEFAULT '';", expect: [] },
+    {
+      name: 'reported on the line of its statement (after others)',
+      sql: 'SELECT 1;\n\nALTER TABLE users ALTER COLUMN email DROP NOT NULL;',
+      expect: [[3, 'ACCESS EXCLUSIVE']],
+    },
+    {
+      name: 'SET NOT NULL is another rule',
+      sql: 'ALTER TABLE users ALTER COLUMN email SET NOT NULL;',
+      expect: [],
+    },
+    {
+      name: 'on a table created in the same migration',
+      sql: '-- migrate:up\nCREATE TABLE t (a text NOT NULL);\nALTER TABLE t ALTER COLUMN a DROP NOT NULL;',
+      migration: true,
+      expect: [],
+    },
+  ],
   kinds: ['AlterTableStmt'],
   subtypes: ['AT_DropNotNull'],
   check(s) {

@@ -10,6 +10,21 @@ export const rule: Rule = {
   why: 'Mass data loss: every object in the schema is dropped under ACCESS EXCLUSIVE.',
   fix: 'Drop the tables one by one after checking each is unused and empty, and keep a backup.',
   examples: { bad: ['DROP SCHEMA reporting CASCADE;'], good: ['CREATE SCHEMA IF NOT EXISTS reporting;'] },
+  cases: [
+    { name: 'flagged example', sql: 'DROP SCHEMA reporting CASCADE;', expect: [[1, 'ACCESS EXCLUSIVE']] },
+    { name: 'fine example', sql: 'CREATE SCHEMA IF NOT EXISTS reporting;', expect: [] },
+    {
+      name: 'reported on the line of its statement (after others)',
+      sql: 'SELECT 1;\n\nDROP SCHEMA reporting CASCADE;',
+      expect: [[3, 'ACCESS EXCLUSIVE']],
+    },
+    {
+      name: 'DROP SCHEMA without CASCADE',
+      sql: 'DROP SCHEMA IF EXISTS reporting;',
+      expect: [[1, 'ACCESS EXCLUSIVE']],
+    },
+    { name: 'CREATE SCHEMA', sql: 'CREATE SCHEMA reporting;', expect: [] },
+  ],
   kinds: ['DropStmt'],
   check(s) {
     if (s.kind !== 'DropStmt' || s.body.removeType !== 'OBJECT_SCHEMA') return [];

@@ -13,6 +13,34 @@ export const rule: Rule = {
     bad: ['DROP TABLE audit_old;', 'DROP TABLE IF EXISTS a, b CASCADE;'],
     good: ['DROP VIEW audit_old_v;'],
   },
+  cases: [
+    { name: 'flagged example 1', sql: 'DROP TABLE audit_old;', expect: [[1, 'ACCESS EXCLUSIVE']] },
+    {
+      name: 'flagged example 2',
+      sql: 'DROP TABLE IF EXISTS a, b CASCADE;',
+      expect: [
+        [1, 'ACCESS EXCLUSIVE'],
+        [1, 'ACCESS EXCLUSIVE'],
+      ],
+    },
+    { name: 'fine example', sql: 'DROP VIEW audit_old_v;', expect: [] },
+    {
+      name: 'reported on the line of its statement (after others)',
+      sql: 'SELECT 1;\n\nDROP TABLE audit_old;',
+      expect: [[3, 'ACCESS EXCLUSIVE']],
+    },
+    {
+      name: 'a table created in the same migration',
+      sql: '-- migrate:up\nCREATE TABLE t6 (id bigint);\nDROP TABLE t6;',
+      migration: true,
+      expect: [],
+    },
+    {
+      name: 'a dynamic DROP TABLE inside DO with a literal string',
+      sql: "DO $$ BEGIN IF true THEN EXECUTE 'DROP TABLE x'; END IF; END $$;",
+      expect: [[1, 'ACCESS EXCLUSIVE']],
+    },
+  ],
   kinds: ['DropStmt'],
   check(s) {
     if (

@@ -13,6 +13,22 @@ export const rule: Rule = {
     bad: ['DROP TYPE status CASCADE;', 'DROP DOMAIN positive_int;'],
     good: ["CREATE TYPE status AS ENUM ('a', 'b');"],
   },
+  cases: [
+    { name: 'flagged example 1', sql: 'DROP TYPE status CASCADE;', expect: [[1, 'ACCESS EXCLUSIVE']] },
+    { name: 'flagged example 2', sql: 'DROP DOMAIN positive_int;', expect: [[1, 'ACCESS EXCLUSIVE']] },
+    { name: 'fine example', sql: "CREATE TYPE status AS ENUM ('a', 'b');", expect: [] },
+    {
+      name: 'reported on the line of its statement (after others)',
+      sql: 'SELECT 1;\n\nDROP TYPE status CASCADE;',
+      expect: [[3, 'ACCESS EXCLUSIVE']],
+    },
+    {
+      name: 'DROP DOMAIN CASCADE',
+      sql: 'DROP DOMAIN positive_int CASCADE;',
+      expect: [[1, 'ACCESS EXCLUSIVE']],
+    },
+    { name: 'ALTER TYPE ADD VALUE', sql: "ALTER TYPE status ADD VALUE 'archived' AFTER 'done';", expect: [] },
+  ],
   kinds: ['DropStmt'],
   check(s) {
     if (s.kind !== 'DropStmt' || !['OBJECT_TYPE', 'OBJECT_DOMAIN'].includes(str(s.body.removeType) ?? ''))

@@ -14,6 +14,32 @@ export const rule: Rule = {
     bad: ['LOCK TABLE users IN ACCESS EXCLUSIVE MODE;', 'LOCK users;'],
     good: ['LOCK TABLE users IN ACCESS SHARE MODE;'],
   },
+  cases: [
+    {
+      name: 'flagged example 1',
+      sql: 'LOCK TABLE users IN ACCESS EXCLUSIVE MODE;',
+      expect: [[1, 'ACCESS EXCLUSIVE']],
+    },
+    { name: 'flagged example 2', sql: 'LOCK users;', expect: [[1, 'ACCESS EXCLUSIVE']] },
+    { name: 'fine example', sql: 'LOCK TABLE users IN ACCESS SHARE MODE;', expect: [] },
+    {
+      name: 'reported on the line of its statement (after others)',
+      sql: 'SELECT 1;\n\nLOCK TABLE users IN ACCESS EXCLUSIVE MODE;',
+      expect: [[3, 'ACCESS EXCLUSIVE']],
+    },
+    {
+      name: 'SHARE ROW EXCLUSIVE blocks writes',
+      sql: 'LOCK TABLE users IN SHARE ROW EXCLUSIVE MODE;',
+      expect: [[1, 'SHARE ROW EXCLUSIVE']],
+    },
+    { name: 'ROW SHARE blocks no one', sql: 'LOCK TABLE users IN ROW SHARE MODE;', expect: [] },
+    {
+      name: 'a table created earlier in the same migration',
+      sql: '-- migrate:up\nCREATE TABLE users (id bigint);\nLOCK TABLE users IN ACCESS EXCLUSIVE MODE;',
+      migration: true,
+      expect: [],
+    },
+  ],
   kinds: ['LockStmt'],
   check(s) {
     if (s.kind !== 'LockStmt') return [];

@@ -13,6 +13,26 @@ export const rule: Rule = {
     bad: ['TRUNCATE accounts CASCADE;', 'TRUNCATE TABLE sessions;'],
     good: ["DELETE FROM sessions WHERE expires_at < now() - interval '30 days';"],
   },
+  cases: [
+    { name: 'flagged example 1', sql: 'TRUNCATE accounts CASCADE;', expect: [[1, 'ACCESS EXCLUSIVE']] },
+    { name: 'flagged example 2', sql: 'TRUNCATE TABLE sessions;', expect: [[1, 'ACCESS EXCLUSIVE']] },
+    {
+      name: 'fine example',
+      sql: "DELETE FROM sessions WHERE expires_at < now() - interval '30 days';",
+      expect: [],
+    },
+    {
+      name: 'reported on the line of its statement (after others)',
+      sql: 'SELECT 1;\n\nTRUNCATE accounts CASCADE;',
+      expect: [[3, 'ACCESS EXCLUSIVE']],
+    },
+    {
+      name: 'a table created earlier in the same migration',
+      sql: '-- migrate:up\nCREATE TABLE scratch (id bigint);\nTRUNCATE scratch;',
+      migration: true,
+      expect: [],
+    },
+  ],
   kinds: ['TruncateStmt'],
   check(s) {
     if (s.kind !== 'TruncateStmt') return [];

@@ -13,6 +13,30 @@ export const rule: Rule = {
     bad: ['UPDATE users SET active = true;'],
     good: ['UPDATE users SET active = true WHERE id BETWEEN 1 AND 10000 AND active IS NULL;'],
   },
+  cases: [
+    { name: 'flagged example', sql: 'UPDATE users SET active = true;', expect: [[1, 'ROW EXCLUSIVE']] },
+    {
+      name: 'fine example',
+      sql: 'UPDATE users SET active = true WHERE id BETWEEN 1 AND 10000 AND active IS NULL;',
+      expect: [],
+    },
+    {
+      name: 'reported on the line of its statement (after others)',
+      sql: 'SELECT 1;\n\nUPDATE users SET active = true;',
+      expect: [[3, 'ROW EXCLUSIVE']],
+    },
+    {
+      name: 'inside a DO block',
+      sql: 'DO $$ BEGIN UPDATE users SET active = true; END $$;',
+      expect: [[1, 'ROW EXCLUSIVE']],
+    },
+    {
+      name: 'a table created earlier in the same migration',
+      sql: '-- migrate:up\nCREATE TABLE t (active boolean);\nUPDATE t SET active = true;',
+      migration: true,
+      expect: [],
+    },
+  ],
   kinds: ['UpdateStmt'],
   check(s) {
     if (s.kind !== 'UpdateStmt' || s.body.whereClause !== undefined) return [];

@@ -65,6 +65,35 @@ export const rule: Rule = {
     ],
     good: ["ALTER TABLE users ALTER COLUMN name SET DEFAULT 'x';"],
   },
+  cases: [
+    {
+      name: 'flagged example 1',
+      sql: 'ALTER TABLE users ALTER COLUMN id TYPE bigint;',
+      expect: [[1, 'ACCESS EXCLUSIVE']],
+    },
+    {
+      name: 'flagged example 2',
+      sql: 'ALTER TABLE t ALTER COLUMN a TYPE integer USING a::integer;',
+      expect: [[1, 'ACCESS EXCLUSIVE']],
+    },
+    { name: 'fine example', sql: "ALTER TABLE users ALTER COLUMN name SET DEFAULT 'x';", expect: [] },
+    {
+      name: 'reported on the line of its statement (after others)',
+      sql: 'SELECT 1;\n\nALTER TABLE users ALTER COLUMN id TYPE bigint;',
+      expect: [[3, 'ACCESS EXCLUSIVE']],
+    },
+    {
+      name: 'offline the old type is unknown, so even TYPE text is reported',
+      sql: 'ALTER TABLE users ALTER COLUMN name TYPE text;',
+      expect: [[1, 'ACCESS EXCLUSIVE']],
+    },
+    {
+      name: 'on a table created in the same migration',
+      sql: '-- migrate:up\nCREATE TABLE t (a int);\nALTER TABLE t ALTER COLUMN a TYPE bigint;',
+      migration: true,
+      expect: [],
+    },
+  ],
   kinds: ['AlterTableStmt'],
   subtypes: ['AT_AlterColumnType'],
   check(s, ctx) {
@@ -75,7 +104,7 @@ export const rule: Rule = {
       const def = as(c.cmd.def, 'ColumnDef') ?? {};
       const to = typeRef(def.typeName);
       const using = def.raw_default !== undefined;
-      const info = ctx.catalog?.table(tableKey(c.table));
+      const info = ctx.live?.table(tableKey(c.table));
       const old = info?.columns.get(col);
       const base = { lock: 'ACCESS EXCLUSIVE' as const, relation: c.table, table: c.table };
       if (!to) continue;

@@ -14,6 +14,34 @@ export const rule: Rule = {
     bad: ['CREATE INDEX CONCURRENTLY i ON users(email);'],
     good: ['CREATE INDEX i ON new_table(x);'],
   },
+  cases: [
+    {
+      name: 'flagged example',
+      sql: 'CREATE INDEX CONCURRENTLY i ON users(email);',
+      pgVersion: '14.2',
+      expect: [[1, 'SHARE UPDATE EXCLUSIVE']],
+    },
+    { name: 'fine example', sql: 'CREATE INDEX i ON new_table(x);', pgVersion: '14.2', expect: [] },
+    {
+      name: 'reported on the line of its statement (after others)',
+      sql: 'SELECT 1;\n\nCREATE INDEX CONCURRENTLY i ON users(email);',
+      pgVersion: '14.2',
+      expect: [[3, 'SHARE UPDATE EXCLUSIVE']],
+    },
+    {
+      name: 'fixed in 14.4',
+      sql: 'CREATE INDEX CONCURRENTLY i ON users(email);',
+      pgVersion: '14.4',
+      expect: [],
+    },
+    {
+      name: 'REINDEX CONCURRENTLY on 14.0',
+      sql: 'REINDEX INDEX CONCURRENTLY users_email_idx;',
+      pgVersion: '14.0',
+      expect: [[1, 'SHARE UPDATE EXCLUSIVE']],
+    },
+    { name: 'not on 13', sql: 'CREATE INDEX CONCURRENTLY i ON users(email);', pgVersion: '13', expect: [] },
+  ],
   exampleOptions: { pgVersion: '14.2' },
   kinds: ['IndexStmt', 'ReindexStmt'],
   check(s, ctx) {

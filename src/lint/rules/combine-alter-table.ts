@@ -13,6 +13,32 @@ export const rule: Rule = {
     bad: ['ALTER TABLE users ADD COLUMN a bigint;\nALTER TABLE users ADD COLUMN b bigint;'],
     good: ['ALTER TABLE users ADD COLUMN a bigint, ADD COLUMN b bigint;'],
   },
+  cases: [
+    {
+      name: 'flagged example',
+      sql: 'ALTER TABLE users ADD COLUMN a bigint;\nALTER TABLE users ADD COLUMN b bigint;',
+      expect: [[2, 'ACCESS EXCLUSIVE']],
+    },
+    { name: 'fine example', sql: 'ALTER TABLE users ADD COLUMN a bigint, ADD COLUMN b bigint;', expect: [] },
+    {
+      name: 'reported on the line of its statement (after others)',
+      sql: 'SELECT 1;\n\nALTER TABLE users ADD COLUMN a bigint;\nALTER TABLE users ADD COLUMN b bigint;',
+      expect: [[4, 'ACCESS EXCLUSIVE']],
+    },
+    {
+      name: 'two different tables',
+      sql: 'ALTER TABLE users ADD COLUMN a int;\nALTER TABLE orders ADD COLUMN b int;',
+      expect: [],
+    },
+    {
+      name: 'three alters of one table',
+      sql: 'ALTER TABLE users ADD COLUMN a int;\nALTER TABLE users ADD COLUMN b int;\nALTER TABLE users ADD COLUMN c int;',
+      expect: [
+        [2, 'ACCESS EXCLUSIVE'],
+        [3, 'ACCESS EXCLUSIVE'],
+      ],
+    },
+  ],
   kinds: ['AlterTableStmt'],
   check(s, ctx) {
     if (s.kind !== 'AlterTableStmt') return [];

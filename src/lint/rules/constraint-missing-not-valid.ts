@@ -14,6 +14,40 @@ export const rule: Rule = {
     bad: ['ALTER TABLE accounts ADD CONSTRAINT positive CHECK (balance >= 0);'],
     good: ['ALTER TABLE accounts ADD CONSTRAINT positive CHECK (balance >= 0) NOT VALID;'],
   },
+  cases: [
+    {
+      name: 'flagged example',
+      sql: 'ALTER TABLE accounts ADD CONSTRAINT positive CHECK (balance >= 0);',
+      expect: [[1, 'ACCESS EXCLUSIVE']],
+    },
+    {
+      name: 'fine example',
+      sql: 'ALTER TABLE accounts ADD CONSTRAINT positive CHECK (balance >= 0) NOT VALID;',
+      expect: [],
+    },
+    {
+      name: 'reported on the line of its statement (after others)',
+      sql: 'SELECT 1;\n\nALTER TABLE accounts ADD CONSTRAINT positive CHECK (balance >= 0);',
+      expect: [[3, 'ACCESS EXCLUSIVE']],
+    },
+    {
+      name: 'NOT VALID, then VALIDATE in its own step',
+      sql: '-- pgward:no-transaction\nALTER TABLE accounts ADD CONSTRAINT positive CHECK (balance >= 0) NOT VALID;\nALTER TABLE accounts VALIDATE CONSTRAINT positive;',
+      migration: true,
+      expect: [],
+    },
+    {
+      name: 'a CHECK added with a new column',
+      sql: 'ALTER TABLE users ADD COLUMN qty int CHECK (qty > 0);',
+      expect: [[1, 'ACCESS EXCLUSIVE']],
+    },
+    {
+      name: 'on a table created in the same migration',
+      sql: '-- migrate:up\nCREATE TABLE accounts (balance int);\nALTER TABLE accounts ADD CONSTRAINT positive CHECK (balance >= 0);',
+      migration: true,
+      expect: [],
+    },
+  ],
   kinds: ['AlterTableStmt'],
   subtypes: ['AT_AddConstraint', 'AT_AddColumn'],
   check(s) {

@@ -14,6 +14,34 @@ export const rule: Rule = {
     bad: ['ALTER TABLE users ADD CONSTRAINT users_email_key UNIQUE (email);'],
     good: ['ALTER TABLE users ADD CONSTRAINT users_email_key UNIQUE USING INDEX users_email_uq;'],
   },
+  cases: [
+    {
+      name: 'flagged example',
+      sql: 'ALTER TABLE users ADD CONSTRAINT users_email_key UNIQUE (email);',
+      expect: [[1, 'ACCESS EXCLUSIVE']],
+    },
+    {
+      name: 'fine example',
+      sql: 'ALTER TABLE users ADD CONSTRAINT users_email_key UNIQUE USING INDEX users_email_uq;',
+      expect: [],
+    },
+    {
+      name: 'reported on the line of its statement (after others)',
+      sql: 'SELECT 1;\n\nALTER TABLE users ADD CONSTRAINT users_email_key UNIQUE (email);',
+      expect: [[3, 'ACCESS EXCLUSIVE']],
+    },
+    {
+      name: 'UNIQUE added with a new column',
+      sql: 'ALTER TABLE users ADD COLUMN code text UNIQUE;',
+      expect: [[1, 'ACCESS EXCLUSIVE']],
+    },
+    {
+      name: 'on a table created in the same migration',
+      sql: '-- migrate:up\nCREATE TABLE t (email text);\nALTER TABLE t ADD CONSTRAINT t_email_key UNIQUE (email);',
+      migration: true,
+      expect: [],
+    },
+  ],
   kinds: ['AlterTableStmt'],
   subtypes: ['AT_AddConstraint', 'AT_AddColumn'],
   check(s) {

@@ -20,6 +20,30 @@ export const rule: Rule = {
     ],
     good: ['ALTER TABLE orders DROP CONSTRAINT orders_total_check;'],
   },
+  cases: [
+    {
+      name: 'flagged example 1',
+      sql: 'ALTER TABLE orders DROP CONSTRAINT fk_user;',
+      expect: [[1, 'ACCESS EXCLUSIVE']],
+    },
+    {
+      name: 'flagged example 2',
+      sql: 'ALTER TABLE orders DROP CONSTRAINT orders_user_id_fkey;',
+      expect: [[1, 'ACCESS EXCLUSIVE']],
+    },
+    { name: 'fine example', sql: 'ALTER TABLE orders DROP CONSTRAINT orders_total_check;', expect: [] },
+    {
+      name: 'reported on the line of its statement (after others)',
+      sql: 'SELECT 1;\n\nALTER TABLE orders DROP CONSTRAINT fk_user;',
+      expect: [[3, 'ACCESS EXCLUSIVE']],
+    },
+    {
+      name: 'a table created earlier in the same migration',
+      sql: '-- migrate:up\nCREATE TABLE orders (id bigint);\nALTER TABLE orders DROP CONSTRAINT fk_user;',
+      migration: true,
+      expect: [],
+    },
+  ],
   kinds: ['AlterTableStmt'],
   subtypes: ['AT_DropConstraint'],
   check(s, ctx) {
@@ -27,7 +51,7 @@ export const rule: Rule = {
     for (const c of cmdsOf(s)) {
       if (c.subtype !== 'AT_DropConstraint') continue;
       const name = str(c.cmd.name) ?? '?';
-      const known = ctx.catalog?.table(tableKey(c.table))?.constraints.get(name.toLowerCase());
+      const known = ctx.live?.table(tableKey(c.table))?.constraints.get(name.toLowerCase());
       if (known !== undefined ? known !== 'f' : !FK_NAME.test(name)) continue;
       hits.push({
         lock: 'ACCESS EXCLUSIVE' as const,

@@ -12,6 +12,29 @@ export const rule: Rule = {
     bad: ["DO $$ BEGIN EXECUTE format('DROP TABLE %I', 'old_t'); END $$;"],
     good: ["DO $$ BEGIN EXECUTE 'ALTER TABLE users ADD COLUMN IF NOT EXISTS nickname text'; END $$;"],
   },
+  cases: [
+    {
+      name: 'flagged example',
+      sql: "DO $$ BEGIN EXECUTE format('DROP TABLE %I', 'old_t'); END $$;",
+      expect: [[1, 'none']],
+    },
+    {
+      name: 'fine example',
+      sql: "DO $$ BEGIN EXECUTE 'ALTER TABLE users ADD COLUMN IF NOT EXISTS nickname text'; END $$;",
+      expect: [],
+    },
+    {
+      name: 'reported on the line of its statement (after others)',
+      sql: "SELECT 1;\n\nDO $$ BEGIN EXECUTE format('DROP TABLE %I', 'old_t'); END $$;",
+      expect: [[3, 'none']],
+    },
+    {
+      name: 'EXECUTE of a variable',
+      sql: "DO $$ DECLARE q text := 'DROP TABLE x'; BEGIN EXECUTE q; END $$;",
+      expect: [[1, 'none']],
+    },
+    { name: 'a DO block with no EXECUTE', sql: 'DO $$ BEGIN PERFORM 1; END $$;', expect: [] },
+  ],
   kinds: ['DoStmt'],
   check(s) {
     return (s.dynamic ?? []).map((expr) => ({

@@ -6,7 +6,7 @@ import type { Hit, Rule, RuleContext } from '../types.js';
 function covered(table: string, cols: string[], ctx: RuleContext): boolean {
   const leads = [
     ...(ctx.facts.indexLeads.get(tableKey(table)) ?? []),
-    ...(ctx.catalog?.table(tableKey(table))?.indexLeads ?? []),
+    ...(ctx.live?.table(tableKey(table))?.indexLeads ?? []),
   ];
   return leads.some((lead) => cols.every((c, i) => lead[i] === c));
 }
@@ -24,6 +24,28 @@ export const rule: Rule = {
       'CREATE TABLE line_items (id bigint PRIMARY KEY, order_id bigint REFERENCES orders(id));\nCREATE INDEX line_items_order_id_idx ON line_items(order_id);',
     ],
   },
+  cases: [
+    {
+      name: 'flagged example',
+      sql: 'CREATE TABLE line_items (id bigint PRIMARY KEY, order_id bigint REFERENCES orders(id));',
+      expect: [[1, 'SHARE ROW EXCLUSIVE']],
+    },
+    {
+      name: 'fine example',
+      sql: 'CREATE TABLE line_items (id bigint PRIMARY KEY, order_id bigint REFERENCES orders(id));\nCREATE INDEX line_items_order_id_idx ON line_items(order_id);',
+      expect: [],
+    },
+    {
+      name: 'reported on the line of its statement (after others)',
+      sql: 'SELECT 1;\n\nCREATE TABLE line_items (id bigint PRIMARY KEY, order_id bigint REFERENCES orders(id));',
+      expect: [[3, 'SHARE ROW EXCLUSIVE']],
+    },
+    {
+      name: 'an index created later in the same file covers it',
+      sql: 'ALTER TABLE orders ADD CONSTRAINT fk_user FOREIGN KEY (user_id) REFERENCES users(id) NOT VALID;\nCREATE INDEX CONCURRENTLY orders_user_id_idx ON orders(user_id);',
+      expect: [],
+    },
+  ],
   kinds: ['CreateStmt', 'AlterTableStmt'],
   subtypes: ['AT_AddConstraint'],
   check(s, ctx) {

@@ -15,6 +15,38 @@ export const rule: Rule = {
     bad: [`CREATE TABLE ${'a'.repeat(64)} (id bigint);`],
     good: [`CREATE TABLE ${'a'.repeat(63)} (id bigint);`, `INSERT INTO t VALUES ('${'a'.repeat(80)}');`],
   },
+  cases: [
+    {
+      name: 'flagged example',
+      sql: 'CREATE TABLE aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa (id bigint);',
+      expect: [[1, 'none']],
+    },
+    {
+      name: 'fine example 1',
+      sql: 'CREATE TABLE aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa (id bigint);',
+      expect: [],
+    },
+    {
+      name: 'fine example 2',
+      sql: "INSERT INTO t VALUES ('aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa');",
+      expect: [],
+    },
+    {
+      name: 'reported on the line of its statement (after others)',
+      sql: 'SELECT 1;\n\nCREATE TABLE aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa (id bigint);',
+      expect: [[3, 'none']],
+    },
+    {
+      name: 'a 64-character index name',
+      sql: 'CREATE INDEX CONCURRENTLY iiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiii ON users(email);',
+      expect: [[1, 'none']],
+    },
+    {
+      name: 'exactly 63 characters',
+      sql: 'CREATE TABLE ttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttt (id bigint);',
+      expect: [],
+    },
+  ],
   check(s) {
     if (!/[\w$]{64}|"[^"]{64}/.test(s.sql)) return []; // cheap pre-check: most statements have no long name
     const code = s.sql.replace(/'(?:[^']|'')*'/g, "''").replace(/\$(\w*)\$[\s\S]*?\$\1\$/g, "''");

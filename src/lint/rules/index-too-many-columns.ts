@@ -13,6 +13,25 @@ export const rule: Rule = {
     bad: ['CREATE INDEX CONCURRENTLY i ON t(a, b, c, d);'],
     good: ['CREATE INDEX CONCURRENTLY i ON t(a, b) INCLUDE (c, d);'],
   },
+  cases: [
+    {
+      name: 'flagged example',
+      sql: 'CREATE INDEX CONCURRENTLY i ON t(a, b, c, d);',
+      expect: [[1, 'SHARE UPDATE EXCLUSIVE']],
+    },
+    { name: 'fine example', sql: 'CREATE INDEX CONCURRENTLY i ON t(a, b) INCLUDE (c, d);', expect: [] },
+    {
+      name: 'reported on the line of its statement (after others)',
+      sql: 'SELECT 1;\n\nCREATE INDEX CONCURRENTLY i ON t(a, b, c, d);',
+      expect: [[3, 'SHARE UPDATE EXCLUSIVE']],
+    },
+    { name: 'three columns', sql: 'CREATE INDEX CONCURRENTLY i ON t (a, b, c);', expect: [] },
+    {
+      name: 'a UNIQUE index needs all its columns',
+      sql: 'CREATE UNIQUE INDEX CONCURRENTLY i ON t (a, b, c, d, e);',
+      expect: [],
+    },
+  ],
   kinds: ['IndexStmt'],
   check(s) {
     if (s.kind !== 'IndexStmt' || s.body.unique === true) return [];

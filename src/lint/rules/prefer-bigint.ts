@@ -25,6 +25,30 @@ export const rule: Rule = {
     bad: ['CREATE TABLE t (id int PRIMARY KEY);', 'ALTER TABLE t ADD COLUMN n smallint;'],
     good: ['CREATE TABLE t (id bigint PRIMARY KEY);'],
   },
+  cases: [
+    {
+      name: 'flagged example 1',
+      sql: 'CREATE TABLE t (id int PRIMARY KEY);',
+      expect: [[1, 'ACCESS EXCLUSIVE']],
+    },
+    {
+      name: 'flagged example 2',
+      sql: 'ALTER TABLE t ADD COLUMN n smallint;',
+      expect: [[1, 'ACCESS EXCLUSIVE']],
+    },
+    { name: 'fine example', sql: 'CREATE TABLE t (id bigint PRIMARY KEY);', expect: [] },
+    {
+      name: 'reported on the line of its statement (after others)',
+      sql: 'SELECT 1;\n\nCREATE TABLE t (id int PRIMARY KEY);',
+      expect: [[3, 'ACCESS EXCLUSIVE']],
+    },
+    {
+      name: 'an int column in ALTER TABLE',
+      sql: 'ALTER TABLE users ADD COLUMN n int;',
+      expect: [[1, 'ACCESS EXCLUSIVE']],
+    },
+    { name: 'smallint', sql: 'CREATE TABLE t (n smallint);', expect: [[1, 'ACCESS EXCLUSIVE']] },
+  ],
   kinds: ['CreateStmt', 'AlterTableStmt'],
   subtypes: ['AT_AddColumn'],
   check(s) {

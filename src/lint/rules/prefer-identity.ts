@@ -13,6 +13,29 @@ export const rule: Rule = {
     bad: ['CREATE TABLE t4 (id serial PRIMARY KEY);'],
     good: ['CREATE TABLE t4 (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY);'],
   },
+  cases: [
+    {
+      name: 'flagged example',
+      sql: 'CREATE TABLE t4 (id serial PRIMARY KEY);',
+      expect: [[1, 'ACCESS EXCLUSIVE']],
+    },
+    {
+      name: 'fine example',
+      sql: 'CREATE TABLE t4 (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY);',
+      expect: [],
+    },
+    {
+      name: 'reported on the line of its statement (after others)',
+      sql: 'SELECT 1;\n\nCREATE TABLE t4 (id serial PRIMARY KEY);',
+      expect: [[3, 'ACCESS EXCLUSIVE']],
+    },
+    {
+      name: 'bigserial in ADD COLUMN',
+      sql: 'ALTER TABLE users ADD COLUMN seq bigserial;',
+      expect: [[1, 'ACCESS EXCLUSIVE']],
+    },
+    { name: 'smallserial', sql: 'CREATE TABLE t (id smallserial);', expect: [[1, 'ACCESS EXCLUSIVE']] },
+  ],
   kinds: ['CreateStmt', 'AlterTableStmt'],
   subtypes: ['AT_AddColumn'],
   check(s) {

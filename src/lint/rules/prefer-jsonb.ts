@@ -13,6 +13,20 @@ export const rule: Rule = {
     bad: ['ALTER TABLE users ADD COLUMN props json;'],
     good: ['ALTER TABLE users ADD COLUMN props jsonb;'],
   },
+  cases: [
+    {
+      name: 'flagged example',
+      sql: 'ALTER TABLE users ADD COLUMN props json;',
+      expect: [[1, 'ACCESS EXCLUSIVE']],
+    },
+    { name: 'fine example', sql: 'ALTER TABLE users ADD COLUMN props jsonb;', expect: [] },
+    {
+      name: 'reported on the line of its statement (after others)',
+      sql: 'SELECT 1;\n\nALTER TABLE users ADD COLUMN props json;',
+      expect: [[3, 'ACCESS EXCLUSIVE']],
+    },
+    { name: 'json[]', sql: 'CREATE TABLE t (a json[]);', expect: [[1, 'ACCESS EXCLUSIVE']] },
+  ],
   kinds: ['CreateStmt', 'AlterTableStmt'],
   subtypes: ['AT_AddColumn'],
   check(s) {

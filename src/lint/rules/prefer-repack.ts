@@ -13,6 +13,32 @@ export const rule: Rule = {
     bad: ['VACUUM FULL big_table;', 'CLUSTER big_table USING big_table_pkey;'],
     good: ['VACUUM (ANALYZE) big_table;'],
   },
+  cases: [
+    { name: 'flagged example 1', sql: 'VACUUM FULL big_table;', expect: [[1, 'ACCESS EXCLUSIVE']] },
+    {
+      name: 'flagged example 2',
+      sql: 'CLUSTER big_table USING big_table_pkey;',
+      expect: [[1, 'ACCESS EXCLUSIVE']],
+    },
+    { name: 'fine example', sql: 'VACUUM (ANALYZE) big_table;', expect: [] },
+    {
+      name: 'reported on the line of its statement (after others)',
+      sql: 'SELECT 1;\n\nVACUUM FULL big_table;',
+      expect: [[3, 'ACCESS EXCLUSIVE']],
+    },
+    {
+      name: 'VACUUM (FULL) with options',
+      sql: 'VACUUM (FULL, ANALYZE) big_table;',
+      expect: [[1, 'ACCESS EXCLUSIVE']],
+    },
+    { name: 'plain VACUUM in a script', sql: 'VACUUM big_table;', expect: [] },
+    {
+      name: 'a table created earlier in the same migration',
+      sql: '-- migrate:up\nCREATE TABLE big_table (id bigint);\nVACUUM FULL big_table;',
+      migration: true,
+      expect: [],
+    },
+  ],
   kinds: ['VacuumStmt', 'ClusterStmt'],
   check(s) {
     if (s.kind === 'ClusterStmt') {

@@ -19,6 +19,43 @@ export const rule: Rule = {
       'CREATE INDEX i ON users(email);',
     ],
   },
+  cases: [
+    {
+      name: 'flagged example',
+      sql: '-- pgward:no-transaction\nCREATE INDEX CONCURRENTLY i ON users(email);',
+      migration: true,
+      expect: [[2, 'SHARE UPDATE EXCLUSIVE']],
+    },
+    {
+      name: 'fine example 1',
+      sql: '-- pgward:no-transaction\nCREATE INDEX CONCURRENTLY IF NOT EXISTS i ON users(email);',
+      migration: true,
+      expect: [],
+    },
+    { name: 'fine example 2', sql: 'CREATE INDEX i ON users(email);', expect: [] },
+    {
+      name: 'reported on the line of its statement (after others)',
+      sql: '-- pgward:no-transaction\nSELECT 1;\n\nCREATE INDEX CONCURRENTLY i ON users(email);',
+      migration: true,
+      expect: [[4, 'SHARE UPDATE EXCLUSIVE']],
+    },
+    {
+      name: 'in a pgward migration (retried as a whole)',
+      sql: '-- migrate:up\nCREATE INDEX CONCURRENTLY i ON users(email);',
+      migration: true,
+      expect: [],
+    },
+    {
+      name: 'a one-statement script is exempt (nothing before it to make a retry fail)',
+      sql: 'DROP INDEX CONCURRENTLY users_email_idx;',
+      expect: [],
+    },
+    {
+      name: 'DROP INDEX without IF EXISTS in a longer script',
+      sql: "SET lock_timeout = '1s';\nDROP INDEX CONCURRENTLY users_email_idx;",
+      expect: [[2, 'SHARE UPDATE EXCLUSIVE']],
+    },
+  ],
   kinds: ['IndexStmt', 'CreateStmt', 'DropStmt', 'AlterTableStmt'],
   subtypes: ['AT_AddColumn', 'AT_DropColumn', 'AT_DropConstraint'],
   check(s, ctx) {

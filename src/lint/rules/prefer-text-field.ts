@@ -13,6 +13,29 @@ export const rule: Rule = {
     bad: ['CREATE TABLE t4 (name varchar(100));'],
     good: ['CREATE TABLE t4 (name text CHECK (length(name) <= 100));'],
   },
+  cases: [
+    {
+      name: 'flagged example',
+      sql: 'CREATE TABLE t4 (name varchar(100));',
+      expect: [[1, 'ACCESS EXCLUSIVE']],
+    },
+    { name: 'fine example', sql: 'CREATE TABLE t4 (name text CHECK (length(name) <= 100));', expect: [] },
+    {
+      name: 'reported on the line of its statement (after others)',
+      sql: 'SELECT 1;\n\nCREATE TABLE t4 (name varchar(100));',
+      expect: [[3, 'ACCESS EXCLUSIVE']],
+    },
+    {
+      name: 'varchar without a length limit is not flagged',
+      sql: 'CREATE TABLE t (name varchar);',
+      expect: [],
+    },
+    {
+      name: 'ALTER COLUMN TYPE varchar(n)',
+      sql: 'ALTER TABLE users ADD COLUMN name varchar(50);',
+      expect: [[1, 'ACCESS EXCLUSIVE']],
+    },
+  ],
   kinds: ['CreateStmt', 'AlterTableStmt'],
   subtypes: ['AT_AddColumn'],
   check(s) {

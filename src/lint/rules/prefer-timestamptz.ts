@@ -13,6 +13,25 @@ export const rule: Rule = {
     bad: ['CREATE TABLE t4 (created timestamp);'],
     good: ['CREATE TABLE t4 (created timestamptz);'],
   },
+  cases: [
+    {
+      name: 'flagged example',
+      sql: 'CREATE TABLE t4 (created timestamp);',
+      expect: [[1, 'ACCESS EXCLUSIVE']],
+    },
+    { name: 'fine example', sql: 'CREATE TABLE t4 (created timestamptz);', expect: [] },
+    {
+      name: 'reported on the line of its statement (after others)',
+      sql: 'SELECT 1;\n\nCREATE TABLE t4 (created timestamp);',
+      expect: [[3, 'ACCESS EXCLUSIVE']],
+    },
+    {
+      name: 'timestamp(3) without time zone',
+      sql: 'ALTER TABLE users ADD COLUMN seen timestamp(3);',
+      expect: [[1, 'ACCESS EXCLUSIVE']],
+    },
+    { name: 'explicit with time zone', sql: 'CREATE TABLE t (at timestamp with time zone);', expect: [] },
+  ],
   kinds: ['CreateStmt', 'AlterTableStmt'],
   subtypes: ['AT_AddColumn'],
   check(s) {

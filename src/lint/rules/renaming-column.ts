@@ -13,6 +13,30 @@ export const rule: Rule = {
     bad: ['ALTER TABLE users RENAME COLUMN email TO email_address;'],
     good: ['ALTER TABLE users ADD COLUMN email_address text;'],
   },
+  cases: [
+    {
+      name: 'flagged example',
+      sql: 'ALTER TABLE users RENAME COLUMN email TO email_address;',
+      expect: [[1, 'ACCESS EXCLUSIVE']],
+    },
+    { name: 'fine example', sql: 'ALTER TABLE users ADD COLUMN email_address text;', expect: [] },
+    {
+      name: 'reported on the line of its statement (after others)',
+      sql: 'SELECT 1;\n\nALTER TABLE users RENAME COLUMN email TO email_address;',
+      expect: [[3, 'ACCESS EXCLUSIVE']],
+    },
+    {
+      name: 'on a table created in the same migration',
+      sql: '-- migrate:up\nCREATE TABLE t (a text);\nALTER TABLE t RENAME COLUMN a TO b;',
+      migration: true,
+      expect: [],
+    },
+    {
+      name: 'inside a DO block',
+      sql: 'DO $$ BEGIN ALTER TABLE users RENAME COLUMN email TO mail; END $$;',
+      expect: [[1, 'ACCESS EXCLUSIVE']],
+    },
+  ],
   kinds: ['RenameStmt'],
   check(s) {
     if (s.kind !== 'RenameStmt' || s.body.renameType !== 'OBJECT_COLUMN') return [];

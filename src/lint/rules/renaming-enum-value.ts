@@ -13,6 +13,29 @@ export const rule: Rule = {
     bad: ["ALTER TYPE status RENAME VALUE 'done' TO 'completed';"],
     good: ["ALTER TYPE status ADD VALUE 'completed' AFTER 'done';"],
   },
+  cases: [
+    {
+      name: 'flagged example',
+      sql: "ALTER TYPE status RENAME VALUE 'done' TO 'completed';",
+      expect: [[1, 'EXCLUSIVE']],
+    },
+    { name: 'fine example', sql: "ALTER TYPE status ADD VALUE 'completed' AFTER 'done';", expect: [] },
+    {
+      name: 'reported on the line of its statement (after others)',
+      sql: "SELECT 1;\n\nALTER TYPE status RENAME VALUE 'done' TO 'completed';",
+      expect: [[3, 'EXCLUSIVE']],
+    },
+    {
+      name: 'on the second line',
+      sql: "SELECT 1;\nALTER TYPE status RENAME VALUE 'done' TO 'completed';",
+      expect: [[2, 'EXCLUSIVE']],
+    },
+    {
+      name: 'renaming the type itself is another rule',
+      sql: 'ALTER TYPE status RENAME TO state;',
+      expect: [],
+    },
+  ],
   kinds: ['AlterEnumStmt'],
   check(s) {
     if (s.kind !== 'AlterEnumStmt' || s.body.oldVal === undefined) return [];

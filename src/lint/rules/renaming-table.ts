@@ -28,6 +28,29 @@ export const rule: Rule = {
     bad: ['ALTER TABLE users RENAME TO customers;'],
     good: ['ALTER TABLE users RENAME TO customers;\nCREATE VIEW users AS SELECT * FROM customers;'],
   },
+  cases: [
+    {
+      name: 'flagged example',
+      sql: 'ALTER TABLE users RENAME TO customers;',
+      expect: [[1, 'ACCESS EXCLUSIVE']],
+    },
+    {
+      name: 'fine example',
+      sql: 'ALTER TABLE users RENAME TO customers;\nCREATE VIEW users AS SELECT * FROM customers;',
+      expect: [],
+    },
+    {
+      name: 'reported on the line of its statement (after others)',
+      sql: 'SELECT 1;\n\nALTER TABLE users RENAME TO customers;',
+      expect: [[3, 'ACCESS EXCLUSIVE']],
+    },
+    {
+      name: 'a table created in the same migration',
+      sql: '-- migrate:up\nCREATE TABLE t (id bigint);\nALTER TABLE t RENAME TO t2;',
+      migration: true,
+      expect: [],
+    },
+  ],
   kinds: ['RenameStmt'],
   check(s, ctx) {
     if (

@@ -14,6 +14,41 @@ export const rule: Rule = {
     bad: ['ALTER TABLE measurements DETACH PARTITION m_2020;'],
     good: ['ALTER TABLE measurements DETACH PARTITION m_2020 CONCURRENTLY;'],
   },
+  cases: [
+    {
+      name: 'flagged example',
+      sql: 'ALTER TABLE measurements DETACH PARTITION m_2020;',
+      expect: [[1, 'ACCESS EXCLUSIVE']],
+    },
+    {
+      name: 'fine example',
+      sql: 'ALTER TABLE measurements DETACH PARTITION m_2020 CONCURRENTLY;',
+      expect: [],
+    },
+    {
+      name: 'reported on the line of its statement (after others)',
+      sql: 'SELECT 1;\n\nALTER TABLE measurements DETACH PARTITION m_2020;',
+      expect: [[3, 'ACCESS EXCLUSIVE']],
+    },
+    {
+      name: 'CONCURRENTLY needs PostgreSQL 14',
+      sql: 'ALTER TABLE measurements DETACH PARTITION m_2020;',
+      pgVersion: '13',
+      expect: [[1, 'ACCESS EXCLUSIVE']],
+    },
+    {
+      name: 'CONCURRENTLY in a no-transaction migration',
+      sql: '-- pgward:no-transaction\nALTER TABLE measurements DETACH PARTITION m_2020 CONCURRENTLY;',
+      migration: true,
+      expect: [],
+    },
+    {
+      name: 'a table created earlier in the same migration',
+      sql: '-- migrate:up\nCREATE TABLE measurements (id bigint);\nALTER TABLE measurements DETACH PARTITION m_2020;',
+      migration: true,
+      expect: [],
+    },
+  ],
   kinds: ['AlterTableStmt'],
   subtypes: ['AT_DetachPartition'],
   check(s, ctx) {

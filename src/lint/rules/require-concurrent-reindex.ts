@@ -15,6 +15,23 @@ export const rule: Rule = {
     bad: ['REINDEX INDEX idx_u_email;', 'REINDEX TABLE users;'],
     good: ['REINDEX INDEX CONCURRENTLY idx_u_email;'],
   },
+  cases: [
+    { name: 'flagged example 1', sql: 'REINDEX INDEX idx_u_email;', expect: [[1, 'ACCESS EXCLUSIVE']] },
+    { name: 'flagged example 2', sql: 'REINDEX TABLE users;', expect: [[1, 'SHARE']] },
+    { name: 'fine example', sql: 'REINDEX INDEX CONCURRENTLY idx_u_email;', expect: [] },
+    {
+      name: 'reported on the line of its statement (after others)',
+      sql: 'SELECT 1;\n\nREINDEX INDEX idx_u_email;',
+      expect: [[3, 'ACCESS EXCLUSIVE']],
+    },
+    {
+      name: 'REINDEX CONCURRENTLY needs PostgreSQL 12',
+      sql: 'REINDEX INDEX idx_u_email;',
+      pgVersion: '11',
+      expect: [[1, 'ACCESS EXCLUSIVE']],
+    },
+    { name: 'REINDEX SCHEMA', sql: 'REINDEX SCHEMA public;', expect: [[1, 'SHARE']] },
+  ],
   kinds: ['ReindexStmt'],
   check(s, ctx) {
     if (s.kind !== 'ReindexStmt' || isConcurrent(s)) return [];
@@ -30,7 +47,7 @@ export const rule: Rule = {
       ];
     }
     const name = relName(s.body.relation);
-    const table = kind === 'REINDEX_OBJECT_INDEX' ? ctx.catalog?.indexTable(name) : name;
+    const table = kind === 'REINDEX_OBJECT_INDEX' ? ctx.live?.indexTable(name) : name;
     return [
       {
         lock: kind === 'REINDEX_OBJECT_INDEX' ? 'ACCESS EXCLUSIVE' : 'SHARE',

@@ -13,6 +13,21 @@ export const rule: Rule = {
     bad: ["ALTER TYPE status ADD VALUE 'archived';"],
     good: ["ALTER TYPE status ADD VALUE 'archived' AFTER 'done';"],
   },
+  cases: [
+    { name: 'flagged example', sql: "ALTER TYPE status ADD VALUE 'archived';", expect: [[1, 'EXCLUSIVE']] },
+    { name: 'fine example', sql: "ALTER TYPE status ADD VALUE 'archived' AFTER 'done';", expect: [] },
+    {
+      name: 'reported on the line of its statement (after others)',
+      sql: "SELECT 1;\n\nALTER TYPE status ADD VALUE 'archived';",
+      expect: [[3, 'EXCLUSIVE']],
+    },
+    { name: 'BEFORE', sql: "ALTER TYPE status ADD VALUE 'new' BEFORE 'done';", expect: [] },
+    {
+      name: 'IF NOT EXISTS without position',
+      sql: "ALTER TYPE status ADD VALUE IF NOT EXISTS 'archived';",
+      expect: [[1, 'EXCLUSIVE']],
+    },
+  ],
   kinds: ['AlterEnumStmt'],
   check(s) {
     if (s.kind !== 'AlterEnumStmt' || s.body.oldVal !== undefined || s.body.newValNeighbor !== undefined)

@@ -15,6 +15,35 @@ export const rule: Rule = {
     bad: ['ALTER TABLE users ADD COLUMN nickname text;'],
     good: ["SET lock_timeout = '1s';\nALTER TABLE users ADD COLUMN nickname text;"],
   },
+  cases: [
+    {
+      name: 'flagged example',
+      sql: 'ALTER TABLE users ADD COLUMN nickname text;',
+      expect: [[1, 'ACCESS EXCLUSIVE']],
+    },
+    {
+      name: 'fine example',
+      sql: "SET lock_timeout = '1s';\nALTER TABLE users ADD COLUMN nickname text;",
+      expect: [],
+    },
+    {
+      name: 'reported on the line of its statement (after others)',
+      sql: 'SELECT 1;\n\nALTER TABLE users ADD COLUMN nickname text;',
+      expect: [[3, 'ACCESS EXCLUSIVE']],
+    },
+    {
+      name: 'a pgward migration sets it itself',
+      sql: '-- migrate:up\nALTER TABLE users ADD COLUMN nickname text;',
+      migration: true,
+      expect: [],
+    },
+    {
+      name: 'RESET lock_timeout in between',
+      sql: "SET lock_timeout = '1s';\nRESET lock_timeout;\nALTER TABLE users ADD COLUMN nickname text;",
+      expect: [[3, 'ACCESS EXCLUSIVE']],
+    },
+    { name: 'a statement that takes no table lock', sql: 'SELECT 1;', expect: [] },
+  ],
   check(s, ctx) {
     if (ctx.lockTimeoutSet) return [];
     const lock = lockNeedingTimeout(s, ctx);

@@ -13,6 +13,34 @@ export const rule: Rule = {
     bad: ['CREATE INDEX CONCURRENTLY i ON users(email);'],
     good: ["SET statement_timeout = '10min';\nCREATE INDEX CONCURRENTLY i ON users(email);"],
   },
+  cases: [
+    {
+      name: 'flagged example',
+      sql: 'CREATE INDEX CONCURRENTLY i ON users(email);',
+      expect: [[1, 'SHARE UPDATE EXCLUSIVE']],
+    },
+    {
+      name: 'fine example',
+      sql: "SET statement_timeout = '10min';\nCREATE INDEX CONCURRENTLY i ON users(email);",
+      expect: [],
+    },
+    {
+      name: 'reported on the line of its statement (after others)',
+      sql: 'SELECT 1;\n\nCREATE INDEX CONCURRENTLY i ON users(email);',
+      expect: [[3, 'SHARE UPDATE EXCLUSIVE']],
+    },
+    {
+      name: 'a pgward migration sets it itself',
+      sql: '-- migrate:up\nCREATE INDEX CONCURRENTLY i ON users(email);',
+      migration: true,
+      expect: [],
+    },
+    {
+      name: 'SET statement_timeout first',
+      sql: "SET statement_timeout = '5min';\nALTER TABLE users ALTER COLUMN email SET NOT NULL;",
+      expect: [],
+    },
+  ],
   check(s, ctx) {
     if (ctx.statementTimeoutSet) return [];
     const lock = lockNeedingTimeout(s, ctx);

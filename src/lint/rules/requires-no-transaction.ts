@@ -36,6 +36,47 @@ export const rule: Rule = {
     bad: ['BEGIN;\nCREATE INDEX CONCURRENTLY i ON users(email);\nCOMMIT;'],
     good: ['-- pgward:no-transaction\nCREATE INDEX CONCURRENTLY i ON users(email);'],
   },
+  cases: [
+    {
+      name: 'flagged example',
+      sql: 'BEGIN;\nCREATE INDEX CONCURRENTLY i ON users(email);\nCOMMIT;',
+      expect: [[2, 'SHARE UPDATE EXCLUSIVE']],
+    },
+    {
+      name: 'fine example',
+      sql: '-- pgward:no-transaction\nCREATE INDEX CONCURRENTLY i ON users(email);',
+      migration: true,
+      expect: [],
+    },
+    {
+      name: 'reported on the line of its statement (after others)',
+      sql: 'SELECT 1;\n\nBEGIN;\nCREATE INDEX CONCURRENTLY i ON users(email);\nCOMMIT;',
+      expect: [[4, 'SHARE UPDATE EXCLUSIVE']],
+    },
+    {
+      name: 'CONCURRENTLY in a transactional pgward migration',
+      sql: '-- migrate:up\nCREATE INDEX CONCURRENTLY i ON users(email);',
+      migration: true,
+      expect: [[2, 'SHARE UPDATE EXCLUSIVE']],
+    },
+    {
+      name: 'ALTER TYPE ADD VALUE in a transaction before PostgreSQL 12 (lock unknown to pgward: reported as SHARE UPDATE EXCLUSIVE)',
+      sql: "BEGIN;\nALTER TYPE status ADD VALUE 'archived';\nCOMMIT;",
+      pgVersion: '11',
+      expect: [[2, 'SHARE UPDATE EXCLUSIVE']],
+    },
+    {
+      name: 'ALTER TYPE ADD VALUE in a transaction from PostgreSQL 12',
+      sql: "BEGIN;\nALTER TYPE status ADD VALUE 'archived';\nCOMMIT;",
+      expect: [],
+    },
+    {
+      name: 'VACUUM in a transactional migration',
+      sql: '-- migrate:up\nVACUUM big_table;',
+      migration: true,
+      expect: [[2, 'SHARE UPDATE EXCLUSIVE']],
+    },
+  ],
   check(s, ctx) {
     if (!ctx.inTransaction) return [];
     const what = whatNeedsNoTx(s, ctx.pgVersion);

@@ -21,6 +21,27 @@ export const rule: Rule = {
     bad: ['ALTER TABLE big SET TABLESPACE fast_ssd;', 'ALTER TABLE big SET UNLOGGED;'],
     good: ['ALTER TABLE big SET (fillfactor = 90);'],
   },
+  cases: [
+    {
+      name: 'flagged example 1',
+      sql: 'ALTER TABLE big SET TABLESPACE fast_ssd;',
+      expect: [[1, 'ACCESS EXCLUSIVE']],
+    },
+    { name: 'flagged example 2', sql: 'ALTER TABLE big SET UNLOGGED;', expect: [[1, 'ACCESS EXCLUSIVE']] },
+    { name: 'fine example', sql: 'ALTER TABLE big SET (fillfactor = 90);', expect: [] },
+    {
+      name: 'reported on the line of its statement (after others)',
+      sql: 'SELECT 1;\n\nALTER TABLE big SET TABLESPACE fast_ssd;',
+      expect: [[3, 'ACCESS EXCLUSIVE']],
+    },
+    { name: 'SET LOGGED', sql: 'ALTER TABLE big SET LOGGED;', expect: [[1, 'ACCESS EXCLUSIVE']] },
+    {
+      name: 'a table created earlier in the same migration',
+      sql: '-- migrate:up\nCREATE TABLE big (id bigint);\nALTER TABLE big SET TABLESPACE fast_ssd;',
+      migration: true,
+      expect: [],
+    },
+  ],
   kinds: ['AlterTableStmt'],
   subtypes: Object.keys(REWRITES),
   check(s) {

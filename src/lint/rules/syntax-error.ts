@@ -9,6 +9,21 @@ export const rule: Rule = {
   why: 'The migration would fail on its first invalid statement; nothing after the error can be analysed.',
   fix: 'Fix the syntax (the position points at the token PostgreSQL rejected).',
   examples: { bad: ['ALTER TABLE users ADD COLUMN;'], good: ['ALTER TABLE users ADD COLUMN nickname text;'] },
+  cases: [
+    { name: 'flagged example', sql: 'ALTER TABLE users ADD COLUMN;', expect: [[1, 'none']] },
+    { name: 'fine example', sql: 'ALTER TABLE users ADD COLUMN nickname text;', expect: [] },
+    {
+      name: 'the error is reported on its own line',
+      sql: 'SELECT 1;\nSELECT 2;\nALTER TABLE users ADD COLUMN;',
+      expect: [[3, 'none']],
+    },
+    {
+      name: 'in a migration, at the file line',
+      sql: '-- migrate:up\nCREATE TABLE t (id bigint);\nCREATE TABLE (;',
+      migration: true,
+      expect: [[3, 'none']],
+    },
+  ],
   kinds: [],
   check: () => [],
 };

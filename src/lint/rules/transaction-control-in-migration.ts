@@ -13,6 +13,38 @@ export const rule: Rule = {
     bad: ['-- migrate:up\nBEGIN;\nCREATE TABLE t (id bigint);\nCOMMIT;'],
     good: ['-- migrate:up\nCREATE TABLE t (id bigint);'],
   },
+  cases: [
+    {
+      name: 'flagged example',
+      sql: '-- migrate:up\nBEGIN;\nCREATE TABLE t (id bigint);\nCOMMIT;',
+      migration: true,
+      expect: [
+        [2, 'none'],
+        [4, 'none'],
+      ],
+    },
+    { name: 'fine example', sql: '-- migrate:up\nCREATE TABLE t (id bigint);', migration: true, expect: [] },
+    {
+      name: 'reported on the line of its statement (after others)',
+      sql: '-- migrate:up\nSELECT 1;\n\nBEGIN;\nCREATE TABLE t (id bigint);\nCOMMIT;',
+      migration: true,
+      expect: [
+        [4, 'none'],
+        [6, 'none'],
+      ],
+    },
+    {
+      name: 'COMMIT alone in a migration',
+      sql: '-- migrate:up\nCREATE TABLE t3 (id bigint);\nCOMMIT;',
+      migration: true,
+      expect: [[3, 'none']],
+    },
+    {
+      name: 'BEGIN/COMMIT in a plain script are fine',
+      sql: 'BEGIN;\nCREATE TABLE t (id bigint);\nCOMMIT;',
+      expect: [],
+    },
+  ],
   kinds: ['TransactionStmt'],
   check(s, ctx) {
     if (s.kind !== 'TransactionStmt' || s.inDo || !ctx.wrapped || !ctx.pgwardRunner) return [];

@@ -16,6 +16,18 @@ export const rule: Rule = {
     bad: ['BEGIN;\nCREATE TABLE t3 (id bigint);', 'COMMIT;'],
     good: ['BEGIN;\nCREATE TABLE t3 (id bigint);\nCOMMIT;'],
   },
+  cases: [
+    { name: 'flagged example 1', sql: 'BEGIN;\nCREATE TABLE t3 (id bigint);', expect: [[1, 'none']] },
+    { name: 'flagged example 2', sql: 'COMMIT;', expect: [[1, 'none']] },
+    { name: 'fine example', sql: 'BEGIN;\nCREATE TABLE t3 (id bigint);\nCOMMIT;', expect: [] },
+    {
+      name: 'reported on the line of its statement (after others)',
+      sql: 'SELECT 1;\n\nBEGIN;\nCREATE TABLE t3 (id bigint);',
+      expect: [[3, 'none']],
+    },
+    { name: 'a nested BEGIN', sql: 'BEGIN;\nBEGIN;\nSELECT 1;\nCOMMIT;', expect: [[2, 'none']] },
+    { name: 'ROLLBACK closes it too', sql: 'BEGIN;\nSELECT 1;\nROLLBACK;', expect: [] },
+  ],
   kinds: ['TransactionStmt'],
   check(s, ctx) {
     if (s.kind !== 'TransactionStmt' || s.inDo || (ctx.wrapped && ctx.pgwardRunner)) return [];

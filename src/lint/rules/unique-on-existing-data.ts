@@ -17,6 +17,36 @@ export const rule: Rule = {
     ],
     good: ['CREATE INDEX CONCURRENTLY users_email_idx ON users(email);'],
   },
+  cases: [
+    {
+      name: 'flagged example 1',
+      sql: 'CREATE UNIQUE INDEX CONCURRENTLY users_email_uq ON users(email);',
+      expect: [[1, 'SHARE UPDATE EXCLUSIVE']],
+    },
+    {
+      name: 'flagged example 2',
+      sql: 'ALTER TABLE users ADD CONSTRAINT users_email_key UNIQUE (email);',
+      expect: [[1, 'ACCESS EXCLUSIVE']],
+    },
+    { name: 'fine example', sql: 'CREATE INDEX CONCURRENTLY users_email_idx ON users(email);', expect: [] },
+    {
+      name: 'reported on the line of its statement (after others)',
+      sql: 'SELECT 1;\n\nCREATE UNIQUE INDEX CONCURRENTLY users_email_uq ON users(email);',
+      expect: [[3, 'SHARE UPDATE EXCLUSIVE']],
+    },
+    {
+      name: 'on a table created in the same migration',
+      sql: '-- migrate:up\nCREATE TABLE t (email text);\nCREATE UNIQUE INDEX u ON t(email);',
+      migration: true,
+      expect: [],
+    },
+    {
+      name: 'CONCURRENTLY still fails on duplicates',
+      sql: '-- pgward:no-transaction\nCREATE UNIQUE INDEX CONCURRENTLY u ON users(email);',
+      migration: true,
+      expect: [[2, 'SHARE UPDATE EXCLUSIVE']],
+    },
+  ],
   kinds: ['IndexStmt', 'AlterTableStmt'],
   subtypes: ['AT_AddConstraint'],
   check(s) {

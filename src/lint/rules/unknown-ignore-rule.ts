@@ -14,6 +14,34 @@ export const rule: Rule = {
       '-- pgward:ignore ban-drop-column reason="unused since v3"\nALTER TABLE users DROP COLUMN legacy;',
     ],
   },
+  cases: [
+    {
+      name: 'flagged example',
+      sql: '-- pgward:ignore ban-drop-colum reason="typo"\nALTER TABLE users DROP COLUMN legacy;',
+      expect: [[1, 'none']],
+    },
+    {
+      name: 'fine example',
+      sql: '-- pgward:ignore ban-drop-column reason="unused since v3"\nALTER TABLE users DROP COLUMN legacy;',
+      expect: [],
+    },
+    {
+      name: 'reported on the line of its statement (after others)',
+      sql: 'SELECT 1;\n\n-- pgward:ignore ban-drop-colum reason="typo"\nALTER TABLE users DROP COLUMN legacy;',
+      expect: [[3, 'none']],
+    },
+    {
+      name: 'one known and one unknown rule',
+      sql: '-- pgward:ignore ban-drop-column, no-such-rule reason="x"\nALTER TABLE users DROP COLUMN legacy;',
+      expect: [[1, 'none']],
+    },
+    {
+      name: 'in a migration, at the file line',
+      sql: '-- migrate:up\n-- pgward:ignore nope reason="x"\nSELECT 1;',
+      migration: true,
+      expect: [[2, 'none']],
+    },
+  ],
   kinds: [],
   check: () => [],
 };

@@ -14,6 +14,33 @@ export const rule: Rule = {
       '-- pgward:ignore ban-drop-column reason="unused since v3"\nALTER TABLE users DROP COLUMN legacy;',
     ],
   },
+  cases: [
+    {
+      name: 'flagged example',
+      sql: '-- pgward:ignore ban-drop-column reason="x"\nALTER TABLE users ADD COLUMN nickname text;',
+      expect: [[1, 'none']],
+    },
+    {
+      name: 'fine example',
+      sql: '-- pgward:ignore ban-drop-column reason="unused since v3"\nALTER TABLE users DROP COLUMN legacy;',
+      expect: [],
+    },
+    {
+      name: 'reported on the line of its statement (after others)',
+      sql: 'SELECT 1;\n\n-- pgward:ignore ban-drop-column reason="x"\nALTER TABLE users ADD COLUMN nickname text;',
+      expect: [[3, 'none']],
+    },
+    {
+      name: 'the ignore covers only the next statement',
+      sql: '-- pgward:ignore ban-drop-column reason="x"\nSELECT 1;\nALTER TABLE users DROP COLUMN legacy;',
+      expect: [[1, 'none']],
+    },
+    {
+      name: 'one used and one unused rule',
+      sql: '-- pgward:ignore ban-drop-column, ban-drop-table reason="x"\nALTER TABLE users DROP COLUMN legacy;',
+      expect: [[1, 'none']],
+    },
+  ],
   kinds: [],
   check: () => [],
 };

@@ -17,6 +17,37 @@ export const rule: Rule = {
     ],
     good: ['ALTER TABLE orders VALIDATE CONSTRAINT fk_user;'],
   },
+  cases: [
+    {
+      name: 'flagged example',
+      sql: '-- migrate:up\nALTER TABLE orders ADD CONSTRAINT fk_user FOREIGN KEY (user_id) REFERENCES users(id) NOT VALID;\nALTER TABLE orders VALIDATE CONSTRAINT fk_user;',
+      migration: true,
+      expect: [[3, 'ACCESS EXCLUSIVE']],
+    },
+    { name: 'fine example', sql: 'ALTER TABLE orders VALIDATE CONSTRAINT fk_user;', expect: [] },
+    {
+      name: 'reported on the line of its statement (after others)',
+      sql: '-- migrate:up\nSELECT 1;\n\nALTER TABLE orders ADD CONSTRAINT fk_user FOREIGN KEY (user_id) REFERENCES users(id) NOT VALID;\nALTER TABLE orders VALIDATE CONSTRAINT fk_user;',
+      migration: true,
+      expect: [[5, 'ACCESS EXCLUSIVE']],
+    },
+    {
+      name: 'in a no-transaction migration each statement commits',
+      sql: '-- pgward:no-transaction\nALTER TABLE orders ADD CONSTRAINT fk_user FOREIGN KEY (user_id) REFERENCES users(id) NOT VALID;\nALTER TABLE orders VALIDATE CONSTRAINT fk_user;',
+      migration: true,
+      expect: [],
+    },
+    {
+      name: 'in an explicit transaction of a script',
+      sql: 'BEGIN;\nALTER TABLE accounts ADD CONSTRAINT positive CHECK (balance >= 0) NOT VALID;\nALTER TABLE accounts VALIDATE CONSTRAINT positive;\nCOMMIT;',
+      expect: [[3, 'ACCESS EXCLUSIVE']],
+    },
+    {
+      name: 'committed in between',
+      sql: 'BEGIN;\nALTER TABLE accounts ADD CONSTRAINT positive CHECK (balance >= 0) NOT VALID;\nCOMMIT;\nALTER TABLE accounts VALIDATE CONSTRAINT positive;',
+      expect: [],
+    },
+  ],
   kinds: ['AlterTableStmt'],
   subtypes: ['AT_ValidateConstraint'],
   check(s, ctx) {

@@ -1,33 +1,29 @@
-// Catalog awareness: one round of read-only, parameterised queries for the tables, indexes and functions
-// the analysed SQL mentions. Sizes come from pg_class statistics and relation sizes (no table scans).
+// The live schema facts lint needs (sizes, columns, constraints, index tables, function volatility), read
+// in one round of read-only, parameterised catalog queries for just the names the analysed SQL mentions.
+// Sizes come from pg_class statistics and relation sizes (no table scans). Lint itself never connects:
+// callers load these facts here and pass them in (see src/lint/index.ts).
 import type pg from 'pg';
-import { calledFunctions, tableKey, walk } from './ast.js';
-import type { Catalog, ColumnInfo, Stmt, TableInfo } from './types.js';
-
-export interface CatalogWanted {
-  tables: Set<string>;
-  indexes: Set<string>;
-  functions: Set<string>;
-}
-
-/** Every relation, index and function name the statements mention (bare, lower-case). */
-export function wantedNames(stmts: readonly Stmt[]): CatalogWanted {
-  const w: CatalogWanted = { tables: new Set(), indexes: new Set(), functions: new Set() };
-  for (const s of stmts) {
-    walk(s.node, (kind, body) => {
-      if (typeof body.relname === 'string') w.tables.add(body.relname.toLowerCase());
-      if (kind === 'String' && typeof body.sval === 'string') w.indexes.add(tableKey(body.sval));
-      if (kind === 'Constraint' && typeof body.indexname === 'string')
-        w.indexes.add(body.indexname.toLowerCase());
-    });
-    for (const f of calledFunctions(s.node)) w.functions.add(f);
-  }
-  return w;
-}
+import type { ColumnInfo, SchemaFacts, SchemaNeeds, TableInfo } from '../lint/types.js';
+import { appName, withClient } from './connect.js';
 
 const NOT_NULL_CHECK = /^CHECK \(\(?"?([^"()\s]+)"? IS NOT NULL\)?\)$/i;
 
-export async function loadCatalog(client: pg.Client, want: CatalogWanted): Promise<Catalog> {
+/**
+ * Facts for the names lint needs (a prepared input's `needs`), from this connected client: read them just
+ * before deciding, on the connection the change will run on.
+ *
+ * @example
+ * ```ts
+ * import { lintPrepared, loadSchemaFacts, prepareSql } from 'pgward';
+ * declare const client: Parameters<typeof loadSchemaFacts>[0]; // a connected pg.Client
+ * const input = await prepareSql('CREATE INDEX orders_at ON orders (created_at);');
+ * const report = lintPrepared(input, { schemaFacts: await loadSchemaFacts(client, input.needs) });
+ * console.log(report.summary.findings);
+ * ```
+ */
+export async function loadSchemaFacts(client: pg.Client, needs: SchemaNeeds): Promise<SchemaFacts> {
+  // Copied: the tables of the indexes found are added below, and the caller's needs stay as they were.
+  const want = { tables: new Set(needs.tables), indexes: needs.indexes, functions: needs.functions };
   const version = Number(
     (await client.query<{ v: string }>("SELECT current_setting('server_version_num') AS v")).rows[0]?.v ?? 0,
   );
@@ -43,11 +39,9 @@ export async function loadCatalog(client: pg.Client, want: CatalogWanted): Promi
       GROUP BY ic.relname, tc.relname`,
     [[...new Set([...want.indexes, ...want.tables])]],
   );
-  const indexTable = new Map<string, string>();
-  const indexNullable = new Map<string, boolean>();
+  const indexes = new Map<string, { table: string; hasNullableColumn: boolean }>();
   for (const r of idx.rows) {
-    indexTable.set(r.index.toLowerCase(), r.table);
-    indexNullable.set(r.index.toLowerCase(), r.nullable === true);
+    indexes.set(r.index.toLowerCase(), { table: r.table, hasNullableColumn: r.nullable === true });
     want.tables.add(r.table.toLowerCase());
   }
   const tables = new Map<string, TableInfo>();
@@ -141,35 +135,25 @@ export async function loadCatalog(client: pg.Client, want: CatalogWanted): Promi
     'SELECT lower(proname) AS name, max(provolatile::text) AS vol FROM pg_proc WHERE lower(proname) = ANY ($1::text[]) GROUP BY 1',
     [[...want.functions]],
   );
-  const volatility = new Map(fns.rows.map((f) => [f.name, f.vol]));
   return {
-    serverVersion: version,
-    table: (name) => tables.get(tableKey(name)),
-    volatility: (fn) => volatility.get(fn.toLowerCase()),
-    indexHasNullable: (i) => indexNullable.get(tableKey(i)),
-    indexTable: (i) => indexTable.get(tableKey(i)),
+    serverVersionNum: version,
+    tables,
+    functionVolatility: new Map(fns.rows.map((f) => [f.name, f.vol])),
+    indexes,
   };
 }
 
-/** "orders: 2.1M rows, 380 MB" */
-export function describeSize(t: TableInfo): string {
-  return `${t.name}: ${t.empty ? 'empty' : `${formatCount(t.rows)} rows, ${formatBytes(t.bytes)}`}`;
-}
-
-export function formatCount(n: number): string {
-  if (n >= 1e9) return `${(n / 1e9).toFixed(1)}B`;
-  if (n >= 1e6) return `${(n / 1e6).toFixed(1)}M`;
-  if (n >= 1e3) return `${(n / 1e3).toFixed(1)}k`;
-  return String(Math.round(n));
-}
-
-export function formatBytes(b: number): string {
-  const units = ['bytes', 'kB', 'MB', 'GB', 'TB'];
-  let v = b;
-  let i = 0;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return `${i === 0 ? v : v >= 10 ? Math.round(v) : v.toFixed(1)} ${units[i]}`;
+/**
+ * Connects to `url` just long enough to load the facts (shown as "pgward lint" in pg_stat_activity).
+ *
+ * @example
+ * ```ts
+ * import { lintPrepared, prepareSql, readSchemaFacts } from 'pgward';
+ * const input = await prepareSql('ALTER TABLE orders ALTER COLUMN id TYPE bigint;');
+ * const schemaFacts = await readSchemaFacts('postgresql://localhost/app', input.needs);
+ * console.log(lintPrepared(input, { schemaFacts }).files[0]!.findings.length);
+ * ```
+ */
+export function readSchemaFacts(url: string, needs: SchemaNeeds): Promise<SchemaFacts> {
+  return withClient(url, (client) => loadSchemaFacts(client, needs), { applicationName: appName('lint') });
 }
