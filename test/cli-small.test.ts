@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { redact, registerSecret } from '../src/redact.js';
-import { CLI, makeProject, runCli } from './harness/project.js';
+import { CLI, cliEnv, makeProject, runCli } from './harness/project.js';
 import { startServe } from './serve-harness.js';
 
 const work = mkdtempSync(join(tmpdir(), 'pgward-cli-small-'));
@@ -28,7 +28,7 @@ function runAndCloseStdout(
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [CLI, ...args], {
       cwd: work,
-      env: { ...process.env, NO_COLOR: '1' },
+      env: cliEnv(),
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stderr = '';

@@ -143,7 +143,9 @@ function interruptWhenSleeping(
     let sent = false;
     const poll = setInterval(async () => {
       const rows = await db.query(
-        "SELECT count(*)::int AS n FROM pg_stat_activity WHERE query LIKE '%pg_sleep(60)%' AND pid <> pg_backend_pid()",
+        // Only this test's database and a query still running: the previous test's session (idle, its
+        // last query text still shown) can outlive its process for a moment under load.
+        "SELECT count(*)::int AS n FROM pg_stat_activity WHERE query LIKE '%pg_sleep(60)%' AND state = 'active' AND datname = current_database() AND pid <> pg_backend_pid()",
       );
       if ((rows[0]?.n ?? 0) > 0 && !sent) {
         sent = true;

@@ -36,7 +36,18 @@ function idOfArchiveObject(key: string): string | null {
   return m && ID_PATTERN.test(m[1]!) ? m[1]! : null;
 }
 
-/** Reads every manifest; a listing error throws (nothing can be proven about a catalog not listed). */
+/**
+ * Every backup in a storage, newest first, with leftovers and unreadable manifests reported.
+ * Reads every manifest; a listing error throws (nothing can be proven about a catalog not listed).
+ *
+ * @example
+ * ```ts
+ * import { backupSettings, openStorage, readCatalog } from 'pgward';
+ * const s = backupSettings(undefined);
+ * const { backups } = await readCatalog(await openStorage(s.storageUrl, s));
+ * console.log(backups.map((b) => b.id));
+ * ```
+ */
 export async function readCatalog(storage: Storage): Promise<Catalog> {
   const objects = await storage.list();
   const keys = new Set(objects.map((o) => o.key));
@@ -82,7 +93,16 @@ export function filterBackups(list: BackupManifest[], f: CatalogFilter): BackupM
   );
 }
 
-/** Finds a backup by id, unique id prefix, or `latest` (the newest, within the filter). */
+/**
+ * Finds a backup by id, unique id prefix, or `latest` (the newest, within the filter).
+ *
+ * @example
+ * ```ts
+ * import { backupSettings, findBackup, openStorage } from 'pgward';
+ * const s = backupSettings(undefined);
+ * const latest = await findBackup(await openStorage(s.storageUrl, s), 'latest', { env: 'production' });
+ * ```
+ */
 export async function findBackup(
   storage: Storage,
   ref: string,

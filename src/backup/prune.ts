@@ -41,6 +41,17 @@ export interface PruneResult {
 
 const message = (err: unknown) => (err as Error).message;
 
+/**
+ * What `pgward backup prune` does: applies the retention rules (dryRun: only decides).
+ *
+ * @example
+ * ```ts
+ * import { backupSettings, openStorage, pruneBackups } from 'pgward';
+ * const s = backupSettings(undefined);
+ * const r = await pruneBackups({ storage: await openStorage(s.storageUrl, s), rules: s.retention, dryRun: true });
+ * console.log(r.decisions.filter((d) => !d.keep).map((d) => d.id));
+ * ```
+ */
 export async function pruneBackups(opts: PruneOptions): Promise<PruneResult> {
   const now = opts.now ?? new Date();
   const grace = opts.leftoverGraceMs ?? 3_600_000;

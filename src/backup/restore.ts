@@ -69,6 +69,22 @@ export interface RestoreResult {
   rows: number;
 }
 
+/**
+ * What `pgward backup restore` does: restores a backup into a database (or a new one with `create`).
+ *
+ * @example
+ * ```ts
+ * import { backupSettings, openStorage, restoreBackup } from 'pgward';
+ * const s = backupSettings(undefined);
+ * const r = await restoreBackup({
+ *   storage: await openStorage(s.storageUrl, s),
+ *   ref: 'latest',
+ *   targetUrl: 'postgresql://localhost/postgres',
+ *   create: 'restored_copy',
+ * });
+ * console.log(r.url, r.tables, r.rows);
+ * ```
+ */
 export async function restoreBackup(opts: RestoreOptions): Promise<RestoreResult> {
   const started = Date.now();
   const m = await findBackup(opts.storage, opts.ref, { env: opts.sourceEnv });

@@ -70,7 +70,15 @@ export interface StorageOptions {
   s3?: S3Options;
 }
 
-/** Opens a storage URL; the AWS SDK is loaded only when an s3:// URL is used (it is slow to import). */
+/**
+ * Opens a storage URL; the AWS SDK is loaded only when an s3:// URL is used (it is slow to import).
+ *
+ * @example
+ * ```ts
+ * import { openStorage } from 'pgward';
+ * const storage = await openStorage('file://./backups', { baseDir: process.cwd() });
+ * ```
+ */
 export async function openStorage(url: string, opts: StorageOptions): Promise<Storage> {
   if (url.startsWith('file://')) {
     const raw = url.slice('file://'.length);

@@ -70,6 +70,21 @@ async function probeDrillServer(id: string, url: string): Promise<void> {
   }
 }
 
+/**
+ * What `pgward backup verify` does: checksum, archive listing and a restore drill into a scratch database.
+ *
+ * @example
+ * ```ts
+ * import { backupSettings, openStorage, verifyBackup } from 'pgward';
+ * const s = backupSettings(undefined);
+ * const v = await verifyBackup({
+ *   storage: await openStorage(s.storageUrl, s),
+ *   ref: 'latest',
+ *   serverUrl: 'postgresql://localhost/postgres',
+ * });
+ * console.log(v.ok, v.firstDifference);
+ * ```
+ */
 export async function verifyBackup(opts: VerifyOptions): Promise<VerifyResult> {
   const manifest = await findBackup(opts.storage, opts.ref, { env: opts.env });
   const drill = opts.drill !== false;

@@ -2,6 +2,7 @@
 // pgward CLI entry: global flags, one module per command, and a last-line guard that redacts
 // every byte written to stdout/stderr (commander echoes bad arguments, which may hold a URL).
 import './runtime-shims.js';
+import './wasm-tiering.js';
 import { Command, CommanderError, Option } from 'commander';
 import { ExitCode } from '../errors.js';
 import { redact } from '../redact.js';

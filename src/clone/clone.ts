@@ -6,7 +6,7 @@ import type pg from 'pg';
 import { isEmptyDatabase } from '../backup/verify.js';
 import { qualified, quoteIdent, withClient } from '../db/connect.js';
 import { sweepBeforeRun } from '../db/owned.js';
-import { ExitCode, type ExitCodeValue, PgwardError, UsageError } from '../errors.js';
+import { ExitCode, PgwardError, UsageError } from '../errors.js';
 import { InterruptedError, throwIfAborted } from '../interrupt.js';
 import { pgConn } from '../pgtools/exec.js';
 import { findPgTools } from '../pgtools/pgbin.js';
@@ -149,6 +149,20 @@ function resolveMasks(
   return masks;
 }
 
+/**
+ * What `pgward clone` does: copies one database into another (masked, validated).
+ *
+ * @example
+ * ```ts
+ * import { clone } from 'pgward';
+ * const r = await clone({
+ *   source: { url: 'postgresql://localhost/app' },
+ *   target: { url: 'postgresql://localhost/app_copy' },
+ *   clean: true,
+ * });
+ * console.log(r.ok, r.tables.length);
+ * ```
+ */
 export async function clone(opts: CloneOptions): Promise<CloneResult> {
   const started = Date.now();
   const emit = opts.onEvent ?? (() => {});

@@ -27,7 +27,6 @@ export type { SuppressedFinding } from './analyze.js';
 export type { GateDecision, GateReason, GateResult } from './gate.js';
 export { decideGate } from './gate.js';
 export { RULES, RULES_BY_ID } from './rules/index.js';
-export { describeSize, formatBytes, formatCount, schemaNeeds } from './schema.js';
 export type {
   Category,
   Finding,
@@ -107,7 +106,15 @@ export interface Unit {
   sections: PreparedSection[];
 }
 
-/** Expands folders to their .sql files (sorted, recursive); files are taken as given. */
+/**
+ * Expands folders to their .sql files (sorted, recursive); files are taken as given.
+ *
+ * @example
+ * ```ts
+ * import { expandPaths } from 'pgward/lint';
+ * console.log(expandPaths(['db/migrations']));
+ * ```
+ */
 export function expandPaths(paths: readonly string[]): string[] {
   const out: string[] = [];
   const visit = (p: string, top: boolean) => {
@@ -170,7 +177,18 @@ function prepared(units: Unit[]): PreparedLint {
 
 type SqlOptions = PrepareOptions & { file?: string; migration?: boolean };
 
-/** Parses SQL text. `migration: true` treats it as a pgward migration file (sections, no-transaction directive). */
+/**
+ * Parses SQL text (no linting yet). `migration: true` treats it as a pgward migration file (sections,
+ * no-transaction directive). `needs` names what to load from a live database for `lintPrepared`.
+ *
+ * @example
+ * ```ts
+ * import { lintPrepared, prepareSql, readSchemaFacts } from 'pgward';
+ * const input = await prepareSql('ALTER TABLE orders ADD COLUMN note text NOT NULL;');
+ * const schemaFacts = await readSchemaFacts('postgresql://localhost/app', input.needs);
+ * console.log(lintPrepared(input, { schemaFacts }).summary.findings);
+ * ```
+ */
 export async function prepareSql(text: string, options: SqlOptions = {}): Promise<PreparedLint> {
   await ensureParser();
   const file = options.file ?? '<sql>';
@@ -182,7 +200,16 @@ export async function prepareSql(text: string, options: SqlOptions = {}): Promis
   ]);
 }
 
-/** Reads and parses files; folders expand to their .sql files. */
+/**
+ * Reads and parses files (no linting yet); folders expand to their .sql files.
+ *
+ * @example
+ * ```ts
+ * import { lintPrepared, preparePaths } from 'pgward/lint';
+ * const input = await preparePaths(['db/migrations']);
+ * console.log(lintPrepared(input, { pgVersion: '15' }).summary.findings); // offline: no schema facts
+ * ```
+ */
 export async function preparePaths(
   paths: readonly string[],
   options: PrepareOptions = {},
@@ -197,7 +224,17 @@ export async function preparePaths(
   );
 }
 
-/** Parses migrations in order (e.g. the pending ones); with facts, tables created by an earlier one count as new. */
+/**
+ * Parses migrations in order (e.g. the pending ones); with facts, tables created by an earlier one count as new.
+ *
+ * @example
+ * ```ts
+ * import { lintPrepared, loadMigrations, prepareMigrations, readSchemaFacts } from 'pgward';
+ * const input = await prepareMigrations(loadMigrations('db/migrations').files);
+ * const schemaFacts = await readSchemaFacts('postgresql://localhost/app', input.needs);
+ * console.log(lintPrepared(input, { schemaFacts }).summary.bySeverity);
+ * ```
+ */
 export async function prepareMigrations(
   files: readonly MigrationFile[],
   options: PrepareOptions = {},
@@ -207,15 +244,44 @@ export async function prepareMigrations(
   return prepared(files.map((m) => migrationUnit(m, relative(cwd, m.path) || m.path, options.down ?? false)));
 }
 
-/** Lints SQL text. */
+/**
+ * Lints SQL text. `migration: true` treats it as a pgward migration file (sections, no-transaction directive).
+ *
+ * @example
+ * ```ts
+ * import { lintSql } from 'pgward/lint';
+ * const result = await lintSql('ALTER TABLE users DROP COLUMN email;');
+ * for (const f of result.findings) console.log(f.line, f.rule, f.message);
+ * ```
+ */
 export async function lintSql(text: string, options: LintOptions & SqlOptions = {}): Promise<LintFileResult> {
   return lintPrepared(await prepareSql(text, options), options).files[0]!;
 }
 
+/**
+ * Lints files and folders (folders: their .sql files, recursively).
+ *
+ * @example
+ * ```ts
+ * import { lintPaths } from 'pgward/lint';
+ * const report = await lintPaths(['db/migrations'], { pgVersion: '15' });
+ * console.log(report.summary.findings, 'findings');
+ * ```
+ */
 export async function lintPaths(paths: readonly string[], options: LintOptions = {}): Promise<LintReport> {
   return lintPrepared(await preparePaths(paths, options), options);
 }
 
+/**
+ * Lints migrations in order (e.g. the pending ones); tables created by an earlier one count as new when schemaFacts are given.
+ *
+ * @example
+ * ```ts
+ * import { lintMigrations, loadMigrations } from 'pgward';
+ * const report = await lintMigrations(loadMigrations('db/migrations').files);
+ * console.log(report.summary.bySeverity);
+ * ```
+ */
 export async function lintMigrations(
   files: readonly MigrationFile[],
   options: LintOptions = {},
@@ -223,11 +289,30 @@ export async function lintMigrations(
   return lintPrepared(await prepareMigrations(files, options), options);
 }
 
+/**
+ * @example
+ * ```ts
+ * import { lintMigration } from 'pgward/lint';
+ * import { loadMigrations } from 'pgward';
+ * const [first] = loadMigrations('db/migrations').files;
+ * if (first) console.log((await lintMigration(first)).findings.length);
+ * ```
+ */
 export async function lintMigration(file: MigrationFile, options: LintOptions = {}): Promise<LintFileResult> {
   return (await lintMigrations([file], options)).files[0]!;
 }
 
-/** Analyses prepared SQL: synchronous and pure (same input and facts, same report). */
+/**
+ * Analyses prepared SQL: synchronous and pure (same input and facts, same report). Without `schemaFacts`
+ * the lint is offline (sizes and existing objects unknown).
+ *
+ * @example
+ * ```ts
+ * import { lintPrepared, prepareSql } from 'pgward/lint';
+ * const report = lintPrepared(await prepareSql('DROP TABLE legacy;'), { pgVersion: '16' });
+ * for (const f of report.files[0]!.findings) console.log(f.rule, f.message);
+ * ```
+ */
 export function lintPrepared(input: PreparedLint, options: AnalysisOptions = {}): LintReport {
   const live = options.schemaFacts ? liveSchema(options.schemaFacts) : undefined;
   const version: PgVersion = options.pgVersion
@@ -295,12 +380,29 @@ function summarize(files: LintFileResult[], version: PgVersion, live: LiveSchema
   };
 }
 
-/** True when a finding reaches the --fail-on threshold. */
+/**
+ * True when a finding reaches the --fail-on threshold.
+ *
+ * @example
+ * ```ts
+ * import { lintPaths, reachesThreshold } from 'pgward/lint';
+ * const report = await lintPaths(['db/migrations']);
+ * if (reachesThreshold(report, 'warning')) process.exitCode = 5;
+ * ```
+ */
 export function reachesThreshold(report: LintReport, failOn: Severity): boolean {
   return report.files.some((f) => f.findings.some((x) => SEVERITY_RANK[x.severity] >= SEVERITY_RANK[failOn]));
 }
 
-/** The rules, in a stable order grouped by category (for docs and `--help`). */
+/**
+ * The rules, in a stable order grouped by category (for docs and `--help`).
+ *
+ * @example
+ * ```ts
+ * import { rulesByCategory } from 'pgward/lint';
+ * for (const { category, rules } of rulesByCategory()) console.log(category, rules.length);
+ * ```
+ */
 export function rulesByCategory() {
   const order: Category[] = ['destructive', 'blocking', 'breaking', 'fails', 'error', 'robustness', 'style'];
   return order.map((category) => ({ category, rules: RULES.filter((r) => r.category === category) }));

@@ -4,8 +4,7 @@
 // sections are linted; destructive ones need an approval where the policy blocks them), the same pause
 // and the same pre-change backup, and a no-transaction down section that stops part-way is recorded as
 // a partial rollback rather than silently leaving the migration "applied".
-import type { LoadedConfig } from '../config/load.js';
-import type { MigrationsSource, Target } from '../config/target.js';
+import { type ProjectOptions, resolveProject } from '../config/project.js';
 import { appName, connect } from '../db/connect.js';
 import { ExitCode, type ExitCodeValue, PgwardError, UsageError } from '../errors.js';
 import { compareVersions, hasDown, loadMigrations, type MigrationFile } from '../files/migration-files.js';
@@ -27,14 +26,10 @@ import {
 import { type PlannedStatement, planSection, shownPath } from './statements.js';
 import { assertPgwardRunner, resolveFramework } from './status.js';
 
-export interface RollbackOptions {
-  target: Target;
-  /**
-   * pgward.yaml: its environments are probed to identify the database reached (any URL spelling), and
-   * its backup storage takes the pre-rollback backup when the policy says `backup_before_migrate`.
-   */
-  config?: LoadedConfig | undefined;
-  source: MigrationsSource;
+/** Where (ProjectOptions: `url`/`env`/`dir`/`config` like the CLI flags, or `target` + `source`) and what to roll back.
+ * pgward.yaml's environments identify the database reached (any URL spelling); its backup storage takes
+ * the pre-rollback backup when the policy says `backup_before_migrate`. */
+export interface RollbackOptions extends ProjectOptions {
   /** Roll back this many of the newest applied migrations (default 1). */
   steps?: number | undefined;
   /** Roll back every applied migration newer than this version (exclusive). */
@@ -87,8 +82,21 @@ interface DownPlan {
   statements: PlannedStatement[];
 }
 
+/**
+ * What `pgward rollback` does: runs the down sections of the newest applied migrations (default one),
+ * newest first, after the same gate, pause and backup as migrate. Throws PgwardError when it cannot or
+ * will not start (no down section, drift, lock busy...); returns the outcome otherwise (`failure` when a
+ * down section failed, `blocked` + exitCode 6 when the gate stopped it).
+ *
+ * @example
+ * ```ts
+ * import { rollback } from 'pgward';
+ * const r = await rollback({ url: process.env.DATABASE_URL, dir: 'db/migrations', steps: 1 });
+ * console.log(r.rolledBack.map((m) => m.version), r.exitCode);
+ * ```
+ */
 export async function rollback(given: RollbackOptions): Promise<RollbackResult> {
-  let opts = given;
+  let opts = resolveProject(given);
   if (opts.steps !== undefined && opts.to !== undefined)
     throw new UsageError('use either --steps or --to, not both');
   const steps = opts.steps ?? (opts.to === undefined ? 1 : undefined);

@@ -183,6 +183,21 @@ async function identifiedEnv(o: RecoverOptions): Promise<string | undefined> {
   }
 }
 
+/**
+ * What `pgward recover` does: restores the newest drilled backup into a new database and validates it.
+ *
+ * @example
+ * ```ts
+ * import { backupSettings, openStorage, recover } from 'pgward';
+ * const s = backupSettings(undefined);
+ * const r = await recover({
+ *   storage: await openStorage(s.storageUrl, s),
+ *   env: 'production',
+ *   envUrl: 'postgresql://localhost/app',
+ * });
+ * console.log(r.url);
+ * ```
+ */
 export async function recover(given: RecoverOptions): Promise<RecoverResult> {
   const o = { ...given, env: await identifiedEnv(given) };
   o.onStep?.('select');

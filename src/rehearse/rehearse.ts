@@ -197,6 +197,18 @@ async function smokeChecks(url: string, extra: string[]): Promise<SmokeResult[]>
   });
 }
 
+/**
+ * What `pgward rehearse` does: applies the pending migrations to a throwaway copy and traces their locks.
+ *
+ * @example
+ * ```ts
+ * import { rehearsalSettings, rehearse, resolveProject } from 'pgward';
+ * const { config, target, source } = resolveProject({ env: 'production' });
+ * const settings = rehearsalSettings(config, target.policy.migrationTimeoutMs);
+ * const r = await rehearse({ config, target, source, settings });
+ * console.log(r.exitCode);
+ * ```
+ */
 export async function rehearse(given: RehearseOptions): Promise<RehearseResult> {
   const started = Date.now();
   // The environment is what the database is, however its URL was spelled: its catalog, masking and name.

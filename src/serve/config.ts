@@ -70,6 +70,15 @@ export interface ServeFlags {
   webhook?: string;
 }
 
+/**
+ * The `serve:` section of pgward.yaml with its defaults (flags as `pgward serve` takes them).
+ *
+ * @example
+ * ```ts
+ * import { serveSettings } from 'pgward';
+ * const settings = serveSettings(undefined, { port: 9187 });
+ * ```
+ */
 export function serveSettings(
   config: LoadedConfig | undefined,
   flags: ServeFlags = {},
