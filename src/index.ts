@@ -63,8 +63,17 @@ export {
 } from './db/owned.js';
 // --- Live facts the lint can use (read just before deciding, from the database concerned).
 export { loadSchemaFacts, readSchemaFacts } from './db/schema-facts.js';
+// --- Health and the long-running service.
+export {
+  type CheckResult,
+  type DoctorOptions,
+  type DoctorReport,
+  runDoctor,
+} from './doctor/index.js';
 // --- Errors and exit codes (one table for the CLI and the library).
 export { ExitCode, type ExitCodeValue, PgwardError, UsageError } from './errors.js';
+export { loadMigrations, type MigrationFile } from './files/migration-files.js';
+export type { MigrationState, MigrationStatusEntry, StatusReport } from './files/migration-status.js';
 // --- Identity: which environment(s) a database is, from what the server says, not the URL's spelling.
 export {
   type DatabaseIdentity,
@@ -106,7 +115,6 @@ export {
 } from './lint/index.js';
 // --- Migrations: one call each, like the CLI (`url`/`env`/`dir`/`config`), or with a resolved target.
 export { type BaselineOptions, type BaselineResult, baseline } from './migrate/baseline.js';
-export { loadMigrations, type MigrationFile } from './migrate/files.js';
 export type { Approval, GateReasonSummary, MigrationGate } from './migrate/gate.js';
 export { type MigrateEvent, type MigrateOptions, type MigrateResult, migrate } from './migrate/migrate.js';
 export {
@@ -125,14 +133,6 @@ export {
 export type { MigrationFailure } from './migrate/runner.js';
 export { initProject, newMigration } from './migrate/scaffold.js';
 export { getStatus, type StatusOptions, status } from './migrate/status.js';
-export type { MigrationState, MigrationStatusEntry, StatusReport } from './migrate/status-types.js';
-// --- Health and the long-running service.
-export {
-  type CheckResult,
-  type DoctorOptions,
-  type DoctorReport,
-  runDoctor,
-} from './monitor/index.js';
 export { type RecoverOptions, type RecoverResult, recover } from './recover/index.js';
 export {
   type RehearsalSettings,
@@ -148,5 +148,5 @@ export {
   type ServeSettings,
   serveSettings,
   startServe,
-} from './server/index.js';
+} from './serve/index.js';
 export { PGWARD_VERSION } from './version.js';

@@ -10,7 +10,7 @@ import { archiveKey, type BackupManifest, manifestKey, newBackupId } from '../sr
 import { openStorage } from '../src/backup/storage.js';
 import { loadConfig } from '../src/config/load.js';
 import { resolveTarget } from '../src/config/target.js';
-import { runJob } from '../src/server/jobs.js';
+import { runJob } from '../src/serve/jobs.js';
 import { catalogProject, plantFile, takeBackup } from './backup/catalog-fixtures.js';
 import { appDatabase, tempDir } from './backup/helpers.js';
 import { freePort, TEST_PASSWORD } from './harness/cluster.js';

@@ -7,10 +7,10 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { readCatalog } from '../src/backup/catalog.js';
 import { createBackup } from '../src/backup/create.js';
-import { findPgTools } from '../src/backup/pgbin.js';
 import { restoreBackup } from '../src/backup/restore.js';
 import { openStorage } from '../src/backup/storage.js';
 import { verifyBackup } from '../src/backup/verify.js';
+import { findPgTools } from '../src/pgtools/pgbin.js';
 import { addBulk, appDatabase, cli, tempDir } from './backup/helpers.js';
 import { adminQuery } from './harness/db.js';
 

@@ -8,7 +8,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import pg from 'pg';
-import { JOB_LOCK_CLASS } from '../src/server/store.js';
+import { JOB_LOCK_CLASS } from '../src/serve/store.js';
 import { createTestDatabase, type TestDatabase } from './harness/db.js';
 import { makeProject, migration } from './harness/project.js';
 import {

@@ -9,9 +9,10 @@ import { Transform } from 'node:stream';
 import type pg from 'pg';
 import { appName, connect } from '../db/connect.js';
 import { PgwardError } from '../errors.js';
+import { exited, pgConn, programFailure, TailBuffer } from '../pgtools/exec.js';
+import { findPgTools } from '../pgtools/pgbin.js';
 import { PGWARD_VERSION } from '../version.js';
 import { publishManifest } from './catalog.js';
-import { exited, pgConn, programFailure, TailBuffer } from './exec.js';
 import {
   archiveKey,
   type BackupManifest,
@@ -20,7 +21,6 @@ import {
   newBackupId,
   type TableStat,
 } from './manifest.js';
-import { findPgTools } from './pgbin.js';
 import {
   collectTableStats,
   HASH_ALGORITHM,

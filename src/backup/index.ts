@@ -1,4 +1,6 @@
 // Backups you can prove: the library behind `pgward backup ...`.
+
+export { findPgTools, type PgTools } from '../pgtools/pgbin.js';
 export { archiveMismatch, type LocalArchive, localArchive } from './archive.js';
 export { type Catalog, type CatalogFilter, findBackup, readCatalog, saveManifest } from './catalog.js';
 export { type BackupSettings, backupSettings, backupsSchema, type RawBackups } from './config.js';
@@ -11,7 +13,6 @@ export {
   type TableStat,
   type Verification,
 } from './manifest.js';
-export { findPgTools, type PgTools } from './pgbin.js';
 export { type PruneOptions, type PruneResult, pruneBackups } from './prune.js';
 export { type RestoreOptions, type RestoreResult, restoreBackup } from './restore.js';
 export { drillPassed, planRetention, type RetentionDecision, type RetentionRules } from './retention.js';

@@ -5,9 +5,9 @@ import type pg from 'pg';
 import { connect } from '../db/connect.js';
 import type { PgwardError } from '../errors.js';
 import { InterruptedError } from '../interrupt.js';
-import { exited, type PgConn, programFailure, run, stopChild, TailBuffer } from './exec.js';
+import { exited, type PgConn, programFailure, run, stopChild, TailBuffer } from '../pgtools/exec.js';
+import type { PgTools } from '../pgtools/pgbin.js';
 import type { TableStat } from './manifest.js';
-import type { PgTools } from './pgbin.js';
 import { collectTableStats } from './snapshot.js';
 
 export async function listArchive(

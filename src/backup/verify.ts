@@ -8,12 +8,12 @@ import { createOwnedDatabase, type OwnedDatabase, sweepBeforeRun } from '../db/o
 import { PgwardError } from '../errors.js';
 import { refuseEnvironmentDatabase } from '../identity/refuse.js';
 import { abortable, InterruptedError, isInterrupted, throwIfAborted } from '../interrupt.js';
+import { databaseOf, pgConn, withDatabase } from '../pgtools/exec.js';
+import { findPgTools } from '../pgtools/pgbin.js';
 import { redactUrl } from '../redact.js';
 import { archiveMismatch, type LocalArchive, localArchive } from './archive.js';
 import { BackupGoneError, findBackup, updateManifest } from './catalog.js';
-import { databaseOf, pgConn, withDatabase } from './exec.js';
 import { addVerification, type BackupManifest, type Verification } from './manifest.js';
-import { findPgTools } from './pgbin.js';
 import { listArchive, parallelStats, pgRestore } from './pgrestore.js';
 import { compareStats, schemaFingerprint } from './snapshot.js';
 import type { Storage } from './storage.js';

@@ -3,14 +3,16 @@
 // in parallel afterwards, then the rest of post-data, sequences, materialized views and validation.
 // A clone that fails after touching the target empties it again: a partial copy never looks finished.
 import type pg from 'pg';
-import { pgConn } from '../backup/exec.js';
-import { findPgTools } from '../backup/pgbin.js';
 import { isEmptyDatabase } from '../backup/verify.js';
 import { qualified, quoteIdent, withClient } from '../db/connect.js';
 import { sweepBeforeRun } from '../db/owned.js';
 import { ExitCode, PgwardError, UsageError } from '../errors.js';
 import { InterruptedError, throwIfAborted } from '../interrupt.js';
+import { pgConn } from '../pgtools/exec.js';
+import { findPgTools } from '../pgtools/pgbin.js';
 import { redactUrl } from '../redact.js';
+import type { MaskingPlan } from './config.js';
+import { copyTable } from './copy.js';
 import {
   type CopyTable,
   type IndexTask,
@@ -18,9 +20,7 @@ import {
   listIndexTasks,
   listMatviews,
   readSequences,
-} from './catalog.js';
-import type { MaskingPlan } from './config.js';
-import { copyTable } from './copy.js';
+} from './copy-plan.js';
 import { columnDrift, onlyOnTarget } from './drift.js';
 import { applyFilter, pgDumpTableArgs, type TableFilter } from './filter.js';
 import { attachIndexes, buildIndex, buildIndexes, builtObjectIds } from './indexes.js';

@@ -1,38 +1,11 @@
 // The `masking:` section of pgward.yaml: which columns are masked when data is copied into an
 // environment (or from one environment into another), and how.
-import { z } from 'zod';
 import type { LoadedConfig } from '../config/load.js';
+import type { RawMasking } from '../config/sections/masking.js';
 import { UsageError } from '../errors.js';
 import { type MaskRule, parseMaskRule } from './mask.js';
 
-const ruleValue = z.union([z.string().min(1), z.null()]).superRefine((v, ctx) => {
-  try {
-    parseMaskRule(v);
-  } catch (err) {
-    ctx.addIssue({ code: 'custom', message: (err as Error).message });
-  }
-});
-
-export const maskingRuleSetSchema = z
-  .object({
-    /** Target environment name (or `rehearsal` for rehearsal copies, `*` for every target). */
-    to: z.string().min(1),
-    /** Source environment name; omitted = any source. */
-    from: z.string().min(1).optional(),
-    /** `schema.table.column` (or `table.column`, schema public) -> rule. */
-    columns: z.record(z.string().regex(/^[^.]+(\.[^.]+){1,2}$/, 'schema.table.column'), ruleValue),
-  })
-  .strict();
-
-export const maskingSchema = z
-  .object({
-    /** Mixed into every hash-based rule so masked values cannot be confirmed with a dictionary. */
-    salt: z.string().optional(),
-    rules: z.array(maskingRuleSetSchema),
-  })
-  .strict();
-
-export type RawMasking = z.infer<typeof maskingSchema>;
+export { maskingRuleSetSchema, maskingSchema, type RawMasking } from '../config/sections/masking.js';
 
 export interface ColumnMask {
   schema: string;

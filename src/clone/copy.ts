@@ -6,7 +6,7 @@ import { pipeline } from 'node:stream/promises';
 import type pg from 'pg';
 import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
 import { qualified, quoteIdent } from '../db/connect.js';
-import type { CopyTable } from './catalog.js';
+import type { CopyTable } from './copy-plan.js';
 
 export interface CopyResult {
   rows: number;

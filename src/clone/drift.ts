@@ -1,7 +1,7 @@
 // Schema drift between a source table and the table of the same name on the target: found before any
 // hash is computed, so a compare (or a clone's validation) reports it as a difference instead of failing
 // on a column the target does not have.
-import type { CopyTable } from './catalog.js';
+import type { CopyTable } from './copy-plan.js';
 
 const key = (t: { schema: string; name: string }) => `${t.schema}.${t.name}`;
 

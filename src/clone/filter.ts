@@ -1,7 +1,7 @@
 // Table include/exclude patterns: `schema.table` or `table` (schema public), with * and ? wildcards.
 // A partition matches when its own name or its partitioned root's name matches, so `--table events`
 // takes the whole partitioned table.
-import type { CopyTable } from './catalog.js';
+import type { CopyTable } from './copy-plan.js';
 
 export interface TableFilter {
   include: string[];

@@ -1,5 +1,5 @@
 // Environment copies with masking and validation: the library behind `pgward clone`.
-export { type CopyTable, listCopyTables } from './catalog.js';
+
 export {
   type CloneEvent,
   type CloneOptions,
@@ -17,6 +17,7 @@ export {
   maskingSchema,
   type RawMasking,
 } from './config.js';
+export { type CopyTable, listCopyTables } from './copy-plan.js';
 export type { TableFilter } from './filter.js';
 export { MASK_RULES, type MaskRule, parseMaskRule } from './mask.js';
 export { type Endpoint, wipeDatabase } from './refuse.js';

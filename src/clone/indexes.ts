@@ -3,7 +3,7 @@
 // table build at the same time), then attached with ADD CONSTRAINT ... USING INDEX, which is instant.
 import type pg from 'pg';
 import { qualified, quoteIdent } from '../db/connect.js';
-import type { IndexTask } from './catalog.js';
+import type { IndexTask } from './copy-plan.js';
 import { runPool } from './pool.js';
 
 export async function buildIndexes(

@@ -2,25 +2,10 @@
 // unmasked value never leaves the source server. Every generated rule is deterministic (md5 of an
 // optional salt and the value), so the same e-mail masks the same way in every table and joins still
 // match; hash-based outputs keep all 128 bits, so distinct inputs stay distinct in unique columns.
+import type { MaskRule } from '../config/sections/masking.js';
 import { UsageError } from '../errors.js';
 
-export type MaskRule =
-  | { kind: 'null' }
-  | { kind: 'fake_email' }
-  | { kind: 'fake_name' }
-  | { kind: 'hash' }
-  | { kind: 'fixed'; value: string }
-  | { kind: 'sql'; expr: string };
-
-export const MASK_RULES = 'null, fake_email, fake_name, hash, fixed:<value>, sql:<expression>';
-
-export function parseMaskRule(v: string | null): MaskRule {
-  if (v === null || v === 'null') return { kind: 'null' };
-  if (v === 'fake_email' || v === 'fake_name' || v === 'hash') return { kind: v };
-  if (v.startsWith('fixed:')) return { kind: 'fixed', value: v.slice('fixed:'.length) };
-  if (v.startsWith('sql:') && v.slice(4).trim()) return { kind: 'sql', expr: v.slice(4).trim() };
-  throw new Error(`unknown masking rule "${v}" (use ${MASK_RULES})`);
-}
+export { MASK_RULES, type MaskRule, parseMaskRule } from '../config/sections/masking.js';
 
 export function describeRule(r: MaskRule): string {
   return r.kind === 'fixed' ? `fixed:${r.value}` : r.kind === 'sql' ? `sql:${r.expr}` : r.kind;

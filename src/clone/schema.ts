@@ -5,9 +5,9 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { exited, type PgConn, programFailure, run, stopChild, TailBuffer } from '../backup/exec.js';
-import type { PgTools } from '../backup/pgbin.js';
 import { InterruptedError } from '../interrupt.js';
+import { exited, type PgConn, programFailure, run, stopChild, TailBuffer } from '../pgtools/exec.js';
+import type { PgTools } from '../pgtools/pgbin.js';
 
 export interface SchemaArchive {
   path: string;

@@ -3,7 +3,7 @@
 // that were not masked. Every difference is listed, not just the first.
 import type pg from 'pg';
 import { qualified, quoteIdent } from '../db/connect.js';
-import type { CopyTable } from './catalog.js';
+import type { CopyTable } from './copy-plan.js';
 
 export type VerifyMode = 'count' | 'hash';
 

@@ -1,13 +1,14 @@
 // The shape of pgward.yaml. Unknown keys are errors: a typo in a safety setting must never be ignored.
+// Each section's schema is in ./sections/ (the capabilities resolve them into settings): src/config never
+// imports a capability, so the whole file is validated here, below everything that reads it.
 import { z } from 'zod';
-import { backupsSchema } from '../backup/config.js';
-import { maskingSchema } from '../clone/config.js';
-import { doctorSchema, scheduleSchema } from '../monitor/config.js';
-import { rehearsalSchema } from '../rehearse/config.js';
-import { serveSchema } from '../server/config.js';
 import { parseDuration } from './duration.js';
-
 import { FRAMEWORKS } from './frameworks.js';
+import { backupsSchema } from './sections/backups.js';
+import { doctorSchema, scheduleSchema } from './sections/doctor.js';
+import { maskingSchema } from './sections/masking.js';
+import { rehearsalSchema } from './sections/rehearsal.js';
+import { serveSchema } from './sections/serve.js';
 
 export { FRAMEWORKS, type FrameworkName } from './frameworks.js';
 

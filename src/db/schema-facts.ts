@@ -3,7 +3,7 @@
 // Sizes come from pg_class statistics and relation sizes (no table scans). Lint itself never connects:
 // callers load these facts here and pass them in (see src/lint/index.ts).
 import type pg from 'pg';
-import type { ColumnInfo, SchemaFacts, SchemaNeeds, TableInfo } from '../lint/types.js';
+import type { ColumnInfo, SchemaFacts, SchemaNeeds, TableInfo } from '../sql/schema-facts.js';
 import { appName, withClient } from './connect.js';
 
 const NOT_NULL_CHECK = /^CHECK \(\(?"?([^"()\s]+)"? IS NOT NULL\)?\)$/i;

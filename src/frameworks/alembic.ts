@@ -3,7 +3,7 @@
 // Applied = everything reachable from the stored heads by walking down; the rest is pending.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { MigrationStatusEntry } from '../migrate/status-types.js';
+import type { MigrationStatusEntry } from '../files/migration-status.js';
 import { isDir, listDir, tableExists, tableRef } from './common.js';
 import type { FrameworkAdapter } from './types.js';
 

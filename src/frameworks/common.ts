@@ -3,7 +3,7 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import type pg from 'pg';
 import { quoteIdent } from '../db/connect.js';
-import type { MigrationStatusEntry } from '../migrate/status-types.js';
+import type { MigrationStatusEntry } from '../files/migration-status.js';
 
 /** Sorted entry names of `dir`, or none when it does not exist (a fresh project has no files yet). */
 export function listDir(dir: string): string[] {

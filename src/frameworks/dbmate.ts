@@ -1,6 +1,6 @@
 // dbmate: `<version>_<description>.sql` files, `schema_migrations(version varchar)` with one row per
 // applied version. pgward's own file format is the same, so detection leans on the database (index.ts).
-import { FILE_PATTERN } from '../migrate/files.js';
+import { FILE_PATTERN } from '../files/migration-files.js';
 import {
   type AppliedRow,
   byNumericVersion,

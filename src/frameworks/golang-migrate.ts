@@ -1,7 +1,7 @@
 // golang-migrate: `<version>_<title>.up.sql` / `.down.sql`, and `schema_migrations(version bigint,
 // dirty boolean)` holding ONE row, the current version. Everything up to it counts as applied (the tool
 // keeps no per-migration history), everything above is pending.
-import type { MigrationStatusEntry } from '../migrate/status-types.js';
+import type { MigrationStatusEntry } from '../files/migration-status.js';
 import { byNumericVersion, listDir, schemaMigrationsKind, tableExists, tableRef } from './common.js';
 import type { FrameworkAdapter } from './types.js';
 

@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { MigrationStatusEntry } from '../migrate/status-types.js';
+import type { MigrationStatusEntry } from '../files/migration-status.js';
 import { isDir, isoTime, listDir, tableExists, tableRef } from './common.js';
 import type { FrameworkAdapter } from './types.js';
 

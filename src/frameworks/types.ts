@@ -2,7 +2,7 @@
 // framework's files and tracking table and reports what is pending, without ever writing to it.
 import type pg from 'pg';
 import type { FrameworkName } from '../config/schema.js';
-import type { MigrationStatusEntry } from '../migrate/status-types.js';
+import type { MigrationStatusEntry } from '../files/migration-status.js';
 
 export interface ForeignStatus {
   /** The tracking table that was read, schema-qualified when not in the search_path default. */

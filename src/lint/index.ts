@@ -5,8 +5,8 @@
 import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { UsageError } from '../errors.js';
-import { readUtf8File } from '../migrate/encoding.js';
-import { FILE_PATTERN, type MigrationFile, parseMigration } from '../migrate/files.js';
+import { readUtf8File } from '../files/encoding.js';
+import { FILE_PATTERN, type MigrationFile, parseMigration } from '../files/migration-files.js';
 import { ensureParser } from '../sql/parser.js';
 import { analyzeSection, type PreparedSection, prepareSection, type SuppressedFinding } from './analyze.js';
 import { RULES } from './rules/index.js';

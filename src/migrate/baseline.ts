@@ -3,9 +3,9 @@
 import { type ProjectOptions, resolveProject } from '../config/project.js';
 import { appName, connect, quoteIdent } from '../db/connect.js';
 import { PgwardError, UsageError } from '../errors.js';
+import { compareVersions, loadMigrations } from '../files/migration-files.js';
 import { identifyForWrite } from '../identity/identify.js';
 import { PGWARD_VERSION } from '../version.js';
-import { compareVersions, loadMigrations } from './files.js';
 import { actor, ensureHistory, readApplied } from './history.js';
 import { acquireMigrationLock, unlock } from './lock.js';
 

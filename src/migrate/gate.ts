@@ -1,9 +1,10 @@
-// The safety gate of `migrate`: lint every migration of the run against the live catalog, decide
+// The safety gate of `migrate`: lint every migration of the run against the live schema facts, decide
 // apply / warn / blocked from the environment's policy, and honour approvals bound to the exact file
 // (version + checksum) — an edited file is blocked again.
 import type pg from 'pg';
 import type { Policy } from '../config/target.js';
 import { loadSchemaFacts } from '../db/schema-facts.js';
+import type { MigrationFile } from '../files/migration-files.js';
 import {
   decideGate,
   type GateDecision,
@@ -12,7 +13,6 @@ import {
   prepareMigrations,
 } from '../lint/index.js';
 import type { Finding, Severity } from '../lint/types.js';
-import type { MigrationFile } from './files.js';
 import { actor, type Direction } from './history.js';
 
 export interface GateReasonSummary {

@@ -2,24 +2,14 @@
 // A second run polls for it up to --lock-wait, then names who holds it.
 import type pg from 'pg';
 import { ExitCode, PgwardError } from '../errors.js';
+import type { LockHolder } from '../files/migration-status.js';
+
+export type { LockHolder } from '../files/migration-status.js';
 
 /** Advisory lock key: two int4 halves of a fixed 63-bit number ("pgward" in ASCII, shifted). */
 export const LOCK_CLASS = 0x70677761; // 'pgwa'
 export const LOCK_OBJ = 0x72640000; // 'rd\0\0'
 const KEY = (BigInt(LOCK_CLASS) << 32n) | BigInt(LOCK_OBJ);
-
-export interface LockHolder {
-  pid: number;
-  applicationName: string;
-  user: string;
-  clientAddr: string | null;
-  backendStart: Date;
-  /** Start of the holder's current transaction (null when idle outside one). */
-  xactStart: Date | null;
-  /** active / idle / idle in transaction …, and since when. */
-  state: string | null;
-  stateChange: Date | null;
-}
 
 /**
  * Makes the migration session die with its client. Without this, a `kill -9` of pgward leaves the

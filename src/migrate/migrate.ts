@@ -4,10 +4,10 @@
 import { type ProjectOptions, resolveProject } from '../config/project.js';
 import { appName, connect } from '../db/connect.js';
 import { ExitCode, type ExitCodeValue } from '../errors.js';
+import { loadMigrations } from '../files/migration-files.js';
 import { type IdentitySummary, identifyForWrite, summaryOf } from '../identity/identify.js';
 import { redactUrl } from '../redact.js';
 import { ensureParser } from '../sql/parser.js';
-import { loadMigrations } from './files.js';
 import type { MigrationGate } from './gate.js';
 import { ensureHistory, recordApplied } from './history.js';
 import { acquireMigrationLock, bindSessionToClient, type LockHolder, unlock } from './lock.js';

@@ -2,9 +2,9 @@
 // (What a run would then do — pending list, statements, gate — is decided in planning.ts.)
 import { basename } from 'node:path';
 import { ExitCode, PgwardError } from '../errors.js';
-import { compareVersions, type MigrationFile } from './files.js';
+import { compareVersions, type MigrationFile } from '../files/migration-files.js';
+import type { MigrationStatusEntry } from '../files/migration-status.js';
 import type { AppliedMigration, PartialMigration } from './history.js';
-import type { MigrationStatusEntry } from './status-types.js';
 
 export interface Comparison {
   entries: MigrationStatusEntry[];

@@ -5,8 +5,8 @@ import type pg from 'pg';
 import type { LoadedConfig } from '../config/load.js';
 import type { Target } from '../config/target.js';
 import { PgwardError, UsageError } from '../errors.js';
+import type { MigrationFile } from '../files/migration-files.js';
 import type { LintReport } from '../lint/index.js';
-import type { MigrationFile } from './files.js';
 import {
   type Approval,
   evaluateGates,

@@ -7,10 +7,10 @@
 import { type ProjectOptions, resolveProject } from '../config/project.js';
 import { appName, connect } from '../db/connect.js';
 import { ExitCode, type ExitCodeValue, PgwardError, UsageError } from '../errors.js';
+import { compareVersions, hasDown, loadMigrations, type MigrationFile } from '../files/migration-files.js';
 import { type IdentitySummary, identifyForWrite, summaryOf } from '../identity/identify.js';
 import { redactUrl } from '../redact.js';
 import { ensureParser } from '../sql/parser.js';
-import { compareVersions, hasDown, loadMigrations, type MigrationFile } from './files.js';
 import type { MigrationGate } from './gate.js';
 import { type AppliedMigration, ensureHistory, readApplied, readPartial } from './history.js';
 import { acquireMigrationLock, bindSessionToClient, type LockHolder, unlock } from './lock.js';

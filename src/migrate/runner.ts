@@ -6,8 +6,8 @@ import { formatDuration } from '../config/duration.js';
 import type { Policy } from '../config/target.js';
 import { quoteIdent, withClient } from '../db/connect.js';
 import { pgErrorInfo, SQLSTATE } from '../db/pg-error.js';
+import type { MigrationFile } from '../files/migration-files.js';
 import { lineColumn } from '../sql/split.js';
-import type { MigrationFile } from './files.js';
 import type { Direction } from './history.js';
 import { type PlannedStatement, shownPath } from './statements.js';
 

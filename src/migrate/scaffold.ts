@@ -2,7 +2,7 @@
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { UsageError } from '../errors.js';
-import { FILE_PATTERN } from './files.js';
+import { FILE_PATTERN } from '../files/migration-files.js';
 
 export function timestampVersion(now = new Date()): string {
   return now.toISOString().replace(/[-:T]/g, '').slice(0, 14);

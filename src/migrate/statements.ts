@@ -1,8 +1,8 @@
 // Turns a migration section into the statements pgward will run, each with its line in the file.
 import { relative } from 'node:path';
 import { PgwardError, UsageError } from '../errors.js';
+import type { MigrationFile, Section } from '../files/migration-files.js';
 import { lineColumn, splitStatements } from '../sql/split.js';
-import type { MigrationFile, Section } from './files.js';
 
 export interface PlannedStatement {
   sql: string;

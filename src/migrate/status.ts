@@ -7,13 +7,13 @@ import type { FrameworkName } from '../config/schema.js';
 import type { MigrationsSource, Target } from '../config/target.js';
 import { appName, withClient } from '../db/connect.js';
 import { ExitCode, PgwardError, UsageError } from '../errors.js';
+import { loadMigrations } from '../files/migration-files.js';
+import { countStates, type StatusReport, statusExitCode } from '../files/migration-status.js';
 import { ADAPTERS, detectFramework } from '../frameworks/index.js';
 import { redactUrl } from '../redact.js';
-import { loadMigrations } from './files.js';
 import { readApplied, readPartial } from './history.js';
 import { lockHolder } from './lock.js';
 import { compare } from './plan.js';
-import { countStates, type StatusReport, statusExitCode } from './status-types.js';
 
 /** Where to look: `url`/`env`/`dir`/`config` like the CLI flags, or a resolved `target` + `source`. */
 export type StatusOptions = ProjectOptions;

@@ -9,7 +9,6 @@ import {
   readCatalog,
   updateManifest,
 } from '../backup/catalog.js';
-import { databaseOf, withDatabase } from '../backup/exec.js';
 import { addVerification, type BackupManifest } from '../backup/manifest.js';
 import { restoreBackup } from '../backup/restore.js';
 import { drillPassed } from '../backup/retention.js';
@@ -21,6 +20,7 @@ import { PgwardError } from '../errors.js';
 import { identifyTarget } from '../identity/identify.js';
 import { targetFor } from '../identity/refuse.js';
 import { InterruptedError, isInterrupted } from '../interrupt.js';
+import { databaseOf, withDatabase } from '../pgtools/exec.js';
 import { redactUrl } from '../redact.js';
 
 export interface RecoverOptions {

@@ -4,7 +4,6 @@
 import { randomBytes } from 'node:crypto';
 import { filterBackups, readCatalog } from '../backup/catalog.js';
 import { backupSettings } from '../backup/config.js';
-import { databaseOf, withDatabase } from '../backup/exec.js';
 import { restoreBackup } from '../backup/restore.js';
 import { drillPassed } from '../backup/retention.js';
 import { openStorage } from '../backup/storage.js';
@@ -21,6 +20,7 @@ import { type IdentifiedTarget, identifyTarget } from '../identity/identify.js';
 import { refuseEnvironmentDatabase } from '../identity/refuse.js';
 import { InterruptedError, isInterrupted, throwIfAborted } from '../interrupt.js';
 import { migrate } from '../migrate/migrate.js';
+import { databaseOf, withDatabase } from '../pgtools/exec.js';
 import { redactUrl } from '../redact.js';
 import type { RehearsalSettings } from './config.js';
 import { lockName } from './trace.js';

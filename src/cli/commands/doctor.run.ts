@@ -1,7 +1,8 @@
 // Implementation of `pgward doctor`.
+
+import { runDoctor } from '../../doctor/doctor.js';
+import { formatReport } from '../../doctor/format.js';
 import { ExitCode } from '../../errors.js';
-import { runDoctor } from '../../monitor/doctor.js';
-import { formatReport } from '../../monitor/format.js';
 import type { Context } from '../context.js';
 import type { DoctorFlags } from './doctor.js';
 

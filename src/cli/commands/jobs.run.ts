@@ -1,8 +1,9 @@
 // Implementation of `pgward jobs`.
+
+import { JOB_NAMES } from '../../config/sections/doctor.js';
 import { appName, withClient } from '../../db/connect.js';
 import { ExitCode, UsageError } from '../../errors.js';
-import { JOB_NAMES } from '../../monitor/config.js';
-import { jobsTableExists, listJobs } from '../../server/store.js';
+import { jobsTableExists, listJobs } from '../../serve/store.js';
 import type { Context } from '../context.js';
 import { table } from '../output.js';
 import type { JobsFlags } from './jobs.js';

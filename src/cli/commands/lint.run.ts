@@ -5,7 +5,7 @@ import type { Context } from '../context.js';
 import type { LintFlags } from './lint.js';
 
 export async function runLint(ctx: Context, paths: string[], flags: LintFlags): Promise<number> {
-  // Catalog awareness only when a database was named explicitly: lint must work offline in CI.
+  // Schema facts only when a database was named explicitly: lint must work offline in CI.
   const url = ctx.flags.env || ctx.flags.url ? ctx.target().url : undefined;
   const input = await preparePaths(paths.length ? paths : [ctx.migrations().dir], {
     down: flags.down === true,

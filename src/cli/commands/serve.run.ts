@@ -2,8 +2,8 @@
 import { withClient } from '../../db/connect.js';
 import { ExitCode } from '../../errors.js';
 import { identifyForWrite } from '../../identity/identify.js';
-import { serveSettings } from '../../server/config.js';
-import { startServe } from '../../server/serve.js';
+import { serveSettings } from '../../serve/config.js';
+import { startServe } from '../../serve/serve.js';
 import type { Context } from '../context.js';
 import type { ServeCliFlags } from './serve.js';
 

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
+import type { MigrationState, StatusReport } from '../../files/migration-status.js';
 import { describeHolderInDetail } from '../../migrate/lock.js';
-import type { MigrationState, StatusReport } from '../../migrate/status-types.js';
 import { action } from '../context.js';
 import { type Output, table } from '../output.js';
 

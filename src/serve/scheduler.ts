@@ -10,9 +10,9 @@
 // could take the next replica down with it.
 import { Cron } from 'croner';
 import type { LoadedConfig } from '../config/load.js';
+import { JOB_NAMES, type JobName, type RawSchedule } from '../config/sections/doctor.js';
 import { appName, connect } from '../db/connect.js';
 import { UsageError } from '../errors.js';
-import { JOB_NAMES, type JobName, type RawSchedule } from '../monitor/config.js';
 import { redact } from '../redact.js';
 import type { Alerter, Logger } from './alerts.js';
 import { type JobContext, JobFailure, runJob } from './jobs.js';

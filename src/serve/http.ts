@@ -4,7 +4,7 @@
 // load balancers).
 import { createHash, timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
-import type { Rendered } from './snapshot.js';
+import type { Rendered } from './state.js';
 
 const JSON_TYPE = 'application/json; charset=utf-8';
 const METRICS_TYPE = 'text/plain; version=0.0.4; charset=utf-8';

@@ -1,6 +1,21 @@
-import type { FrameworkName } from '../config/schema.js';
+// The status of every migration as a tracker reports it: pgward's own (src/migrate/status.ts) and each
+// framework adapter (src/frameworks) answer in this one model, so status, doctor and serve read any of them.
+import type { FrameworkName } from '../config/frameworks.js';
 import { ExitCode, type ExitCodeValue } from '../errors.js';
-import type { LockHolder } from './lock.js';
+
+/** Who holds pgward's migration lock (src/migrate/lock.ts reads it from pg_stat_activity). */
+export interface LockHolder {
+  pid: number;
+  applicationName: string;
+  user: string;
+  clientAddr: string | null;
+  backendStart: Date;
+  /** Start of the holder's current transaction (null when idle outside one). */
+  xactStart: Date | null;
+  /** active / idle / idle in transaction …, and since when. */
+  state: string | null;
+  stateChange: Date | null;
+}
 
 export type MigrationState =
   | 'applied'

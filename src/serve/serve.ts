@@ -3,8 +3,8 @@
 import type { AddressInfo } from 'node:net';
 import type { LoadedConfig } from '../config/load.js';
 import type { MigrationsSource, Target } from '../config/target.js';
+import { thresholdsFor } from '../doctor/doctor.js';
 import { PgwardError } from '../errors.js';
-import { thresholdsFor } from '../monitor/doctor.js';
 import { Alerter, type Logger } from './alerts.js';
 import type { ServeSettings } from './config.js';
 import { createHttpServer } from './http.js';

@@ -2,7 +2,7 @@
 // counters ending in _total, one HELP and TYPE per family, low-cardinality labels only (no query text).
 // Figures that could not be read are left out rather than reported as 0.
 import { PGWARD_VERSION } from '../version.js';
-import type { Snapshot } from './snapshot.js';
+import type { Snapshot } from './state.js';
 
 type Labels = Record<string, string>;
 type Sample = [Labels, number | null | undefined];

@@ -1,7 +1,7 @@
 // What the refresh loop produces and every endpoint reads: one immutable snapshot per refresh, with its
 // response bodies rendered once, so a request costs a map lookup and a write, never a query.
-import type { JobName } from '../monitor/config.js';
-import type { DoctorReport } from '../monitor/types.js';
+import type { JobName } from '../config/sections/doctor.js';
+import type { DoctorReport } from '../doctor/types.js';
 import type { JobRow } from './store.js';
 
 export interface JobState {

@@ -5,8 +5,8 @@ import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import type pg from 'pg';
 import type { MigrationsSource, Target } from '../config/target.js';
+import { ATTENTION_STATES } from '../files/migration-status.js';
 import { statusWithClient } from '../migrate/status.js';
-import { ATTENTION_STATES } from '../migrate/status-types.js';
 import type { MigrationsInfo, PendingMigration } from './types.js';
 
 /** Serve's hook: records the pending set and returns when each was first seen. */

@@ -1,4 +1,4 @@
-import type { CheckId } from './config.js';
+import type { CheckId } from '../config/sections/doctor.js';
 
 export type CheckStatus = 'pass' | 'warn' | 'fail' | 'skip';
 

@@ -2,5 +2,5 @@
 export { type AlertEvent, postWebhook } from './alerts.js';
 export { type ServeFlags, type ServeSettings, serveSettings } from './config.js';
 export { type ServeHandle, type ServeOptions, startServe } from './serve.js';
-export type { JobState, Rendered, Snapshot } from './snapshot.js';
+export type { JobState, Rendered, Snapshot } from './state.js';
 export { type JobRow, listJobs } from './store.js';

@@ -6,18 +6,18 @@ import type pg from 'pg';
 import type { LoadedConfig } from '../config/load.js';
 import type { MigrationsSource, Target } from '../config/target.js';
 import { appName, connect } from '../db/connect.js';
-import { runDoctor } from '../monitor/doctor.js';
-import { dur } from '../monitor/format-units.js';
-import { prepareSession } from '../monitor/sql.js';
-import type { Thresholds } from '../monitor/thresholds.js';
-import type { DoctorReport } from '../monitor/types.js';
+import { runDoctor } from '../doctor/doctor.js';
+import { dur } from '../doctor/format-units.js';
+import { prepareSession } from '../doctor/sql.js';
+import type { Thresholds } from '../doctor/thresholds.js';
+import type { DoctorReport } from '../doctor/types.js';
 import { redact, redactDeep } from '../redact.js';
 import type { Alerter, Condition, Logger } from './alerts.js';
 import type { ServeSettings } from './config.js';
 import { healthBody, healthStatus, migrationsBody, summaryBody } from './health.js';
 import { renderMetrics } from './metrics.js';
 import type { Scheduler } from './scheduler.js';
-import type { JobState, Rendered, Snapshot } from './snapshot.js';
+import type { JobState, Rendered, Snapshot } from './state.js';
 import { ensureTables, lastRuns, recordPending } from './store.js';
 
 export interface MonitorOptions {

@@ -6,9 +6,9 @@ import { pruneBackups, pruneFailureMessage } from '../backup/prune.js';
 import { openStorage } from '../backup/storage.js';
 import { verifyBackup } from '../backup/verify.js';
 import type { LoadedConfig } from '../config/load.js';
+import type { JobName } from '../config/sections/doctor.js';
 import type { MigrationsSource, Target } from '../config/target.js';
-import type { JobName } from '../monitor/config.js';
-import { runDoctor } from '../monitor/doctor.js';
+import { runDoctor } from '../doctor/doctor.js';
 
 export interface JobContext {
   config: LoadedConfig | undefined;

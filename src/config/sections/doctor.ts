@@ -2,7 +2,7 @@
 // sections of pgward.yaml. Cron expressions are checked for shape here (the config loads fast, without
 // the cron library) and parsed for real when `pgward serve` starts.
 import { z } from 'zod';
-import { parseDuration } from '../config/duration.js';
+import { parseDuration } from '../duration.js';
 
 const duration = z.union([z.string(), z.number()]).superRefine((v, ctx) => {
   try {

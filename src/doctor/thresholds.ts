@@ -2,7 +2,7 @@
 // follow check_postgres, postgres_exporter's alert mixin and pgwatch where they agree, and lean to the
 // stricter side for what breaks production (wraparound, sequences, lock waits); see docs/doctor.md.
 import { parseDuration } from '../config/duration.js';
-import type { RawDoctor } from './config.js';
+import type { RawDoctor } from '../config/sections/doctor.js';
 
 export interface Pair {
   warn: number;

@@ -2,7 +2,7 @@
 // connected / unreachable, migrations { pending_count, status, pending_migrations }, plus backups, jobs,
 // alerts and every doctor check. Warnings alone do not degrade: a failing check, pending or drifted
 // migrations, a failed last job run, or an active alert do.
-import type { Snapshot } from './snapshot.js';
+import type { Snapshot } from './state.js';
 
 const secs = (ms: number | null | undefined) =>
   ms === null || ms === undefined ? null : Math.round(ms / 1000);

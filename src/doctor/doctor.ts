@@ -3,6 +3,7 @@
 // report. Backup checks need no database connection, so they still report when the server is down.
 import type pg from 'pg';
 import type { LoadedConfig } from '../config/load.js';
+import type { CheckId } from '../config/sections/doctor.js';
 import type { MigrationsSource, Target } from '../config/target.js';
 import { appName, connect } from '../db/connect.js';
 import { redact, redactUrl } from '../redact.js';
@@ -17,7 +18,6 @@ import {
 } from './checks-ops.js';
 import * as server from './checks-server.js';
 import * as storage from './checks-storage.js';
-import type { CheckId } from './config.js';
 import { migrationsInfo, type PendingSince } from './migrations.js';
 import { activity } from './probe-activity.js';
 import { checkpoints, databaseStats, serverInfo, wraparound } from './probe-database.js';

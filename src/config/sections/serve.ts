@@ -1,0 +1,50 @@
+// The top-level `serve:` section of pgward.yaml (docs/serve.md). Kept in src/config so the whole file
+// is validated without importing src/serve; src/serve/config.ts resolves it (flags > config > defaults).
+import { z } from 'zod';
+import { parseDuration } from '../duration.js';
+
+const duration = z.union([z.string(), z.number()]).superRefine((v, ctx) => {
+  try {
+    if (parseDuration(v) === null) ctx.addIssue({ code: 'custom', message: 'must not be 0/off' });
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', message: (err as Error).message });
+  }
+});
+
+export const serveSchema = z
+  .object({
+    /** Address to listen on (default 127.0.0.1: expose it on purpose, behind a token or a proxy). */
+    bind: z.string().min(1).optional(),
+    port: z.number().int().min(0).max(65_535).optional(),
+    /** How often the figures are refreshed from the database (default 15s). */
+    refresh_interval: duration.optional(),
+    /** Name of the environment variable holding the bearer token (default PGWARD_SERVE_TOKEN). */
+    token_env: z
+      .string()
+      .regex(/^[A-Za-z_][A-Za-z0-9_]*$/)
+      .optional(),
+    /** Webhook called on alerts: generic JSON POST with a Slack-compatible `text` field. ${VAR} allowed. */
+    webhook_url: z.string().min(1).optional(),
+    jobs: z
+      .object({
+        /** A running job's lease, renewed by its replica; a replica that stops renewing it loses the run (default 60s). */
+        lease: duration.optional(),
+        /** Job history kept: runs newer than this many days (default 90)… */
+        keep_days: z.number().int().min(1).optional(),
+        /** …and at most this many runs per job (default 1000). */
+        keep_runs: z.number().int().min(1).optional(),
+      })
+      .strict()
+      .optional(),
+    alerts: z
+      .object({
+        /** Alert when a migration has been pending longer than this (default 15min). */
+        pending_migrations_after: duration.optional(),
+        /** Alert when the newest backup is older than this (default 26h). */
+        backup_max_age: duration.optional(),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict();
+export type RawServe = z.infer<typeof serveSchema>;
