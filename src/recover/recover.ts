@@ -1,6 +1,7 @@
 // Disaster recovery: restore the newest backup whose drill passed (or the one named) into a NEW database
 // named with a timestamp, validated against the manifest's row counts, and say exactly how to switch to
 // it. --drill measures the same thing and drops the database, recording the recovery time in the catalog.
+
 import { filterBackups, findBackup, readCatalog, saveManifest } from '../backup/catalog.js';
 import { databaseOf, withDatabase } from '../backup/exec.js';
 import { addVerification, type BackupManifest } from '../backup/manifest.js';
@@ -11,6 +12,7 @@ import { dropDatabase } from '../backup/verify.js';
 import type { LoadedConfig } from '../config/load.js';
 import { setOwnedState } from '../db/owned.js';
 import { PgwardError } from '../errors.js';
+import { formatDuration, SECONDS } from '../format/units.js';
 import { identifyTarget } from '../identity/identify.js';
 import { targetFor } from '../identity/refuse.js';
 import { InterruptedError, isInterrupted } from '../interrupt.js';
@@ -193,7 +195,7 @@ export async function recover(given: RecoverOptions): Promise<RecoverResult> {
     dropped,
     nextSteps: o.drill
       ? [
-          `drill passed: a recovery of ${o.env ?? m.database} takes about ${(durationMs / 1000).toFixed(1)}s from backup ${m.id}`,
+          `drill passed: a recovery of ${o.env ?? m.database} takes about ${formatDuration(durationMs, SECONDS)} from backup ${m.id}`,
         ]
       : [
           `point the application at ${name}: set its DATABASE_URL (and ${envKey} in pgward.yaml) to ${shown}, with the same password, then restart it`,

@@ -1,6 +1,7 @@
 // `pgward rehearse --env <name>`: a throwaway copy of the environment (clone, or restore of its latest
 // verified backup) on the rehearsal server, the pending migrations run on it by the real runner with the
 // environment's policy, every statement traced, smoke checks, verdict against the budget, copy dropped.
+
 import { randomBytes } from 'node:crypto';
 import { filterBackups, readCatalog } from '../backup/catalog.js';
 import { backupSettings } from '../backup/config.js';
@@ -16,6 +17,7 @@ import type { MigrationsSource, Target } from '../config/target.js';
 import { appName, connect, withClient } from '../db/connect.js';
 import { createOwnedDatabase, type OwnedDatabase, sweepBeforeRun } from '../db/owned.js';
 import { ExitCode, type ExitCodeValue, PgwardError, UsageError } from '../errors.js';
+import { formatDuration } from '../format/units.js';
 import { sameServer } from '../identity/database.js';
 import { type IdentifiedTarget, identifyTarget } from '../identity/identify.js';
 import { refuseEnvironmentDatabase } from '../identity/refuse.js';
@@ -87,10 +89,12 @@ export function judgeMigration(m: MigrationTrace, s: RehearsalSettings): Migrati
   const w = m.worstLock;
   if (w?.blocking && w.heldMs > s.maxLockMs)
     reasons.push(
-      `${lockName(w.mode)} on ${w.relation} held ${(w.heldMs / 1000).toFixed(2)}s > ${s.maxLockMs / 1000}s`,
+      `${lockName(w.mode)} on ${w.relation} held ${formatDuration(w.heldMs, { style: 'seconds', digits: 2 })} > ${s.maxLockMs / 1000}s`,
     );
   if (s.maxDurationMs !== null && m.durationMs > s.maxDurationMs)
-    reasons.push(`took ${(m.durationMs / 1000).toFixed(2)}s > ${s.maxDurationMs / 1000}s`);
+    reasons.push(
+      `took ${formatDuration(m.durationMs, { style: 'seconds', digits: 2 })} > ${s.maxDurationMs / 1000}s`,
+    );
   return { ...m, verdict: reasons.length ? 'over budget' : 'ok', reasons };
 }
 

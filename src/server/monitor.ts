@@ -6,8 +6,8 @@ import type pg from 'pg';
 import type { LoadedConfig } from '../config/load.js';
 import type { MigrationsSource, Target } from '../config/target.js';
 import { appName, connect } from '../db/connect.js';
+import { formatDuration, SUMMARY } from '../format/units.js';
 import { runDoctor } from '../monitor/doctor.js';
-import { dur } from '../monitor/format-units.js';
 import { prepareSession } from '../monitor/sql.js';
 import type { Thresholds } from '../monitor/thresholds.js';
 import type { DoctorReport } from '../monitor/types.js';
@@ -123,7 +123,10 @@ export class Monitor {
     const deadlineMs = Math.max(5_000, settings.refreshMs * 5);
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`refresh took longer than ${dur(deadlineMs)}`)), deadlineMs);
+      timer = setTimeout(
+        () => reject(new Error(`refresh took longer than ${formatDuration(deadlineMs, SUMMARY)}`)),
+        deadlineMs,
+      );
     });
     let report: DoctorReport;
     try {
@@ -226,7 +229,7 @@ export class Monitor {
       out.push({
         key: 'migrations_pending',
         active: late,
-        message: `${m.pending.length} migration(s) pending for more than ${dur(settings.pendingAlertMs)}: ${m.pending.map((p) => `${p.version} ${p.name}`).join(', ')}`,
+        message: `${m.pending.length} migration(s) pending for more than ${formatDuration(settings.pendingAlertMs, SUMMARY)}: ${m.pending.map((p) => `${p.version} ${p.name}`).join(', ')}`,
       });
     }
     const b = r.backups;
@@ -235,7 +238,7 @@ export class Monitor {
       out.push({
         key: 'backup_stale',
         active: b.lastSuccessAt !== null && age > settings.backupMaxAgeMs,
-        message: `newest backup is ${dur(age)} old (allowed: ${dur(settings.backupMaxAgeMs)})`,
+        message: `newest backup is ${formatDuration(age, SUMMARY)} old (allowed: ${formatDuration(settings.backupMaxAgeMs, SUMMARY)})`,
       });
       out.push({
         key: 'drill_failed',

@@ -1,5 +1,6 @@
 // `pgward backup create|list|show|prune|verify|restore`: thin adapters over src/backup. Every subcommand
 // takes --json (one document on stdout); progress goes to stderr, and only on a TTY.
+
 import { type Command, Option } from 'commander';
 import { filterBackups, findBackup, readCatalog } from '../../backup/catalog.js';
 // Heavy modules (zod config schema, pg, pg_dump/pg_restore drivers) load inside the actions, so that
@@ -12,6 +13,7 @@ import { openStorage, type Storage } from '../../backup/storage.js';
 import { parseDuration } from '../../config/duration.js';
 import { resolveTarget } from '../../config/target.js';
 import { ExitCode, UsageError } from '../../errors.js';
+import { formatBytes, formatDuration, SECONDS } from '../../format/units.js';
 import { action, type Context } from '../context.js';
 import { type Output, table } from '../output.js';
 import { abortOnSignals } from '../signals.js';
@@ -34,15 +36,9 @@ async function storageOf(
   };
 }
 
-export function mib(bytes: number): string {
-  return bytes >= 1024 ** 3
-    ? `${(bytes / 1024 ** 3).toFixed(2)} GiB`
-    : `${(bytes / 1024 ** 2).toFixed(1)} MiB`;
-}
-
-function secs(ms: number): string {
-  return `${(ms / 1000).toFixed(1)}s`;
-}
+// Backup sizes never go below MiB: archives are read in MiB, and a tiny one reads "0.0 MiB".
+export const mib = (bytes: number): string => formatBytes(bytes, { smallest: 'MiB' });
+const secs = (ms: number): string => formatDuration(ms, SECONDS);
 
 function progressLine(p: BackupProgress): string {
   const rate = p.elapsedMs > 0 ? p.bytes / (p.elapsedMs / 1000) : 0;

@@ -2,6 +2,7 @@ import { createInterface } from 'node:readline/promises';
 import type { Command } from 'commander';
 import { parseDuration } from '../../config/duration.js';
 import { UsageError } from '../../errors.js';
+import { formatBytes, formatDuration, MS, SECONDS } from '../../format/units.js';
 import { describeSummary } from '../../identity/describe.js';
 import type { MigrationGate } from '../../migrate/gate.js';
 import { describeHolder } from '../../migrate/lock.js';
@@ -141,7 +142,9 @@ export function printSharedEvent(
       );
       break;
     case 'backup-done':
-      out.info(`  ${c.green('✓')} backup ${e.id} (${(e.bytes / 1024).toFixed(0)} KiB) in ${e.durationMs} ms`);
+      out.info(
+        `  ${c.green('✓')} backup ${e.id} (${formatBytes(e.bytes, { only: 'KiB' })}) in ${formatDuration(e.durationMs, MS)}`,
+      );
       break;
     case 'pause':
       out.warn(`pausing ${e.seconds}s before ${verb}: press Ctrl-C to abort`);
@@ -159,7 +162,7 @@ export function printSharedEvent(
       break;
     case 'lock-retry':
       out.warn(
-        `${e.version} line ${e.line}: ${e.message}; attempt ${e.attempt} of ${e.of} failed, retrying in ${(e.waitMs / 1000).toFixed(1)}s`,
+        `${e.version} line ${e.line}: ${e.message}; attempt ${e.attempt} of ${e.of} failed, retrying in ${formatDuration(e.waitMs, SECONDS)}`,
       );
       break;
     default:
@@ -175,7 +178,7 @@ function printEvent(out: Output, e: MigrateEvent, verbose: boolean): void {
     out.info(`${c.cyan('→')} ${e.version}_${e.name}${e.transaction ? '' : c.dim(' (no transaction)')}`);
   else if (e.type === 'applied')
     out.info(
-      `  ${c.green('✓')} applied in ${e.durationMs} ms${e.attempts > 1 ? ` (attempt ${e.attempts})` : ''}`,
+      `  ${c.green('✓')} applied in ${formatDuration(e.durationMs, MS)}${e.attempts > 1 ? ` (attempt ${e.attempts})` : ''}`,
     );
 }
 

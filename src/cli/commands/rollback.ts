@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { UsageError } from '../../errors.js';
+import { formatDuration, MS } from '../../format/units.js';
 import { describeSummary } from '../../identity/describe.js';
 import type { RollbackEvent, RollbackResult } from '../../migrate/rollback.js';
 import { action } from '../context.js';
@@ -74,7 +75,8 @@ export function registerRollback(program: Command): void {
 function printEvent(out: Output, e: RollbackEvent): void {
   if (printSharedEvent(out, e, false, 'rolling back')) return;
   if (e.type === 'start') out.info(`${out.c.cyan('←')} ${e.version}_${e.name}`);
-  if (e.type === 'rolled-back') out.info(`  ${out.c.green('✓')} rolled back in ${e.durationMs} ms`);
+  if (e.type === 'rolled-back')
+    out.info(`  ${out.c.green('✓')} rolled back in ${formatDuration(e.durationMs, MS)}`);
 }
 
 /** `command`: how it was invoked (rollback --steps 2 …), for the exact --approve command to print. */
