@@ -11,6 +11,8 @@ import { fileURLToPath } from 'node:url';
 import { formatDuration as configFormat, parseDuration } from '../src/config/duration.js';
 import { formatBytes, formatDuration, MS, SECONDS, SUMMARY } from '../src/format/units.js';
 import { formatBytes as lintBytes } from '../src/lint/schema.js';
+import { renderMetrics } from '../src/server/metrics.js';
+import type { Snapshot } from '../src/server/snapshot.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
@@ -158,4 +160,55 @@ test('invariant: check:functions fails on a function over the limit and passes w
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('invariant: /metrics prints a family (HELP, TYPE) only with at least one finite sample, each family once', () => {
+  // Only what the table reads without a guard; every other figure is unknown (undefined).
+  const figures = {
+    serverVersion: '15.0',
+    serverVersionNum: 150000,
+    connectionsByState: {},
+    replication: [{ name: 'a', lagMs: null, lagBytes: null }],
+    slots: [],
+  } as unknown;
+  const snap = {
+    refreshedAt: '2026-01-01T00:00:00Z',
+    lastRefreshDurationMs: Number.NaN,
+    connected: true,
+    refreshes: 1,
+    refreshErrors: 0,
+    alerts: [],
+    jobs: [{ job: 'backup', nextRunAt: null, last: null, lastOkAt: null }],
+    report: {
+      checks: [],
+      figures,
+      migrations: null,
+      backups: {
+        count: 0,
+        lastSuccessAt: null,
+        lastSizeBytes: null,
+        lastDrill: null,
+        lastDrillPassedAt: null,
+      },
+    },
+  } as unknown as Snapshot;
+  const text = renderMetrics(snap);
+  const families = [...text.matchAll(/^# TYPE (\S+)/gm)].map((m) => m[1]!);
+  assert.equal(new Set(families).size, families.length, 'a family printed twice');
+  for (const name of families) {
+    assert.match(text, new RegExp(`^${name}(\\{[^}]*\\})? -?[0-9.e+-]+$`, 'm'), `${name} has no sample`);
+  }
+  for (const absent of [
+    'pgward_refresh_duration_seconds',
+    'pgward_replication_lag_bytes',
+    'pgward_job_next_run',
+  ]) {
+    assert.doesNotMatch(text, new RegExp(absent), `${absent} has no finite value and must be left out`);
+  }
+  assert.match(
+    text,
+    /^pgward_replication_lag_seconds\{standby="a"\} 0$/m,
+    'unknown lag of a standby reads as 0',
+  );
+  assert.match(text, /^pgward_backups 0$/m);
 });
