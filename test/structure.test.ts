@@ -212,3 +212,33 @@ test('invariant: /metrics prints a family (HELP, TYPE) only with at least one fi
   );
   assert.match(text, /^pgward_backups 0$/m);
 });
+
+test('invariant: every CLI command is X.ts (commander definition, typed flags) + X.run.ts (the action)', () => {
+  const dir = join(ROOT, 'src/cli/commands');
+  const files = readdirSync(dir);
+  const definitions = files.filter(
+    (f) => f.endsWith('.ts') && !f.includes('.run.') && !f.includes('.shared.'),
+  );
+  assert.ok(definitions.length >= 10, 'the command folder was found');
+  for (const f of definitions) {
+    const text = readFileSync(join(dir, f), 'utf8');
+    assert.match(text, /\.command\(/, `${f} defines a command`);
+    const base = f.replace(/\.ts$/, '');
+    assert.ok(files.includes(`${base}.run.ts`), `${f} has its action in ${base}.run.ts`);
+    // The definition only wires commander to the action: no library code is loaded by it (types and the
+    // manifest's list of --reason choices excepted).
+    const imports = [...text.matchAll(/^import (?!type )[^;]*from '([^']+)'/gm)].map((m) => m[1]!);
+    const library = imports.filter((i) => i.startsWith('../../') && !/manifest\.js$/.test(i));
+    assert.deepEqual(library, [], `${f} imports library code; the action belongs in ${base}.run.ts`);
+    assert.match(
+      text,
+      new RegExp(`import\\('\\./${base.replace('.', '\\.')}\\.run\\.js'\\)`),
+      `${f} loads ${base}.run.js lazily`,
+    );
+  }
+  for (const f of files) {
+    const text = readFileSync(join(dir, f), 'utf8');
+    assert.doesNotMatch(text, /flags: Record<string/, `${f} types its flags with an interface`);
+    assert.doesNotMatch(text, /flags\.\w+ as string/, `${f} casts a flag instead of typing it`);
+  }
+});
