@@ -1,3 +1,4 @@
+import type pg from 'pg';
 import type { LoadedConfig } from '../config/load.js';
 import type { MigrationsSource, Target } from '../config/target.js';
 import { appName, connect } from '../db/connect.js';
@@ -139,84 +140,114 @@ export async function migrate(given: MigrateOptions): Promise<MigrateResult> {
       type: 'plan',
       pending: planned.map((p) => ({ version: p.version, name: p.name, transaction: p.transaction })),
     });
-    const base = {
+    const base: RunSoFar = {
       env: opts.target.env,
       database: redactUrl(opts.target.url),
       identity: summaryOf(opts.target),
       planned,
-      applied: [] as MigrateResult['applied'],
-      gates: [] as MigrationGate[],
-      blocked: [] as MigrationGate[],
-      backupId: undefined as string | undefined,
-      failure: undefined as MigrationFailure | undefined,
+      applied: [],
+      gates: [],
+      blocked: [],
+      backupId: undefined,
+      failure: undefined,
     };
     if (!opts.skipGate) {
-      const gate = await runGate(
-        client,
-        toRun,
-        {
-          target: opts.target,
-          direction: 'up',
-          dryRun: opts.dryRun === true,
-          approve: opts.approve,
-          askApproval: opts.askApproval,
-        },
-        emit,
-      );
-      base.gates = gate.gates;
-      base.blocked = gate.blocked;
-      // A dry run tells what the real run would do: a run the gate stops is not "ok".
-      if (gate.blocked.length)
-        return { ...base, dryRun: opts.dryRun === true, exitCode: ExitCode.gateBlocked };
-      if (opts.dryRun) return { ...base, dryRun: true, exitCode: ExitCode.ok };
-      if (!(await pauseForWarnings(gate.gates, opts.signal, emit)))
-        return { ...base, dryRun: false, exitCode: ExitCode.interrupted };
+      const stopped = await gateBeforeRunning(client, toRun, opts, base, emit);
+      if (stopped) return stopped;
     }
     if (opts.dryRun) return { ...base, dryRun: true, exitCode: ExitCode.ok };
     if (opts.target.policy.backupBeforeMigrate && toRun.length > 0 && !opts.throwaway) {
       base.backupId = await backupFirst(opts, 'up', emit);
     }
-    const approvalOf = new Map(base.gates.filter((g) => g.approval).map((g) => [g.version, g.approval]));
-
-    const ctx = await createRunContext(client, opts.target, {
-      retryBackoffMs: opts.retryBackoffMs,
-      signal: opts.signal,
-      onEvent: emit,
-      tracer: opts.tracer,
-    });
-    for (let i = 0; i < toRun.length; i++) {
-      const file = toRun[i]!;
-      const plan = planned[i]!;
-      if (opts.signal?.aborted) {
-        return { ...base, dryRun: false, exitCode: ExitCode.interrupted };
-      }
-      emit({ type: 'start', version: file.version, name: file.name, transaction: file.transaction });
-      const outcome = file.transaction
-        ? await runInTransaction(ctx, file, plan.statements, (c, ms) =>
-            recordApplied(c, file, ms, approvalOf.get(file.version)),
-          )
-        : await runWithoutTransaction(ctx, file, plan.statements, (c, ms) =>
-            recordApplied(c, file, ms, approvalOf.get(file.version)),
-          );
-      if (!outcome.ok) {
-        emit({ type: 'failed', failure: outcome.failure });
-        const exitCode = outcome.failure.reason === 'interrupted' ? ExitCode.interrupted : ExitCode.runtime;
-        return { ...base, dryRun: false, failure: outcome.failure, exitCode };
-      }
-      const applied = {
-        version: file.version,
-        name: file.name,
-        durationMs: Math.round(outcome.durationMs),
-        attempts: outcome.attempts,
-      };
-      base.applied.push(applied);
-      emit({ type: 'applied', ...applied });
-    }
-    return { ...base, dryRun: false, exitCode: ExitCode.ok };
+    return await applyInOrder(client, toRun, planned, opts, base, emit);
   } finally {
     if (locked) await unlock(client).catch(() => {});
     await client.end().catch(() => {});
   }
+}
+
+/** What a run has found and done so far; every result (early or final) is this plus how it ended. */
+type RunSoFar = Omit<MigrateResult, 'dryRun' | 'exitCode'>;
+
+/**
+ * The gate decides every file before any runs. Returns the result when the run stops here (blocked,
+ * a dry run, or interrupted during the pause for warnings); undefined when it goes on.
+ */
+async function gateBeforeRunning(
+  client: pg.Client,
+  toRun: MigrationFile[],
+  opts: MigrateOptions,
+  base: RunSoFar,
+  emit: (e: MigrateEvent) => void,
+): Promise<MigrateResult | undefined> {
+  const gate = await runGate(
+    client,
+    toRun,
+    {
+      target: opts.target,
+      direction: 'up',
+      dryRun: opts.dryRun === true,
+      approve: opts.approve,
+      askApproval: opts.askApproval,
+    },
+    emit,
+  );
+  base.gates = gate.gates;
+  base.blocked = gate.blocked;
+  // A dry run tells what the real run would do: a run the gate stops is not "ok".
+  if (gate.blocked.length) return { ...base, dryRun: opts.dryRun === true, exitCode: ExitCode.gateBlocked };
+  if (opts.dryRun) return { ...base, dryRun: true, exitCode: ExitCode.ok };
+  if (!(await pauseForWarnings(gate.gates, opts.signal, emit)))
+    return { ...base, dryRun: false, exitCode: ExitCode.interrupted };
+  return undefined;
+}
+
+/** Applies the planned files in order, each recorded with its approval; stops at the first failure. */
+async function applyInOrder(
+  client: pg.Client,
+  toRun: MigrationFile[],
+  planned: PlannedMigration[],
+  opts: MigrateOptions,
+  base: RunSoFar,
+  emit: (e: MigrateEvent) => void,
+): Promise<MigrateResult> {
+  const approvalOf = new Map(base.gates.filter((g) => g.approval).map((g) => [g.version, g.approval]));
+
+  const ctx = await createRunContext(client, opts.target, {
+    retryBackoffMs: opts.retryBackoffMs,
+    signal: opts.signal,
+    onEvent: emit,
+    tracer: opts.tracer,
+  });
+  for (let i = 0; i < toRun.length; i++) {
+    const file = toRun[i]!;
+    const plan = planned[i]!;
+    if (opts.signal?.aborted) {
+      return { ...base, dryRun: false, exitCode: ExitCode.interrupted };
+    }
+    emit({ type: 'start', version: file.version, name: file.name, transaction: file.transaction });
+    const outcome = file.transaction
+      ? await runInTransaction(ctx, file, plan.statements, (c, ms) =>
+          recordApplied(c, file, ms, approvalOf.get(file.version)),
+        )
+      : await runWithoutTransaction(ctx, file, plan.statements, (c, ms) =>
+          recordApplied(c, file, ms, approvalOf.get(file.version)),
+        );
+    if (!outcome.ok) {
+      emit({ type: 'failed', failure: outcome.failure });
+      const exitCode = outcome.failure.reason === 'interrupted' ? ExitCode.interrupted : ExitCode.runtime;
+      return { ...base, dryRun: false, failure: outcome.failure, exitCode };
+    }
+    const applied = {
+      version: file.version,
+      name: file.name,
+      durationMs: Math.round(outcome.durationMs),
+      attempts: outcome.attempts,
+    };
+    base.applied.push(applied);
+    emit({ type: 'applied', ...applied });
+  }
+  return { ...base, dryRun: false, exitCode: ExitCode.ok };
 }
 
 function planMigration(f: MigrationFile): PlannedMigration {
