@@ -17,9 +17,9 @@ import {
   type MigrationFailure,
   type RunnerEvent,
   runInTransaction,
-  runWithoutTransaction,
   type StatementTracer,
 } from './runner.js';
+import { runWithoutTransaction } from './runner-autocommit.js';
 import {
   assertNoTransactionControl,
   assertUpNotEmpty,

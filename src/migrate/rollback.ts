@@ -18,13 +18,8 @@ import { type AppliedMigration, ensureHistory, readApplied, readPartial } from '
 import { acquireMigrationLock, bindSessionToClient, type LockHolder, unlock } from './lock.js';
 import { compare, refusePartials } from './plan.js';
 import { backupFirst, type PreflightEvent, pauseForWarnings, runGate } from './preflight.js';
-import {
-  createRunContext,
-  type MigrationFailure,
-  type RunnerEvent,
-  runInTransaction,
-  runWithoutTransaction,
-} from './runner.js';
+import { createRunContext, type MigrationFailure, type RunnerEvent, runInTransaction } from './runner.js';
+import { runWithoutTransaction } from './runner-autocommit.js';
 import { type PlannedStatement, planSection, shownPath } from './statements.js';
 import { assertPgwardRunner, resolveFramework } from './status.js';
 
