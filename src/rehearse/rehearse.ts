@@ -198,11 +198,8 @@ async function smokeChecks(url: string, extra: string[]): Promise<SmokeResult[]>
   });
 }
 
-export async function rehearse(given: RehearseOptions): Promise<RehearseResult> {
-  const started = Date.now();
-  // The environment is what the database is, however its URL was spelled: its catalog, masking and name.
-  const o = { ...given, target: await identified(given) };
-  const env = o.target.env ?? 'database';
+/** The server rehearsals run on: configured, and never the environment's own server. */
+async function rehearsalServer(o: RehearseOptions, env: string): Promise<string> {
   const server = o.settings.server;
   if (!server)
     throw new UsageError(
@@ -215,6 +212,42 @@ export async function rehearse(given: RehearseOptions): Promise<RehearseResult> 
       `rehearsal.server is ${env}'s own server: a rehearsal there would load it with a full copy and the migrations`,
       'point rehearsal.server at another server (a staging or CI server)',
     );
+  return server;
+}
+
+/** Migrates the copy with a tracer sampling locks from a second connection. */
+async function migrateTraced(o: RehearseOptions, url: string) {
+  const sampler = await connect(url, { applicationName: appName('rehearse sampler') });
+  const tracer = new Tracer(sampler);
+  try {
+    // The copy is nobody's database: no environment name, no stamp, and never a pre-migrate backup
+    // (it would land in the environment's catalog and could be "recovered" as the environment).
+    const result = await migrate({
+      target: {
+        ...o.target,
+        env: undefined,
+        url,
+        policy: { ...o.target.policy, backupBeforeMigrate: false },
+      },
+      source: o.source,
+      throwaway: true,
+      skipGate: true,
+      signal: o.signal,
+      onEvent: tracer.onEvent,
+      tracer,
+    });
+    return { result, tracer };
+  } finally {
+    await sampler.end().catch(() => {});
+  }
+}
+
+export async function rehearse(given: RehearseOptions): Promise<RehearseResult> {
+  const started = Date.now();
+  // The environment is what the database is, however its URL was spelled: its catalog, masking and name.
+  const o = { ...given, target: await identified(given) };
+  const env = o.target.env ?? 'database';
+  const server = await rehearsalServer(o, env);
   const name = scratchName(env);
   const url = withDatabase(server, name);
   const adminUrl = databaseOf(server) === name ? withDatabase(server, 'postgres') : server;
@@ -233,29 +266,7 @@ export async function rehearse(given: RehearseOptions): Promise<RehearseResult> 
     await refuseCopyAsEnvironment(o, url);
 
     o.onStep?.('migrate');
-    const sampler = await connect(url, { applicationName: appName('rehearse sampler') });
-    const tracer = new Tracer(sampler);
-    let result: Awaited<ReturnType<typeof migrate>>;
-    try {
-      // The copy is nobody's database: no environment name, no stamp, and never a pre-migrate backup
-      // (it would land in the environment's catalog and could be "recovered" as the environment).
-      result = await migrate({
-        target: {
-          ...o.target,
-          env: undefined,
-          url,
-          policy: { ...o.target.policy, backupBeforeMigrate: false },
-        },
-        source: o.source,
-        throwaway: true,
-        skipGate: true,
-        signal: o.signal,
-        onEvent: tracer.onEvent,
-        tracer,
-      });
-    } finally {
-      await sampler.end().catch(() => {});
-    }
+    const { result, tracer } = await migrateTraced(o, url);
     const migrations = tracer.migrations.map((m) => judgeMigration(m, o.settings));
     o.onStep?.('smoke');
     const smoke = result.failure ? [] : await smokeChecks(url, o.settings.smoke);
