@@ -1,5 +1,5 @@
-// Lists every function, method and arrow function in src/ longer than the limit, and fails when any is
-// over it. Why: a newcomer should read each step of a procedure on one screen; long functions are where
+// Lists every function, method and arrow function in src/ longer than the limit, and every file longer
+// than --file-limit (default 400 lines), and fails when any is over. Why: a newcomer should read each step of a procedure on one screen; long functions are where
 // steps hide. Data tables (a function whose body is a single returned/declared object or array literal)
 // are exempt: their length is content, not logic.
 //
@@ -7,6 +7,7 @@
 //   --limit N   fail when a function is longer than N lines (default 80)
 //   --report N  also list functions longer than N lines without failing (default: the limit)
 //   --dir DIR   the source folder to measure (default src)
+//   --file-limit N  fail when a file is longer than N lines (default 400)
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import ts from 'typescript';
@@ -87,11 +88,23 @@ for (const f of all) {
   const mark = f.lines > limit ? 'over' : 'near';
   process.stdout.write(`${mark} ${String(f.lines).padStart(4)} lines  ${f.file}:${f.line}  ${f.name}\n`);
 }
+const fileLimit = argNumber('--file-limit', 400);
+const longFiles = sourceFiles(dir)
+  .map((file) => ({ file, lines: readFileSync(file, 'utf8').split('\n').length - 1 }))
+  .filter((f) => f.lines > fileLimit);
+for (const f of longFiles) process.stdout.write(`file ${String(f.lines).padStart(4)} lines  ${f.file}\n`);
 const over = all.filter((f) => f.lines > limit);
+if (longFiles.length > 0) {
+  process.stderr.write(
+    `error: ${longFiles.length} file(s) in ${dir}/ are longer than ${fileLimit} lines; split them by what they do\n`,
+  );
+}
 if (over.length > 0) {
   process.stderr.write(
     `error: ${over.length} function(s) in ${dir}/ are longer than ${limit} lines; split them into named steps\n`,
   );
-  process.exit(1);
 }
-process.stdout.write(`ok: no function in ${dir}/ is longer than ${limit} lines\n`);
+if (over.length > 0 || longFiles.length > 0) process.exit(1);
+process.stdout.write(
+  `ok: no function in ${dir}/ is longer than ${limit} lines, no file longer than ${fileLimit}\n`,
+);

@@ -129,7 +129,7 @@ test('invariant: no file in src/ outside src/format builds a byte or seconds str
   assert.deepEqual(offenders, []);
 });
 
-test('invariant: check:functions fails on a function over the limit and passes when it is split or is a data table', () => {
+test('invariant: check:functions fails on a function over 80 lines or a file over 400, and passes on a data table', () => {
   const dir = mkdtempSync(join(tmpdir(), 'pgward-long-'));
   try {
     mkdirSync(join(dir, 'src'));
@@ -157,6 +157,14 @@ test('invariant: check:functions fails on a function over the limit and passes w
     writeFileSync(join(dir, 'src/a.ts'), `export function table() {\n  return [\n${rows}\n  ];\n}\n`);
     const table = run();
     assert.equal(table.status, 0, table.stdout + table.stderr);
+    // Short functions, but a file over 400 lines: the file limit fails it.
+    const many = Array.from({ length: 140 }, (_, i) => `export function f${i}() {\n  return ${i};\n}`).join(
+      '\n',
+    );
+    writeFileSync(join(dir, 'src/a.ts'), `${many}\n`);
+    const longFile = run();
+    assert.equal(longFile.status, 1, longFile.stdout);
+    assert.match(longFile.stdout, /file\s+420 lines\s+\S*src\/a\.ts/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
