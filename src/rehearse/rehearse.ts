@@ -16,7 +16,7 @@ import type { LoadedConfig } from '../config/load.js';
 import type { MigrationsSource, Target } from '../config/target.js';
 import { appName, connect, withClient } from '../db/connect.js';
 import { createOwnedDatabase, type OwnedDatabase, sweepBeforeRun } from '../db/owned.js';
-import { ExitCode, type ExitCodeValue, PgwardError, UsageError } from '../errors.js';
+import { ExitCode, PgwardError, UsageError } from '../errors.js';
 import { formatDuration } from '../format/units.js';
 import { sameServer } from '../identity/database.js';
 import { type IdentifiedTarget, identifyTarget } from '../identity/identify.js';
