@@ -37,7 +37,7 @@ async function storageOf(
 }
 
 // Backup sizes never go below MiB: archives are read in MiB, and a tiny one reads "0.0 MiB".
-export const mib = (bytes: number): string => formatBytes(bytes, { smallest: 'MiB' });
+const mib = (bytes: number): string => formatBytes(bytes, { smallest: 'MiB' });
 const secs = (ms: number): string => formatDuration(ms, SECONDS);
 
 function progressLine(p: BackupProgress): string {
