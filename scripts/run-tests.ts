@@ -1,7 +1,10 @@
 // Runs the whole suite: starts one throwaway PostgreSQL cluster for the run, hands it to every test file
-// (each test creates its own database on it), and tears it down whatever happens.
+// (each test creates its own database on it), and tears it down whatever happens. Everything the tests
+// write to the temp dir (projects, storage folders, pgward's own temp files, their clusters) goes to one
+// folder of this run, removed at the end: test passwords never stay behind in /tmp.
 import { spawn } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startCluster } from '../test/harness/cluster.js';
 
@@ -12,7 +15,11 @@ const files = readdirSync('test', { recursive: true, encoding: 'utf8' })
   .filter((f) => filter.length === 0 || filter.some((x) => f.includes(x)))
   .sort();
 
-const cluster = await startCluster();
+const started = performance.now();
+const runTmp = mkdtempSync(join(tmpdir(), 'pgward-test-run-'));
+// Clusters started by tests run as the `postgres` user when the suite runs as root: it must reach them.
+chmodSync(runTmp, 0o1777);
+const cluster = await startCluster({ baseDir: runTmp });
 let code = 1;
 try {
   process.stderr.write(`test cluster: PostgreSQL in ${cluster.dir}, port ${cluster.port}\n`);
@@ -23,6 +30,7 @@ try {
       stdio: 'inherit',
       env: {
         ...process.env,
+        TMPDIR: runTmp,
         PGWARD_TEST_CLUSTER: JSON.stringify({
           dir: cluster.dir,
           port: cluster.port,
@@ -38,5 +46,8 @@ try {
   code = await new Promise<number>((resolve) => child.on('exit', (c, s) => resolve(c ?? (s ? 1 : 0))));
 } finally {
   cluster.stop();
+  rmSync(runTmp, { recursive: true, force: true });
+  const seconds = ((performance.now() - started) / 1000).toFixed(0);
+  process.stderr.write(`test suite: ${files.length} files in ${seconds} s (exit ${code})\n`);
 }
 process.exit(code);

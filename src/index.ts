@@ -1,10 +1,50 @@
-// pgward as a library: the same operations the CLI runs, with typed inputs and results.
+// pgward as a library: the public API, and nothing else. Every name here is a promise (documented in
+// docs/library.md, with an @example on every function); anything not listed is internal and may change.
+// Named exports only, so what is public is decided here, not by whatever a module happens to export.
+//
+// The error contract, the same for every function: a function THROWS a PgwardError (with `exitCode`,
+// `hint`) when the operation cannot start or refuses to (bad input or config, no connection, drift,
+// a lock held elsewhere, a file it cannot run). It RETURNS a result for every outcome it reached
+// itself, with the CLI's `exitCode` on it: applied, nothing to do, blocked by the gate (6), a migration
+// that failed (`failure`), interrupted (130). Any other error is unexpected (a bug, or a lost connection).
 
-export * from './backup/index.js';
-export * from './clone/index.js';
-export { formatDuration, parseDuration } from './config/duration.js';
-export { FRAMEWORKS, type FrameworkName } from './config/frameworks.js';
-export { findConfig, type LoadedConfig, loadConfig, parseConfigText } from './config/load.js';
+// --- Backups you can prove.
+export {
+  type BackupManifest,
+  type BackupReason,
+  type BackupSettings,
+  backupSettings,
+  type Catalog,
+  createBackupForTarget,
+  findBackup,
+  openStorage,
+  type PruneOptions,
+  type PruneResult,
+  pruneBackups,
+  type RestoreOptions,
+  type RestoreResult,
+  readCatalog,
+  restoreBackup,
+  type Storage,
+  type TargetBackupOptions,
+  type VerifyOptions,
+  type VerifyResult,
+  verifyBackup,
+} from './backup/index.js';
+// --- Copies, rehearsals, recovery.
+export {
+  type CloneEvent,
+  type CloneOptions,
+  type CloneResult,
+  clone,
+  type Endpoint,
+  type MaskingPlan,
+  maskingFor,
+} from './clone/index.js';
+// --- Configuration: what the CLI resolves from its flags, for callers that want the pieces.
+export type { FrameworkName } from './config/frameworks.js';
+export { findConfig, type LoadedConfig, loadConfig } from './config/load.js';
+export { type ProjectOptions, type ResolvedProject, resolveProject } from './config/project.js';
 export {
   defaultPolicy,
   type MigrationsSource,
@@ -13,6 +53,7 @@ export {
   resolveTarget,
   type Target,
 } from './config/target.js';
+// --- Cleanup: databases pgward created (scratch, drill, clone) that a killed run left behind.
 export {
   OTHER_HOST_STALE_MS,
   type OwnedMarker,
@@ -20,10 +61,26 @@ export {
   type SweptDatabase,
   sweepOrphans,
 } from './db/owned.js';
+// --- Live facts the lint can use (read just before deciding, from the database concerned).
 export { loadSchemaFacts, readSchemaFacts } from './db/schema-facts.js';
-export { ExitCode, PgwardError, UsageError } from './errors.js';
-export * from './identity/index.js';
+// --- Errors and exit codes (one table for the CLI and the library).
+export { ExitCode, type ExitCodeValue, PgwardError, UsageError } from './errors.js';
+// --- Identity: which environment(s) a database is, from what the server says, not the URL's spelling.
+export {
+  type DatabaseIdentity,
+  describeIdentity,
+  type EnvironmentMatch,
+  type Identification,
+  type IdentifiedTarget,
+  type IdentifyOptions,
+  type IdentitySummary,
+  identifyTarget,
+  type MatchedBy,
+  readDatabaseIdentity,
+  sameDatabase,
+} from './identity/index.js';
 export { InterruptedError } from './interrupt.js';
+// --- Safety analysis (also `pgward/lint`, which does not load the database driver).
 export {
   decideGate,
   type Finding,
@@ -32,7 +89,6 @@ export {
   type LintFileResult,
   type LintOptions,
   type LintReport,
-  lintMigration,
   lintMigrations,
   lintPaths,
   lintPrepared,
@@ -46,18 +102,51 @@ export {
   reachesThreshold,
   type SchemaFacts,
   type SchemaNeeds,
+  type Severity,
 } from './lint/index.js';
+// --- Migrations: one call each, like the CLI (`url`/`env`/`dir`/`config`), or with a resolved target.
 export { type BaselineOptions, type BaselineResult, baseline } from './migrate/baseline.js';
-export { loadMigrations, type MigrationFile, parseMigration } from './migrate/files.js';
+export { loadMigrations, type MigrationFile } from './migrate/files.js';
+export type { Approval, GateReasonSummary, MigrationGate } from './migrate/gate.js';
 export { type MigrateEvent, type MigrateOptions, type MigrateResult, migrate } from './migrate/migrate.js';
-export { type RollbackOptions, type RollbackResult, rollback } from './migrate/rollback.js';
+export {
+  type MigrationPlan,
+  type PlannedMigration,
+  type PlanOptions,
+  planMigrations,
+  type RunSelection,
+} from './migrate/planning.js';
+export {
+  type RollbackEvent,
+  type RollbackOptions,
+  type RollbackResult,
+  rollback,
+} from './migrate/rollback.js';
 export type { MigrationFailure } from './migrate/runner.js';
 export { initProject, newMigration } from './migrate/scaffold.js';
-export { getStatus, type StatusOptions } from './migrate/status.js';
+export { getStatus, type StatusOptions, status } from './migrate/status.js';
 export type { MigrationState, MigrationStatusEntry, StatusReport } from './migrate/status-types.js';
-export * from './monitor/index.js';
-export * from './recover/index.js';
-export { redact, redactUrl } from './redact.js';
-export * from './rehearse/index.js';
-export * from './server/index.js';
+// --- Health and the long-running service.
+export {
+  type CheckResult,
+  type DoctorOptions,
+  type DoctorReport,
+  runDoctor,
+} from './monitor/index.js';
+export { type RecoverOptions, type RecoverResult, recover } from './recover/index.js';
+export {
+  type RehearsalSettings,
+  type RehearseOptions,
+  type RehearseResult,
+  rehearsalMarkdown,
+  rehearsalSettings,
+  rehearse,
+} from './rehearse/index.js';
+export {
+  type ServeHandle,
+  type ServeOptions,
+  type ServeSettings,
+  serveSettings,
+  startServe,
+} from './server/index.js';
 export { PGWARD_VERSION } from './version.js';

@@ -20,6 +20,7 @@ import { openStorage } from '../src/backup/storage.js';
 import { verifyBackup } from '../src/backup/verify.js';
 import { addBulk, appDatabase, CLI, cli, tempDir } from './backup/helpers.js';
 import type { TestDatabase } from './harness/db.js';
+import { cliEnv } from './harness/project.js';
 
 let db: TestDatabase;
 const store = tempDir('pgward-bk-faults-');
@@ -67,6 +68,7 @@ test('pgward itself killed mid-stream: nothing listed; prune removes the leftove
   const dir = tempDir('pgward-bk-kill9-');
   try {
     const child = spawn(process.execPath, [CLI, 'backup', '--storage', dir.url, 'create', '--url', db.url], {
+      env: cliEnv(),
       stdio: 'ignore',
     });
     // Wait until the archive is being written, then kill pgward.

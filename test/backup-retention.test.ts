@@ -94,19 +94,25 @@ test('prune --dry-run deletes nothing; prune deletes manifest then archive', asy
   const dir = tempDir('pgward-bk-ret-');
   try {
     const storage = await openStorage(dir.url, { baseDir: '/' });
-    for (const m of [backup('x1', 1), backup('x2', 2), backup('x3', 3)]) {
+    // Ids must have the real pattern: a manifest naming any other id is invalid (never followed).
+    const [x1, x2, x3] = [
+      '20260330T120000000Z-0000a1',
+      '20260329T120000000Z-0000a2',
+      '20260328T120000000Z-0000a3',
+    ];
+    for (const m of [backup(x1!, 1), backup(x2!, 2), backup(x3!, 3)]) {
       await storage.putText(`${m.id}.manifest.json`, JSON.stringify(m));
       await storage.putText(m.archive.key, 'archive');
     }
     const dry = await pruneBackups({ storage, rules: { keepLast: 1 }, dryRun: true, now: NOW });
     assert.deepEqual(
       dry.decisions.filter((d) => !d.keep).map((d) => d.id),
-      ['x2', 'x3'],
+      [x2, x3],
     );
     assert.equal((await storage.list()).length, 6);
     const real = await pruneBackups({ storage, rules: { keepLast: 1 }, now: NOW });
-    assert.deepEqual(real.deleted, ['x2', 'x3']);
-    assert.deepEqual((await storage.list()).map((o) => o.key).sort(), ['x1.dump', 'x1.manifest.json']);
+    assert.deepEqual(real.deleted, [x2, x3]);
+    assert.deepEqual((await storage.list()).map((o) => o.key).sort(), [`${x1}.dump`, `${x1}.manifest.json`]);
   } finally {
     dir.cleanup();
   }

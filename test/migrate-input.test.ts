@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { newMigration } from '../src/migrate/scaffold.js';
 import { createTestDatabase, type TestDatabase } from './harness/db.js';
-import { CLI, makeProject, migration, runCli } from './harness/project.js';
+import { CLI, cliEnv, makeProject, migration, runCli } from './harness/project.js';
 
 const CONFIG = 'environments:\n  staging:\n    url: ${DB_URL}\n';
 
@@ -232,6 +232,7 @@ test('invariant: pgward new gives every file a version greater than every existi
       new Promise<number | null>((resolve) => {
         const child = spawn(process.execPath, [CLI, 'new', i % 2 ? 'same' : `name_${i}`], {
           cwd: proj,
+          env: cliEnv(),
           stdio: 'ignore',
         });
         child.on('close', resolve);

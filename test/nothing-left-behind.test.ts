@@ -17,7 +17,7 @@ import {
 import { addBulk, appDatabase, tempDir } from './backup/helpers.js';
 import { type Cluster, startCluster } from './harness/cluster.js';
 import { adminQuery, createTestDatabase, type TestDatabase } from './harness/db.js';
-import { CLI, type CliResult, runCli } from './harness/project.js';
+import { CLI, type CliResult, cliEnv, runCli } from './harness/project.js';
 
 let other: Cluster;
 let prod: TestDatabase;
@@ -543,7 +543,7 @@ describe('rehearse', () => {
       const done = new Promise<CliResult>((resolve) => {
         child = spawn(process.execPath, [CLI, 'rehearse', '--env', 'production'], {
           cwd: dir,
-          env: { ...process.env, NO_COLOR: '1' },
+          env: cliEnv(),
         });
         let stderr = '';
         child.stderr!.on('data', (d) => {

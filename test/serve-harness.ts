@@ -3,7 +3,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { CLI } from './harness/project.js';
+import { CLI, cliEnv } from './harness/project.js';
 
 export interface ServeProcess {
   url: string;
@@ -20,7 +20,7 @@ export async function startServe(
 ): Promise<ServeProcess> {
   const child = spawn(process.execPath, [CLI, 'serve', '--port', '0', ...args], {
     cwd,
-    env: { ...process.env, NO_COLOR: '1', ...env },
+    env: cliEnv(env),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let logs = '';

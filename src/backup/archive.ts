@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { PgwardError } from '../errors.js';
-import type { BackupManifest } from './manifest.js';
+import { archiveKey, type BackupManifest } from './manifest.js';
 import type { Storage } from './storage.js';
 
 export interface LocalArchive {
@@ -24,22 +24,33 @@ async function sha256File(path: string): Promise<string> {
   return h.digest('hex');
 }
 
+/** The archive is missing or cannot be read from storage: the backup is unusable, not the target. */
+export class ArchiveUnavailableError extends PgwardError {}
+
 export async function localArchive(
   storage: Storage,
   m: BackupManifest,
   tempRoot?: string,
 ): Promise<LocalArchive> {
-  const direct = storage.localPath(m.archive.key);
+  // Derived from the id, never taken from the manifest's text (which anyone with storage access wrote).
+  const key = archiveKey(m.id);
+  const unavailable = (why: string) =>
+    new ArchiveUnavailableError(`archive ${key} of backup ${m.id} ${why} in ${storage.url}`);
+  const direct = storage.localPath(key);
   if (direct) {
-    const st = await stat(direct).catch(() => null);
-    if (!st)
-      throw new PgwardError(`archive ${m.archive.key} of backup ${m.id} is missing from ${storage.url}`);
+    // stat() refuses a symlink out of the storage directory before anything reads the path.
+    const st = await storage.stat(key).catch((err: Error) => {
+      throw unavailable(`cannot be read: ${err.message}`);
+    });
+    if (!st) throw unavailable('is missing');
     return { path: direct, bytes: st.size, sha256: await sha256File(direct), cleanup: async () => {} };
   }
   const dir = await mkdtemp(join(tempRoot ?? tmpdir(), 'pgward-restore-'));
-  const path = join(dir, m.archive.key);
+  const path = join(dir, key);
   try {
-    await storage.download(m.archive.key, path);
+    await storage.download(key, path).catch((err: Error) => {
+      throw unavailable(`cannot be read: ${err.message}`);
+    });
     const st = await stat(path);
     return {
       path,

@@ -1,47 +1,84 @@
 // The catalog is the set of manifests in storage, newest first by the time recorded in each manifest
-// (never by object name or modification time). Objects that belong to no manifest are leftovers of
-// failed or interrupted backups.
-import { PgwardError, UsageError } from '../errors.js';
-import { type BackupManifest, manifestKey, parseManifest } from './manifest.js';
+// (never by object name or modification time). Names from storage are untrusted: only objects named
+// after a valid backup id (manifestKey/archiveKey) are pgward's; every key is derived from the id.
+import { ExitCode, PgwardError, UsageError } from '../errors.js';
+import { withLease } from './lease.js';
+import {
+  archiveKey,
+  type BackupManifest,
+  checkBackupRef,
+  ID_PATTERN,
+  idOfManifestKey,
+  manifestKey,
+  parseManifest,
+} from './manifest.js';
 import type { Storage, StoredObject } from './storage.js';
 
 const MANIFEST_SUFFIX = '.manifest.json';
 
 export interface Catalog {
   backups: BackupManifest[];
-  /** Stored objects referenced by no manifest (partial archives, archives whose manifest was never written). */
+  /** Archives of backups whose manifest is not in storage at all (failed or interrupted backups). */
   leftovers: StoredObject[];
-  /** Manifests that could not be read: reported, never silently ignored. */
+  /** Manifests that could not be read: reported, never silently ignored; their archives are kept. */
   unreadable: { key: string; error: string }[];
+  /** Ids of listed backups whose archive is not in storage: such a backup is never "proven". */
+  missingArchives: string[];
 }
 
 export function newestFirst(a: BackupManifest, b: BackupManifest): number {
   return Date.parse(b.startedAt) - Date.parse(a.startedAt) || b.id.localeCompare(a.id);
 }
 
+/** The backup id an archive-side object belongs to (`<id>.dump`, `<id>.dump.partial`), or null. */
+function idOfArchiveObject(key: string): string | null {
+  const m = /^(.+)\.dump(\.partial)?$/.exec(key);
+  return m && ID_PATTERN.test(m[1]!) ? m[1]! : null;
+}
+
+/**
+ * Every backup in a storage, newest first, with leftovers and unreadable manifests reported.
+ * Reads every manifest; a listing error throws (nothing can be proven about a catalog not listed).
+ *
+ * @example
+ * ```ts
+ * import { backupSettings, openStorage, readCatalog } from 'pgward';
+ * const s = backupSettings(undefined);
+ * const { backups } = await readCatalog(await openStorage(s.storageUrl, s));
+ * console.log(backups.map((b) => b.id));
+ * ```
+ */
 export async function readCatalog(storage: Storage): Promise<Catalog> {
   const objects = await storage.list();
+  const keys = new Set(objects.map((o) => o.key));
   const backups: BackupManifest[] = [];
   const unreadable: { key: string; error: string }[] = [];
-  const referenced = new Set<string>();
-  for (const o of objects.filter((o) => o.key.endsWith(MANIFEST_SUFFIX))) {
-    referenced.add(o.key);
+  // Every id that has a manifest object, readable or not, owns its archive: never a leftover.
+  const owned = new Set<string>();
+  for (const o of objects) {
+    if (!o.key.endsWith(MANIFEST_SUFFIX)) continue;
+    const id = idOfManifestKey(o.key);
+    if (!id) {
+      // Looks like a manifest but is not named after a backup id: never read, but not hidden either.
+      unreadable.push({ key: o.key, error: 'not named after a backup id: ignored' });
+      continue;
+    }
+    owned.add(id);
     try {
       const text = await storage.getText(o.key);
-      if (text === null) continue; // deleted between list and read
-      const m = parseManifest(text, o.key);
-      backups.push(m);
-      referenced.add(m.archive.key);
+      if (text === null) continue; // deleted between list and read: its archive waits for the next prune
+      backups.push(parseManifest(text, id));
     } catch (err) {
       unreadable.push({ key: o.key, error: (err as Error).message });
     }
   }
   backups.sort(newestFirst);
-  // Temp files of an atomic manifest rewrite in progress are not leftovers of a backup.
-  const leftovers = objects.filter(
-    (o) => !referenced.has(o.key) && !/\.manifest\.json\.\d+\.tmp$/.test(o.key),
-  );
-  return { backups, leftovers, unreadable };
+  const leftovers = objects.filter((o) => {
+    const id = idOfArchiveObject(o.key);
+    return id !== null && !owned.has(id);
+  });
+  const missingArchives = backups.filter((m) => !keys.has(archiveKey(m.id))).map((m) => m.id);
+  return { backups, leftovers, unreadable, missingArchives };
 }
 
 export interface CatalogFilter {
@@ -56,12 +93,22 @@ export function filterBackups(list: BackupManifest[], f: CatalogFilter): BackupM
   );
 }
 
-/** Finds a backup by id, unique id prefix, or `latest` (the newest, within the filter). */
+/**
+ * Finds a backup by id, unique id prefix, or `latest` (the newest, within the filter).
+ *
+ * @example
+ * ```ts
+ * import { backupSettings, findBackup, openStorage } from 'pgward';
+ * const s = backupSettings(undefined);
+ * const latest = await findBackup(await openStorage(s.storageUrl, s), 'latest', { env: 'production' });
+ * ```
+ */
 export async function findBackup(
   storage: Storage,
   ref: string,
   filter: CatalogFilter = {},
 ): Promise<BackupManifest> {
+  checkBackupRef(ref);
   if (ref === 'latest') {
     const { backups } = await readCatalog(storage);
     const m = filterBackups(backups, filter)[0];
@@ -75,8 +122,10 @@ export async function findBackup(
     }
     return m;
   }
-  const direct = await storage.getText(manifestKey(ref));
-  if (direct !== null) return parseManifest(direct, manifestKey(ref));
+  if (ID_PATTERN.test(ref)) {
+    const direct = await storage.getText(manifestKey(ref));
+    if (direct !== null) return parseManifest(direct, ref);
+  }
   const { backups } = await readCatalog(storage);
   const matches = backups.filter((m) => m.id.startsWith(ref));
   if (matches.length === 1) return matches[0]!;
@@ -88,7 +137,55 @@ export async function findBackup(
   throw new UsageError(`no backup "${ref}" in ${storage.url}`, 'see `pgward backup list`');
 }
 
-/** Rewrites a manifest (e.g. with a verification result); atomic on both backends. */
+/** The backup's manifest disappeared (pruned) between reading it and writing to it. */
+export class BackupGoneError extends PgwardError {}
+
+/**
+ * Rewrites a manifest with `change` applied to its CURRENT stored version, under the catalog lease.
+ * A manifest that is no longer there is never re-created: that would resurrect a pruned backup as a
+ * manifest without an archive.
+ */
+export async function updateManifest(
+  storage: Storage,
+  id: string,
+  purpose: string,
+  change: (fresh: BackupManifest) => BackupManifest,
+): Promise<BackupManifest> {
+  return withLease(storage, purpose, async (lease) => {
+    const text = await storage.getText(manifestKey(id));
+    if (text === null) {
+      throw new BackupGoneError(`backup ${id} was pruned while ${purpose}: nothing was recorded`, {
+        exitCode: ExitCode.runtime,
+      });
+    }
+    const next = change(parseManifest(text, id));
+    lease.assertHeld();
+    await storage.putText(manifestKey(id), `${JSON.stringify(next, null, 2)}\n`);
+    return next;
+  });
+}
+
+/**
+ * Publishes the manifest of a new backup, under the lease, only while its archive is still stored
+ * (a prune that judged the archive a leftover holds the same lease): never a manifest without archive.
+ */
+export async function publishManifest(storage: Storage, m: BackupManifest): Promise<void> {
+  await withLease(storage, 'publishing a backup', async (lease) => {
+    const archive = await storage.stat(archiveKey(m.id));
+    if (archive?.size !== m.archive.bytes) {
+      throw new PgwardError(
+        `archive ${archiveKey(m.id)} of backup ${m.id} is ${archive ? 'not the one written' : 'gone'} (removed as a leftover?): manifest not written`,
+        { hint: 'raise backups.retention.leftover_grace above the longest backup duration' },
+      );
+    }
+    if ((await storage.getText(manifestKey(m.id))) !== null)
+      throw new PgwardError(`backup ${m.id} already has a manifest: not overwritten`);
+    lease.assertHeld();
+    await storage.putText(manifestKey(m.id), `${JSON.stringify(m, null, 2)}\n`);
+  });
+}
+
+/** Replaces an existing manifest (under the lease; never re-creates a deleted one). */
 export async function saveManifest(storage: Storage, m: BackupManifest): Promise<void> {
-  await storage.putText(manifestKey(m.id), `${JSON.stringify(m, null, 2)}\n`);
+  await updateManifest(storage, m.id, 'saving the manifest', () => m);
 }

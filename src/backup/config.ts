@@ -85,7 +85,16 @@ function parseSize(v: number | string | undefined): number | undefined {
   return Number(m[1]) * mult;
 }
 
-/** Settings from pgward.yaml (if any) with defaults; `storage` overrides the configured storage URL. */
+/**
+ * Settings from pgward.yaml (if any) with defaults; `storage` overrides the configured storage URL.
+ *
+ * @example
+ * ```ts
+ * import { backupSettings, openStorage } from 'pgward';
+ * const s = backupSettings(undefined);
+ * const storage = await openStorage(s.storageUrl, { baseDir: s.baseDir, s3: s.s3 });
+ * ```
+ */
 export function backupSettings(config: LoadedConfig | undefined, storage?: string): BackupSettings {
   const raw = (config?.raw as { backups?: RawBackups } | undefined)?.backups ?? {};
   const r = raw.retention ?? {};

@@ -10,13 +10,15 @@ import type pg from 'pg';
 import { appName, connect } from '../db/connect.js';
 import { PgwardError } from '../errors.js';
 import { PGWARD_VERSION } from '../version.js';
+import { publishManifest as publishUnderLease } from './catalog.js';
+import type { BackupProgress } from './dump-progress.js';
+import { DumpProgress } from './dump-progress.js';
 import { exited, pgConn, programFailure, TailBuffer } from './exec.js';
 import {
   archiveKey,
   type BackupManifest,
   type BackupReason,
   MANIFEST_FORMAT,
-  manifestKey,
   newBackupId,
   type TableStat,
 } from './manifest.js';
@@ -30,15 +32,7 @@ import {
 } from './snapshot.js';
 import type { LocalWriter, Storage } from './storage.js';
 
-export interface BackupProgress {
-  phase: 'dump';
-  bytes: number;
-  elapsedMs: number;
-  /** Table whose data pg_dump is copying (from its --verbose log). */
-  table: string | null;
-  tablesCounted: number;
-  tablesTotal: number;
-}
+export type { BackupProgress };
 
 export interface CreateBackupOptions {
   url: string;
@@ -76,32 +70,6 @@ interface RunningDump {
   upload: Promise<void>;
   /** sha256 of the archive's bytes as stored. */
   hash: Hash;
-}
-
-/** What the dump has done so far, reported to onProgress at most every 200 ms. */
-class DumpProgress {
-  bytes = 0;
-  table: string | null = null;
-  counted = 0;
-  private lastReport = 0;
-  constructor(
-    private readonly onProgress: CreateBackupOptions['onProgress'],
-    private readonly started: Date,
-    private readonly tablesTotal: number,
-  ) {}
-  report(force = false): void {
-    const now = Date.now();
-    if (!this.onProgress || (!force && now - this.lastReport < 200)) return;
-    this.lastReport = now;
-    this.onProgress({
-      phase: 'dump',
-      bytes: this.bytes,
-      elapsedMs: now - this.started.getTime(),
-      table: this.table,
-      tablesCounted: this.counted,
-      tablesTotal: this.tablesTotal,
-    });
-  }
 }
 
 /** Takes a backup and returns its manifest once published; throws (leaving nothing listed) on any failure. */
@@ -257,9 +225,13 @@ function storeLocalFile(
   progress: DumpProgress,
   failure: (r: ExitResult) => Error,
 ): Promise<void> {
+  // A stat still in flight when polling stops must not overwrite the byte count measured below
+  // (the manifest's size would then differ from the archive's).
+  let polling = true;
   const poll = setInterval(() => {
     stat(local.path).then(
       (st) => {
+        if (!polling) return;
         progress.bytes = st.size;
         progress.report();
       },
@@ -267,6 +239,7 @@ function storeLocalFile(
     );
   }, 250);
   return exit.then(async (r) => {
+    polling = false;
     clearInterval(poll);
     try {
       if (r.code !== 0) throw failure(r);
@@ -376,7 +349,8 @@ function manifestOf(opts: CreateBackupOptions, t: Taken): BackupManifest {
 /** The manifest is written last: only then does the backup exist. An unwritable one takes the archive. */
 async function publishManifest(storage: Storage, manifest: BackupManifest): Promise<void> {
   try {
-    await storage.putText(manifestKey(manifest.id), `${JSON.stringify(manifest, null, 2)}\n`);
+    // Under the catalog lease, and only while the archive written is still there (see catalog.ts).
+    await publishUnderLease(storage, manifest);
   } catch (err) {
     await storage.delete(archiveKey(manifest.id)).catch(() => {});
     throw err;

@@ -1,23 +1,72 @@
-// Child processes (pg_dump, pg_restore): the password travels in PGPASSWORD, never in argv (argv is
-// visible to every user through ps); stderr is kept (tail only) and redacted before anyone sees it.
+// Child processes (pg_dump, pg_restore): no secret ever reaches argv (argv is visible to every user
+// through ps and /proc). The password travels in PGPASSWORD; an sslpassword (key passphrase), which has
+// no environment variable in libpq, travels in a private 0600 service file removed at exit. stderr is
+// kept (tail only) and redacted before anyone sees it.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { PgwardError } from '../errors.js';
-import { redact } from '../redact.js';
+import { PgwardError, UsageError } from '../errors.js';
+import { redact, registerSecret } from '../redact.js';
+import { privateServiceFile } from './service-file.js';
 
 export interface PgConn {
-  /** conninfo URL without the password, safe for argv. */
+  /** conninfo URL without any secret, safe for argv. */
   url: string;
   env: NodeJS.ProcessEnv;
 }
 
-/** Splits a postgres URL into a password-free URL for argv and an env carrying the password. */
-export function pgConn(url: string, database?: string): PgConn {
-  const u = new URL(url);
-  const password = u.password ? decodeURIComponent(u.password) : undefined;
+/** libpq connection parameters whose value is a secret: they must never be in a child's argv. */
+const SECRET_PARAMS = ['password', 'sslpassword'] as const;
+
+/** Removes every secret parameter from the URL (userinfo password and query form); returns their values. */
+function takeSecrets(u: URL): { password?: string; sslpassword?: string } {
+  const found: { password?: string; sslpassword?: string } = {};
+  if (u.password) found.password = decodeLoosely(u.password);
   u.password = '';
+  if (u.search) {
+    // Edited by hand, not through URLSearchParams: that re-encodes every other parameter (a space as
+    // '+', which libpq does not decode), so `options=-c%20x%3Dy` would change meaning.
+    const kept: string[] = [];
+    for (const pair of u.search.slice(1).split('&')) {
+      const eq = pair.indexOf('=');
+      const key = decodeLoosely(eq < 0 ? pair : pair.slice(0, eq));
+      // Dropped in any case (libpq rejects `PASSWORD=`, but its value must not reach argv on the way);
+      // used only as libpq spells it, after the userinfo, the last occurrence winning as in libpq.
+      if (!(SECRET_PARAMS as readonly string[]).includes(key.toLowerCase())) kept.push(pair);
+      else if ((SECRET_PARAMS as readonly string[]).includes(key))
+        found[key as (typeof SECRET_PARAMS)[number]] = decodeLoosely(eq < 0 ? '' : pair.slice(eq + 1));
+    }
+    u.search = kept.length ? `?${kept.join('&')}` : '';
+  }
+  registerSecret(found.password);
+  registerSecret(found.sslpassword);
+  return found;
+}
+
+/** Percent-decoding as libpq does it ('+' stays '+'); a malformed escape is kept as written. */
+function decodeLoosely(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
+}
+
+/** Splits a postgres URL into a secret-free URL for argv and an env carrying the secrets. */
+export function pgConn(url: string, database?: string, penv: NodeJS.ProcessEnv = process.env): PgConn {
+  const u = new URL(url);
+  const secrets = takeSecrets(u);
   if (database !== undefined) u.pathname = `/${encodeURIComponent(database)}`;
-  const env: NodeJS.ProcessEnv = { ...process.env };
-  if (password !== undefined) env.PGPASSWORD = password;
+  const env: NodeJS.ProcessEnv = { ...penv };
+  if (secrets.password !== undefined) env.PGPASSWORD = secrets.password;
+  if (secrets.sslpassword !== undefined) {
+    if (/(?:^\?|&)service=/.test(u.search) || penv.PGSERVICE)
+      throw new UsageError(
+        'sslpassword in the database URL cannot be combined with a libpq service',
+        'put sslpassword in the service file instead of the URL',
+      );
+    const file = privateServiceFile({ sslpassword: secrets.sslpassword });
+    env.PGSERVICEFILE = file.path;
+    u.search = `${u.search ? `${u.search}&` : '?'}service=${file.service}`;
+  }
   return { url: u.toString(), env };
 }
 

@@ -25,6 +25,17 @@ export interface TargetBackupOptions {
   signal?: AbortSignal;
 }
 
+/**
+ * What `pgward backup create` does: a pg_dump archive and its manifest, in the configured storage.
+ *
+ * @example
+ * ```ts
+ * import { createBackupForTarget, resolveProject } from 'pgward';
+ * const { target, config } = resolveProject({ env: 'production' });
+ * const manifest = await createBackupForTarget({ config, target, reason: 'manual' });
+ * console.log(manifest.id);
+ * ```
+ */
 export async function createBackupForTarget(o: TargetBackupOptions): Promise<BackupManifest> {
   const s = backupSettings(o.config, o.storage);
   const storage = await openStorage(s.storageUrl, { baseDir: s.baseDir, s3: s.s3 });

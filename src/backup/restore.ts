@@ -15,10 +15,10 @@ import { describeMatch, identifyTarget, protectedMatch } from '../identity/ident
 import { targetFor } from '../identity/refuse.js';
 import { abortable, InterruptedError, isInterrupted, throwIfAborted } from '../interrupt.js';
 import { redactUrl } from '../redact.js';
-import { archiveMismatch, localArchive } from './archive.js';
+import { ArchiveUnavailableError, archiveMismatch, localArchive } from './archive.js';
 import { findBackup } from './catalog.js';
 import { databaseOf, pgConn, withDatabase } from './exec.js';
-import type { BackupManifest, TableStat } from './manifest.js';
+import { archiveKey, type BackupManifest, type TableStat } from './manifest.js';
 import { findPgTools, type PgTools } from './pgbin.js';
 import { parallelStats, pgRestore } from './pgrestore.js';
 import { compareStats } from './snapshot.js';
@@ -69,6 +69,22 @@ export interface RestoreResult {
   rows: number;
 }
 
+/**
+ * What `pgward backup restore` does: restores a backup into a database (or a new one with `create`).
+ *
+ * @example
+ * ```ts
+ * import { backupSettings, openStorage, restoreBackup } from 'pgward';
+ * const s = backupSettings(undefined);
+ * const r = await restoreBackup({
+ *   storage: await openStorage(s.storageUrl, s),
+ *   ref: 'latest',
+ *   targetUrl: 'postgresql://localhost/postgres',
+ *   create: 'restored_copy',
+ * });
+ * console.log(r.url, r.tables, r.rows);
+ * ```
+ */
 export async function restoreBackup(opts: RestoreOptions): Promise<RestoreResult> {
   const started = Date.now();
   const m = await findBackup(opts.storage, opts.ref, { env: opts.sourceEnv });
@@ -85,12 +101,12 @@ export async function restoreBackup(opts: RestoreOptions): Promise<RestoreResult
   let created: OwnedDatabase | undefined;
 
   throwIfAborted(opts.signal, 'restore');
-  opts.onStep?.('download', m.archive.key);
+  opts.onStep?.('download', archiveKey(m.id));
   const archive = await localArchive(opts.storage, m, opts.tempDir);
   try {
     const bad = archiveMismatch(m, archive);
     if (bad)
-      throw new PgwardError(`backup ${m.id} cannot be restored: ${bad}`, {
+      throw new ArchiveUnavailableError(`backup ${m.id} cannot be restored: ${bad}`, {
         hint: 'run `pgward backup verify` on it; restore another backup',
       });
     throwIfAborted(opts.signal, 'restore');

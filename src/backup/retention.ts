@@ -44,23 +44,34 @@ const BUCKETS = [
   { key: 'keepMonthly', name: 'keep_monthly', of: (d: Date) => d.toISOString().slice(0, 7) },
 ] as const;
 
+/** Backups of one environment+database form a series: retention and "newest proven" are per series. */
+export const seriesKey = (m: BackupManifest): string => `${m.env ?? ''}\u0000${m.database}`;
+
+/**
+ * `isProven` says whether a backup counts as proven: prune passes "drill passed AND its archive is in
+ * storage", so a manifest whose archive is gone never shields itself at the expense of the real one.
+ */
 export function planRetention(
   all: BackupManifest[],
   rules: RetentionRules,
   now: Date = new Date(),
+  isProven: (m: BackupManifest) => boolean = drillPassed,
 ): RetentionDecision[] {
   const series = new Map<string, BackupManifest[]>();
-  for (const m of all) {
-    const k = `${m.env ?? ''}\u0000${m.database}`;
-    series.set(k, [...(series.get(k) ?? []), m]);
-  }
+  for (const m of all) series.set(seriesKey(m), [...(series.get(seriesKey(m)) ?? []), m]);
   const out: RetentionDecision[] = [];
-  for (const list of series.values()) out.push(...planSeries([...list].sort(newestFirst), rules, now));
+  for (const list of series.values())
+    out.push(...planSeries([...list].sort(newestFirst), rules, now, isProven));
   return out.sort((a, b) => newestFirst(a.backup, b.backup));
 }
 
-function planSeries(list: BackupManifest[], r: RetentionRules, now: Date): RetentionDecision[] {
-  const newestVerified = list.find(drillPassed)?.id;
+function planSeries(
+  list: BackupManifest[],
+  r: RetentionRules,
+  now: Date,
+  isProven: (m: BackupManifest) => boolean,
+): RetentionDecision[] {
+  const newestVerified = list.find(isProven)?.id;
   // Grandfather-father-son buckets: the newest backup of each of the N most recent days/weeks/months.
   const bucketKeep = new Map<string, string>();
   for (const b of BUCKETS) {

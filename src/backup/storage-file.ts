@@ -1,12 +1,29 @@
 // Local directory storage. A crash can leave <key>.partial behind; it never looks like a backup (no
 // manifest) and prune removes it.
 import { createReadStream, createWriteStream } from 'node:fs';
-import { copyFile, mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import {
+  copyFile,
+  lstat,
+  mkdir,
+  open,
+  readdir,
+  readFile,
+  realpath,
+  rename,
+  rm,
+  stat,
+} from 'node:fs/promises';
+import { dirname, join, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { PgwardError } from '../errors.js';
-import type { LocalWriter, Storage, StoredObject } from './storage.js';
+import {
+  checkStorageKey,
+  isStorageKey,
+  type LocalWriter,
+  type Storage,
+  type StoredObject,
+} from './storage.js';
 
 export class FileStorage implements Storage {
   constructor(
@@ -14,8 +31,27 @@ export class FileStorage implements Storage {
     readonly url: string,
   ) {}
 
+  /** Keys are single path components (checkStorageKey), so the path is always directly in the root. */
   private path(key: string): string {
-    return join(this.dir, key);
+    return join(this.dir, checkStorageKey(key, this.url));
+  }
+
+  /**
+   * The path to read `key` from, once it is proven to stay inside the root: a symlink planted in the
+   * storage directory must not make pgward read (or restore, or hash) a file outside it.
+   */
+  private async readablePath(key: string): Promise<string> {
+    const path = this.path(key);
+    const st = await lstat(path).catch(() => null);
+    if (st?.isSymbolicLink()) {
+      const [root, target] = await Promise.all([realpath(this.dir), realpath(path).catch(() => '')]);
+      if (!target.startsWith(root + sep)) {
+        throw new PgwardError(`refusing to read ${path}: it is a symlink to outside ${this.url}`, {
+          hint: 'remove the link; pgward reads and writes only inside its storage directory',
+        });
+      }
+    }
+    return path;
   }
 
   private fail(op: string, key: string, err: unknown): PgwardError {
@@ -32,7 +68,8 @@ export class FileStorage implements Storage {
     const partial = `${final}.partial`;
     try {
       await mkdir(dirname(final), { recursive: true });
-      await pipeline(body, createWriteStream(partial));
+      await rm(partial, { force: true });
+      await pipeline(body, createWriteStream(partial, { flags: 'wx' }));
       await fsyncFile(partial);
       await rename(partial, final);
     } catch (err) {
@@ -47,9 +84,12 @@ export class FileStorage implements Storage {
     return {
       path: partial,
       prepare: async () => {
-        await mkdir(dirname(final), { recursive: true }).catch((err) => {
+        try {
+          await mkdir(dirname(final), { recursive: true });
+          await rm(partial, { force: true }); // pg_dump --file follows a symlink planted at this name
+        } catch (err) {
           throw this.fail('write', key, err);
-        });
+        }
       },
       publish: async () => {
         try {
@@ -69,7 +109,8 @@ export class FileStorage implements Storage {
     const tmp = `${final}.${process.pid}.tmp`;
     try {
       await mkdir(dirname(final), { recursive: true });
-      const fh = await open(tmp, 'w');
+      await rm(tmp, { force: true }); // a leftover (or planted symlink) from an earlier run with our pid
+      const fh = await open(tmp, 'wx');
       try {
         await fh.writeFile(text);
         await fh.sync();
@@ -85,7 +126,7 @@ export class FileStorage implements Storage {
 
   async getText(key: string): Promise<string | null> {
     try {
-      return await readFile(this.path(key), 'utf8');
+      return await readFile(await this.readablePath(key), 'utf8');
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
       throw this.fail('read', key, err);
@@ -94,21 +135,32 @@ export class FileStorage implements Storage {
 
   async download(key: string, dest: string): Promise<void> {
     try {
-      await copyFile(this.path(key), dest);
+      await copyFile(await this.readablePath(key), dest);
     } catch (err) {
       throw this.fail('read', key, err);
     }
   }
 
   async openRead(key: string): Promise<Readable> {
-    await stat(this.path(key)).catch((err) => {
+    const path = await this.readablePath(key);
+    await stat(path).catch((err) => {
       throw this.fail('read', key, err);
     });
-    return createReadStream(this.path(key));
+    return createReadStream(path);
   }
 
   localPath(key: string): string {
     return this.path(key);
+  }
+
+  async stat(key: string): Promise<{ size: number } | null> {
+    try {
+      const st = await stat(await this.readablePath(key));
+      return st.isFile() ? { size: st.size } : null;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw err instanceof PgwardError ? err : this.fail('read', key, err);
+    }
   }
 
   async list(): Promise<StoredObject[]> {
@@ -121,8 +173,12 @@ export class FileStorage implements Storage {
     }
     const out: StoredObject[] = [];
     for (const key of names) {
-      const st = await stat(this.path(key)).catch(() => null);
-      if (st?.isFile()) out.push({ key, size: st.size, modified: st.mtime });
+      // Names pgward never writes (dot files, odd characters) are not its objects: not listed at all.
+      if (!isStorageKey(key)) continue;
+      // Every entry is listed, links and directories too: a manifest that is a directory or a link
+      // must show up as unreadable (keeping its archive), not vanish and leave its archive a "leftover".
+      const st = await lstat(this.path(key)).catch(() => null);
+      if (st) out.push({ key, size: st.isFile() ? st.size : 0, modified: st.mtime });
     }
     return out;
   }

@@ -8,6 +8,7 @@ import {
   AbortMultipartUploadCommand,
   DeleteObjectCommand,
   GetObjectCommand,
+  HeadObjectCommand,
   ListMultipartUploadsCommand,
   ListObjectsV2Command,
   PutObjectCommand,
@@ -18,7 +19,7 @@ import {
 import { Upload } from '@aws-sdk/lib-storage';
 import { PgwardError } from '../errors.js';
 import { DEFAULT_PART_SIZE } from './config.js';
-import type { Storage, StoredObject } from './storage.js';
+import { checkStorageKey, isStorageKey, type Storage, type StoredObject } from './storage.js';
 
 export interface S3Options {
   endpoint?: string;
@@ -31,6 +32,8 @@ export interface S3Options {
   partSize?: number;
   /** Parts uploaded concurrently; each holds one part in memory. */
   queueSize?: number;
+  /** A request whose connection stays silent this long fails (a hung store must not hang pgward). */
+  requestTimeoutMs?: number;
 }
 
 export class S3Storage implements Storage {
@@ -46,6 +49,8 @@ export class S3Storage implements Storage {
       forcePathStyle: opts.forcePathStyle ?? false,
       // Every request retried a few times; a store that stays down still fails in seconds, not minutes.
       maxAttempts: 3,
+      // The SDK waits forever on a store that accepts the connection and never answers.
+      requestHandler: { connectionTimeout: 10_000, socketTimeout: opts.requestTimeoutMs ?? 120_000 },
     };
     if (opts.endpoint) {
       config.endpoint = opts.endpoint;
@@ -60,15 +65,19 @@ export class S3Storage implements Storage {
     this.client = new S3Client(config);
   }
 
+  /** Every key is one checked name directly under the prefix: nothing outside it is ever addressed. */
   private key(key: string): string {
+    checkStorageKey(key, this.url);
     return this.prefix ? `${this.prefix}/${key}` : key;
   }
 
   private fail(op: string, key: string, err: unknown): PgwardError {
+    if (err instanceof PgwardError) return err; // already ours (e.g. a refused key)
+    const where = this.prefix ? `${this.prefix}/${key}` : key;
     const e = err as Error & { name?: string; code?: string; $metadata?: { httpStatusCode?: number } };
     const status = e.$metadata?.httpStatusCode ? ` (HTTP ${e.$metadata.httpStatusCode})` : '';
     const what = [e.name && e.name !== 'Error' ? e.name : e.code, e.message].filter(Boolean).join(': ');
-    return new PgwardError(`S3 ${op} s3://${this.bucket}/${this.key(key)} failed${status}: ${what}`, {
+    return new PgwardError(`S3 ${op} s3://${this.bucket}/${where} failed${status}: ${what}`, {
       hint:
         e.name === 'CredentialsProviderError'
           ? 'set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or AWS_PROFILE'
@@ -125,8 +134,21 @@ export class S3Storage implements Storage {
       const res = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.key(key) }));
       return (await res.Body?.transformToString('utf8')) ?? '';
     } catch (err) {
+      if (err instanceof PgwardError) throw err;
       if ((err as Error).name === 'NoSuchKey') return null;
       throw this.fail('get', key, err);
+    }
+  }
+
+  async stat(key: string): Promise<{ size: number } | null> {
+    try {
+      const res = await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: this.key(key) }));
+      return { size: res.ContentLength ?? 0 };
+    } catch (err) {
+      if (err instanceof PgwardError) throw err;
+      const e = err as Error & { $metadata?: { httpStatusCode?: number } };
+      if (e.name === 'NotFound' || e.name === 'NoSuchKey' || e.$metadata?.httpStatusCode === 404) return null;
+      throw this.fail('head', key, err);
     }
   }
 
@@ -163,7 +185,7 @@ export class S3Storage implements Storage {
         );
         for (const o of res.Contents ?? []) {
           const rel = (o.Key ?? '').slice(prefix.length);
-          if (rel && !rel.includes('/'))
+          if (isStorageKey(rel))
             out.push({ key: rel, size: o.Size ?? 0, modified: o.LastModified ?? new Date(0) });
         }
         token = res.IsTruncated ? res.NextContinuationToken : undefined;

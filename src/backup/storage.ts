@@ -3,7 +3,7 @@
 // is invisible until completed), and putText() replaces a small object atomically.
 import { isAbsolute, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
-import { UsageError } from '../errors.js';
+import { PgwardError, UsageError } from '../errors.js';
 import { FileStorage } from './storage-file.js';
 import type { S3Options } from './storage-s3.js';
 
@@ -30,10 +30,31 @@ export interface Storage {
    * data offsets in the archive, which `pg_restore -j` needs to restore in parallel efficiently.
    */
   localWriter?(key: string): LocalWriter;
+  /** Size of the object, or null when there is none (errors other than "not found" throw). */
+  stat(key: string): Promise<{ size: number } | null>;
   list(): Promise<StoredObject[]>;
   delete(key: string): Promise<void>;
   /** Removes storage-level debris (S3 multipart uploads never completed) started before `before`. */
   cleanupIncomplete(before: Date): Promise<string[]>;
+}
+
+/**
+ * Keys are one name inside the storage root (a file in the directory, an object under the prefix):
+ * no separators, no `..`, nothing a path resolution could take outside. Everything pgward writes fits.
+ */
+const STORAGE_KEY = /^[A-Za-z0-9][A-Za-z0-9._-]{0,200}$/;
+
+export function isStorageKey(key: string): boolean {
+  return STORAGE_KEY.test(key) && !key.includes('..');
+}
+
+export function checkStorageKey(key: string, where: string): string {
+  if (!isStorageKey(key)) {
+    throw new PgwardError(
+      `refusing to use key "${key.replace(/[^\x20-\x7e]/g, '?').slice(0, 80)}" in ${where}: not a pgward object name`,
+    );
+  }
+  return key;
 }
 
 export interface LocalWriter {
@@ -49,7 +70,15 @@ export interface StorageOptions {
   s3?: S3Options;
 }
 
-/** Opens a storage URL; the AWS SDK is loaded only when an s3:// URL is used (it is slow to import). */
+/**
+ * Opens a storage URL; the AWS SDK is loaded only when an s3:// URL is used (it is slow to import).
+ *
+ * @example
+ * ```ts
+ * import { openStorage } from 'pgward';
+ * const storage = await openStorage('file://./backups', { baseDir: process.cwd() });
+ * ```
+ */
 export async function openStorage(url: string, opts: StorageOptions): Promise<Storage> {
   if (url.startsWith('file://')) {
     const raw = url.slice('file://'.length);

@@ -10,7 +10,7 @@ import { refuseEnvironmentDatabase } from '../identity/refuse.js';
 import { abortable, InterruptedError, isInterrupted, throwIfAborted } from '../interrupt.js';
 import { redactUrl } from '../redact.js';
 import { archiveMismatch, type LocalArchive, localArchive } from './archive.js';
-import { findBackup, saveManifest } from './catalog.js';
+import { BackupGoneError, findBackup, updateManifest } from './catalog.js';
 import { databaseOf, pgConn, withDatabase } from './exec.js';
 import { addVerification, type BackupManifest, type Verification } from './manifest.js';
 import { findPgTools } from './pgbin.js';
@@ -43,21 +43,52 @@ export interface VerifyResult extends Verification {
   id: string;
 }
 
+/**
+ * The drill could not run (its server unreachable, refusing the connection or the login): a fact about
+ * the drill server, not about the backup. Nothing is recorded; the backup keeps its previous status.
+ */
+export class DrillNotRunError extends PgwardError {}
+
+// connect() (src/db) reports every connection failure as "cannot connect to <url>: <why>".
+const isConnectFailure = (err: unknown) =>
+  err instanceof PgwardError && /^cannot connect to /.test(err.message);
+
+function drillNotRun(id: string, err: PgwardError): DrillNotRunError {
+  return new DrillNotRunError(
+    `restore drill of backup ${id} did not run: ${err.message}; nothing was recorded, the backup's status is unchanged`,
+    { hint: 'check the drill server (--env/--url/--into) and run verify again' },
+  );
+}
+
+/** Connects to where the drill will restore, before anything is checked: a drill that cannot run is "not run". */
+async function probeDrillServer(id: string, url: string): Promise<void> {
+  try {
+    await withClient(url, (c) => c.query('SELECT 1'), { connectTimeoutMs: 5_000 });
+  } catch (err) {
+    if (err instanceof PgwardError) throw drillNotRun(id, err);
+    throw err;
+  }
+}
+
+/**
+ * What `pgward backup verify` does: checksum, archive listing and a restore drill into a scratch database.
+ *
+ * @example
+ * ```ts
+ * import { backupSettings, openStorage, verifyBackup } from 'pgward';
+ * const s = backupSettings(undefined);
+ * const v = await verifyBackup({
+ *   storage: await openStorage(s.storageUrl, s),
+ *   ref: 'latest',
+ *   serverUrl: 'postgresql://localhost/postgres',
+ * });
+ * console.log(v.ok, v.firstDifference);
+ * ```
+ */
 export async function verifyBackup(opts: VerifyOptions): Promise<VerifyResult> {
   const manifest = await findBackup(opts.storage, opts.ref, { env: opts.env });
   const drill = opts.drill !== false;
-  if (drill && !opts.serverUrl && !opts.intoUrl) {
-    throw new PgwardError('the restore drill needs a server', {
-      hint: 'pass --env, --url or --into <url>, or --no-drill',
-    });
-  }
-  if (drill && opts.intoUrl) {
-    await refuseEnvironmentDatabase(opts.intoUrl, {
-      config: opts.config,
-      what: 'restore a drill into',
-      hint: 'drill into an empty scratch database, or leave out --into to use a throwaway one',
-    });
-  }
+  if (drill) await refuseDrillBeforeStart(manifest.id, opts);
   const started = Date.now();
   const checks: Verification['checks'] = { sha256: null, list: null, drill: null };
   let into = drill ? (opts.intoUrl ? redactUrl(opts.intoUrl) : 'scratch database') : 'none';
@@ -97,6 +128,8 @@ export async function verifyBackup(opts: VerifyOptions): Promise<VerifyResult> {
     // An interrupted drill proves nothing either way: the catalog keeps its previous verification.
     if (opts.signal?.aborted || isInterrupted(err)) throw interrupted(opts);
     if (!(err instanceof PgwardError)) throw err;
+    // The drill server went away mid-drill: still the server's problem, not evidence against the backup.
+    if (checks.list === true && isConnectFailure(err)) throw drillNotRun(manifest.id, err);
     firstDifference = [err.message, ...err.details].join(' — ');
     if (checks.sha256 === null) checks.sha256 = false;
     else if (checks.list === null) checks.list = false;
@@ -118,9 +151,44 @@ export async function verifyBackup(opts: VerifyOptions): Promise<VerifyResult> {
     tablesChecked,
   };
   if (opts.signal?.aborted) throw interrupted(opts);
-  // Written back even when it failed: the catalog shows the last drill's outcome either way.
-  await saveManifest(opts.storage, addVerification(manifest, v));
+  await recordVerification(opts.storage, manifest.id, v);
   return { id: manifest.id, ...v };
+}
+
+/**
+ * A drill that cannot run stops before anything is checked or recorded: no server to drill on, an
+ * unreachable one ("not run", whatever else would refuse it, so it is probed first), or an --into
+ * database that is an environment's.
+ */
+async function refuseDrillBeforeStart(id: string, opts: VerifyOptions): Promise<void> {
+  if (!opts.serverUrl && !opts.intoUrl) {
+    throw new PgwardError('the restore drill needs a server', {
+      hint: 'pass --env, --url or --into <url>, or --no-drill',
+    });
+  }
+  await probeDrillServer(id, (opts.intoUrl ?? opts.serverUrl)!);
+  if (opts.intoUrl) {
+    await refuseEnvironmentDatabase(opts.intoUrl, {
+      config: opts.config,
+      what: 'restore a drill into',
+      hint: 'drill into an empty scratch database, or leave out --into to use a throwaway one',
+    });
+  }
+}
+
+/**
+ * Written back even when it failed: the catalog shows the last drill's outcome either way. Written to
+ * the manifest as it is NOW (under the catalog lease), and never if it was pruned meanwhile.
+ */
+async function recordVerification(storage: Storage, id: string, v: Verification): Promise<void> {
+  try {
+    await updateManifest(storage, id, 'verifying', (fresh) => addVerification(fresh, v));
+  } catch (err) {
+    if (err instanceof BackupGoneError) {
+      throw new BackupGoneError(`backup ${id} was pruned while verifying: the result was not recorded`);
+    }
+    throw err;
+  }
 }
 
 /** What an interrupted verify says: the scratch database is gone; an --into database is the user's. */

@@ -24,6 +24,7 @@ export interface GlobalFlags {
   json?: boolean;
   color?: boolean;
   quiet?: boolean;
+  verbose?: boolean;
 }
 
 export class Context {
@@ -51,6 +52,10 @@ export class Context {
   get config(): LoadedConfig | undefined {
     if (this.loaded === null) throw new Error('Context.prepare() was not awaited');
     return this.loaded;
+  }
+  /** -v/--verbose, given before or after the command name (commands with nothing more to say ignore it). */
+  get verbose(): boolean {
+    return this.flags.verbose === true;
   }
   target(): Target {
     return resolveTarget({ config: this.config, env: this.flags.env, url: this.flags.url });

@@ -2,6 +2,7 @@
 // pgward CLI entry: global flags, one module per command, and a last-line guard that redacts
 // every byte written to stdout/stderr (commander echoes bad arguments, which may hold a URL).
 import './runtime-shims.js';
+import './wasm-tiering.js';
 import { Command, CommanderError, Option } from 'commander';
 import { ExitCode } from '../errors.js';
 import { redact } from '../redact.js';
@@ -24,8 +25,22 @@ import { registerStatus } from './commands/status.js';
 
 function guardStream(stream: NodeJS.WriteStream): void {
   const write = stream.write.bind(stream) as (...a: unknown[]) => boolean;
-  stream.write = ((chunk: unknown, ...rest: unknown[]) =>
-    write(typeof chunk === 'string' ? redact(chunk) : chunk, ...rest)) as typeof stream.write;
+  // A reader that went away (`pgward … | head -1`) is not an error of the command: later output is
+  // dropped, the command finishes (a migration is never cut short by a closed pipe) and exits with its
+  // own code, without a stack trace.
+  let readerGone = false;
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE') throw err;
+    readerGone = true;
+  });
+  stream.write = ((chunk: unknown, ...rest: unknown[]) => {
+    if (readerGone) {
+      const done = rest.find((r) => typeof r === 'function') as (() => void) | undefined;
+      done?.();
+      return true;
+    }
+    return write(typeof chunk === 'string' ? redact(chunk) : chunk, ...rest);
+  }) as typeof stream.write;
 }
 guardStream(process.stdout);
 guardStream(process.stderr);
@@ -47,6 +62,7 @@ export function buildProgram(): Command {
     .option('--json', 'print one JSON document on stdout (notices go to stderr)')
     .option('--no-color', 'no colours (also NO_COLOR=1)')
     .option('-q, --quiet', 'only errors on stderr')
+    .option('-v, --verbose', 'more detail where a command has more to say (others ignore it)')
     .showHelpAfterError('(run with --help for usage)')
     .configureHelp({ sortSubcommands: false })
     .exitOverride();

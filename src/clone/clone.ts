@@ -52,6 +52,20 @@ export const EXIT_VALIDATION_FAILED = ExitCode.validationFailed;
 
 type Identities = Awaited<ReturnType<typeof refuseUnsafeClone>>;
 
+/**
+ * What `pgward clone` does: copies one database into another (masked, validated).
+ *
+ * @example
+ * ```ts
+ * import { clone } from 'pgward';
+ * const r = await clone({
+ *   source: { url: 'postgresql://localhost/app' },
+ *   target: { url: 'postgresql://localhost/app_copy' },
+ *   clean: true,
+ * });
+ * console.log(r.ok, r.tables.length);
+ * ```
+ */
 export async function clone(opts: CloneOptions): Promise<CloneResult> {
   const started = Date.now();
   const emit = opts.onEvent ?? (() => {});

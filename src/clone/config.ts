@@ -46,7 +46,15 @@ export interface MaskingPlan {
   columns: ColumnMask[];
 }
 
-/** The masks that apply to a copy from `from` into `to` (environment names; undefined for bare URLs). */
+/**
+ * The masks that apply to a copy from `from` into `to` (environment names; undefined for bare URLs).
+ *
+ * @example
+ * ```ts
+ * import { loadConfig, maskingFor } from 'pgward';
+ * const masking = maskingFor(loadConfig('pgward.yaml'), 'production', 'staging');
+ * ```
+ */
 export function maskingFor(
   config: LoadedConfig | undefined,
   from: string | undefined,

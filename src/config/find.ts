@@ -5,7 +5,16 @@ import { dirname, join, resolve } from 'node:path';
 
 export const CONFIG_NAMES = ['pgward.yaml', 'pgward.yml'];
 
-/** Looks for pgward.yaml in `from` and its parents. */
+/**
+ * Looks for pgward.yaml in `from` and its parents.
+ *
+ * @example
+ * ```ts
+ * import { findConfig, loadConfig } from 'pgward';
+ * const path = findConfig();
+ * const config = path ? loadConfig(path) : undefined;
+ * ```
+ */
 export function findConfig(from = process.cwd()): string | undefined {
   let dir = resolve(from);
   for (;;) {

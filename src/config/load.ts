@@ -19,6 +19,16 @@ export interface LoadedConfig {
   lineOf(path: (string | number)[]): number | undefined;
 }
 
+/**
+ * Reads and validates pgward.yaml; an invalid file is a UsageError naming file:line.
+ *
+ * @example
+ * ```ts
+ * import { loadConfig } from 'pgward';
+ * const config = loadConfig('pgward.yaml');
+ * console.log(Object.keys(config.raw.environments ?? {}));
+ * ```
+ */
 export function loadConfig(path: string): LoadedConfig {
   const abs = resolve(path);
   const shown = relative(process.cwd(), abs) || abs;

@@ -62,6 +62,15 @@ export function environmentPolicy(
   return { protected: isProtected, policy: resolvePolicy(env.policy, isProtected) };
 }
 
+/**
+ * The policy an environment gets when pgward.yaml says nothing (protected: production-like).
+ *
+ * @example
+ * ```ts
+ * import { defaultPolicy } from 'pgward';
+ * console.log(defaultPolicy(true).destructive); // 'block'
+ * ```
+ */
 export function defaultPolicy(isProtected: boolean): Policy {
   // The seed teams settled on 10 min in production and 5 min elsewhere; a 5 s lock_timeout keeps a
   // migration from queueing every query behind its ACCESS EXCLUSIVE request.
@@ -114,6 +123,16 @@ export interface TargetOptions {
   processEnv?: NodeJS.ProcessEnv;
 }
 
+/**
+ * The database and policy a command works on: url, env, PGWARD_ENV, default_env, the only environment, or DATABASE_URL.
+ *
+ * @example
+ * ```ts
+ * import { loadConfig, resolveTarget } from 'pgward';
+ * const target = resolveTarget({ config: loadConfig('pgward.yaml'), env: 'production' });
+ * console.log(target.env, target.protected);
+ * ```
+ */
 export function resolveTarget(opts: TargetOptions): Target {
   const penv = opts.processEnv ?? process.env;
   const cfg = opts.config;
@@ -181,6 +200,15 @@ function checkUrl(url: string): void {
   }
 }
 
+/**
+ * The migrations directory and framework: the flag, else migrations.dir of pgward.yaml, else db/migrations.
+ *
+ * @example
+ * ```ts
+ * import { resolveMigrationsSource } from 'pgward';
+ * console.log(resolveMigrationsSource(undefined, 'db/migrations').dir);
+ * ```
+ */
 export function resolveMigrationsSource(
   config: LoadedConfig | undefined,
   dirFlag?: string,

@@ -41,12 +41,18 @@ export async function connect(url: string, opts: ConnectOptions = {}): Promise<p
   return client;
 }
 
+export const NO_PASSWORD_GIVEN =
+  'the server asked for a password and none was given: add it to the URL, PGPASSWORD or ~/.pgpass';
+
 function describeConnectError(err: unknown): string {
   const e = err as NodeJS.ErrnoException & { message?: string };
   if (e.code === 'ECONNREFUSED') return 'connection refused';
   if (e.code === 'ENOTFOUND') return 'host not found';
   if (e.code === '28P01') return 'password authentication failed';
   if (e.code === '3D000') return e.message ?? 'database does not exist';
+  // The driver's own wording ("SASL: SCRAM-SERVER-FIRST-MESSAGE: client password must be a string") says
+  // nothing useful to someone whose URL simply has no password.
+  if (/client password must be a (non-empty )?string/i.test(e.message ?? '')) return NO_PASSWORD_GIVEN;
   return e.message || String(err);
 }
 

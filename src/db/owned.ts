@@ -248,6 +248,13 @@ const CANDIDATES = `
  * Finds the databases on `serverUrl`'s server that a dead pgward run left 'in-progress' and drops them.
  * Never touches a database without pgward's marker, one whose owner process is alive, or a result
  * (validated recovery, restored or kept database). Each one is re-read just before it is dropped.
+ *
+ * @example
+ * ```ts
+ * import { sweepOrphans } from 'pgward';
+ * const r = await sweepOrphans('postgresql://localhost/postgres');
+ * console.log(r.removed.map((d) => d.name), r.failed.map((d) => `${d.name}: ${d.error}`));
+ * ```
  */
 export async function sweepOrphans(
   serverUrl: string,

@@ -8,7 +8,19 @@ import { appName, withClient } from './connect.js';
 
 const NOT_NULL_CHECK = /^CHECK \(\(?"?([^"()\s]+)"? IS NOT NULL\)?\)$/i;
 
-/** Facts for the names lint needs (see schemaNeeds in src/lint/schema.ts), from this connected client. */
+/**
+ * Facts for the names lint needs (a prepared input's `needs`), from this connected client: read them just
+ * before deciding, on the connection the change will run on.
+ *
+ * @example
+ * ```ts
+ * import { lintPrepared, loadSchemaFacts, prepareSql } from 'pgward';
+ * declare const client: Parameters<typeof loadSchemaFacts>[0]; // a connected pg.Client
+ * const input = await prepareSql('CREATE INDEX orders_at ON orders (created_at);');
+ * const report = lintPrepared(input, { schemaFacts: await loadSchemaFacts(client, input.needs) });
+ * console.log(report.summary.findings);
+ * ```
+ */
 export async function loadSchemaFacts(client: pg.Client, needs: SchemaNeeds): Promise<SchemaFacts> {
   // Copied: the tables of the indexes found are added below, and the caller's needs stay as they were.
   const want = { tables: new Set(needs.tables), indexes: needs.indexes, functions: needs.functions };
@@ -157,7 +169,17 @@ async function loadIndexLeads(client: pg.Client, byOid: ByOid, names: ColumnName
     byOid.get(l.rel)?.indexLeads.push(l.keys.map((k) => names.get(`${l.rel}.${k}`) ?? 'expr'));
 }
 
-/** Connects to `url` just long enough to load the facts (shown as "pgward lint" in pg_stat_activity). */
+/**
+ * Connects to `url` just long enough to load the facts (shown as "pgward lint" in pg_stat_activity).
+ *
+ * @example
+ * ```ts
+ * import { lintPrepared, prepareSql, readSchemaFacts } from 'pgward';
+ * const input = await prepareSql('ALTER TABLE orders ALTER COLUMN id TYPE bigint;');
+ * const schemaFacts = await readSchemaFacts('postgresql://localhost/app', input.needs);
+ * console.log(lintPrepared(input, { schemaFacts }).files[0]!.findings.length);
+ * ```
+ */
 export function readSchemaFacts(url: string, needs: SchemaNeeds): Promise<SchemaFacts> {
   return withClient(url, (client) => loadSchemaFacts(client, needs), { applicationName: appName('lint') });
 }

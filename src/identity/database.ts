@@ -15,6 +15,16 @@ export interface DatabaseIdentity {
   fingerprint: string;
 }
 
+/**
+ * Who a connection really reaches: its cluster (system identifier) and database (oid), whatever the URL.
+ *
+ * @example
+ * ```ts
+ * import { describeIdentity, readDatabaseIdentity } from 'pgward';
+ * declare const client: Parameters<typeof readDatabaseIdentity>[0]; // a connected pg.Client
+ * console.log(describeIdentity(await readDatabaseIdentity(client)));
+ * ```
+ */
 export async function readDatabaseIdentity(client: pg.Client): Promise<DatabaseIdentity> {
   const r = await client.query<{ db: string; oid: string; started: string; port: string }>(
     `SELECT current_database() AS db, d.oid::text AS oid, pg_postmaster_start_time()::text AS started,
@@ -58,12 +68,31 @@ export function sameServer(a: DatabaseIdentity, b: DatabaseIdentity): boolean {
     : a.startedPort === b.startedPort;
 }
 
-/** Same database: same cluster and same pg_database oid. A copy (any method) has another oid or cluster. */
+/**
+ * Same database: same cluster and same pg_database oid. A copy (any method) has another oid or cluster.
+ *
+ * @example
+ * ```ts
+ * import { identifyTarget, resolveTarget, sameDatabase } from 'pgward';
+ * const a = await identifyTarget(resolveTarget({ url: 'postgresql://localhost/app' }));
+ * const b = await identifyTarget(resolveTarget({ url: 'postgresql://127.0.0.1:5432/app' }));
+ * console.log(sameDatabase(a.identification.identity, b.identification.identity)); // true: one database
+ * ```
+ */
 export function sameDatabase(a: DatabaseIdentity, b: DatabaseIdentity): boolean {
   return a.databaseOid === b.databaseOid && sameServer(a, b);
 }
 
-/** Short form for messages: `system 7312345678901234567, database oid 16384`. */
+/**
+ * Short form for messages: `system 7312345678901234567, database oid 16384`.
+ *
+ * @example
+ * ```ts
+ * import { describeIdentity, identifyTarget, resolveTarget } from 'pgward';
+ * const t = await identifyTarget(resolveTarget({ url: 'postgresql://localhost/app' }));
+ * console.log(describeIdentity(t.identification.identity));
+ * ```
+ */
 export function describeIdentity(id: DatabaseIdentity): string {
   return `${id.systemId ? `system ${id.systemId}` : `server started ${id.server}`}, database oid ${id.databaseOid}`;
 }

@@ -43,6 +43,19 @@ export interface IdentifyOptions {
   processEnv?: NodeJS.ProcessEnv;
 }
 
+/**
+ * Which environment(s) the database a target reaches is, from what the server says (pgward.identity
+ * stamps, configured environments whose URL reaches the same database), with the policy that follows:
+ * the strictest of them. Read-only: it never stamps.
+ *
+ * @example
+ * ```ts
+ * import { identifyTarget, loadConfig, resolveTarget } from 'pgward';
+ * const config = loadConfig('pgward.yaml');
+ * const t = await identifyTarget(resolveTarget({ config, url: 'postgresql://localhost/app' }), { config });
+ * console.log(t.env, t.protected, t.identification.matches.map((m) => `${m.env}: ${m.by.join(', ')}`));
+ * ```
+ */
 export async function identifyTarget(target: Target, opts: IdentifyOptions = {}): Promise<IdentifiedTarget> {
   const identification = opts.client
     ? await identifyConnected(opts.client, target, opts)

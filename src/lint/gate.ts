@@ -26,6 +26,16 @@ export interface GateOptions {
   approved?: boolean;
 }
 
+/**
+ * The gate decision for one migration's findings under an environment's policy (pure, no I/O).
+ *
+ * @example
+ * ```ts
+ * import { decideGate, defaultPolicy, lintSql } from 'pgward';
+ * const { findings } = await lintSql('DROP TABLE legacy;');
+ * console.log(decideGate(findings, defaultPolicy(true)).decision); // 'blocked'
+ * ```
+ */
 export function decideGate(
   findings: readonly Finding[],
   policy: Pick<Policy, 'destructive' | 'blocking' | 'pauseSeconds'>,

@@ -2,13 +2,11 @@
 // knowing the live database (SchemaFacts, loaded by the caller), and decide the per-environment gate.
 // Pure: no database driver is loaded here. To lint against a database, prepare first, load the facts the
 // prepared SQL needs (src/db/schema-facts.ts), then lint the prepared input with them.
-import { readdirSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
-import { UsageError } from '../errors.js';
+import { relative } from 'node:path';
 import { readUtf8File } from '../migrate/encoding.js';
-import { FILE_PATTERN, type MigrationFile, parseMigration } from '../migrate/files.js';
+import { type MigrationFile, parseMigration } from '../migrate/files.js';
 import { ensureParser } from '../sql/parser.js';
-import { analyzeSection, type PreparedSection, prepareSection, type SuppressedFinding } from './analyze.js';
+import { analyzeSection, type SuppressedFinding } from './analyze.js';
 import { RULES } from './rules/index.js';
 import { liveSchema, schemaNeeds } from './schema.js';
 import {
@@ -21,13 +19,13 @@ import {
   type Severity,
   type TableInfo,
 } from './types.js';
+import { expandPaths, fileUnit, migrationUnit, type Unit } from './units.js';
 import { fromServerVersionNum, LATEST_PG, type PgVersion, parsePgVersion } from './version.js';
 
 export type { SuppressedFinding } from './analyze.js';
 export type { GateDecision, GateReason, GateResult } from './gate.js';
 export { decideGate } from './gate.js';
 export { RULES, RULES_BY_ID } from './rules/index.js';
-export { describeSize, formatBytes, formatCount, schemaNeeds } from './schema.js';
 export type {
   Category,
   Finding,
@@ -39,6 +37,8 @@ export type {
   Severity,
   TableInfo,
 } from './types.js';
+export type { Unit } from './units.js';
+export { expandPaths } from './units.js';
 
 /** How the SQL is read (decided when it is prepared). */
 export interface PrepareOptions {
@@ -100,77 +100,24 @@ export interface LintReport {
   summary: LintSummary;
 }
 
-/** One file: its display name, migration version and the sections to analyse. */
-export interface Unit {
-  file: string;
-  version?: string;
-  sections: PreparedSection[];
-}
-
-/** Expands folders to their .sql files (sorted, recursive); files are taken as given. */
-export function expandPaths(paths: readonly string[]): string[] {
-  const out: string[] = [];
-  const visit = (p: string, top: boolean) => {
-    let st: ReturnType<typeof statSync>;
-    try {
-      st = statSync(p);
-    } catch {
-      throw new UsageError(`${p}: no such file or directory`);
-    }
-    if (st.isDirectory()) {
-      for (const e of readdirSync(p).sort())
-        if (!e.startsWith('.') && e !== 'node_modules') visit(join(p, e), false);
-    } else if (top || p.endsWith('.sql')) out.push(p);
-  };
-  for (const p of paths) visit(p, true);
-  return out;
-}
-
-function migrationUnit(m: MigrationFile, display: string, down: boolean): Unit {
-  const sections = [
-    prepareSection({
-      text: m.up.text,
-      startLine: m.up.startLine,
-      wrapped: m.transaction,
-      pgwardRunner: true,
-    }),
-  ];
-  if (down && m.down)
-    sections.push(
-      prepareSection({
-        text: m.down.text,
-        startLine: m.down.startLine,
-        wrapped: m.transaction,
-        pgwardRunner: true,
-      }),
-    );
-  return { file: display, version: m.version, sections };
-}
-
-/** A migration file (<version>_<name>.sql) is analysed section by section; any other file whole, as a plain script. */
-function fileUnit(path: string, content: string, display: string, down: boolean): Unit {
-  const name = path.split(/[\\/]/).pop() ?? path;
-  if (FILE_PATTERN.test(name)) return migrationUnit(parseMigration(path, content), display, down);
-  return {
-    file: display,
-    sections: [
-      prepareSection({
-        text: content.replace(/^\uFEFF/, ''),
-        startLine: 1,
-        wrapped: false,
-        pgwardRunner: false,
-      }),
-    ],
-  };
-}
-
 function prepared(units: Unit[]): PreparedLint {
   return { units, needs: schemaNeeds(units.flatMap((u) => u.sections.flatMap((s) => s.stmts))) };
 }
 
 type SqlOptions = PrepareOptions & { file?: string; migration?: boolean };
 
-/** Parses SQL text. `migration: true` treats it as a pgward migration file (sections, no-transaction directive). */
+/**
+ * Parses SQL text (no linting yet). `migration: true` treats it as a pgward migration file (sections,
+ * no-transaction directive). `needs` names what to load from a live database for `lintPrepared`.
+ *
+ * @example
+ * ```ts
+ * import { lintPrepared, prepareSql, readSchemaFacts } from 'pgward';
+ * const input = await prepareSql('ALTER TABLE orders ADD COLUMN note text NOT NULL;');
+ * const schemaFacts = await readSchemaFacts('postgresql://localhost/app', input.needs);
+ * console.log(lintPrepared(input, { schemaFacts }).summary.findings);
+ * ```
+ */
 export async function prepareSql(text: string, options: SqlOptions = {}): Promise<PreparedLint> {
   await ensureParser();
   const file = options.file ?? '<sql>';
@@ -182,7 +129,16 @@ export async function prepareSql(text: string, options: SqlOptions = {}): Promis
   ]);
 }
 
-/** Reads and parses files; folders expand to their .sql files. */
+/**
+ * Reads and parses files (no linting yet); folders expand to their .sql files.
+ *
+ * @example
+ * ```ts
+ * import { lintPrepared, preparePaths } from 'pgward/lint';
+ * const input = await preparePaths(['db/migrations']);
+ * console.log(lintPrepared(input, { pgVersion: '15' }).summary.findings); // offline: no schema facts
+ * ```
+ */
 export async function preparePaths(
   paths: readonly string[],
   options: PrepareOptions = {},
@@ -197,7 +153,17 @@ export async function preparePaths(
   );
 }
 
-/** Parses migrations in order (e.g. the pending ones); with facts, tables created by an earlier one count as new. */
+/**
+ * Parses migrations in order (e.g. the pending ones); with facts, tables created by an earlier one count as new.
+ *
+ * @example
+ * ```ts
+ * import { lintPrepared, loadMigrations, prepareMigrations, readSchemaFacts } from 'pgward';
+ * const input = await prepareMigrations(loadMigrations('db/migrations').files);
+ * const schemaFacts = await readSchemaFacts('postgresql://localhost/app', input.needs);
+ * console.log(lintPrepared(input, { schemaFacts }).summary.bySeverity);
+ * ```
+ */
 export async function prepareMigrations(
   files: readonly MigrationFile[],
   options: PrepareOptions = {},
@@ -207,15 +173,44 @@ export async function prepareMigrations(
   return prepared(files.map((m) => migrationUnit(m, relative(cwd, m.path) || m.path, options.down ?? false)));
 }
 
-/** Lints SQL text. */
+/**
+ * Lints SQL text. `migration: true` treats it as a pgward migration file (sections, no-transaction directive).
+ *
+ * @example
+ * ```ts
+ * import { lintSql } from 'pgward/lint';
+ * const result = await lintSql('ALTER TABLE users DROP COLUMN email;');
+ * for (const f of result.findings) console.log(f.line, f.rule, f.message);
+ * ```
+ */
 export async function lintSql(text: string, options: LintOptions & SqlOptions = {}): Promise<LintFileResult> {
   return lintPrepared(await prepareSql(text, options), options).files[0]!;
 }
 
+/**
+ * Lints files and folders (folders: their .sql files, recursively).
+ *
+ * @example
+ * ```ts
+ * import { lintPaths } from 'pgward/lint';
+ * const report = await lintPaths(['db/migrations'], { pgVersion: '15' });
+ * console.log(report.summary.findings, 'findings');
+ * ```
+ */
 export async function lintPaths(paths: readonly string[], options: LintOptions = {}): Promise<LintReport> {
   return lintPrepared(await preparePaths(paths, options), options);
 }
 
+/**
+ * Lints migrations in order (e.g. the pending ones); tables created by an earlier one count as new when schemaFacts are given.
+ *
+ * @example
+ * ```ts
+ * import { lintMigrations, loadMigrations } from 'pgward';
+ * const report = await lintMigrations(loadMigrations('db/migrations').files);
+ * console.log(report.summary.bySeverity);
+ * ```
+ */
 export async function lintMigrations(
   files: readonly MigrationFile[],
   options: LintOptions = {},
@@ -223,11 +218,30 @@ export async function lintMigrations(
   return lintPrepared(await prepareMigrations(files, options), options);
 }
 
+/**
+ * @example
+ * ```ts
+ * import { lintMigration } from 'pgward/lint';
+ * import { loadMigrations } from 'pgward';
+ * const [first] = loadMigrations('db/migrations').files;
+ * if (first) console.log((await lintMigration(first)).findings.length);
+ * ```
+ */
 export async function lintMigration(file: MigrationFile, options: LintOptions = {}): Promise<LintFileResult> {
   return (await lintMigrations([file], options)).files[0]!;
 }
 
-/** Analyses prepared SQL: synchronous and pure (same input and facts, same report). */
+/**
+ * Analyses prepared SQL: synchronous and pure (same input and facts, same report). Without `schemaFacts`
+ * the lint is offline (sizes and existing objects unknown).
+ *
+ * @example
+ * ```ts
+ * import { lintPrepared, prepareSql } from 'pgward/lint';
+ * const report = lintPrepared(await prepareSql('DROP TABLE legacy;'), { pgVersion: '16' });
+ * for (const f of report.files[0]!.findings) console.log(f.rule, f.message);
+ * ```
+ */
 export function lintPrepared(input: PreparedLint, options: AnalysisOptions = {}): LintReport {
   const live = options.schemaFacts ? liveSchema(options.schemaFacts) : undefined;
   const version: PgVersion = options.pgVersion
@@ -295,12 +309,29 @@ function summarize(files: LintFileResult[], version: PgVersion, live: LiveSchema
   };
 }
 
-/** True when a finding reaches the --fail-on threshold. */
+/**
+ * True when a finding reaches the --fail-on threshold.
+ *
+ * @example
+ * ```ts
+ * import { lintPaths, reachesThreshold } from 'pgward/lint';
+ * const report = await lintPaths(['db/migrations']);
+ * if (reachesThreshold(report, 'warning')) process.exitCode = 5;
+ * ```
+ */
 export function reachesThreshold(report: LintReport, failOn: Severity): boolean {
   return report.files.some((f) => f.findings.some((x) => SEVERITY_RANK[x.severity] >= SEVERITY_RANK[failOn]));
 }
 
-/** The rules, in a stable order grouped by category (for docs and `--help`). */
+/**
+ * The rules, in a stable order grouped by category (for docs and `--help`).
+ *
+ * @example
+ * ```ts
+ * import { rulesByCategory } from 'pgward/lint';
+ * for (const { category, rules } of rulesByCategory()) console.log(category, rules.length);
+ * ```
+ */
 export function rulesByCategory() {
   const order: Category[] = ['destructive', 'blocking', 'breaking', 'fails', 'error', 'robustness', 'style'];
   return order.map((category) => ({ category, rules: RULES.filter((r) => r.category === category) }));

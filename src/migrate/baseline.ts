@@ -1,7 +1,6 @@
 // `pgward baseline`: adopt an existing database. Records migrations as applied without running them,
 // either every file up to a version, or exactly what dbmate recorded (same file format, same versions).
-import type { LoadedConfig } from '../config/load.js';
-import type { MigrationsSource, Target } from '../config/target.js';
+import { type ProjectOptions, resolveProject } from '../config/project.js';
 import { appName, connect, quoteIdent } from '../db/connect.js';
 import { PgwardError, UsageError } from '../errors.js';
 import { identifyForWrite } from '../identity/identify.js';
@@ -10,11 +9,9 @@ import { compareVersions, loadMigrations } from './files.js';
 import { actor, ensureHistory, readApplied } from './history.js';
 import { acquireMigrationLock, unlock } from './lock.js';
 
-export interface BaselineOptions {
-  target: Target;
-  /** pgward.yaml: its environments are probed to identify the database reached (any URL spelling). */
-  config?: LoadedConfig | undefined;
-  source: MigrationsSource;
+/** Where (ProjectOptions: `url`/`env`/`dir`/`config` like the CLI flags, or `target` + `source`) and what to record.
+ * pgward.yaml's environments are probed to identify the database reached (any URL spelling). */
+export interface BaselineOptions extends ProjectOptions {
   /** Record every file with a version up to and including this one. */
   to?: string | undefined;
   /** Record the versions that dbmate's schema_migrations table holds. */
@@ -27,8 +24,19 @@ export interface BaselineResult {
   alreadyApplied: number;
 }
 
+/**
+ * What `pgward baseline` does: adopts an existing database by recording migrations as applied without
+ * running them (every file up to `to`, or what dbmate recorded with `importFrom: 'dbmate'`).
+ *
+ * @example
+ * ```ts
+ * import { baseline } from 'pgward';
+ * const r = await baseline({ url: process.env.DATABASE_URL, dir: 'db/migrations', to: '20240101000000' });
+ * console.log(`recorded ${r.recorded.length}, ${r.alreadyApplied} already applied`);
+ * ```
+ */
 export async function baseline(given: BaselineOptions): Promise<BaselineResult> {
-  let opts = given;
+  let opts = resolveProject(given);
   if ((opts.to === undefined) === (opts.importFrom === undefined)) {
     throw new UsageError('baseline needs exactly one of --to <version> or --import dbmate');
   }

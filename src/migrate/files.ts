@@ -105,6 +105,16 @@ export interface LoadedMigrations {
   ignored: string[];
 }
 
+/**
+ * Reads a migrations directory: pgward (dbmate-format) files in version order, and the names of files it ignored.
+ *
+ * @example
+ * ```ts
+ * import { loadMigrations } from 'pgward';
+ * const { files } = loadMigrations('db/migrations');
+ * console.log(files.map((f) => `${f.version}_${f.name}`));
+ * ```
+ */
 export function loadMigrations(dir: string): LoadedMigrations {
   if (!existsSync(dir) || !statSync(dir).isDirectory()) {
     throw new UsageError(

@@ -4,8 +4,14 @@
 import type pg from 'pg';
 import type { Policy } from '../config/target.js';
 import { loadSchemaFacts } from '../db/schema-facts.js';
-import { decideGate, type GateDecision, lintPrepared, prepareMigrations } from '../lint/index.js';
-import type { Finding } from '../lint/types.js';
+import {
+  decideGate,
+  type GateDecision,
+  type LintReport,
+  lintPrepared,
+  prepareMigrations,
+} from '../lint/index.js';
+import type { Finding, Severity } from '../lint/types.js';
 import type { MigrationFile } from './files.js';
 import { actor, type Direction } from './history.js';
 
@@ -13,6 +19,7 @@ export interface GateReasonSummary {
   kind: 'destructive' | 'blocking' | 'error';
   mode: 'block' | 'warn';
   rule: string;
+  severity: Severity;
   line: number;
   lock: string;
   relation: string;
@@ -99,17 +106,20 @@ export async function recordApproval(
   };
 }
 
+/** Lints the files on the connection (its catalog, its server version unless pgVersion is given) and decides each gate. */
 export async function evaluateGates(
   client: pg.Client,
   files: MigrationFile[],
   policy: Policy,
   approvals: Map<string, Approval>,
-): Promise<MigrationGate[]> {
-  if (files.length === 0) return [];
+  pgVersion?: string,
+): Promise<{ gates: MigrationGate[]; report: LintReport | undefined }> {
+  if (files.length === 0) return { gates: [], report: undefined };
   // Facts are read just before deciding, from the database the migrations are about to run on.
   const input = await prepareMigrations(files);
-  const report = lintPrepared(input, { schemaFacts: await loadSchemaFacts(client, input.needs) });
-  return files.map((f, i) => {
+  const schemaFacts = await loadSchemaFacts(client, input.needs);
+  const report = lintPrepared(input, { schemaFacts, ...(pgVersion ? { pgVersion } : {}) });
+  const gates = files.map((f, i) => {
     const findings = report.files[i]!.findings;
     const approval = approvals.get(`${f.version}:${f.checksum}`);
     const gate = decideGate(findings, policy, { approved: approval !== undefined });
@@ -125,6 +135,7 @@ export async function evaluateGates(
         kind: r.kind,
         mode: r.mode,
         rule: r.finding.rule,
+        severity: r.finding.severity,
         line: r.finding.line,
         lock: r.finding.lock,
         relation: r.finding.relation,
@@ -134,6 +145,7 @@ export async function evaluateGates(
       findings,
     };
   });
+  return { gates, report };
 }
 
 /** Re-decides one gate after an approval was recorded. */

@@ -1,17 +1,25 @@
+// `pgward migrate`: applies the pending migrations under the migration lock, each in its own transaction
+// (or statement by statement for no-transaction files), after the gate planOnClient shares with
+// `pgward plan` and the dry run.
 import type pg from 'pg';
-import type { LoadedConfig } from '../config/load.js';
-import type { MigrationsSource, Target } from '../config/target.js';
+import { type ProjectOptions, type ResolvedProject, resolveProject } from '../config/project.js';
 import { appName, connect } from '../db/connect.js';
-import { ExitCode, type ExitCodeValue, PgwardError, UsageError } from '../errors.js';
+import { ExitCode, type ExitCodeValue } from '../errors.js';
 import { type IdentitySummary, identifyForWrite, summaryOf } from '../identity/identify.js';
 import { redactUrl } from '../redact.js';
 import { ensureParser } from '../sql/parser.js';
-import { compareVersions, loadMigrations, type MigrationFile } from './files.js';
+import { loadMigrations, type MigrationFile } from './files.js';
 import type { MigrationGate } from './gate.js';
-import { ensureHistory, readApplied, readPartial, recordApplied } from './history.js';
+import { ensureHistory, recordApplied } from './history.js';
 import { acquireMigrationLock, bindSessionToClient, type LockHolder, unlock } from './lock.js';
-import { compare, refusePartials } from './plan.js';
-import { backupFirst, type PreflightEvent, pauseForWarnings, runGate } from './preflight.js';
+import {
+  assertToIsAFile,
+  type PlanEvent,
+  type PlannedMigration,
+  planOnClient,
+  type RunSelection,
+} from './planning.js';
+import { backupFirst, pauseForWarnings } from './preflight.js';
 import {
   createRunContext,
   type MigrationFailure,
@@ -20,34 +28,24 @@ import {
   type StatementTracer,
 } from './runner.js';
 import { runWithoutTransaction } from './runner-autocommit.js';
-import {
-  assertNoTransactionControl,
-  assertUpNotEmpty,
-  type PlannedStatement,
-  planSection,
-  shownPath,
-} from './statements.js';
 import { assertPgwardRunner, resolveFramework } from './status.js';
 
-export interface MigrateOptions {
-  target: Target;
-  source: MigrationsSource;
-  /** Apply pending migrations up to and including this version. */
-  to?: string | undefined;
+export type { PlannedMigration } from './planning.js';
+
+/**
+ * Where to migrate (ProjectOptions: `url`/`env`/`dir`/`config` like the CLI flags, or a resolved
+ * `target` + `source`), which migrations (RunSelection), and how to run them.
+ */
+export interface MigrateOptions extends ProjectOptions, RunSelection {
   /** Print what would run; touches nothing (no lock, no history schema). */
   dryRun?: boolean | undefined;
-  allowDrift?: boolean | undefined;
-  allowOutOfOrder?: boolean | undefined;
-  /** Re-run no-transaction migrations that stopped part-way, from their first statement. */
-  retryPartial?: boolean | undefined;
-  /** How long to wait for another run's lock (ms). */
+  /** How long to wait for another run's lock (ms). Default 60 000. */
   lockWaitMs?: number | undefined;
   /** Delay before the first lock-timeout retry (ms), doubling each time. */
   retryBackoffMs?: number | undefined;
+  /** Aborting stops the run between statements (exit code 130); what was applied stays applied. */
   signal?: AbortSignal | undefined;
   onEvent?: ((e: MigrateEvent) => void) | undefined;
-  /** Versions a person approves for this run: recorded, bound to each file's current checksum. */
-  approve?: string[] | undefined;
   /**
    * Asked when the gate blocks approvable migrations (the CLI asks on a TTY for the version to be typed):
    * returns the versions the person approved.
@@ -57,8 +55,6 @@ export interface MigrateOptions {
   skipGate?: boolean | undefined;
   /** Observes every statement on the runner's connection (used by `rehearse` to trace locks). */
   tracer?: StatementTracer | undefined;
-  /** pgward.yaml, for the backup storage when the policy says `backup_before_migrate`. */
-  config?: LoadedConfig | undefined;
   /**
    * The database is a throwaway copy (rehearse): it is not identified as any environment, never stamped,
    * and never backed up, so nothing of it can reach an environment's backup catalog.
@@ -68,20 +64,11 @@ export interface MigrateOptions {
 
 export type MigrateEvent =
   | RunnerEvent
-  | PreflightEvent
+  | PlanEvent
   | { type: 'lock-wait'; holder: LockHolder | undefined }
-  | { type: 'plan'; pending: { version: string; name: string; transaction: boolean }[] }
   | { type: 'start'; version: string; name: string; transaction: boolean }
   | { type: 'applied'; version: string; name: string; durationMs: number; attempts: number }
   | { type: 'failed'; failure: MigrationFailure };
-
-export interface PlannedMigration {
-  version: string;
-  name: string;
-  file: string;
-  transaction: boolean;
-  statements: PlannedStatement[];
-}
 
 export interface MigrateResult {
   env: string | undefined;
@@ -102,13 +89,26 @@ export interface MigrateResult {
   exitCode: ExitCodeValue;
 }
 
+/**
+ * What `pgward migrate` does: applies the pending migrations under the migration lock, each in its own
+ * transaction (no-transaction files statement by statement), after the gate `planMigrations` shows.
+ * Defaults like the CLI: pgward.yaml discovered from the working directory, migrations in db/migrations.
+ * Throws PgwardError when it cannot or will not start; returns the outcome otherwise (`failure` when a
+ * migration failed, `blocked` + exitCode 6 when the gate stopped the run, exitCode 130 when interrupted).
+ *
+ * @example
+ * ```ts
+ * import { migrate } from 'pgward';
+ * const result = await migrate({ url: process.env.DATABASE_URL, dir: 'db/migrations' });
+ * if (result.failure) console.error(result.failure.file, result.failure.line, result.failure.message);
+ * else console.log(`applied ${result.applied.length}`);
+ * ```
+ */
 export async function migrate(given: MigrateOptions): Promise<MigrateResult> {
-  let opts = given;
+  let opts = resolveProject(given);
   const emit = opts.onEvent ?? (() => {});
   const { files } = loadMigrations(opts.source.dir);
-  if (opts.to !== undefined && !files.some((f) => f.version === opts.to)) {
-    throw new UsageError(`--to ${opts.to}: no migration file has that version`);
-  }
+  assertToIsAFile(files, opts.to);
   // The parser's WebAssembly compiles while we connect, lock and read the history.
   const parserReady = ensureParser();
   parserReady.catch(() => {});
@@ -128,34 +128,32 @@ export async function migrate(given: MigrateOptions): Promise<MigrateResult> {
       locked = true;
       await ensureHistory(client);
     }
-    const cmp = compare(files, await readApplied(client), await readPartial(client));
-    refuseUnsafeStart(cmp, opts);
-    const toRun = cmp.pendingFiles.filter(
-      (f) => opts.to === undefined || compareVersions(f.version, opts.to) <= 0,
+    // The same planning `pgward plan` does: what the dry run shows is what the real run does.
+    const plan = await planOnClient(
+      client,
+      files,
+      { ...opts, dryRun: opts.dryRun === true, skipGate: opts.skipGate === true },
+      parserReady,
+      emit,
     );
-    // Plan every file before running any: a syntax error in the third file must not leave two applied.
-    await parserReady;
-    const planned = toRun.map((f) => planMigration(f));
-    emit({
-      type: 'plan',
-      pending: planned.map((p) => ({ version: p.version, name: p.name, transaction: p.transaction })),
-    });
+    const { planned } = plan;
+    const toRun = planned.map((p) => files.find((f) => f.version === p.version)!);
     const base: RunSoFar = {
       env: opts.target.env,
       database: redactUrl(opts.target.url),
       identity: summaryOf(opts.target),
       planned,
       applied: [],
-      gates: [],
-      blocked: [],
+      gates: plan.gates,
+      blocked: plan.blocked,
       backupId: undefined,
       failure: undefined,
     };
-    if (!opts.skipGate) {
-      const stopped = await gateBeforeRunning(client, toRun, opts, base, emit);
-      if (stopped) return stopped;
-    }
+    // A dry run tells what the real run would do: a run the gate stops is not "ok".
+    if (plan.blocked.length) return { ...base, dryRun: opts.dryRun === true, exitCode: ExitCode.gateBlocked };
     if (opts.dryRun) return { ...base, dryRun: true, exitCode: ExitCode.ok };
+    if (!opts.skipGate && !(await pauseForWarnings(plan.gates, opts.signal, emit)))
+      return { ...base, dryRun: false, exitCode: ExitCode.interrupted };
     if (opts.target.policy.backupBeforeMigrate && toRun.length > 0 && !opts.throwaway) {
       base.backupId = await backupFirst(opts, 'up', emit);
     }
@@ -169,45 +167,12 @@ export async function migrate(given: MigrateOptions): Promise<MigrateResult> {
 /** What a run has found and done so far; every result (early or final) is this plus how it ended. */
 type RunSoFar = Omit<MigrateResult, 'dryRun' | 'exitCode'>;
 
-/**
- * The gate decides every file before any runs. Returns the result when the run stops here (blocked,
- * a dry run, or interrupted during the pause for warnings); undefined when it goes on.
- */
-async function gateBeforeRunning(
-  client: pg.Client,
-  toRun: MigrationFile[],
-  opts: MigrateOptions,
-  base: RunSoFar,
-  emit: (e: MigrateEvent) => void,
-): Promise<MigrateResult | undefined> {
-  const gate = await runGate(
-    client,
-    toRun,
-    {
-      target: opts.target,
-      direction: 'up',
-      dryRun: opts.dryRun === true,
-      approve: opts.approve,
-      askApproval: opts.askApproval,
-    },
-    emit,
-  );
-  base.gates = gate.gates;
-  base.blocked = gate.blocked;
-  // A dry run tells what the real run would do: a run the gate stops is not "ok".
-  if (gate.blocked.length) return { ...base, dryRun: opts.dryRun === true, exitCode: ExitCode.gateBlocked };
-  if (opts.dryRun) return { ...base, dryRun: true, exitCode: ExitCode.ok };
-  if (!(await pauseForWarnings(gate.gates, opts.signal, emit)))
-    return { ...base, dryRun: false, exitCode: ExitCode.interrupted };
-  return undefined;
-}
-
 /** Applies the planned files in order, each recorded with its approval; stops at the first failure. */
 async function applyInOrder(
   client: pg.Client,
   toRun: MigrationFile[],
   planned: PlannedMigration[],
-  opts: MigrateOptions,
+  opts: MigrateOptions & ResolvedProject,
   base: RunSoFar,
   emit: (e: MigrateEvent) => void,
 ): Promise<MigrateResult> {
@@ -248,41 +213,4 @@ async function applyInOrder(
     emit({ type: 'applied', ...applied });
   }
   return { ...base, dryRun: false, exitCode: ExitCode.ok };
-}
-
-function planMigration(f: MigrationFile): PlannedMigration {
-  const statements = planSection(f, f.up, 'up');
-  assertUpNotEmpty(f, statements.length);
-  if (f.transaction) assertNoTransactionControl(f, statements);
-  return {
-    version: f.version,
-    name: f.name,
-    file: shownPath(f.path),
-    transaction: f.transaction,
-    statements,
-  };
-}
-
-function refuseUnsafeStart(cmp: ReturnType<typeof compare>, opts: MigrateOptions): void {
-  const list = (es: { version: string; name: string }[]) =>
-    es.map((e) => `${e.version}_${e.name}`).join(', ');
-  if (!opts.allowDrift && (cmp.drifted.length || cmp.missing.length)) {
-    const parts = [];
-    if (cmp.drifted.length) parts.push(`changed after being applied: ${list(cmp.drifted)}`);
-    if (cmp.missing.length) parts.push(`applied but their files are gone: ${list(cmp.missing)}`);
-    throw new PgwardError(`refusing to migrate: history and files disagree (${parts.join('; ')})`, {
-      exitCode: ExitCode.drift,
-      hint: 'restore the original files, or pass --allow-drift once you have checked the database matches them',
-    });
-  }
-  if (!opts.allowOutOfOrder && cmp.outOfOrder.length) {
-    throw new PgwardError(
-      `refusing to migrate: pending migrations are older than the newest applied one: ${list(cmp.outOfOrder)}`,
-      {
-        exitCode: ExitCode.drift,
-        hint: 'give them a newer version (rename the file), or pass --allow-out-of-order if their order does not matter',
-      },
-    );
-  }
-  refusePartials(cmp.partial, { command: 'migrate', retryUp: opts.retryPartial === true, retryDown: false });
 }

@@ -1,4 +1,5 @@
 // Compares the migration files with pgward's history: applied, pending, drifted, missing, out-of-order.
+// (What a run would then do — pending list, statements, gate — is decided in planning.ts.)
 import { basename } from 'node:path';
 import { ExitCode, PgwardError } from '../errors.js';
 import { compareVersions, type MigrationFile } from './files.js';

@@ -5,6 +5,7 @@ import type pg from 'pg';
 import type { LoadedConfig } from '../config/load.js';
 import type { Target } from '../config/target.js';
 import { PgwardError, UsageError } from '../errors.js';
+import type { LintReport } from '../lint/index.js';
 import type { MigrationFile } from './files.js';
 import {
   type Approval,
@@ -29,6 +30,8 @@ export interface GateRunOptions {
   dryRun: boolean;
   approve: string[] | undefined;
   askApproval: ((blocked: MigrationGate[]) => Promise<string[]>) | undefined;
+  /** Lint as for this PostgreSQL version (`pgward plan --pg-version`); default: the server's. */
+  pgVersion?: string | undefined;
 }
 
 /** The down section seen as the section to lint: same file, lines and checksum. */
@@ -46,13 +49,14 @@ export async function runGate(
   files: MigrationFile[],
   opts: GateRunOptions,
   emit: (e: PreflightEvent) => void,
-): Promise<{ gates: MigrationGate[]; blocked: MigrationGate[] }> {
+): Promise<{ gates: MigrationGate[]; blocked: MigrationGate[]; report: LintReport | undefined }> {
   const policy = opts.target.policy;
   const env = opts.target.env;
   const linted = opts.direction === 'down' ? files.map(downAsUp) : files;
   const approvals =
     opts.dryRun && !(await historyExists(client)) ? new Map() : await readApprovals(client, opts.direction);
-  let gates = await evaluateGates(client, linted, policy, approvals);
+  const evaluated = await evaluateGates(client, linted, policy, approvals, opts.pgVersion);
+  let gates = evaluated.gates;
   const approveNow = async (versions: string[]) => {
     for (const v of versions) {
       const i = gates.findIndex((g) => g.version === v);
@@ -84,7 +88,7 @@ export async function runGate(
     gates = [...gates];
   }
   emit({ type: 'gate', gates });
-  return { gates, blocked };
+  return { gates, blocked, report: evaluated.report };
 }
 
 function hypotheticalApproval(gate: MigrationGate, env: string | undefined, direction: Direction): Approval {

@@ -5,8 +5,7 @@
 // and the same pre-change backup, and a no-transaction down section that stops part-way is recorded as
 // a partial rollback rather than silently leaving the migration "applied".
 import type pg from 'pg';
-import type { LoadedConfig } from '../config/load.js';
-import type { MigrationsSource, Target } from '../config/target.js';
+import { type ProjectOptions, type ResolvedProject, resolveProject } from '../config/project.js';
 import { appName, connect } from '../db/connect.js';
 import { ExitCode, type ExitCodeValue, PgwardError, UsageError } from '../errors.js';
 import { type IdentitySummary, identifyForWrite, summaryOf } from '../identity/identify.js';
@@ -23,14 +22,10 @@ import { runWithoutTransaction } from './runner-autocommit.js';
 import { type PlannedStatement, planSection, shownPath } from './statements.js';
 import { assertPgwardRunner, resolveFramework } from './status.js';
 
-export interface RollbackOptions {
-  target: Target;
-  /**
-   * pgward.yaml: its environments are probed to identify the database reached (any URL spelling), and
-   * its backup storage takes the pre-rollback backup when the policy says `backup_before_migrate`.
-   */
-  config?: LoadedConfig | undefined;
-  source: MigrationsSource;
+/** Where (ProjectOptions: `url`/`env`/`dir`/`config` like the CLI flags, or `target` + `source`) and what to roll back.
+ * pgward.yaml's environments identify the database reached (any URL spelling); its backup storage takes
+ * the pre-rollback backup when the policy says `backup_before_migrate`. */
+export interface RollbackOptions extends ProjectOptions {
   /** Roll back this many of the newest applied migrations (default 1). */
   steps?: number | undefined;
   /** Roll back every applied migration newer than this version (exclusive). */
@@ -83,8 +78,21 @@ interface DownPlan {
   statements: PlannedStatement[];
 }
 
+/**
+ * What `pgward rollback` does: runs the down sections of the newest applied migrations (default one),
+ * newest first, after the same gate, pause and backup as migrate. Throws PgwardError when it cannot or
+ * will not start (no down section, drift, lock busy...); returns the outcome otherwise (`failure` when a
+ * down section failed, `blocked` + exitCode 6 when the gate stopped it).
+ *
+ * @example
+ * ```ts
+ * import { rollback } from 'pgward';
+ * const r = await rollback({ url: process.env.DATABASE_URL, dir: 'db/migrations', steps: 1 });
+ * console.log(r.rolledBack.map((m) => m.version), r.exitCode);
+ * ```
+ */
 export async function rollback(given: RollbackOptions): Promise<RollbackResult> {
-  let opts = given;
+  let opts = resolveProject(given);
   if (opts.steps !== undefined && opts.to !== undefined)
     throw new UsageError('use either --steps or --to, not both');
   const steps = opts.steps ?? (opts.to === undefined ? 1 : undefined);
@@ -168,7 +176,7 @@ function refusePartialsLeftOut(
 async function gateBeforeRunning(
   client: pg.Client,
   plans: DownPlan[],
-  opts: RollbackOptions,
+  opts: RollbackOptions & ResolvedProject,
   base: RunSoFar,
   emit: (e: RollbackEvent) => void,
 ): Promise<RollbackResult | undefined> {
@@ -197,7 +205,7 @@ async function gateBeforeRunning(
 async function rollBackInOrder(
   client: pg.Client,
   plans: DownPlan[],
-  opts: RollbackOptions,
+  opts: RollbackOptions & ResolvedProject,
   base: RunSoFar,
   emit: (e: RollbackEvent) => void,
 ): Promise<RollbackResult> {

@@ -24,6 +24,13 @@ export function slugify(name: string): string {
  * file already has that version or a newer one (two `new` in one second, a clock behind a teammate's) —
  * the next integer above every existing version, so the new file always sorts last and never shares a
  * version. Concurrent `new` processes serialise on an O_EXCL reservation of the version itself.
+ *
+ * @example
+ * ```ts
+ * import { newMigration } from 'pgward';
+ * const path = newMigration('db/migrations', 'add users');
+ * console.log(path); // db/migrations/20240101120000_add_users.sql
+ * ```
  */
 export function newMigration(dir: string, name: string, now = new Date()): string {
   if (!existsSync(dir)) mkdirSync(dir, { recursive: true });
@@ -101,6 +108,14 @@ environments:
       migration_timeout: 10min   # whole migration; cancelled and rolled back past it
 `;
 
+/**
+ * @example
+ * ```ts
+ * import { initProject } from 'pgward';
+ * const { config, migrations } = initProject(process.cwd());
+ * console.log(config, migrations);
+ * ```
+ */
 export function initProject(root: string): { config: string; migrations: string } {
   const config = join(root, 'pgward.yaml');
   if (existsSync(config))

@@ -2,6 +2,7 @@
 // own history or, read-only, for the tracking table of the framework the project already uses.
 import { relative } from 'node:path';
 import type pg from 'pg';
+import { type ProjectOptions, resolveProject } from '../config/project.js';
 import type { FrameworkName } from '../config/schema.js';
 import type { MigrationsSource, Target } from '../config/target.js';
 import { appName, withClient } from '../db/connect.js';
@@ -14,18 +15,36 @@ import { lockHolder } from './lock.js';
 import { compare } from './plan.js';
 import { countStates, type StatusReport, statusExitCode } from './status-types.js';
 
-export interface StatusOptions {
-  target: Target;
-  source: MigrationsSource;
-}
+/** Where to look: `url`/`env`/`dir`/`config` like the CLI flags, or a resolved `target` + `source`. */
+export type StatusOptions = ProjectOptions;
 
-export async function getStatus(opts: StatusOptions): Promise<StatusReport> {
+/**
+ * What `pgward status` reports: applied, pending, drifted, missing, out-of-order and partial
+ * migrations, for pgward's history or (read-only) another framework's tracking table. Changes nothing.
+ * The report's `exitCode` is the CLI's: 0 up to date, 3 pending, 4 drift/missing/out-of-order/partial.
+ *
+ * @example
+ * ```ts
+ * import { status } from 'pgward';
+ * const report = await status({ url: process.env.DATABASE_URL, dir: 'db/migrations' });
+ * console.log(report.pending.map((m) => `${m.version}_${m.name}`));
+ * ```
+ */
+export async function status(options: StatusOptions): Promise<StatusReport> {
+  const opts = resolveProject(options);
   return withClient(opts.target.url, (client) => statusWithClient(client, opts), {
     applicationName: appName('status'),
   });
 }
 
-export async function statusWithClient(client: pg.Client, opts: StatusOptions): Promise<StatusReport> {
+/** @deprecated Use status(); same options, same report. */
+export const getStatus = status;
+
+/** The status on an open connection (doctor reads it on its own). */
+export async function statusWithClient(
+  client: pg.Client,
+  opts: { target: Target; source: MigrationsSource },
+): Promise<StatusReport> {
   const framework = await resolveFramework(opts.source, client);
   const common = {
     env: opts.target.env,

@@ -16,6 +16,7 @@ export async function backupsInfo(
   const storage = await openStorage(s.storageUrl, { baseDir: s.baseDir, s3: s.s3 });
   const catalog = await readCatalog(storage);
   const list = filterBackups(catalog.backups, { env });
+  const missing = new Set(catalog.missingArchives);
   const last = list[0];
   let lastDrill: BackupsInfo['lastDrill'] = null;
   let lastPassed: string | null = null;
@@ -30,6 +31,8 @@ export async function backupsInfo(
           firstDifference: v.firstDifference,
         };
     }
+    // A passed drill of a backup whose archive is gone proves nothing any more (see retention).
+    if (missing.has(m.id)) continue;
     if (drillPassed(m) && m.verification && (!lastPassed || m.verification.at > lastPassed))
       lastPassed = m.verification.at;
     for (const v of m.verifications) {

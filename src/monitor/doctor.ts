@@ -82,6 +82,17 @@ export function thresholdsFor(config: LoadedConfig | undefined, env: string | un
   return resolveThresholds(raw);
 }
 
+/**
+ * What `pgward doctor` does: the health checks of a database, as a report (never throws for a failed check).
+ *
+ * @example
+ * ```ts
+ * import { resolveProject, runDoctor } from 'pgward';
+ * const { target, source, config } = resolveProject({ url: process.env.DATABASE_URL });
+ * const report = await runDoctor({ target, source, config });
+ * console.log(report.status, report.checks.map((c) => `${c.id}: ${c.status}`));
+ * ```
+ */
 export async function runDoctor(opts: DoctorOptions): Promise<DoctorReport> {
   const now = opts.now ?? new Date();
   const started = Date.now();

@@ -1,8 +1,14 @@
 // Disaster recovery: restore the newest backup whose drill passed (or the one named) into a NEW database
 // named with a timestamp, validated against the manifest's row counts, and say exactly how to switch to
 // it. --drill measures the same thing and drops the database, recording the recovery time in the catalog.
-
-import { filterBackups, findBackup, readCatalog, saveManifest } from '../backup/catalog.js';
+import { ArchiveUnavailableError } from '../backup/archive.js';
+import {
+  BackupGoneError,
+  filterBackups,
+  findBackup,
+  readCatalog,
+  updateManifest,
+} from '../backup/catalog.js';
 import { databaseOf, withDatabase } from '../backup/exec.js';
 import { addVerification, type BackupManifest } from '../backup/manifest.js';
 import { restoreBackup } from '../backup/restore.js';
@@ -57,6 +63,8 @@ export interface RecoverResult {
   drill: boolean;
   dropped: boolean;
   nextSteps: string[];
+  /** Newer proven backups passed over because their archive was missing or unreadable, and why. */
+  skipped: { id: string; reason: string }[];
 }
 
 export function recoveryName(database: string, at = new Date()): string {
@@ -64,14 +72,19 @@ export function recoveryName(database: string, at = new Date()): string {
   return `${database.slice(0, 40)}_recovered_${stamp}`;
 }
 
-async function pickBackup(o: RecoverOptions): Promise<BackupManifest> {
-  if (o.backup) return findBackup(o.storage, o.backup, { env: o.env });
-  const { backups } = await readCatalog(o.storage);
+/**
+ * The backups to try, best first: the one named, or every drill-proven backup of the environment whose
+ * archive is listed in storage, newest first (a manifest without its archive is not proven).
+ */
+async function candidates(o: RecoverOptions): Promise<BackupManifest[]> {
+  if (o.backup) return [await findBackup(o.storage, o.backup, { env: o.env })];
+  const { backups, missingArchives } = await readCatalog(o.storage);
   const mine = filterBackups(backups, { env: o.env });
-  const good = mine.find(drillPassed);
-  if (!good)
+  const missing = new Set(missingArchives);
+  const good = mine.filter((m) => drillPassed(m) && !missing.has(m.id));
+  if (!good.length)
     throw new PgwardError(
-      `no backup of ${o.env ?? 'this database'} in ${o.storage.url} has passed a restore drill`,
+      `no backup of ${o.env ?? 'this database'} in ${o.storage.url} has passed a restore drill${mine.some(drillPassed) ? ' and still has its archive' : ''}`,
       {
         hint: mine.length
           ? `verify one first (pgward backup verify ${mine[0]!.id}), or name one with --backup <id> if you accept an unproven backup`
@@ -88,15 +101,12 @@ async function record(
   rec: RecoveryRecord,
   tables: number,
 ): Promise<void> {
-  const fresh = await findBackup(o.storage, m.id);
-  const prev = (fresh as BackupManifest & { recoveries?: RecoveryRecord[] }).recoveries ?? [];
-  let next: BackupManifest & { recoveries: RecoveryRecord[] } = {
-    ...fresh,
-    recoveries: [rec, ...prev].slice(0, 20),
-  };
-  if (rec.drill)
-    next = {
-      ...addVerification(next, {
+  const change = (fresh: BackupManifest): BackupManifest => {
+    const prev = (fresh as BackupManifest & { recoveries?: RecoveryRecord[] }).recoveries ?? [];
+    const recoveries = [rec, ...prev].slice(0, 20);
+    if (!rec.drill) return { ...fresh, recoveries } as BackupManifest;
+    return {
+      ...addVerification(fresh, {
         at: rec.at,
         durationMs: rec.durationMs,
         ok: rec.ok,
@@ -105,9 +115,60 @@ async function record(
         firstDifference: rec.error ?? null,
         tablesChecked: tables,
       }),
-      recoveries: next.recoveries,
-    };
-  await saveManifest(o.storage, next);
+      recoveries,
+    } as BackupManifest;
+  };
+  try {
+    await updateManifest(o.storage, m.id, 'recovering', change);
+  } catch (err) {
+    // Pruned meanwhile: the recovery itself stands; recording it must not resurrect the manifest.
+    if (!(err instanceof BackupGoneError)) throw err;
+  }
+}
+
+/** Restores the first candidate whose archive can be read; an unreadable archive falls back to the next. */
+async function restoreFirstUsable(
+  o: RecoverOptions,
+  list: BackupManifest[],
+  server: string,
+  skipped: { id: string; reason: string }[],
+): Promise<{ m: BackupManifest; name: string; at: string; started: number; tables: number; rows: number }> {
+  for (const [i, m] of list.entries()) {
+    const name = recoveryName(m.database);
+    const at = new Date().toISOString();
+    const started = Date.now();
+    try {
+      const r = await restoreBackup({
+        storage: o.storage,
+        ref: m.id,
+        targetUrl: server,
+        create: name,
+        noOwner: o.noOwner === true,
+        jobs: o.jobs ?? 2,
+        signal: o.signal,
+        // Swept if this run dies before the database is proven; switched to 'validated' by the caller.
+        purpose: 'recover',
+        finalState: 'in-progress',
+        onStep: (s, d) => o.onStep?.(s, d),
+      });
+      return { m, name, at, started, tables: r.tables, rows: r.rows };
+    } catch (err) {
+      // restoreBackup drops a database it created and could not fill: nothing half-restored remains.
+      // An interrupted recovery proves nothing about the backup, so it is not recorded either.
+      if (o.signal?.aborted || isInterrupted(err))
+        throw new InterruptedError('recover', `${name} was dropped, nothing was recorded`);
+      if (o.drill) {
+        const error = (err as Error).message;
+        const rec = { at, durationMs: Date.now() - started, drill: true, ok: false, database: name, error };
+        await record(o, m, rec, 0).catch(() => {});
+      }
+      const next = list[i + 1];
+      if (!(err instanceof ArchiveUnavailableError) || !next) throw err;
+      skipped.push({ id: m.id, reason: err.message });
+      o.onStep?.('select', `backup ${m.id} unusable (${err.message}); falling back to ${next.id}`);
+    }
+  }
+  throw new PgwardError('no backup to recover from'); // unreachable: list is never empty
 }
 
 /**
@@ -123,51 +184,28 @@ async function identifiedEnv(o: RecoverOptions): Promise<string | undefined> {
   }
 }
 
+/**
+ * What `pgward recover` does: restores the newest drilled backup into a new database and validates it.
+ *
+ * @example
+ * ```ts
+ * import { backupSettings, openStorage, recover } from 'pgward';
+ * const s = backupSettings(undefined);
+ * const r = await recover({
+ *   storage: await openStorage(s.storageUrl, s),
+ *   env: 'production',
+ *   envUrl: 'postgresql://localhost/app',
+ * });
+ * console.log(r.url);
+ * ```
+ */
 export async function recover(given: RecoverOptions): Promise<RecoverResult> {
   const o = { ...given, env: await identifiedEnv(given) };
   o.onStep?.('select');
-  const m = await pickBackup(o);
+  const list = await candidates(o);
   const server = o.serverUrl ?? o.envUrl;
-  const name = recoveryName(m.database);
-  const at = new Date().toISOString();
-  const started = Date.now();
-  let restored: Awaited<ReturnType<typeof restoreBackup>>;
-  try {
-    restored = await restoreBackup({
-      storage: o.storage,
-      ref: m.id,
-      targetUrl: server,
-      create: name,
-      noOwner: o.noOwner === true,
-      jobs: o.jobs ?? 2,
-      signal: o.signal,
-      // Swept if this run dies before the database is proven; switched to 'validated' below.
-      purpose: 'recover',
-      finalState: 'in-progress',
-      onStep: (s, d) => o.onStep?.(s, d),
-    });
-  } catch (err) {
-    // restoreBackup drops a database it created and could not fill: nothing half-restored remains.
-    // An interrupted recovery proves nothing about the backup, so it is not recorded either.
-    if (o.signal?.aborted || isInterrupted(err))
-      throw new InterruptedError('recover', `${name} was dropped, nothing was recorded`);
-    if (o.drill) {
-      await record(
-        o,
-        m,
-        {
-          at,
-          durationMs: Date.now() - started,
-          drill: true,
-          ok: false,
-          database: name,
-          error: (err as Error).message,
-        },
-        0,
-      ).catch(() => {});
-    }
-    throw err;
-  }
+  const skipped: { id: string; reason: string }[] = [];
+  const { m, name, at, started, ...restored } = await restoreFirstUsable(o, list, server, skipped);
   const durationMs = Date.now() - started;
   const url = withDatabase(server, name);
   const adminUrl = databaseOf(server) === name ? withDatabase(server, 'postgres') : server;
@@ -192,6 +230,7 @@ export async function recover(given: RecoverOptions): Promise<RecoverResult> {
     drill: o.drill === true,
     dropped,
     nextSteps: nextSteps(o, m, name, redactUrl(url), durationMs),
+    skipped,
   };
 }
 

@@ -41,7 +41,16 @@ export interface RehearsalSettings {
   smoke: string[];
 }
 
-/** Defaults: 5 s of blocking lock (the default lock_timeout other sessions would hit), duration = migration_timeout. */
+/**
+ * Defaults: 5 s of blocking lock (the default lock_timeout other sessions would hit), duration = migration_timeout.
+ *
+ * @example
+ * ```ts
+ * import { loadConfig, rehearsalSettings } from 'pgward';
+ * const settings = rehearsalSettings(loadConfig('pgward.yaml'), 600_000);
+ * console.log(settings.maxLockMs);
+ * ```
+ */
 export function rehearsalSettings(
   config: LoadedConfig | undefined,
   migrationTimeoutMs: number | null,

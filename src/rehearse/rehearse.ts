@@ -119,8 +119,11 @@ async function makeCopy(
   const storage = await openStorage(s.storageUrl, { baseDir: s.baseDir, s3: s.s3 });
   let ref = o.backup;
   if (!ref) {
-    const verified = filterBackups((await readCatalog(storage)).backups, { env: o.target.env }).find(
-      drillPassed,
+    // A drill-passed backup whose archive has gone is not a backup to rehearse on (nor to recover from).
+    const { backups, missingArchives } = await readCatalog(storage);
+    const missing = new Set(missingArchives);
+    const verified = filterBackups(backups, { env: o.target.env }).find(
+      (m) => drillPassed(m) && !missing.has(m.id),
     );
     if (!verified)
       throw new PgwardError(`no verified backup of ${o.target.env ?? 'this database'} to rehearse on`, {
@@ -242,6 +245,18 @@ async function migrateTraced(o: RehearseOptions, url: string) {
   }
 }
 
+/**
+ * What `pgward rehearse` does: applies the pending migrations to a throwaway copy and traces their locks.
+ *
+ * @example
+ * ```ts
+ * import { rehearsalSettings, rehearse, resolveProject } from 'pgward';
+ * const { config, target, source } = resolveProject({ env: 'production' });
+ * const settings = rehearsalSettings(config, target.policy.migrationTimeoutMs);
+ * const r = await rehearse({ config, target, source, settings });
+ * console.log(r.exitCode);
+ * ```
+ */
 export async function rehearse(given: RehearseOptions): Promise<RehearseResult> {
   const started = Date.now();
   // The environment is what the database is, however its URL was spelled: its catalog, masking and name.

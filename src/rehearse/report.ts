@@ -24,6 +24,17 @@ export function rows(r: RehearseResult): string[][] {
 
 export const HEADERS = ['migration', 'duration', 'worst lock (held)', 'rewritten', 'verdict'];
 
+/**
+ * A rehearsal result as markdown (exported as rehearsalMarkdown), for a pull-request comment.
+ *
+ * @example
+ * ```ts
+ * import { rehearsalMarkdown, rehearsalSettings, rehearse, resolveProject } from 'pgward';
+ * const { config, target, source } = resolveProject({ env: 'production' });
+ * const r = await rehearse({ config, target, source, settings: rehearsalSettings(config, null) });
+ * console.log(rehearsalMarkdown(r));
+ * ```
+ */
 export function markdown(r: RehearseResult): string {
   const esc = (s: string) => s.replace(/\|/g, '\\|');
   const out: string[] = [];

@@ -1,6 +1,7 @@
 // Alerts: a condition is announced once when it starts and once when it clears, never repeated while it
-// lasts. Across replicas the database decides who announces (pgward.alerts); this process also keeps
-// what it raised in memory, so a database that is down neither floods nor silences the webhook.
+// lasts. Across replicas the database decides who announces (pgward.alerts, read back at every refresh
+// so every replica reports the same firing set); conditions raised while the database cannot be used
+// are kept in this process's memory, so a database that is down neither floods nor silences the webhook.
 import type pg from 'pg';
 import { redact, redactDeep } from '../redact.js';
 import { activeAlerts, clearAlert, raiseAlert } from './store.js';
@@ -39,63 +40,74 @@ export async function postWebhook(url: string, e: AlertEvent, timeoutMs = 5000):
 }
 
 export class Alerter {
-  private readonly raised = new Map<string, string>();
+  /** What pgward.alerts said at the last look: the state every replica agrees on. */
+  private persisted = new Map<string, string>();
+  /** Raised without the database (it was down, or serve cannot write its tables): this process only. */
+  private readonly local = new Map<string, string>();
   constructor(
     private readonly env: string,
     private readonly webhookUrl: string | undefined,
     private readonly log: Logger,
   ) {}
 
-  /** Keys raised by this process (or, once seen, by another replica). */
+  /** Keys firing: those in pgward.alerts (as last read) and those only this process could raise. */
   active(): string[] {
-    return [...this.raised.keys()];
+    return [...new Set([...this.persisted.keys(), ...this.local.keys()])];
   }
 
-  /** Learns the conditions already raised in the database (by an earlier run or another replica). */
+  /** Re-reads the conditions raised in the database (by this replica, another one, or an earlier run). */
   async load(db: pg.Client): Promise<void> {
-    for (const a of await activeAlerts(db, this.env)) this.raised.set(a.key, a.message);
+    this.persisted = new Map((await activeAlerts(db, this.env)).map((a) => [a.key, a.message]));
   }
 
-  /** Applies conditions; `db` is used for cross-replica agreement when given (and its tables exist). */
+  /**
+   * Applies conditions. With `db`, the row in pgward.alerts decides: the replica whose INSERT creates it
+   * sends the alert and the one whose DELETE removes it sends the resolution, so each is sent once across
+   * replicas whoever saw the condition. Without it, this process's memory decides.
+   */
   async apply(conditions: Condition[], db: pg.Client | null): Promise<void> {
     for (const c of conditions) {
       try {
-        if (c.active) await this.raise(c, db);
-        else if (this.raised.has(c.key)) await this.clear(c, db);
+        if (c.active) await (db ? this.raiseShared(c, db) : this.raiseLocal(c));
+        else await this.clear(c, db);
       } catch (err) {
         this.log(`alert ${c.key}: ${redact((err as Error).message)}`);
       }
     }
   }
 
-  private async raise(c: Condition, db: pg.Client | null): Promise<void> {
-    if (this.raised.has(c.key)) return;
-    const mine = db ? await raiseAlert(db, this.env, c.key, c.message) : true;
-    this.raised.set(c.key, c.message);
-    if (!mine) return; // another replica announced it
-    this.log(`ALERT ${c.key}: ${c.message}`);
-    const ok = await this.send({
-      event: 'alert',
-      env: this.env,
-      key: c.key,
-      message: c.message,
-      at: new Date().toISOString(),
-    });
-    if (!ok) {
-      // Not delivered: forget it so the next evaluation tries again.
-      this.raised.delete(c.key);
-      if (db) await clearAlert(db, this.env, c.key).catch(() => false);
+  private async raiseShared(c: Condition, db: pg.Client): Promise<void> {
+    const mine = await raiseAlert(db, this.env, c.key, c.message);
+    this.persisted.set(c.key, this.persisted.get(c.key) ?? c.message);
+    // Already announced by this process while the database was unavailable: now shared, not repeated.
+    const announcedLocally = this.local.delete(c.key);
+    if (!mine || announcedLocally) return;
+    if (!(await this.announce('alert', c.key, c.message))) {
+      // Not delivered: withdraw it so the next evaluation (on any replica) tries again.
+      this.persisted.delete(c.key);
+      await clearAlert(db, this.env, c.key).catch(() => null);
     }
   }
 
+  private async raiseLocal(c: Condition): Promise<void> {
+    if (this.local.has(c.key) || this.persisted.has(c.key)) return;
+    this.local.set(c.key, c.message);
+    if (!(await this.announce('alert', c.key, c.message))) this.local.delete(c.key);
+  }
+
   private async clear(c: Condition, db: pg.Client | null): Promise<void> {
-    const known = this.raised.get(c.key);
-    const mine = db ? await clearAlert(db, this.env, c.key) : known !== undefined;
-    this.raised.delete(c.key);
-    if (!mine) return;
-    const message = known ?? c.message;
-    this.log(`resolved ${c.key}: ${message}`);
-    await this.send({ event: 'resolved', env: this.env, key: c.key, message, at: new Date().toISOString() });
+    const shared = db ? await clearAlert(db, this.env, c.key) : null;
+    if (db) this.persisted.delete(c.key);
+    const local = this.local.get(c.key);
+    this.local.delete(c.key);
+    const message = shared ?? local;
+    if (message === undefined || message === null) return;
+    await this.announce('resolved', c.key, message);
+  }
+
+  private async announce(event: AlertEvent['event'], key: string, message: string): Promise<boolean> {
+    this.log(`${event === 'alert' ? 'ALERT' : 'resolved'} ${key}: ${message}`);
+    return this.send({ event, env: this.env, key, message, at: new Date().toISOString() });
   }
 
   private async send(e: AlertEvent): Promise<boolean> {

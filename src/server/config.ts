@@ -28,6 +28,17 @@ export const serveSchema = z
       .optional(),
     /** Webhook called on alerts: generic JSON POST with a Slack-compatible `text` field. ${VAR} allowed. */
     webhook_url: z.string().min(1).optional(),
+    jobs: z
+      .object({
+        /** A running job's lease, renewed by its replica; a replica that stops renewing it loses the run (default 60s). */
+        lease: duration.optional(),
+        /** Job history kept: runs newer than this many days (default 90)… */
+        keep_days: z.number().int().min(1).optional(),
+        /** …and at most this many runs per job (default 1000). */
+        keep_runs: z.number().int().min(1).optional(),
+      })
+      .strict()
+      .optional(),
     alerts: z
       .object({
         /** Alert when a migration has been pending longer than this (default 15min). */
@@ -51,6 +62,49 @@ export interface ServeSettings {
   webhookUrl: string | undefined;
   pendingAlertMs: number;
   backupMaxAgeMs: number;
+  /** Lease of a running job (renewed every third of it by the replica running it). */
+  jobLeaseMs: number;
+  historyKeepDays: number;
+  historyKeepRuns: number;
+}
+
+/** A lease shorter than this would be renewed more often than a round trip to a distant server allows. */
+const MIN_LEASE_MS = 1_000;
+
+/** Shorter bearer tokens are refused: they can be guessed. */
+export const MIN_TOKEN_LENGTH = 16;
+
+/**
+ * The bearer token, failing closed: a token that was asked for (token_env configured, or the variable
+ * present in the environment) but is missing, empty or short refuses to start rather than serve open.
+ * Only when nothing asks for a token (no token_env, default variable absent) does serve run open.
+ */
+function resolveToken(tokenEnv: string, configured: boolean, penv: NodeJS.ProcessEnv): string | undefined {
+  const value = penv[tokenEnv];
+  if (value === undefined && !configured) return undefined;
+  if (value === undefined || value.trim() === '')
+    throw new UsageError(
+      `serve.token_env: ${tokenEnv} is ${value === undefined ? 'not set' : 'empty'}, so serve would run without a token`,
+      `export ${tokenEnv}=<at least ${MIN_TOKEN_LENGTH} random characters> (e.g. openssl rand -hex 24)`,
+    );
+  if (value.trim().length < MIN_TOKEN_LENGTH)
+    throw new UsageError(
+      `serve.token_env: the token in ${tokenEnv} is shorter than ${MIN_TOKEN_LENGTH} characters`,
+      `use at least ${MIN_TOKEN_LENGTH} random characters (e.g. openssl rand -hex 24)`,
+    );
+  return value.trim();
+}
+
+function jobLease(config: LoadedConfig | undefined, raw: RawServe): number {
+  const ms = parseDuration(raw.jobs?.lease ?? '60s') ?? 60_000;
+  if (ms < MIN_LEASE_MS) {
+    const line = config?.lineOf(['serve', 'jobs', 'lease']);
+    throw new UsageError(
+      `${config ? `${config.path}:${line ?? '?'}: ` : ''}serve.jobs.lease must be at least 1s`,
+      'e.g. 60s: a replica that stops renewing it for that long loses its running job',
+    );
+  }
+  return ms;
 }
 
 export interface ServeFlags {
@@ -60,6 +114,15 @@ export interface ServeFlags {
   webhook?: string;
 }
 
+/**
+ * The `serve:` section of pgward.yaml with its defaults (flags as `pgward serve` takes them).
+ *
+ * @example
+ * ```ts
+ * import { serveSettings } from 'pgward';
+ * const settings = serveSettings(undefined, { port: 9187 });
+ * ```
+ */
 export function serveSettings(
   config: LoadedConfig | undefined,
   flags: ServeFlags = {},
@@ -73,7 +136,7 @@ export function serveSettings(
     throw new UsageError(`--refresh: ${(err as Error).message}`);
   }
   const tokenEnv = raw.token_env ?? 'PGWARD_SERVE_TOKEN';
-  const token = penv[tokenEnv] || undefined;
+  const token = resolveToken(tokenEnv, raw.token_env !== undefined, penv);
   registerSecret(token);
   let webhookUrl = flags.webhook ?? raw.webhook_url;
   if (webhookUrl) {
@@ -93,5 +156,8 @@ export function serveSettings(
     webhookUrl,
     pendingAlertMs: parseDuration(raw.alerts?.pending_migrations_after ?? '15min') ?? 900_000,
     backupMaxAgeMs: parseDuration(raw.alerts?.backup_max_age ?? '26h') ?? 93_600_000,
+    jobLeaseMs: jobLease(config, raw),
+    historyKeepDays: raw.jobs?.keep_days ?? 90,
+    historyKeepRuns: raw.jobs?.keep_runs ?? 1000,
   };
 }

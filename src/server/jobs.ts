@@ -2,7 +2,7 @@
 // `pgward doctor`. A job throws to fail; its result is a small JSON detail stored with the history row.
 import { backupSettings } from '../backup/config.js';
 import { createBackupForTarget } from '../backup/for-target.js';
-import { pruneBackups } from '../backup/prune.js';
+import { pruneBackups, pruneFailureMessage } from '../backup/prune.js';
 import { openStorage } from '../backup/storage.js';
 import { verifyBackup } from '../backup/verify.js';
 import type { LoadedConfig } from '../config/load.js';
@@ -52,6 +52,8 @@ export async function runJob(job: JobName, ctx: JobContext): Promise<Record<stri
         filter: { env: ctx.target.env },
         leftoverGraceMs: s.leftoverGraceMs,
       });
+      // A prune that could not read, check or delete something is a failed job: it must alert.
+      if (!r.ok) throw new Error(pruneFailureMessage(r));
       return { deleted: r.deleted, kept: r.decisions.filter((d) => d.keep).length };
     }
     case 'verify': {

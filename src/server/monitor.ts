@@ -184,6 +184,8 @@ export class Monitor {
     // Raised while the database was down, so only this process knows it: resolved the same way.
     await this.o.alerter.apply([downCondition!], null);
     await this.o.alerter.apply(rest, db);
+    // Job alerts are raised and cleared by whichever replica ran the job: read back the shared set.
+    if (db) await this.o.alerter.load(db).catch(() => {});
     this.render(report, Date.now() - t0);
   }
 

@@ -2,6 +2,12 @@
 // slot's row in pgward.jobs (unique per env, job and scheduled time): one wins, the others skip. The
 // winner then takes the job's advisory lock for the run, so a run that outlasts its interval is never
 // overlapped by the next slot on any replica (that slot is recorded as skipped).
+//
+// A running row carries a lease that its replica renews; a replica that dies (kill -9, lost host) stops
+// renewing, and the housekeeping sweep of any replica (or of the restarted one) turns the row into
+// `failed`, naming the runner, and raises the job's alert. The slot is not re-run: its time has passed,
+// the next slot runs as scheduled, and re-running a job that may have killed its replica (memory, disk)
+// could take the next replica down with it.
 import { Cron } from 'croner';
 import type { LoadedConfig } from '../config/load.js';
 import { appName, connect } from '../db/connect.js';
@@ -10,7 +16,20 @@ import { JOB_NAMES, type JobName, type RawSchedule } from '../monitor/config.js'
 import { redact } from '../redact.js';
 import type { Alerter, Logger } from './alerts.js';
 import { type JobContext, JobFailure, runJob } from './jobs.js';
-import { claimSlot, ensureTables, finishJob, releaseJobLock, tryJobLock } from './store.js';
+import {
+  claimSlot,
+  ensureTables,
+  expireLeases,
+  finishJob,
+  type HistoryRetention,
+  pruneJobHistory,
+  releaseJobLock,
+  renewLease,
+  tryJobLock,
+} from './store.js';
+
+/** Job history is pruned at most this often (and when serve starts). */
+const PRUNE_EVERY_MS = 3_600_000;
 
 export interface ScheduledJob {
   job: JobName;
@@ -27,6 +46,18 @@ export interface SchedulerOptions {
   log: Logger;
   /** Called after every run (to refresh the health snapshot). */
   onRun?: () => void;
+  /** Lease of a running job: renewed every third of it, expired by any replica once it lapses. */
+  leaseMs: number;
+  retention: HistoryRetention;
+  /** serve's refresh interval: the housekeeping sweep runs at least this often (not below 1 s). */
+  refreshMs: number;
+}
+
+interface Lease {
+  /** Aborted when serve stops or the lease was lost (the job must stop: another replica failed it). */
+  signal: AbortSignal;
+  lost(): boolean;
+  stop(): void;
 }
 
 export class Scheduler {
@@ -34,6 +65,9 @@ export class Scheduler {
   private readonly running = new Set<Promise<void>>();
   private readonly abort = new AbortController();
   private readonly runner = appName('serve');
+  private sweepTimer: NodeJS.Timeout | undefined;
+  private sweeping: Promise<void> | undefined;
+  private lastPrune = 0;
 
   constructor(private readonly o: SchedulerOptions) {
     const tz = o.schedule?.timezone ?? 'UTC';
@@ -61,10 +95,16 @@ export class Scheduler {
 
   start(): void {
     for (const j of this.jobs) j.cron.resume();
+    if (!this.jobs.length) return;
+    void this.housekeep();
+    // Every half lease, or every refresh when that is shorter (but not more than once a second).
+    const every = Math.min(this.o.leaseMs / 2, Math.max(1_000, this.o.refreshMs));
+    this.sweepTimer = setInterval(() => void this.housekeep(), every);
   }
 
   /** Stops scheduling, aborts running jobs (a backup in progress is cancelled) and waits for them. */
   async stop(): Promise<void> {
+    clearInterval(this.sweepTimer);
     for (const j of this.jobs) j.cron.stop();
     this.abort.abort();
     await Promise.allSettled([...this.running]);
@@ -72,6 +112,77 @@ export class Scheduler {
 
   nextRun(job: JobName): Date | null {
     return this.jobs.find((j) => j.job === job)?.cron.nextRun() ?? null;
+  }
+
+  /** One housekeeping sweep at a time: expire lapsed leases, prune old history. */
+  housekeep(): Promise<void> {
+    if (this.sweeping) return this.sweeping;
+    const p = this.sweep().finally(() => {
+      this.sweeping = undefined;
+      this.running.delete(p);
+    });
+    this.sweeping = p;
+    this.running.add(p);
+    return p;
+  }
+
+  private async sweep(): Promise<void> {
+    const { env, log, alerter } = this.o;
+    let client: Awaited<ReturnType<typeof connect>> | undefined;
+    let changed = false;
+    try {
+      client = await connect(this.o.context.target.url, { applicationName: appName('serve housekeeping') });
+      await ensureTables(client);
+      for (const e of await expireLeases(client, env)) {
+        changed = true;
+        const why = `${e.error}; the slot is not re-run`;
+        log(`job ${e.job}: FAILED: ${why}`);
+        await alerter.apply(
+          [{ key: `job_failed:${e.job}`, active: true, message: `${e.job} job failed: ${why}` }],
+          client,
+        );
+      }
+      if (Date.now() - this.lastPrune >= PRUNE_EVERY_MS) {
+        const pruned = await pruneJobHistory(client, env, this.o.retention);
+        this.lastPrune = Date.now();
+        if (pruned) log(`job history: ${pruned} old run(s) pruned`);
+      }
+    } catch (err) {
+      log(`housekeeping: ${redact((err as Error).message.split('\n')[0] ?? String(err))}`);
+    } finally {
+      await client?.end().catch(() => {});
+      if (changed) this.o.onRun?.();
+    }
+  }
+
+  /** Renews the run's lease every third of it on the run's own (otherwise idle) connection. */
+  private holdLease(client: Awaited<ReturnType<typeof connect>>, id: string, job: JobName): Lease {
+    const lost = new AbortController();
+    let stopped = false;
+    const timer = setInterval(
+      () => {
+        renewLease(client, id, this.o.leaseMs).then(
+          (held) => {
+            if (held || stopped || lost.signal.aborted) return;
+            this.o.log(`job ${job}: lease lost (another replica expired it): cancelling this run`);
+            lost.abort();
+          },
+          // Unsure (connection trouble): keep running; the finish tells whether the run still counts.
+          (err) => {
+            if (!stopped) this.o.log(`job ${job}: cannot renew its lease: ${redact((err as Error).message)}`);
+          },
+        );
+      },
+      Math.max(200, this.o.leaseMs / 3),
+    );
+    return {
+      signal: AbortSignal.any([this.abort.signal, lost.signal]),
+      lost: () => lost.signal.aborted,
+      stop: () => {
+        stopped = true;
+        clearInterval(timer);
+      },
+    };
   }
 
   private async run(job: JobName, slot: Date): Promise<void> {
@@ -83,7 +194,7 @@ export class Scheduler {
     try {
       client = await connect(this.o.context.target.url, { applicationName: appName(`serve ${job}`) });
       await ensureTables(client);
-      id = await claimSlot(client, env, job, slot, this.runner);
+      id = await claimSlot(client, env, job, slot, this.runner, this.o.leaseMs);
       if (!id) return; // another replica has this slot
       locked = await tryJobLock(client, env, job);
       if (!locked) {
@@ -92,15 +203,19 @@ export class Scheduler {
         return;
       }
       log(`job ${job}: started (slot ${slot.toISOString()})`);
+      const lease = this.holdLease(client, id, job);
       try {
-        const detail = await runJob(job, { ...this.o.context, signal: this.abort.signal });
-        await finishJob(client, id, 'ok', null, detail);
+        const detail = await runJob(job, { ...this.o.context, signal: lease.signal });
+        lease.stop();
+        if (!(await finishJob(client, id, 'ok', null, detail))) return this.discarded(job);
         log(`job ${job}: ok`);
         await alerter.apply([{ key, active: false, message: '' }], client);
       } catch (err) {
+        lease.stop();
         const message = redact((err as Error).message.split('\n')[0] ?? String(err));
         const detail = err instanceof JobFailure ? err.detail : null;
-        await finishJob(client, id, 'failed', message, detail);
+        if (lease.lost() || !(await finishJob(client, id, 'failed', message, detail)))
+          return this.discarded(job);
         log(`job ${job}: FAILED: ${message}`);
         // A failed drill has its own alert (raised from the catalog): do not announce it twice.
         if (!(err instanceof JobFailure && err.kind === 'drill'))
@@ -117,5 +232,10 @@ export class Scheduler {
       }
       this.o.onRun?.();
     }
+  }
+
+  /** The row was failed by another replica (lease expired): its verdict and alert stand. */
+  private discarded(job: JobName): void {
+    this.o.log(`job ${job}: finished after its lease had expired: the recorded failure stands`);
   }
 }

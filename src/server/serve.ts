@@ -29,6 +29,18 @@ export interface ServeHandle {
   close(): Promise<void>;
 }
 
+/**
+ * What `pgward serve` does: /health and /metrics over HTTP, and the environment's scheduled jobs.
+ *
+ * @example
+ * ```ts
+ * import { resolveProject, serveSettings, startServe } from 'pgward';
+ * const { config, target, source } = resolveProject({ url: process.env.DATABASE_URL });
+ * const handle = await startServe({ config, target, source, settings: serveSettings(config) });
+ * console.log(handle.url);
+ * await handle.close();
+ * ```
+ */
 export async function startServe(o: ServeOptions): Promise<ServeHandle> {
   const log = o.log ?? (() => {});
   const env = o.target.env ?? 'default';
@@ -47,6 +59,9 @@ export async function startServe(o: ServeOptions): Promise<ServeHandle> {
           alerter,
           log,
           onRun: () => monitor?.kick(),
+          leaseMs: o.settings.jobLeaseMs,
+          refreshMs: o.settings.refreshMs,
+          retention: { keepDays: o.settings.historyKeepDays, keepRuns: o.settings.historyKeepRuns },
         });
   monitor = new Monitor({
     target,

@@ -27,6 +27,7 @@ export async function ensureTables(c: pg.Client): Promise<void> {
         error text,
         detail jsonb,
         runner text NOT NULL,
+        lease_until timestamptz,
         UNIQUE (env, job, scheduled_for));
       CREATE TABLE IF NOT EXISTS pgward.alerts (
         env text NOT NULL,
@@ -39,11 +40,20 @@ export async function ensureTables(c: pg.Client): Promise<void> {
         version text NOT NULL,
         first_seen_at timestamptz NOT NULL DEFAULT now(),
         PRIMARY KEY (tracking_table, version));`);
+    await addLeaseColumn(c);
     await c.query('COMMIT');
   } catch (err) {
     await c.query('ROLLBACK').catch(() => {});
     throw err;
   }
+}
+
+/** Tables created before leases existed get the column (checked first: ALTER would lock the table each time). */
+async function addLeaseColumn(c: pg.Client): Promise<void> {
+  const r = await c.query(
+    "SELECT 1 FROM pg_attribute WHERE attrelid = 'pgward.jobs'::regclass AND attname = 'lease_until' AND NOT attisdropped",
+  );
+  if (!r.rowCount) await c.query('ALTER TABLE pgward.jobs ADD COLUMN lease_until timestamptz');
 }
 
 /** Records the pending set (new ones first seen now, applied ones forgotten); returns version → first seen. */
@@ -87,33 +97,122 @@ function iso(r: JobRow): JobRow {
   return { ...r, scheduledFor: d(r.scheduledFor)!, startedAt: d(r.startedAt)!, finishedAt: d(r.finishedAt) };
 }
 
-/** Claims a scheduled slot; null when another replica already did. */
+/** Claims a scheduled slot with a lease of `leaseMs`; null when another replica already did. */
 export async function claimSlot(
   c: pg.Client,
   env: string,
   job: string,
   scheduledFor: Date,
   runner: string,
+  leaseMs: number,
 ): Promise<string | null> {
   const r = await c.query<{ id: string }>(
-    `INSERT INTO pgward.jobs (env, job, scheduled_for, outcome, runner) VALUES ($1, $2, $3, 'running', $4)
+    `INSERT INTO pgward.jobs (env, job, scheduled_for, outcome, runner, lease_until)
+     VALUES ($1, $2, $3, 'running', $4, now() + $5 * interval '1 millisecond')
      ON CONFLICT (env, job, scheduled_for) DO NOTHING RETURNING id::text`,
-    [env, job, scheduledFor, runner],
+    [env, job, scheduledFor, runner, leaseMs],
   );
   return r.rows[0]?.id ?? null;
 }
 
+/** Extends a running job's lease; false when the row is no longer running (another replica expired it). */
+export async function renewLease(c: pg.Client, id: string, leaseMs: number): Promise<boolean> {
+  const r = await c.query(
+    `UPDATE pgward.jobs SET lease_until = now() + $2 * interval '1 millisecond'
+      WHERE id = $1::bigint AND outcome = 'running'`,
+    [id, leaseMs],
+  );
+  return (r.rowCount ?? 0) > 0;
+}
+
+/**
+ * Records how a run ended; false when the row was no longer running (its lease expired and another
+ * replica failed it): that verdict stands, a late finish never overwrites it.
+ */
 export async function finishJob(
   c: pg.Client,
   id: string,
   outcome: 'ok' | 'failed' | 'skipped',
   error: string | null,
   detail: Record<string, unknown> | null,
-): Promise<void> {
-  await c.query(
-    'UPDATE pgward.jobs SET finished_at = now(), outcome = $2, error = $3, detail = $4 WHERE id = $1::bigint',
+): Promise<boolean> {
+  const r = await c.query(
+    `UPDATE pgward.jobs SET finished_at = now(), outcome = $2, error = $3, detail = $4
+      WHERE id = $1::bigint AND outcome = 'running'`,
     [id, outcome, error, detail === null ? null : JSON.stringify(detail)],
   );
+  return (r.rowCount ?? 0) > 0;
+}
+
+/** Rows written before leases existed have none: they count as expired a day after they started. */
+const LEASE_END = "coalesce(lease_until, started_at + interval '1 day')";
+
+export interface ExpiredJob {
+  id: string;
+  job: string;
+  runner: string;
+  /** Why: the lease lapsed, or the runner's session is gone; names the runner (host and pid). */
+  error: string;
+}
+
+/** A run claims its slot, then takes the job lock: a run younger than this may not hold it yet. */
+const LOCK_GRACE_MS = 5_000;
+
+/**
+ * Fails the running jobs of `env` whose replica is gone: its lease lapsed (it stopped renewing), or no
+ * session holds the job's advisory lock any more although the run is past the claim-to-lock moment
+ * (PostgreSQL released it when the replica's connection ended: killed, crashed). The second test reads
+ * what is true now instead of waiting out the lease. The UPDATE decides: when replicas sweep together,
+ * each row is returned to exactly one of them.
+ */
+export async function expireLeases(c: pg.Client, env: string): Promise<ExpiredJob[]> {
+  const r = await c.query<ExpiredJob>(
+    `WITH gone AS (
+       SELECT id, ${LEASE_END} < now() AS lapsed, ${LEASE_END} AS lease_end FROM pgward.jobs j
+        WHERE env = $1 AND outcome = 'running'
+          AND (${LEASE_END} < now()
+               OR (started_at < now() - $2 * interval '1 millisecond' AND NOT EXISTS (
+                     SELECT 1 FROM pg_locks l
+                      WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2
+                        AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+                        AND l.classid::bigint = $3
+                        AND l.objid::bigint = (hashtext(j.env || ':' || j.job)::bigint & 4294967295)))))
+     UPDATE pgward.jobs j
+        SET outcome = 'failed', finished_at = now(),
+            error = CASE WHEN g.lapsed
+              THEN format('lease expired at %s: %s stopped renewing it (crashed or cut off)',
+                          to_char(g.lease_end AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'), j.runner)
+              ELSE format('lease expired: %s is gone (its session no longer holds the job lock: killed or crashed)',
+                          j.runner) END
+       FROM gone g
+      WHERE j.id = g.id AND j.outcome = 'running'
+      RETURNING j.id::text AS id, j.job, j.runner, j.error`,
+    [env, LOCK_GRACE_MS, JOB_LOCK_CLASS],
+  );
+  return r.rows;
+}
+
+export interface HistoryRetention {
+  keepDays: number;
+  keepRuns: number;
+}
+
+/**
+ * Deletes job history of `env` beyond `keepRuns` runs per job or older than `keepDays`, but never a
+ * running row, nor the latest run or the latest successful run of a job (health and metrics report them).
+ */
+export async function pruneJobHistory(c: pg.Client, env: string, keep: HistoryRetention): Promise<number> {
+  const r = await c.query(
+    `DELETE FROM pgward.jobs j USING (
+       SELECT id, outcome, started_at,
+              row_number() OVER (PARTITION BY job ORDER BY started_at DESC, id DESC) AS nth,
+              row_number() OVER (PARTITION BY job, outcome = 'ok' ORDER BY started_at DESC, id DESC) AS nth_same
+         FROM pgward.jobs WHERE env = $1) h
+      WHERE j.id = h.id AND h.outcome <> 'running' AND h.nth > 1 AND NOT (h.outcome = 'ok' AND h.nth_same = 1)
+        AND (h.nth > $2 OR h.started_at < now() - $3 * interval '1 day')`,
+    [env, keep.keepRuns, keep.keepDays],
+  );
+  return r.rowCount ?? 0;
 }
 
 export async function tryJobLock(c: pg.Client, env: string, job: string): Promise<boolean> {
@@ -171,10 +270,13 @@ export async function raiseAlert(c: pg.Client, env: string, key: string, message
   return (r.rowCount ?? 0) > 0;
 }
 
-/** Clears a condition; true when it was raised (so this replica announces the recovery). */
-export async function clearAlert(c: pg.Client, env: string, key: string): Promise<boolean> {
-  const r = await c.query('DELETE FROM pgward.alerts WHERE env = $1 AND key = $2 RETURNING key', [env, key]);
-  return (r.rowCount ?? 0) > 0;
+/** Clears a condition; its message when this call cleared it (so this replica announces the recovery). */
+export async function clearAlert(c: pg.Client, env: string, key: string): Promise<string | null> {
+  const r = await c.query<{ message: string }>(
+    'DELETE FROM pgward.alerts WHERE env = $1 AND key = $2 RETURNING message',
+    [env, key],
+  );
+  return r.rows[0]?.message ?? null;
 }
 
 export async function activeAlerts(

@@ -1,6 +1,7 @@
 // The real PostgreSQL parser (libpg-query, compiled from PostgreSQL's own grammar to WebAssembly).
-// Loading the module is async and done once per process.
-import { setFlagsFromString } from 'node:v8';
+// Loading the module is async and done once per process. This module leaves V8's flags alone (a
+// library must not retune its host process); the CLI picks the faster WebAssembly tier itself, see
+// src/cli/wasm-tiering.ts.
 import type { ParseResult } from 'libpg-query';
 
 type LibPgQuery = typeof import('libpg-query');
@@ -9,11 +10,6 @@ let loaded: Promise<void> | undefined;
 
 export function ensureParser(): Promise<void> {
   loaded ??= (async () => {
-    // pgward's runs are short: V8's optimising WebAssembly compiler (TurboFan) would spend more time
-    // recompiling the 1.7 MB parser than it saves. Baseline (Liftoff) code only: parsing the
-    // 5,000-statement lint bench corpus takes ~80 ms instead of ~130 ms, and ~300 ms less CPU in all.
-    // It must be set before the module is imported (its compilation starts on import).
-    if (!lib) setFlagsFromString('--liftoff-only');
     lib = await import('libpg-query');
     await lib.loadModule();
   })();

@@ -8,8 +8,9 @@ import { join } from 'node:path';
 import S3rver from 's3rver';
 import { freePort } from '../harness/cluster.js';
 import { createTestDatabase, type TestDatabase } from '../harness/db.js';
+import { CLI, cliEnv } from '../harness/project.js';
 
-export const CLI = join(import.meta.dirname, '..', '..', 'dist', 'bin', 'pgward.js');
+export { CLI };
 
 /** A database with the shapes backups must carry: FKs, jsonb, arrays, numeric, a partitioned table. */
 export async function appDatabase(rows = 500): Promise<TestDatabase> {
@@ -50,7 +51,7 @@ export function cli(
 ): { code: number; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, [CLI, ...args], {
     encoding: 'utf8',
-    env: { ...process.env, NO_COLOR: '1', ...env },
+    env: cliEnv(env),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   return { code: r.status ?? 1, stdout: r.stdout, stderr: r.stderr };
@@ -62,7 +63,7 @@ export function cliAsync(
   env: NodeJS.ProcessEnv = {},
 ): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, NO_COLOR: '1', ...env } });
+    const child = spawn(process.execPath, [CLI, ...args], { env: cliEnv(env) });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => {

@@ -37,13 +37,21 @@ export interface CliOptions {
   onSpawn?: (child: import('node:child_process').ChildProcess) => void;
 }
 
+/**
+ * The environment every spawned CLI gets: the test process's, colourless, and without a DATABASE_URL or
+ * PGWARD_ENV inherited from the shell (a test that wants one passes it in `extra`). The one place this is
+ * decided, so no runner reaches a database the test did not name.
+ */
+export function cliEnv(extra: Record<string, string | undefined> = {}): Record<string, string | undefined> {
+  const env: Record<string, string | undefined> = { ...process.env, NO_COLOR: '1', ...extra };
+  if (!('DATABASE_URL' in extra)) delete env.DATABASE_URL;
+  if (!('PGWARD_ENV' in extra)) delete env.PGWARD_ENV;
+  return env;
+}
+
 /** Runs `pgward <args>` from dist/ (npm test builds first) with a clean, colourless environment. */
 export function runCli(args: string[], opts: CliOptions = {}): Promise<CliResult> {
-  const env: Record<string, string | undefined> = { ...process.env, NO_COLOR: '1', ...opts.env };
-  delete env.DATABASE_URL;
-  delete env.PGWARD_ENV;
-  if (opts.env && 'DATABASE_URL' in opts.env) env.DATABASE_URL = opts.env.DATABASE_URL;
-  if (opts.env && 'PGWARD_ENV' in opts.env) env.PGWARD_ENV = opts.env.PGWARD_ENV;
+  const env = cliEnv(opts.env);
   return new Promise((resolvePromise, reject) => {
     const child = spawn(process.execPath, [CLI, ...args], { cwd: opts.cwd ?? ROOT, env, stdio: 'pipe' });
     let stdout = '';

@@ -6,6 +6,7 @@ import { filterBackups, findBackup, readCatalog } from '../../backup/catalog.js'
 import type { BackupSettings } from '../../backup/config.js';
 import type { BackupProgress } from '../../backup/create.js';
 import type { BackupManifest } from '../../backup/manifest.js';
+import type { PruneResult } from '../../backup/prune.js';
 import { drillPassed } from '../../backup/retention.js';
 import { openStorage, type Storage } from '../../backup/storage.js';
 import { parseDuration } from '../../config/duration.js';
@@ -83,9 +84,10 @@ export async function runBackupList(ctx: Context, o: BackupListFlags): Promise<n
       backups: list,
       leftovers: catalog.leftovers,
       unreadable: catalog.unreadable,
+      missingArchives: catalog.missingArchives,
     });
   } else {
-    printList(ctx.out, list, storage.url);
+    printList(ctx.out, list, storage.url, new Set(catalog.missingArchives));
     if (catalog.leftovers.length)
       ctx.out.warn(
         `${catalog.leftovers.length} leftover object(s) of failed backups: \`pgward backup prune\` removes them`,
@@ -97,7 +99,7 @@ export async function runBackupList(ctx: Context, o: BackupListFlags): Promise<n
 
 export async function runBackupShow(ctx: Context, id: string, o: StorageFlag): Promise<number> {
   const { storage } = await storageOf(ctx, o);
-  const m = await findBackup(storage, id, { env: ctx.flags.env });
+  const m = await findBackup(storage, id, { env: catalogEnv(ctx) });
   if (ctx.out.json) ctx.out.document(m);
   else printManifest(ctx.out, m, true);
   return ExitCode.ok;
@@ -121,28 +123,38 @@ export async function runBackupPrune(ctx: Context, o: BackupPruneFlags): Promise
     dryRun: o.dryRun === true,
     leftoverGraceMs: grace,
   });
-  if (ctx.out.json) {
-    ctx.out.document(r);
-    return ExitCode.ok;
-  }
-  const { c } = ctx.out;
+  // Anything prune could not read, check or delete fails the run (exit 1), in JSON too.
+  const code = r.ok ? ExitCode.ok : ExitCode.runtime;
+  if (ctx.out.json) ctx.out.document(r);
+  else printPrune(ctx.out, r);
+  return code;
+}
+
+function printPrune(out: Output, r: PruneResult): void {
+  const { c } = out;
   const rows = r.decisions.map((d) => [
     d.id,
     d.env ?? '',
-    d.keep ? c.green('keep') : c.red(r.dryRun ? 'would delete' : 'deleted'),
+    d.keep
+      ? c.green('keep')
+      : c.red(r.dryRun ? 'would delete' : r.deleted.includes(d.id) ? 'deleted' : 'KEPT'),
     d.rule,
   ]);
-  if (rows.length) ctx.out.line(table(['ID', 'ENV', 'DECISION', 'RULE'], rows));
+  if (rows.length) out.line(table(['ID', 'ENV', 'DECISION', 'RULE'], rows));
   for (const l of r.leftovers) {
-    ctx.out.line(
+    out.line(
       `${l.removed ? 'removed' : r.dryRun ? 'would remove' : 'kept'} leftover ${l.key} (${mib(l.size)}): ${l.reason}`,
     );
   }
-  const n = r.decisions.filter((d) => !d.keep).length;
-  ctx.out.line(
+  for (const s of r.skipped) out.warn(`kept ${s.id}: ${s.reason}`);
+  for (const e of r.errors) out.error(`${e.key}: ${e.error} (kept)`);
+  const planned = r.decisions.filter((d) => !d.keep).length;
+  const n = r.dryRun ? planned : r.deleted.length;
+  out.line(
     `${r.dryRun ? 'dry run: ' : ''}${n} backup(s) ${r.dryRun ? 'would be ' : ''}deleted, ${r.decisions.length - n} kept`,
   );
-  return ExitCode.ok;
+  if (!r.ok)
+    out.error(`prune incomplete: ${r.errors.length} problem(s) above; nothing they concern was deleted`);
 }
 
 export async function runBackupVerify(ctx: Context, id: string, o: BackupVerifyFlags): Promise<number> {
@@ -156,7 +168,7 @@ export async function runBackupVerify(ctx: Context, id: string, o: BackupVerifyF
   const r = await verifyBackup({
     storage,
     ref: id,
-    env: ctx.flags.env,
+    env: catalogEnv(ctx),
     serverUrl: target?.url,
     intoUrl: o.into,
     config: ctx.config,
@@ -195,7 +207,7 @@ export async function runBackupRestore(ctx: Context, id: string, o: BackupRestor
   const r = await restoreBackup({
     storage,
     ref: id,
-    sourceEnv: ctx.flags.env,
+    sourceEnv: catalogEnv(ctx),
     targetUrl: to.url,
     targetEnv: to.env,
     targetProtected: to.protected,
@@ -218,6 +230,19 @@ export async function runBackupRestore(ctx: Context, id: string, o: BackupRestor
   return ExitCode.ok;
 }
 
+/**
+ * The environment whose backups `latest` means: --env (or PGWARD_ENV), else the config's default_env or
+ * its only environment, as for every other command; with no config at all, every backup.
+ */
+function catalogEnv(ctx: Context): string | undefined {
+  const named = ctx.flags.env ?? process.env.PGWARD_ENV;
+  if (named) return named;
+  const raw = ctx.config?.raw;
+  if (!raw) return undefined;
+  const names = Object.keys(raw.environments ?? {});
+  return raw.default_env ?? (names.length === 1 ? names[0] : undefined);
+}
+
 /** The environment's target when one can be resolved; required only when `needed`. */
 function tryTarget(ctx: Context, needed: boolean) {
   try {
@@ -234,7 +259,7 @@ function verifiedLabel(out: Output, m: BackupManifest): string {
   return v.ok ? out.c.green(drillPassed(m) ? 'drill ok' : 'checksum ok') : out.c.red('FAILED');
 }
 
-function printList(out: Output, list: BackupManifest[], where: string): void {
+function printList(out: Output, list: BackupManifest[], where: string, missing: Set<string>): void {
   if (list.length === 0) {
     out.line(`no backups in ${where} (pgward backup create takes one)`);
     return;
@@ -247,7 +272,7 @@ function printList(out: Output, list: BackupManifest[], where: string): void {
     mib(m.archive.bytes),
     m.reason,
     m.pinned ? 'pinned' : '',
-    verifiedLabel(out, m),
+    missing.has(m.id) ? out.c.red('ARCHIVE MISSING') : verifiedLabel(out, m),
     m.labels.join(','),
   ]);
   out.line(

@@ -15,7 +15,9 @@ export async function doctor(ctx: Context, flags: DoctorFlags): Promise<number> 
   }
   const report = await runDoctor({ target, source, config: ctx.config, backups: flags.backups !== false });
   if (ctx.out.json) ctx.out.document(report);
-  else for (const line of formatReport(report, ctx.out.c, flags.verbose === true)) ctx.out.line(line);
+  else
+    for (const line of formatReport(report, ctx.out.c, flags.verbose === true || ctx.verbose))
+      ctx.out.line(line);
   const failing = report.status === 'fail' || (flags.failOn === 'warn' && report.status === 'warn');
   return failing ? ExitCode.checksFailed : ExitCode.ok;
 }

@@ -30,7 +30,7 @@ export async function run(ctx: Context, flags: MigrateFlags): Promise<number> {
       retryPartial: flags.retryPartial === true,
       lockWaitMs: lockWaitMs(flags.lockWait),
       signal: signals.signal,
-      onEvent: (e) => printEvent(ctx.out, e, flags.verbose === true),
+      onEvent: (e) => printEvent(ctx.out, e, flags.verbose === true || ctx.verbose),
       approve: parseApprove(flags.approve),
       askApproval: process.stdin.isTTY && !ctx.out.json ? (b) => askApproval(ctx.out, b) : undefined,
       config: ctx.config,

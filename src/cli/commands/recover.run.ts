@@ -36,6 +36,7 @@ export async function run(ctx: Context, flags: RecoverFlags): Promise<number> {
     signal: sig.signal,
     onStep: (s, d) => ctx.out.info(`· ${s}${d ? ` ${d}` : ''}`),
   }).finally(sig.dispose);
+  for (const s of r.skipped) ctx.out.warn(`passed over backup ${s.id}: ${s.reason}`);
   if (ctx.out.json) {
     ctx.out.document(r);
     return 0;

@@ -6,7 +6,8 @@ export interface PlanEntry {
   version: string;
   name: string;
   lint: LintFileResult;
-  gate: GateResult;
+  /** The gate's verdict (a GateResult, or the MigrationGate `plan` gets from the shared planning). */
+  gate: Pick<GateResult, 'decision' | 'approvable'>;
 }
 
 const ICON = { apply: '✅ apply', warn: '⚠️ warn', blocked: '⛔ blocked until approved' } as const;
