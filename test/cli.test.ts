@@ -143,9 +143,11 @@ function interruptWhenSleeping(
     let sent = false;
     const poll = setInterval(async () => {
       const rows = await db.query(
-        // Only this test's database and a query still running: the previous test's session (idle, its
-        // last query text still shown) can outlive its process for a moment under load.
-        "SELECT count(*)::int AS n FROM pg_stat_activity WHERE query LIKE '%pg_sleep(60)%' AND state = 'active' AND datname = current_database() AND pid <> pg_backend_pid()",
+        // Each poll is its own connection: under load an earlier poll is still running, and its text
+        // mentions pg_sleep(60) too; only the migration's statement counts. Only this test's database and
+        // a query still running: the previous test's session (idle, its last query text still shown) can
+        // outlive its process for a moment under load.
+        "SELECT count(*)::int AS n FROM pg_stat_activity WHERE query LIKE '%pg_sleep(60)%' AND query NOT LIKE '%pg_stat_activity%' AND state = 'active' AND datname = current_database() AND pid <> pg_backend_pid()",
       );
       if ((rows[0]?.n ?? 0) > 0 && !sent) {
         sent = true;

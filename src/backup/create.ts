@@ -1,8 +1,8 @@
 // backup create: one consistent snapshot, exported by a REPEATABLE READ transaction, shared by pg_dump
 // (--snapshot) and by a second connection that counts (and hashes) every table while the dump streams
 // to storage. The manifest is written last, so a failure at any step leaves nothing that looks complete.
-import { spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createHash, type Hash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { Transform } from 'node:stream';
@@ -10,9 +10,11 @@ import type pg from 'pg';
 import { appName, connect } from '../db/connect.js';
 import { PgwardError } from '../errors.js';
 import { exited, pgConn, programFailure, TailBuffer } from '../pgtools/exec.js';
-import { findPgTools } from '../pgtools/pgbin.js';
+import { findPgTools, type PgTools } from '../pgtools/pgbin.js';
 import { PGWARD_VERSION } from '../version.js';
-import { publishManifest } from './catalog.js';
+import { publishManifest as publishUnderLease } from './catalog.js';
+import type { BackupProgress } from './dump-progress.js';
+import { DumpProgress } from './dump-progress.js';
 import {
   archiveKey,
   type BackupManifest,
@@ -28,17 +30,9 @@ import {
   listTables,
   schemaFingerprint,
 } from './snapshot.js';
-import type { Storage } from './storage.js';
+import type { LocalWriter, Storage } from './storage.js';
 
-export interface BackupProgress {
-  phase: 'dump';
-  bytes: number;
-  elapsedMs: number;
-  /** Table whose data pg_dump is copying (from its --verbose log). */
-  table: string | null;
-  tablesCounted: number;
-  tablesTotal: number;
-}
+export type { BackupProgress };
 
 export interface CreateBackupOptions {
   url: string;
@@ -58,236 +52,319 @@ export interface CreateBackupOptions {
 const VERBOSE_LINE =
   /^pg_dump: (dumping|reading|identifying|finding|flagging|saving|processing|last built-in|creating|executing|started|finished|setting owner)/;
 
+type ExitResult = { code: number | null; signal: NodeJS.Signals | null };
+
+/** The consistent view the backup is taken in: the exported snapshot and what was read in it. */
+interface SnapshotView {
+  snapshot: string;
+  tables: { schema: string; name: string }[];
+  fingerprint: string;
+  latest: Awaited<ReturnType<typeof latestMigration>>;
+}
+
+/** The running pg_dump and the archive it is writing to storage. */
+interface RunningDump {
+  proc: ChildProcess;
+  exit: Promise<ExitResult>;
+  /** Settles when the archive is stored (or has failed and been cleaned up). */
+  upload: Promise<void>;
+  /** sha256 of the archive's bytes as stored. */
+  hash: Hash;
+}
+
 /** Takes a backup and returns its manifest once published; throws (leaving nothing listed) on any failure. */
 export async function createBackup(opts: CreateBackupOptions): Promise<BackupManifest> {
   const started = new Date();
   const id = newBackupId(started);
   const exporter = await connect(opts.url, { applicationName: appName('backup snapshot') });
-  let counter: pg.Client | undefined;
-  let child: ReturnType<typeof spawn> | undefined;
+  const held: { counter?: pg.Client; child?: ChildProcess } = {};
   try {
-    const info = (
-      await exporter.query<{ v: string; n: string; db: string }>(
-        "SELECT current_setting('server_version') AS v, current_setting('server_version_num') AS n, current_database() AS db",
-      )
-    ).rows[0]!;
-    const serverMajor = Math.floor(Number(info.n) / 10000);
-    const tools = await findPgTools(serverMajor, `to dump this PostgreSQL ${info.v} server`);
-
-    await exporter.query('BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY');
-    const snapshot = (await exporter.query<{ s: string }>('SELECT pg_export_snapshot() AS s')).rows[0]!.s;
-    const [tables, fingerprint, latest] = [
-      await listTables(exporter),
-      await schemaFingerprint(exporter),
-      await latestMigration(exporter),
-    ];
-
-    // pg_dump streams the archive; the password goes through the environment, never argv.
-    const conn = pgConn(opts.url);
-    const args = [
-      '--format=custom',
-      `--snapshot=${snapshot}`,
-      '--verbose',
-      '--no-password',
-      `--dbname=${conn.url}`,
-    ];
-    if (opts.compression) args.push(`--compress=${opts.compression}`);
-    // Local storage: pg_dump writes the file itself (a seekable file gets data offsets, which parallel
-    // restore needs). Remote storage: its stdout is streamed, so no full local copy is ever made.
-    const local = opts.storage.localWriter?.(archiveKey(id));
-    if (local) {
-      await local.prepare();
-      args.push(`--file=${local.path}`);
-    }
-    let currentTable: string | null = null;
-    const stderr = new TailBuffer(40, (line) => {
-      const m = /dumping contents of table "?([^"]+)"?/.exec(line);
-      if (m) currentTable = m[1] ?? null;
-    });
-    child = spawn(tools.pgDump, args, {
-      env: conn.env,
-      stdio: ['ignore', local ? 'ignore' : 'pipe', 'pipe'],
-    });
-    const proc = child;
-    proc.stderr!.on('data', (d: Buffer) => stderr.push(d));
-    const exit = exited(proc);
-
-    const hash = createHash('sha256');
-    let bytes = 0;
-    let counted = 0;
-    let lastReport = 0;
-    const report = (force = false) => {
-      const now = Date.now();
-      if (!opts.onProgress || (!force && now - lastReport < 200)) return;
-      lastReport = now;
-      opts.onProgress({
-        phase: 'dump',
-        bytes,
-        elapsedMs: now - started.getTime(),
-        table: currentTable,
-        tablesCounted: counted,
-        tablesTotal: tables.length,
-      });
-    };
-    // The stream only ends cleanly once pg_dump has exited 0: a dump that died must never be published,
-    // even though its stdout reached EOF.
-    const meter = new Transform({
-      transform(chunk: Buffer, _enc, cb) {
-        hash.update(chunk);
-        bytes += chunk.length;
-        report();
-        cb(null, chunk);
-      },
-      flush(cb) {
-        exit.then((r) => cb(r.code === 0 ? null : dumpFailure(r)));
-      },
-    });
-    const dumpFailure = (r: { code: number | null; signal: NodeJS.Signals | null }) => {
-      const text = stderr.text((l) => !VERBOSE_LINE.test(l));
-      if (/no space left on device/i.test(text)) {
-        return new PgwardError(
-          `cannot write ${opts.storage.url}/${archiveKey(id)}: no space left on device`,
-          {
-            details: text.split('\n').slice(-5),
-            hint: 'free space or point backups.storage elsewhere',
-          },
-        );
-      }
-      return programFailure('pg_dump', r, text);
-    };
-    let upload: Promise<void>;
-    if (local) {
-      // A stat still in flight when polling stops must not overwrite the byte count measured below
-      // (the manifest's size would then differ from the archive's).
-      let polling = true;
-      const poll = setInterval(() => {
-        stat(local.path).then(
-          (st) => {
-            if (!polling) return;
-            bytes = st.size;
-            report();
-          },
-          () => {},
-        );
-      }, 250);
-      upload = exit.then(async (r) => {
-        polling = false;
-        clearInterval(poll);
-        try {
-          if (r.code !== 0) throw dumpFailure(r);
-          bytes = 0;
-          for await (const chunk of createReadStream(local.path)) {
-            hash.update(chunk as Buffer);
-            bytes += (chunk as Buffer).length;
-          }
-          await local.publish();
-        } catch (err) {
-          await local.discard();
-          throw err;
-        }
-      });
-    } else {
-      proc.stdout!.pipe(meter);
-      upload = opts.storage.upload(archiveKey(id), meter);
-    }
-    // Settles only after the storage has cleaned up (partial file removed, multipart aborted).
-    const uploadSettled = upload.then(
-      () => {},
-      () => {},
+    const info = await serverInfo(exporter);
+    const tools = await findPgTools(
+      Math.floor(Number(info.n) / 10000),
+      `to dump this PostgreSQL ${info.v} server`,
     );
+    const view = await exportSnapshot(exporter);
+    const progress = new DumpProgress(opts.onProgress, started, view.tables.length);
+    const dump = await startDump(opts, id, tools, view.snapshot, progress, held);
     try {
-      return await finish();
+      const stats = await countWhileDumping(opts, view, dump, progress, held);
+      await exporter.query('COMMIT');
+      const manifest = manifestOf(opts, {
+        id,
+        started,
+        info,
+        tools,
+        view,
+        dump,
+        bytes: progress.bytes,
+        stats,
+      });
+      await publishManifest(opts.storage, manifest);
+      return manifest;
     } catch (err) {
-      proc.kill('SIGTERM');
-      await uploadSettled;
-      // An archive that did get stored (e.g. counting failed after the dump) must not outlive the failure.
-      if (
-        await upload.then(
-          () => true,
-          () => false,
-        )
-      )
-        await opts.storage.delete(archiveKey(id)).catch(() => {});
+      await discardArchive(opts.storage, id, dump);
       throw err;
     }
-
-    async function finish(): Promise<BackupManifest> {
-      counter = await connect(opts.url, { applicationName: appName('backup counts') });
-      const countClient = counter;
-      await countClient.query('BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY');
-      await countClient.query(`SET TRANSACTION SNAPSHOT '${snapshot.replace(/'/g, "''")}'`);
-      const counting = collectTableStats(countClient, tables, opts.hash === true, () => {
-        counted++;
-        report();
-      });
-
-      const onAbort = () => proc.kill('SIGTERM');
-      opts.signal?.addEventListener('abort', onAbort, { once: true });
-      let stats: TableStat[];
-      try {
-        // Whichever fails first wins: a storage error kills pg_dump; a pg_dump error fails the upload.
-        const [, s] = await Promise.all([
-          upload.catch((err) => {
-            proc.kill('SIGTERM');
-            throw err;
-          }),
-          counting.catch((err) => {
-            proc.kill('SIGTERM');
-            throw new PgwardError(`counting rows in the backup snapshot failed: ${(err as Error).message}`);
-          }),
-        ]);
-        stats = s;
-      } catch (err) {
-        await exit;
-        if (opts.signal?.aborted) throw new PgwardError('backup interrupted: nothing was published');
-        throw err;
-      } finally {
-        opts.signal?.removeEventListener('abort', onAbort);
-      }
-      report(true);
-      await countClient.query('COMMIT');
-      await exporter.query('COMMIT');
-
-      const finished = new Date();
-      const manifest: BackupManifest = {
-        format: MANIFEST_FORMAT,
-        id,
-        env: opts.env ?? null,
-        database: info.db,
-        server: { version: info.v, versionNum: Number(info.n) },
-        pgDump: { version: tools.version, major: tools.major },
-        startedAt: started.toISOString(),
-        finishedAt: finished.toISOString(),
-        durationMs: finished.getTime() - started.getTime(),
-        archive: {
-          key: archiveKey(id),
-          bytes,
-          sha256: hash.digest('hex'),
-          format: 'custom',
-          compression: opts.compression ?? 'default',
-        },
-        reason: opts.reason ?? 'manual',
-        labels: opts.labels ?? [],
-        pinned: opts.pin === true,
-        schemaFingerprint: fingerprint,
-        latestMigration: latest,
-        hashAlgorithm: opts.hash ? HASH_ALGORITHM : null,
-        tables: stats,
-        verification: null,
-        verifications: [],
-        pgwardVersion: PGWARD_VERSION,
-      };
-      try {
-        await publishManifest(opts.storage, manifest);
-      } catch (err) {
-        await opts.storage.delete(archiveKey(id)).catch(() => {});
-        throw err;
-      }
-      return manifest;
-    }
   } finally {
+    const child = held.child;
     if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-    await counter?.end().catch(() => {});
+    await held.counter?.end().catch(() => {});
     await exporter.end().catch(() => {});
   }
+}
+
+type ServerInfo = { v: string; n: string; db: string };
+
+async function serverInfo(exporter: pg.Client): Promise<ServerInfo> {
+  return (
+    await exporter.query<ServerInfo>(
+      "SELECT current_setting('server_version') AS v, current_setting('server_version_num') AS n, current_database() AS db",
+    )
+  ).rows[0]!;
+}
+
+/** Opens the REPEATABLE READ transaction whose snapshot pg_dump and the counter share, and reads in it. */
+async function exportSnapshot(exporter: pg.Client): Promise<SnapshotView> {
+  await exporter.query('BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY');
+  const snapshot = (await exporter.query<{ s: string }>('SELECT pg_export_snapshot() AS s')).rows[0]!.s;
+  const [tables, fingerprint, latest] = [
+    await listTables(exporter),
+    await schemaFingerprint(exporter),
+    await latestMigration(exporter),
+  ];
+  return { snapshot, tables, fingerprint, latest };
+}
+
+/** Starts pg_dump in the snapshot and stores the archive it writes (streamed, or a local file). */
+async function startDump(
+  opts: CreateBackupOptions,
+  id: string,
+  tools: PgTools,
+  snapshot: string,
+  progress: DumpProgress,
+  held: { child?: ChildProcess },
+): Promise<RunningDump> {
+  // pg_dump streams the archive; the password goes through the environment, never argv.
+  const conn = pgConn(opts.url);
+  const args = [
+    '--format=custom',
+    `--snapshot=${snapshot}`,
+    '--verbose',
+    '--no-password',
+    `--dbname=${conn.url}`,
+  ];
+  if (opts.compression) args.push(`--compress=${opts.compression}`);
+  // Local storage: pg_dump writes the file itself (a seekable file gets data offsets, which parallel
+  // restore needs). Remote storage: its stdout is streamed, so no full local copy is ever made.
+  const local = opts.storage.localWriter?.(archiveKey(id));
+  if (local) {
+    await local.prepare();
+    args.push(`--file=${local.path}`);
+  }
+  const stderr = new TailBuffer(40, (line) => {
+    const m = /dumping contents of table "?([^"]+)"?/.exec(line);
+    if (m) progress.table = m[1] ?? null;
+  });
+  const proc = spawn(tools.pgDump, args, {
+    env: conn.env,
+    stdio: ['ignore', local ? 'ignore' : 'pipe', 'pipe'],
+  });
+  held.child = proc;
+  proc.stderr!.on('data', (d: Buffer) => stderr.push(d));
+  const exit = exited(proc);
+  const hash = createHash('sha256');
+  const failure = (r: ExitResult) => dumpFailure(opts.storage, id, stderr, r);
+  const upload = local
+    ? storeLocalFile(local, exit, hash, progress, failure)
+    : opts.storage.upload(archiveKey(id), meteredStdout(proc, exit, hash, progress, failure));
+  return { proc, exit, upload, hash };
+}
+
+function dumpFailure(storage: Storage, id: string, stderr: TailBuffer, r: ExitResult): Error {
+  const text = stderr.text((l) => !VERBOSE_LINE.test(l));
+  if (/no space left on device/i.test(text)) {
+    return new PgwardError(`cannot write ${storage.url}/${archiveKey(id)}: no space left on device`, {
+      details: text.split('\n').slice(-5),
+      hint: 'free space or point backups.storage elsewhere',
+    });
+  }
+  return programFailure('pg_dump', r, text);
+}
+
+/** pg_dump's stdout, hashed and counted on its way to storage. */
+function meteredStdout(
+  proc: ChildProcess,
+  exit: Promise<ExitResult>,
+  hash: Hash,
+  progress: DumpProgress,
+  failure: (r: ExitResult) => Error,
+): Transform {
+  // The stream only ends cleanly once pg_dump has exited 0: a dump that died must never be published,
+  // even though its stdout reached EOF.
+  const meter = new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      hash.update(chunk);
+      progress.bytes += chunk.length;
+      progress.report();
+      cb(null, chunk);
+    },
+    flush(cb) {
+      exit.then((r) => cb(r.code === 0 ? null : failure(r)));
+    },
+  });
+  proc.stdout!.pipe(meter);
+  return meter;
+}
+
+/** A local archive: its size is polled while pg_dump writes; once it exits 0 it is hashed and published. */
+function storeLocalFile(
+  local: LocalWriter,
+  exit: Promise<ExitResult>,
+  hash: Hash,
+  progress: DumpProgress,
+  failure: (r: ExitResult) => Error,
+): Promise<void> {
+  // A stat still in flight when polling stops must not overwrite the byte count measured below
+  // (the manifest's size would then differ from the archive's).
+  let polling = true;
+  const poll = setInterval(() => {
+    stat(local.path).then(
+      (st) => {
+        if (!polling) return;
+        progress.bytes = st.size;
+        progress.report();
+      },
+      () => {},
+    );
+  }, 250);
+  return exit.then(async (r) => {
+    polling = false;
+    clearInterval(poll);
+    try {
+      if (r.code !== 0) throw failure(r);
+      progress.bytes = 0;
+      for await (const chunk of createReadStream(local.path)) {
+        hash.update(chunk as Buffer);
+        progress.bytes += (chunk as Buffer).length;
+      }
+      await local.publish();
+    } catch (err) {
+      await local.discard();
+      throw err;
+    }
+  });
+}
+
+/**
+ * Counts (and hashes) every table in the same snapshot while the archive is stored. Whichever fails
+ * first wins: a storage error kills pg_dump; a pg_dump error fails the upload; an interrupt kills it.
+ */
+async function countWhileDumping(
+  opts: CreateBackupOptions,
+  view: SnapshotView,
+  dump: RunningDump,
+  progress: DumpProgress,
+  held: { counter?: pg.Client },
+): Promise<TableStat[]> {
+  const { proc } = dump;
+  held.counter = await connect(opts.url, { applicationName: appName('backup counts') });
+  const countClient = held.counter;
+  await countClient.query('BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY');
+  await countClient.query(`SET TRANSACTION SNAPSHOT '${view.snapshot.replace(/'/g, "''")}'`);
+  const counting = collectTableStats(countClient, view.tables, opts.hash === true, () => {
+    progress.counted++;
+    progress.report();
+  });
+  const onAbort = () => proc.kill('SIGTERM');
+  opts.signal?.addEventListener('abort', onAbort, { once: true });
+  let stats: TableStat[];
+  try {
+    const [, s] = await Promise.all([
+      dump.upload.catch((err) => {
+        proc.kill('SIGTERM');
+        throw err;
+      }),
+      counting.catch((err) => {
+        proc.kill('SIGTERM');
+        throw new PgwardError(`counting rows in the backup snapshot failed: ${(err as Error).message}`);
+      }),
+    ]);
+    stats = s;
+  } catch (err) {
+    await dump.exit;
+    if (opts.signal?.aborted) throw new PgwardError('backup interrupted: nothing was published');
+    throw err;
+  } finally {
+    opts.signal?.removeEventListener('abort', onAbort);
+  }
+  progress.report(true);
+  await countClient.query('COMMIT');
+  return stats;
+}
+
+interface Taken {
+  id: string;
+  started: Date;
+  info: ServerInfo;
+  tools: PgTools;
+  view: SnapshotView;
+  dump: RunningDump;
+  bytes: number;
+  stats: TableStat[];
+}
+
+function manifestOf(opts: CreateBackupOptions, t: Taken): BackupManifest {
+  const finished = new Date();
+  return {
+    format: MANIFEST_FORMAT,
+    id: t.id,
+    env: opts.env ?? null,
+    database: t.info.db,
+    server: { version: t.info.v, versionNum: Number(t.info.n) },
+    pgDump: { version: t.tools.version, major: t.tools.major },
+    startedAt: t.started.toISOString(),
+    finishedAt: finished.toISOString(),
+    durationMs: finished.getTime() - t.started.getTime(),
+    archive: {
+      key: archiveKey(t.id),
+      bytes: t.bytes,
+      sha256: t.dump.hash.digest('hex'),
+      format: 'custom',
+      compression: opts.compression ?? 'default',
+    },
+    reason: opts.reason ?? 'manual',
+    labels: opts.labels ?? [],
+    pinned: opts.pin === true,
+    schemaFingerprint: t.view.fingerprint,
+    latestMigration: t.view.latest,
+    hashAlgorithm: opts.hash ? HASH_ALGORITHM : null,
+    tables: t.stats,
+    verification: null,
+    verifications: [],
+    pgwardVersion: PGWARD_VERSION,
+  };
+}
+
+/** The manifest is written last: only then does the backup exist. An unwritable one takes the archive. */
+async function publishManifest(storage: Storage, manifest: BackupManifest): Promise<void> {
+  try {
+    // Under the catalog lease, and only while the archive written is still there (see catalog.ts).
+    await publishUnderLease(storage, manifest);
+  } catch (err) {
+    await storage.delete(archiveKey(manifest.id)).catch(() => {});
+    throw err;
+  }
+}
+
+/** After a failure: pg_dump stopped, storage cleaned up, and an archive that did get stored deleted. */
+async function discardArchive(storage: Storage, id: string, dump: RunningDump): Promise<void> {
+  dump.proc.kill('SIGTERM');
+  // Settles only after the storage has cleaned up (partial file removed, multipart aborted).
+  const stored = await dump.upload.then(
+    () => true,
+    () => false,
+  );
+  // An archive that did get stored (e.g. counting failed after the dump) must not outlive the failure.
+  if (stored) await storage.delete(archiveKey(id)).catch(() => {});
 }

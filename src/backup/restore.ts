@@ -15,11 +15,11 @@ import { describeMatch, identifyTarget, protectedMatch } from '../identity/ident
 import { targetFor } from '../identity/refuse.js';
 import { abortable, InterruptedError, isInterrupted, throwIfAborted } from '../interrupt.js';
 import { databaseOf, pgConn, withDatabase } from '../pgtools/exec.js';
-import { findPgTools } from '../pgtools/pgbin.js';
+import { findPgTools, type PgTools } from '../pgtools/pgbin.js';
 import { redactUrl } from '../redact.js';
 import { ArchiveUnavailableError, archiveMismatch, localArchive } from './archive.js';
 import { findBackup } from './catalog.js';
-import { archiveKey } from './manifest.js';
+import { archiveKey, type BackupManifest, type TableStat } from './manifest.js';
 import { parallelStats, pgRestore } from './pgrestore.js';
 import { compareStats } from './snapshot.js';
 import type { Storage } from './storage.js';
@@ -97,29 +97,8 @@ export async function restoreBackup(opts: RestoreOptions): Promise<RestoreResult
   // CREATE/DROP DATABASE must run from another database than the one created or dropped.
   const adminUrl =
     databaseOf(opts.targetUrl) === dbName ? withDatabase(opts.targetUrl, 'postgres') : opts.targetUrl;
-  // Databases left 'in-progress' by killed runs on this server go first (a half-restored --create
-  // target of a killed run must not block the rerun with "already exists").
-  if (!opts.skipSweep) await sweepBeforeRun(adminUrl, (line) => opts.onStep?.('sweep', line));
-  const exists = await databaseExists(opts.targetUrl, dbName);
+  const exists = await refuseUnsafeTarget(opts, { dbName, url, adminUrl });
   let created: OwnedDatabase | undefined;
-  if (opts.create && exists) {
-    throw new PgwardError(`database ${dbName} already exists on ${redactUrl(opts.targetUrl)}`, {
-      exitCode: ExitCode.usage,
-      hint: 'pick another --create name, or restore into it without --create (it must be empty, or pass --clean)',
-    });
-  }
-  if (exists) {
-    await refuseProtectedRestore(opts, url);
-    if (!opts.clean && !(await isEmptyDatabase(url))) {
-      throw new PgwardError(
-        `database ${dbName} on ${redactUrl(opts.targetUrl)} is not empty: nothing was changed`,
-        {
-          exitCode: ExitCode.gateBlocked,
-          hint: 'restore into a new database with --create <name>, or pass --clean to drop and replace the objects in the backup',
-        },
-      );
-    }
-  }
 
   throwIfAborted(opts.signal, 'restore');
   opts.onStep?.('download', archiveKey(m.id));
@@ -134,27 +113,7 @@ export async function restoreBackup(opts: RestoreOptions): Promise<RestoreResult
     // Marked 'in-progress' from its creation: if this run is killed, the next run's sweep drops it.
     if (!exists) created = await createOwnedDatabase(adminUrl, dbName, opts.purpose ?? 'restore');
     try {
-      opts.onStep?.('restore', dbName);
-      await pgRestore(tools, {
-        conn: pgConn(url),
-        path: archive.path,
-        jobs: opts.jobs ?? 2,
-        clean: opts.clean === true && exists,
-        noOwner: opts.noOwner === true,
-        signal: opts.signal,
-      });
-      opts.onStep?.('validate');
-      const stats = await abortable(
-        parallelStats(url, m.tables, false, opts.jobs ?? 2),
-        opts.signal,
-        'restore',
-      );
-      const diff = compareStats(
-        m.tables.map((t) => ({ schema: t.schema, name: t.name, rows: t.rows })),
-        stats,
-      );
-      if (diff)
-        throw new PgwardError(`restore of ${m.id} into ${dbName} does not match the backup: ${diff.message}`);
+      const stats = await restoreAndValidate(tools, m, archive.path, { dbName, url, exists }, opts);
       throwIfAborted(opts.signal, 'restore');
       if (created) {
         const state = opts.finalState ?? 'restored';
@@ -185,6 +144,74 @@ export async function restoreBackup(opts: RestoreOptions): Promise<RestoreResult
   } finally {
     await archive.cleanup();
   }
+}
+
+/** Where the backup goes: the database name, its URL, and the URL to create or drop it from. */
+interface RestoreTarget {
+  dbName: string;
+  url: string;
+  adminUrl: string;
+}
+
+/**
+ * Refuses a target that must not be written (a --create name that exists, a protected environment, a
+ * non-empty database without --clean) before anything is downloaded. Returns whether it exists.
+ */
+async function refuseUnsafeTarget(
+  opts: RestoreOptions,
+  { dbName, url, adminUrl }: RestoreTarget,
+): Promise<boolean> {
+  // Databases left 'in-progress' by killed runs on this server go first (a half-restored --create
+  // target of a killed run must not block the rerun with "already exists").
+  if (!opts.skipSweep) await sweepBeforeRun(adminUrl, (line) => opts.onStep?.('sweep', line));
+  const exists = await databaseExists(opts.targetUrl, dbName);
+  if (opts.create && exists) {
+    throw new PgwardError(`database ${dbName} already exists on ${redactUrl(opts.targetUrl)}`, {
+      exitCode: ExitCode.usage,
+      hint: 'pick another --create name, or restore into it without --create (it must be empty, or pass --clean)',
+    });
+  }
+  if (exists) {
+    await refuseProtectedRestore(opts, url);
+    if (!opts.clean && !(await isEmptyDatabase(url))) {
+      throw new PgwardError(
+        `database ${dbName} on ${redactUrl(opts.targetUrl)} is not empty: nothing was changed`,
+        {
+          exitCode: ExitCode.gateBlocked,
+          hint: 'restore into a new database with --create <name>, or pass --clean to drop and replace the objects in the backup',
+        },
+      );
+    }
+  }
+  return exists;
+}
+
+/** pg_restore into the target, then every table's row count compared with the manifest's. */
+async function restoreAndValidate(
+  tools: PgTools,
+  m: BackupManifest,
+  archivePath: string,
+  { dbName, url, exists }: { dbName: string; url: string; exists: boolean },
+  opts: RestoreOptions,
+): Promise<TableStat[]> {
+  opts.onStep?.('restore', dbName);
+  await pgRestore(tools, {
+    conn: pgConn(url),
+    path: archivePath,
+    jobs: opts.jobs ?? 2,
+    clean: opts.clean === true && exists,
+    noOwner: opts.noOwner === true,
+    signal: opts.signal,
+  });
+  opts.onStep?.('validate');
+  const stats = await abortable(parallelStats(url, m.tables, false, opts.jobs ?? 2), opts.signal, 'restore');
+  const diff = compareStats(
+    m.tables.map((t) => ({ schema: t.schema, name: t.name, rows: t.rows })),
+    stats,
+  );
+  if (diff)
+    throw new PgwardError(`restore of ${m.id} into ${dbName} does not match the backup: ${diff.message}`);
+  return stats;
 }
 
 /**

@@ -88,20 +88,7 @@ async function probeDrillServer(id: string, url: string): Promise<void> {
 export async function verifyBackup(opts: VerifyOptions): Promise<VerifyResult> {
   const manifest = await findBackup(opts.storage, opts.ref, { env: opts.env });
   const drill = opts.drill !== false;
-  if (drill && !opts.serverUrl && !opts.intoUrl) {
-    throw new PgwardError('the restore drill needs a server', {
-      hint: 'pass --env, --url or --into <url>, or --no-drill',
-    });
-  }
-  // An unreachable drill server first: that drill is "not run", whatever else would refuse it.
-  if (drill) await probeDrillServer(manifest.id, (opts.intoUrl ?? opts.serverUrl)!);
-  if (drill && opts.intoUrl) {
-    await refuseEnvironmentDatabase(opts.intoUrl, {
-      config: opts.config,
-      what: 'restore a drill into',
-      hint: 'drill into an empty scratch database, or leave out --into to use a throwaway one',
-    });
-  }
+  if (drill) await refuseDrillBeforeStart(manifest.id, opts);
   const started = Date.now();
   const checks: Verification['checks'] = { sha256: null, list: null, drill: null };
   let into = drill ? (opts.intoUrl ? redactUrl(opts.intoUrl) : 'scratch database') : 'none';
@@ -164,19 +151,44 @@ export async function verifyBackup(opts: VerifyOptions): Promise<VerifyResult> {
     tablesChecked,
   };
   if (opts.signal?.aborted) throw interrupted(opts);
-  // Written back even when it failed: the catalog shows the last drill's outcome either way. Written to
-  // the manifest as it is NOW (under the catalog lease), and never if it was pruned meanwhile.
+  await recordVerification(opts.storage, manifest.id, v);
+  return { id: manifest.id, ...v };
+}
+
+/**
+ * A drill that cannot run stops before anything is checked or recorded: no server to drill on, an
+ * unreachable one ("not run", whatever else would refuse it, so it is probed first), or an --into
+ * database that is an environment's.
+ */
+async function refuseDrillBeforeStart(id: string, opts: VerifyOptions): Promise<void> {
+  if (!opts.serverUrl && !opts.intoUrl) {
+    throw new PgwardError('the restore drill needs a server', {
+      hint: 'pass --env, --url or --into <url>, or --no-drill',
+    });
+  }
+  await probeDrillServer(id, (opts.intoUrl ?? opts.serverUrl)!);
+  if (opts.intoUrl) {
+    await refuseEnvironmentDatabase(opts.intoUrl, {
+      config: opts.config,
+      what: 'restore a drill into',
+      hint: 'drill into an empty scratch database, or leave out --into to use a throwaway one',
+    });
+  }
+}
+
+/**
+ * Written back even when it failed: the catalog shows the last drill's outcome either way. Written to
+ * the manifest as it is NOW (under the catalog lease), and never if it was pruned meanwhile.
+ */
+async function recordVerification(storage: Storage, id: string, v: Verification): Promise<void> {
   try {
-    await updateManifest(opts.storage, manifest.id, 'verifying', (fresh) => addVerification(fresh, v));
+    await updateManifest(storage, id, 'verifying', (fresh) => addVerification(fresh, v));
   } catch (err) {
     if (err instanceof BackupGoneError) {
-      throw new BackupGoneError(
-        `backup ${manifest.id} was pruned while verifying: the result was not recorded`,
-      );
+      throw new BackupGoneError(`backup ${id} was pruned while verifying: the result was not recorded`);
     }
     throw err;
   }
-  return { id: manifest.id, ...v };
 }
 
 /** What an interrupted verify says: the scratch database is gone; an --into database is the user's. */

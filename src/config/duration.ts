@@ -24,10 +24,5 @@ export function parseDuration(value: string | number): number | null {
   return Math.round(Number(m[1]) * (UNITS[m[2]!] ?? 1));
 }
 
-export function formatDuration(ms: number | null): string {
-  if (ms === null) return 'off';
-  if (ms < 1000) return `${ms}ms`;
-  if (ms < 60_000) return `${+(ms / 1000).toFixed(1)}s`;
-  if (ms < 3_600_000) return `${+(ms / 60_000).toFixed(1)}min`;
-  return `${+(ms / 3_600_000).toFixed(1)}h`;
-}
+// Written back the way pgward.yaml accepts it ("500ms", "1.5min"): the shared formatter's default style.
+export { formatDuration } from '../format/units.js';

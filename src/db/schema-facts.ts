@@ -28,6 +28,35 @@ export async function loadSchemaFacts(client: pg.Client, needs: SchemaNeeds): Pr
     (await client.query<{ v: string }>("SELECT current_setting('server_version_num') AS v")).rows[0]?.v ?? 0,
   );
   // Indexes first: DROP INDEX / REINDEX name only the index, whose table we then need too.
+  const indexes = await loadIndexes(client, [...new Set([...want.indexes, ...want.tables])]);
+  for (const i of indexes.values()) want.tables.add(i.table.toLowerCase());
+  const { tables, byOid } = await loadTables(client, [...want.tables]);
+  if (byOid.size > 0) {
+    const names = await loadColumns(client, byOid);
+    await loadConstraints(client, byOid, names);
+    await loadIndexLeads(client, byOid, names);
+  }
+  const fns = await client.query<{ name: string; vol: string }>(
+    'SELECT lower(proname) AS name, max(provolatile::text) AS vol FROM pg_proc WHERE lower(proname) = ANY ($1::text[]) GROUP BY 1',
+    [[...want.functions]],
+  );
+  return {
+    serverVersionNum: version,
+    tables,
+    functionVolatility: new Map(fns.rows.map((f) => [f.name, f.vol])),
+    indexes,
+  };
+}
+
+/** Table oid -> its facts, being filled in by the loaders below. */
+type ByOid = Map<number, TableInfo>;
+/** "<table oid>.<attnum>" -> lower-case column name, to read constraint and index keys. */
+type ColumnNames = Map<string, string>;
+
+async function loadIndexes(
+  client: pg.Client,
+  names: string[],
+): Promise<Map<string, { table: string; hasNullableColumn: boolean }>> {
   const idx = await client.query<{ index: string; table: string; nullable: boolean }>(
     `SELECT ic.relname AS index, tc.relname AS table,
             bool_or(NOT a.attnotnull) AS nullable
@@ -37,14 +66,18 @@ export async function loadSchemaFacts(client: pg.Client, needs: SchemaNeeds): Pr
        LEFT JOIN pg_attribute a ON a.attrelid = x.indrelid AND a.attnum = ANY (x.indkey::int2[]) AND a.attnum > 0
       WHERE ic.relname = ANY ($1::text[]) AND pg_table_is_visible(ic.oid)
       GROUP BY ic.relname, tc.relname`,
-    [[...new Set([...want.indexes, ...want.tables])]],
+    [names],
   );
   const indexes = new Map<string, { table: string; hasNullableColumn: boolean }>();
-  for (const r of idx.rows) {
+  for (const r of idx.rows)
     indexes.set(r.index.toLowerCase(), { table: r.table, hasNullableColumn: r.nullable === true });
-    want.tables.add(r.table.toLowerCase());
-  }
-  const tables = new Map<string, TableInfo>();
+  return indexes;
+}
+
+async function loadTables(
+  client: pg.Client,
+  names: string[],
+): Promise<{ tables: Map<string, TableInfo>; byOid: ByOid }> {
   const rels = await client.query<{
     oid: number;
     schema: string;
@@ -59,9 +92,10 @@ export async function loadSchemaFacts(client: pg.Client, needs: SchemaNeeds): Pr
       WHERE lower(c.relname) = ANY ($1::text[]) AND c.relkind IN ('r', 'p', 'm', 'f')
         AND n.nspname NOT IN ('pg_catalog', 'information_schema')
       ORDER BY pg_table_is_visible(c.oid) DESC`,
-    [[...want.tables]],
+    [names],
   );
-  const byOid = new Map<number, TableInfo>();
+  const tables = new Map<string, TableInfo>();
+  const byOid: ByOid = new Map();
   for (const r of rels.rows) {
     const key = r.name.toLowerCase();
     if (tables.has(key)) continue; // the visible one wins
@@ -80,67 +114,59 @@ export async function loadSchemaFacts(client: pg.Client, needs: SchemaNeeds): Pr
     tables.set(key, info);
     byOid.set(r.oid, info);
   }
-  const oids = [...byOid.keys()];
-  if (oids.length > 0) {
-    const cols = await client.query<{
-      rel: number;
-      num: number;
-      name: string;
-      type: string;
-      notnull: boolean;
-    }>(
-      `SELECT attrelid::int AS rel, attnum AS num, attname AS name, format_type(atttypid, atttypmod) AS type,
-              attnotnull AS notnull
-         FROM pg_attribute WHERE attrelid = ANY ($1::oid[]) AND attnum > 0 AND NOT attisdropped`,
-      [oids],
-    );
-    const names = new Map<string, string>();
-    for (const c of cols.rows) {
-      byOid
-        .get(c.rel)
-        ?.columns.set(c.name.toLowerCase(), { type: c.type, notNull: c.notnull } satisfies ColumnInfo);
-      names.set(`${c.rel}.${c.num}`, c.name.toLowerCase());
-    }
-    const cons = await client.query<{
-      rel: number;
-      name: string;
-      type: string;
-      valid: boolean;
-      def: string;
-      keys: number[] | null;
-    }>(
-      `SELECT conrelid::int AS rel, conname AS name, contype::text AS type, convalidated AS valid,
-              pg_get_constraintdef(oid) AS def, conkey::int[] AS keys
-         FROM pg_constraint WHERE conrelid = ANY ($1::oid[])`,
-      [oids],
-    );
-    for (const c of cons.rows) {
-      const t = byOid.get(c.rel);
-      if (!t) continue;
-      t.constraints.set(c.name.toLowerCase(), c.type);
-      if (c.type === 'c' && c.valid) {
-        for (const k of c.keys ?? []) t.checkedColumns.add(names.get(`${c.rel}.${k}`) ?? '');
-        const m = NOT_NULL_CHECK.exec(c.def);
-        if (m?.[1]) t.notNullChecked.add(m[1].toLowerCase());
-      }
-    }
-    const leads = await client.query<{ rel: number; keys: number[] }>(
-      'SELECT indrelid::int AS rel, indkey::int2[]::int[] AS keys FROM pg_index WHERE indrelid = ANY ($1::oid[]) AND indisvalid',
-      [oids],
-    );
-    for (const l of leads.rows)
-      byOid.get(l.rel)?.indexLeads.push(l.keys.map((k) => names.get(`${l.rel}.${k}`) ?? 'expr'));
-  }
-  const fns = await client.query<{ name: string; vol: string }>(
-    'SELECT lower(proname) AS name, max(provolatile::text) AS vol FROM pg_proc WHERE lower(proname) = ANY ($1::text[]) GROUP BY 1',
-    [[...want.functions]],
+  return { tables, byOid };
+}
+
+async function loadColumns(client: pg.Client, byOid: ByOid): Promise<ColumnNames> {
+  const cols = await client.query<{ rel: number; num: number; name: string; type: string; notnull: boolean }>(
+    `SELECT attrelid::int AS rel, attnum AS num, attname AS name, format_type(atttypid, atttypmod) AS type,
+            attnotnull AS notnull
+       FROM pg_attribute WHERE attrelid = ANY ($1::oid[]) AND attnum > 0 AND NOT attisdropped`,
+    [[...byOid.keys()]],
   );
-  return {
-    serverVersionNum: version,
-    tables,
-    functionVolatility: new Map(fns.rows.map((f) => [f.name, f.vol])),
-    indexes,
-  };
+  const names: ColumnNames = new Map();
+  for (const c of cols.rows) {
+    byOid
+      .get(c.rel)
+      ?.columns.set(c.name.toLowerCase(), { type: c.type, notNull: c.notnull } satisfies ColumnInfo);
+    names.set(`${c.rel}.${c.num}`, c.name.toLowerCase());
+  }
+  return names;
+}
+
+async function loadConstraints(client: pg.Client, byOid: ByOid, names: ColumnNames): Promise<void> {
+  const cons = await client.query<{
+    rel: number;
+    name: string;
+    type: string;
+    valid: boolean;
+    def: string;
+    keys: number[] | null;
+  }>(
+    `SELECT conrelid::int AS rel, conname AS name, contype::text AS type, convalidated AS valid,
+            pg_get_constraintdef(oid) AS def, conkey::int[] AS keys
+       FROM pg_constraint WHERE conrelid = ANY ($1::oid[])`,
+    [[...byOid.keys()]],
+  );
+  for (const c of cons.rows) {
+    const t = byOid.get(c.rel);
+    if (!t) continue;
+    t.constraints.set(c.name.toLowerCase(), c.type);
+    if (c.type === 'c' && c.valid) {
+      for (const k of c.keys ?? []) t.checkedColumns.add(names.get(`${c.rel}.${k}`) ?? '');
+      const m = NOT_NULL_CHECK.exec(c.def);
+      if (m?.[1]) t.notNullChecked.add(m[1].toLowerCase());
+    }
+  }
+}
+
+async function loadIndexLeads(client: pg.Client, byOid: ByOid, names: ColumnNames): Promise<void> {
+  const leads = await client.query<{ rel: number; keys: number[] }>(
+    'SELECT indrelid::int AS rel, indkey::int2[]::int[] AS keys FROM pg_index WHERE indrelid = ANY ($1::oid[]) AND indisvalid',
+    [[...byOid.keys()]],
+  );
+  for (const l of leads.rows)
+    byOid.get(l.rel)?.indexLeads.push(l.keys.map((k) => names.get(`${l.rel}.${k}`) ?? 'expr'));
 }
 
 /**

@@ -1,5 +1,5 @@
 // Checks on replication, top statements, migrations and backups.
-import { bytes, dur } from './format-units.js';
+import { formatBytes, formatDuration, SUMMARY } from '../format/units.js';
 import type { Replication } from './probe-replication.js';
 import type { Statements } from './probe-statements.js';
 import { judgeHigh, type Thresholds } from './thresholds.js';
@@ -10,7 +10,12 @@ export function replicationLag(r: Replication, inRecovery: boolean, t: Threshold
   if (inRecovery) {
     const lag = r.replicaLagMs ?? 0;
     const status = judgeHigh(lag, t.replicationLagMs);
-    return { ...base, status, value: lag, summary: `standby, replaying ${dur(lag)} behind its primary` };
+    return {
+      ...base,
+      status,
+      value: lag,
+      summary: `standby, replaying ${formatDuration(lag, SUMMARY)} behind its primary`,
+    };
   }
   if (r.standbys.length === 0)
     return { ...base, status: 'pass', value: null, summary: 'no standby connected' };
@@ -20,9 +25,10 @@ export function replicationLag(r: Replication, inRecovery: boolean, t: Threshold
     ...base,
     status,
     value: worst,
-    summary: `${r.standbys.length} standby(s), worst replay lag ${dur(worst)} (warn ≥ ${dur(t.replicationLagMs.warn)})`,
+    summary: `${r.standbys.length} standby(s), worst replay lag ${formatDuration(worst, SUMMARY)} (warn ≥ ${formatDuration(t.replicationLagMs.warn, SUMMARY)})`,
     details: r.standbys.map(
-      (s) => `${s.name} ${s.state ?? ''}: ${dur(s.lagMs ?? 0)}, ${bytes(s.lagBytes ?? 0)} behind`,
+      (s) =>
+        `${s.name} ${s.state ?? ''}: ${formatDuration(s.lagMs ?? 0, SUMMARY)}, ${formatBytes(s.lagBytes ?? 0)} behind`,
     ),
   };
 }
@@ -40,10 +46,10 @@ export function replicationSlots(r: Replication, t: Thresholds): CheckResult {
     ...base,
     status,
     value: worst,
-    summary: `${r.slots.length} slot(s), ${inactive.length} inactive, most WAL retained ${bytes(worst)}${lost.length ? `, ${lost.length} lost` : ''}`,
+    summary: `${r.slots.length} slot(s), ${inactive.length} inactive, most WAL retained ${formatBytes(worst)}${lost.length ? `, ${lost.length} lost` : ''}`,
     details: r.slots.map(
       (s) =>
-        `${s.name} (${s.type}) ${s.active ? 'active' : `inactive${s.inactiveSince ? ` since ${s.inactiveSince}` : ''}`}, retains ${bytes(s.retainedBytes ?? 0)}${s.walStatus ? `, wal_status ${s.walStatus}` : ''}`,
+        `${s.name} (${s.type}) ${s.active ? 'active' : `inactive${s.inactiveSince ? ` since ${s.inactiveSince}` : ''}`}, retains ${formatBytes(s.retainedBytes ?? 0)}${s.walStatus ? `, wal_status ${s.walStatus}` : ''}`,
     ),
     ...(status !== 'pass'
       ? {
@@ -63,7 +69,8 @@ export function topQueries(s: Statements): CheckResult {
     unit: 'count',
     summary: s.top.length ? `top ${s.top.length} statements by total time` : 'no statement recorded yet',
     details: s.top.map(
-      (q) => `${dur(q.totalMs)} total, ${q.calls} calls, ${dur(q.meanMs)} mean: ${q.query.slice(0, 100)}`,
+      (q) =>
+        `${formatDuration(q.totalMs, SUMMARY)} total, ${q.calls} calls, ${formatDuration(q.meanMs, SUMMARY)} mean: ${q.query.slice(0, 100)}`,
     ),
   };
 }
@@ -93,7 +100,7 @@ export function migrationsCheck(m: MigrationsInfo, t: Thresholds): CheckResult {
     ...base,
     status,
     value: m.pending.length,
-    summary: `${m.pending.length} pending${age !== null ? `, oldest for ${dur(age)}` : ''} (fail after ${dur(t.pendingFailMs)})`,
+    summary: `${m.pending.length} pending${age !== null ? `, oldest for ${formatDuration(age, SUMMARY)}` : ''} (fail after ${formatDuration(t.pendingFailMs, SUMMARY)})`,
     details: m.pending.map(
       (p) => `${p.version} ${p.name}${p.pendingSince ? ` pending since ${p.pendingSince}` : ''}`,
     ),
@@ -120,7 +127,7 @@ export function backupAge(b: BackupsInfo, t: Thresholds, now: Date): CheckResult
     ...base,
     status,
     value: age,
-    summary: `newest backup ${dur(age)} old (${b.count} in catalog; warn ≥ ${dur(t.backupAgeMs.warn)}, fail ≥ ${dur(t.backupAgeMs.fail)})`,
+    summary: `newest backup ${formatDuration(age, SUMMARY)} old (${b.count} in catalog; warn ≥ ${formatDuration(t.backupAgeMs.warn, SUMMARY)}, fail ≥ ${formatDuration(t.backupAgeMs.fail, SUMMARY)})`,
     ...(status !== 'pass' ? { hint: 'check the backup schedule and `pgward jobs`' } : {}),
   };
 }
@@ -150,7 +157,7 @@ export function drillAge(b: BackupsInfo, t: Thresholds, now: Date): CheckResult 
     ...base,
     status,
     value: age,
-    summary: `last passed drill ${dur(age)} ago (warn ≥ ${dur(t.drillAgeMs.warn)})`,
+    summary: `last passed drill ${formatDuration(age, SUMMARY)} ago (warn ≥ ${formatDuration(t.drillAgeMs.warn, SUMMARY)})`,
     ...(status !== 'pass'
       ? { hint: 'schedule `verify` in serve, or run `pgward backup verify latest`' }
       : {}),

@@ -1,7 +1,8 @@
 // Checks on the server and its sessions: connectivity, version end of life, connections, idle in
 // transaction, long queries, blocking locks.
+
+import { formatDuration, formatPercent, SUMMARY } from '../format/units.js';
 import { eolOf, majorOf } from './eol.js';
-import { dur, pct } from './format-units.js';
 import type { Activity } from './probe-activity.js';
 import type { ServerInfo } from './probe-database.js';
 import { judgeHigh, type Thresholds } from './thresholds.js';
@@ -17,7 +18,7 @@ export function connectivity(latencyMs: number, t: Thresholds): CheckResult {
     status,
     value: latencyMs,
     unit: 'ms',
-    summary: `connected, SELECT 1 round trip ${dur(latencyMs)} (warn ≥ ${dur(t.latencyMs.warn)}, fail ≥ ${dur(t.latencyMs.fail)})`,
+    summary: `connected, SELECT 1 round trip ${formatDuration(latencyMs, SUMMARY)} (warn ≥ ${formatDuration(t.latencyMs.warn, SUMMARY)}, fail ≥ ${formatDuration(t.latencyMs.fail, SUMMARY)})`,
     ...(status !== 'pass'
       ? { hint: 'network distance or an overloaded server: check CPU and connection pooling' }
       : {}),
@@ -58,7 +59,7 @@ export function connections(a: Activity, s: ServerInfo, t: Thresholds): CheckRes
     status,
     value: ratio,
     unit: 'ratio',
-    summary: `${a.clientConnections} of ${usable} usable connections (${pct(ratio)})${states ? `: ${states}` : ''}`,
+    summary: `${a.clientConnections} of ${usable} usable connections (${formatPercent(ratio)})${states ? `: ${states}` : ''}`,
     ...(status !== 'pass' ? { hint: 'use a connection pooler (PgBouncer) or lower the pool sizes' } : {}),
   };
 }
@@ -76,13 +77,14 @@ export function idleInTransaction(a: Activity, t: Thresholds): CheckResult {
     value: longest,
     unit: 'ms',
     summary: idle.length
-      ? `${idle.length} session(s) idle in transaction, longest ${dur(longest)} (warn ≥ ${dur(t.idleInTransactionMs.warn)})`
+      ? `${idle.length} session(s) idle in transaction, longest ${formatDuration(longest, SUMMARY)} (warn ≥ ${formatDuration(t.idleInTransactionMs.warn, SUMMARY)})`
       : 'no session idle in transaction',
     details: idle
       .filter((x) => x.stateMs >= t.idleInTransactionMs.warn)
       .slice(0, 5)
       .map(
-        (x) => `pid ${x.pid} ${x.user ?? ''}@${x.datname ?? ''} idle ${dur(x.stateMs)}: ${oneLine(x.query)}`,
+        (x) =>
+          `pid ${x.pid} ${x.user ?? ''}@${x.datname ?? ''} idle ${formatDuration(x.stateMs, SUMMARY)}: ${oneLine(x.query)}`,
       ),
     ...(status !== 'pass'
       ? {
@@ -103,14 +105,14 @@ export function longQueries(a: Activity, t: Thresholds): CheckResult {
     value: longest,
     unit: 'ms',
     summary: active.length
-      ? `${active.length} active quer${active.length === 1 ? 'y' : 'ies'}, longest running for ${dur(longest)} (warn ≥ ${dur(t.longQueryMs.warn)})`
+      ? `${active.length} active quer${active.length === 1 ? 'y' : 'ies'}, longest running for ${formatDuration(longest, SUMMARY)} (warn ≥ ${formatDuration(t.longQueryMs.warn, SUMMARY)})`
       : 'no active query',
     details: active
       .filter((x) => x.queryMs >= t.longQueryMs.warn)
       .slice(0, 5)
       .map(
         (x) =>
-          `pid ${x.pid} ${x.user ?? ''}@${x.datname ?? ''} running ${dur(x.queryMs)}: ${oneLine(x.query)}`,
+          `pid ${x.pid} ${x.user ?? ''}@${x.datname ?? ''} running ${formatDuration(x.queryMs, SUMMARY)}: ${oneLine(x.query)}`,
       ),
     ...(status !== 'pass'
       ? { hint: 'pg_cancel_backend(pid) stops a query; set statement_timeout per role' }
@@ -128,12 +130,12 @@ export function blockingLocks(a: Activity, t: Thresholds): CheckResult {
     value: longest,
     unit: 'ms',
     summary: a.waits.length
-      ? `${a.waits.length} session(s) waiting for a lock, longest for ${dur(longest)} (warn ≥ ${dur(t.lockWaitMs.warn)})`
+      ? `${a.waits.length} session(s) waiting for a lock, longest for ${formatDuration(longest, SUMMARY)} (warn ≥ ${formatDuration(t.lockWaitMs.warn, SUMMARY)})`
       : 'no session waiting for a lock',
     details: a.waits
       .slice(0, 5)
       .flatMap((w) => [
-        `pid ${w.pid} ${w.user ?? ''} waiting ${dur(w.waitMs)}: ${oneLine(w.query)}`,
+        `pid ${w.pid} ${w.user ?? ''} waiting ${formatDuration(w.waitMs, SUMMARY)}: ${oneLine(w.query)}`,
         ...w.blockers.map(
           (b) => `  blocked by pid ${b.pid} ${b.user ?? ''} (${b.state ?? '?'}): ${oneLine(b.query)}`,
         ),

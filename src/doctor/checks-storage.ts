@@ -1,6 +1,6 @@
 // Checks on data and maintenance: cache hit ratio, wraparound, sequences, dead tuples, invalid and
 // unused indexes.
-import { big, bytes, pct } from './format-units.js';
+import { formatBytes, formatPercent, formatThousands } from '../format/units.js';
 import type { DatabaseStats, Wraparound } from './probe-database.js';
 import type { DeadTuples, SequenceUse, UnusedIndex } from './probe-tables.js';
 import { judgeHigh, judgeLow, type Thresholds } from './thresholds.js';
@@ -19,14 +19,14 @@ export function cacheHitRatio(d: DatabaseStats, t: Thresholds): CheckResult {
     return {
       ...base,
       status: 'pass',
-      summary: `${ratio === null ? 'no' : big(total)} block reads since the statistics reset: too few to judge (under ${big(t.cacheHitRatio.minBlocks)})`,
+      summary: `${ratio === null ? 'no' : formatThousands(total)} block reads since the statistics reset: too few to judge (under ${formatThousands(t.cacheHitRatio.minBlocks)})`,
     };
   }
   const status = judgeLow(ratio, t.cacheHitRatio);
   return {
     ...base,
     status,
-    summary: `${pct(ratio)} of block reads served from shared buffers (warn < ${pct(t.cacheHitRatio.warn)})`,
+    summary: `${formatPercent(ratio)} of block reads served from shared buffers (warn < ${formatPercent(t.cacheHitRatio.warn)})`,
     ...(status !== 'pass'
       ? { hint: 'the working set does not fit shared_buffers, or queries scan too much' }
       : {}),
@@ -42,7 +42,7 @@ export function wraparoundCheck(w: Wraparound, t: Thresholds): CheckResult {
     status,
     value: worst,
     unit: 'transactions',
-    summary: `oldest xid age ${big(w.xid.age)} (${w.xid.datname}), multixact age ${big(w.mxid.age)} (${w.mxid.datname}); wraparound at ~2.1 billion, warn ≥ ${big(t.wraparound.warn)}`,
+    summary: `oldest xid age ${formatThousands(w.xid.age)} (${w.xid.datname}), multixact age ${formatThousands(w.mxid.age)} (${w.mxid.datname}); wraparound at ~2.1 billion, warn ≥ ${formatThousands(t.wraparound.warn)}`,
     ...(status !== 'pass'
       ? {
           hint: `VACUUM (FREEZE) the oldest tables of ${w.xid.datname}; look for long transactions and stale slots`,
@@ -61,12 +61,13 @@ export function sequencesCheck(list: SequenceUse[], t: Thresholds): CheckResult 
     value: worst,
     unit: 'ratio',
     summary: list.length
-      ? `most used: ${list[0]!.name} at ${pct(worst)}${list[0]!.columnType ? ` of its ${list[0]!.columnType} column's range` : ''} (warn ≥ ${pct(t.sequences.warn)})`
+      ? `most used: ${list[0]!.name} at ${formatPercent(worst)}${list[0]!.columnType ? ` of its ${list[0]!.columnType} column's range` : ''} (warn ≥ ${formatPercent(t.sequences.warn)})`
       : 'no sequence in use',
     details: list
       .filter((s) => s.usedRatio >= t.sequences.warn)
       .map(
-        (s) => `${s.name} ${pct(s.usedRatio)} used${s.column ? ` (feeds ${s.column}, ${s.columnType})` : ''}`,
+        (s) =>
+          `${s.name} ${formatPercent(s.usedRatio)} used${s.column ? ` (feeds ${s.column}, ${s.columnType})` : ''}`,
       ),
     ...(status !== 'pass' ? { hint: 'migrate the column to bigint before the sequence runs out' } : {}),
   };
@@ -83,14 +84,14 @@ export function deadTuplesCheck(list: DeadTuples[], t: Thresholds): CheckResult 
     value: worst,
     unit: 'ratio',
     summary: list.length
-      ? `worst: ${list[0]!.table} ${pct(worst)} dead (${big(list[0]!.dead)} rows); ${behind.length} table(s) past their autovacuum threshold`
-      : `no table with ${big(t.deadTuples.minDead)} or more dead tuples`,
+      ? `worst: ${list[0]!.table} ${formatPercent(worst)} dead (${formatThousands(list[0]!.dead)} rows); ${behind.length} table(s) past their autovacuum threshold`
+      : `no table with ${formatThousands(t.deadTuples.minDead)} or more dead tuples`,
     details: list
       .filter((d) => d.deadRatio >= t.deadTuples.warn || d.dead > d.autovacuumThreshold)
       .slice(0, 10)
       .map(
         (d) =>
-          `${d.table}: ${big(d.dead)} dead / ${big(d.live)} live (${pct(d.deadRatio)}), autovacuum threshold ${big(d.autovacuumThreshold)}, last vacuum ${d.lastVacuum ?? 'never'}`,
+          `${d.table}: ${formatThousands(d.dead)} dead / ${formatThousands(d.live)} live (${formatPercent(d.deadRatio)}), autovacuum threshold ${formatThousands(d.autovacuumThreshold)}, last vacuum ${d.lastVacuum ?? 'never'}`,
       ),
     ...(status !== 'pass'
       ? {
@@ -126,9 +127,9 @@ export function unusedIndexesCheck(list: UnusedIndex[], t: Thresholds): CheckRes
     value: list.length,
     unit: 'count',
     summary: list.length
-      ? `${list.length} index(es) never scanned since the statistics reset (${bytes(total)})`
-      : `no unused index of ${bytes(t.unusedIndexMinBytes)} or more`,
-    details: list.map((i) => `${i.index} on ${i.table} (${bytes(i.bytes)})`),
+      ? `${list.length} index(es) never scanned since the statistics reset (${formatBytes(total)})`
+      : `no unused index of ${formatBytes(t.unusedIndexMinBytes)} or more`,
+    details: list.map((i) => `${i.index} on ${i.table} (${formatBytes(i.bytes)})`),
     ...(list.length
       ? { hint: 'check replicas too (their scans are counted there) before DROP INDEX CONCURRENTLY' }
       : {}),

@@ -135,38 +135,15 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorReport> {
   } finally {
     if (!opts.client && client) await client.end().catch(() => {});
   }
-  if (!connected) {
-    checks.length = 0;
-    checks.push({
-      id: 'connectivity',
-      title: TITLES.connectivity,
-      status: 'fail',
-      summary: redact(connectError.split('\n')[0] || 'cannot connect'),
-      hint: 'check that the server is running and the URL, user and password are right',
-    });
-    for (const id of Object.keys(TITLES) as CheckId[]) {
-      if (id !== 'connectivity' && id !== 'backup_age' && id !== 'drill_age')
-        checks.push(skipped(id, 'database unreachable'));
-    }
-  }
-  if (opts.backups !== false) {
-    try {
-      backups = await backupsInfo(opts.config, opts.target.env);
-      checks.push(backupAge(backups, t, now), drillAge(backups, t, now));
-    } catch (err) {
-      const msg = `cannot read the backup catalog: ${(err as Error).message}`;
-      checks.push(skipped('backup_age', msg), skipped('drill_age', msg));
-    }
-  } else checks.push(skipped('backup_age', 'backups not read'), skipped('drill_age', 'backups not read'));
+  if (!connected) checks.splice(0, checks.length, ...unreachableChecks(connectError));
+  const fromCatalog = await backupChecks(opts, t, now);
+  backups = fromCatalog.backups;
+  checks.push(...fromCatalog.checks);
   const order = Object.keys(TITLES);
   const kept = checks
     .filter((c) => !t.disabled.includes(c.id))
     .sort((a, b) => order.indexOf(a.id) - order.indexOf(b.id));
-  const status = kept.some((c) => c.status === 'fail')
-    ? 'fail'
-    : kept.some((c) => c.status === 'warn')
-      ? 'warn'
-      : 'pass';
+  const status = overallStatus(kept);
   return {
     env: opts.target.env,
     database: redactUrl(opts.target.url),
@@ -180,6 +157,49 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorReport> {
     backups,
     topQueries: top,
   };
+}
+
+/** The database could not be reached: connectivity fails, every database check is skipped. */
+function unreachableChecks(connectError: string): CheckResult[] {
+  const checks: CheckResult[] = [
+    {
+      id: 'connectivity',
+      title: TITLES.connectivity,
+      status: 'fail',
+      summary: redact(connectError.split('\n')[0] || 'cannot connect'),
+      hint: 'check that the server is running and the URL, user and password are right',
+    },
+  ];
+  for (const id of Object.keys(TITLES) as CheckId[]) {
+    if (id !== 'connectivity' && id !== 'backup_age' && id !== 'drill_age')
+      checks.push(skipped(id, 'database unreachable'));
+  }
+  return checks;
+}
+
+/** Backup and drill age, read from the catalog (whether or not the database answered). */
+async function backupChecks(
+  opts: DoctorOptions,
+  t: Thresholds,
+  now: Date,
+): Promise<{ backups: BackupsInfo | null; checks: CheckResult[] }> {
+  if (opts.backups === false)
+    return {
+      backups: null,
+      checks: [skipped('backup_age', 'backups not read'), skipped('drill_age', 'backups not read')],
+    };
+  try {
+    const backups = await backupsInfo(opts.config, opts.target.env);
+    return { backups, checks: [backupAge(backups, t, now), drillAge(backups, t, now)] };
+  } catch (err) {
+    const msg = `cannot read the backup catalog: ${(err as Error).message}`;
+    return { backups: null, checks: [skipped('backup_age', msg), skipped('drill_age', msg)] };
+  }
+}
+
+function overallStatus(checks: CheckResult[]): DoctorReport['status'] {
+  if (checks.some((c) => c.status === 'fail')) return 'fail';
+  return checks.some((c) => c.status === 'warn') ? 'warn' : 'pass';
 }
 
 /** Runs a probe; on failure records its checks as skipped and returns undefined. */
@@ -244,7 +264,24 @@ async function databaseProbes(
     }
   }
   const cp = await probe(checks, [], () => checkpoints(c, info.versionNum));
-  const figures: Figures = {
+  const figures = figuresOf({ info, latencyMs, act, stats, wrap, seqs, repl, cp });
+  return { figures, top };
+}
+
+/** What the probes read, for the figures /metrics and JSON report; each is undefined when its probe failed. */
+interface ProbeReadings {
+  info: Awaited<ReturnType<typeof serverInfo>>;
+  latencyMs: number;
+  act: Awaited<ReturnType<typeof activity>> | undefined;
+  stats: Awaited<ReturnType<typeof databaseStats>> | undefined;
+  wrap: Awaited<ReturnType<typeof wraparound>> | undefined;
+  seqs: Awaited<ReturnType<typeof sequences>> | undefined;
+  repl: Awaited<ReturnType<typeof replication>> | undefined;
+  cp: Awaited<ReturnType<typeof checkpoints>> | undefined;
+}
+
+function figuresOf({ info, latencyMs, act, stats, wrap, seqs, repl, cp }: ProbeReadings): Figures {
+  return {
     serverVersionNum: info.versionNum,
     serverVersion: info.version,
     inRecovery: info.inRecovery,
@@ -280,5 +317,4 @@ async function databaseProbes(
     checkpointsTimed: cp?.timed ?? null,
     checkpointsRequested: cp?.requested ?? null,
   };
-  return { figures, top };
 }

@@ -1,5 +1,6 @@
 // The doctor report for people: one line per check, read in ten seconds; details only where a check
 // does not pass (and the top queries, which are information).
+import { formatDuration, MS } from '../format/units.js';
 import type { CheckStatus, DoctorReport } from './types.js';
 
 export interface Painter {
@@ -35,7 +36,7 @@ export function formatReport(r: DoctorReport, p: Painter, verbose = false): stri
     r.status === 'fail' ? p.red('FAIL') : r.status === 'warn' ? p.yellow('WARN') : p.green('PASS');
   lines.push('');
   lines.push(
-    `${verdict}: ${n('pass')} passed, ${n('warn')} warning(s), ${n('fail')} failed, ${n('skip')} skipped (${r.durationMs} ms)`,
+    `${verdict}: ${n('pass')} passed, ${n('warn')} warning(s), ${n('fail')} failed, ${n('skip')} skipped (${formatDuration(r.durationMs, MS)})`,
   );
   return lines;
 }

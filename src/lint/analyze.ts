@@ -4,10 +4,10 @@
 // and ignore comments.
 import { type SqlStatement, splitStatements } from '../sql/split.js';
 import { as, indexColumns, keyNames, kindOf, list, type Obj, relName, str, tableKey } from './ast.js';
-import { statementLock } from './locks.js';
 import { expandDo } from './plpgsql.js';
 import { RULES, RULES_BY_ID } from './rules/index.js';
 import { describeSize } from './schema.js';
+import { advanceState, newSectionState } from './section-state.js';
 import { cmdsOf } from './support/helpers.js';
 import { type IgnoreComment, parseIgnores } from './suppress.js';
 import type {
@@ -152,112 +152,41 @@ function fileFacts(stmts: readonly Stmt[]): FileFacts {
   return { indexLeads };
 }
 
-const OPEN_TX = new Set(['TRANS_STMT_BEGIN', 'TRANS_STMT_START']);
-const CLOSE_TX = new Set(['TRANS_STMT_COMMIT', 'TRANS_STMT_ROLLBACK', 'TRANS_STMT_PREPARE']);
 /** Categories that do not apply to a table nobody else can see yet. */
 const NEW_TABLE_EXEMPT = new Set<Category>(['destructive', 'blocking', 'fails', 'breaking']);
-const NOT_NULL_EXPR = /^\(?\s*"?([A-Za-z_][\w$]*)"?\s+IS\s+NOT\s+NULL\s*\)?$/i;
 
 export function analyzeSection(p: PreparedSection, opts: AnalyzeOptions): SectionResult {
   const findings: Finding[] = p.parseError ? [p.parseError] : [];
   const perStmt: Finding[][] = p.stmts.map(() => []);
-  const created = new Set<string>();
-  const exclusiveHeld = new Set<string>();
-  const notValidInTx = new Set<string>();
-  const notNullChecks = new Map<string, string>(); // table.constraint → column
-  const notNullCheckedInFile = new Set<string>();
-  const alters = new Map<string, number>();
-  let explicitTx = false;
-  let lockTimeoutSet = false;
-  let statementTimeoutSet = false;
+  const state = newSectionState();
   const facts = fileFacts(p.stmts);
   const live = opts.live;
   const isNew = (t: string) =>
-    created.has(tableKey(t)) || (live !== undefined && live.table(t) === undefined);
+    state.created.has(tableKey(t)) || (live !== undefined && live.table(t) === undefined);
   const dispatched = dispatch(opts.rules ?? RULES);
-
   p.stmts.forEach((s, index) => {
-    const inTransaction = p.wrapped || explicitTx || s.inDo;
+    const inTransaction = p.wrapped || state.explicitTx || s.inDo;
     const ctx: RuleContext = {
       pgVersion: opts.pgVersion,
       pgVersionNum: opts.pgVersionNum,
       inTransaction,
-      explicitTx,
+      explicitTx: state.explicitTx,
       pgwardRunner: p.pgwardRunner,
       wrapped: p.wrapped,
-      lockTimeoutSet,
-      statementTimeoutSet,
+      lockTimeoutSet: state.lockTimeoutSet,
+      statementTimeoutSet: state.statementTimeoutSet,
       isNew,
-      exclusiveHeld,
-      notNullCheckedInFile,
-      notValidInTx,
-      altersBefore: (t) => alters.get(tableKey(t)) ?? 0,
+      exclusiveHeld: state.exclusiveHeld,
+      notNullCheckedInFile: state.notNullCheckedInFile,
+      notValidInTx: state.notValidInTx,
+      altersBefore: (t) => state.alters.get(tableKey(t)) ?? 0,
       statements: p.stmts,
       index,
       facts,
       live,
     };
-    for (const rule of rulesFor(dispatched, s)) {
-      let hits: Hit[];
-      try {
-        hits = rule.check(s, ctx);
-      } catch {
-        continue; // a rule must never take the whole lint down on an unusual tree
-      }
-      for (const h of hits) {
-        const f = finding(rule, s, h, created, live);
-        if (f) perStmt[index]!.push(f);
-      }
-    }
-    // State after the statement.
-    if (s.kind === 'TransactionStmt' && !s.inDo) {
-      const k = String(s.body.kind);
-      if (OPEN_TX.has(k)) explicitTx = true;
-      if (CLOSE_TX.has(k)) {
-        explicitTx = false;
-        exclusiveHeld.clear();
-        notValidInTx.clear();
-      }
-    }
-    if (s.kind === 'CreateStmt' || s.kind === 'CreateTableAsStmt') {
-      const rel = s.kind === 'CreateStmt' ? s.body.relation : as(s.body.into, 'IntoClause')?.rel;
-      const name = relName(rel);
-      // CREATE TABLE IF NOT EXISTS of a table that exists creates nothing.
-      if (!(s.body.if_not_exists === true && live?.table(name))) created.add(tableKey(name));
-    }
-    if (s.kind === 'RenameStmt' && s.body.relation && created.has(tableKey(relName(s.body.relation))))
-      created.add(tableKey(str(s.body.newname) ?? ''));
-    if (s.kind === 'VariableSetStmt') {
-      const name = str(s.body.name);
-      if (name === 'lock_timeout') lockTimeoutSet = s.body.kind === 'VAR_SET_VALUE';
-      if (name === 'statement_timeout') statementTimeoutSet = s.body.kind === 'VAR_SET_VALUE';
-    }
-    const lock = statementLock(s);
-    if (inTransaction && lock?.mode === 'ACCESS EXCLUSIVE' && s.kind !== 'DropStmt' && !isNew(lock.relation))
-      exclusiveHeld.add(tableKey(lock.relation));
-    if (s.kind === 'AlterTableStmt') {
-      const table = tableKey(relName(s.body.relation));
-      alters.set(table, (alters.get(table) ?? 0) + 1);
-      // The subcommands the dispatcher and the rules already listed (memoised per statement).
-      for (const { cmd, subtype } of cmdsOf(s)) {
-        const con = as(cmd.def, 'Constraint');
-        const conName = (str(con?.conname) ?? str(cmd.name) ?? '').toLowerCase();
-        if (subtype === 'AT_AddConstraint' && con) {
-          if (con.skip_validation === true && inTransaction) notValidInTx.add(`${table}.${conName}`);
-          if (con.contype === 'CONSTR_CHECK') {
-            const col = notNullColumn(con.raw_expr, s.sql);
-            if (col) {
-              notNullChecks.set(`${table}.${conName}`, col);
-              if (con.skip_validation !== true) notNullCheckedInFile.add(`${table}.${col}`);
-            }
-          }
-        }
-        if (subtype === 'AT_ValidateConstraint') {
-          const col = notNullChecks.get(`${table}.${conName}`);
-          if (col) notNullCheckedInFile.add(`${table}.${col}`);
-        }
-      }
-    }
+    perStmt[index]!.push(...runRules(rulesFor(dispatched, s), s, ctx, state.created, live));
+    advanceState(state, s, inTransaction, isNew, live);
   });
   applyIgnores(p, perStmt, findings);
   const suppressed = (perStmt as (Finding | SuppressedFinding)[][])
@@ -269,6 +198,30 @@ export function analyzeSection(p: PreparedSection, opts: AnalyzeOptions): Sectio
     suppressed,
     statements: p.stmts.length,
   };
+}
+
+/** The findings of every rule that fires on one statement. */
+function runRules(
+  rules: readonly Rule[],
+  s: Stmt,
+  ctx: RuleContext,
+  created: Set<string>,
+  live: LiveSchema | undefined,
+): Finding[] {
+  const out: Finding[] = [];
+  for (const rule of rules) {
+    let hits: Hit[];
+    try {
+      hits = rule.check(s, ctx);
+    } catch {
+      continue; // a rule must never take the whole lint down on an unusual tree
+    }
+    for (const h of hits) {
+      const f = finding(rule, s, h, created, live);
+      if (f) out.push(f);
+    }
+  }
+  return out;
 }
 
 interface Dispatch {
@@ -323,14 +276,6 @@ function rulesFor(d: Dispatch, s: Stmt): readonly Rule[] {
 }
 
 /** Column of a `col IS NOT NULL` check expression. */
-function notNullColumn(expr: unknown, _sql: string): string | undefined {
-  const nt = as(expr, 'NullTest');
-  if (nt?.nulltesttype !== 'IS_NOT_NULL') return undefined;
-  const fields = list(as(nt.arg, 'ColumnRef')?.fields);
-  const last = str(as(fields[fields.length - 1], 'String')?.sval);
-  return last ? (NOT_NULL_EXPR.test(`${last} IS NOT NULL`) ? last.toLowerCase() : undefined) : undefined;
-}
-
 function finding(
   rule: Rule,
   s: Stmt,

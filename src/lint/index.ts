@@ -2,13 +2,11 @@
 // knowing the live database (SchemaFacts, loaded by the caller), and decide the per-environment gate.
 // Pure: no database driver is loaded here. To lint against a database, prepare first, load the facts the
 // prepared SQL needs (src/db/schema-facts.ts), then lint the prepared input with them.
-import { readdirSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
-import { UsageError } from '../errors.js';
+import { relative } from 'node:path';
 import { readUtf8File } from '../files/encoding.js';
-import { FILE_PATTERN, type MigrationFile, parseMigration } from '../files/migration-files.js';
+import { type MigrationFile, parseMigration } from '../files/migration-files.js';
 import { ensureParser } from '../sql/parser.js';
-import { analyzeSection, type PreparedSection, prepareSection, type SuppressedFinding } from './analyze.js';
+import { analyzeSection, type SuppressedFinding } from './analyze.js';
 import { RULES } from './rules/index.js';
 import { liveSchema, schemaNeeds } from './schema.js';
 import {
@@ -21,6 +19,7 @@ import {
   type Severity,
   type TableInfo,
 } from './types.js';
+import { expandPaths, fileUnit, migrationUnit, type Unit } from './units.js';
 import { fromServerVersionNum, LATEST_PG, type PgVersion, parsePgVersion } from './version.js';
 
 export type { SuppressedFinding } from './analyze.js';
@@ -38,6 +37,8 @@ export type {
   Severity,
   TableInfo,
 } from './types.js';
+export type { Unit } from './units.js';
+export { expandPaths } from './units.js';
 
 /** How the SQL is read (decided when it is prepared). */
 export interface PrepareOptions {
@@ -97,78 +98,6 @@ export interface LintSummary {
 export interface LintReport {
   files: LintFileResult[];
   summary: LintSummary;
-}
-
-/** One file: its display name, migration version and the sections to analyse. */
-export interface Unit {
-  file: string;
-  version?: string;
-  sections: PreparedSection[];
-}
-
-/**
- * Expands folders to their .sql files (sorted, recursive); files are taken as given.
- *
- * @example
- * ```ts
- * import { expandPaths } from 'pgward/lint';
- * console.log(expandPaths(['db/migrations']));
- * ```
- */
-export function expandPaths(paths: readonly string[]): string[] {
-  const out: string[] = [];
-  const visit = (p: string, top: boolean) => {
-    let st: ReturnType<typeof statSync>;
-    try {
-      st = statSync(p);
-    } catch {
-      throw new UsageError(`${p}: no such file or directory`);
-    }
-    if (st.isDirectory()) {
-      for (const e of readdirSync(p).sort())
-        if (!e.startsWith('.') && e !== 'node_modules') visit(join(p, e), false);
-    } else if (top || p.endsWith('.sql')) out.push(p);
-  };
-  for (const p of paths) visit(p, true);
-  return out;
-}
-
-function migrationUnit(m: MigrationFile, display: string, down: boolean): Unit {
-  const sections = [
-    prepareSection({
-      text: m.up.text,
-      startLine: m.up.startLine,
-      wrapped: m.transaction,
-      pgwardRunner: true,
-    }),
-  ];
-  if (down && m.down)
-    sections.push(
-      prepareSection({
-        text: m.down.text,
-        startLine: m.down.startLine,
-        wrapped: m.transaction,
-        pgwardRunner: true,
-      }),
-    );
-  return { file: display, version: m.version, sections };
-}
-
-/** A migration file (<version>_<name>.sql) is analysed section by section; any other file whole, as a plain script. */
-function fileUnit(path: string, content: string, display: string, down: boolean): Unit {
-  const name = path.split(/[\\/]/).pop() ?? path;
-  if (FILE_PATTERN.test(name)) return migrationUnit(parseMigration(path, content), display, down);
-  return {
-    file: display,
-    sections: [
-      prepareSection({
-        text: content.replace(/^\uFEFF/, ''),
-        startLine: 1,
-        wrapped: false,
-        pgwardRunner: false,
-      }),
-    ],
-  };
 }
 
 function prepared(units: Unit[]): PreparedLint {

@@ -52,50 +52,15 @@ export function statementLock(s: Stmt): TakenLock | undefined {
 function computeLock(s: Stmt): TakenLock | undefined {
   const b = s.body;
   switch (s.kind) {
-    case 'AlterTableStmt': {
-      const cmds = alterCmds(b);
-      // VALIDATE CONSTRAINT and SET STATISTICS-like commands take SHARE UPDATE EXCLUSIVE; a lone ADD
-      // FOREIGN KEY takes SHARE ROW EXCLUSIVE; everything else ACCESS EXCLUSIVE.
-      const weak = cmds.every((c) =>
-        [
-          'AT_ValidateConstraint',
-          'AT_SetStatistics',
-          'AT_ClusterOn',
-          'AT_DropCluster',
-          'AT_SetOptions',
-        ].includes(str(c.subtype) ?? ''),
-      );
-      const fkOnly = cmds.every(
-        (c) => c.subtype === 'AT_AddConstraint' && as(c.def, 'Constraint')?.contype === 'CONSTR_FOREIGN',
-      );
-      const detachConcurrently = cmds.some(
-        (c) => c.subtype === 'AT_DetachPartition' && as(c.def, 'PartitionCmd')?.concurrent === true,
-      );
-      const attach = cmds.every((c) => c.subtype === 'AT_AttachPartition');
-      const mode: LockMode =
-        weak || detachConcurrently || attach
-          ? 'SHARE UPDATE EXCLUSIVE'
-          : fkOnly
-            ? 'SHARE ROW EXCLUSIVE'
-            : 'ACCESS EXCLUSIVE';
-      return { mode, relation: relName(b.relation) };
-    }
+    case 'AlterTableStmt':
+      return { mode: alterTableLock(alterCmds(b)), relation: relName(b.relation) };
     case 'IndexStmt':
       return {
         mode: b.concurrent === true ? 'SHARE UPDATE EXCLUSIVE' : 'SHARE',
         relation: relName(b.relation),
       };
-    case 'DropStmt': {
-      const first = list(b.objects)[0];
-      const name = as(first, 'List')
-        ? list(as(first, 'List')?.items)
-            .map((n) => str(as(n, 'String')?.sval))
-            .join('.')
-        : '?';
-      if (b.removeType === 'OBJECT_INDEX' && b.concurrent === true)
-        return { mode: 'SHARE UPDATE EXCLUSIVE', relation: name };
-      return { mode: 'ACCESS EXCLUSIVE', relation: name };
-    }
+    case 'DropStmt':
+      return dropLock(b);
     case 'RenameStmt':
     case 'TruncateStmt':
     case 'ClusterStmt':
@@ -137,4 +102,38 @@ function computeLock(s: Stmt): TakenLock | undefined {
     default:
       return undefined;
   }
+}
+
+/**
+ * VALIDATE CONSTRAINT and SET STATISTICS-like commands take SHARE UPDATE EXCLUSIVE; a lone ADD
+ * FOREIGN KEY takes SHARE ROW EXCLUSIVE; everything else ACCESS EXCLUSIVE.
+ */
+function alterTableLock(cmds: ReturnType<typeof alterCmds>): LockMode {
+  const weak = cmds.every((c) =>
+    ['AT_ValidateConstraint', 'AT_SetStatistics', 'AT_ClusterOn', 'AT_DropCluster', 'AT_SetOptions'].includes(
+      str(c.subtype) ?? '',
+    ),
+  );
+  const fkOnly = cmds.every(
+    (c) => c.subtype === 'AT_AddConstraint' && as(c.def, 'Constraint')?.contype === 'CONSTR_FOREIGN',
+  );
+  const detachConcurrently = cmds.some(
+    (c) => c.subtype === 'AT_DetachPartition' && as(c.def, 'PartitionCmd')?.concurrent === true,
+  );
+  const attach = cmds.every((c) => c.subtype === 'AT_AttachPartition');
+  if (weak || detachConcurrently || attach) return 'SHARE UPDATE EXCLUSIVE';
+  return fkOnly ? 'SHARE ROW EXCLUSIVE' : 'ACCESS EXCLUSIVE';
+}
+
+/** DROP takes ACCESS EXCLUSIVE on what it drops, except DROP INDEX CONCURRENTLY. */
+function dropLock(b: Stmt['body']): TakenLock {
+  const first = list(b.objects)[0];
+  const name = as(first, 'List')
+    ? list(as(first, 'List')?.items)
+        .map((n) => str(as(n, 'String')?.sval))
+        .join('.')
+    : '?';
+  if (b.removeType === 'OBJECT_INDEX' && b.concurrent === true)
+    return { mode: 'SHARE UPDATE EXCLUSIVE', relation: name };
+  return { mode: 'ACCESS EXCLUSIVE', relation: name };
 }

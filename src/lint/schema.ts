@@ -1,5 +1,6 @@
 // The bridge between the analysed SQL and the live database's facts, with no database code: which names
 // the SQL mentions (what a loader must look up), and how rules look facts up by any spelling of a name.
+import { formatBytes as formatSize } from '../format/units.js';
 import { calledFunctions, tableKey, walk } from './ast.js';
 import type { LiveSchema, SchemaFacts, SchemaNeeds, Stmt, TableInfo } from './types.js';
 
@@ -43,13 +44,7 @@ export function formatCount(n: number): string {
   return String(Math.round(n));
 }
 
+/** "380 MB": pg_size_pretty's units, as a DBA reads them in psql. */
 export function formatBytes(b: number): string {
-  const units = ['bytes', 'kB', 'MB', 'GB', 'TB'];
-  let v = b;
-  let i = 0;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return `${i === 0 ? v : v >= 10 ? Math.round(v) : v.toFixed(1)} ${units[i]}`;
+  return formatSize(b, { style: 'postgres' });
 }

@@ -1,10 +1,11 @@
 // `pgward migrate`: applies the pending migrations under the migration lock, each in its own transaction
 // (or statement by statement for no-transaction files), after the gate planOnClient shares with
 // `pgward plan` and the dry run.
-import { type ProjectOptions, resolveProject } from '../config/project.js';
+import type pg from 'pg';
+import { type ProjectOptions, type ResolvedProject, resolveProject } from '../config/project.js';
 import { appName, connect } from '../db/connect.js';
 import { ExitCode, type ExitCodeValue } from '../errors.js';
-import { loadMigrations } from '../files/migration-files.js';
+import { loadMigrations, type MigrationFile } from '../files/migration-files.js';
 import { type IdentitySummary, identifyForWrite, summaryOf } from '../identity/identify.js';
 import { redactUrl } from '../redact.js';
 import { ensureParser } from '../sql/parser.js';
@@ -24,9 +25,9 @@ import {
   type MigrationFailure,
   type RunnerEvent,
   runInTransaction,
-  runWithoutTransaction,
   type StatementTracer,
 } from './runner.js';
+import { runWithoutTransaction } from './runner-autocommit.js';
 import { assertPgwardRunner, resolveFramework } from './status.js';
 
 export type { PlannedMigration } from './planning.js';
@@ -137,16 +138,16 @@ export async function migrate(given: MigrateOptions): Promise<MigrateResult> {
     );
     const { planned } = plan;
     const toRun = planned.map((p) => files.find((f) => f.version === p.version)!);
-    const base = {
+    const base: RunSoFar = {
       env: opts.target.env,
       database: redactUrl(opts.target.url),
       identity: summaryOf(opts.target),
       planned,
-      applied: [] as MigrateResult['applied'],
+      applied: [],
       gates: plan.gates,
       blocked: plan.blocked,
-      backupId: undefined as string | undefined,
-      failure: undefined as MigrationFailure | undefined,
+      backupId: undefined,
+      failure: undefined,
     };
     // A dry run tells what the real run would do: a run the gate stops is not "ok".
     if (plan.blocked.length) return { ...base, dryRun: opts.dryRun === true, exitCode: ExitCode.gateBlocked };
@@ -156,45 +157,60 @@ export async function migrate(given: MigrateOptions): Promise<MigrateResult> {
     if (opts.target.policy.backupBeforeMigrate && toRun.length > 0 && !opts.throwaway) {
       base.backupId = await backupFirst(opts, 'up', emit);
     }
-    const approvalOf = new Map(base.gates.filter((g) => g.approval).map((g) => [g.version, g.approval]));
-
-    const ctx = await createRunContext(client, opts.target, {
-      retryBackoffMs: opts.retryBackoffMs,
-      signal: opts.signal,
-      onEvent: emit,
-      tracer: opts.tracer,
-    });
-    for (let i = 0; i < toRun.length; i++) {
-      const file = toRun[i]!;
-      const plan = planned[i]!;
-      if (opts.signal?.aborted) {
-        return { ...base, dryRun: false, exitCode: ExitCode.interrupted };
-      }
-      emit({ type: 'start', version: file.version, name: file.name, transaction: file.transaction });
-      const outcome = file.transaction
-        ? await runInTransaction(ctx, file, plan.statements, (c, ms) =>
-            recordApplied(c, file, ms, approvalOf.get(file.version)),
-          )
-        : await runWithoutTransaction(ctx, file, plan.statements, (c, ms) =>
-            recordApplied(c, file, ms, approvalOf.get(file.version)),
-          );
-      if (!outcome.ok) {
-        emit({ type: 'failed', failure: outcome.failure });
-        const exitCode = outcome.failure.reason === 'interrupted' ? ExitCode.interrupted : ExitCode.runtime;
-        return { ...base, dryRun: false, failure: outcome.failure, exitCode };
-      }
-      const applied = {
-        version: file.version,
-        name: file.name,
-        durationMs: Math.round(outcome.durationMs),
-        attempts: outcome.attempts,
-      };
-      base.applied.push(applied);
-      emit({ type: 'applied', ...applied });
-    }
-    return { ...base, dryRun: false, exitCode: ExitCode.ok };
+    return await applyInOrder(client, toRun, planned, opts, base, emit);
   } finally {
     if (locked) await unlock(client).catch(() => {});
     await client.end().catch(() => {});
   }
+}
+
+/** What a run has found and done so far; every result (early or final) is this plus how it ended. */
+type RunSoFar = Omit<MigrateResult, 'dryRun' | 'exitCode'>;
+
+/** Applies the planned files in order, each recorded with its approval; stops at the first failure. */
+async function applyInOrder(
+  client: pg.Client,
+  toRun: MigrationFile[],
+  planned: PlannedMigration[],
+  opts: MigrateOptions & ResolvedProject,
+  base: RunSoFar,
+  emit: (e: MigrateEvent) => void,
+): Promise<MigrateResult> {
+  const approvalOf = new Map(base.gates.filter((g) => g.approval).map((g) => [g.version, g.approval]));
+
+  const ctx = await createRunContext(client, opts.target, {
+    retryBackoffMs: opts.retryBackoffMs,
+    signal: opts.signal,
+    onEvent: emit,
+    tracer: opts.tracer,
+  });
+  for (let i = 0; i < toRun.length; i++) {
+    const file = toRun[i]!;
+    const plan = planned[i]!;
+    if (opts.signal?.aborted) {
+      return { ...base, dryRun: false, exitCode: ExitCode.interrupted };
+    }
+    emit({ type: 'start', version: file.version, name: file.name, transaction: file.transaction });
+    const outcome = file.transaction
+      ? await runInTransaction(ctx, file, plan.statements, (c, ms) =>
+          recordApplied(c, file, ms, approvalOf.get(file.version)),
+        )
+      : await runWithoutTransaction(ctx, file, plan.statements, (c, ms) =>
+          recordApplied(c, file, ms, approvalOf.get(file.version)),
+        );
+    if (!outcome.ok) {
+      emit({ type: 'failed', failure: outcome.failure });
+      const exitCode = outcome.failure.reason === 'interrupted' ? ExitCode.interrupted : ExitCode.runtime;
+      return { ...base, dryRun: false, failure: outcome.failure, exitCode };
+    }
+    const applied = {
+      version: file.version,
+      name: file.name,
+      durationMs: Math.round(outcome.durationMs),
+      attempts: outcome.attempts,
+    };
+    base.applied.push(applied);
+    emit({ type: 'applied', ...applied });
+  }
+  return { ...base, dryRun: false, exitCode: ExitCode.ok };
 }

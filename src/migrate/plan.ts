@@ -22,6 +22,77 @@ function describeProgress(p: PartialMigration): string {
   }`;
 }
 
+/** One file's status entry, and whether it is still to be applied (pending, out of order, or partial up). */
+function fileEntry(
+  f: MigrationFile,
+  a: AppliedMigration | undefined,
+  p: PartialMigration | undefined,
+  maxApplied: string | undefined,
+): { entry: MigrationStatusEntry; pending: boolean } {
+  const file = basename(f.path);
+  if (a && p?.direction === 'down') {
+    // Still recorded as applied, but part of its down section ran: neither state is true.
+    return {
+      pending: false,
+      entry: {
+        version: f.version,
+        name: f.name,
+        state: 'partial',
+        direction: 'down',
+        file,
+        appliedAt: a.appliedAt.toISOString(),
+        appliedBy: a.appliedBy,
+        durationMs: a.durationMs,
+        note: `rollback stopped after ${describeProgress(p)}`,
+      },
+    };
+  }
+  if (a) {
+    const drifted = a.checksum !== f.checksum;
+    return {
+      pending: false,
+      entry: {
+        version: f.version,
+        name: f.name,
+        state: drifted ? 'drifted' : 'applied',
+        file,
+        appliedAt: a.appliedAt.toISOString(),
+        appliedBy: a.appliedBy,
+        durationMs: a.durationMs,
+        ...(drifted
+          ? {
+              note: `file changed since it was applied (sha256 ${a.checksum.slice(0, 12)}… → ${f.checksum.slice(0, 12)}…)`,
+            }
+          : {}),
+      },
+    };
+  }
+  if (p) {
+    return {
+      pending: true,
+      entry: {
+        version: f.version,
+        name: f.name,
+        state: 'partial',
+        direction: 'up',
+        file,
+        note: `no-transaction migration stopped after ${describeProgress(p)}`,
+      },
+    };
+  }
+  const outOfOrder = maxApplied !== undefined && compareVersions(f.version, maxApplied) < 0;
+  return {
+    pending: true,
+    entry: {
+      version: f.version,
+      name: f.name,
+      state: outOfOrder ? 'out-of-order' : 'pending',
+      file,
+      ...(outOfOrder ? { note: `older than the newest applied migration ${maxApplied}` } : {}),
+    },
+  };
+}
+
 export function compare(
   files: MigrationFile[],
   applied: AppliedMigration[],
@@ -37,63 +108,14 @@ export function compare(
   const entries: MigrationStatusEntry[] = [];
   const pendingFiles: MigrationFile[] = [];
   for (const f of files) {
-    const a = byVersion.get(f.version);
-    const file = basename(f.path);
-    const p = partialByVersion.get(f.version);
-    if (a && p?.direction === 'down') {
-      // Still recorded as applied, but part of its down section ran: neither state is true.
-      entries.push({
-        version: f.version,
-        name: f.name,
-        state: 'partial',
-        direction: 'down',
-        file,
-        appliedAt: a.appliedAt.toISOString(),
-        appliedBy: a.appliedBy,
-        durationMs: a.durationMs,
-        note: `rollback stopped after ${describeProgress(p)}`,
-      });
-      continue;
-    }
-    if (a) {
-      const drifted = a.checksum !== f.checksum;
-      entries.push({
-        version: f.version,
-        name: f.name,
-        state: drifted ? 'drifted' : 'applied',
-        file,
-        appliedAt: a.appliedAt.toISOString(),
-        appliedBy: a.appliedBy,
-        durationMs: a.durationMs,
-        ...(drifted
-          ? {
-              note: `file changed since it was applied (sha256 ${a.checksum.slice(0, 12)}… → ${f.checksum.slice(0, 12)}…)`,
-            }
-          : {}),
-      });
-      continue;
-    }
-    if (p) {
-      entries.push({
-        version: f.version,
-        name: f.name,
-        state: 'partial',
-        direction: 'up',
-        file,
-        note: `no-transaction migration stopped after ${describeProgress(p)}`,
-      });
-      pendingFiles.push(f);
-      continue;
-    }
-    const outOfOrder = maxApplied !== undefined && compareVersions(f.version, maxApplied) < 0;
-    entries.push({
-      version: f.version,
-      name: f.name,
-      state: outOfOrder ? 'out-of-order' : 'pending',
-      file,
-      ...(outOfOrder ? { note: `older than the newest applied migration ${maxApplied}` } : {}),
-    });
-    pendingFiles.push(f);
+    const { entry, pending } = fileEntry(
+      f,
+      byVersion.get(f.version),
+      partialByVersion.get(f.version),
+      maxApplied,
+    );
+    entries.push(entry);
+    if (pending) pendingFiles.push(f);
   }
   for (const a of applied) {
     if (fileVersions.has(a.version)) continue;

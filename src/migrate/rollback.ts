@@ -4,7 +4,8 @@
 // sections are linted; destructive ones need an approval where the policy blocks them), the same pause
 // and the same pre-change backup, and a no-transaction down section that stops part-way is recorded as
 // a partial rollback rather than silently leaving the migration "applied".
-import { type ProjectOptions, resolveProject } from '../config/project.js';
+import type pg from 'pg';
+import { type ProjectOptions, type ResolvedProject, resolveProject } from '../config/project.js';
 import { appName, connect } from '../db/connect.js';
 import { ExitCode, type ExitCodeValue, PgwardError, UsageError } from '../errors.js';
 import { compareVersions, hasDown, loadMigrations, type MigrationFile } from '../files/migration-files.js';
@@ -16,13 +17,8 @@ import { type AppliedMigration, ensureHistory, readApplied, readPartial } from '
 import { acquireMigrationLock, bindSessionToClient, type LockHolder, unlock } from './lock.js';
 import { compare, refusePartials } from './plan.js';
 import { backupFirst, type PreflightEvent, pauseForWarnings, runGate } from './preflight.js';
-import {
-  createRunContext,
-  type MigrationFailure,
-  type RunnerEvent,
-  runInTransaction,
-  runWithoutTransaction,
-} from './runner.js';
+import { createRunContext, type MigrationFailure, type RunnerEvent, runInTransaction } from './runner.js';
+import { runWithoutTransaction } from './runner-autocommit.js';
 import { type PlannedStatement, planSection, shownPath } from './statements.js';
 import { assertPgwardRunner, resolveFramework } from './status.js';
 
@@ -125,15 +121,9 @@ export async function rollback(given: RollbackOptions): Promise<RollbackResult> 
     const partial = compare(files, applied, await readPartial(client)).partial;
     refusePartials(partial, { command: 'rollback', retryUp: false, retryDown: opts.retryPartial === true });
     const chosen = chooseTargets(applied, steps, opts.to);
-    for (const p of partial) {
-      if (!chosen.some((c) => c.version === p.version))
-        throw new UsageError(
-          `--retry-partial: ${p.version}_${p.name} stopped part-way but is not among the migrations this rollback would run`,
-          'choose --steps / --to so that it is included',
-        );
-    }
+    refusePartialsLeftOut(partial, chosen);
     const plans = chosen.map((a) => planDown(files, a, opts.allowDrift === true));
-    const base = {
+    const base: RunSoFar = {
       env: opts.target.env,
       identity: summaryOf(opts.target),
       database: redactUrl(opts.target.url),
@@ -143,71 +133,113 @@ export async function rollback(given: RollbackOptions): Promise<RollbackResult> 
         file: shownPath(p.file.path),
         transaction: p.file.transaction,
       })),
-      rolledBack: [] as RollbackResult['rolledBack'],
-      gates: [] as MigrationGate[],
-      blocked: [] as MigrationGate[],
-      backupId: undefined as string | undefined,
-      failure: undefined as MigrationFailure | undefined,
+      rolledBack: [],
+      gates: [],
+      blocked: [],
+      backupId: undefined,
+      failure: undefined,
     };
     const dryRun = opts.dryRun === true;
     if (!opts.skipGate) {
-      const gate = await runGate(
-        client,
-        plans.map((p) => p.file),
-        {
-          target: opts.target,
-          direction: 'down',
-          dryRun,
-          approve: opts.approve,
-          askApproval: opts.askApproval,
-        },
-        emit,
-      );
-      base.gates = gate.gates;
-      base.blocked = gate.blocked;
-      if (gate.blocked.length) return { ...base, dryRun, exitCode: ExitCode.gateBlocked };
-      if (!dryRun && !(await pauseForWarnings(gate.gates, opts.signal, emit)))
-        return { ...base, dryRun, exitCode: ExitCode.interrupted };
+      const stopped = await gateBeforeRunning(client, plans, opts, base, emit);
+      if (stopped) return stopped;
     }
     if (dryRun) return { ...base, dryRun, exitCode: ExitCode.ok };
     if (opts.target.policy.backupBeforeMigrate && plans.length > 0) {
       base.backupId = await backupFirst(opts, 'down', emit);
     }
-    const ctx = await createRunContext(client, opts.target, {
-      retryBackoffMs: opts.retryBackoffMs,
-      signal: opts.signal,
-      onEvent: emit,
-    });
-    for (const { file, statements } of plans) {
-      if (opts.signal?.aborted) return { ...base, dryRun, exitCode: ExitCode.interrupted };
-      emit({ type: 'start', version: file.version, name: file.name });
-      // One statement (enqueued at once, so it precedes a pipelined COMMIT): the history row and any
-      // partial-rollback marker go together.
-      const forget = async (c: typeof client) => {
-        await c.query(
-          'WITH m AS (DELETE FROM pgward.migrations WHERE version = $1) DELETE FROM pgward.partial_migrations WHERE version = $1',
-          [file.version],
-        );
-      };
-      // A no-transaction file's down section may hold CONCURRENTLY statements: run it the same way,
-      // with the same progress record, so stopping part-way shows as a partial rollback.
-      const outcome = file.transaction
-        ? await runInTransaction(ctx, file, statements, forget)
-        : await runWithoutTransaction(ctx, file, statements, forget, 'down');
-      if (!outcome.ok) {
-        emit({ type: 'failed', failure: outcome.failure });
-        const exitCode = outcome.failure.reason === 'interrupted' ? ExitCode.interrupted : ExitCode.runtime;
-        return { ...base, dryRun, failure: outcome.failure, exitCode };
-      }
-      const done = { version: file.version, name: file.name, durationMs: Math.round(outcome.durationMs) };
-      base.rolledBack.push(done);
-      emit({ type: 'rolled-back', ...done });
-    }
-    return { ...base, dryRun, exitCode: ExitCode.ok };
+    return await rollBackInOrder(client, plans, opts, base, emit);
   } finally {
     if (locked) await unlock(client).catch(() => {});
     await client.end().catch(() => {});
   }
+}
+
+/** What a rollback has found and done so far; every result is this plus how it ended. */
+type RunSoFar = Omit<RollbackResult, 'dryRun' | 'exitCode'>;
+
+/** A partial rollback can only be retried by a rollback that includes it. */
+function refusePartialsLeftOut(
+  partial: { version: string; name: string }[],
+  chosen: AppliedMigration[],
+): void {
+  for (const p of partial) {
+    if (!chosen.some((c) => c.version === p.version))
+      throw new UsageError(
+        `--retry-partial: ${p.version}_${p.name} stopped part-way but is not among the migrations this rollback would run`,
+        'choose --steps / --to so that it is included',
+      );
+  }
+}
+
+/** The gate decides every down section first; returns the result when the rollback stops here. */
+async function gateBeforeRunning(
+  client: pg.Client,
+  plans: DownPlan[],
+  opts: RollbackOptions & ResolvedProject,
+  base: RunSoFar,
+  emit: (e: RollbackEvent) => void,
+): Promise<RollbackResult | undefined> {
+  const dryRun = opts.dryRun === true;
+  const gate = await runGate(
+    client,
+    plans.map((p) => p.file),
+    {
+      target: opts.target,
+      direction: 'down',
+      dryRun,
+      approve: opts.approve,
+      askApproval: opts.askApproval,
+    },
+    emit,
+  );
+  base.gates = gate.gates;
+  base.blocked = gate.blocked;
+  if (gate.blocked.length) return { ...base, dryRun, exitCode: ExitCode.gateBlocked };
+  if (!dryRun && !(await pauseForWarnings(gate.gates, opts.signal, emit)))
+    return { ...base, dryRun, exitCode: ExitCode.interrupted };
+  return undefined;
+}
+
+/** Runs the down sections newest first, forgetting each migration with its last statement. */
+async function rollBackInOrder(
+  client: pg.Client,
+  plans: DownPlan[],
+  opts: RollbackOptions & ResolvedProject,
+  base: RunSoFar,
+  emit: (e: RollbackEvent) => void,
+): Promise<RollbackResult> {
+  const ctx = await createRunContext(client, opts.target, {
+    retryBackoffMs: opts.retryBackoffMs,
+    signal: opts.signal,
+    onEvent: emit,
+  });
+  for (const { file, statements } of plans) {
+    if (opts.signal?.aborted) return { ...base, dryRun: false, exitCode: ExitCode.interrupted };
+    emit({ type: 'start', version: file.version, name: file.name });
+    // One statement (enqueued at once, so it precedes a pipelined COMMIT): the history row and any
+    // partial-rollback marker go together.
+    const forget = async (c: pg.Client) => {
+      await c.query(
+        'WITH m AS (DELETE FROM pgward.migrations WHERE version = $1) DELETE FROM pgward.partial_migrations WHERE version = $1',
+        [file.version],
+      );
+    };
+    // A no-transaction file's down section may hold CONCURRENTLY statements: run it the same way,
+    // with the same progress record, so stopping part-way shows as a partial rollback.
+    const outcome = file.transaction
+      ? await runInTransaction(ctx, file, statements, forget)
+      : await runWithoutTransaction(ctx, file, statements, forget, 'down');
+    if (!outcome.ok) {
+      emit({ type: 'failed', failure: outcome.failure });
+      const exitCode = outcome.failure.reason === 'interrupted' ? ExitCode.interrupted : ExitCode.runtime;
+      return { ...base, dryRun: false, failure: outcome.failure, exitCode };
+    }
+    const done = { version: file.version, name: file.name, durationMs: Math.round(outcome.durationMs) };
+    base.rolledBack.push(done);
+    emit({ type: 'rolled-back', ...done });
+  }
+  return { ...base, dryRun: false, exitCode: ExitCode.ok };
 }
 
 /** The applied migrations to roll back, newest first (`applied` is sorted newest first). */

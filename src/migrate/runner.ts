@@ -4,11 +4,10 @@
 import type pg from 'pg';
 import { formatDuration } from '../config/duration.js';
 import type { Policy } from '../config/target.js';
-import { quoteIdent, withClient } from '../db/connect.js';
+import { withClient } from '../db/connect.js';
 import { pgErrorInfo, SQLSTATE } from '../db/pg-error.js';
 import type { MigrationFile } from '../files/migration-files.js';
 import { lineColumn } from '../sql/split.js';
-import type { Direction } from './history.js';
 import { type PlannedStatement, shownPath } from './statements.js';
 
 export type FailureReason =
@@ -77,7 +76,7 @@ export interface RunContext {
 }
 
 /** Runs one statement, through the tracer when there is one. */
-function execStatement(ctx: RunContext, stmt: PlannedStatement): Promise<unknown> {
+export function execStatement(ctx: RunContext, stmt: PlannedStatement): Promise<unknown> {
   const run = () => ctx.client.query(stmt.sql);
   return ctx.tracer ? ctx.tracer.around(stmt, run, ctx.client, ctx.backendPid) : run();
 }
@@ -128,7 +127,7 @@ async function cancelBackend(url: string, pid: number): Promise<void> {
  * Arms the cancellation sources for one attempt: SIGINT/SIGTERM (via signal) and migration_timeout.
  * `reason()` tells why a 57014 "query canceled" happened, if it was us.
  */
-function armCancellation(ctx: RunContext) {
+export function armCancellation(ctx: RunContext) {
   let reason: FailureReason | undefined;
   const fire = (r: FailureReason) => {
     if (reason) return;
@@ -154,11 +153,11 @@ function armCancellation(ctx: RunContext) {
   };
 }
 
-function timeoutSettings(policy: Policy): [string, string] {
+export function timeoutSettings(policy: Policy): [string, string] {
   return [String(policy.statementTimeoutMs ?? 0), String(policy.lockTimeoutMs ?? 0)];
 }
 
-function failureOf(
+export function failureOf(
   file: MigrationFile,
   stmt: PlannedStatement | undefined,
   err: unknown,
@@ -207,7 +206,7 @@ function failureOf(
   };
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function backoff(ctx: RunContext, attempt: number): number {
   const base = Math.min(30_000, ctx.retryBackoffMs * 2 ** (attempt - 1));
@@ -219,6 +218,30 @@ export type RunOutcome =
   | { ok: false; failure: MigrationFailure };
 
 /**
+ * Announces a retry after a lock timeout and returns how long to wait first (exponential backoff with
+ * jitter, so two deployers do not retry in lockstep).
+ */
+export function announceRetry(
+  ctx: RunContext,
+  file: MigrationFile,
+  retry: { attempt: number; of: number; line: number; message: string },
+): number {
+  const waitMs = backoff(ctx, retry.attempt);
+  const { attempt, of, line, message } = retry;
+  // Field order as the event always had it (events are serialised by callers).
+  ctx.onEvent({ type: 'lock-retry', version: file.version, attempt, of, waitMs, line, message });
+  return waitMs;
+}
+
+/** Which statement was in flight, and where its text starts in what was sent (for error positions). */
+interface InFlight {
+  current: PlannedStatement | undefined;
+  sentOffset: number;
+}
+
+type Finish = (client: pg.Client, durationMs: number | null) => Promise<void>;
+
+/**
  * Runs statements in one transaction; `finish` runs inside it after the last statement (the history
  * insert or delete), so the migration and its record commit or roll back together.
  */
@@ -227,84 +250,30 @@ export async function runInTransaction(
   file: MigrationFile,
   stmts: PlannedStatement[],
   /** Writes (or deletes) the history row inside the transaction; durationMs null = measure it server-side. */
-  finish: (client: pg.Client, durationMs: number | null) => Promise<void>,
+  finish: Finish,
 ): Promise<RunOutcome> {
   const maxAttempts = ctx.policy.lockRetries + 1;
   for (let attempt = 1; ; attempt++) {
     const started = performance.now();
     const cancel = armCancellation(ctx);
-    let current: PlannedStatement | undefined;
-    let sentOffset = 0;
+    const at: InFlight = { current: undefined, sentOffset: 0 };
     try {
       cancel.check();
       // One round trip opens the transaction, sets its limits and runs the first statement: the
       // prefix cannot fail, so an error is still the user's statement's. (Integers only: no quoting needed.)
       const [st, lt] = timeoutSettings(ctx.policy);
       const prefix = `BEGIN; SET LOCAL statement_timeout = ${Number(st)}; SET LOCAL lock_timeout = ${Number(lt)}`;
-      if (!ctx.tracer) {
-        // The whole migration goes out at once (the client pipelines): BEGIN with the first statement,
-        // the others, the history row and COMMIT — one round trip instead of one per statement. The
-        // server still runs them in order inside one transaction: the first failure aborts it, every
-        // later query fails with 25P02 and the COMMIT becomes a ROLLBACK, so the first rejected query
-        // is exactly the failing statement and nothing is half-applied or half-recorded.
-        const sends: Promise<unknown>[] = stmts.map((stmt, i) => {
-          ctx.onEvent({ type: 'statement', version: file.version, line: stmt.line, sql: stmt.sql });
-          return ctx.client.query(i === 0 ? `${prefix};\n${stmt.sql}` : stmt.sql);
-        });
-        if (stmts.length === 0) sends.push(ctx.client.query(prefix));
-        sends.push(finish(ctx.client, null), ctx.client.query('COMMIT'));
-        const results = await Promise.allSettled(sends);
-        const failedAt = results.findIndex((r) => r.status === 'rejected');
-        if (failedAt !== -1) {
-          current = stmts[failedAt];
-          sentOffset = failedAt === 0 && stmts.length > 0 ? prefix.length + 2 : 0;
-          throw (results[failedAt] as PromiseRejectedResult).reason;
-        }
-        return { ok: true, durationMs: performance.now() - started, attempts: attempt };
-      }
-      // With a tracer, the prefix goes alone so the tracer sees each statement inside the transaction.
-      const [first, ...rest] = ctx.tracer ? [undefined, ...stmts] : stmts;
-      if (first) {
-        current = first;
-        sentOffset = prefix.length + 2;
-        ctx.onEvent({ type: 'statement', version: file.version, line: first.line, sql: first.sql });
-        await ctx.client.query(`${prefix};\n${first.sql}`);
-        sentOffset = 0;
-      } else {
-        await ctx.client.query(prefix);
-      }
-      for (const stmt of rest) {
-        if (!stmt) continue;
-        cancel.check();
-        current = stmt;
-        ctx.onEvent({ type: 'statement', version: file.version, line: stmt.line, sql: stmt.sql });
-        await execStatement(ctx, stmt);
-      }
-      current = undefined;
-      cancel.check();
-      const durationMs = performance.now() - started;
-      // The history row and COMMIT go out together (the client pipelines); if the insert fails, the
-      // COMMIT of the aborted transaction rolls it back, so nothing is half-recorded.
-      const results = await Promise.allSettled([finish(ctx.client, durationMs), ctx.client.query('COMMIT')]);
-      const failed = results.find((r) => r.status === 'rejected');
-      ctx.tracer?.transactionEnd?.(!failed);
-      if (failed) throw failed.reason;
+      const durationMs = ctx.tracer
+        ? await runTraced(ctx, file, stmts, prefix, finish, cancel, at, started)
+        : await runPipelined(ctx, file, stmts, prefix, finish, at, started);
       return { ok: true, durationMs, attempts: attempt };
     } catch (err) {
       await ctx.client.query('ROLLBACK').catch(() => {});
       ctx.tracer?.transactionEnd?.(false);
-      const failure = failureOf(file, current, err, cancel.reason(), attempt, ctx.policy, sentOffset);
+      const failure = failureOf(file, at.current, err, cancel.reason(), attempt, ctx.policy, at.sentOffset);
       if (failure.reason === 'lock-timeout' && attempt < maxAttempts) {
-        const waitMs = backoff(ctx, attempt);
-        ctx.onEvent({
-          type: 'lock-retry',
-          version: file.version,
-          attempt,
-          of: maxAttempts,
-          waitMs,
-          line: failure.line,
-          message: failure.message,
-        });
+        const retry = { attempt, of: maxAttempts, line: failure.line, message: failure.message };
+        const waitMs = announceRetry(ctx, file, retry);
         cancel.disarm();
         await sleep(waitMs);
         if (ctx.signal?.aborted)
@@ -319,139 +288,63 @@ export async function runInTransaction(
 }
 
 /**
- * Runs a no-transaction section (a migration's up, or its down for a rollback) statement by statement.
- * Progress is recorded in pgward.partial_migrations, with its direction, as it goes, so a crash or
- * failure part-way is visible to `status`; the history changes (`finish`: insert the row for up, delete
- * it for down) only when every statement succeeded, in one transaction with the removal of the marker.
+ * The whole migration goes out at once (the client pipelines): BEGIN with the first statement, the
+ * others, the history row and COMMIT — one round trip instead of one per statement. The server still
+ * runs them in order inside one transaction: the first failure aborts it, every later query fails with
+ * 25P02 and the COMMIT becomes a ROLLBACK, so the first rejected query is exactly the failing statement
+ * and nothing is half-applied or half-recorded.
  */
-export async function runWithoutTransaction(
+async function runPipelined(
   ctx: RunContext,
   file: MigrationFile,
   stmts: PlannedStatement[],
-  finish: (client: pg.Client, durationMs: number) => Promise<void>,
-  direction: Direction = 'up',
-): Promise<RunOutcome> {
-  const { client } = ctx;
-  const started = performance.now();
-  await client.query(
-    `INSERT INTO pgward.partial_migrations (version, name, checksum, statements_total, statements_done, direction)
-     VALUES ($1, $2, $3, $4, 0, $5)
-     ON CONFLICT (version) DO UPDATE SET checksum = EXCLUDED.checksum, statements_total = EXCLUDED.statements_total,
-       statements_done = 0, failed_line = NULL, error = NULL, started_at = now(), direction = EXCLUDED.direction`,
-    [file.version, file.name, file.checksum, stmts.length, direction],
-  );
-  const [st, lt] = timeoutSettings(ctx.policy);
-  const concurrentLt = String(ctx.policy.concurrentLockTimeoutMs ?? 0);
-  await client.query(
-    "SELECT set_config('statement_timeout', $1, false), set_config('lock_timeout', $2, false)",
-    [st, lt],
-  );
-  const cancel = armCancellation(ctx);
-  let done = 0;
-  let attempts = 1;
-  try {
-    for (const stmt of stmts) {
-      for (let attempt = 1; ; attempt++) {
-        attempts = Math.max(attempts, attempt);
-        try {
-          cancel.check();
-          if (stmt.index) await dropInvalidIndex(ctx, file, stmt, stmt.index);
-          ctx.onEvent({ type: 'statement', version: file.version, line: stmt.line, sql: stmt.sql });
-          // CONCURRENTLY waits for every older transaction: a short lock_timeout would make it fail on
-          // any busy database, so it gets its own, longer one.
-          if (stmt.concurrently)
-            await client.query("SELECT set_config('lock_timeout', $1, false)", [concurrentLt]);
-          try {
-            await execStatement(ctx, stmt);
-          } finally {
-            if (stmt.concurrently) await client.query("SELECT set_config('lock_timeout', $1, false)", [lt]);
-          }
-          break;
-        } catch (err) {
-          const failure = failureOf(file, stmt, err, cancel.reason(), attempt, ctx.policy);
-          // A single autocommitted statement that hit lock_timeout changed nothing: safe to retry.
-          if (failure.reason === 'lock-timeout' && attempt <= ctx.policy.lockRetries) {
-            const waitMs = backoff(ctx, attempt);
-            ctx.onEvent({
-              type: 'lock-retry',
-              version: file.version,
-              attempt,
-              of: ctx.policy.lockRetries + 1,
-              waitMs,
-              line: stmt.line,
-              message: failure.message,
-            });
-            await sleep(waitMs);
-            continue;
-          }
-          throw Object.assign(new Error('statement failed'), { failure, stmt });
-        }
-      }
-      done++;
-      await client.query('UPDATE pgward.partial_migrations SET statements_done = $2 WHERE version = $1', [
-        file.version,
-        done,
-      ]);
-    }
-    const durationMs = performance.now() - started;
-    await client.query('BEGIN');
-    await finish(client, durationMs);
-    await client.query('DELETE FROM pgward.partial_migrations WHERE version = $1', [file.version]);
-    await client.query('COMMIT');
-    return { ok: true, durationMs, attempts };
-  } catch (err) {
-    await client.query('ROLLBACK').catch(() => {});
-    const e = err as { failure?: MigrationFailure; stmt?: PlannedStatement };
-    const failure = e.failure ?? failureOf(file, undefined, err, cancel.reason(), attempts, ctx.policy);
-    failure.statementsDone = done;
-    // Nothing ran and the failed statement was atomic: the database is as before, so leave no marker.
-    // A failed CONCURRENTLY build is the exception: it leaves an INVALID index behind.
-    if (done === 0 && !e.stmt?.concurrently) {
-      await client
-        .query('DELETE FROM pgward.partial_migrations WHERE version = $1', [file.version])
-        .catch(() => {});
-    } else {
-      await client
-        .query('UPDATE pgward.partial_migrations SET failed_line = $2, error = $3 WHERE version = $1', [
-          file.version,
-          failure.line,
-          `${failure.code ? `${failure.code} ` : ''}${failure.message}`,
-        ])
-        .catch(() => {});
-    }
-    return { ok: false, failure };
-  } finally {
-    cancel.disarm();
-    await client.query('RESET statement_timeout; RESET lock_timeout').catch(() => {});
+  prefix: string,
+  finish: Finish,
+  at: InFlight,
+  started: number,
+): Promise<number> {
+  const sends: Promise<unknown>[] = stmts.map((stmt, i) => {
+    ctx.onEvent({ type: 'statement', version: file.version, line: stmt.line, sql: stmt.sql });
+    return ctx.client.query(i === 0 ? `${prefix};\n${stmt.sql}` : stmt.sql);
+  });
+  if (stmts.length === 0) sends.push(ctx.client.query(prefix));
+  sends.push(finish(ctx.client, null), ctx.client.query('COMMIT'));
+  const results = await Promise.allSettled(sends);
+  const failedAt = results.findIndex((r) => r.status === 'rejected');
+  if (failedAt !== -1) {
+    at.current = stmts[failedAt];
+    at.sentOffset = failedAt === 0 && stmts.length > 0 ? prefix.length + 2 : 0;
+    throw (results[failedAt] as PromiseRejectedResult).reason;
   }
+  return performance.now() - started;
 }
 
-/**
- * A failed CREATE INDEX CONCURRENTLY leaves an INVALID index behind, and IF NOT EXISTS would then skip
- * the build: drop such a leftover (only if invalid) before the attempt.
- */
-async function dropInvalidIndex(
+/** With a tracer, the prefix goes alone and each statement on its own, so the tracer sees each inside the transaction. */
+async function runTraced(
   ctx: RunContext,
   file: MigrationFile,
-  stmt: PlannedStatement,
-  index: { name: string; schema: string | undefined },
-): Promise<void> {
-  const res = await ctx.client.query<{ schema: string; name: string }>(
-    `SELECT n.nspname AS schema, c.relname AS name
-       FROM pg_class c JOIN pg_index i ON i.indexrelid = c.oid JOIN pg_namespace n ON n.oid = c.relnamespace
-      WHERE c.relname = $1 AND NOT i.indisvalid
-        AND (n.nspname = $2 OR ($2::text IS NULL AND pg_catalog.pg_table_is_visible(c.oid)))`,
-    [index.name, index.schema ?? null],
-  );
-  const found = res.rows[0];
-  if (!found) return;
-  await ctx.client.query(
-    `DROP INDEX CONCURRENTLY IF EXISTS ${quoteIdent(found.schema)}.${quoteIdent(found.name)}`,
-  );
-  ctx.onEvent({
-    type: 'invalid-index-dropped',
-    version: file.version,
-    line: stmt.line,
-    index: `${found.schema}.${found.name}`,
-  });
+  stmts: PlannedStatement[],
+  prefix: string,
+  finish: Finish,
+  cancel: ReturnType<typeof armCancellation>,
+  at: InFlight,
+  started: number,
+): Promise<number> {
+  await ctx.client.query(prefix);
+  for (const stmt of stmts) {
+    cancel.check();
+    at.current = stmt;
+    ctx.onEvent({ type: 'statement', version: file.version, line: stmt.line, sql: stmt.sql });
+    await execStatement(ctx, stmt);
+  }
+  at.current = undefined;
+  cancel.check();
+  const durationMs = performance.now() - started;
+  // The history row and COMMIT go out together (the client pipelines); if the insert fails, the
+  // COMMIT of the aborted transaction rolls it back, so nothing is half-recorded.
+  const results = await Promise.allSettled([finish(ctx.client, durationMs), ctx.client.query('COMMIT')]);
+  const failed = results.find((r) => r.status === 'rejected');
+  ctx.tracer?.transactionEnd?.(!failed);
+  if (failed) throw failed.reason;
+  return durationMs;
 }

@@ -17,6 +17,7 @@ import { dropDatabase } from '../backup/verify.js';
 import type { LoadedConfig } from '../config/load.js';
 import { setOwnedState } from '../db/owned.js';
 import { PgwardError } from '../errors.js';
+import { formatDuration, SECONDS } from '../format/units.js';
 import { identifyTarget } from '../identity/identify.js';
 import { targetFor } from '../identity/refuse.js';
 import { InterruptedError, isInterrupted } from '../interrupt.js';
@@ -219,26 +220,36 @@ export async function recover(given: RecoverOptions): Promise<RecoverResult> {
   }
   o.onStep?.('record');
   await record(o, m, { at, durationMs, drill: o.drill === true, ok: true, database: name }, restored.tables);
-  const shown = redactUrl(url);
-  const envKey = o.env ? `environments.${o.env}.url` : 'DATABASE_URL';
   return {
     backup: { id: m.id, startedAt: m.startedAt, env: m.env, verifiedAt: m.verification?.at ?? null },
     database: name,
-    url: shown,
+    url: redactUrl(url),
     durationMs,
     tables: restored.tables,
     rows: restored.rows,
     drill: o.drill === true,
     dropped,
-    nextSteps: o.drill
-      ? [
-          `drill passed: a recovery of ${o.env ?? m.database} takes about ${(durationMs / 1000).toFixed(1)}s from backup ${m.id}`,
-        ]
-      : [
-          `point the application at ${name}: set its DATABASE_URL (and ${envKey} in pgward.yaml) to ${shown}, with the same password, then restart it`,
-          `check it first: pgward status --url '${shown}' (the schema is as of ${m.startedAt}; later writes are not in it)`,
-          `data written after ${m.startedAt} is not in the backup: recover it from the old database if it is still readable`,
-        ],
+    nextSteps: nextSteps(o, m, name, redactUrl(url), durationMs),
     skipped,
   };
+}
+
+/** What to do now: a drill's measured recovery time, or how to switch the application over. */
+function nextSteps(
+  o: RecoverOptions,
+  m: BackupManifest,
+  name: string,
+  shown: string,
+  durationMs: number,
+): string[] {
+  const envKey = o.env ? `environments.${o.env}.url` : 'DATABASE_URL';
+  return o.drill
+    ? [
+        `drill passed: a recovery of ${o.env ?? m.database} takes about ${formatDuration(durationMs, SECONDS)} from backup ${m.id}`,
+      ]
+    : [
+        `point the application at ${name}: set its DATABASE_URL (and ${envKey} in pgward.yaml) to ${shown}, with the same password, then restart it`,
+        `check it first: pgward status --url '${shown}' (the schema is as of ${m.startedAt}; later writes are not in it)`,
+        `data written after ${m.startedAt} is not in the backup: recover it from the old database if it is still readable`,
+      ];
 }

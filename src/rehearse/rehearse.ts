@@ -1,6 +1,7 @@
 // `pgward rehearse --env <name>`: a throwaway copy of the environment (clone, or restore of its latest
 // verified backup) on the rehearsal server, the pending migrations run on it by the real runner with the
 // environment's policy, every statement traced, smoke checks, verdict against the budget, copy dropped.
+
 import { randomBytes } from 'node:crypto';
 import { filterBackups, readCatalog } from '../backup/catalog.js';
 import { backupSettings } from '../backup/config.js';
@@ -15,6 +16,7 @@ import type { MigrationsSource, Target } from '../config/target.js';
 import { appName, connect, withClient } from '../db/connect.js';
 import { createOwnedDatabase, type OwnedDatabase, sweepBeforeRun } from '../db/owned.js';
 import { ExitCode, PgwardError, UsageError } from '../errors.js';
+import { formatDuration } from '../format/units.js';
 import { sameServer } from '../identity/database.js';
 import { type IdentifiedTarget, identifyTarget } from '../identity/identify.js';
 import { refuseEnvironmentDatabase } from '../identity/refuse.js';
@@ -87,10 +89,12 @@ export function judgeMigration(m: MigrationTrace, s: RehearsalSettings): Migrati
   const w = m.worstLock;
   if (w?.blocking && w.heldMs > s.maxLockMs)
     reasons.push(
-      `${lockName(w.mode)} on ${w.relation} held ${(w.heldMs / 1000).toFixed(2)}s > ${s.maxLockMs / 1000}s`,
+      `${lockName(w.mode)} on ${w.relation} held ${formatDuration(w.heldMs, { style: 'seconds', digits: 2 })} > ${s.maxLockMs / 1000}s`,
     );
   if (s.maxDurationMs !== null && m.durationMs > s.maxDurationMs)
-    reasons.push(`took ${(m.durationMs / 1000).toFixed(2)}s > ${s.maxDurationMs / 1000}s`);
+    reasons.push(
+      `took ${formatDuration(m.durationMs, { style: 'seconds', digits: 2 })} > ${s.maxDurationMs / 1000}s`,
+    );
   return { ...m, verdict: reasons.length ? 'over budget' : 'ok', reasons };
 }
 
@@ -197,6 +201,50 @@ async function smokeChecks(url: string, extra: string[]): Promise<SmokeResult[]>
   });
 }
 
+/** The server rehearsals run on: configured, and never the environment's own server. */
+async function rehearsalServer(o: RehearseOptions, env: string): Promise<string> {
+  const server = o.settings.server;
+  if (!server)
+    throw new UsageError(
+      'no rehearsal server: set rehearsal.server in pgward.yaml (or pass --server <url>)',
+      'any database URL on a server where pgward may create and drop a scratch database; not production’s own server',
+    );
+  const [envId, serverId] = await Promise.all([identify(o.target.url), identify(server)]);
+  if (sameServer(envId, serverId))
+    throw new UsageError(
+      `rehearsal.server is ${env}'s own server: a rehearsal there would load it with a full copy and the migrations`,
+      'point rehearsal.server at another server (a staging or CI server)',
+    );
+  return server;
+}
+
+/** Migrates the copy with a tracer sampling locks from a second connection. */
+async function migrateTraced(o: RehearseOptions, url: string) {
+  const sampler = await connect(url, { applicationName: appName('rehearse sampler') });
+  const tracer = new Tracer(sampler);
+  try {
+    // The copy is nobody's database: no environment name, no stamp, and never a pre-migrate backup
+    // (it would land in the environment's catalog and could be "recovered" as the environment).
+    const result = await migrate({
+      target: {
+        ...o.target,
+        env: undefined,
+        url,
+        policy: { ...o.target.policy, backupBeforeMigrate: false },
+      },
+      source: o.source,
+      throwaway: true,
+      skipGate: true,
+      signal: o.signal,
+      onEvent: tracer.onEvent,
+      tracer,
+    });
+    return { result, tracer };
+  } finally {
+    await sampler.end().catch(() => {});
+  }
+}
+
 /**
  * What `pgward rehearse` does: applies the pending migrations to a throwaway copy and traces their locks.
  *
@@ -214,18 +262,7 @@ export async function rehearse(given: RehearseOptions): Promise<RehearseResult> 
   // The environment is what the database is, however its URL was spelled: its catalog, masking and name.
   const o = { ...given, target: await identified(given) };
   const env = o.target.env ?? 'database';
-  const server = o.settings.server;
-  if (!server)
-    throw new UsageError(
-      'no rehearsal server: set rehearsal.server in pgward.yaml (or pass --server <url>)',
-      'any database URL on a server where pgward may create and drop a scratch database; not production’s own server',
-    );
-  const [envId, serverId] = await Promise.all([identify(o.target.url), identify(server)]);
-  if (sameServer(envId, serverId))
-    throw new UsageError(
-      `rehearsal.server is ${env}'s own server: a rehearsal there would load it with a full copy and the migrations`,
-      'point rehearsal.server at another server (a staging or CI server)',
-    );
+  const server = await rehearsalServer(o, env);
   const name = scratchName(env);
   const url = withDatabase(server, name);
   const adminUrl = databaseOf(server) === name ? withDatabase(server, 'postgres') : server;
@@ -244,29 +281,7 @@ export async function rehearse(given: RehearseOptions): Promise<RehearseResult> 
     await refuseCopyAsEnvironment(o, url);
 
     o.onStep?.('migrate');
-    const sampler = await connect(url, { applicationName: appName('rehearse sampler') });
-    const tracer = new Tracer(sampler);
-    let result: Awaited<ReturnType<typeof migrate>>;
-    try {
-      // The copy is nobody's database: no environment name, no stamp, and never a pre-migrate backup
-      // (it would land in the environment's catalog and could be "recovered" as the environment).
-      result = await migrate({
-        target: {
-          ...o.target,
-          env: undefined,
-          url,
-          policy: { ...o.target.policy, backupBeforeMigrate: false },
-        },
-        source: o.source,
-        throwaway: true,
-        skipGate: true,
-        signal: o.signal,
-        onEvent: tracer.onEvent,
-        tracer,
-      });
-    } finally {
-      await sampler.end().catch(() => {});
-    }
+    const { result, tracer } = await migrateTraced(o, url);
     const migrations = tracer.migrations.map((m) => judgeMigration(m, o.settings));
     o.onStep?.('smoke');
     const smoke = result.failure ? [] : await smokeChecks(url, o.settings.smoke);

@@ -1,9 +1,11 @@
 // The rehearsal report: a table for people, markdown for a pull request (JSON is the result itself).
 
+import { formatDuration } from '../format/units.js';
 import type { MigrationVerdict, RehearseResult } from './rehearse.js';
 import { lockName } from './trace.js';
 
-const secs = (ms: number) => `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)}s`;
+// Short steps need the hundredths to tell them apart; long ones do not.
+const secs = (ms: number) => formatDuration(ms, { style: 'seconds', digits: ms < 10_000 ? 2 : 1 });
 
 export function worstLockText(m: MigrationVerdict): string {
   const w = m.worstLock;

@@ -7,10 +7,10 @@ import type { LoadedConfig } from '../config/load.js';
 import type { MigrationsSource, Target } from '../config/target.js';
 import { appName, connect } from '../db/connect.js';
 import { runDoctor } from '../doctor/doctor.js';
-import { dur } from '../doctor/format-units.js';
 import { prepareSession } from '../doctor/sql.js';
 import type { Thresholds } from '../doctor/thresholds.js';
 import type { DoctorReport } from '../doctor/types.js';
+import { formatDuration, SUMMARY } from '../format/units.js';
 import { redact, redactDeep } from '../redact.js';
 import type { Alerter, Condition, Logger } from './alerts.js';
 import type { ServeSettings } from './config.js';
@@ -123,7 +123,10 @@ export class Monitor {
     const deadlineMs = Math.max(5_000, settings.refreshMs * 5);
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`refresh took longer than ${dur(deadlineMs)}`)), deadlineMs);
+      timer = setTimeout(
+        () => reject(new Error(`refresh took longer than ${formatDuration(deadlineMs, SUMMARY)}`)),
+        deadlineMs,
+      );
     });
     let report: DoctorReport;
     try {
@@ -228,7 +231,7 @@ export class Monitor {
       out.push({
         key: 'migrations_pending',
         active: late,
-        message: `${m.pending.length} migration(s) pending for more than ${dur(settings.pendingAlertMs)}: ${m.pending.map((p) => `${p.version} ${p.name}`).join(', ')}`,
+        message: `${m.pending.length} migration(s) pending for more than ${formatDuration(settings.pendingAlertMs, SUMMARY)}: ${m.pending.map((p) => `${p.version} ${p.name}`).join(', ')}`,
       });
     }
     const b = r.backups;
@@ -237,7 +240,7 @@ export class Monitor {
       out.push({
         key: 'backup_stale',
         active: b.lastSuccessAt !== null && age > settings.backupMaxAgeMs,
-        message: `newest backup is ${dur(age)} old (allowed: ${dur(settings.backupMaxAgeMs)})`,
+        message: `newest backup is ${formatDuration(age, SUMMARY)} old (allowed: ${formatDuration(settings.backupMaxAgeMs, SUMMARY)})`,
       });
       out.push({
         key: 'drill_failed',

@@ -1,54 +1,51 @@
-// `pgward backup create|list|show|prune|verify|restore`: thin adapters over src/backup. Every subcommand
-// takes --json (one document on stdout); progress goes to stderr, and only on a TTY.
+// `pgward backup create|list|show|prune|verify|restore`: the commander definitions. The actions live in
+// backup.run.ts, loaded only when a backup subcommand runs, so other commands do not pay for the backup
+// modules at start-up. Every subcommand takes --json (one document on stdout); progress goes to stderr,
+// and only on a TTY.
 import { type Command, Option } from 'commander';
-import { filterBackups, findBackup, readCatalog } from '../../backup/catalog.js';
-// Heavy modules (zod config schema, pg, pg_dump/pg_restore drivers) load inside the actions, so that
-// other commands do not pay for them at start-up. Catalog, manifest and storage helpers are light.
-import type { BackupSettings } from '../../backup/config.js';
-import type { BackupProgress } from '../../backup/create.js';
-import { BACKUP_REASONS, type BackupManifest, type BackupReason } from '../../backup/manifest.js';
-import type { PruneResult } from '../../backup/prune.js';
-import { drillPassed } from '../../backup/retention.js';
-import { openStorage, type Storage } from '../../backup/storage.js';
-import { parseDuration } from '../../config/duration.js';
-import { resolveTarget } from '../../config/target.js';
-import { ExitCode, UsageError } from '../../errors.js';
-import { action, type Context } from '../context.js';
-import { type Output, table } from '../output.js';
-import { abortOnSignals } from '../signals.js';
+import { BACKUP_REASONS, type BackupReason } from '../../backup/manifest.js';
+import { action } from '../context.js';
 
-interface StorageFlag {
+export interface StorageFlag {
   storage?: string;
+}
+
+export interface BackupCreateFlags extends StorageFlag {
+  label?: string[];
+  pin?: boolean;
+  hash?: boolean;
+  reason: BackupReason;
+}
+
+export interface BackupListFlags extends StorageFlag {
+  all?: boolean;
+}
+
+export interface BackupPruneFlags extends StorageFlag {
+  dryRun?: boolean;
+  leftoverGrace?: string;
+}
+
+export interface BackupVerifyFlags extends StorageFlag {
+  into?: string;
+  /** commander turns --no-drill into drill: false */
+  drill?: boolean;
+  jobs?: number;
+}
+
+export interface BackupRestoreFlags extends StorageFlag {
+  to: string;
+  create?: string;
+  clean?: boolean;
+  overwriteProtected?: string;
+  /** commander turns --no-owner into owner: false */
+  owner?: boolean;
+  jobs?: number;
 }
 
 const STORAGE_HELP = 'file://<dir> or s3://bucket/prefix (overrides backups.storage)';
 
-async function storageOf(
-  ctx: Context,
-  flags: StorageFlag,
-): Promise<{ storage: Storage; settings: BackupSettings }> {
-  const { backupSettings } = await import('../../backup/config.js');
-  const settings = backupSettings(ctx.config, flags.storage);
-  return {
-    storage: await openStorage(settings.storageUrl, { baseDir: settings.baseDir, s3: settings.s3 }),
-    settings,
-  };
-}
-
-export function mib(bytes: number): string {
-  return bytes >= 1024 ** 3
-    ? `${(bytes / 1024 ** 3).toFixed(2)} GiB`
-    : `${(bytes / 1024 ** 2).toFixed(1)} MiB`;
-}
-
-function secs(ms: number): string {
-  return `${(ms / 1000).toFixed(1)}s`;
-}
-
-function progressLine(p: BackupProgress): string {
-  const rate = p.elapsedMs > 0 ? p.bytes / (p.elapsedMs / 1000) : 0;
-  return `dumping ${p.table ?? '…'} · ${mib(p.bytes)} · ${mib(rate)}/s · counted ${p.tablesCounted}/${p.tablesTotal} tables`;
-}
+const run = () => import('./backup.run.js');
 
 export function registerBackup(program: Command): void {
   const backup = program
@@ -57,11 +54,22 @@ export function registerBackup(program: Command): void {
     .option('--storage <url>', STORAGE_HELP);
   // Accepted before or after the subcommand name: `backup --storage X list` and `backup list --storage X`.
   const sub = (name: string) => backup.command(name).option('--storage <url>', STORAGE_HELP);
-  const store = (o: StorageFlag): StorageFlag => ({
+  const withStorage = <F extends StorageFlag>(o: F): F => ({
+    ...o,
     storage: o.storage ?? (backup.opts() as StorageFlag).storage,
   });
+  defineCreate(sub('create'), withStorage);
+  defineList(sub('list'), withStorage);
+  defineShow(sub('show <id>'), withStorage);
+  definePrune(sub('prune'), withStorage);
+  defineVerify(sub('verify <id>'), withStorage);
+  defineRestore(sub('restore <id>'), withStorage);
+}
 
-  sub('create')
+type WithStorage = <F extends StorageFlag>(o: F) => F;
+
+function defineCreate(cmd: Command, withStorage: WithStorage): void {
+  cmd
     .description(
       'pg_dump in one consistent snapshot, streamed to storage, with exact row counts in the manifest',
     )
@@ -71,165 +79,50 @@ export function registerBackup(program: Command): void {
     .addOption(
       new Option('--reason <reason>', 'why it was taken').choices([...BACKUP_REASONS]).default('manual'),
     )
-    .action(
-      action(
-        async (
-          ctx,
-          o: { label?: string[]; pin?: boolean; hash?: boolean; reason: BackupReason } & StorageFlag,
-        ) => {
-          const target = ctx.target();
-          const tty = process.stderr.isTTY === true && !ctx.out.quiet;
-          const sig = abortOnSignals();
-          try {
-            const { createBackupForTarget } = await import('../../backup/for-target.js');
-            const m = await createBackupForTarget({
-              config: ctx.config,
-              target,
-              storage: store(o).storage,
-              reason: o.reason,
-              labels: o.label ?? [],
-              pin: o.pin === true,
-              hash: o.hash === true,
-              signal: sig.signal,
-              onIdentified: (t) => ctx.out.info(`backing up ${t.env ?? 'database'}`),
-              onProgress: tty ? (p) => process.stderr.write(`\r\u001b[2K${progressLine(p)}`) : undefined,
-            });
-            if (tty) process.stderr.write('\r\u001b[2K');
-            if (ctx.out.json) ctx.out.document(m);
-            else printManifest(ctx.out, m);
-            return ExitCode.ok;
-          } finally {
-            if (tty) process.stderr.write('\r\u001b[2K');
-            sig.dispose();
-          }
-        },
-      ),
-    );
+    .action(action(async (ctx, o: BackupCreateFlags) => (await run()).runBackupCreate(ctx, withStorage(o))));
+}
 
-  sub('list')
+function defineList(cmd: Command, withStorage: WithStorage): void {
+  cmd
     .description('the catalog, newest first (only backups with a manifest exist)')
     .option('--all', 'every environment (default: the selected one, when --env is given)')
-    .action(
-      action(async (ctx, o: { all?: boolean } & StorageFlag) => {
-        const { storage } = await storageOf(ctx, store(o));
-        const catalog = await readCatalog(storage);
-        const list = filterBackups(catalog.backups, { env: o.all ? undefined : ctx.flags.env });
-        if (ctx.out.json) {
-          ctx.out.document({
-            storage: storage.url,
-            backups: list,
-            leftovers: catalog.leftovers,
-            unreadable: catalog.unreadable,
-            missingArchives: catalog.missingArchives,
-          });
-        } else {
-          printList(ctx.out, list, storage.url, new Set(catalog.missingArchives));
-          if (catalog.leftovers.length)
-            ctx.out.warn(
-              `${catalog.leftovers.length} leftover object(s) of failed backups: \`pgward backup prune\` removes them`,
-            );
-        }
-        for (const u of catalog.unreadable) ctx.out.warn(`${u.key}: ${u.error}`);
-        return catalog.unreadable.length ? ExitCode.runtime : ExitCode.ok;
-      }),
-    );
+    .action(action(async (ctx, o: BackupListFlags) => (await run()).runBackupList(ctx, withStorage(o))));
+}
 
-  sub('show <id>')
+function defineShow(cmd: Command, withStorage: WithStorage): void {
+  cmd
     .description('one backup: manifest, tables and last verification (id, unique prefix, or latest)')
     .action(
-      action(async (ctx, id: string, o: StorageFlag) => {
-        const { storage } = await storageOf(ctx, store(o));
-        const m = await findBackup(storage, id, { env: catalogEnv(ctx) });
-        if (ctx.out.json) ctx.out.document(m);
-        else printManifest(ctx.out, m, true);
-        return ExitCode.ok;
-      }),
+      action(async (ctx, id: string, o: StorageFlag) => (await run()).runBackupShow(ctx, id, withStorage(o))),
     );
+}
 
-  sub('prune')
+function definePrune(cmd: Command, withStorage: WithStorage): void {
+  cmd
     .description('apply the retention policy and remove leftovers of failed backups')
     .option('--dry-run', 'show what would be deleted and which rule decided, delete nothing')
     .option(
       '--leftover-grace <duration>',
       'leave objects without a manifest younger than this (default: backups.retention.leftover_grace or 1h)',
     )
-    .action(
-      action(async (ctx, o: { dryRun?: boolean; leftoverGrace?: string } & StorageFlag) => {
-        const { storage, settings } = await storageOf(ctx, store(o));
-        let grace = settings.leftoverGraceMs;
-        if (o.leftoverGrace !== undefined) {
-          try {
-            grace = parseDuration(o.leftoverGrace) ?? 0;
-          } catch (err) {
-            throw new UsageError(`--leftover-grace: ${(err as Error).message}`);
-          }
-        }
-        const { pruneBackups } = await import('../../backup/prune.js');
-        const r = await pruneBackups({
-          storage,
-          rules: settings.retention,
-          filter: { env: ctx.flags.env },
-          dryRun: o.dryRun === true,
-          leftoverGraceMs: grace,
-        });
-        // Anything prune could not read, check or delete fails the run (exit 1), in JSON too.
-        const code = r.ok ? ExitCode.ok : ExitCode.runtime;
-        if (ctx.out.json) {
-          ctx.out.document(r);
-          return code;
-        }
-        printPrune(ctx.out, r);
-        return code;
-      }),
-    );
+    .action(action(async (ctx, o: BackupPruneFlags) => (await run()).runBackupPrune(ctx, withStorage(o))));
+}
 
-  sub('verify <id>')
+function defineVerify(cmd: Command, withStorage: WithStorage): void {
+  cmd
     .description('checksum, pg_restore --list, and a restore drill compared table by table (id or latest)')
     .option('--into <url>', 'restore the drill into this empty database instead of a scratch one')
     .option('--no-drill', 'only the checksum and pg_restore --list')
     .option('--jobs <n>', 'pg_restore -j for the drill', (v) => Number(v))
     .action(
-      action(async (ctx, id: string, o: { into?: string; drill?: boolean; jobs?: number } & StorageFlag) => {
-        const { storage, settings } = await storageOf(ctx, store(o));
-        const target =
-          o.into && !ctx.flags.env && !ctx.flags.url && !ctx.config
-            ? undefined
-            : tryTarget(ctx, o.drill !== false && !o.into);
-        const { verifyBackup } = await import('../../backup/verify.js');
-        const sig = abortOnSignals();
-        const r = await verifyBackup({
-          storage,
-          ref: id,
-          env: catalogEnv(ctx),
-          serverUrl: target?.url,
-          intoUrl: o.into,
-          config: ctx.config,
-          drill: o.drill !== false,
-          jobs: o.jobs ?? settings.restoreJobs,
-          signal: sig.signal,
-          onStep: (step, detail) => ctx.out.info(`verify: ${step}${detail ? ` ${detail}` : ''}`),
-        }).finally(sig.dispose);
-        if (ctx.out.json) ctx.out.document(r);
-        else {
-          const { c } = ctx.out;
-          const mark = (v: boolean | null) =>
-            v === null ? c.dim('skipped') : v ? c.green('ok') : c.red('FAILED');
-          ctx.out.line(
-            `backup ${r.id}: sha256 ${mark(r.checks.sha256)} · pg_restore --list ${mark(r.checks.list)} · restore drill ${mark(r.checks.drill)} (${r.tablesChecked} tables, ${secs(r.durationMs)})`,
-          );
-          if (r.firstDifference) ctx.out.line(c.red(r.firstDifference));
-          ctx.out.line(
-            r.ok
-              ? c.green('verified: result recorded in the catalog')
-              : c.red('verification failed: result recorded in the catalog'),
-          );
-        }
-        // A backup that cannot be proven is a validation failure (10), not a crash of pgward (1).
-        return r.ok ? ExitCode.ok : ExitCode.validationFailed;
-      }),
+      action(async (ctx, id: string, o: BackupVerifyFlags) =>
+        (await run()).runBackupVerify(ctx, id, withStorage(o)),
+      ),
     );
+}
 
-  sub('restore <id>')
+function defineRestore(cmd: Command, withStorage: WithStorage): void {
+  cmd
     .description('restore a backup (id or latest) into a new database, or an empty/--clean existing one')
     .requiredOption('--to <env|url>', 'environment name or postgres URL to restore to')
     .option('--create <name>', 'create this new database on the target server and restore into it')
@@ -244,157 +137,8 @@ export function registerBackup(program: Command): void {
     .option('--no-owner', 'skip ownership and grants (when the roles do not exist on the target)')
     .option('--jobs <n>', 'pg_restore -j (default: backups.restore.jobs or 2)', (v) => Number(v))
     .action(
-      action(
-        async (
-          ctx,
-          id: string,
-          o: {
-            to: string;
-            create?: string;
-            clean?: boolean;
-            overwriteProtected?: string;
-            owner?: boolean;
-            jobs?: number;
-          } & StorageFlag,
-        ) => {
-          const { storage, settings } = await storageOf(ctx, store(o));
-          const to = /^postgres(ql)?:\/\//i.test(o.to)
-            ? resolveTarget({ config: ctx.config, url: o.to })
-            : resolveTarget({ config: ctx.config, env: o.to });
-          if (o.jobs !== undefined && !(Number.isInteger(o.jobs) && o.jobs >= 1))
-            throw new UsageError('--jobs must be a positive integer');
-          const { restoreBackup } = await import('../../backup/restore.js');
-          const sig = abortOnSignals();
-          const r = await restoreBackup({
-            storage,
-            ref: id,
-            sourceEnv: catalogEnv(ctx),
-            targetUrl: to.url,
-            targetEnv: to.env,
-            targetProtected: to.protected,
-            config: ctx.config,
-            create: o.create,
-            clean: o.clean === true,
-            overwriteProtected: o.overwriteProtected,
-            noOwner: o.owner === false,
-            jobs: o.jobs ?? settings.restoreJobs,
-            signal: sig.signal,
-            onStep: (step, detail) => ctx.out.info(`restore: ${step}${detail ? ` ${detail}` : ''}`),
-          }).finally(sig.dispose);
-          if (ctx.out.json) ctx.out.document(r);
-          else
-            ctx.out.line(
-              ctx.out.c.green(
-                `restored ${r.id} into ${r.database}${r.created ? ' (new database)' : ''}: ${r.tables} tables, ${r.rows} rows, counts match (${secs(r.durationMs)})`,
-              ),
-            );
-          return ExitCode.ok;
-        },
+      action(async (ctx, id: string, o: BackupRestoreFlags) =>
+        (await run()).runBackupRestore(ctx, id, withStorage(o)),
       ),
     );
-}
-
-function printPrune(out: Output, r: PruneResult): void {
-  const { c } = out;
-  const rows = r.decisions.map((d) => [
-    d.id,
-    d.env ?? '',
-    d.keep
-      ? c.green('keep')
-      : c.red(r.dryRun ? 'would delete' : r.deleted.includes(d.id) ? 'deleted' : 'KEPT'),
-    d.rule,
-  ]);
-  if (rows.length) out.line(table(['ID', 'ENV', 'DECISION', 'RULE'], rows));
-  for (const l of r.leftovers) {
-    out.line(
-      `${l.removed ? 'removed' : r.dryRun ? 'would remove' : 'kept'} leftover ${l.key} (${mib(l.size)}): ${l.reason}`,
-    );
-  }
-  for (const s of r.skipped) out.warn(`kept ${s.id}: ${s.reason}`);
-  for (const e of r.errors) out.error(`${e.key}: ${e.error} (kept)`);
-  const planned = r.decisions.filter((d) => !d.keep).length;
-  const n = r.dryRun ? planned : r.deleted.length;
-  out.line(
-    `${r.dryRun ? 'dry run: ' : ''}${n} backup(s) ${r.dryRun ? 'would be ' : ''}deleted, ${r.decisions.length - n} kept`,
-  );
-  if (!r.ok)
-    out.error(`prune incomplete: ${r.errors.length} problem(s) above; nothing they concern was deleted`);
-}
-
-/**
- * The environment whose backups `latest` means: --env (or PGWARD_ENV), else the config's default_env or
- * its only environment, as for every other command; with no config at all, every backup.
- */
-function catalogEnv(ctx: Context): string | undefined {
-  const named = ctx.flags.env ?? process.env.PGWARD_ENV;
-  if (named) return named;
-  const raw = ctx.config?.raw;
-  if (!raw) return undefined;
-  const names = Object.keys(raw.environments ?? {});
-  return raw.default_env ?? (names.length === 1 ? names[0] : undefined);
-}
-
-/** The environment's target when one can be resolved; required only when `needed`. */
-function tryTarget(ctx: Context, needed: boolean) {
-  try {
-    return ctx.target();
-  } catch (err) {
-    if (needed) throw err;
-    return undefined;
-  }
-}
-
-function verifiedLabel(out: Output, m: BackupManifest): string {
-  const v = m.verification;
-  if (!v) return out.c.dim('never');
-  return v.ok ? out.c.green(drillPassed(m) ? 'drill ok' : 'checksum ok') : out.c.red('FAILED');
-}
-
-function printList(out: Output, list: BackupManifest[], where: string, missing: Set<string>): void {
-  if (list.length === 0) {
-    out.line(`no backups in ${where} (pgward backup create takes one)`);
-    return;
-  }
-  const rows = list.map((m) => [
-    m.id,
-    m.env ?? '',
-    m.database,
-    m.startedAt.replace('T', ' ').slice(0, 19),
-    mib(m.archive.bytes),
-    m.reason,
-    m.pinned ? 'pinned' : '',
-    missing.has(m.id) ? out.c.red('ARCHIVE MISSING') : verifiedLabel(out, m),
-    m.labels.join(','),
-  ]);
-  out.line(
-    table(['ID', 'ENV', 'DATABASE', 'STARTED (UTC)', 'SIZE', 'REASON', 'PIN', 'VERIFIED', 'LABELS'], rows),
-  );
-}
-
-function printManifest(out: Output, m: BackupManifest, detailed = false): void {
-  const { c } = out;
-  const rows = m.tables.reduce((n, t) => n + t.rows, 0);
-  out.line(`${c.bold(`backup ${m.id}`)}  ${m.env ?? ''} ${c.dim(m.database)}`);
-  out.line(
-    `  taken ${m.startedAt} in ${secs(m.durationMs)} · ${m.reason}${m.pinned ? ' · pinned' : ''}${m.labels.length ? ` · labels ${m.labels.join(', ')}` : ''}`,
-  );
-  out.line(`  archive ${m.archive.key} · ${mib(m.archive.bytes)} · sha256 ${m.archive.sha256}`);
-  out.line(
-    `  server ${m.server.version} · pg_dump ${m.pgDump.version} · ${m.tables.length} tables, ${rows} rows${m.hashAlgorithm ? ' (with content hashes)' : ''}`,
-  );
-  out.line(
-    `  latest migration ${m.latestMigration ? `${m.latestMigration.version} (${m.latestMigration.table})` : 'none found'}`,
-  );
-  out.line(
-    `  verified ${verifiedLabel(out, m)}${m.verification ? ` at ${m.verification.at}${m.verification.firstDifference ? `: ${m.verification.firstDifference}` : ''}` : ''}`,
-  );
-  if (detailed && m.tables.length) {
-    out.line();
-    out.line(
-      table(
-        ['TABLE', 'ROWS', 'HASH'],
-        m.tables.map((t) => [`${t.schema}.${t.name}`, String(t.rows), t.hash ?? '']),
-      ),
-    );
-  }
 }

@@ -1,7 +1,12 @@
+// `pgward baseline`: adopt an existing database by recording migrations as applied without running them.
 import type { Command } from 'commander';
-import { UsageError } from '../../errors.js';
 import { action } from '../context.js';
-import { lockWaitMs } from './migrate.js';
+
+export interface BaselineFlags {
+  to?: string;
+  import?: string;
+  lockWait?: string;
+}
 
 export function registerBaseline(program: Command): void {
   program
@@ -10,24 +15,5 @@ export function registerBaseline(program: Command): void {
     .option('--to <version>', 'record every migration file up to this version')
     .option('--import <framework>', 'record exactly what that framework applied (supported: dbmate)')
     .option('--lock-wait <duration>', 'how long to wait for another run holding the lock', '60s')
-    .action(
-      action(async (ctx, flags: Record<string, string | undefined>) => {
-        if (flags.import !== undefined && flags.import !== 'dbmate') {
-          throw new UsageError(`--import ${flags.import}: only dbmate shares pgward's file format`);
-        }
-        const { baseline } = await import('../../migrate/baseline.js');
-        const r = await baseline({
-          target: ctx.target(),
-          config: ctx.config,
-          source: ctx.migrations(),
-          to: flags.to,
-          importFrom: flags.import as 'dbmate' | undefined,
-          lockWaitMs: lockWaitMs(flags.lockWait),
-        });
-        if (ctx.out.json) ctx.out.document({ ok: true, ...r });
-        for (const m of r.recorded) ctx.out.line(`recorded ${m.version}_${m.name} as applied`);
-        ctx.out.line(`${r.recorded.length} migration(s) recorded without running them`);
-        return 0;
-      }),
-    );
+    .action(action(async (ctx, flags: BaselineFlags) => (await import('./baseline.run.js')).run(ctx, flags)));
 }

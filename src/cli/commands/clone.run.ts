@@ -1,20 +1,19 @@
 // Implementation of `pgward clone`: resolves both ends and the masking rules, shows per-table progress
 // on a TTY (rows, bytes, ETA), prints a summary or one JSON document, exits 10 when validation fails.
+
 import { type CloneEvent, type CloneResult, clone, EXIT_VALIDATION_FAILED } from '../../clone/clone.js';
 import { addCliMasks, maskingFor } from '../../clone/config.js';
 import { resolveEndpoint } from '../../clone/endpoint.js';
 import { describeMark } from '../../clone/state.js';
 import { UsageError } from '../../errors.js';
+import { formatBytes, formatDuration, SECONDS } from '../../format/units.js';
 import type { Context } from '../context.js';
 import { type Output, table } from '../output.js';
 import { abortOnSignals } from '../signals.js';
 import type { CloneFlags } from './clone.js';
 
-export function size(bytes: number): string {
-  if (bytes >= 1024 ** 3) return `${(bytes / 1024 ** 3).toFixed(2)} GiB`;
-  if (bytes >= 1024 ** 2) return `${(bytes / 1024 ** 2).toFixed(1)} MiB`;
-  return `${(bytes / 1024).toFixed(1)} KiB`;
-}
+// Clone sizes start at KiB with a decimal: small tables still show that something moved.
+export const size = (bytes: number): string => formatBytes(bytes, { smallest: 'KiB', digits: { KiB: 1 } });
 
 /** A one-line live view on stderr (TTY only): tables in flight, bytes so far, rate and ETA. */
 export function progressRenderer(out: Output): (e: CloneEvent) => void {
@@ -61,7 +60,7 @@ export function progressRenderer(out: Output): (e: CloneEvent) => void {
       tablesDone++;
       if (tty) {
         clear();
-        out.info(`  ${e.table}: ${e.rows} rows, ${size(e.bytes)} in ${(e.ms / 1000).toFixed(1)}s`);
+        out.info(`  ${e.table}: ${e.rows} rows, ${size(e.bytes)} in ${formatDuration(e.ms, SECONDS)}`);
         draw();
       }
     }
@@ -132,17 +131,17 @@ function printSummary(out: Output, r: CloneResult, compareOnly: boolean): void {
       t.table,
       t.dataCopied ? String(t.rows) : c.dim('no data'),
       size(t.bytes),
-      `${(t.ms / 1000).toFixed(1)}s`,
+      formatDuration(t.ms, SECONDS),
       t.masked.join(', '),
     ]);
     out.line(table(['table', 'rows', 'bytes', 'time', 'masked'], rows));
   }
   const checked = r.checks.length;
   const steps = Object.entries(r.steps)
-    .map(([k, v]) => `${k} ${((v ?? 0) / 1000).toFixed(1)}s`)
+    .map(([k, v]) => `${k} ${formatDuration(v ?? 0, SECONDS)}`)
     .join(' · ');
   out.line(
-    `${r.ok ? c.green('ok') : c.red('FAILED')}: ${compareOnly ? 'compared' : 'cloned'} ${r.source} → ${r.target} in ${(r.durationMs / 1000).toFixed(1)}s` +
+    `${r.ok ? c.green('ok') : c.red('FAILED')}: ${compareOnly ? 'compared' : 'cloned'} ${r.source} → ${r.target} in ${formatDuration(r.durationMs, SECONDS)}` +
       (compareOnly
         ? ''
         : ` (${r.tables.length} tables, ${r.indexes} indexes built in parallel, ${r.sequences} sequences)`),

@@ -8,7 +8,7 @@ import { type PlanEntry, planMarkdown } from '../../lint/format/markdown.js';
 import type { MigrationPlan } from '../../migrate/planning.js';
 import { planMigrations } from '../../migrate/planning.js';
 import type { Context } from '../context.js';
-import { parseApprove, printBlocked } from './migrate.js';
+import { parseApprove, printBlocked } from './migrate.shared.js';
 import type { PlanFlags } from './plan.js';
 
 export async function plan(ctx: Context, flags: PlanFlags): Promise<number> {

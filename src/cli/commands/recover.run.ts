@@ -1,8 +1,10 @@
 // Implementation of `pgward recover`: picks storage and server, prints the new database's URL
 // (password masked) and the exact next step, or one JSON document.
+
 import { backupSettings } from '../../backup/config.js';
 import { openStorage } from '../../backup/storage.js';
 import { UsageError } from '../../errors.js';
+import { formatDuration, SECONDS } from '../../format/units.js';
 import { recover } from '../../recover/recover.js';
 import type { Context } from '../context.js';
 import { abortOnSignals } from '../signals.js';
@@ -41,7 +43,7 @@ export async function run(ctx: Context, flags: RecoverFlags): Promise<number> {
   }
   const { c } = ctx.out;
   ctx.out.line(
-    `${c.green('recovered')} backup ${r.backup.id} (taken ${r.backup.startedAt}) into ${c.bold(r.database)} in ${(r.durationMs / 1000).toFixed(1)}s: ${r.tables} tables, ${r.rows} rows, counts match the manifest`,
+    `${c.green('recovered')} backup ${r.backup.id} (taken ${r.backup.startedAt}) into ${c.bold(r.database)} in ${formatDuration(r.durationMs, SECONDS)}: ${r.tables} tables, ${r.rows} rows, counts match the manifest`,
   );
   if (r.drill) ctx.out.line(`drill: ${r.database} dropped; recovery time recorded in the catalog`);
   else ctx.out.line(`new database: ${r.url}`);

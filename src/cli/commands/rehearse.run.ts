@@ -1,7 +1,9 @@
 // Implementation of `pgward rehearse`: settings from pgward.yaml and flags, progress on stderr,
 // the report on stdout (human table, markdown or JSON), exit 1 on failure, 9 over budget.
+
 import { maskingFor } from '../../clone/config.js';
 import { UsageError } from '../../errors.js';
+import { formatDuration, SECONDS } from '../../format/units.js';
 import { identifyTarget } from '../../identity/identify.js';
 import { rehearsalSettings } from '../../rehearse/config.js';
 import { type RehearseResult, rehearse } from '../../rehearse/rehearse.js';
@@ -50,7 +52,7 @@ export async function run(ctx: Context, flags: RehearseFlags): Promise<number> {
 function printHuman(out: Output, r: RehearseResult): void {
   const { c } = out;
   out.line(
-    `${c.bold(`rehearsal on a copy of ${r.env}`)} (${r.copy.method === 'clone' ? 'clone' : `backup ${r.copy.backup}`}, made in ${(r.copy.durationMs / 1000).toFixed(1)}s)`,
+    `${c.bold(`rehearsal on a copy of ${r.env}`)} (${r.copy.method === 'clone' ? 'clone' : `backup ${r.copy.backup}`}, made in ${formatDuration(r.copy.durationMs, SECONDS)})`,
   );
   if (!r.migrations.length) {
     out.line('no pending migrations');
@@ -64,7 +66,7 @@ function printHuman(out: Output, r: RehearseResult): void {
     for (const s of m.statements) {
       const bits = [
         `line ${s.line}`,
-        `${(s.ms / 1000).toFixed(3)}s`,
+        formatDuration(s.ms, { style: 'seconds', digits: 3 }),
         s.rows !== null ? `${s.rows} rows` : '',
         s.locks.map((l) => `${lockName(l.mode)} ${l.relation}`).join(', '),
         s.rewrites.length ? `rewrote ${s.rewrites.join(', ')}` : '',
@@ -74,7 +76,7 @@ function printHuman(out: Output, r: RehearseResult): void {
     }
     for (const l of m.locks.filter((x) => x.blocking))
       out.line(
-        `  ${c.dim('held')} ${lockName(l.mode)} on ${l.relation} for ${(l.heldMs / 1000).toFixed(3)}s (from line ${l.line})`,
+        `  ${c.dim('held')} ${lockName(l.mode)} on ${l.relation} for ${formatDuration(l.heldMs, { style: 'seconds', digits: 3 })} (from line ${l.line})`,
       );
   }
   if (r.smoke.length) {

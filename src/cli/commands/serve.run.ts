@@ -1,6 +1,8 @@
 // Implementation of `pgward serve`: logs go to stderr, one line each, redacted.
+
 import { withClient } from '../../db/connect.js';
 import { ExitCode } from '../../errors.js';
+import { formatDuration, MS } from '../../format/units.js';
 import { identifyForWrite } from '../../identity/identify.js';
 import { serveSettings } from '../../serve/config.js';
 import { startServe } from '../../serve/serve.js';
@@ -33,7 +35,7 @@ export async function serve(ctx: Context, flags: ServeCliFlags): Promise<number>
   });
   const jobs = handle.scheduler?.jobs.map((j) => `${j.job} "${j.pattern}"`).join(', ');
   log(
-    `pgward serve ${target.env ?? 'database'}: listening on ${handle.url} (refresh ${settings.refreshMs} ms, ${
+    `pgward serve ${target.env ?? 'database'}: listening on ${handle.url} (refresh ${formatDuration(settings.refreshMs, MS)}, ${
       settings.token ? `token from ${settings.tokenEnv} required for /metrics and details` : 'no token'
     }${settings.webhookUrl ? ', webhook on' : ''}; jobs: ${jobs || 'none'})`,
   );

@@ -1,8 +1,6 @@
+// `pgward status`: applied, pending, drifted, missing and out-of-order migrations.
 import type { Command } from 'commander';
-import type { MigrationState, StatusReport } from '../../files/migration-status.js';
-import { describeHolderInDetail } from '../../migrate/lock.js';
 import { action } from '../context.js';
-import { type Output, table } from '../output.js';
 
 export function registerStatus(program: Command): void {
   program
@@ -10,52 +8,5 @@ export function registerStatus(program: Command): void {
     .description(
       'applied, pending, drifted, missing and out-of-order migrations (exit 0 / 3 pending / 4 attention)',
     )
-    .action(
-      action(async (ctx) => {
-        const { getStatus } = await import('../../migrate/status.js');
-        const report = await getStatus({ target: ctx.target(), source: ctx.migrations() });
-        if (ctx.out.json) ctx.out.document(report);
-        else printStatus(ctx.out, report);
-        return report.exitCode;
-      }),
-    );
-}
-
-export function stateLabel(out: Output, state: MigrationState): string {
-  const { c } = out;
-  switch (state) {
-    case 'applied':
-      return c.green('applied');
-    case 'pending':
-      return c.yellow('pending');
-    default:
-      return c.red(state);
-  }
-}
-
-export function printStatus(out: Output, r: StatusReport): void {
-  const { c } = out;
-  out.line(
-    `${c.bold(r.env ?? 'database')} ${c.dim(r.database)}  ${c.dim(`${r.framework} · ${r.trackingTable} · ${r.dir}`)}`,
-  );
-  if (r.entries.length === 0) {
-    out.line('no migrations yet (pgward new <name> writes one)');
-  } else {
-    const rows = r.entries.map((e) => [
-      e.version,
-      e.name,
-      stateLabel(out, e.state),
-      e.appliedAt ? e.appliedAt.replace('T', ' ').slice(0, 19) : '',
-      e.note ?? '',
-    ]);
-    out.line(table(['VERSION', 'NAME', 'STATE', 'APPLIED AT (UTC)', 'NOTE'], rows));
-  }
-  if (r.migrationLock)
-    out.line(c.yellow(`migration lock held by ${describeHolderInDetail(r.migrationLock)}`));
-  for (const f of r.ignoredFiles) out.warn(`ignored ${f}: not named <version>_<name>`);
-  const n = r.counts;
-  const attention = n.drifted + n.missing + n.outOfOrder + n.partial + n.failed;
-  const summary = `${n.applied} applied, ${n.pending + n.outOfOrder} pending${attention ? `, ${attention} need attention` : ''}`;
-  out.line();
-  out.line(attention ? c.red(summary) : n.pending ? c.yellow(summary) : c.green(`${summary} — up to date`));
+    .action(action(async (ctx) => (await import('./status.run.js')).run(ctx)));
 }

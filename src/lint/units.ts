@@ -1,0 +1,79 @@
+// What the linter reads: paths expanded to .sql files, and each file cut into the sections analysed
+// (a migration's up and, when asked, down section; any other file whole, as a plain script).
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { UsageError } from '../errors.js';
+import { FILE_PATTERN, type MigrationFile, parseMigration } from '../files/migration-files.js';
+import { type PreparedSection, prepareSection } from './analyze.js';
+
+/** One file: its display name, migration version and the sections to analyse. */
+export interface Unit {
+  file: string;
+  version?: string;
+  sections: PreparedSection[];
+}
+
+/**
+ * Expands folders to their .sql files (sorted, recursive); files are taken as given.
+ *
+ * @example
+ * ```ts
+ * import { expandPaths } from 'pgward/lint';
+ * console.log(expandPaths(['db/migrations']));
+ * ```
+ */
+export function expandPaths(paths: readonly string[]): string[] {
+  const out: string[] = [];
+  const visit = (p: string, top: boolean) => {
+    let st: ReturnType<typeof statSync>;
+    try {
+      st = statSync(p);
+    } catch {
+      throw new UsageError(`${p}: no such file or directory`);
+    }
+    if (st.isDirectory()) {
+      for (const e of readdirSync(p).sort())
+        if (!e.startsWith('.') && e !== 'node_modules') visit(join(p, e), false);
+    } else if (top || p.endsWith('.sql')) out.push(p);
+  };
+  for (const p of paths) visit(p, true);
+  return out;
+}
+
+export function migrationUnit(m: MigrationFile, display: string, down: boolean): Unit {
+  const sections = [
+    prepareSection({
+      text: m.up.text,
+      startLine: m.up.startLine,
+      wrapped: m.transaction,
+      pgwardRunner: true,
+    }),
+  ];
+  if (down && m.down)
+    sections.push(
+      prepareSection({
+        text: m.down.text,
+        startLine: m.down.startLine,
+        wrapped: m.transaction,
+        pgwardRunner: true,
+      }),
+    );
+  return { file: display, version: m.version, sections };
+}
+
+/** A migration file (<version>_<name>.sql) is analysed section by section; any other file whole, as a plain script. */
+export function fileUnit(path: string, content: string, display: string, down: boolean): Unit {
+  const name = path.split(/[\\/]/).pop() ?? path;
+  if (FILE_PATTERN.test(name)) return migrationUnit(parseMigration(path, content), display, down);
+  return {
+    file: display,
+    sections: [
+      prepareSection({
+        text: content.replace(/^\uFEFF/, ''),
+        startLine: 1,
+        wrapped: false,
+        pgwardRunner: false,
+      }),
+    ],
+  };
+}
