@@ -6,12 +6,12 @@ import { type ProjectOptions, type ResolvedProject, resolveProject } from '../co
 import { appName, connect } from '../db/connect.js';
 import { ExitCode, type ExitCodeValue } from '../errors.js';
 import { loadMigrations, type MigrationFile } from '../files/migration-files.js';
-import { type IdentitySummary, identifyForWrite, summaryOf } from '../identity/identify.js';
+import { type IdentitySummary, summaryOf } from '../identity/identify.js';
 import { redactUrl } from '../redact.js';
 import { ensureParser } from '../sql/parser.js';
 import type { MigrationGate } from './gate.js';
-import { ensureHistory, recordApplied } from './history.js';
-import { acquireMigrationLock, bindSessionToClient, type LockHolder, unlock } from './lock.js';
+import { recordApplied } from './history.js';
+import { type LockHolder, unlock } from './lock.js';
 import {
   assertToIsAFile,
   type PlanEvent,
@@ -28,7 +28,7 @@ import {
   type StatementTracer,
 } from './runner.js';
 import { runWithoutTransaction } from './runner-autocommit.js';
-import { assertPgwardRunner, resolveFramework } from './status.js';
+import { type LockState, openRunSession } from './session.js';
 
 export type { PlannedMigration } from './planning.js';
 
@@ -113,21 +113,11 @@ export async function migrate(given: MigrateOptions): Promise<MigrateResult> {
   const parserReady = ensureParser();
   parserReady.catch(() => {});
   const client = await connect(opts.target.url, { applicationName: appName('migrate'), pipeline: true });
-  let locked = false;
+  const lock: LockState = { locked: false };
   try {
-    await bindSessionToClient(client);
-    // Policy, gate and backup catalog follow the database actually reached, not the URL's spelling.
-    if (!opts.throwaway) opts = { ...opts, target: await identifyForWrite(client, opts.target, opts) };
-    assertPgwardRunner(await resolveFramework(opts.source, client), 'migrate');
-    if (!opts.dryRun) {
-      await acquireMigrationLock(client, {
-        waitMs: opts.lockWaitMs ?? 60_000,
-        onWait: (holder) => emit({ type: 'lock-wait', holder }),
-        signal: opts.signal,
-      });
-      locked = true;
-      await ensureHistory(client);
-    }
+    opts = await openRunSession(client, opts, 'migrate', lock, (holder) =>
+      emit({ type: 'lock-wait', holder }),
+    );
     // The same planning `pgward plan` does: what the dry run shows is what the real run does.
     const plan = await planOnClient(
       client,
@@ -159,7 +149,7 @@ export async function migrate(given: MigrateOptions): Promise<MigrateResult> {
     }
     return await applyInOrder(client, toRun, planned, opts, base, emit);
   } finally {
-    if (locked) await unlock(client).catch(() => {});
+    if (lock.locked) await unlock(client).catch(() => {});
     await client.end().catch(() => {});
   }
 }

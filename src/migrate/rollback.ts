@@ -9,18 +9,18 @@ import { type ProjectOptions, type ResolvedProject, resolveProject } from '../co
 import { appName, connect } from '../db/connect.js';
 import { ExitCode, type ExitCodeValue, PgwardError, UsageError } from '../errors.js';
 import { compareVersions, hasDown, loadMigrations, type MigrationFile } from '../files/migration-files.js';
-import { type IdentitySummary, identifyForWrite, summaryOf } from '../identity/identify.js';
+import { type IdentitySummary, summaryOf } from '../identity/identify.js';
 import { redactUrl } from '../redact.js';
 import { ensureParser } from '../sql/parser.js';
 import type { MigrationGate } from './gate.js';
-import { type AppliedMigration, ensureHistory, readApplied, readPartial } from './history.js';
-import { acquireMigrationLock, bindSessionToClient, type LockHolder, unlock } from './lock.js';
+import { type AppliedMigration, readApplied, readPartial } from './history.js';
+import { type LockHolder, unlock } from './lock.js';
 import { compare, refusePartials } from './plan.js';
 import { backupFirst, type PreflightEvent, pauseForWarnings, runGate } from './preflight.js';
 import { createRunContext, type MigrationFailure, type RunnerEvent, runInTransaction } from './runner.js';
 import { runWithoutTransaction } from './runner-autocommit.js';
+import { type LockState, openRunSession } from './session.js';
 import { type PlannedStatement, planSection, shownPath } from './statements.js';
-import { assertPgwardRunner, resolveFramework } from './status.js';
 
 /** Where (ProjectOptions: `url`/`env`/`dir`/`config` like the CLI flags, or `target` + `source`) and what to roll back.
  * pgward.yaml's environments identify the database reached (any URL spelling); its backup storage takes
@@ -102,21 +102,11 @@ export async function rollback(given: RollbackOptions): Promise<RollbackResult> 
   const { files } = loadMigrations(opts.source.dir);
   await ensureParser();
   const client = await connect(opts.target.url, { applicationName: appName('rollback'), pipeline: true });
-  let locked = false;
+  const lock: LockState = { locked: false };
   try {
-    await bindSessionToClient(client);
-    // Gate, policy, backup catalog and stamp follow the database actually reached, not the URL's spelling.
-    opts = { ...opts, target: await identifyForWrite(client, opts.target, opts) };
-    assertPgwardRunner(await resolveFramework(opts.source, client), 'rollback');
-    if (!opts.dryRun) {
-      await acquireMigrationLock(client, {
-        waitMs: opts.lockWaitMs ?? 60_000,
-        onWait: (holder) => emit({ type: 'lock-wait', holder }),
-        signal: opts.signal,
-      });
-      locked = true;
-      await ensureHistory(client);
-    }
+    opts = await openRunSession(client, opts, 'rollback', lock, (holder) =>
+      emit({ type: 'lock-wait', holder }),
+    );
     const applied = (await readApplied(client)).sort((a, b) => compareVersions(b.version, a.version));
     const partial = compare(files, applied, await readPartial(client)).partial;
     refusePartials(partial, { command: 'rollback', retryUp: false, retryDown: opts.retryPartial === true });
@@ -150,7 +140,7 @@ export async function rollback(given: RollbackOptions): Promise<RollbackResult> 
     }
     return await rollBackInOrder(client, plans, opts, base, emit);
   } finally {
-    if (locked) await unlock(client).catch(() => {});
+    if (lock.locked) await unlock(client).catch(() => {});
     await client.end().catch(() => {});
   }
 }
