@@ -12,8 +12,8 @@ import { archiveKey, manifestKey } from '../src/backup/manifest.js';
 import { drillPassed } from '../src/backup/retention.js';
 import { openStorage, type Storage } from '../src/backup/storage.js';
 import { ExitCode } from '../src/errors.js';
-import { catalogProject, takeBackup } from './backup/catalog-fixtures.js';
-import { appDatabase, type S3Server, startS3, tempDir } from './backup/helpers.js';
+import { appDatabase, type S3Server, startS3, tempDir } from './harness/backup.js';
+import { catalogProject, takeBackup } from './harness/catalog-fixtures.js';
 import type { TestDatabase } from './harness/db.js';
 import { runCli } from './harness/project.js';
 
@@ -24,7 +24,7 @@ before(async () => {
 });
 after(async () => s3?.cleanup());
 
-const WRITER = join(import.meta.dirname, 'backup', 'lease-writer.ts');
+const WRITER = join(import.meta.dirname, 'harness', 'lease-writer.ts');
 
 function writer(url: string, endpoint: string, id: string, tag: string, n: number): Promise<number> {
   return new Promise((resolve) => {

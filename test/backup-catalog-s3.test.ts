@@ -10,10 +10,10 @@ import { findBackup } from '../src/backup/catalog.js';
 import { archiveKey, type BackupManifest, manifestKey } from '../src/backup/manifest.js';
 import { pruneBackups } from '../src/backup/prune.js';
 import { openStorage, type Storage } from '../src/backup/storage.js';
-import { takeBackup } from './backup/catalog-fixtures.js';
-import { type FaultProxy, startFaultProxy } from './backup/fault-proxy.js';
-import { appDatabase, cliAsync, type S3Server, startS3 } from './backup/helpers.js';
+import { appDatabase, cliAsync, type S3Server, startS3 } from './harness/backup.js';
+import { takeBackup } from './harness/catalog-fixtures.js';
 import type { TestDatabase } from './harness/db.js';
+import { type FaultProxy, startFaultProxy } from './harness/fault-proxy.js';
 
 let s3: S3Server;
 let proxy: FaultProxy;

@@ -11,7 +11,7 @@ import { restoreBackup } from '../src/backup/restore.js';
 import { openStorage } from '../src/backup/storage.js';
 import { verifyBackup } from '../src/backup/verify.js';
 import { findPgTools } from '../src/pgtools/pgbin.js';
-import { addBulk, appDatabase, cli, tempDir } from './backup/helpers.js';
+import { addBulk, appDatabase, cli, tempDir } from './harness/backup.js';
 import { adminQuery } from './harness/db.js';
 
 const store = tempDir('pgward-bk-core-');

@@ -18,7 +18,7 @@ import { createBackup } from '../src/backup/create.js';
 import { pruneBackups } from '../src/backup/prune.js';
 import { openStorage } from '../src/backup/storage.js';
 import { verifyBackup } from '../src/backup/verify.js';
-import { addBulk, appDatabase, CLI, cli, tempDir } from './backup/helpers.js';
+import { addBulk, appDatabase, CLI, cli, tempDir } from './harness/backup.js';
 import type { TestDatabase } from './harness/db.js';
 import { cliEnv } from './harness/project.js';
 

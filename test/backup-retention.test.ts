@@ -5,7 +5,7 @@ import type { BackupManifest } from '../src/backup/manifest.js';
 import { pruneBackups } from '../src/backup/prune.js';
 import { planRetention } from '../src/backup/retention.js';
 import { openStorage } from '../src/backup/storage.js';
-import { tempDir } from './backup/helpers.js';
+import { tempDir } from './harness/backup.js';
 
 const NOW = new Date('2026-03-31T12:00:00Z');
 const DAY = 86_400_000;

@@ -7,7 +7,7 @@ import { createBackup } from '../src/backup/create.js';
 import { restoreBackup } from '../src/backup/restore.js';
 import { openStorage, type Storage } from '../src/backup/storage.js';
 import { verifyBackup } from '../src/backup/verify.js';
-import { addBulk, appDatabase, cliAsync, type S3Server, startS3 } from './backup/helpers.js';
+import { addBulk, appDatabase, cliAsync, type S3Server, startS3 } from './harness/backup.js';
 import { adminQuery, type TestDatabase } from './harness/db.js';
 
 let s3: S3Server;

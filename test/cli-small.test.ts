@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { redact, registerSecret } from '../src/redact.js';
 import { CLI, cliEnv, makeProject, runCli } from './harness/project.js';
-import { startServe } from './serve-harness.js';
+import { startServe } from './harness/serve.js';
 
 const work = mkdtempSync(join(tmpdir(), 'pgward-cli-small-'));
 after(() => rmSync(work, { recursive: true, force: true }));

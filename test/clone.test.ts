@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { fillRich, schemaDump, tableHashes } from './clone/fixtures.js';
+import { fillRich, schemaDump, tableHashes } from './harness/clone-fixtures.js';
 import { type Cluster, startCluster } from './harness/cluster.js';
 import { createTestDatabase, type TestDatabase } from './harness/db.js';
 import { makeProject, runCli } from './harness/project.js';

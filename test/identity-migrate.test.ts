@@ -6,7 +6,7 @@ import { hostname } from 'node:os';
 import { test } from 'node:test';
 import { adminQuery, createTestDatabase, type TestDatabase } from './harness/db.js';
 import { makeProject, migration, runCli } from './harness/project.js';
-import { spellings } from './identity/spellings.js';
+import { spellings } from './harness/spellings.js';
 
 const CONFIG = `backups:
   storage: file://./backups

@@ -6,7 +6,7 @@ import { after, before, test } from 'node:test';
 import { type Cluster, startCluster } from './harness/cluster.js';
 import { createTestDatabase, type TestDatabase } from './harness/db.js';
 import { makeProject, migration, runCli } from './harness/project.js';
-import { spellings } from './identity/spellings.js';
+import { spellings } from './harness/spellings.js';
 
 let rehearsalCluster: Cluster;
 let prod: TestDatabase;

@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import { createBackup, openStorage, verifyBackup } from '../src/backup/index.js';
 import { createTestDatabase, type TestDatabase } from './harness/db.js';
 import { makeProject, runCli } from './harness/project.js';
-import { spellings } from './identity/spellings.js';
+import { spellings } from './harness/spellings.js';
 
 const CONFIG = `backups:
   storage: file://./backups

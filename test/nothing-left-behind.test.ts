@@ -14,7 +14,7 @@ import {
   orphanVerdict,
   sweepOrphans,
 } from '../src/db/owned.js';
-import { addBulk, appDatabase, tempDir } from './backup/helpers.js';
+import { addBulk, appDatabase, tempDir } from './harness/backup.js';
 import { type Cluster, startCluster } from './harness/cluster.js';
 import { adminQuery, createTestDatabase, type TestDatabase } from './harness/db.js';
 import { CLI, type CliResult, cliEnv, runCli } from './harness/project.js';

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createBackup, findBackup, openStorage, type Storage, verifyBackup } from '../src/backup/index.js';
-import { fillRich, tableHashes } from './clone/fixtures.js';
+import { fillRich, tableHashes } from './harness/clone-fixtures.js';
 import { type Cluster, startCluster } from './harness/cluster.js';
 import { adminQuery, createTestDatabase, type TestDatabase } from './harness/db.js';
 import { makeProject, runCli } from './harness/project.js';

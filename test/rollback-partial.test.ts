@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { createTestDatabase } from './harness/db.js';
 import { makeProject, migration, runCli } from './harness/project.js';
-import { afterRefreshes, getJson, startServe } from './serve-harness.js';
+import { afterRefreshes, getJson, startServe } from './harness/serve.js';
 
 function project(files: Record<string, string>) {
   return makeProject({

@@ -6,7 +6,7 @@ import { after, before, test } from 'node:test';
 import { type Cluster, pgCtl, startCluster } from './harness/cluster.js';
 import { createTestDatabase } from './harness/db.js';
 import { makeProject, migration } from './harness/project.js';
-import { afterRefreshes, get, getJson, startServe } from './serve-harness.js';
+import { afterRefreshes, get, getJson, startServe } from './harness/serve.js';
 
 let cluster: Cluster;
 before(async () => {

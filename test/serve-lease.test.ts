@@ -19,7 +19,7 @@ import {
   startHook,
   startServe,
   until,
-} from './serve-harness.js';
+} from './harness/serve.js';
 
 const EVERY_SECOND = '* * * * * *';
 const NEVER_IN_A_TEST = '0 0 1 1 *'; // once a year: the scheduler (and its housekeeping) runs, no slot fires

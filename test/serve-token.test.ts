@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { createTestDatabase } from './harness/db.js';
 import { makeProject, runCli } from './harness/project.js';
-import { get, startServe } from './serve-harness.js';
+import { get, startServe } from './harness/serve.js';
 
 function project(url: string, serve = ''): string {
   return makeProject({ 'pgward.yaml': `environments:\n  prod:\n    url: ${url}\n${serve}` });

@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import { TEST_PASSWORD } from './harness/cluster.js';
 import { createTestDatabase } from './harness/db.js';
 import { makeProject, migration, runCli, writeFile } from './harness/project.js';
-import { afterRefreshes, get, getJson, startHook, startServe, until } from './serve-harness.js';
+import { afterRefreshes, get, getJson, startHook, startServe, until } from './harness/serve.js';
 
 function project(url: string, extra = '', serve = 'serve:\n  refresh_interval: 200ms\n') {
   return makeProject({

@@ -6,8 +6,8 @@ import { createBackup } from '../../src/backup/create.js';
 import type { BackupManifest } from '../../src/backup/manifest.js';
 import { openStorage, type Storage } from '../../src/backup/storage.js';
 import { verifyBackup } from '../../src/backup/verify.js';
-import type { TestDatabase } from '../harness/db.js';
-import { makeProject } from '../harness/project.js';
+import type { TestDatabase } from './db.js';
+import { makeProject } from './project.js';
 
 export interface CatalogProject {
   dir: string;

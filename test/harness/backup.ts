@@ -6,9 +6,9 @@ import type { Server, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import S3rver from 's3rver';
-import { freePort } from '../harness/cluster.js';
-import { createTestDatabase, type TestDatabase } from '../harness/db.js';
-import { CLI, cliEnv } from '../harness/project.js';
+import { freePort } from './cluster.js';
+import { createTestDatabase, type TestDatabase } from './db.js';
+import { CLI, cliEnv } from './project.js';
 
 export { CLI };
 

@@ -2,8 +2,8 @@
 // must carry, and helpers to compare two databases.
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { type Cluster, TEST_PASSWORD } from '../harness/cluster.js';
-import type { TestDatabase } from '../harness/db.js';
+import { type Cluster, TEST_PASSWORD } from './cluster.js';
+import type { TestDatabase } from './db.js';
 
 export const RICH_SCHEMA = `
   CREATE SCHEMA app;

@@ -3,7 +3,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { CLI, cliEnv } from './harness/project.js';
+import { CLI, cliEnv } from './project.js';
 
 export interface ServeProcess {
   url: string;

@@ -1,7 +1,7 @@
 // Many ways of writing the URL of one database: each must be recognised as that database.
 import { hostname } from 'node:os';
-import { TEST_PASSWORD, TEST_USER } from '../harness/cluster.js';
-import type { TestDatabase } from '../harness/db.js';
+import { TEST_PASSWORD, TEST_USER } from './cluster.js';
+import type { TestDatabase } from './db.js';
 
 export interface Spelling {
   name: string;
