@@ -31,7 +31,7 @@ export interface TargetBackupOptions {
  * @example
  * ```ts
  * import { createBackupForTarget, resolveProject } from 'pgward';
- * const { target, config } = resolveProject({ env: 'production' });
+ * const { target, config } = await resolveProject({ env: 'production' });
  * const manifest = await createBackupForTarget({ config, target, reason: 'manual' });
  * console.log(manifest.id);
  * ```

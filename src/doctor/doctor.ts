@@ -88,7 +88,7 @@ export function thresholdsFor(config: LoadedConfig | undefined, env: string | un
  * @example
  * ```ts
  * import { resolveProject, runDoctor } from 'pgward';
- * const { target, source, config } = resolveProject({ url: process.env.DATABASE_URL });
+ * const { target, source, config } = await resolveProject({ url: process.env.DATABASE_URL });
  * const report = await runDoctor({ target, source, config });
  * console.log(report.status, report.checks.map((c) => `${c.id}: ${c.status}`));
  * ```

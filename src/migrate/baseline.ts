@@ -36,7 +36,7 @@ export interface BaselineResult {
  * ```
  */
 export async function baseline(given: BaselineOptions): Promise<BaselineResult> {
-  let opts = resolveProject(given);
+  let opts = await resolveProject(given);
   if ((opts.to === undefined) === (opts.importFrom === undefined)) {
     throw new UsageError('baseline needs exactly one of --to <version> or --import dbmate');
   }

@@ -105,7 +105,7 @@ export interface MigrateResult {
  * ```
  */
 export async function migrate(given: MigrateOptions): Promise<MigrateResult> {
-  let opts = resolveProject(given);
+  let opts = await resolveProject(given);
   const emit = opts.onEvent ?? (() => {});
   const { files } = loadMigrations(opts.source.dir);
   assertToIsAFile(files, opts.to);

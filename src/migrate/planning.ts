@@ -102,7 +102,7 @@ export interface PlanOnClientOptions extends RunSelection {
  * ```
  */
 export async function planMigrations(options: PlanOptions): Promise<MigrationPlan> {
-  const opts = resolveProject(options);
+  const opts = await resolveProject(options);
   const { files } = loadMigrations(opts.source.dir);
   assertToIsAFile(files, opts.to);
   const parserReady = ensureParser();

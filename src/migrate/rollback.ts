@@ -92,7 +92,7 @@ interface DownPlan {
  * ```
  */
 export async function rollback(given: RollbackOptions): Promise<RollbackResult> {
-  let opts = resolveProject(given);
+  let opts = await resolveProject(given);
   if (opts.steps !== undefined && opts.to !== undefined)
     throw new UsageError('use either --steps or --to, not both');
   const steps = opts.steps ?? (opts.to === undefined ? 1 : undefined);

@@ -31,7 +31,7 @@ export type StatusOptions = ProjectOptions;
  * ```
  */
 export async function status(options: StatusOptions): Promise<StatusReport> {
-  const opts = resolveProject(options);
+  const opts = await resolveProject(options);
   return withClient(opts.target.url, (client) => statusWithClient(client, opts), {
     applicationName: appName('status'),
   });

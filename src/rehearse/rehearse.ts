@@ -251,7 +251,7 @@ async function migrateTraced(o: RehearseOptions, url: string) {
  * @example
  * ```ts
  * import { rehearsalSettings, rehearse, resolveProject } from 'pgward';
- * const { config, target, source } = resolveProject({ env: 'production' });
+ * const { config, target, source } = await resolveProject({ env: 'production' });
  * const settings = rehearsalSettings(config, target.policy.migrationTimeoutMs);
  * const r = await rehearse({ config, target, source, settings });
  * console.log(r.exitCode);

@@ -30,7 +30,7 @@ export const HEADERS = ['migration', 'duration', 'worst lock (held)', 'rewritten
  * @example
  * ```ts
  * import { rehearsalMarkdown, rehearsalSettings, rehearse, resolveProject } from 'pgward';
- * const { config, target, source } = resolveProject({ env: 'production' });
+ * const { config, target, source } = await resolveProject({ env: 'production' });
  * const r = await rehearse({ config, target, source, settings: rehearsalSettings(config, null) });
  * console.log(rehearsalMarkdown(r));
  * ```

@@ -35,7 +35,7 @@ export interface ServeHandle {
  * @example
  * ```ts
  * import { resolveProject, serveSettings, startServe } from 'pgward';
- * const { config, target, source } = resolveProject({ url: process.env.DATABASE_URL });
+ * const { config, target, source } = await resolveProject({ url: process.env.DATABASE_URL });
  * const handle = await startServe({ config, target, source, settings: serveSettings(config) });
  * console.log(handle.url);
  * await handle.close();
