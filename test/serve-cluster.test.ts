@@ -70,12 +70,15 @@ backups:
   const a = await startServe(dir, ['--env', 'prod']);
   const b = await startServe(dir, ['--env', 'prod']);
   try {
-    // both run until at least three backup slots have been taken
+    // both run until at least three backup slots have been taken and each replica has claimed a slot
+    // (which replica claims a slot first is a race: a few slots can all go to one, so wait, bounded)
     for (let i = 0; i < 400; i++) {
       const rows = await db
-        .query("SELECT count(*)::int AS n FROM pgward.jobs WHERE job = 'backup' AND outcome = 'ok'")
-        .catch(() => [{ n: 0 }]);
-      if ((rows[0]?.n ?? 0) >= 3) break;
+        .query(
+          "SELECT count(*) FILTER (WHERE job = 'backup' AND outcome = 'ok')::int AS n, count(DISTINCT runner)::int AS r FROM pgward.jobs",
+        )
+        .catch(() => [{ n: 0, r: 0 }]);
+      if ((rows[0]?.n ?? 0) >= 3 && (rows[0]?.r ?? 0) >= 2) break;
       await new Promise((r) => setTimeout(r, 50));
     }
   } finally {
