@@ -143,13 +143,15 @@ try {
   await showHealth(base, (h) => h.status === 'ok');
   serve?.kill('SIGTERM');
 
-  step('3. A destructive migration reaches production: the gate blocks it (exit 6) and nothing runs.');
+  step(
+    '3. A destructive migration reaches production: plan and the gate block it (exit 6) and nothing runs.',
+  );
   writeFile(
     project,
     'db/migrations/20250104090000_drop_legacy_flag.sql',
     '-- migrate:up\nALTER TABLE users DROP COLUMN legacy_flag;\n\n-- migrate:down\nALTER TABLE users ADD COLUMN legacy_flag boolean;\n',
   );
-  pgward(['plan'], 0);
+  pgward(['plan'], 6);
   pgward(['migrate'], 6);
   step('4. A person approves exactly that file (bound to its checksum, kept with its history row).');
   pgward(['migrate', '--approve', '20250104090000'], 0);
