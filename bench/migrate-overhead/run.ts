@@ -7,7 +7,7 @@
 // runs and would drown the tools' own overhead, which is what this benchmark compares. The verdict is
 // the median of the per-round paired ratios (both tools measured back to back on the same server).
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -100,4 +100,5 @@ try {
   );
 } finally {
   cluster.stop();
+  rmSync(dir, { recursive: true, force: true });
 }

@@ -4,7 +4,7 @@
 //   npm run build && node --import tsx bench/serve/run.mjs [seconds=20] [connections=20]
 // Needs: PostgreSQL server binaries, Debian prometheus-postgres-exporter (for the comparison).
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
@@ -18,9 +18,12 @@ const CLI = join(import.meta.dirname, '..', '..', 'dist', 'bin', 'pgward.js');
 
 const cluster = await startCluster({ settings: { shared_preload_libraries: "'pg_stat_statements'" } });
 const children = [];
+// The project folder holds pgward.yaml with the cluster's URL (and its password): removed with the rest.
+const dir = mkdtempSync(join(tmpdir(), 'pgward-bench-serve-'));
 const cleanup = () => {
   for (const c of children) if (c.exitCode === null) c.kill('SIGTERM');
   cluster.stop();
+  rmSync(dir, { recursive: true, force: true });
 };
 process.on('exit', cleanup);
 
@@ -40,7 +43,6 @@ try {
     INSERT INTO orders (customer_id, total) SELECT 1 + g % 50000, g FROM generate_series(1, 200000) g;
     ANALYZE;`);
 
-  const dir = mkdtempSync(join(tmpdir(), 'pgward-bench-serve-'));
   writeFileSync(
     join(dir, 'pgward.yaml'),
     `environments:\n  bench:\n    url: ${url}\nserve:\n  refresh_interval: ${REFRESH}\n`,
