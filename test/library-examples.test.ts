@@ -9,6 +9,7 @@ import { after, test } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import ts from 'typescript';
 import { ROOT } from './harness/project.js';
+import { typeErrors } from './harness/typecheck.js';
 
 const ENTRIES = { pgward: 'dist/index.d.ts', 'pgward/lint': 'dist/lint/index.d.ts' } as const;
 const work = mkdtempSync(join(tmpdir(), 'pgward-examples-'));
@@ -70,24 +71,11 @@ test('invariant: every @example compiles against the published types', () => {
     }
   }
   assert.ok(files.length > 20, `examples found: ${files.length}`);
-  const program = ts.createProgram(files, {
-    module: ts.ModuleKind.NodeNext,
-    moduleResolution: ts.ModuleResolutionKind.NodeNext,
-    target: ts.ScriptTarget.ES2022,
-    strict: true,
-    noEmit: true,
-    skipLibCheck: true,
-    types: ['node'],
-    typeRoots: [join(ROOT, 'node_modules', '@types')],
+  const errors = typeErrors(files, {
     // what `import ... from 'pgward'` resolves to for a user who installed the package
     paths: Object.fromEntries(Object.entries(ENTRIES).map(([k, v]) => [k, [join(ROOT, v)]])),
+    relativeTo: work,
   });
-  const errors = ts
-    .getPreEmitDiagnostics(program)
-    .map(
-      (d) =>
-        `${d.file ? `${d.file.fileName.replace(`${work}/`, '')}: ` : ''}${ts.flattenDiagnosticMessageText(d.messageText, '\n')}`,
-    );
   assert.deepEqual(errors, []);
 });
 

@@ -15,9 +15,9 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import ts from 'typescript';
 import { createTestDatabase } from './harness/db.js';
 import { migration, ROOT } from './harness/project.js';
+import { typeErrors } from './harness/typecheck.js';
 
 const work = mkdtempSync(join(tmpdir(), 'pgward-pack-'));
 let tarball = '';
@@ -135,18 +135,6 @@ import { wipeDatabase } from 'pgward';
 export { r, l, wipeDatabase };
 `,
   );
-  const program = ts.createProgram([file], {
-    module: ts.ModuleKind.NodeNext,
-    moduleResolution: ts.ModuleResolutionKind.NodeNext,
-    target: ts.ScriptTarget.ES2022,
-    strict: true,
-    noEmit: true,
-    skipLibCheck: true,
-    types: ['node'],
-    typeRoots: [join(ROOT, 'node_modules', '@types')],
-  });
-  const errors = ts
-    .getPreEmitDiagnostics(program)
-    .map((d) => ts.flattenDiagnosticMessageText(d.messageText, '\n'));
+  const errors = typeErrors([file]);
   assert.deepEqual(errors, []);
 });

@@ -24,26 +24,38 @@ import {
 const EVERY_SECOND = '* * * * * *';
 const NEVER_IN_A_TEST = '0 0 1 1 *'; // once a year: the scheduler (and its housekeeping) runs, no slot fires
 
-function config(
-  db: TestDatabase,
-  store: string,
-  hook: Hook | undefined,
-  backupCron: string,
-  extra = '',
-  lease = '1s',
-): string {
+interface LeaseProjectOptions {
+  hook?: Hook | undefined;
+  backupCron?: string;
+  /** Extra lines under serve.jobs (e.g. retention settings). */
+  extra?: string;
+  lease?: string;
+}
+
+/** pgward.yaml: `prod` backs up on `backupCron` into `store`, with short leases. */
+function leaseConfig(db: TestDatabase, store: string, o: LeaseProjectOptions = {}): string {
   return `environments:
   prod:
     url: ${db.url}
     schedule:
-      backup: "${backupCron}"
+      backup: "${o.backupCron ?? EVERY_SECOND}"
 serve:
   refresh_interval: 200ms
-${hook ? `  webhook_url: ${hook.url}\n` : ''}  jobs:
-    lease: ${lease}
-${extra}backups:
+${o.hook ? `  webhook_url: ${o.hook.url}\n` : ''}  jobs:
+    lease: ${o.lease ?? '1s'}
+${o.extra ?? ''}backups:
   storage: file://${store}
 `;
+}
+
+/** A project (with its own backup storage) configured by leaseConfig. */
+function leaseProject(db: TestDatabase, o: LeaseProjectOptions = {}): { dir: string; store: string } {
+  const store = makeProject({});
+  const dir = makeProject({
+    'pgward.yaml': leaseConfig(db, store, o),
+    'db/migrations/001_a.sql': migration('CREATE TABLE a (id int);'),
+  });
+  return { dir, store };
 }
 
 interface JobRowLite {
@@ -110,12 +122,8 @@ async function seedTable(db: TestDatabase): Promise<void> {
 test('invariant: a job whose replica was killed mid-run is failed by another replica (lease expired, naming the runner), alerted once across replicas, and its slot is not re-run', async () => {
   const db = await createTestDatabase();
   await seedTable(db);
-  const store = makeProject({});
   const hook = await startHook();
-  const dir = makeProject({
-    'pgward.yaml': config(db, store, hook, EVERY_SECOND),
-    'db/migrations/001_a.sql': migration('CREATE TABLE a (id int);'),
-  });
+  const { dir, store } = leaseProject(db, { hook });
   const lock = await blockDumps(db);
   let a: ServeProcess | undefined;
   const others: ServeProcess[] = [];
@@ -128,7 +136,7 @@ test('invariant: a job whose replica was killed mid-run is failed by another rep
     await a.stop();
 
     // The restarted replica and a second one sweep together; neither runs a backup slot.
-    writeFileSync(join(dir, 'pgward.yaml'), config(db, store, hook, NEVER_IN_A_TEST));
+    writeFileSync(join(dir, 'pgward.yaml'), leaseConfig(db, store, { hook, backupCron: NEVER_IN_A_TEST }));
     others.push(await startServe(dir, ['--env', 'prod']), await startServe(dir, ['--env', 'prod']));
     const failed = await until(async () => {
       const row = (await backupRows(db)).find((r) => r.id === crashed.id);
@@ -163,7 +171,7 @@ test('invariant: a job whose replica was killed mid-run is failed by another rep
   }
 
   // Two replicas run backups again: the first success resolves the alert, once.
-  writeFileSync(join(dir, 'pgward.yaml'), config(db, store, hook, EVERY_SECOND));
+  writeFileSync(join(dir, 'pgward.yaml'), leaseConfig(db, store, { hook }));
   const c = await startServe(dir, ['--env', 'prod']);
   const d = await startServe(dir, ['--env', 'prod']);
   try {
@@ -188,11 +196,7 @@ test('invariant: a job whose replica was killed mid-run is failed by another rep
 test('invariant: a killed replica is detected from its vanished session, long before a long lease lapses', async () => {
   const db = await createTestDatabase();
   await seedTable(db);
-  const store = makeProject({});
-  const dir = makeProject({
-    'pgward.yaml': config(db, store, undefined, EVERY_SECOND, '', '1h'),
-    'db/migrations/001_a.sql': migration('CREATE TABLE a (id int);'),
-  });
+  const { dir, store } = leaseProject(db, { lease: '1h' });
   const lock = await blockDumps(db);
   let a: ServeProcess | undefined;
   let b: ServeProcess | undefined;
@@ -202,7 +206,10 @@ test('invariant: a killed replica is detected from its vanished session, long be
     const pid = a.child.pid!;
     a.child.kill('SIGKILL');
     await a.stop();
-    writeFileSync(join(dir, 'pgward.yaml'), config(db, store, undefined, NEVER_IN_A_TEST, '', '1h'));
+    writeFileSync(
+      join(dir, 'pgward.yaml'),
+      leaseConfig(db, store, { backupCron: NEVER_IN_A_TEST, lease: '1h' }),
+    );
     b = await startServe(dir, ['--env', 'prod']);
     const failed = await until(async () => {
       const row = (await backupRows(db)).find((r) => r.id === crashed.id);
@@ -221,11 +228,7 @@ test('invariant: a killed replica is detected from its vanished session, long be
 test('invariant: a live replica renews its lease, so a job running longer than the lease is never failed by another replica', async () => {
   const db = await createTestDatabase();
   await seedTable(db);
-  const store = makeProject({});
-  const dir = makeProject({
-    'pgward.yaml': config(db, store, undefined, EVERY_SECOND),
-    'db/migrations/001_a.sql': migration('CREATE TABLE a (id int);'),
-  });
+  const { dir } = leaseProject(db);
   const lock = await blockDumps(db);
   let released = false;
   const a = await startServe(dir, ['--env', 'prod']);
@@ -255,11 +258,7 @@ test('invariant: a live replica renews its lease, so a job running longer than t
 test('invariant: a run whose row another replica has failed stops, and never overwrites that verdict', async () => {
   const db = await createTestDatabase();
   await seedTable(db);
-  const store = makeProject({});
-  const dir = makeProject({
-    'pgward.yaml': config(db, store, undefined, EVERY_SECOND),
-    'db/migrations/001_a.sql': migration('CREATE TABLE a (id int);'),
-  });
+  const { dir } = leaseProject(db);
   const lock = await blockDumps(db);
   let released = false;
   const a = await startServe(dir, ['--env', 'prod']);
@@ -289,10 +288,9 @@ test('invariant: a run whose row another replica has failed stops, and never ove
 
 test('invariant: job history pruning keeps running runs, each job latest run and latest success, and drops runs beyond keep_runs or older than keep_days', async () => {
   const db = await createTestDatabase();
-  const store = makeProject({});
-  const dir = makeProject({
-    'pgward.yaml': config(db, store, undefined, NEVER_IN_A_TEST, '    keep_days: 7\n    keep_runs: 5\n'),
-    'db/migrations/001_a.sql': migration('CREATE TABLE a (id int);'),
+  const { dir } = leaseProject(db, {
+    backupCron: NEVER_IN_A_TEST,
+    extra: '    keep_days: 7\n    keep_runs: 5\n',
   });
   // Creates pgward.jobs (and prunes nothing: there is nothing yet).
   const first = await startServe(dir, ['--env', 'prod']);
