@@ -47,9 +47,6 @@ export type {
   CloneTableResult,
 } from './types.js';
 
-/** Exit code of a clone (or compare) whose target differs from its source. */
-export const EXIT_VALIDATION_FAILED = ExitCode.validationFailed;
-
 type Identities = Awaited<ReturnType<typeof refuseUnsafeClone>>;
 
 /**

@@ -7,7 +7,6 @@ export {
   type CloneStep,
   type CloneTableResult,
   clone,
-  EXIT_VALIDATION_FAILED,
 } from './clone.js';
 export {
   addCliMasks,

@@ -1,7 +1,6 @@
 // Migration rehearsal on a throwaway copy: the library behind `pgward rehearse`.
 export { type RawRehearsal, type RehearsalSettings, rehearsalSchema, rehearsalSettings } from './config.js';
 export {
-  EXIT_OVER_BUDGET,
   type MigrationVerdict,
   type RehearseOptions,
   type RehearseResult,

@@ -28,8 +28,11 @@ import type { RehearsalSettings } from './config.js';
 import { lockName } from './trace.js';
 import { type MigrationTrace, Tracer } from './tracer.js';
 
-/** Exit code when every migration ran but one exceeded the rehearsal budget. */
-export const EXIT_OVER_BUDGET = ExitCode.rehearsalOverBudget;
+/** A failed migration keeps its own code; a run that only exceeded the budget exits 9. */
+function rehearsalExit(migrationExit: number, overBudget: boolean): number {
+  if (migrationExit !== ExitCode.ok) return migrationExit;
+  return overBudget ? ExitCode.rehearsalOverBudget : ExitCode.ok;
+}
 
 export type RehearseStep = 'sweep' | 'copy' | 'migrate' | 'smoke' | 'drop';
 
@@ -299,7 +302,7 @@ export async function rehearse(given: RehearseOptions): Promise<RehearseResult> 
       smoke,
       durationMs: Date.now() - started,
       ok: !failed && !over,
-      exitCode: failed ? (result.exitCode !== 0 ? result.exitCode : 1) : over ? EXIT_OVER_BUDGET : 0,
+      exitCode: rehearsalExit(failed ? result.exitCode || ExitCode.runtime : ExitCode.ok, over),
     };
   } catch (err) {
     if (o.signal?.aborted || isInterrupted(err))

@@ -1,11 +1,11 @@
 // Implementation of `pgward clone`: resolves both ends and the masking rules, shows per-table progress
 // on a TTY (rows, bytes, ETA), prints a summary or one JSON document, exits 10 when validation fails.
 
-import { type CloneEvent, type CloneResult, clone, EXIT_VALIDATION_FAILED } from '../../clone/clone.js';
+import { type CloneEvent, type CloneResult, clone } from '../../clone/clone.js';
 import { addCliMasks, maskingFor } from '../../clone/config.js';
 import { resolveEndpoint } from '../../clone/endpoint.js';
 import { describeMark } from '../../clone/state.js';
-import { UsageError } from '../../errors.js';
+import { ExitCode, UsageError } from '../../errors.js';
 import { formatBytes, formatDuration, SECONDS } from '../../format/units.js';
 import type { Context } from '../context.js';
 import { type Output, table } from '../output.js';
@@ -119,9 +119,9 @@ export async function run(ctx: Context, flags: CloneFlags): Promise<number> {
         : 'the target was left in place for inspection, marked as an incomplete clone; rerun with --clean once the cause is fixed',
       result.differences.map((d) => `${d.table}: ${d.problem}`),
     );
-    return EXIT_VALIDATION_FAILED;
+    return ExitCode.validationFailed;
   }
-  return result.ok ? 0 : EXIT_VALIDATION_FAILED;
+  return result.ok ? 0 : ExitCode.validationFailed;
 }
 
 function printSummary(out: Output, r: CloneResult, compareOnly: boolean): void {
