@@ -1,0 +1,115 @@
+// The live check of each statement a framework sends: parsed by PostgreSQL's own parser, linted in its
+// real context (inside a transaction or not, after the statements this transaction already ran), sized
+// against the live catalog, and decided by the environment's policy and the approvals of the run.
+import type pg from 'pg';
+import type { Policy } from '../config/target.js';
+import { loadSchemaFacts } from '../db/schema-facts.js';
+import { analyzeSection, prepareSection } from '../lint/analyze.js';
+import { decideGate } from '../lint/gate.js';
+import { liveSchema, schemaNeeds } from '../lint/schema.js';
+import type { Finding } from '../lint/types.js';
+import { fromServerVersionNum } from '../lint/version.js';
+import { ensureParser } from '../sql/parser.js';
+import type { Inspector, StatementContext, Verdict } from './types.js';
+
+export interface ApprovalState {
+  approved: boolean;
+  /** The exact command that would approve what is running now. */
+  hint: string;
+}
+
+export interface PolicyInspectorOptions {
+  policy: Pick<Policy, 'destructive' | 'blocking' | 'pauseSeconds'>;
+  /** Environment name, for the refusal text. */
+  env: string | undefined;
+  /** pgward's own connection to the same database, to size tables; undefined = judge offline. */
+  control: pg.Client | undefined;
+  serverVersionNum: number;
+  /** Whether what runs now (the migration, or the one-off statement) is approved, and how to approve it. */
+  approval(sql: string): ApprovalState;
+  /** Findings the guard refused or let through with a warning, for the report. */
+  onFinding?(f: Finding, decision: 'blocked' | 'warn'): void;
+}
+
+// Statements that can neither lose data nor take a lock worth judging: relayed without parsing, which
+// keeps the guard's cost on bulk traffic (inserts, reads, transaction control) near zero.
+const TRIVIAL =
+  /^\s*(?:select|begin|start\s+transaction|commit|end|rollback|savepoint|release|show|set|reset|values|fetch|close|deallocate|discard|listen|unlisten|notify|insert|explain)\b[^;]*;?\s*$/i;
+
+/** Statements of this transaction kept as context, per session (bounded: the oldest are dropped). */
+const CONTEXT_LIMIT = 50;
+
+export function policyInspector(opts: PolicyInspectorOptions): Inspector {
+  const contexts = new Map<number, string[]>();
+  const version = fromServerVersionNum(opts.serverVersionNum);
+  return {
+    async inspect(sql: string, ctx: StatementContext): Promise<Verdict> {
+      if (!ctx.inTransaction) contexts.set(ctx.session, []);
+      if (TRIVIAL.test(sql)) return { action: 'forward', statements: [sql], warnings: [] };
+      await ensureParser();
+      const before = contexts.get(ctx.session) ?? [];
+      const judged = await judge(sql, before, ctx, version, opts);
+      if (judged.verdict.action === 'forward') {
+        before.push(...judged.verdict.statements);
+        contexts.set(ctx.session, before.slice(-CONTEXT_LIMIT));
+      }
+      return judged.verdict;
+    },
+  };
+}
+
+async function judge(
+  sql: string,
+  before: string[],
+  ctx: StatementContext,
+  version: { major: number; num: number | undefined },
+  opts: PolicyInspectorOptions,
+): Promise<{ verdict: Verdict }> {
+  const prefix = before.length ? `${before.join(';\n')};\n` : '';
+  const firstLine = prefix.split('\n').length;
+  const section = prepareSection({
+    text: prefix + sql,
+    startLine: 1,
+    wrapped: ctx.inTransaction,
+    pgwardRunner: true,
+  });
+  const own = section.stmts.filter((s) => s.line >= firstLine && !s.inDo);
+  const statements = own.length ? own.map((s) => s.sql) : [sql];
+  // Several statements in one simple Query run as one implicit transaction.
+  if (!ctx.inTransaction && ctx.protocol === 'simple' && statements.length > 1) section.wrapped = true;
+  const analyze = (live?: ReturnType<typeof liveSchema>) =>
+    analyzeSection(section, { pgVersion: version.major, pgVersionNum: version.num, live }).findings.filter(
+      (f) => f.line >= firstLine && (f.category === 'destructive' || f.category === 'blocking'),
+    );
+  let findings = analyze();
+  if (findings.length && opts.control) {
+    // Sizes decide whether a blocking statement matters (an empty or new table holds no one up).
+    const facts = await loadSchemaFacts(opts.control, schemaNeeds(section.stmts));
+    findings = analyze(liveSchema(facts));
+  }
+  if (findings.length === 0) return { verdict: { action: 'forward', statements, warnings: [] } };
+  const approval = opts.approval(sql);
+  const gate = decideGate(findings, opts.policy, { approved: approval.approved });
+  if (gate.decision !== 'blocked') {
+    for (const r of gate.reasons) opts.onFinding?.(r.finding, 'warn');
+    const warnings = gate.reasons.map((r) => describe(r.finding));
+    return { verdict: { action: 'forward', statements, warnings } };
+  }
+  const reason = gate.reasons.find((r) => r.mode === 'block') ?? gate.reasons[0]!;
+  opts.onFinding?.(reason.finding, 'blocked');
+  const env = opts.env ? `the ${opts.env} policy` : 'the policy';
+  return {
+    verdict: {
+      action: 'reject',
+      statements,
+      rule: reason.finding.rule,
+      message: `pgward: ${env} blocks this ${reason.kind} statement: ${describe(reason.finding)}`,
+      hint: approval.hint,
+    },
+  };
+}
+
+function describe(f: Finding): string {
+  const on = f.relation ? ` (${f.relation})` : '';
+  return `${f.rule}${on}: ${f.message}`;
+}
