@@ -53,7 +53,9 @@ const CASES: Case[] = [
   ['DROP TABLE IF EXISTS a, b CASCADE;', ['destructive'], ['ban-drop-table']],
   ['DROP SCHEMA reporting CASCADE;', ['destructive'], ['ban-drop-schema']],
   ['DROP DATABASE legacy;', ['destructive'], ['ban-drop-database']],
-  ['DROP TYPE status;', ['destructive'], ['ban-drop-type']],
+  ['DROP TYPE status CASCADE;', ['destructive'], ['ban-drop-type']],
+  // without CASCADE the drop fails while anything uses the type: no data can be lost
+  ['DROP TYPE status;', [], []],
   ['DROP DOMAIN positive_int CASCADE;', ['destructive'], ['ban-drop-type']],
   ['ALTER TABLE users DROP COLUMN legacy_flag;', ['destructive'], ['ban-drop-column']],
   ['ALTER TABLE users ADD COLUMN nickname text, DROP COLUMN legacy;', ['destructive'], ['ban-drop-column']],

@@ -78,7 +78,7 @@ for (const r of RULES) texts.push(...r.examples.bad, ...r.examples.good);
 for (const f of process.argv.slice(2)) texts.push(readFileSync(f, 'utf8'));
 
 // Contexts at both ends of every switch a rule reads; `yes` sets claim to contain everything.
-const yes = { has: () => true, size: 1, [Symbol.iterator]: [][Symbol.iterator] };
+const yes = { has: () => true, get: () => 'truncate', size: 1, [Symbol.iterator]: [][Symbol.iterator] };
 const contexts = [];
 for (const pgVersion of [10, 17])
   for (const flag of [false, true])
@@ -93,6 +93,8 @@ for (const pgVersion of [10, 17])
         lockTimeoutSet: flag,
         statementTimeoutSet: flag,
         isNew: () => false,
+        columnsAddedInFile: sets,
+        emptiedInFile: sets.size ? sets : new Map(),
         exclusiveHeld: sets,
         notNullCheckedInFile: new Set(),
         notValidInTx: sets,

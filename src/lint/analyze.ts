@@ -7,7 +7,7 @@ import { as, indexColumns, keyNames, kindOf, list, type Obj, relName, str, table
 import { expandDo } from './plpgsql.js';
 import { RULES, RULES_BY_ID } from './rules/index.js';
 import { describeSize } from './schema.js';
-import { advanceState, newSectionState } from './section-state.js';
+import { advanceState, newSectionState, type SectionState } from './section-state.js';
 import { cmdsOf } from './support/helpers.js';
 import { type IgnoreComment, parseIgnores } from './suppress.js';
 import type {
@@ -176,6 +176,8 @@ export function analyzeSection(p: PreparedSection, opts: AnalyzeOptions): Sectio
       lockTimeoutSet: state.lockTimeoutSet,
       statementTimeoutSet: state.statementTimeoutSet,
       isNew,
+      columnsAddedInFile: state.addedColumns,
+      emptiedInFile: state.emptied,
       exclusiveHeld: state.exclusiveHeld,
       notNullCheckedInFile: state.notNullCheckedInFile,
       notValidInTx: state.notValidInTx,
@@ -185,7 +187,7 @@ export function analyzeSection(p: PreparedSection, opts: AnalyzeOptions): Sectio
       facts,
       live,
     };
-    perStmt[index]!.push(...runRules(rulesFor(dispatched, s), s, ctx, state.created, live));
+    perStmt[index]!.push(...runRules(rulesFor(dispatched, s), s, ctx, state, live));
     advanceState(state, s, inTransaction, isNew, live);
   });
   applyIgnores(p, perStmt, findings);
@@ -205,7 +207,7 @@ function runRules(
   rules: readonly Rule[],
   s: Stmt,
   ctx: RuleContext,
-  created: Set<string>,
+  state: SectionState,
   live: LiveSchema | undefined,
 ): Finding[] {
   const out: Finding[] = [];
@@ -217,7 +219,7 @@ function runRules(
       continue; // a rule must never take the whole lint down on an unusual tree
     }
     for (const h of hits) {
-      const f = finding(rule, s, h, created, live);
+      const f = finding(rule, s, h, state, live);
       if (f) out.push(f);
     }
   }
@@ -275,12 +277,12 @@ function rulesFor(d: Dispatch, s: Stmt): readonly Rule[] {
   return rules;
 }
 
-/** Column of a `col IS NOT NULL` check expression. */
+/** The finding of one hit, after the downgrades for tables created, emptied, empty or absent. */
 function finding(
   rule: Rule,
   s: Stmt,
   h: Hit,
-  created: Set<string>,
+  state: SectionState,
   live: LiveSchema | undefined,
 ): Finding | undefined {
   const category = h.category ?? rule.category;
@@ -289,8 +291,14 @@ function finding(
   const table = h.table;
   if (table !== undefined && NEW_TABLE_EXEMPT.has(category)) {
     // Nobody else can see a table created earlier in the same migration: no lock contention, no rows.
-    if (created.has(tableKey(table))) return undefined;
-    if (live) {
+    if (state.created.has(tableKey(table))) return undefined;
+    const emptied = state.emptied.get(tableKey(table));
+    // A table the file emptied has no rows a statement could fail on; after TRUNCATE not even pages to scan.
+    if (emptied && category === 'fails') return undefined;
+    if (emptied === 'truncate' && category === 'blocking') {
+      severity = 'info';
+      message += ` (${table} was truncated earlier in this file: it is empty)`;
+    } else if (live) {
       const info = live.table(table);
       if (!info) {
         if (category === 'blocking' || category === 'fails') {

@@ -1,14 +1,19 @@
 // What the analyser knows between statements of one section: the transaction it is in, the tables the
-// section created, the locks it holds, the timeouts it set, its NOT NULL checks and ALTER TABLE counts.
+// section created, the columns it added, the tables it emptied, the locks it holds, the timeouts it set, its
+// NOT NULL checks and ALTER TABLE counts.
 // Rules read it through their RuleContext; advanceState updates it after each statement.
 import { as, list, relName, str, tableKey } from './ast.js';
 import { statementLock } from './locks.js';
 import { cmdsOf } from './support/helpers.js';
-import type { LiveSchema, Stmt } from './types.js';
+import type { Emptied, LiveSchema, Stmt } from './types.js';
 
 export interface SectionState {
   /** Tables created earlier in the section (lower-case keys). */
   created: Set<string>;
+  /** `table.column` added by ALTER TABLE ... ADD COLUMN earlier in the section (lower-case keys). */
+  addedColumns: Set<string>;
+  /** Tables emptied earlier in the section (TRUNCATE, DELETE without WHERE) and not written to since. */
+  emptied: Map<string, Emptied>;
   /** Tables this transaction holds ACCESS EXCLUSIVE on. */
   exclusiveHeld: Set<string>;
   /** table.constraint added NOT VALID inside the current transaction. */
@@ -27,6 +32,8 @@ export interface SectionState {
 export function newSectionState(): SectionState {
   return {
     created: new Set(),
+    addedColumns: new Set(),
+    emptied: new Map(),
     exclusiveHeld: new Set(),
     notValidInTx: new Set(),
     notNullChecks: new Map(),
@@ -52,6 +59,7 @@ export function advanceState(
 ): void {
   trackTransaction(state, s);
   trackCreatedTables(state, s, live);
+  trackRows(state, s);
   trackTimeouts(state, s);
   const lock = statementLock(s);
   if (inTransaction && lock?.mode === 'ACCESS EXCLUSIVE' && s.kind !== 'DropStmt' && !isNew(lock.relation))
@@ -77,8 +85,43 @@ function trackCreatedTables(state: SectionState, s: Stmt, live: LiveSchema | und
     // CREATE TABLE IF NOT EXISTS of a table that exists creates nothing.
     if (!(s.body.if_not_exists === true && live?.table(name))) state.created.add(tableKey(name));
   }
-  if (s.kind === 'RenameStmt' && s.body.relation && state.created.has(tableKey(relName(s.body.relation))))
-    state.created.add(tableKey(str(s.body.newname) ?? ''));
+  if (s.kind === 'RenameStmt' && s.body.relation) trackRename(state, s);
+}
+
+/** A renamed table keeps what the section knows about it; a renamed added column stays an added column. */
+function trackRename(state: SectionState, s: Stmt): void {
+  const from = tableKey(relName(s.body.relation));
+  const to = lower(s.body.newname);
+  if (s.body.renameType === 'OBJECT_TABLE') {
+    if (state.created.has(from)) state.created.add(to);
+    const emptied = state.emptied.get(from);
+    if (emptied) state.emptied.set(to, emptied);
+    for (const key of [...state.addedColumns])
+      if (key.startsWith(`${from}.`)) state.addedColumns.add(`${to}${key.slice(from.length)}`);
+  }
+  if (s.body.renameType === 'OBJECT_COLUMN' && state.addedColumns.has(`${from}.${lower(s.body.subname)}`))
+    state.addedColumns.add(`${from}.${to}`);
+}
+
+function lower(v: unknown): string {
+  return (str(v) ?? '').toLowerCase();
+}
+
+/**
+ * Tables whose rows the section removed: TRUNCATE leaves no pages at all, DELETE without WHERE leaves dead
+ * rows (a later scan still reads them). Writing rows into the table again (INSERT, COPY FROM, MERGE) ends it.
+ * A DO block's statements may sit in a branch that does not run: they never empty a table.
+ */
+function trackRows(state: SectionState, s: Stmt): void {
+  if (s.kind === 'TruncateStmt' && !s.inDo)
+    for (const r of list(s.body.relations)) state.emptied.set(tableKey(relName(r)), 'truncate');
+  if (s.kind === 'DeleteStmt' && s.body.whereClause === undefined && !s.inDo) {
+    const key = tableKey(relName(s.body.relation));
+    if (state.emptied.get(key) !== 'truncate') state.emptied.set(key, 'delete');
+  }
+  const writes =
+    s.kind === 'InsertStmt' || s.kind === 'MergeStmt' || (s.kind === 'CopyStmt' && s.body.is_from === true);
+  if (writes && s.body.relation) state.emptied.delete(tableKey(relName(s.body.relation)));
 }
 
 function trackTimeouts(state: SectionState, s: Stmt): void {
@@ -94,6 +137,9 @@ function trackAlterTable(state: SectionState, s: Stmt, inTransaction: boolean): 
   state.alters.set(table, (state.alters.get(table) ?? 0) + 1);
   // The subcommands the dispatcher and the rules already listed (memoised per statement).
   for (const { cmd, subtype } of cmdsOf(s)) {
+    // Only a column this file surely adds: not ADD COLUMN IF NOT EXISTS, not one inside a DO block's IF.
+    if (subtype === 'AT_AddColumn' && cmd.missing_ok !== true && !s.inDo)
+      state.addedColumns.add(`${table}.${lower(as(cmd.def, 'ColumnDef')?.colname)}`);
     const con = as(cmd.def, 'Constraint');
     const conName = (str(con?.conname) ?? str(cmd.name) ?? '').toLowerCase();
     if (subtype === 'AT_AddConstraint' && con) {

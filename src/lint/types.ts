@@ -85,6 +85,9 @@ export interface LiveSchema {
   indexTable(index: string): string | undefined;
 }
 
+/** How a table was emptied earlier in the file: TRUNCATE leaves no pages, DELETE leaves dead rows to scan. */
+export type Emptied = 'truncate' | 'delete';
+
 export interface FileFacts {
   /** Table name → the list of leading-column lists of indexes and keys defined anywhere in the file. */
   indexLeads: Map<string, string[][]>;
@@ -107,6 +110,10 @@ export interface RuleContext {
   statementTimeoutSet: boolean;
   /** Whether a table was created earlier in this file (or, with schema facts, does not exist yet). */
   isNew(table: string): boolean;
+  /** `table.column` pairs added by ALTER TABLE ... ADD COLUMN earlier in the file (lower-case). */
+  columnsAddedInFile: ReadonlySet<string>;
+  /** Tables emptied earlier in the file (TRUNCATE, DELETE without WHERE) with no rows written since (lower-case). */
+  emptiedInFile: ReadonlyMap<string, Emptied>;
   /** Tables on which ACCESS EXCLUSIVE is held in the current transaction. */
   exclusiveHeld: ReadonlySet<string>;
   /** `table.column` pairs with a validated NOT NULL check established earlier in the file. */

@@ -1,5 +1,4 @@
-import { typeRef } from '../ast.js';
-import { addedColumns, hasConstraint } from '../support/helpers.js';
+import { addedColumns, hasConstraint, isSerial } from '../support/helpers.js';
 import type { Rule } from '../types.js';
 
 // serial / identity columns added to an existing table fill every row from a sequence: a rewrite (eugene E11).
@@ -46,11 +45,7 @@ export const rule: Rule = {
   subtypes: ['AT_AddColumn'],
   check(s) {
     return addedColumns(s)
-      .filter(
-        (c) =>
-          /^(small|big)?serial[248]?$/.test(typeRef(c.col.typeName)?.name ?? '') ||
-          hasConstraint(c.col, 'CONSTR_IDENTITY'),
-      )
+      .filter((c) => isSerial(c.col) || hasConstraint(c.col, 'CONSTR_IDENTITY'))
       .map((c) => ({
         lock: 'ACCESS EXCLUSIVE' as const,
         relation: c.table,

@@ -1,7 +1,8 @@
-import { relName } from '../ast.js';
+import { relName, tableKey } from '../ast.js';
 import type { Rule } from '../types.js';
 
-// A DELETE without WHERE in a migration is almost always a mistake, and it is data loss.
+// A DELETE without WHERE in a migration is almost always a mistake, and it is data loss. Not on a table the
+// file created (the analyser exempts it) or already emptied: there are no rows to lose.
 export const rule: Rule = {
   id: 'ban-delete-without-where',
   category: 'destructive',
@@ -29,11 +30,35 @@ export const rule: Rule = {
       migration: true,
       expect: [],
     },
+    {
+      name: 'a table created earlier in a plain script (Prisma-style)',
+      sql: 'CREATE TABLE "x" ("id" INTEGER);\nDELETE FROM "x";',
+      expect: [],
+    },
+    {
+      name: 'a table already truncated earlier in the same file',
+      sql: 'TRUNCATE sessions;\nDELETE FROM sessions;',
+      expect: [],
+    },
+    {
+      name: 'rows inserted after the table was emptied are lost again',
+      sql: 'DELETE FROM sessions;\nINSERT INTO sessions VALUES (1);\nDELETE FROM sessions;',
+      expect: [
+        [1, 'ROW EXCLUSIVE'],
+        [3, 'ROW EXCLUSIVE'],
+      ],
+    },
+    {
+      name: 'a column added earlier does not make its rows new',
+      sql: 'ALTER TABLE sessions ADD COLUMN c int;\nDELETE FROM sessions;',
+      expect: [[2, 'ROW EXCLUSIVE']],
+    },
   ],
   kinds: ['DeleteStmt'],
-  check(s) {
+  check(s, ctx) {
     if (s.kind !== 'DeleteStmt' || s.body.whereClause !== undefined) return [];
     const name = relName(s.body.relation);
+    if (ctx.emptiedInFile.has(tableKey(name))) return [];
     return [
       {
         lock: 'ROW EXCLUSIVE',

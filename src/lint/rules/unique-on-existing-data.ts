@@ -46,6 +46,31 @@ export const rule: Rule = {
       migration: true,
       expect: [[2, 'SHARE UPDATE EXCLUSIVE']],
     },
+    {
+      name: 'on a table truncated earlier in the same file: no rows, no duplicates',
+      sql: 'TRUNCATE "users";\nCREATE UNIQUE INDEX "users_email_key" ON "users"("email");',
+      expect: [],
+    },
+    {
+      name: 'on a table emptied by DELETE without WHERE earlier in the same file',
+      sql: 'DELETE FROM users;\nALTER TABLE users ADD CONSTRAINT users_email_key UNIQUE (email);',
+      expect: [],
+    },
+    {
+      name: 'a DELETE inside a DO block may not run: the table is not taken as empty',
+      sql: 'DO $$ BEGIN IF false THEN DELETE FROM users; END IF; END $$;\nCREATE UNIQUE INDEX u ON users(email);',
+      expect: [[2, 'SHARE']],
+    },
+    {
+      name: 'a DELETE with a WHERE does not empty the table',
+      sql: 'DELETE FROM users WHERE email IS NULL;\nCREATE UNIQUE INDEX u ON users(email);',
+      expect: [[2, 'SHARE']],
+    },
+    {
+      name: 'rows copied in after the table was emptied can be duplicates',
+      sql: 'TRUNCATE users;\nINSERT INTO users SELECT * FROM users_backup;\nCREATE UNIQUE INDEX u ON users(email);',
+      expect: [[3, 'SHARE']],
+    },
   ],
   kinds: ['IndexStmt', 'AlterTableStmt'],
   subtypes: ['AT_AddConstraint'],

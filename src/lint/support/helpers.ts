@@ -1,5 +1,5 @@
 // Helpers shared by rule files (not a rule itself).
-import { alterCmds, as, columnConstraints, type Obj, relName, str } from '../ast.js';
+import { alterCmds, as, columnConstraints, type Obj, relName, str, typeRef } from '../ast.js';
 import type { Stmt } from '../types.js';
 
 export interface AlterCmd {
@@ -68,4 +68,15 @@ export function hasConstraint(col: Obj, contype: string): boolean {
 
 export function defaultExpr(col: Obj): unknown {
   return columnConstraints(col).find((c) => c.contype === 'CONSTR_DEFAULT')?.raw_expr;
+}
+
+/** A serial / bigserial / smallserial column: its values come from a sequence (an implicit DEFAULT nextval). */
+export function isSerial(col: Obj): boolean {
+  return /^(small|big)?serial[248]?$/.test(typeRef(col.typeName)?.name ?? '');
+}
+
+/** The column's DEFAULT gives existing rows a value: there is one, and it is not DEFAULT NULL. */
+export function hasNonNullDefault(col: Obj): boolean {
+  const d = defaultExpr(col);
+  return d !== undefined && as(d, 'A_Const')?.isnull !== true;
 }
