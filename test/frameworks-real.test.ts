@@ -5,46 +5,25 @@
 // agree with what the framework did. These apps are what the guard's tests and bench:frameworks run.
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { ExitCode } from '../src/errors.js';
 import { ADAPTERS } from '../src/frameworks/index.js';
 import { createTestDatabase, type TestDatabase } from './harness/db.js';
 import {
-  type AddedMigration,
+  expectedTracking,
   FRAMEWORK_APPS,
   type FrameworkApp,
   REAL_FRAMEWORKS,
   type RealFramework,
   runApp,
+  TRACKING_QUERIES,
 } from './harness/frameworks.js';
 import { runCli } from './harness/project.js';
 
-/** What each framework's tracking table holds for the applied migrations, oldest first. */
+/** What the framework's tracking table holds for the applied migrations, oldest first. */
 async function trackedRows(fw: RealFramework, db: TestDatabase): Promise<string[]> {
-  const sql: Record<RealFramework, string> = {
-    rails: 'SELECT version AS v FROM schema_migrations ORDER BY version',
-    // Alembic stores the current head(s) only.
-    alembic: 'SELECT version_num AS v FROM alembic_version',
-    django: "SELECT name AS v FROM django_migrations WHERE app = 'shop' ORDER BY id",
-    knex: 'SELECT name AS v FROM knex_migrations ORDER BY id',
-    'node-pg-migrate': 'SELECT name AS v FROM pgmigrations ORDER BY id',
-  };
-  return (await db.query<{ v: string }>(sql[fw])).map((r) => r.v);
-}
-
-/** The rows `trackedRows` should return once exactly `applied` have run. */
-function expectedRows(fw: RealFramework, applied: AddedMigration[]): string[] {
-  switch (fw) {
-    case 'alembic':
-      return applied.length === 0 ? [] : [applied.at(-1)!.version];
-    case 'knex':
-      return applied.map((m) => basename(m.file));
-    case 'node-pg-migrate':
-      return applied.map((m) => basename(m.file).replace(/\.js$/, ''));
-    default:
-      return applied.map((m) => m.version);
-  }
+  return (await db.query<{ v: string }>(TRACKING_QUERIES[fw])).map((r) => r.v);
 }
 
 /**
@@ -119,14 +98,14 @@ for (const fw of REAL_FRAMEWORKS) {
     assert.equal(run1.code, 0, output(run1));
     assert.deepEqual(await columns(db, 'items'), ['id', 'note']);
     assert.equal(await tableExists(db, 'items_note_idx'), true);
-    assert.deepEqual(await trackedRows(fw, db), expectedRows(fw, first));
+    assert.deepEqual(await trackedRows(fw, db), expectedTracking(fw, first));
     if (withStatus)
       assert.deepEqual(await pgwardStatus(app, db), { code: ExitCode.ok, applied: 2, pending: 0 });
 
     // Nothing pending: the command succeeds and records nothing new.
     const run2 = await runApp(app, db.url);
     assert.equal(run2.code, 0, output(run2));
-    assert.deepEqual(await trackedRows(fw, db), expectedRows(fw, first));
+    assert.deepEqual(await trackedRows(fw, db), expectedTracking(fw, first));
 
     // A good migration, then one whose second statement fails, in one run.
     const good = app.addMigration('create_tags', app.sql('CREATE TABLE tags (id bigint PRIMARY KEY);'));
@@ -138,7 +117,7 @@ for (const fw of REAL_FRAMEWORKS) {
     const perMigration = TRANSACTION_SCOPE[fw] === 'per-migration';
     assert.equal(await tableExists(db, 'tags'), perMigration, `${fw} commits ${TRANSACTION_SCOPE[fw]}`);
     const applied = perMigration ? [...first, good] : first;
-    assert.deepEqual(await trackedRows(fw, db), expectedRows(fw, applied));
+    assert.deepEqual(await trackedRows(fw, db), expectedTracking(fw, applied));
     if (withStatus) {
       assert.deepEqual(await pgwardStatus(app, db), {
         code: ExitCode.pending,

@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 
 export type RealFramework = 'rails' | 'alembic' | 'django' | 'knex' | 'node-pg-migrate';
 
@@ -28,6 +28,31 @@ export const TRACKING_TABLES: Record<RealFramework, string> = {
   knex: 'knex_migrations',
   'node-pg-migrate': 'pgmigrations',
 };
+
+/** SQL returning, oldest first, what the tracking table holds for applied migrations (one column `v`). */
+export const TRACKING_QUERIES: Record<RealFramework, string> = {
+  rails: 'SELECT version AS v FROM schema_migrations ORDER BY version',
+  // Alembic stores the current head(s) only.
+  alembic: 'SELECT version_num AS v FROM alembic_version',
+  django: "SELECT name AS v FROM django_migrations WHERE app = 'shop' ORDER BY id",
+  knex: 'SELECT name AS v FROM knex_migrations ORDER BY id',
+  'node-pg-migrate': 'SELECT name AS v FROM pgmigrations ORDER BY id',
+};
+
+/** What TRACKING_QUERIES returns once exactly `applied` (in order) have run. */
+export function expectedTracking(framework: RealFramework, applied: AddedMigration[]): string[] {
+  const base = (m: AddedMigration) => basename(m.file);
+  switch (framework) {
+    case 'alembic':
+      return applied.length === 0 ? [] : [applied.at(-1)!.version];
+    case 'knex':
+      return applied.map(base);
+    case 'node-pg-migrate':
+      return applied.map((m) => base(m).replace(/\.js$/, ''));
+    default:
+      return applied.map((m) => m.version);
+  }
+}
 
 export const SYSTEM_PYTHON = '/usr/bin/python3';
 
