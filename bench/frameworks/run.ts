@@ -193,7 +193,8 @@ function report(subjects: Subject[]): void {
     return [fw, direct, secs(median(s.guard)), ratio.toFixed(2), ratio <= 1.1 ? 'met' : 'NOT met'];
   });
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  for (const r of [head, ...rows]) console.log(`  ${r.map((c, i) => c.padEnd(widths[i]!)).join('  ')}`.trimEnd());
+  for (const r of [head, ...rows])
+    console.log(`  ${r.map((c, i) => c.padEnd(widths[i]!)).join('  ')}`.trimEnd());
   for (const s of subjects) {
     if (s.guardFailure) console.log(`\n${s.app.framework}: ${s.guardFailure}`);
   }
