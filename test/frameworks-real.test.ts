@@ -128,6 +128,28 @@ for (const fw of REAL_FRAMEWORKS) {
   });
 }
 
+for (const fw of REAL_FRAMEWORKS) {
+  test(`${fw}: the framework's own transaction opt-out runs CREATE INDEX CONCURRENTLY, which fails without it`, async (t) => {
+    const outcome = async (transaction: boolean) => {
+      const db = await createTestDatabase();
+      const app = FRAMEWORK_APPS[fw]();
+      t.after(() => app.remove());
+      app.addMigration('create_items', app.sql('CREATE TABLE items (id bigint PRIMARY KEY);'));
+      const conc = app.sql('CREATE INDEX CONCURRENTLY items_id_idx ON items (id);');
+      app.addMigration('index_items', conc, transaction ? {} : { transaction: false });
+      const r = await runApp(app, db.url);
+      return { r, db, index: await tableExists(db, 'items_id_idx') };
+    };
+    const optedOut = await outcome(false);
+    assert.equal(optedOut.r.code, 0, output(optedOut.r));
+    assert.equal(optedOut.index, true);
+    const inTransaction = await outcome(true);
+    assert.notEqual(inTransaction.r.code, 0, output(inTransaction.r));
+    assert.match(inTransaction.r.stdout + inTransaction.r.stderr, /cannot run inside a transaction block/);
+    assert.equal(inTransaction.index, false);
+  });
+}
+
 test('the apps have the files their frameworks (and layout discovery) look for', () => {
   const markers: Record<RealFramework, string[]> = {
     rails: ['Gemfile', 'Rakefile', 'bin/rails', 'config/application.rb', 'config/database.yml', 'db/migrate'],

@@ -56,6 +56,16 @@ export function expectedTracking(framework: RealFramework, applied: AddedMigrati
 
 export const SYSTEM_PYTHON = '/usr/bin/python3';
 
+export interface MigrationOptions {
+  /**
+   * false: the migration runs outside a transaction, by the framework's own opt-out (Rails
+   * `disable_ddl_transaction!`, Alembic `autocommit_block()`, Django `atomic = False`, Knex
+   * `exports.config = { transaction: false }`, node-pg-migrate `pgm.noTransaction()`), e.g. for
+   * `CREATE INDEX CONCURRENTLY`.
+   */
+  transaction?: boolean;
+}
+
 export interface AddedMigration {
   /**
    * What the framework identifies the migration by: Rails / Knex the timestamp, node-pg-migrate the
@@ -82,7 +92,7 @@ export interface FrameworkApp {
    * direction in the framework's language (Rails: `change` body, Alembic: `upgrade()` body, Django: items of
    * `operations`, Knex: body of async `up(knex)`, node-pg-migrate: body of `up(pgm)`); `sql()` writes one.
    */
-  addMigration(name: string, body: string): AddedMigration;
+  addMigration(name: string, body: string, opts?: MigrationOptions): AddedMigration;
   /** A migration body that runs `statements` as raw SQL, the way this framework's users write it. */
   sql(statements: string): string;
   /** Removes the app's folder. */
@@ -189,10 +199,11 @@ export function railsApp(): FrameworkApp {
     migrationsDir,
     command: ['bin/rails', 'db:migrate'],
     env: (url) => ({ DATABASE_URL: url, RAILS_ENV: 'development' }),
-    addMigration(name, body) {
+    addMigration(name, body, opts = {}) {
       checkName(name);
       const version = stamp(++n);
-      const src = `class ${railsClass(name)} < ActiveRecord::Migration[6.1]\n  def change\n${indent(body, 4)}\n  end\nend\n`;
+      const optOut = opts.transaction === false ? '  disable_ddl_transaction!\n\n' : '';
+      const src = `class ${railsClass(name)} < ActiveRecord::Migration[6.1]\n${optOut}  def change\n${indent(body, 4)}\n  end\nend\n`;
       return { version, file: write(migrationsDir, `${version}_${name}.rb`, src) };
     },
     // A single-quoted heredoc: no interpolation, the SQL goes to PostgreSQL exactly as written.
@@ -322,8 +333,11 @@ export function alembicApp(): FrameworkApp {
     migrationsDir,
     command: [SYSTEM_PYTHON, '-m', 'alembic', 'upgrade', 'head'],
     env: (url) => ({ DATABASE_URL: url }),
-    addMigration(name, body) {
+    addMigration(name, body, opts = {}) {
       checkName(name);
+      // Alembic's only per-migration opt-out: commit what ran so far, run the block in autocommit.
+      const upgrade =
+        opts.transaction === false ? `with op.get_context().autocommit_block():\n${indent(body, 4)}` : body;
       // 12 hex digits like Alembic's own uuid-based ids, but in order, so files sort as they chain.
       const revision = (0xa11e00000000 + ++n).toString(16);
       const src = `"""${name}
@@ -345,7 +359,7 @@ depends_on = None
 
 
 def upgrade() -> None:
-${indent(body, 4)}
+${indent(upgrade, 4)}
 
 
 def downgrade() -> None:
@@ -441,14 +455,15 @@ export function djangoApp(): FrameworkApp {
     migrationsDir,
     command: [SYSTEM_PYTHON, 'manage.py', 'migrate'],
     env: (url) => ({ DATABASE_URL: url }),
-    addMigration(name, body) {
+    addMigration(name, body, opts = {}) {
       checkName(name);
       const migration = `${String(++n).padStart(4, '0')}_${name}`;
+      const atomic = opts.transaction === false ? '    atomic = False\n\n' : '';
       const src = `from django.db import migrations
 
 
 class Migration(migrations.Migration):
-${last === undefined ? '    initial = True\n\n' : ''}    dependencies = [${last === undefined ? '' : `("shop", ${literal(last)})`}]
+${last === undefined ? '    initial = True\n\n' : ''}${atomic}    dependencies = [${last === undefined ? '' : `("shop", ${literal(last)})`}]
 
     operations = [
 ${indent(body, 8)}
@@ -513,10 +528,11 @@ export function knexApp(): FrameworkApp {
     migrationsDir,
     command: [process.execPath, packageBin('knex'), 'migrate:latest'],
     env: (url) => ({ DATABASE_URL: url }),
-    addMigration(name, body) {
+    addMigration(name, body, opts = {}) {
       checkName(name);
       const version = stamp(++n);
-      const src = `exports.up = async function (knex) {\n${indent(body, 2)}\n};\n\nexports.down = async function () {};\n`;
+      const config = opts.transaction === false ? 'exports.config = { transaction: false };\n\n' : '';
+      const src = `${config}exports.up = async function (knex) {\n${indent(body, 2)}\n};\n\nexports.down = async function () {};\n`;
       return { version, file: write(migrationsDir, `${version}_${name}.js`, src) };
     },
     sql: (statements) => `await knex.raw(${literal(statements.trim())});`,
@@ -542,11 +558,12 @@ export function nodePgMigrateApp(): FrameworkApp {
     migrationsDir,
     command: [process.execPath, packageBin('node-pg-migrate'), 'up'],
     env: (url) => ({ DATABASE_URL: url }),
-    addMigration(name, body) {
+    addMigration(name, body, opts = {}) {
       checkName(name);
+      const up = opts.transaction === false ? `pgm.noTransaction();\n${body.trim()}` : body;
       // node-pg-migrate's own prefix: milliseconds since the epoch.
       const version = String(Date.UTC(2024, 0, 1) + ++n * 1000);
-      const src = `export const shorthands = undefined;\n\nexport const up = async (pgm) => {\n${indent(body, 2)}\n};\n\nexport const down = false;\n`;
+      const src = `export const shorthands = undefined;\n\nexport const up = async (pgm) => {\n${indent(up, 2)}\n};\n\nexport const down = false;\n`;
       return { version, file: write(migrationsDir, `${version}_${name}.js`, src) };
     },
     sql: (statements) => `pgm.sql(${literal(statements.trim())});`,
