@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what pgward's tests, demo and benchmarks need from Debian packages, when it is missing:
 # PostgreSQL server + client (initdb, pg_ctl, pg_dump, pg_restore, pgbench, psql), and the peer tools
-# the tests and benchmarks run (promtool from `prometheus`, pgcopydb).
+# the tests and benchmarks run (promtool from `prometheus`, pgcopydb, and the migration frameworks
+# ruby-rails, ruby-pg, python3-alembic, python3-django, python3-psycopg2 that .ci/run names).
 # Usage: sudo bash scripts/install-prereqs.sh        (safe to run again: installs only what is missing)
 set -euo pipefail
 
