@@ -120,10 +120,14 @@ export class GuardSession {
   private onStartupPacket(body: Buffer): void {
     const code = body.readInt32BE(0);
     // TLS ends at the guard's upstream side: the framework talks plaintext on loopback.
-    if (code === SSL_REQUEST || code === GSSENC_REQUEST) return void this.client.write('N');
+    if (code === SSL_REQUEST || code === GSSENC_REQUEST) {
+      this.client.write('N');
+      return;
+    }
     if (code === CANCEL_REQUEST) {
       this.host.cancel(body.readInt32BE(4), body.readInt32BE(8));
-      return this.close();
+      this.close();
+      return;
     }
     if (code !== PROTOCOL_3_0) throw new Error(`unsupported protocol version ${code >> 16}.${code & 0xffff}`);
     this.startup = parseStartupParams(body);
