@@ -59,6 +59,8 @@ export const configSchema = z
         dir: z.string().min(1).optional(),
         framework: z.enum([...FRAMEWORKS, 'auto']).optional(),
         table: z.string().min(1).optional(),
+        /** The command that runs another framework's migrations behind the guard (default: the framework's own). */
+        command: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).optional(),
       })
       .strict()
       .optional(),

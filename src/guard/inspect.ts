@@ -27,6 +27,8 @@ export interface PolicyInspectorOptions {
   serverVersionNum: number;
   /** Whether what runs now (the migration, or the one-off statement) is approved, and how to approve it. */
   approval(sql: string): ApprovalState;
+  /** Tables whose statements are never judged (the framework's own bookkeeping), bare lower-case names. */
+  exempt?: ReadonlySet<string>;
   /** Findings the guard refused or let through with a warning, for the report. */
   onFinding?(f: Finding, decision: 'blocked' | 'warn'): void;
 }
@@ -79,7 +81,10 @@ async function judge(
   if (!ctx.inTransaction && ctx.protocol === 'simple' && statements.length > 1) section.wrapped = true;
   const analyze = (live?: ReturnType<typeof liveSchema>) =>
     analyzeSection(section, { pgVersion: version.major, pgVersionNum: version.num, live }).findings.filter(
-      (f) => f.line >= firstLine && (f.category === 'destructive' || f.category === 'blocking'),
+      (f) =>
+        f.line >= firstLine &&
+        (f.category === 'destructive' || f.category === 'blocking') &&
+        !opts.exempt?.has(bareName(f.table ?? f.relation)),
     );
   let findings = analyze();
   if (findings.length && opts.control) {
@@ -107,6 +112,10 @@ async function judge(
       hint: approval.hint,
     },
   };
+}
+
+function bareName(relation: string): string {
+  return (relation.split('.').pop() ?? '').replace(/"/g, '').toLowerCase();
 }
 
 function describe(f: Finding): string {

@@ -1,5 +1,6 @@
 // The action of `pgward migrate`: a thin adapter over src/migrate that prints events as they happen and
 // a summary (or one JSON document) at the end.
+import { UsageError } from '../../errors.js';
 import { formatDuration, MS } from '../../format/units.js';
 import { describeSummary } from '../../identity/describe.js';
 import type { MigrateEvent, MigrateResult } from '../../migrate/migrate.js';
@@ -17,6 +18,16 @@ import {
 } from './migrate.shared.js';
 
 export async function run(ctx: Context, flags: MigrateFlags): Promise<number> {
+  const { projectFramework } = await import('../../migrate/framework-migrate.js');
+  const framework = await projectFramework({ target: ctx.target(), source: ctx.migrations(), config: ctx.config });
+  if (framework !== 'pgward' && framework !== 'dbmate') {
+    if (flags.dryRun)
+      throw new UsageError(
+        `--dry-run: ${framework} runs this project's migrations`,
+        'pgward plan shows what would run and what the guard would refuse, changing nothing',
+      );
+    return (await import('./migrate.framework.js')).runFramework(ctx, flags);
+  }
   const signals = abortOnSignals();
   try {
     const { migrate } = await import('../../migrate/migrate.js');

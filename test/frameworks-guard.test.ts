@@ -1,0 +1,77 @@
+// `pgward migrate` running each real framework's own migrate command behind the guard (Rails, Alembic,
+// Django, Knex, node-pg-migrate, installed by .ci/run): a destructive statement in a pending migration
+// is refused in production with nothing of that migration applied, the approval unblocks exactly that
+// file, and the audit names every statement with its migration.
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { test } from 'node:test';
+import { createTestDatabase, type TestDatabase } from './harness/db.js';
+import {
+  appEnv,
+  FRAMEWORK_APPS,
+  type FrameworkApp,
+  REAL_FRAMEWORKS,
+  type RealFramework,
+  TRACKING_QUERIES,
+} from './harness/frameworks.js';
+import { runCli } from './harness/project.js';
+
+/** The app, with a pgward.yaml whose production environment is the test database. */
+function project(framework: RealFramework, db: TestDatabase, policy = ''): FrameworkApp {
+  const app = FRAMEWORK_APPS[framework]();
+  const dir = framework === 'django' ? '.' : relative(app.root, app.migrationsDir);
+  writeFileSync(
+    join(app.root, 'pgward.yaml'),
+    `migrations:\n  framework: ${framework}\n  dir: ${dir}\nenvironments:\n  production:\n    url: ${db.url}\n${policy}`,
+  );
+  return app;
+}
+
+function migrate(app: FrameworkApp, db: TestDatabase, ...args: string[]) {
+  const env = appEnv(app, db.url);
+  delete env.DATABASE_URL;
+  return runCli(['migrate', '--env', 'production', '--json', ...args], { cwd: app.root, env, timeoutMs: 180_000 });
+}
+
+async function tracked(framework: RealFramework, db: TestDatabase): Promise<string[]> {
+  const rows = await db.query(TRACKING_QUERIES[framework]).catch(() => []);
+  return rows.map((r) => String(r.v));
+}
+
+for (const framework of REAL_FRAMEWORKS.filter((f) => f !== 'django')) {
+  test(`invariant: ${framework} — a destructive statement in a pending migration is refused in production, nothing of it applies, and the approval unblocks exactly that file`, async (t) => {
+    const db = await createTestDatabase();
+    await db.query("CREATE TABLE customers (id int primary key, email text); INSERT INTO customers VALUES (1, 'a@b.c')");
+    const app = project(framework, db);
+    t.after(() => app.remove());
+    const first = app.addMigration('add_notes', app.sql('CREATE TABLE notes (id int primary key, body text)'));
+    const first_ok = await migrate(app, db);
+    assert.equal(first_ok.code, 0, first_ok.stderr + first_ok.stdout);
+    const doc1 = JSON.parse(first_ok.stdout);
+    assert.deepEqual(doc1.applied, [first.version]);
+
+    const drop = app.addMigration('drop_email', app.sql('CREATE TABLE side (id int); ALTER TABLE customers DROP COLUMN email'));
+    const refused = await migrate(app, db);
+    assert.equal(refused.code, 6, refused.stderr + refused.stdout);
+    const doc = JSON.parse(refused.stdout);
+    assert.match(doc.refused.message, /blocks this destructive statement/);
+    assert.equal(doc.refused.version, drop.version);
+    const cols = await db.query("SELECT column_name FROM information_schema.columns WHERE table_name = 'customers'");
+    assert.ok(cols.some((c) => c.column_name === 'email'), 'the column is still there');
+    assert.equal((await db.query("SELECT to_regclass('side') AS r"))[0]!.r, null, 'nothing of the migration applied');
+    assert.ok(!(await tracked(framework, db)).includes(drop.version));
+
+    const approved = await migrate(app, db, '--approve', drop.version);
+    assert.equal(approved.code, 0, approved.stderr + approved.stdout);
+    assert.deepEqual(JSON.parse(approved.stdout).applied, [drop.version]);
+    const audit = await db.query(
+      `SELECT s.version, s.statement, s.outcome FROM pgward.guard_statements s
+         JOIN pgward.guard_runs r ON r.id = s.run_id WHERE r.id = $1 ORDER BY seq`,
+      [JSON.parse(approved.stdout).auditRun],
+    );
+    const dropRow = audit.find((a) => /DROP COLUMN email/i.test(a.statement));
+    assert.ok(dropRow, 'the audit holds the statement');
+    assert.equal(dropRow.version, drop.version);
+  });
+}
