@@ -80,13 +80,29 @@ export function discoverPrisma(root: string): FrameworkLayout[] {
 
 const KNEXFILES = ['knexfile.js', 'knexfile.cjs', 'knexfile.mjs', 'knexfile.ts'];
 
+/** The text of the JavaScript expression starting at `src[from]`: up to a `,`, `}` or newline outside brackets. */
+function expression(src: string, from: number): string {
+  let depth = 0;
+  let quote: string | undefined;
+  for (let i = from; i < src.length; i++) {
+    const c = src[i]!;
+    if (quote) {
+      if (c === quote) quote = undefined;
+    } else if (c === "'" || c === '"' || c === '`') quote = c;
+    else if (c === '(' || c === '[') depth++;
+    else if (c === ')' || c === ']') depth--;
+    else if (depth === 0 && (c === ',' || c === '}' || c === '\n')) return src.slice(from, i);
+    // An array lists several folders; its first is where Knex writes and what pgward reads.
+    else if (depth === 1 && c === ',' && src[from] === '[') return src.slice(from, i);
+  }
+  return src.slice(from);
+}
+
 /** `migrations: { directory: … }` when it is written as literals; several environments → all of them. */
 export function knexDirectories(src: string): string[] {
   const dirs: string[] = [];
-  for (const m of src.matchAll(/\bdirectory\s*:\s*([^\n}]*)/g)) {
-    // An array lists several folders; the first is where Knex writes and what pgward reads.
-    const expr = m[1]!.trim().startsWith('[') ? m[1]!.slice(0, m[1]!.indexOf(',') + 1 || undefined) : m[1]!;
-    const parts = literals(expr.replace(/__dirname\s*,?/g, ''));
+  for (const m of src.matchAll(/\bdirectory\s*:\s*/g)) {
+    const parts = literals(expression(src, m.index + m[0].length).replace(/__dirname\s*,?/g, ''));
     if (parts.length > 0) dirs.push(join(...parts));
   }
   return [...new Set(dirs)];

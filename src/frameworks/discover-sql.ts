@@ -1,7 +1,7 @@
 // Discovery of Rails (Gemfile + db/migrate), Flyway (flyway.conf / flyway.toml `locations`) and
 // golang-migrate (folders of `<version>_<name>.up.sql` files).
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import type { FrameworkLayout } from '../config/frameworks.js';
 import { isDir, listDir } from './common.js';
 
@@ -48,6 +48,8 @@ function locationDir(root: string, location: string): string | undefined {
 }
 
 export function discoverFlyway(root: string): FrameworkLayout[] {
+  // A conf/ folder's flyway.conf belongs to the project above it (Flyway reads conf/flyway.conf from there).
+  if (basename(root) === 'conf') return [];
   const cfg = FLYWAY_CONFIGS.find((f) => existsSync(join(root, f)));
   if (cfg) {
     const locations = flywayLocations(readFileSync(join(root, cfg), 'utf8'));

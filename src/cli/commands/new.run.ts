@@ -6,10 +6,11 @@ import type { Context } from '../context.js';
 
 export async function run(ctx: Context, name: string): Promise<number> {
   const source = ctx.migrations();
-  if (source.layout && source.framework !== 'pgward' && source.framework !== 'dbmate') {
+  if (!['auto', 'pgward', 'dbmate'].includes(source.framework)) {
+    const why = source.layout ? ` (${source.layout.evidence})` : '';
     throw new UsageError(
-      `pgward new writes pgward migrations, but this project's migrations are ${source.framework}'s (${source.layout.evidence})`,
-      `write them with ${source.framework}; to keep pgward migrations beside them, pass --dir db/migrations (or set migrations.dir)`,
+      `pgward new writes pgward migrations, but this project's migrations are ${source.framework}'s${why}`,
+      `write them with ${source.framework}; pgward migrations beside them need their own folder: --framework pgward --dir db/migrations`,
     );
   }
   const path = newMigration(source.dir, name);
