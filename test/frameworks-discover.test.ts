@@ -70,6 +70,16 @@ test('Alembic: script_location with %(here)s, a relative one, and version_locati
     'alembic.ini': '[alembic]\nscript_location = alembic\nversion_locations = %(here)s/revisions\n',
   });
   assert.deepEqual(brief(versions, discoverLayouts(versions)), [['alembic', '.', 'revisions']]);
+  // Flask-Migrate (redash): alembic.ini inside migrations/, no script_location, env.py beside it.
+  const flask = tree(t, {
+    'migrations/alembic.ini':
+      '# A generic, single database configuration.\n\n[alembic]\n# file_template = %%(rev)s\n\n[loggers]\nkeys = root\n',
+    'migrations/env.py': 'from flask import current_app\n',
+    'migrations/versions/0ec979123ba4_.py': ALEMBIC_REV('0ec979123ba4', 'None'),
+  });
+  const [f] = discoverLayouts(flask);
+  assert.deepEqual(brief(flask, [f!]), [['alembic', '.', 'migrations/versions']]);
+  assert.match(f!.evidence, /Flask-Migrate/);
 });
 
 const DJANGO_MANAGE = (settings: string) =>
@@ -114,6 +124,17 @@ test('Prisma: package.json prisma.schema, url/directUrl env vars (directUrl wins
   assert.equal(found[0]!.details.prismaUrlEnv, 'DIRECT_URL');
   assert.equal(found[0]!.details.prismaPooledUrlEnv, 'DATABASE_URL');
   assert.equal(found[0]!.evidence, 'package.json prisma.schema = db/schema.prisma');
+  // Prisma 6+ (hoppscotch, formbricks): prisma.config.ts names the schema, migrations.path and the env vars.
+  const configured = tree(t, {
+    'prisma.config.ts':
+      "import { defineConfig, env } from 'prisma/config';\nexport default defineConfig({\n  schema: 'db/prisma',\n  migrations: { path: 'db/prisma-migrations' },\n  datasource: { url: env('POOLED_URL'), directUrl: process.env.MIGRATE_URL },\n});\n",
+    'db/prisma/main.prisma': 'datasource db {\n  provider = "postgresql"\n}\n',
+    'db/prisma-migrations/1_init/migration.sql': 'SELECT 1;\n',
+  });
+  const [c] = discoverLayouts(configured);
+  assert.deepEqual(brief(configured, [c!]), [['prisma', '.', 'db/prisma-migrations']]);
+  assert.equal(c!.details.prismaUrlEnv, 'MIGRATE_URL');
+  assert.equal(c!.details.prismaPooledUrlEnv, 'POOLED_URL');
 });
 
 test('monorepo: apps/api/prisma is found once, from its package; node_modules is never searched', (t) => {
@@ -185,8 +206,11 @@ test('golang-migrate: folders of .up.sql/.down.sql pairs, rooted at go.mod', (t)
     'db/migrations/000001_users.up.sql': 'CREATE TABLE u (id int);\n',
     'db/migrations/000001_users.down.sql': 'DROP TABLE u;\n',
   });
-  // Depth: internal/storage/sql/migrations/postgres is 5 levels down — beyond the search, by design.
-  assert.deepEqual(brief(root, discoverLayouts(root)), [['golang-migrate', '.', 'db/migrations']]);
+  // flipt's layout: internal/storage/sql/migrations/postgres is 5 levels down.
+  assert.deepEqual(brief(root, discoverLayouts(root)), [
+    ['golang-migrate', '.', 'db/migrations'],
+    ['golang-migrate', '.', 'internal/storage/sql/migrations/postgres'],
+  ]);
 });
 
 test('locate: no --dir and no migrations.dir → the one layout; pgward files in db/migrations win', (t) => {

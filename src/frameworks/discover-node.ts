@@ -40,42 +40,90 @@ export function prismaEnvVars(schema: string): { url?: string; directUrl?: strin
   return out;
 }
 
+/** What a prisma.config.* file states as literals (Prisma 6+): schema, migrations.path, datasource env vars. */
+interface PrismaConfig {
+  file: string;
+  schema?: string;
+  migrations?: string;
+  url?: string;
+  directUrl?: string;
+}
+
+const PRISMA_CONFIGS = [
+  'prisma.config.ts',
+  'prisma.config.mts',
+  'prisma.config.mjs',
+  'prisma.config.js',
+  'prisma.config.cjs',
+];
+
+function prismaConfig(root: string): PrismaConfig | undefined {
+  const file = PRISMA_CONFIGS.find((f) => existsSync(join(root, f)));
+  if (!file) return undefined;
+  const src = readFileSync(join(root, file), 'utf8');
+  const str = (re: RegExp) => re.exec(src)?.[2];
+  // `url: env("X")`, `url: process.env.X` or `url: process.env["X"]`.
+  const envOf = (key: string) => {
+    const m = new RegExp(
+      `\\b${key}\\s*:\\s*(?:env\\(\\s*(['"\`])(\\w+)\\1\\s*\\)|process\\.env\\.(\\w+)|process\\.env\\[\\s*(['"])(\\w+)\\4\\s*\\])`,
+    ).exec(src);
+    return m ? (m[2] ?? m[3] ?? m[5]) : undefined;
+  };
+  const out: PrismaConfig = { file };
+  const schema = str(/\bschema\s*:\s*(['"`])([^'"`\n]+)\1/);
+  const migrations = str(/\bmigrations\s*:\s*\{[^}]*?\bpath\s*:\s*(['"`])([^'"`\n]+)\1/);
+  const url = envOf('url');
+  const directUrl = envOf('directUrl');
+  if (schema) out.schema = schema;
+  if (migrations) out.migrations = migrations;
+  if (url) out.url = url;
+  if (directUrl) out.directUrl = directUrl;
+  return out;
+}
+
 /** The schema file (or multi-file schema folder) of a package, as the Prisma CLI looks for it. */
-function prismaSchema(root: string): { path: string; how: string } | undefined {
+function prismaSchema(
+  root: string,
+  config: PrismaConfig | undefined,
+): { path: string; how: string } | undefined {
   const configured = field(readJson(join(root, 'package.json')), 'prisma', 'schema');
   if (typeof configured === 'string' && existsSync(resolve(root, configured)))
     return { path: resolve(root, configured), how: `package.json prisma.schema = ${configured}` };
-  for (const cfg of ['prisma.config.ts', 'prisma.config.mjs', 'prisma.config.js']) {
-    const p = join(root, cfg);
-    if (!existsSync(p)) continue;
-    const schema = /\bschema\s*:\s*(['"`])([^'"`\n]+)\1/.exec(readFileSync(p, 'utf8'))?.[2];
-    if (schema && existsSync(resolve(root, schema)))
-      return { path: resolve(root, schema), how: `${cfg} schema = ${schema}` };
-  }
+  if (config?.schema && existsSync(resolve(root, config.schema)))
+    return { path: resolve(root, config.schema), how: `${config.file} schema = ${config.schema}` };
   for (const rel of ['schema.prisma', 'prisma/schema.prisma', 'prisma/schema']) {
     if (existsSync(join(root, rel))) return { path: join(root, rel), how: rel };
   }
   return undefined;
 }
 
+function schemaText(path: string): string {
+  if (!isDir(path)) return readFileSync(path, 'utf8');
+  return readdirSync(path)
+    .filter((f) => f.endsWith('.prisma'))
+    .map((f) => readFileSync(join(path, f), 'utf8'))
+    .join('\n');
+}
+
 export function discoverPrisma(root: string): FrameworkLayout[] {
-  const schema = prismaSchema(root);
+  const config = prismaConfig(root);
+  const schema = prismaSchema(root, config);
   if (!schema) return [];
-  const folder = isDir(schema.path);
-  const text = folder
-    ? readdirSync(schema.path)
-        .filter((f) => f.endsWith('.prisma'))
-        .map((f) => readFileSync(join(schema.path, f), 'utf8'))
-        .join('\n')
-    : readFileSync(schema.path, 'utf8');
-  const dir = join(folder ? schema.path : dirname(schema.path), 'migrations');
-  const vars = prismaEnvVars(text);
+  const fromSchema = join(isDir(schema.path) ? schema.path : dirname(schema.path), 'migrations');
+  const dir = config?.migrations ? resolve(root, config.migrations) : fromSchema;
+  const vars = prismaEnvVars(schemaText(schema.path));
+  const url = config?.url ?? vars.url;
+  const directUrl = config?.directUrl ?? vars.directUrl;
   const details: Record<string, string> = { prismaSchema: schema.path };
+  if (config) details.prismaConfig = join(root, config.file);
   // `prisma migrate` connects with directUrl when there is one (url is often a pooler).
-  const migrateVar = vars.directUrl ?? vars.url;
+  const migrateVar = directUrl ?? url;
   if (migrateVar) details.prismaUrlEnv = migrateVar;
-  if (vars.directUrl && vars.url) details.prismaPooledUrlEnv = vars.url;
-  return [{ framework: 'prisma', root, dir, evidence: schema.how, details }];
+  if (directUrl && url) details.prismaPooledUrlEnv = url;
+  const how = config?.migrations
+    ? `${schema.how}; ${config.file} migrations.path = ${config.migrations}`
+    : schema.how;
+  return [{ framework: 'prisma', root, dir, evidence: how, details }];
 }
 
 const KNEXFILES = ['knexfile.js', 'knexfile.cjs', 'knexfile.mjs', 'knexfile.ts'];

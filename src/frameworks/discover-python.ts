@@ -1,7 +1,7 @@
 // Discovery of the Python frameworks: Alembic (alembic.ini's script_location) and Django (manage.py and
 // the apps' migrations packages).
 import { existsSync, readFileSync } from 'node:fs';
-import { isAbsolute, join, relative, resolve } from 'node:path';
+import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import type { FrameworkLayout } from '../config/frameworks.js';
 import { djangoApps } from './django.js';
 
@@ -49,7 +49,7 @@ export function discoverAlembic(root: string): FrameworkLayout[] {
   if (!existsSync(ini)) return [];
   const options = iniSection(readFileSync(ini, 'utf8'), 'alembic');
   const location = options.get('script_location');
-  if (location === undefined) return [];
+  if (location === undefined) return flaskMigrate(root, ini);
   const script = scriptDir(root, location);
   // version_locations overrides <script_location>/versions; the first folder is the one read.
   const versionLocations = options.get('version_locations');
@@ -66,6 +66,24 @@ export function discoverAlembic(root: string): FrameworkLayout[] {
       dir,
       evidence: `alembic.ini script_location = ${location}${first !== undefined ? `, version_locations = ${first}` : ''}`,
       details,
+    },
+  ];
+}
+
+/**
+ * Flask-Migrate keeps alembic.ini inside the migrations folder without a script_location (it passes the
+ * folder itself): env.py and versions/ beside the ini. The project root is the folder above, where
+ * `flask db upgrade` runs.
+ */
+function flaskMigrate(folder: string, ini: string): FrameworkLayout[] {
+  if (!existsSync(join(folder, 'env.py')) || !existsSync(join(folder, 'versions'))) return [];
+  return [
+    {
+      framework: 'alembic',
+      root: dirname(folder),
+      dir: join(folder, 'versions'),
+      evidence: `${basename(folder)}/alembic.ini without script_location, env.py beside it (Flask-Migrate)`,
+      details: { alembicIni: ini, alembicScriptLocation: folder },
     },
   ];
 }

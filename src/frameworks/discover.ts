@@ -26,8 +26,8 @@ const SKIP = new Set<string>(SKIPPED_FOLDERS);
 
 /** How deep project roots are searched below the start folder (apps/api/prisma is depth 2). */
 export const ROOT_DEPTH = 3;
-/** golang-migrate folders may sit one level deeper than a root (apps/api/db/migrations). */
-const FOLDER_DEPTH = ROOT_DEPTH + 1;
+/** golang-migrate folders sit deeper than roots (flipt: internal/storage/sql/migrations/postgres is 5). */
+const FOLDER_DEPTH = ROOT_DEPTH + 3;
 
 const ROOT_DETECTORS: ((root: string) => FrameworkLayout[])[] = [
   discoverRails,

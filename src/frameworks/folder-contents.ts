@@ -7,6 +7,9 @@ import { SKIPPED_FOLDERS } from './discover.js';
 
 const SKIP = new Set<string>(SKIPPED_FOLDERS);
 const MAX_DEPTH = 4;
+/** `exports.up =`, `export async function up`, `export const up =`, `up: async (…` / `async up(`. */
+const UP_EXPORT =
+  /(\bexports\.up\s*=|\bexport\s+(async\s+)?function\s+up\b|\bexport\s+const\s+up\s*=|\bup\s*:\s*(async\s*)?(\(|function)|\basync\s+up\s*\()/;
 /** Only the start of a file is read to tell frameworks apart. */
 const HEAD = 4096;
 
@@ -39,10 +42,11 @@ function kindOf(path: string): string | undefined {
   }
   if (/\.(js|ts|cjs|mjs)$/.test(name) && !/\.d\.[cm]?ts$/.test(name)) {
     const src = head(path);
+    // A migration module exports an `up` (Knex, node-pg-migrate, umzug…); other scripts are not counted.
+    if (!UP_EXPORT.test(src)) return undefined;
     if (/\bpgm\./.test(src) || /MigrationBuilder/.test(src)) return `node-pg-migrate migrations (${ext})`;
     if (/\bknex\b/i.test(src)) return `Knex migrations (${ext})`;
-    if (/\b(up|down)\b/.test(src)) return `JavaScript migrations (${ext})`;
-    return undefined;
+    return `JavaScript migrations (${ext})`;
   }
   if (ext === '.go' && /\bgoose\b/.test(head(path))) return 'goose migrations (.go)';
   if (ext === '.java' && /^V\d/.test(name)) return 'Flyway Java migrations (.java)';

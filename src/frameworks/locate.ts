@@ -57,7 +57,7 @@ function missingGiven(source: MigrationsSource, cwd: string): UsageError {
 
 function missingLayoutDir(l: FrameworkLayout, cwd: string): UsageError {
   return new UsageError(
-    `${l.framework} migrations folder ${shown(l.dir, cwd)} does not exist (found ${l.evidence} in ${shown(l.root, cwd)})`,
+    `${l.framework} migrations folder ${shown(l.dir, cwd)} does not exist (found ${l.evidence}${l.root === cwd ? '' : ` in ${shown(l.root, cwd)}`})`,
     `create the first migration with ${l.framework}, or ${FIX}`,
   );
 }
