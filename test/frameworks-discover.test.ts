@@ -5,10 +5,12 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { loadConfig } from '../src/config/load.js';
 import { resolveMigrationsSource } from '../src/config/target.js';
 import { UsageError } from '../src/errors.js';
 import { discoverLayouts, type FrameworkLayout } from '../src/frameworks/discover.js';
 import { locateMigrations } from '../src/frameworks/locate.js';
+import { initProject } from '../src/migrate/scaffold.js';
 import { createTestDatabase } from './harness/db.js';
 import { makeProject, runCli } from './harness/project.js';
 
@@ -428,4 +430,43 @@ test('init writes the layout it found (framework and relative dir) and status th
   const made = await runCli(['new', 'x'], { cwd: root });
   assert.equal(made.code, 2, 'pgward new never writes .sql into a Rails folder');
   assert.match(made.stderr, /pgward new writes pgward migrations, but this project's migrations are rails's/);
+});
+
+test('init with several setups lists them in pgward.yaml as comments and records none; one at the root wins', (t) => {
+  const root = tree(t, {
+    'apps/api/prisma/schema.prisma': '',
+    'apps/api/prisma/migrations/1_a/migration.sql': '',
+    'apps/billing/knexfile.js': "module.exports = { migrations: { directory: './db' } };\n",
+  });
+  const r = initProject(root);
+  assert.equal(r.framework, 'auto');
+  assert.deepEqual(
+    r.candidates.map((l) => l.framework),
+    ['prisma', 'knex'],
+  );
+  const yaml = readFileSync(join(root, 'pgward.yaml'), 'utf8');
+  assert.match(
+    yaml,
+    /^ {2}# {3}framework: prisma {2}dir: apps\/api\/prisma\/migrations {2}\(prisma\/schema\.prisma\)$/m,
+  );
+  assert.match(
+    yaml,
+    /^ {2}# {3}framework: knex {2}dir: apps\/billing\/db {2}\(knexfile\.js migrations\.directory = db\)$/m,
+  );
+  assert.match(yaml, /^ {2}framework: auto$/m);
+  // The written file is valid pgward.yaml.
+  assert.equal(loadConfig(join(root, 'pgward.yaml')).raw.migrations?.framework, 'auto');
+
+  const django = tree(t, {
+    'manage.py': DJANGO_MANAGE('site_cfg.settings'),
+    'shop/migrations/__init__.py': '',
+    'shop/migrations/0001_initial.py': '',
+    'frontend/package.json': JSON.stringify({ devDependencies: { 'node-pg-migrate': '7' } }),
+  });
+  const d = initProject(django);
+  assert.equal(d.framework, 'django');
+  const cfg = loadConfig(join(django, 'pgward.yaml'));
+  assert.equal(cfg.raw.migrations?.framework, 'django');
+  assert.equal(cfg.raw.migrations?.dir, '.');
+  assert.ok(!existsSync(join(django, 'db')), 'no db/migrations made for a Django project');
 });
