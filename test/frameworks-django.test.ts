@@ -6,6 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { rmSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { latestMigration } from '../src/backup/snapshot.js';
 import { connect } from '../src/db/connect.js';
 import { django } from '../src/frameworks/django.js';
 import { createTestDatabase, type TestDatabase } from './harness/db.js';
@@ -127,6 +128,13 @@ test('django: real manage.py migrate; app.name versions, other apps left out, sq
   const done = await runCli(['status', '--url', db.url], { cwd: dir });
   assert.equal(done.code, 0, done.stdout + done.stderr);
   assert.match(done.stdout, /django · django_migrations · \./);
+  // A backup's manifest names the latest Django migration too.
+  await client.query('BEGIN');
+  assert.deepEqual(await latestMigration(client), {
+    table: 'django_migrations',
+    version: 'shop.0002_item_price',
+  });
+  await client.query('ROLLBACK');
 
   // Squashing shop: the two old files replaced by one; rows of the replaced ones are history, and the
   // squash counts as applied because everything it replaces is.

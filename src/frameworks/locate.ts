@@ -84,6 +84,9 @@ function pick(layouts: FrameworkLayout[], cwd: string, start: string): Framework
   );
 }
 
+/** Sources already located (status, plan and migrate pass them on): the folders are searched once. */
+const settled = new WeakSet<MigrationsSource>();
+
 /**
  * The source with its folder settled: unchanged when --dir or migrations.dir named it (an error if a
  * foreign framework's folder is missing), else the discovered layout when db/migrations holds no
@@ -97,6 +100,13 @@ function pick(layouts: FrameworkLayout[], cwd: string, start: string): Framework
  * ```
  */
 export function locateMigrations(source: MigrationsSource, cwd = process.cwd()): MigrationsSource {
+  if (settled.has(source)) return source;
+  const located = locate(source, cwd);
+  settled.add(located);
+  return located;
+}
+
+function locate(source: MigrationsSource, cwd: string): MigrationsSource {
   if (source.origin === 'discovered' || source.framework === 'pgward') return source;
   const foreign = source.framework !== 'auto';
   if (source.origin !== 'default') {
