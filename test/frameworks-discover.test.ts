@@ -72,6 +72,13 @@ test('Alembic: script_location with %(here)s, a relative one, and version_locati
     'alembic.ini': '[alembic]\nscript_location = alembic\nversion_locations = %(here)s/revisions\n',
   });
   assert.deepEqual(brief(versions, discoverLayouts(versions)), [['alembic', '.', 'revisions']]);
+  const pyproject = tree(t, {
+    'pyproject.toml': '[project]\nname = "svc"\n\n[tool.alembic]\nscript_location = "%(here)s/alembic"\n',
+    'alembic/versions/c3_x.py': ALEMBIC_REV('c3', 'None'),
+  });
+  const [pp] = discoverLayouts(pyproject);
+  assert.deepEqual(brief(pyproject, [pp!]), [['alembic', '.', 'alembic/versions']]);
+  assert.equal(pp!.evidence, 'pyproject.toml [tool.alembic] script_location = %(here)s/alembic');
   // Flask-Migrate (redash): alembic.ini inside migrations/, no script_location, env.py beside it.
   const flask = tree(t, {
     'migrations/alembic.ini':

@@ -44,12 +44,33 @@ function scriptDir(root: string, location: string): string {
   return resolve(root, value);
 }
 
-export function discoverAlembic(root: string): FrameworkLayout[] {
+/** Alembic's options: alembic.ini's [alembic], else pyproject.toml's [tool.alembic] (Alembic ≥ 1.16). */
+function alembicOptions(root: string): { file: string; options: Map<string, string> } | undefined {
   const ini = join(root, 'alembic.ini');
-  if (!existsSync(ini)) return [];
-  const options = iniSection(readFileSync(ini, 'utf8'), 'alembic');
+  if (existsSync(ini))
+    return { file: 'alembic.ini', options: iniSection(readFileSync(ini, 'utf8'), 'alembic') };
+  const pyproject = join(root, 'pyproject.toml');
+  if (!existsSync(pyproject)) return undefined;
+  const options = iniSection(readFileSync(pyproject, 'utf8'), 'tool.alembic');
+  if (!options.has('script_location')) return undefined;
+  // TOML strings are quoted; version_locations may be an array.
+  for (const [k, v] of options)
+    options.set(
+      k,
+      v
+        .replace(/^\[|\]$/g, '')
+        .replace(/["']/g, '')
+        .trim(),
+    );
+  return { file: 'pyproject.toml [tool.alembic]', options };
+}
+
+export function discoverAlembic(root: string): FrameworkLayout[] {
+  const found = alembicOptions(root);
+  if (!found) return [];
+  const { file, options } = found;
   const location = options.get('script_location');
-  if (location === undefined) return flaskMigrate(root, ini);
+  if (location === undefined) return flaskMigrate(root, join(root, 'alembic.ini'));
   const script = scriptDir(root, location);
   // version_locations overrides <script_location>/versions; the first folder is the one read.
   const versionLocations = options.get('version_locations');
@@ -58,13 +79,17 @@ export function discoverAlembic(root: string): FrameworkLayout[] {
     .split(/[\s,]+/)
     .find((p) => p !== '');
   const dir = first !== undefined ? resolve(root, first) : join(script, 'versions');
-  const details: Record<string, string> = { alembicIni: ini, alembicScriptLocation: script };
+  const details: Record<string, string> = {
+    alembicConfig: join(root, file.split(' ')[0]!),
+    alembicScriptLocation: script,
+  };
+  if (file === 'alembic.ini') details.alembicIni = join(root, 'alembic.ini');
   return [
     {
       framework: 'alembic',
       root,
       dir,
-      evidence: `alembic.ini script_location = ${location}${first !== undefined ? `, version_locations = ${first}` : ''}`,
+      evidence: `${file} script_location = ${location}${first !== undefined ? `, version_locations = ${first}` : ''}`,
       details,
     },
   ];

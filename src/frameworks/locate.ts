@@ -14,7 +14,7 @@ import { discoverLayouts, ROOT_DEPTH } from './discover.js';
 /** What discovery looks for, per framework (error messages and docs say the same). */
 export const SEARCHED: Record<Exclude<FrameworkName, 'pgward'>, string> = {
   rails: 'Gemfile (or config/application.rb) + db/migrate/',
-  alembic: "alembic.ini's script_location",
+  alembic: "alembic.ini's (or pyproject.toml [tool.alembic]'s) script_location",
   django: 'manage.py + <app>/migrations/ packages',
   prisma: 'schema.prisma, prisma/schema.prisma, package.json prisma.schema, prisma.config.ts',
   knex: 'knexfile.{js,cjs,mjs,ts}',
