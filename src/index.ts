@@ -42,7 +42,7 @@ export {
   maskingFor,
 } from './clone/index.js';
 // --- Configuration: what the CLI resolves from its flags, for callers that want the pieces.
-export type { FrameworkName } from './config/frameworks.js';
+export type { FrameworkLayout, FrameworkName } from './config/frameworks.js';
 export { findConfig, type LoadedConfig, loadConfig } from './config/load.js';
 export { type ProjectOptions, type ResolvedProject, resolveProject } from './config/project.js';
 export {
@@ -74,6 +74,8 @@ export {
 export { ExitCode, type ExitCodeValue, PgwardError, UsageError } from './errors.js';
 export { loadMigrations, type MigrationFile } from './files/migration-files.js';
 export type { MigrationState, MigrationStatusEntry, StatusReport } from './files/migration-status.js';
+export { discoverLayouts } from './frameworks/discover.js';
+export { locateMigrations } from './frameworks/locate.js';
 // --- Identity: which environment(s) a database is, from what the server says, not the URL's spelling.
 export {
   type DatabaseIdentity,
@@ -131,7 +133,7 @@ export {
   rollback,
 } from './migrate/rollback.js';
 export type { MigrationFailure } from './migrate/runner.js';
-export { initProject, newMigration } from './migrate/scaffold.js';
+export { type InitResult, initProject, newMigration } from './migrate/scaffold.js';
 export { getStatus, type StatusOptions, status } from './migrate/status.js';
 export { type RecoverOptions, type RecoverResult, recover } from './recover/index.js';
 export {

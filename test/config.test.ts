@@ -45,7 +45,7 @@ test('a missing required key names the environment', () => {
 
 test('an invalid framework lists the accepted ones', () => {
   throwsUsage(
-    () => parse('migrations:\n  framework: django\n'),
+    () => parse('migrations:\n  framework: liquibase\n'),
     /pgward\.yaml:2: migrations\.framework: expected one of .*"rails"/,
   );
 });

@@ -97,6 +97,10 @@ const MIGRATION_TABLES: { table: string; sql: string }[] = [
   },
   { table: 'pgmigrations', sql: 'SELECT name AS v FROM pgmigrations ORDER BY run_on DESC, id DESC LIMIT 1' },
   { table: 'knex_migrations', sql: 'SELECT name AS v FROM knex_migrations ORDER BY id DESC LIMIT 1' },
+  {
+    table: 'django_migrations',
+    sql: "SELECT app || '.' || name AS v FROM django_migrations ORDER BY applied DESC, id DESC LIMIT 1",
+  },
 ];
 
 export async function latestMigration(client: pg.Client): Promise<{ table: string; version: string } | null> {

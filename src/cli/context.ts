@@ -10,6 +10,7 @@ import {
   type Target,
 } from '../config/target.js';
 import { ExitCode, PgwardError } from '../errors.js';
+import { locateMigrations } from '../frameworks/locate.js';
 import { isInterrupted } from '../interrupt.js';
 import { redact } from '../redact.js';
 import { colorWanted, Output } from './output.js';
@@ -60,8 +61,9 @@ export class Context {
   target(): Target {
     return resolveTarget({ config: this.config, env: this.flags.env, url: this.flags.url });
   }
+  /** The migrations: --dir, migrations.dir, db/migrations, or the layout the project's files show. */
   migrations(): MigrationsSource {
-    return resolveMigrationsSource(this.config, this.flags.dir, this.flags.framework);
+    return locateMigrations(resolveMigrationsSource(this.config, this.flags.dir, this.flags.framework));
   }
 }
 

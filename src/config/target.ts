@@ -4,6 +4,7 @@ import { relative, resolve } from 'node:path';
 import { UsageError } from '../errors.js';
 import { registerSecret } from '../redact.js';
 import { parseDuration } from './duration.js';
+import type { FrameworkLayout } from './frameworks.js';
 import { interpolate, MissingVariableError } from './interpolate.js';
 import type { LoadedConfig } from './load.js';
 import type { FrameworkName, RawPolicy } from './schema.js';
@@ -42,6 +43,15 @@ export interface MigrationsSource {
   framework: FrameworkName | 'auto';
   /** Tracking table override for a foreign framework. */
   table: string | undefined;
+  /**
+   * Where `dir` came from: --dir, migrations.dir, the db/migrations default, or the project's own files
+   * (src/frameworks/locate.ts). Unset = given explicitly (a library caller's own source).
+   */
+  origin?: 'flag' | 'config' | 'default' | 'discovered';
+  /** The project folder the source was resolved from (pgward.yaml's folder, else the working directory). */
+  root?: string;
+  /** The layout discovery found, when the source came from it. */
+  layout?: FrameworkLayout;
 }
 
 const PROTECTED_NAMES = new Set(['production', 'prod']);
@@ -218,5 +228,6 @@ export function resolveMigrationsSource(
   const base = config?.baseDir ?? process.cwd();
   const dir = dirFlag ? resolve(dirFlag) : resolve(base, m?.dir ?? 'db/migrations');
   const framework = (frameworkFlag ?? m?.framework ?? 'auto') as FrameworkName | 'auto';
-  return { dir, framework, table: m?.table };
+  const origin = dirFlag ? 'flag' : m?.dir !== undefined ? 'config' : 'default';
+  return { dir, framework, table: m?.table, origin, root: resolve(base) };
 }

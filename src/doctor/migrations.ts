@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import type pg from 'pg';
 import type { MigrationsSource, Target } from '../config/target.js';
 import { ATTENTION_STATES } from '../files/migration-status.js';
+import { locateMigrations } from '../frameworks/locate.js';
 import { statusWithClient } from '../migrate/status.js';
 import type { MigrationsInfo, PendingMigration } from './types.js';
 
@@ -40,10 +41,12 @@ function fileTime(dir: string, file: string | undefined): string | null {
 export async function migrationsInfo(
   client: pg.Client,
   target: Target,
-  source: MigrationsSource,
+  given: MigrationsSource,
   now: Date,
   since?: PendingSince,
 ): Promise<MigrationsInfo> {
+  // Located once here too: pending files' times are read from the folder status read them from.
+  const source = locateMigrations(given);
   const status = await statusWithClient(client, { target, source });
   const recorded = since
     ? await since(

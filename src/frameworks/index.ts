@@ -5,6 +5,7 @@ import type { FrameworkName } from '../config/schema.js';
 import { alembic } from './alembic.js';
 import { tableExists, tableRef } from './common.js';
 import { dbmate } from './dbmate.js';
+import { django } from './django.js';
 import { flyway } from './flyway.js';
 import { golangMigrate } from './golang-migrate.js';
 import { knex } from './knex.js';
@@ -24,6 +25,7 @@ export const ADAPTERS: Record<Exclude<FrameworkName, 'pgward'>, FrameworkAdapter
   'golang-migrate': golangMigrate,
   'node-pg-migrate': nodePgMigrate,
   knex,
+  django,
 };
 
 /**

@@ -1,8 +1,10 @@
 // `pgward init` and `pgward new`: the files a project starts from.
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative, sep } from 'node:path';
+import type { FrameworkLayout, FrameworkName } from '../config/frameworks.js';
 import { UsageError } from '../errors.js';
 import { FILE_PATTERN } from '../files/migration-files.js';
+import { discoverLayouts } from '../frameworks/discover.js';
 
 export function timestampVersion(now = new Date()): string {
   return now.toISOString().replace(/[-:T]/g, '').slice(0, 14);
@@ -83,14 +85,15 @@ function tryCreate(dir: string, version: bigint, slug: string): string | undefin
   }
 }
 
-export const CONFIG_TEMPLATE = `# pgward configuration — reference: docs/configuration.md
-migrations:
+const DEFAULT_MIGRATIONS = `migrations:
   # Folder of <version>_<name>.sql files with "-- migrate:up" / "-- migrate:down" sections.
   dir: db/migrations
-  # pgward runs its own migrations; set another framework (rails, alembic, prisma, flyway, dbmate,
-  # golang-migrate, node-pg-migrate, knex) to have status read that framework's files and table.
+  # pgward runs its own migrations; set another framework (rails, alembic, django, prisma, flyway,
+  # dbmate, golang-migrate, node-pg-migrate, knex) to have status read that framework's files and table.
   framework: auto
+`;
 
+const REST = `
 # Used when neither --env nor PGWARD_ENV is given.
 default_env: development
 
@@ -108,20 +111,85 @@ environments:
       migration_timeout: 10min   # whole migration; cancelled and rolled back past it
 `;
 
+export const CONFIG_TEMPLATE = `# pgward configuration — reference: docs/configuration.md
+${DEFAULT_MIGRATIONS}${REST}`;
+
+/** A YAML double-quoted scalar (paths may hold `:` or `#`). */
+function yamlString(s: string): string {
+  return JSON.stringify(s);
+}
+
+/** The migrations section for a layout found in the project (paths relative to pgward.yaml's folder). */
+function foundMigrations(root: string, layout: FrameworkLayout): string {
+  const dir = (relative(root, layout.dir) || '.').split(sep).join('/');
+  return `migrations:
+  # Found by pgward init: ${layout.framework} (${layout.evidence.replace(/\n/g, ' ')}).
+  # pgward reads ${layout.framework}'s files and tracking table; \`pgward status\` reports what is pending.
+  dir: ${yamlString(dir)}
+  framework: ${layout.framework}
+`;
+}
+
+/** Layouts init could not choose between are listed in the file, for the user to pick one. */
+function ambiguousMigrations(root: string, layouts: FrameworkLayout[]): string {
+  const lines = layouts.map(
+    (l) =>
+      `  #   framework: ${l.framework}  dir: ${(relative(root, l.dir) || '.').split(sep).join('/')}  (${l.evidence})`,
+  );
+  return `migrations:
+  # pgward init found several migration setups; set dir and framework to the one pgward should read:
+${lines.join('\n')}
+  dir: db/migrations
+  framework: auto
+`;
+}
+
+/** The one layout init records: the only one, else the only one at the project root. */
+function chosenLayout(root: string, layouts: FrameworkLayout[]): FrameworkLayout | undefined {
+  if (layouts.length === 1) return layouts[0];
+  const here = layouts.filter((l) => l.root === root);
+  return here.length === 1 ? here[0] : undefined;
+}
+
+export interface InitResult {
+  config: string;
+  /** The migrations folder pgward.yaml names (created when it is pgward's own db/migrations). */
+  migrations: string;
+  framework: FrameworkName | 'auto';
+  /** The layout found in the project and written to pgward.yaml, if any. */
+  found?: FrameworkLayout;
+  /** Several layouts and none chosen: listed in pgward.yaml as comments. */
+  candidates: FrameworkLayout[];
+}
+
 /**
+ * Writes pgward.yaml (and db/migrations, for a pgward project). When the project's files show one
+ * migration framework (Rails, Alembic, Django, Prisma, Knex…), pgward.yaml records its framework and
+ * folder instead; `discover: false` skips the search.
+ *
  * @example
  * ```ts
  * import { initProject } from 'pgward';
- * const { config, migrations } = initProject(process.cwd());
- * console.log(config, migrations);
+ * const { config, migrations, framework } = initProject(process.cwd());
+ * console.log(config, migrations, framework);
  * ```
  */
-export function initProject(root: string): { config: string; migrations: string } {
+export function initProject(root: string, options: { discover?: boolean } = {}): InitResult {
   const config = join(root, 'pgward.yaml');
   if (existsSync(config))
     throw new UsageError(`${config} already exists`, 'edit it, or remove it to start over');
+  const layouts = options.discover === false ? [] : discoverLayouts(root);
+  const found = chosenLayout(root, layouts);
+  if (found) {
+    const text = `# pgward configuration — reference: docs/configuration.md\n${foundMigrations(root, found)}${REST}`;
+    writeFileSync(config, text, { flag: 'wx' });
+    return { config, migrations: found.dir, framework: found.framework, found, candidates: [] };
+  }
   const migrations = join(root, 'db', 'migrations');
   mkdirSync(migrations, { recursive: true });
-  writeFileSync(config, CONFIG_TEMPLATE, { flag: 'wx' });
-  return { config, migrations };
+  const section = layouts.length > 1 ? ambiguousMigrations(root, layouts) : DEFAULT_MIGRATIONS;
+  writeFileSync(config, `# pgward configuration — reference: docs/configuration.md\n${section}${REST}`, {
+    flag: 'wx',
+  });
+  return { config, migrations, framework: 'auto', candidates: layouts.length > 1 ? layouts : [] };
 }

@@ -8,8 +8,14 @@ import type { MigrationsSource, Target } from '../config/target.js';
 import { appName, withClient } from '../db/connect.js';
 import { ExitCode, PgwardError, UsageError } from '../errors.js';
 import { loadMigrations } from '../files/migration-files.js';
-import { countStates, type StatusReport, statusExitCode } from '../files/migration-status.js';
+import {
+  countStates,
+  type MigrationStatusEntry,
+  type StatusReport,
+  statusExitCode,
+} from '../files/migration-status.js';
 import { ADAPTERS, detectFramework } from '../frameworks/index.js';
+import { locateMigrations } from '../frameworks/locate.js';
 import { redactUrl } from '../redact.js';
 import { readApplied, readPartial } from './history.js';
 import { lockHolder } from './lock.js';
@@ -43,8 +49,9 @@ export const getStatus = status;
 /** The status on an open connection (doctor reads it on its own). */
 export async function statusWithClient(
   client: pg.Client,
-  opts: { target: Target; source: MigrationsSource },
+  given: { target: Target; source: MigrationsSource },
 ): Promise<StatusReport> {
+  const opts = { ...given, source: locateMigrations(given.source) };
   const framework = await resolveFramework(opts.source, client);
   const common = {
     env: opts.target.env,
@@ -67,6 +74,7 @@ export async function statusWithClient(
     };
   }
   const foreign = await ADAPTERS[framework].status(client, opts.source.dir, opts.source.table);
+  assertFilesFound(framework, foreign.entries, common.dir);
   const pendingStates = new Set(['pending', 'out-of-order', 'failed']);
   return {
     ...common,
@@ -81,8 +89,21 @@ export async function statusWithClient(
   };
 }
 
+/**
+ * Rows in the tracking table but not one migration file in the folder: the folder is the wrong one (a
+ * default that does not exist, a typo), not every migration deleted. Refused rather than listed as missing.
+ */
+function assertFilesFound(framework: FrameworkName, entries: MigrationStatusEntry[], dir: string): void {
+  if (entries.length === 0 || entries.some((e) => e.file !== undefined)) return;
+  throw new UsageError(
+    `${dir} holds no ${framework} migrations, but its tracking table records ${entries.length}: wrong migrations folder?`,
+    'pass --dir <folder>, or set migrations.dir in pgward.yaml',
+  );
+}
+
 /** The configured framework, or the one autodetected from the files and the database. */
-export async function resolveFramework(source: MigrationsSource, client: pg.Client): Promise<FrameworkName> {
+export async function resolveFramework(given: MigrationsSource, client: pg.Client): Promise<FrameworkName> {
+  const source = locateMigrations(given);
   if (source.framework !== 'auto') return source.framework;
   const detected = await detectFramework(source.dir, client);
   if (typeof detected === 'string') return detected;
