@@ -1,0 +1,87 @@
+// Rails: a static reading of `db/migrate/<version>_<name>.rb`. The migration class's `change` (or, without
+// it, `up`) is read as the DSL subset in rails-dsl.ts and turned into the SQL Active Record would send;
+// `disable_ddl_transaction!` means no transaction (Rails wraps each migration in one by default).
+import { readFileSync } from 'node:fs';
+import { listDir } from '../common.js';
+import { translateBody } from './rails-dsl.js';
+import type { Out } from './rails-table.js';
+import { tokenize } from './ruby-lex.js';
+import { readTree, type Stmt } from './ruby-tree.js';
+import { absolute, fromFiles, type PendingRef, REHEARSE, type StaticMigration, unreadable } from './types.js';
+
+export interface RailsReading {
+  sql: string | undefined;
+  wrapped: boolean;
+  notes: string[];
+}
+
+/** The name of a `def` (`def change`, `def self.up`). */
+function defName(s: Stmt): string | undefined {
+  const first = s.toks[0];
+  if (first?.kind !== 'id' || first.v !== 'def') return undefined;
+  const last = s.toks[s.toks.length - 1];
+  return last?.kind === 'id' ? last.v : undefined;
+}
+
+/** The class body that inherits from ActiveRecord::Migration (the first class otherwise). */
+function migrationClass(tree: Stmt[]): Stmt[] | undefined {
+  const classes = tree.filter((s) => s.toks[0]?.v === 'class' && s.block);
+  const migration = classes.find((s) => s.toks.some((t) => t.v === 'Migration')) ?? classes[0];
+  return migration?.block?.body;
+}
+
+/** Reads one migration's source; pure. */
+export function readRailsSource(source: string): RailsReading {
+  const lines = source.split('\n');
+  const notes: string[] = [];
+  const parts: string[] = [];
+  const codeOf = (s: Stmt) => (lines[s.line - 1] ?? '').trim();
+  const out: Out = {
+    sql(line, code, statements) {
+      parts.push(
+        `-- line ${line}: ${code.replace(/\s+/g, ' ').slice(0, 100)}\n${statements.map((x) => `${x.trim().replace(/;\s*$/, '')};`).join('\n')}`,
+      );
+    },
+    unreadable(s) {
+      notes.push(unreadable(s.line, codeOf(s)));
+    },
+    note(text) {
+      notes.push(text);
+    },
+  };
+  const body = migrationClass(readTree(tokenize(source)));
+  if (body === undefined)
+    return { sql: undefined, wrapped: true, notes: [`no migration class found — ${REHEARSE}`] };
+  let wrapped = true;
+  const methods = new Map<string, Stmt>();
+  for (const s of body) {
+    const first = s.toks[0];
+    if (first?.kind === 'id' && first.v === 'disable_ddl_transaction!') wrapped = false;
+    const n = defName(s);
+    if (n !== undefined) methods.set(n, s);
+  }
+  // Active Record runs `change` when the class defines it, else `up`; `down` never runs forward.
+  const method = methods.get('change') ?? methods.get('up');
+  if (method === undefined)
+    return { sql: undefined, wrapped, notes: [`no change or up method found — ${REHEARSE}`] };
+  translateBody(method.block?.body ?? [], out, codeOf);
+  return { sql: parts.length ? `${parts.join('\n\n')}\n` : '', wrapped, notes };
+}
+
+const RB = /^([0-9]+)_.*\.rb$/;
+
+export function readRails(dir: string, m: PendingRef): StaticMigration {
+  const rel = m.file ?? listDir(dir).find((f) => RB.exec(f)?.[1] === m.version);
+  if (rel === undefined)
+    return {
+      version: m.version,
+      files: [],
+      checksum: '',
+      sql: undefined,
+      wrapped: true,
+      notes: [`no ${m.version}_*.rb in ${dir}`],
+    };
+  const file = absolute(dir, rel);
+  const r = readRailsSource(readFileSync(file, 'utf8'));
+  return fromFiles(m.version, [file], r.sql, r.wrapped, r.notes);
+}
