@@ -60,16 +60,16 @@ export function readSqlmigrate(output: string): { sql: string; wrapped: boolean;
   const body = wrapped ? lines.slice(first + 1, last) : lines;
   const notes: string[] = [];
   body.forEach((l, i) => {
-    if (l.trim() !== NOT_SQL) return;
-    // Django writes the operation's description in the comment block just above.
-    const above = body
-      .slice(Math.max(0, i - 3), i)
+    if (!l.trim().startsWith(NOT_SQL)) return;
+    // Django writes the operation's description on the comment line after the marker.
+    const next = body
+      .slice(i + 1, i + 3)
       .map((x) => x.replace(/^--\s?/, '').trim())
-      .filter(Boolean);
-    notes.push(`${above.join(' ') || 'RunPython'}: Python code that cannot be read as SQL — ${REHEARSE}`);
+      .find(Boolean);
+    notes.push(`${next ?? 'RunPython'}: Python code that cannot be read as SQL — ${REHEARSE}`);
   });
   const sql = body
-    .filter((l) => l.trim() !== NOT_SQL)
+    .filter((l) => !l.trim().startsWith(NOT_SQL))
     .join('\n')
     .trim();
   return { sql: sql === '' ? '' : `${sql}\n`, wrapped, notes };

@@ -106,6 +106,31 @@ export function literal(v: Val): string {
       return 'NULL';
     case 'arr':
       return `'{${v.items.map((i) => (i.k === 'str' || i.k === 'sym' ? `"${i.v.replace(/"/g, '\\"')}"` : literal(i))).join(',')}}'`;
+    case 'hash':
+      return `'${JSON.stringify(jsonOf(v)).replace(/'/g, "''")}'`;
+    default:
+      throw new Unreadable('a default that is not a literal');
+  }
+}
+
+/** A hash/array default of literals as the JSON Rails stores for json/jsonb columns. */
+function jsonOf(v: Val): unknown {
+  switch (v.k) {
+    case 'hash':
+      return Object.fromEntries(Object.entries(v.h).map(([k, x]) => [k, jsonOf(x)]));
+    case 'arr':
+      return v.items.map(jsonOf);
+    case 'str':
+      if (v.interp) throw new Unreadable('an interpolated string');
+      return v.v;
+    case 'sym':
+      return v.v;
+    case 'num':
+      return Number(v.v);
+    case 'bool':
+      return v.v;
+    case 'nil':
+      return null;
     default:
       throw new Unreadable('a default that is not a literal');
   }

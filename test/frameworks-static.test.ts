@@ -1,0 +1,493 @@
+// What plan can see before anything runs: each framework's pending migrations read as the SQL that
+// framework sends, with its execution model, and linted as such. Inputs are real: Rails migration files
+// as Rails' generators write them, Alembic's offline mode and Django's sqlmigrate run for real on
+// generated projects (Django against a real database), and the SQL-file frameworks' execution model
+// checked against PostgreSQL itself.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { test } from 'node:test';
+import pg from 'pg';
+import {
+  type PendingRef,
+  prepareStatic,
+  readPendingMigrations,
+  type StaticFramework,
+  type StaticMigration,
+} from '../src/frameworks/static/index.js';
+import { type Finding, lintPrepared } from '../src/lint/index.js';
+import { splitStatements } from '../src/sql/split.js';
+import { createTestDatabase } from './harness/db.js';
+
+const PYTHON = '/usr/bin/python3';
+
+type T = { after: (fn: () => void | Promise<void>) => void };
+
+/** Writes `files` (relative path → content) into a new temp dir and returns the dir. */
+function project(t: T, files: Record<string, string>): string {
+  const dir = mkdtempSync(join(tmpdir(), 'pgward-static-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  for (const [rel, content] of Object.entries(files)) {
+    mkdirSync(dirname(join(dir, rel)), { recursive: true });
+    writeFileSync(join(dir, rel), content);
+  }
+  return dir;
+}
+
+async function read(
+  framework: StaticFramework,
+  dir: string,
+  pending: PendingRef[],
+  extra: { root?: string; details?: Record<string, string>; databaseUrl?: string } = {},
+): Promise<StaticMigration[]> {
+  return readPendingMigrations(framework, { root: extra.root ?? dir, dir, pending, ...extra });
+}
+
+/** Lint findings per migration, as `category:rule`, without robustness and style advice. */
+async function findings(migrations: StaticMigration[]): Promise<string[][]> {
+  const report = lintPrepared(await prepareStatic(migrations));
+  const shown = (f: Finding) => f.category !== 'robustness' && f.category !== 'style';
+  return report.files.map((f) => f.findings.filter(shown).map((x) => `${x.category}:${x.rule}`));
+}
+
+const sha256 = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
+
+// --- Rails ------------------------------------------------------------------------------------------
+
+const rb = (body: string, extra = '') =>
+  `class Migration${Math.random().toString(36).slice(2, 8)} < ActiveRecord::Migration[7.1]\n${extra}  def change\n${body}  end\nend\n`;
+
+async function rails(t: T, body: string, extra = ''): Promise<StaticMigration> {
+  const dir = project(t, { '20240101000000_m.rb': rb(body, extra) });
+  const [m] = await read('rails', dir, [{ version: '20240101000000', file: '20240101000000_m.rb' }]);
+  return m!;
+}
+
+test('rails: remove_column is destructive, wrapped in the migration transaction', async (t) => {
+  const m = await rails(t, '    remove_column :users, :email, :string\n');
+  assert.equal(m.wrapped, true);
+  assert.match(m.sql!, /^ALTER TABLE "users" DROP COLUMN "email";$/m);
+  assert.deepEqual(await findings([m]), [['destructive:ban-drop-column']]);
+  assert.deepEqual(m.notes, []);
+});
+
+test('rails: add_index without algorithm: :concurrently blocks writes on an existing table', async (t) => {
+  const m = await rails(t, '    add_index :users, :email\n');
+  assert.match(m.sql!, /^CREATE INDEX "index_users_on_email" ON "users" \("email"\);$/m);
+  assert.deepEqual(await findings([m]), [['blocking:require-concurrent-index-creation']]);
+});
+
+test('rails: add_index algorithm: :concurrently with disable_ddl_transaction! is neither blocking nor failing', async (t) => {
+  const ok = await rails(
+    t,
+    '    add_index :users, :email, algorithm: :concurrently\n',
+    '  disable_ddl_transaction!\n\n',
+  );
+  assert.equal(ok.wrapped, false);
+  assert.match(ok.sql!, /CREATE INDEX CONCURRENTLY "index_users_on_email" ON "users" \("email"\);/);
+  assert.deepEqual(await findings([ok]), [[]]);
+  // Without disable_ddl_transaction! Rails runs it inside its transaction, where PostgreSQL refuses it.
+  const wrapped = await rails(t, '    add_index :users, :email, algorithm: :concurrently\n');
+  assert.equal(wrapped.wrapped, true);
+  assert.deepEqual(await findings([wrapped]), [['error:requires-no-transaction']]);
+});
+
+test('rails: add_foreign_key is validated (blocking) unless validate: false; validate_foreign_key validates', async (t) => {
+  const validated = await rails(t, '    add_foreign_key :orders, :users\n');
+  assert.match(
+    validated.sql!,
+    /ALTER TABLE "orders" ADD CONSTRAINT "fk_rails_[0-9a-f]{10}" FOREIGN KEY \("user_id"\) REFERENCES "users" \("id"\);/,
+  );
+  assert.ok((await findings([validated]))[0]!.includes('blocking:adding-foreign-key-constraint'));
+  const later = await rails(
+    t,
+    '    add_foreign_key :orders, :users, column: :buyer_id, validate: false, name: "fk_buyer"\n    validate_foreign_key :orders, name: "fk_buyer"\n',
+  );
+  assert.match(later.sql!, /FOREIGN KEY \("buyer_id"\) REFERENCES "users" \("id"\) NOT VALID;/);
+  assert.match(later.sql!, /ALTER TABLE "orders" VALIDATE CONSTRAINT "fk_buyer";/);
+  assert.ok(!(await findings([later]))[0]!.includes('blocking:adding-foreign-key-constraint'));
+});
+
+test('rails: execute "…" and heredocs are linted as SQL; unknown Ruby is a note with its line', async (t) => {
+  const m = await rails(
+    t,
+    [
+      '    execute "DROP TABLE legacy_events"',
+      '    User.where(active: nil).update_all(active: true)',
+      '    execute <<~SQL',
+      '      ALTER TABLE accounts DROP COLUMN notes;',
+      '    SQL',
+      '    execute "UPDATE users SET plan = \'#{Plan.default}\'"',
+      '',
+    ].join('\n'),
+  );
+  assert.match(m.sql!, /^DROP TABLE legacy_events;$/m);
+  assert.match(m.sql!, /^ALTER TABLE accounts DROP COLUMN notes;$/m);
+  assert.deepEqual(await findings([m]), [['destructive:ban-drop-table', 'destructive:ban-drop-column']]);
+  assert.deepEqual(m.notes, [
+    'line 4: User.where(active: nil).update_all(active: true) cannot be read statically — rehearse it: pgward rehearse',
+    `line 8: execute "UPDATE users SET plan = '#{Plan.default}'" cannot be read statically — rehearse it: pgward rehearse`,
+  ]);
+});
+
+test('rails: the DSL subset translates to SQL that PostgreSQL accepts', async (t) => {
+  const db = await createTestDatabase();
+  await db.query(
+    'CREATE TABLE users (id bigserial PRIMARY KEY, name text, age int, email text, legacy text)',
+  );
+  await db.query('CREATE TABLE accounts (id bigserial PRIMARY KEY, a int, old text)');
+  const m = await rails(
+    t,
+    `    create_table :posts do |t|
+      t.string :title, null: false, limit: 200
+      t.text :body
+      t.references :user, null: false, foreign_key: true
+      t.integer :views, default: 0
+      t.decimal :price, precision: 10, scale: 2
+      t.jsonb :meta, null: false, default: {}
+      t.timestamps
+      t.index [:title, :user_id], unique: true
+    end
+    add_column :users, :admin, :boolean, null: false, default: false
+    change_column_null :users, :name, false, "anon"
+    change_column_default :users, :age, from: nil, to: 18
+    change_column :users, :age, :bigint
+    rename_column :users, :legacy, :legacy_notes
+    remove_columns :users, :email
+    add_reference :accounts, :user, foreign_key: true, index: { algorithm: :concurrently }
+    add_check_constraint :users, "age >= 0", name: "age_positive", validate: false
+    change_table :accounts do |t|
+      t.rename :a, :b
+      t.remove :old
+      t.string :nick
+      t.index :nick
+    end
+    reversible do |dir|
+      dir.up { execute "UPDATE users SET age = 1 WHERE age IS NULL" }
+      dir.down { execute "SELECT 1" }
+    end
+    rename_table :accounts, :profiles
+    drop_table :posts
+`,
+    '  disable_ddl_transaction!\n',
+  );
+  assert.deepEqual(m.notes, []);
+  assert.ok(!m.sql!.includes('SELECT 1'), 'the down part of reversible is not read');
+  const client = new pg.Client({ connectionString: db.url });
+  await client.connect();
+  t.after(() => client.end());
+  // Statement by statement in autocommit, as Rails sends them with disable_ddl_transaction!.
+  const split = splitStatements(m.sql!);
+  assert.ok(split.ok);
+  for (const st of split.statements) await client.query(st.sql);
+  const cols = await client.query(
+    "SELECT column_name FROM information_schema.columns WHERE table_name = 'users'",
+  );
+  assert.ok(cols.rows.some((r) => r.column_name === 'legacy_notes'));
+  assert.ok(!cols.rows.some((r) => r.column_name === 'email'));
+  const pk = await client.query("SELECT to_regclass('profiles') IS NOT NULL AS ok");
+  assert.equal(pk.rows[0].ok, true);
+});
+
+test('rails: change wins over up, down is never read, and the checksum binds to the .rb bytes', async (t) => {
+  const src = `class X < ActiveRecord::Migration[6.1]
+  def up
+    drop_table :users
+  end
+
+  def down
+    create_table :users
+  end
+end
+`;
+  const dir = project(t, { '20240102000000_drop_users.rb': src });
+  const [m] = await read('rails', dir, [{ version: '20240102000000', file: '20240102000000_drop_users.rb' }]);
+  assert.equal(m!.checksum, sha256(Buffer.from(src)));
+  assert.deepEqual(m!.files, [join(dir, '20240102000000_drop_users.rb')]);
+  assert.match(m!.sql!, /^DROP TABLE "users";$/m);
+  assert.ok(!m!.sql!.includes('CREATE TABLE'));
+});
+
+// --- SQL-file frameworks ------------------------------------------------------------------------------
+
+test('prisma: CREATE INDEX CONCURRENTLY after another statement fails, as PostgreSQL shows for the one simple query', async (t) => {
+  const sql =
+    'ALTER TABLE "User" ADD COLUMN "nick" TEXT;\n\nCREATE INDEX CONCURRENTLY "User_nick_idx" ON "User"("nick");\n';
+  const dir = project(t, {
+    '20240101000000_nick/migration.sql': sql,
+    'migration_lock.toml': 'provider = "postgresql"\n',
+  });
+  const [m] = await read('prisma', dir, [
+    { version: '20240101000000', file: '20240101000000_nick/migration.sql' },
+  ]);
+  assert.equal(m!.wrapped, true);
+  assert.equal(m!.sql, sql);
+  assert.equal(m!.checksum, sha256(sql));
+  assert.ok((await findings([m!]))[0]!.includes('error:requires-no-transaction'));
+  // The execution model itself: the whole file as one simple Query is one implicit transaction.
+  const db = await createTestDatabase();
+  await db.query('CREATE TABLE "User" (id int)');
+  const client = new pg.Client({ connectionString: db.url });
+  await client.connect();
+  t.after(() => client.end());
+  await assert.rejects(client.query(sql), /cannot run inside a transaction block/);
+});
+
+test('golang-migrate: the .up.sql is one wrapped script; the .down.sql is never read', async (t) => {
+  const up = 'ALTER TABLE users ADD COLUMN nick text;\n';
+  const dir = project(t, {
+    '0003_nick.up.sql': up,
+    '0003_nick.down.sql': 'ALTER TABLE users DROP COLUMN nick;\nDROP TABLE users;\n',
+  });
+  for (const pending of [[{ version: '3', file: '0003_nick.up.sql' }], [{ version: '3' }]]) {
+    const [m] = await read('golang-migrate', dir, pending);
+    assert.deepEqual(m!.files, [join(dir, '0003_nick.up.sql')]);
+    assert.equal(m!.sql, up);
+    assert.equal(m!.wrapped, true);
+    assert.deepEqual(await findings([m!]), [[]]);
+  }
+});
+
+test('flyway: a .conf with executeInTransaction=false opts out; CONCURRENTLY alone runs outside; mixing is refused', async (t) => {
+  const dir = project(t, {
+    'sql/V1__drop.sql': 'DROP TABLE legacy;\n',
+    'sql/V1__drop.sql.conf': 'executeInTransaction=false\n',
+    'sql/V2__idx.sql': 'CREATE INDEX CONCURRENTLY users_email ON users (email);\n',
+    'sql/V3__mixed.sql':
+      'ALTER TABLE users ADD COLUMN x int;\nCREATE INDEX CONCURRENTLY users_x ON users (x);\n',
+    'sql/V4__plain.sql': 'CREATE INDEX users_y ON users (y);\n',
+  });
+  const ms = await read('flyway', dir, [
+    { version: '1', file: 'sql/V1__drop.sql' },
+    { version: '2', file: 'sql/V2__idx.sql' },
+    { version: '3', file: 'sql/V3__mixed.sql' },
+    { version: '4', file: 'sql/V4__plain.sql' },
+  ]);
+  assert.deepEqual(
+    ms.map((m) => m.wrapped),
+    [false, false, false, true],
+  );
+  assert.deepEqual(ms[0]!.files, [join(dir, 'sql/V1__drop.sql'), join(dir, 'sql/V1__drop.sql.conf')]);
+  assert.equal(
+    ms[0]!.checksum,
+    sha256(Buffer.concat([readFileSync(ms[0]!.files[0]!), readFileSync(ms[0]!.files[1]!)])),
+  );
+  assert.ok(ms[2]!.notes.some((n) => n.includes('mixed=true')));
+  assert.deepEqual(await findings(ms), [
+    ['destructive:ban-drop-table'],
+    [],
+    [],
+    ['blocking:require-concurrent-index-creation'],
+  ]);
+});
+
+// --- JS frameworks ------------------------------------------------------------------------------------
+
+test('node-pg-migrate: pgm calls and a .sql file up part; noTransaction; unknown calls are notes', async (t) => {
+  const dir = project(t, {
+    '1700000000000_a.js': `exports.up = (pgm) => {
+  pgm.noTransaction();
+  pgm.createIndex('users', 'email', { concurrently: true });
+  pgm.dropColumns('users', ['legacy']);
+  pgm.createFunction('f', [], { returns: 'int', language: 'sql' }, 'SELECT 1');
+};
+exports.down = (pgm) => { pgm.dropTable('users'); };
+`,
+    '1700000000001_b.sql':
+      '-- Up Migration\nALTER TABLE users ALTER COLUMN age SET NOT NULL;\n-- Down Migration\nDROP TABLE users;\n',
+  });
+  const ms = await read('node-pg-migrate', dir, [
+    { version: '1700000000000', file: '1700000000000_a.js' },
+    { version: '1700000000001', file: '1700000000001_b.sql' },
+  ]);
+  assert.equal(ms[0]!.wrapped, false);
+  assert.match(ms[0]!.sql!, /CREATE INDEX CONCURRENTLY "users_email_index" ON "users" \("email"\);/);
+  assert.ok(!ms[0]!.sql!.includes('DROP TABLE'), 'down is not read');
+  assert.deepEqual(ms[0]!.notes, [
+    "line 5: pgm.createFunction('f', [], { returns: 'int', language: 'sql' }, 'SELECT 1'); cannot be read statically — rehearse it: pgward rehearse",
+  ]);
+  assert.equal(ms[1]!.sql, 'ALTER TABLE users ALTER COLUMN age SET NOT NULL;\n');
+  assert.equal(ms[1]!.wrapped, true);
+  const f = await findings(ms);
+  assert.deepEqual(f[0], ['destructive:ban-drop-column']);
+  assert.ok(
+    f[1]!.some((x) => x.endsWith('setting-not-nullable-field') || x.includes('not-null')),
+    f[1]!.join(),
+  );
+});
+
+test('knex: raw SQL and schema builder calls translate; data queries are notes; config.transaction=false', async (t) => {
+  const dir = project(t, {
+    '20240101_a.js': `exports.config = { transaction: false };
+exports.up = async function (knex) {
+  await knex.schema.alterTable('users', (table) => {
+    table.dropColumn('email');
+    table.string('name', 100).notNullable().alter();
+  });
+  await knex.raw('CREATE INDEX CONCURRENTLY users_name ON users (name)');
+  await knex('users').update({ active: true });
+};
+exports.down = async function (knex) {
+  await knex.schema.dropTable('users');
+};
+`,
+  });
+  const [m] = await read('knex', dir, [{ version: '20240101', file: '20240101_a.js' }]);
+  assert.equal(m!.wrapped, false);
+  assert.match(m!.sql!, /ALTER TABLE "users" DROP COLUMN "email";/);
+  assert.match(m!.sql!, /ALTER TABLE "users" ALTER COLUMN "name" TYPE varchar\(100\)/);
+  assert.ok(!m!.sql!.includes('DROP TABLE'));
+  assert.deepEqual(m!.notes, [
+    "line 8: await knex('users').update({ active: true }); cannot be read statically — rehearse it: pgward rehearse",
+  ]);
+  const f = (await findings([m!]))[0]!;
+  assert.ok(f.includes('destructive:ban-drop-column'), f.join());
+  assert.ok(!f.includes('error:requires-no-transaction'), f.join());
+});
+
+// --- Alembic (real offline mode) ---------------------------------------------------------------------------
+
+function alembicProject(t: T): string {
+  const dir = project(t, {});
+  const init = spawnSync(PYTHON, ['-m', 'alembic', 'init', 'migrations'], { cwd: dir, encoding: 'utf8' });
+  assert.equal(init.status, 0, init.stderr);
+  const rev = (id: string, down: string | null, body: string) =>
+    `from alembic import op\nimport sqlalchemy as sa\n\nrevision = '${id}'\ndown_revision = ${down === null ? 'None' : `'${down}'`}\n\n\ndef upgrade():\n${body}\n\ndef downgrade():\n    op.drop_table('users')\n`;
+  writeFileSync(
+    join(dir, 'migrations/versions/a1_users.py'),
+    rev(
+      'a1',
+      null,
+      "    op.create_table('users', sa.Column('id', sa.Integer, primary_key=True), sa.Column('email', sa.String(50)))",
+    ),
+  );
+  writeFileSync(
+    join(dir, 'migrations/versions/b2_drop_email.py'),
+    rev('b2', 'a1', "    op.drop_column('users', 'email')"),
+  );
+  writeFileSync(
+    join(dir, 'migrations/versions/c3_conn.py'),
+    rev('c3', 'b2', "    conn = op.get_bind()\n    op.add_column('users', sa.Column('nick', sa.Text()))"),
+  );
+  return dir;
+}
+
+test('alembic: real offline mode per revision; op.drop_column is destructive; bookkeeping stripped', async (t) => {
+  const root = alembicProject(t);
+  const dir = join(root, 'migrations');
+  const details = { python: PYTHON };
+  const ms = await read(
+    'alembic',
+    dir,
+    [
+      { version: 'b2', file: 'b2_drop_email.py' },
+      { version: 'c3', file: 'c3_conn.py' },
+    ],
+    { root, details },
+  );
+  assert.deepEqual(
+    ms.map((m) => m.version),
+    ['b2', 'c3'],
+  );
+  assert.equal(ms[0]!.sql, 'ALTER TABLE users DROP COLUMN email;\n');
+  assert.equal(ms[1]!.sql, 'ALTER TABLE users ADD COLUMN nick TEXT;\n');
+  assert.ok(ms.every((m) => m.wrapped));
+  assert.ok(!ms.some((m) => /alembic_version|BEGIN|COMMIT|CREATE TABLE users/.test(m.sql!)));
+  assert.deepEqual(ms[0]!.notes, []);
+  assert.ok(ms[1]!.notes[0]!.includes('op.get_bind()') && ms[1]!.notes[0]!.endsWith('pgward rehearse'));
+  assert.equal(ms[0]!.checksum, sha256(readFileSync(join(dir, 'versions/b2_drop_email.py'))));
+  assert.deepEqual(await findings(ms), [['destructive:ban-drop-column'], []]);
+  // From base: the first revision is read too.
+  const all = await read('alembic', dir, [{ version: 'a1', file: 'a1_users.py' }], { root, details });
+  assert.match(all[0]!.sql!, /^CREATE TABLE users \(/);
+});
+
+test('alembic: a broken env is a note on every pending revision, not a crash', async (t) => {
+  const root = alembicProject(t);
+  writeFileSync(join(root, 'migrations/env.py'), 'raise RuntimeError("env.py needs SECRET_KEY")\n');
+  const ms = await read('alembic', join(root, 'migrations'), [{ version: 'b2', file: 'b2_drop_email.py' }], {
+    root,
+    details: { python: PYTHON },
+  });
+  assert.equal(ms[0]!.sql, undefined);
+  assert.match(
+    ms[0]!.notes[0]!,
+    /alembic upgrade a1:b2 --sql failed: RuntimeError: env.py needs SECRET_KEY — rehearse it/,
+  );
+});
+
+// --- Django (real sqlmigrate against a real database) -------------------------------------------------
+
+function djangoProject(t: T): string {
+  const migration = (deps: string, ops: string, extra = '') =>
+    `from django.db import migrations, models\n\n\ndef fill(apps, schema_editor):\n    pass\n\n\nclass Migration(migrations.Migration):\n${extra}    dependencies = [${deps}]\n    operations = [\n${ops}\n    ]\n`;
+  return project(t, {
+    'manage.py':
+      "import os, sys\nif __name__ == '__main__':\n    os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'site1.settings')\n    from django.core.management import execute_from_command_line\n    execute_from_command_line(sys.argv)\n",
+    'site1/__init__.py': '',
+    'site1/settings.py':
+      "SECRET_KEY = 'x'\nINSTALLED_APPS = ['shop']\nDATABASES = {'default': {'ENGINE': 'django.db.backends.sqlite3', 'NAME': 'not-used.db'}}\nUSE_TZ = True\n",
+    'shop/__init__.py': '',
+    'shop/migrations/__init__.py': '',
+    'shop/migrations/0001_initial.py': migration(
+      '',
+      "        migrations.CreateModel(name='Item', fields=[('id', models.AutoField(primary_key=True)), ('title', models.CharField(max_length=50)), ('legacy', models.TextField(null=True))]),",
+      '    initial = True\n',
+    ),
+    'shop/migrations/0002_remove_legacy.py': migration(
+      "('shop', '0001_initial')",
+      "        migrations.RemoveField(model_name='item', name='legacy'),",
+    ),
+    'shop/migrations/0003_fill.py': migration(
+      "('shop', '0002_remove_legacy')",
+      '        migrations.RunPython(fill),',
+      '    atomic = False\n',
+    ),
+  });
+}
+
+test('django: real sqlmigrate per pending migration; RemoveField is destructive; RunPython is a note', async (t) => {
+  const root = djangoProject(t);
+  const db = await createTestDatabase();
+  const ms = await read(
+    'django',
+    root,
+    [
+      { version: 'shop.0001_initial', file: 'shop/migrations/0001_initial.py' },
+      { version: 'shop.0002_remove_legacy', file: 'shop/migrations/0002_remove_legacy.py' },
+      { version: 'shop.0003_fill' },
+    ],
+    { details: { python: PYTHON }, databaseUrl: db.url },
+  );
+  assert.match(ms[0]!.sql!, /CREATE TABLE "shop_item"/);
+  assert.match(ms[1]!.sql!, /ALTER TABLE "shop_item" DROP COLUMN "legacy" CASCADE;/);
+  assert.ok(!/^(BEGIN|COMMIT);$/m.test(ms[0]!.sql! + ms[1]!.sql!), 'BEGIN/COMMIT stripped');
+  assert.deepEqual(
+    ms.map((m) => m.wrapped),
+    [true, true, false],
+  );
+  assert.deepEqual(ms[2]!.files, [join(root, 'shop/migrations/0003_fill.py')]);
+  assert.equal(ms[2]!.notes.length, 1);
+  assert.match(
+    ms[2]!.notes[0]!,
+    /Raw Python operation: Python code that cannot be read as SQL — rehearse it/,
+  );
+  const f = await findings(ms);
+  assert.ok(f[1]!.includes('destructive:ban-drop-column'), f[1]!.join());
+  // The password travelled in the environment only; nothing of it is in what plan shows.
+  const password = decodeURIComponent(new URL(db.url).password);
+  assert.ok(!JSON.stringify(ms).includes(password));
+});
+
+test('django: without a database URL sqlmigrate cannot run, and every migration says so', async (t) => {
+  const root = djangoProject(t);
+  const ms = await read('django', root, [{ version: 'shop.0002_remove_legacy' }], {
+    details: { python: PYTHON },
+  });
+  assert.equal(ms[0]!.sql, undefined);
+  assert.match(ms[0]!.notes[0]!, /sqlmigrate needs a database connection/);
+  assert.deepEqual(ms[0]!.files, [join(root, 'shop/migrations/0002_remove_legacy.py')]);
+});
