@@ -192,6 +192,116 @@ test('rails: the DSL subset translates to SQL that PostgreSQL accepts', async (t
   assert.equal(pk.rows[0].ok, true);
 });
 
+/** Columns, indexes and constraints of the public schema (Rails' own tables left out), for comparison. */
+async function schemaOf(url: string): Promise<string[]> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const skip = "NOT IN ('schema_migrations', 'ar_internal_metadata')";
+    const cols = await client.query(
+      `SELECT c.relname, a.attname, format_type(a.atttypid, a.atttypmod) AS type, a.attnotnull,
+              pg_get_expr(d.adbin, d.adrelid) AS dflt
+         FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
+         JOIN pg_namespace n ON n.oid = c.relnamespace AND n.nspname = 'public'
+         LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+        WHERE c.relkind = 'r' AND a.attnum > 0 AND NOT a.attisdropped AND c.relname ${skip}
+        ORDER BY 1, 2`,
+    );
+    const idx = await client.query(
+      `SELECT indexdef FROM pg_indexes WHERE schemaname = 'public' AND tablename ${skip} ORDER BY 1`,
+    );
+    const cons = await client.query(
+      `SELECT conrelid::regclass::text AS rel, conname, pg_get_constraintdef(oid) AS def, convalidated
+         FROM pg_constraint WHERE connamespace = 'public'::regnamespace AND conrelid::regclass::text ${skip}
+        ORDER BY 1, 2`,
+    );
+    return [
+      ...cols.rows.map(
+        (r) => `column ${r.relname}.${r.attname} ${r.type}${r.attnotnull ? ' not null' : ''} ${r.dflt ?? ''}`,
+      ),
+      ...idx.rows.map((r) => `index ${r.indexdef}`),
+      ...cons.rows.map(
+        (r) => `constraint ${r.rel} ${r.conname} ${r.def}${r.convalidated ? '' : ' (not validated)'}`,
+      ),
+    ];
+  } finally {
+    await client.end();
+  }
+}
+
+/** Runs the migrations in `dir` with real Active Record (6.1 here) against `url`, given in the environment. */
+function railsMigrate(dir: string, url: string): void {
+  const script = `require 'active_record'
+ActiveRecord::Base.establish_connection(ENV.fetch('DATABASE_URL'))
+ActiveRecord::Migration.verbose = false
+ActiveRecord::MigrationContext.new([ARGV[0]], ActiveRecord::SchemaMigration).migrate
+`;
+  const r = spawnSync('ruby', ['-e', script, dir], {
+    encoding: 'utf8',
+    env: { ...process.env, DATABASE_URL: url },
+  });
+  assert.equal(r.status, 0, r.stderr);
+}
+
+test('rails: the static reading builds the same schema as real Active Record running the migration', async (t) => {
+  const setup =
+    'CREATE TABLE users (id bigserial PRIMARY KEY, name text, age int, email text, legacy text);' +
+    'CREATE TABLE accounts (id bigserial PRIMARY KEY, a int, old text);';
+  const migration = `class BigChange < ActiveRecord::Migration[6.1]
+  disable_ddl_transaction!
+
+  def change
+    create_table :posts do |t|
+      t.string :title, null: false, limit: 200
+      t.text :body
+      t.references :user, null: false, foreign_key: true
+      t.integer :views, default: 0
+      t.decimal :price, precision: 10, scale: 2
+      t.jsonb :meta, null: false, default: {}
+      t.datetime :published_at
+      t.timestamps
+      t.index [:title, :user_id], unique: true
+    end
+    add_column :users, :admin, :boolean, null: false, default: false
+    add_column :users, :tags, :string, array: true, default: []
+    change_column_null :users, :name, false, "anon"
+    change_column_default :users, :age, from: nil, to: 18
+    change_column :users, :age, :bigint
+    rename_column :users, :legacy, :legacy_notes
+    remove_columns :users, :email
+    add_reference :accounts, :user, foreign_key: true, index: { algorithm: :concurrently }
+    add_index :users, "lower(name)", name: "index_users_on_lower_name"
+    add_index :users, :admin, where: "admin", algorithm: :concurrently
+    add_check_constraint :users, "age >= 0", validate: false
+    add_foreign_key :posts, :accounts, column: :views, validate: false
+    change_table :accounts do |t|
+      t.rename :a, :b
+      t.remove :old
+      t.string :nick
+      t.index :nick
+    end
+    add_timestamps :accounts, null: true
+  end
+end
+`;
+  const dir = project(t, { '20240101000000_big_change.rb': migration });
+  const real = await createTestDatabase();
+  const ours = await createTestDatabase();
+  await real.query(setup);
+  await ours.query(setup);
+  railsMigrate(dir, real.url);
+  const [m] = await read('rails', dir, [{ version: '20240101000000', file: '20240101000000_big_change.rb' }]);
+  assert.deepEqual(m!.notes, []);
+  assert.equal(m!.wrapped, false);
+  const split = splitStatements(m!.sql!);
+  assert.ok(split.ok);
+  for (const st of split.statements) await ours.query(st.sql);
+  const expected = await schemaOf(real.url);
+  if (process.env.PGWARD_SHOW_SCHEMA) console.log(expected.join('\n'));
+  assert.ok(expected.length > 30 && expected.some((l) => l.includes('fk_rails_')));
+  assert.deepEqual(await schemaOf(ours.url), expected);
+});
+
 test('rails: change wins over up, down is never read, and the checksum binds to the .rb bytes', async (t) => {
   const src = `class X < ActiveRecord::Migration[6.1]
   def up

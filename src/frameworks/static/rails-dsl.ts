@@ -6,7 +6,6 @@ import {
   addForeignKey,
   checkName,
   columnDef,
-  columnOptions,
   createIndex,
   flag,
   literal,
@@ -14,6 +13,7 @@ import {
   plainString,
   q,
   sqlType,
+  timestampOptions,
   Unreadable,
 } from './rails-sql.js';
 import { changeTable, createTable, dropIndex, type Out, referenceParts } from './rails-table.js';
@@ -103,7 +103,7 @@ const SIMPLE: Record<string, Simple> = {
   add_timestamps: (c) =>
     ['created_at', 'updated_at'].map(
       (col) =>
-        `${alter(c.args[0])} ADD COLUMN ${q(col)} ${sqlType('datetime', c.opts)}${columnOptions({ null: { k: 'bool', v: false }, ...c.opts })}`,
+        `${alter(c.args[0])} ADD COLUMN ${columnDef(col, 'datetime', timestampOptions({ null: { k: 'bool', v: false }, ...c.opts }))}`,
     ),
   remove_timestamps: (c) =>
     ['created_at', 'updated_at'].map((col) => `${alter(c.args[0])} DROP COLUMN ${q(col)}`),

@@ -9,7 +9,28 @@ export class Unreadable extends Error {}
 
 export const q = quoteIdent;
 
-/** Active Record's NATIVE_DATABASE_TYPES for PostgreSQL (Rails 7: datetime is timestamp(6)). */
+/**
+ * The `ActiveRecord::Migration[x.y]` version of the migration being read: its compatibility layer decides
+ * defaults (datetime columns get precision 6 from 7.0, timestamps from 6.0). Set for one synchronous reading.
+ */
+let migrationVersion = 99;
+
+export function withMigrationVersion<T>(version: number, fn: () => T): T {
+  const before = migrationVersion;
+  migrationVersion = version;
+  try {
+    return fn();
+  } finally {
+    migrationVersion = before;
+  }
+}
+
+/** Precision 6 for t.timestamps / add_timestamps (Rails ≥ 6.0 migrations). */
+export function timestampOptions(o: Record<string, Val>): Record<string, Val> {
+  return migrationVersion >= 6 && o.precision === undefined ? { precision: { k: 'num', v: '6' }, ...o } : o;
+}
+
+/** Active Record's NATIVE_DATABASE_TYPES for PostgreSQL (datetime is timestamp(6) in Rails ≥ 7.0 migrations). */
 const TYPES: Record<string, string> = {
   primary_key: 'bigserial PRIMARY KEY',
   string: 'character varying',
@@ -72,7 +93,7 @@ export function names(v: Val | undefined): string[] {
 
 /** The SQL type for `t.<type>` / `add_column … :<type>` with limit/precision/scale/array. */
 export function sqlType(type: string, o: Record<string, Val>): string {
-  const base = TYPES[type] ?? type;
+  const base = type === 'datetime' && migrationVersion < 7 ? 'timestamp' : (TYPES[type] ?? type);
   let out = base;
   const num = (k: string) => (o[k]?.k === 'num' ? (o[k] as { v: string }).v : undefined);
   const limit = num('limit');

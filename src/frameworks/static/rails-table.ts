@@ -15,6 +15,7 @@ import {
   plural,
   q,
   sqlType,
+  timestampOptions,
   Unreadable,
 } from './rails-sql.js';
 import type { Call, Stmt, Val } from './ruby-tree.js';
@@ -78,7 +79,7 @@ export function referenceParts(
 }
 
 function timestamps(o: Record<string, Val>): string[] {
-  const opts: Record<string, Val> = { null: { k: 'bool', v: false }, ...o };
+  const opts: Record<string, Val> = timestampOptions({ null: { k: 'bool', v: false }, ...o });
   return ['created_at', 'updated_at'].map((c) => columnDef(c, 'datetime', opts));
 }
 

@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { listDir } from '../common.js';
 import { translateBody } from './rails-dsl.js';
+import { withMigrationVersion } from './rails-sql.js';
 import type { Out } from './rails-table.js';
 import { tokenize } from './ruby-lex.js';
 import { readTree, type Stmt } from './ruby-tree.js';
@@ -23,11 +24,14 @@ function defName(s: Stmt): string | undefined {
   return last?.kind === 'id' ? last.v : undefined;
 }
 
-/** The class body that inherits from ActiveRecord::Migration (the first class otherwise). */
-function migrationClass(tree: Stmt[]): Stmt[] | undefined {
+/** The class that inherits from ActiveRecord::Migration (the first class otherwise) and its `[x.y]`. */
+function migrationClass(tree: Stmt[]): { body: Stmt[] | undefined; version: number } {
   const classes = tree.filter((s) => s.toks[0]?.v === 'class' && s.block);
   const migration = classes.find((s) => s.toks.some((t) => t.v === 'Migration')) ?? classes[0];
-  return migration?.block?.body;
+  const at = migration?.toks.findIndex((t) => t.v === 'Migration') ?? -1;
+  const v = at >= 0 && migration?.toks[at + 1]?.v === '[' ? Number(migration.toks[at + 2]?.v) : Number.NaN;
+  // A bare ActiveRecord::Migration is Rails 4; without a readable version, assume the newest.
+  return { body: migration?.block?.body, version: Number.isFinite(v) ? v : at >= 0 ? 4.2 : 99 };
 }
 
 /** Reads one migration's source; pure. */
@@ -49,7 +53,7 @@ export function readRailsSource(source: string): RailsReading {
       notes.push(text);
     },
   };
-  const body = migrationClass(readTree(tokenize(source)));
+  const { body, version } = migrationClass(readTree(tokenize(source)));
   if (body === undefined)
     return { sql: undefined, wrapped: true, notes: [`no migration class found — ${REHEARSE}`] };
   let wrapped = true;
@@ -64,7 +68,7 @@ export function readRailsSource(source: string): RailsReading {
   const method = methods.get('change') ?? methods.get('up');
   if (method === undefined)
     return { sql: undefined, wrapped, notes: [`no change or up method found — ${REHEARSE}`] };
-  translateBody(method.block?.body ?? [], out, codeOf);
+  withMigrationVersion(version, () => translateBody(method.block?.body ?? [], out, codeOf));
   return { sql: parts.length ? `${parts.join('\n\n')}\n` : '', wrapped, notes };
 }
 
