@@ -133,6 +133,34 @@ test('rails: execute "…" and heredocs are linted as SQL; unknown Ruby is a not
   ]);
 });
 
+test('rails: common real-world forms: safety_assured, heredoc.squish, lambda defaults; a modifier if is a note', async (t) => {
+  const m = await rails(
+    t,
+    [
+      '    safety_assured { remove_column :users, :legacy }',
+      '    safety_assured do',
+      '      rename_column :users, :name, :full_name',
+      '    end',
+      '    execute <<~SQL.squish',
+      '      UPDATE users',
+      "      SET plan = 'free'",
+      '    SQL',
+      '    add_column :events, :at, :datetime, default: -> { "CURRENT_TIMESTAMP" }, null: false',
+      '    remove_column :users, :email if column_exists?(:users, :email)',
+      '',
+    ].join('\n'),
+  );
+  assert.match(m.sql!, /^ALTER TABLE "users" DROP COLUMN "legacy";$/m);
+  assert.match(m.sql!, /^ALTER TABLE "users" RENAME COLUMN "name" TO "full_name";$/m);
+  assert.match(m.sql!, /^UPDATE users SET plan = 'free';$/m);
+  assert.match(m.sql!, /ADD COLUMN "at" timestamp\(6\) DEFAULT CURRENT_TIMESTAMP NOT NULL;/);
+  assert.deepEqual(m.notes, [
+    'line 12: remove_column :users, :email if column_exists?(:users, :email) cannot be read statically — rehearse it: pgward rehearse',
+  ]);
+  const f = (await findings([m]))[0]!;
+  assert.ok(f.includes('destructive:ban-drop-column') && f.includes('breaking:renaming-column'), f.join());
+});
+
 test('rails: the DSL subset translates to SQL that PostgreSQL accepts', async (t) => {
   const db = await createTestDatabase();
   await db.query(

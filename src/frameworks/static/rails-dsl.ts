@@ -124,6 +124,9 @@ function comment(c: Call): string {
   return v === undefined || v.k === 'nil' ? 'NULL' : literal(v);
 }
 
+/** Blocks whose contents run as if written inline (strong_migrations' safety_assured included). */
+const TRANSPARENT = new Set(['up_only', 'say_with_time', 'safety_assured']);
+
 /** Calls that only print or do nothing on the database. */
 const SILENT = new Set(['say', 'puts']);
 
@@ -146,8 +149,7 @@ function translateStmt(s: Stmt, out: Out, codeOf: CodeOf): void {
     if (c.name === 'create_table') createTable(s, c, readCall, out, codeOf(s));
     else if (c.name === 'change_table') changeTable(s, c, readCall, out);
     else if (c.name === 'reversible' && block) reversible(block.params[0], block.body, out, codeOf);
-    else if ((c.name === 'up_only' || c.name === 'say_with_time') && block)
-      translateBody(block.body, out, codeOf);
+    else if (TRANSPARENT.has(c.name) && block) translateBody(block.body, out, codeOf);
     else if (SILENT.has(c.name) && !block) {
       // printing only
     } else {

@@ -129,6 +129,8 @@ export function literal(v: Val): string {
       return `'{${v.items.map((i) => (i.k === 'str' || i.k === 'sym' ? `"${i.v.replace(/"/g, '\\"')}"` : literal(i))).join(',')}}'`;
     case 'hash':
       return `'${JSON.stringify(jsonOf(v)).replace(/'/g, "''")}'`;
+    case 'expr':
+      return v.v;
     default:
       throw new Unreadable('a default that is not a literal');
   }

@@ -131,7 +131,11 @@ export type Val =
   | { k: 'nil' }
   | { k: 'arr'; items: Val[] }
   | { k: 'hash'; h: Record<string, Val> }
-  | { k: 'const'; v: string };
+  | { k: 'const'; v: string }
+  /** `-> { "now()" }`: an SQL expression. */
+  | { k: 'expr'; v: string };
+
+const STRING_HELPERS = new Set(['squish', 'strip', 'strip_heredoc', 'chomp', 'freeze']);
 
 export interface Call {
   /** `t` in `t.string :x`, `dir` in `dir.up`. */
@@ -234,6 +238,7 @@ class ArgReader {
       case 'punct':
         if (t.v === '[') return this.array();
         if (t.v === '{') return this.hash();
+        if (t.v === '->') return this.lambda();
         if (t.v === '-' && this.peek()?.kind === 'num') return { k: 'num', v: `-${this.t[this.i++]!.v}` };
         return undefined;
       default:
@@ -242,13 +247,28 @@ class ArgReader {
   }
 
   /** Adjacent string literals concatenate, as in Ruby ("a" "b"). */
+  /** Adjacent literals concatenate ("a" "b"); `.squish` and other whitespace helpers are applied. */
   private strings(v: { k: 'str'; v: string; interp: boolean }): Val {
     while (this.peek()?.kind === 'str') {
       const n = this.t[this.i++]!;
       v.v += n.v;
       v.interp ||= n.interp === true;
     }
+    while (this.isP('.') && this.peek(1)?.kind === 'id' && STRING_HELPERS.has(this.peek(1)!.v)) {
+      const helper = this.peek(1)!.v;
+      if (helper === 'squish') v.v = v.v.replace(/\s+/g, ' ').trim();
+      else if (helper !== 'freeze') v.v = v.v.trim();
+      this.i += 2;
+    }
     return v;
+  }
+
+  /** `-> { "SQL expression" }`, as used for defaults such as `default: -> { "now()" }`. */
+  private lambda(): Val | undefined {
+    const body = this.peek(1);
+    if (!this.isP('{') || body?.kind !== 'str' || body.interp || !this.isP('}', 2)) return undefined;
+    this.i += 3;
+    return { k: 'expr', v: body.v };
   }
 
   private constant(first: string): Val {
