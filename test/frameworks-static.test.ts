@@ -629,3 +629,49 @@ test('django: without a database URL sqlmigrate cannot run, and every migration 
   assert.match(ms[0]!.notes[0]!, /sqlmigrate needs a database connection/);
   assert.deepEqual(ms[0]!.files, [join(root, 'shop/migrations/0002_remove_legacy.py')]);
 });
+
+// --- What cannot be read is said, never passed over -------------------------------------------------------
+
+test('invariant: a pending migration plan could not read is never shown as clean — it carries a note pointing to rehearse', async (t) => {
+  const dir = project(t, {
+    'rails/20240101000000_a.rb': 'puts "no migration class here"\n',
+    'rails/20240101000001_b.rb': rb(
+      '    Account.find_each { |a| a.touch }\n    if ENV["X"]\n      drop_table :x\n    end\n',
+    ),
+    'rails/20240101000002_c.rb':
+      'class C < ActiveRecord::Migration[7.0]\n  def down\n    drop_table :x\n  end\nend\n',
+    'knex/1_a.js': 'module.exports = { helper: () => 1 };\n',
+    'knex/2_b.js': "exports.up = (knex) => knex.schema.alterTable('t', (t) => { t.magic('x'); });\n",
+    'pgm/1_a.js': "exports.down = (pgm) => pgm.dropTable('t');\n",
+    'pgm/2_b.js': 'exports.up = (pgm) => { pgm.sql(`DELETE FROM t WHERE id = ${id}`); };\n',
+  });
+  const sets: [StaticFramework, string, PendingRef[]][] = [
+    [
+      'rails',
+      'rails',
+      ['20240101000000_a.rb', '20240101000001_b.rb', '20240101000002_c.rb'].map((f) => ({
+        version: f.slice(0, 14),
+        file: f,
+      })),
+    ],
+    ['knex', 'knex', ['1_a.js', '2_b.js'].map((f) => ({ version: f, file: f }))],
+    ['node-pg-migrate', 'pgm', ['1_a.js', '2_b.js'].map((f) => ({ version: f.slice(0, 1), file: f }))],
+  ];
+  for (const [framework, sub, pending] of sets) {
+    const ms = await read(framework, join(dir, sub), pending);
+    assert.equal(ms.length, pending.length);
+    for (const m of ms) {
+      assert.ok(m.notes.length > 0, `${framework} ${m.version}: no note`);
+      for (const n of m.notes) assert.match(n, /rehearse it: pgward rehearse$/);
+    }
+  }
+  // The if-guarded drop_table is not translated as if it always ran, nor dropped silently.
+  const [b] = await read('rails', join(dir, 'rails'), [
+    { version: '20240101000001', file: '20240101000001_b.rb' },
+  ]);
+  assert.ok(!b!.sql!.includes('DROP TABLE'));
+  assert.deepEqual(
+    b!.notes.map((n) => n.split(':')[0]),
+    ['line 3', 'line 4'],
+  );
+});
