@@ -17,6 +17,7 @@ import {
   readPendingMigrations,
   type StaticFramework,
   type StaticMigration,
+  sourceLineOf,
 } from '../src/frameworks/static/index.js';
 import { type Finding, lintPrepared } from '../src/lint/index.js';
 import { splitStatements } from '../src/sql/split.js';
@@ -127,6 +128,12 @@ test('rails: execute "…" and heredocs are linted as SQL; unknown Ruby is a not
   assert.match(m.sql!, /^DROP TABLE legacy_events;$/m);
   assert.match(m.sql!, /^ALTER TABLE accounts DROP COLUMN notes;$/m);
   assert.deepEqual(await findings([m]), [['destructive:ban-drop-table', 'destructive:ban-drop-column']]);
+  // Findings map back to the .rb lines that produced them.
+  const report = lintPrepared(await prepareStatic([m]));
+  const lines = report.files[0]!.findings.filter((f) => f.category === 'destructive').map((f) =>
+    sourceLineOf(m.sql!, f.line),
+  );
+  assert.deepEqual(lines, [3, 5]);
   assert.deepEqual(m.notes, [
     'line 4: User.where(active: nil).update_all(active: true) cannot be read statically — rehearse it: pgward rehearse',
     `line 8: execute "UPDATE users SET plan = '#{Plan.default}'" cannot be read statically — rehearse it: pgward rehearse`,
@@ -541,6 +548,29 @@ test('alembic: real offline mode per revision; op.drop_column is destructive; bo
   // From base: the first revision is read too.
   const all = await read('alembic', dir, [{ version: 'a1', file: 'a1_users.py' }], { root, details });
   assert.match(all[0]!.sql!, /^CREATE TABLE users \(/);
+});
+
+test('alembic: an env.py that reads DATABASE_URL works offline with the placeholder URL, never the real one', async (t) => {
+  const root = alembicProject(t);
+  const envPy = join(root, 'migrations/env.py');
+  const src = readFileSync(envPy, 'utf8');
+  assert.ok(src.includes('url = config.get_main_option("sqlalchemy.url")'));
+  writeFileSync(
+    envPy,
+    `import os\n${src.replace('url = config.get_main_option("sqlalchemy.url")', 'url = os.environ["DATABASE_URL"]\n    assert "secret" not in url')}`,
+  );
+  const before = process.env.DATABASE_URL;
+  process.env.DATABASE_URL = 'postgresql://app:secret@db.internal/app';
+  t.after(() => {
+    if (before === undefined) delete process.env.DATABASE_URL;
+    else process.env.DATABASE_URL = before;
+  });
+  const ms = await read('alembic', join(root, 'migrations'), [{ version: 'b2', file: 'b2_drop_email.py' }], {
+    root,
+    details: { python: PYTHON },
+  });
+  assert.deepEqual(ms[0]!.notes, []);
+  assert.equal(ms[0]!.sql, 'ALTER TABLE users DROP COLUMN email;\n');
 });
 
 test('alembic: a broken env is a note on every pending revision, not a crash', async (t) => {

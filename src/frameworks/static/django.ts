@@ -128,6 +128,8 @@ async function runSqlmigrate(ctx: StaticContext, manage: string, settings: strin
     const cwd = dirname(manage);
     const env = childEnv({
       ...dbEnv(ctx.databaseUrl!),
+      // Settings that parse DATABASE_URL themselves (dj-database-url) import cleanly; the shim wins anyway.
+      DATABASE_URL: ctx.databaseUrl,
       DJANGO_SETTINGS_MODULE: SHIM_MODULE,
       PGWARD_DJANGO_BASE_SETTINGS: settings,
       PYTHONPATH: [shimDir, cwd, process.env.PYTHONPATH].filter(Boolean).join(delimiter),

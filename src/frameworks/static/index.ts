@@ -73,6 +73,26 @@ export async function readPendingMigrations(
 }
 
 /**
+ * The line of the migration's own file (the .rb or .js) that produced line `sqlLine` of its SQL, for the
+ * translated frameworks (Rails, Knex, node-pg-migrate), which write `-- line N: …` above each call's SQL;
+ * undefined when the SQL is the file itself or was rendered by the framework.
+ *
+ * @example
+ * ```ts
+ * const sql = '-- line 4: remove_column :users, :email\nALTER TABLE "users" DROP COLUMN "email";\n';
+ * console.log(sourceLineOf(sql, 2)); // 4
+ * ```
+ */
+export function sourceLineOf(sql: string, sqlLine: number): number | undefined {
+  const lines = sql.split('\n');
+  for (let i = Math.min(sqlLine, lines.length) - 1; i >= 0; i--) {
+    const m = /^-- line (\d+): /.exec(lines[i]!);
+    if (m) return Number(m[1]);
+  }
+  return undefined;
+}
+
+/**
  * The readable migrations prepared for the lint with their framework's execution model (wrapped or not,
  * no pgward timeouts); the ones whose SQL could not be read are left out (their notes say why).
  */
