@@ -299,6 +299,7 @@ test('rails: the static reading builds the same schema as real Active Record run
     end
     add_column :users, :admin, :boolean, null: false, default: false
     add_column :users, :tags, :string, array: true, default: []
+    add_column :users, :full, :text
     change_column_null :users, :name, false, "anon"
     change_column_default :users, :age, from: nil, to: 18
     change_column :users, :age, :bigint
@@ -319,18 +320,57 @@ test('rails: the static reading builds the same schema as real Active Record run
   end
 end
 `;
-  const dir = project(t, { '20240101000000_big_change.rb': migration });
+  // A second, older-style migration (Rails 5.2 defaults), run in its transaction after the first.
+  const more = `class MoreChanges < ActiveRecord::Migration[5.2]
+  def change
+    create_table :comments do |t|
+      t.references :commentable, polymorphic: true, index: true
+      t.string :body, null: false
+      t.datetime :edited_at
+      t.timestamps
+    end
+    create_table :tags, id: false do |t|
+      t.string :name, null: false
+      t.uuid :uid
+    end
+    change_column :users, :full, :string, limit: 100, null: true
+    remove_index :users, name: "index_users_on_lower_name"
+    rename_index :posts, "index_posts_on_user_id", "posts_by_user"
+    change_column_default :users, :age, nil
+    add_index :tags, [:name, :uid], unique: true, name: "tags_name_uid"
+    change_table :posts do |t|
+      t.change :views, :bigint
+      t.remove_index column: [:title, :user_id]
+    end
+    remove_reference :accounts, :user, foreign_key: true, index: true
+  end
+end
+`;
+  const dir = project(t, {
+    '20240101000000_big_change.rb': migration,
+    '20240101000001_more_changes.rb': more,
+  });
   const real = await createTestDatabase();
   const ours = await createTestDatabase();
   await real.query(setup);
   await ours.query(setup);
   railsMigrate(dir, real.url);
-  const [m] = await read('rails', dir, [{ version: '20240101000000', file: '20240101000000_big_change.rb' }]);
-  assert.deepEqual(m!.notes, []);
-  assert.equal(m!.wrapped, false);
-  const split = splitStatements(m!.sql!);
-  assert.ok(split.ok);
-  for (const st of split.statements) await ours.query(st.sql);
+  const ms = await read('rails', dir, [
+    { version: '20240101000000', file: '20240101000000_big_change.rb' },
+    { version: '20240101000001', file: '20240101000001_more_changes.rb' },
+  ]);
+  assert.deepEqual(
+    ms.map((m) => [m.wrapped, m.notes]),
+    [
+      [false, []],
+      [true, []],
+    ],
+  );
+  for (const m of ms) {
+    const split = splitStatements(m.sql!);
+    assert.ok(split.ok);
+    for (const st of split.statements) await ours.query(st.sql);
+  }
   const expected = await schemaOf(real.url);
   if (process.env.PGWARD_SHOW_SCHEMA) console.log(expected.join('\n'));
   assert.ok(expected.length > 30 && expected.some((l) => l.includes('fk_rails_')));
