@@ -64,14 +64,19 @@ function knexType(c: JsCall): string | undefined {
   return types[method]?.();
 }
 
-/** A column builder chain (`t.string('x').notNullable().defaultTo('a')`), as a column definition. */
-function columnDef(c: JsCall): {
+/** A column builder chain (`t.string('x').notNullable().defaultTo('a')`): its definition, and the
+ * constraints Knex adds after it (`unique()`, `references()`), as separate ALTER TABLE statements. */
+function columnDef(
+  table: string,
+  c: JsCall,
+): {
   col: string;
   type: string;
   def: string;
   alter: boolean;
   notNull?: boolean;
   dflt?: string;
+  constraints: string[];
 } {
   const col = need(strOf(c.args[0]));
   const type = need(knexType(c));
@@ -79,18 +84,23 @@ function columnDef(c: JsCall): {
   let notNull: boolean | undefined;
   let dflt: string | undefined;
   let alter = false;
+  const constraints: string[] = [];
+  const T = `ALTER TABLE ${q(table)}`;
   for (const m of c.chain) {
     if (m.name === 'notNullable') notNull = true;
     else if (m.name === 'nullable') notNull = false;
     else if (m.name === 'defaultTo') dflt = lit(m.args[0]);
     else if (m.name === 'alter') alter = true;
     else if (m.name === 'primary') def += ' PRIMARY KEY';
-    else if (m.name === 'unique') def += ' UNIQUE';
+    else if (m.name === 'unique')
+      constraints.push(`${T} ADD CONSTRAINT ${q(indexName(table, [col], 'unique'))} UNIQUE (${q(col)})`);
     else if (m.name === 'references') {
       const ref = need(strOf(m.args[0]));
       const inTable = strOf(c.chain.find((x) => x.name === 'inTable')?.args[0]);
       const [tbl, key] = inTable ? [inTable, ref] : ref.split('.');
-      def += ` REFERENCES ${q(need(tbl))} (${q(need(key))})`;
+      constraints.push(
+        `${T} ADD CONSTRAINT ${q(indexName(table, [col], 'foreign'))} FOREIGN KEY (${q(col)}) REFERENCES ${q(need(tbl))} (${q(need(key))})`,
+      );
     } else if (!['unsigned', 'comment', 'inTable', 'onDelete', 'onUpdate', 'index'].includes(m.name))
       throw new Unreadable();
   }
@@ -101,6 +111,7 @@ function columnDef(c: JsCall): {
     type,
     def,
     alter,
+    constraints,
     ...(notNull !== undefined ? { notNull } : {}),
     ...(dflt !== undefined ? { dflt } : {}),
   };
@@ -148,18 +159,21 @@ function tableItem(table: string, c: JsCall, create: boolean, defs: string[]): s
     case 'dropTimestamps':
       return ['created_at', 'updated_at'].map((x) => `${T} DROP COLUMN ${q(x)}`);
   }
-  const d = columnDef(c);
+  const d = columnDef(table, c);
   if (create) {
     defs.push(d.def);
-    return [];
+    return d.constraints;
   }
-  if (!d.alter) return [`${T} ADD COLUMN ${d.def}`];
-  // Knex's .alter() restates the column: type, then default and nullability as now written.
+  if (!d.alter) return [`${T} ADD COLUMN ${d.def}`, ...d.constraints];
+  // Knex's .alter() restates the column: default and NOT NULL dropped, the type, then both as now written.
   const at = `${T} ALTER COLUMN ${q(d.col)}`;
   return [
+    `${at} DROP DEFAULT`,
+    `${at} DROP NOT NULL`,
     `${at} TYPE ${d.type} USING (${q(d.col)}::${d.type})`,
-    d.dflt !== undefined ? `${at} SET DEFAULT ${d.dflt}` : `${at} DROP DEFAULT`,
-    `${at} ${d.notNull ? 'SET' : 'DROP'} NOT NULL`,
+    ...(d.notNull ? [`${at} SET NOT NULL`] : []),
+    ...(d.dflt !== undefined ? [`${at} SET DEFAULT ${d.dflt}`] : []),
+    ...d.constraints,
   ];
 }
 
