@@ -66,17 +66,23 @@ function createIndex(c: JsCall): string {
   return `CREATE ${unique ? 'UNIQUE ' : ''}INDEX ${conc}${flagOf(opts, 'ifNotExists') ? 'IF NOT EXISTS ' : ''}${q(name)} ON ${table(t)}${method} (${list})${where}`;
 }
 
+/** One ALTER TABLE with its actions comma-separated, as node-pg-migrate writes them. */
+function alterTable(t: JsVal | undefined, actions: string[]): string[] {
+  if (actions.length === 0) throw new Error('unreadable');
+  return [`ALTER TABLE ${table(t)}\n  ${actions.join(',\n  ')}`];
+}
+
 function alterColumn(c: JsCall): string[] {
   const [t, col, opts] = c.args;
   if (opts?.k !== 'obj' || strOf(col) === undefined) throw new Error('unreadable');
-  const at = `ALTER TABLE ${table(t)} ALTER COLUMN ${q(strOf(col)!)}`;
+  const at = `ALTER COLUMN ${q(strOf(col)!)}`;
   const out: string[] = [];
-  if (strOf(opts.o.type))
-    out.push(`${at} TYPE ${strOf(opts.o.type)}${strOf(opts.o.using) ? ` USING ${strOf(opts.o.using)}` : ''}`);
   if (opts.o.default !== undefined)
     out.push(opts.o.default.k === 'null' ? `${at} DROP DEFAULT` : `${at} SET DEFAULT ${lit(opts.o.default)}`);
+  if (strOf(opts.o.type))
+    out.push(`${at} TYPE ${strOf(opts.o.type)}${strOf(opts.o.using) ? ` USING ${strOf(opts.o.using)}` : ''}`);
   if (opts.o.notNull?.k === 'bool') out.push(`${at} ${opts.o.notNull.v ? 'SET' : 'DROP'} NOT NULL`);
-  return out;
+  return alterTable(t, out);
 }
 
 type Translate = (c: JsCall) => string[];
@@ -94,13 +100,19 @@ const PGM: Record<string, Translate> = {
   createTable: (c) => [
     `CREATE TABLE ${flagOf(c.args[2], 'ifNotExists') ? 'IF NOT EXISTS ' : ''}${table(c.args[0])} (\n  ${columnsOf(c.args[1]).join(',\n  ')}\n)`,
   ],
-  addColumns: (c) => columnsOf(c.args[1]).map((d) => `ALTER TABLE ${table(c.args[0])} ADD COLUMN ${d}`),
+  addColumns: (c) =>
+    alterTable(
+      c.args[0],
+      columnsOf(c.args[1]).map((d) => `ADD COLUMN ${d}`),
+    ),
   dropColumns: (c) => {
     const cols = strsOf(c.args[1]) ?? (c.args[1]?.k === 'obj' ? Object.keys(c.args[1].o) : undefined);
     if (!cols) throw new Error('unreadable');
-    return cols.map(
-      (x) =>
-        `ALTER TABLE ${table(c.args[0])} DROP COLUMN ${flagOf(c.args[2], 'ifExists') ? 'IF EXISTS ' : ''}${q(x)}${flagOf(c.args[2], 'cascade') ? ' CASCADE' : ''}`,
+    const ie = flagOf(c.args[2], 'ifExists') ? 'IF EXISTS ' : '';
+    const cascade = flagOf(c.args[2], 'cascade') ? ' CASCADE' : '';
+    return alterTable(
+      c.args[0],
+      cols.map((x) => `DROP COLUMN ${ie}${q(x)}${cascade}`),
     );
   },
   renameColumn: (c) => [
