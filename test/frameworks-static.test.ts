@@ -613,6 +613,18 @@ test('alembic: an env.py that reads DATABASE_URL works offline with the placehol
   assert.equal(ms[0]!.sql, 'ALTER TABLE users DROP COLUMN email;\n');
 });
 
+test('alembic: an alembic.ini elsewhere (details.alembicIni, relative to the root) with a relative script_location', async (t) => {
+  const root = alembicProject(t);
+  mkdirSync(join(root, 'config'));
+  writeFileSync(join(root, 'config/alembic.ini'), readFileSync(join(root, 'alembic.ini')));
+  rmSync(join(root, 'alembic.ini'));
+  const ms = await read('alembic', join(root, 'migrations'), [{ version: 'b2', file: 'b2_drop_email.py' }], {
+    root,
+    details: { python: PYTHON, alembicIni: 'config/alembic.ini' },
+  });
+  assert.equal(ms[0]!.sql, 'ALTER TABLE users DROP COLUMN email;\n');
+});
+
 test('alembic: a broken env is a note on every pending revision, not a crash', async (t) => {
   const root = alembicProject(t);
   writeFileSync(join(root, 'migrations/env.py'), 'raise RuntimeError("env.py needs SECRET_KEY")\n');

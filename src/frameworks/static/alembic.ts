@@ -3,7 +3,7 @@
 // the bookkeeping (BEGIN/COMMIT, alembic_version) is stripped. Alembic runs the whole upgrade in ONE
 // transaction by default (transaction_per_migration still wraps each), so every revision is wrapped.
 import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parseRevision } from '../alembic.js';
 import { isDir } from '../common.js';
 import { childEnv, lastErrorLine, pythonFor, runPython } from './python.js';
@@ -70,7 +70,7 @@ export async function readAlembic(ctx: StaticContext): Promise<StaticMigration[]
   const files = new Map(
     ctx.pending.filter((m) => m.file !== undefined).map((m) => [m.version, absolute(vdir, m.file!)]),
   );
-  const ini = ctx.details?.alembicIni ?? join(ctx.root, 'alembic.ini');
+  const ini = resolve(ctx.root, ctx.details?.alembicIni ?? 'alembic.ini');
   const firstFile = files.get(ctx.pending[0]!.version);
   const first = firstFile ? parseRevision(firstFile, readFileSync(firstFile, 'utf8')) : undefined;
   const parents = first?.parents ?? [];
@@ -87,7 +87,8 @@ export async function readAlembic(ctx: StaticContext): Promise<StaticMigration[]
     return failed(ctx, files, `no Python with alembic installed (set PGWARD_PYTHON) — ${REHEARSE}`);
   const env = childEnv({ DATABASE_URL: OFFLINE_URL, PYTHONDONTWRITEBYTECODE: '1' });
   const r = await runPython(python, ['-', ini, range, OFFLINE_URL], {
-    cwd: dirname(ini),
+    // Alembic resolves a relative script_location from the directory it is run in: the project root.
+    cwd: ctx.root,
     env,
     input: DRIVER,
   });

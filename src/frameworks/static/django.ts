@@ -4,7 +4,7 @@
 // migration prints BEGIN;…COMMIT; (stripped; wrapped = true); RunPython cannot be written as SQL.
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { delimiter, dirname, join } from 'node:path';
+import { delimiter, dirname, join, resolve } from 'node:path';
 import { redact, registerSecret } from '../../redact.js';
 import { childEnv, lastErrorLine, pythonFor, runPython } from './python.js';
 import { absolute, fromFiles, REHEARSE, type StaticContext, type StaticMigration } from './types.js';
@@ -146,7 +146,7 @@ export async function readDjango(ctx: StaticContext): Promise<StaticMigration[]>
   const files = ctx.pending.map((m) => fileOf(ctx, m.version, m.file));
   const all = (note: string) =>
     ctx.pending.map((m, i) => result(m.version, files[i], undefined, true, [note]));
-  const manage = ctx.details?.djangoManage ?? join(ctx.root, 'manage.py');
+  const manage = resolve(ctx.root, ctx.details?.djangoManage ?? 'manage.py');
   const settings = settingsModule(ctx, manage);
   if (settings === undefined)
     return all(`no Django settings module found (manage.py or djangoSettings) — ${REHEARSE}`);
