@@ -54,7 +54,12 @@ async function findings(migrations: StaticMigration[]): Promise<string[][]> {
   return report.files.map((f) => f.findings.filter(shown).map((x) => `${x.category}:${x.rule}`));
 }
 
-const sha256 = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
+/** The checksum of files with these contents: each file's bytes followed by a NUL. */
+const sha256 = (...parts: (Buffer | string)[]) => {
+  const h = createHash('sha256');
+  for (const p of parts) h.update(p).update('\0');
+  return h.digest('hex');
+};
 
 // --- Rails ------------------------------------------------------------------------------------------
 
@@ -140,7 +145,7 @@ test('rails: execute "…" and heredocs are linted as SQL; unknown Ruby is a not
   ]);
 });
 
-test('rails: common real-world forms: safety_assured, heredoc.squish, lambda defaults; a modifier if is a note', async (t) => {
+test('rails: common real-world forms: safety_assured, heredoc.squish, lambda defaults, enums; a guarded call is read with a note', async (t) => {
   const m = await rails(
     t,
     [
@@ -154,15 +159,20 @@ test('rails: common real-world forms: safety_assured, heredoc.squish, lambda def
       '    SQL',
       '    add_column :events, :at, :datetime, default: -> { "CURRENT_TIMESTAMP" }, null: false',
       '    remove_column :users, :email if column_exists?(:users, :email)',
+      '    create_enum :mood, %w[happy sad]',
+      '    add_column :users, :mood, :enum, enum_type: :mood, default: "happy", null: false',
       '',
     ].join('\n'),
   );
+  assert.match(m.sql!, /^ALTER TABLE "users" DROP COLUMN "email";$/m);
+  assert.match(m.sql!, /^CREATE TYPE "mood" AS ENUM \('happy', 'sad'\);$/m);
+  assert.match(m.sql!, /^ALTER TABLE "users" ADD COLUMN "mood" "mood" DEFAULT 'happy' NOT NULL;$/m);
   assert.match(m.sql!, /^ALTER TABLE "users" DROP COLUMN "legacy";$/m);
   assert.match(m.sql!, /^ALTER TABLE "users" RENAME COLUMN "name" TO "full_name";$/m);
   assert.match(m.sql!, /^UPDATE users SET plan = 'free';$/m);
   assert.match(m.sql!, /ADD COLUMN "at" timestamp\(6\) DEFAULT CURRENT_TIMESTAMP NOT NULL;/);
   assert.deepEqual(m.notes, [
-    'line 12: remove_column :users, :email if column_exists?(:users, :email) cannot be read statically — rehearse it: pgward rehearse',
+    'line 12: guarded by `if …`, read as if it runs (the condition cannot be known statically) — rehearse it: pgward rehearse',
   ]);
   const f = (await findings([m]))[0]!;
   assert.ok(f.includes('destructive:ban-drop-column') && f.includes('breaking:renaming-column'), f.join());
@@ -317,6 +327,7 @@ test('rails: the static reading builds the same schema as real Active Record run
       t.index :nick
     end
     add_timestamps :accounts, null: true
+    create_table :scratch
   end
 end
 `;
@@ -343,6 +354,10 @@ end
       t.remove_index column: [:title, :user_id]
     end
     remove_reference :accounts, :user, foreign_key: true, index: true
+    remove_foreign_key :posts, :accounts, column: :views
+    drop_table :scratch do |t|
+      t.string :x
+    end
   end
 end
 `;
@@ -456,10 +471,7 @@ test('flyway: a .conf with executeInTransaction=false opts out; CONCURRENTLY alo
     [false, false, false, true],
   );
   assert.deepEqual(ms[0]!.files, [join(dir, 'sql/V1__drop.sql'), join(dir, 'sql/V1__drop.sql.conf')]);
-  assert.equal(
-    ms[0]!.checksum,
-    sha256(Buffer.concat([readFileSync(ms[0]!.files[0]!), readFileSync(ms[0]!.files[1]!)])),
-  );
+  assert.equal(ms[0]!.checksum, sha256(readFileSync(ms[0]!.files[0]!), readFileSync(ms[0]!.files[1]!)));
   assert.ok(ms[2]!.notes.some((n) => n.includes('mixed=true')));
   assert.deepEqual(await findings(ms), [
     ['destructive:ban-drop-table'],

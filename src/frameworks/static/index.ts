@@ -94,7 +94,7 @@ export function sourceLineOf(sql: string, sqlLine: number): number | undefined {
 
 /**
  * The readable migrations prepared for the lint with their framework's execution model (wrapped or not,
- * no pgward timeouts); the ones whose SQL could not be read are left out (their notes say why).
+ * no pgward timeouts); the ones without SQL to lint are left out (their notes say why).
  */
 export async function prepareStatic(
   migrations: readonly StaticMigration[],
@@ -102,7 +102,8 @@ export async function prepareStatic(
 ): Promise<PreparedLint> {
   return prepareScripts(
     migrations
-      .filter((m) => m.sql !== undefined)
+      // Nothing to lint (SQL unreadable, or a migration with no statements): its notes say why.
+      .filter((m) => m.sql !== undefined && m.sql.replace(/--[^\n]*/g, '').trim() !== '')
       .map((m) => ({
         text: m.sql!,
         file: m.files[0] ? relative(cwd, m.files[0]) || m.files[0] : m.version,

@@ -7,17 +7,21 @@ import {
   checkName,
   columnDef,
   createIndex,
+  fkName,
   flag,
   literal,
   name,
+  names,
   plainString,
   q,
+  singular,
   sqlType,
   timestampOptions,
   Unreadable,
 } from './rails-sql.js';
 import { changeTable, createTable, dropIndex, type Out, referenceParts } from './rails-table.js';
 import { type Call, readCall, type Stmt, type Val } from './ruby-tree.js';
+import { REHEARSE } from './types.js';
 
 type Simple = (c: Call) => string[];
 
@@ -70,16 +74,18 @@ const SIMPLE: Record<string, Simple> = {
   remove_index: (c) => [dropIndex(name(c.args[0]), c.args[1], c.opts)],
   rename_index: (c) => [`ALTER INDEX ${q(name(c.args[1]))} RENAME TO ${q(name(c.args[2]))}`],
   add_foreign_key: (c) => [addForeignKey(name(c.args[0]), name(c.args[1]), c.opts)],
-  remove_foreign_key: (c) => {
-    if (!c.opts.name)
-      throw new Unreadable('remove_foreign_key without name: (the generated name is not known)');
-    return [`${alter(c.args[0])} DROP CONSTRAINT ${q(name(c.opts.name))}`];
-  },
-  validate_foreign_key: (c) => {
-    if (!c.opts.name)
-      throw new Unreadable('validate_foreign_key without name: (the generated name is not known)');
-    return [`${alter(c.args[0])} VALIDATE CONSTRAINT ${q(name(c.opts.name))}`];
-  },
+  // Without name: the name Active Record gives the key it adds (fk_rails_<hash of table and column>).
+  remove_foreign_key: (c) => [`${alter(c.args[0])} DROP CONSTRAINT ${q(foreignKeyName(c))}`],
+  validate_foreign_key: (c) => [`${alter(c.args[0])} VALIDATE CONSTRAINT ${q(foreignKeyName(c))}`],
+  create_enum: (c) => [
+    `CREATE TYPE ${q(name(c.args[0]))} AS ENUM (${names(c.args[1])
+      .map((v) => literal({ k: 'str', v, interp: false }))
+      .join(', ')})`,
+  ],
+  add_enum_value: (c) => [
+    `ALTER TYPE ${q(name(c.args[0]))} ADD VALUE ${flag(c.opts, 'if_not_exists') ? 'IF NOT EXISTS ' : ''}${literal({ k: 'str', v: name(c.args[1]), interp: false })}`,
+  ],
+  drop_enum: (c) => [`DROP TYPE ${flag(c.opts, 'if_exists') ? 'IF EXISTS ' : ''}${q(name(c.args[0]))}`],
   add_check_constraint: (c) => {
     const expr = plainString(c.args[1]);
     const n = c.opts.name ? name(c.opts.name) : checkName(name(c.args[0]), expr);
@@ -119,6 +125,14 @@ SIMPLE.add_belongs_to = SIMPLE.add_reference!;
 SIMPLE.remove_belongs_to = SIMPLE.remove_reference!;
 SIMPLE.remove_indexes = SIMPLE.remove_index!;
 
+function foreignKeyName(c: Call): string {
+  if (c.opts.name) return name(c.opts.name);
+  const to = c.args[1] ?? c.opts.to_table;
+  const column = c.opts.column ? name(c.opts.column) : to ? `${singular(name(to))}_id` : undefined;
+  if (column === undefined) throw new Unreadable('a foreign key without a table, column or name');
+  return fkName(name(c.args[0]), column);
+}
+
 function comment(c: Call): string {
   const v = c.opts.to ?? c.args[c.args.length - 1];
   return v === undefined || v.k === 'nil' ? 'NULL' : literal(v);
@@ -126,6 +140,9 @@ function comment(c: Call): string {
 
 /** Blocks whose contents run as if written inline (strong_migrations' safety_assured included). */
 const TRANSPARENT = new Set(['up_only', 'say_with_time', 'safety_assured']);
+
+/** Calls whose block only describes the table for `down` (drop_table :x do |t| … end). */
+const BLOCK_IGNORED = new Set(['drop_table']);
 
 /** Calls that only print or do nothing on the database. */
 const SILENT = new Set(['say', 'puts']);
@@ -154,8 +171,15 @@ function translateStmt(s: Stmt, out: Out, codeOf: CodeOf): void {
       // printing only
     } else {
       const simple = SIMPLE[c.name];
-      if (simple === undefined || block) out.unreadable(s);
-      else out.sql(c.line, codeOf(s), simple(c));
+      if (simple === undefined || (block && !BLOCK_IGNORED.has(c.name))) out.unreadable(s);
+      else {
+        out.sql(c.line, codeOf(s), simple(c));
+        // A guarded call (`remove_index … if index_exists?(…)`) is read as if it runs; the guard is a note.
+        if (c.modifier)
+          out.note(
+            `line ${s.line}: guarded by \`${c.modifier} …\`, read as if it runs (the condition cannot be known statically) — ${REHEARSE}`,
+          );
+      }
     }
   } catch (e) {
     if (!(e instanceof Unreadable)) throw e;

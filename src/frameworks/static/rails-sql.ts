@@ -93,6 +93,9 @@ export function names(v: Val | undefined): string[] {
 
 /** The SQL type for `t.<type>` / `add_column … :<type>` with limit/precision/scale/array. */
 export function sqlType(type: string, o: Record<string, Val>): string {
+  // t.enum :status, enum_type: :status_type → the enum type itself.
+  if (type === 'enum' && o.enum_type)
+    return `${q(name(o.enum_type))}${o.array?.k === 'bool' && o.array.v ? '[]' : ''}`;
   const base = type === 'datetime' && migrationVersion < 7 ? 'timestamp' : (TYPES[type] ?? type);
   let out = base;
   const num = (k: string) => (o[k]?.k === 'num' ? (o[k] as { v: string }).v : undefined);

@@ -34,7 +34,7 @@ const COLUMN_TYPES = new Set([
   'string', 'text', 'integer', 'bigint', 'float', 'decimal', 'numeric', 'datetime', 'timestamp', 'timestamptz',
   'time', 'date', 'binary', 'boolean', 'json', 'jsonb', 'uuid', 'inet', 'cidr', 'macaddr', 'hstore', 'citext',
   'interval', 'money', 'xml', 'tsvector', 'ltree', 'serial', 'bigserial', 'daterange', 'tsrange', 'tstzrange',
-  'int4range', 'int8range', 'numrange', 'point', 'bit', 'bit_varying', 'oid', 'virtual',
+  'int4range', 'int8range', 'numrange', 'point', 'bit', 'bit_varying', 'oid', 'virtual', 'enum',
 ]); // biome-ignore format: a list of names
 
 /** Columns (and the indexes / foreign keys that follow) of a reference, as add_reference adds them. */

@@ -168,7 +168,8 @@ class Lexer {
       this.i++;
     }
     this.i++;
-    return this.push('str', out, start, interp ? { interp } : {});
+    if (interp) out = literalInterpolations(out);
+    return this.push('str', out, start, interp && out.includes('#{') ? { interp } : {});
   }
 
   private percent(start: number): void {
@@ -218,6 +219,7 @@ class Lexer {
       body = lines.map((l) => l.slice(cut));
     }
     h.tok.v = body.join('\n') + (body.length ? '\n' : '');
+    if (!h.raw) h.tok.v = literalInterpolations(h.tok.v);
     if (!h.raw && h.tok.v.includes('#{')) h.tok.interp = true;
   }
 
@@ -229,6 +231,14 @@ class Lexer {
     this.i += v.length;
     this.push('punct', v, start);
   }
+}
+
+/** `#{' '}` / `#{"x"}` (a literal inside an interpolation, as formatters leave them) is just its text. */
+function literalInterpolations(text: string): string {
+  return text.replace(
+    /#\{\s*(?:'([^'\\]*)'|"([^"\\#]*)")\s*\}/g,
+    (_, a: string | undefined, b: string | undefined) => a ?? b ?? '',
+  );
 }
 
 function unescapeChar(n: string): string {

@@ -145,6 +145,8 @@ export interface Call {
   opts: Record<string, Val>;
   /** A `{ |x| … }` block written inside the statement. */
   brace?: Block;
+  /** `… if cond` / `… unless cond`: the call runs only when a condition holds. */
+  modifier?: 'if' | 'unless';
   line: number;
 }
 
@@ -321,8 +323,28 @@ class ArgReader {
   }
 }
 
-/** Reads `[recv.]name args` with literal arguments, or undefined when the statement is anything else. */
+/** Index of a trailing `if`/`unless` modifier at bracket depth 0 (not at the start), or -1. */
+function modifierAt(t: Tok[]): number {
+  let depth = 0;
+  for (let i = 1; i < t.length; i++) {
+    const x = t[i]!;
+    if (x.kind === 'punct' && (x.v === '(' || x.v === '[' || x.v === '{')) depth++;
+    else if (x.kind === 'punct' && (x.v === ')' || x.v === ']' || x.v === '}')) depth--;
+    else if (depth === 0 && x.kind === 'id' && (x.v === 'if' || x.v === 'unless')) return i;
+  }
+  return -1;
+}
+
+/**
+ * Reads `[recv.]name args` with literal arguments, or undefined when the statement is anything else.
+ * A trailing `if …`/`unless …` modifier is cut off and reported in `modifier`.
+ */
 export function readCall(stmt: Stmt): Call | undefined {
+  const at = modifierAt(stmt.toks);
+  if (at > 0) {
+    const call = readCall({ ...stmt, toks: stmt.toks.slice(0, at) });
+    return call && { ...call, modifier: stmt.toks[at]!.v as 'if' | 'unless' };
+  }
   const t = stmt.toks;
   const r = new ArgReader(t);
   let recv: string | undefined;

@@ -13,7 +13,7 @@ export interface StaticMigration {
   version: string;
   /** Absolute paths of the file(s) that define it (.rb, .py, migration.sql, .up.sql, V1__x.sql + its .conf, .js). */
   files: string[];
-  /** sha256 hex over the files' bytes, in order: approvals bind to it. */
+  /** sha256 hex over the files' bytes, in order, each followed by a NUL: approvals bind to it. */
   checksum: string;
   /** The SQL the framework will send for `up`, or undefined when it cannot be read. */
   sql: string | undefined;
@@ -43,10 +43,13 @@ export interface StaticContext {
 
 export const REHEARSE = 'rehearse it: pgward rehearse';
 
-/** sha256 hex over the files' bytes, in order. */
+/** sha256 hex over the files' bytes, in order, each followed by a NUL (so file boundaries count). */
 export function checksumFiles(files: readonly string[]): string {
   const h = createHash('sha256');
-  for (const f of files) h.update(readFileSync(f));
+  for (const f of files) {
+    h.update(readFileSync(f));
+    h.update('\0');
+  }
   return h.digest('hex');
 }
 
