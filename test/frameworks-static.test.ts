@@ -759,6 +759,14 @@ test('invariant: a pending migration plan could not read is never shown as clean
       for (const n of m.notes) assert.match(n, /rehearse it: pgward rehearse$/);
     }
   }
+  // A file that is gone by the time plan reads it is a note on that migration, not a crash of the plan.
+  const [gone] = await read('prisma', dir, [
+    { version: '20240101000000', file: '20240101000000_x/migration.sql' },
+  ]);
+  assert.equal(gone!.sql, undefined);
+  assert.deepEqual(gone!.notes, [
+    'cannot read 20240101000000_x/migration.sql (ENOENT): check what is pending with pgward status',
+  ]);
   // The if-guarded drop_table is not translated as if it always ran, nor dropped silently.
   const [b] = await read('rails', join(dir, 'rails'), [
     { version: '20240101000001', file: '20240101000001_b.rb' },

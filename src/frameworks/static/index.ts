@@ -5,6 +5,7 @@
 // Nothing in src/frameworks/*.ts imports this folder (it imports them), so there is no folder loop.
 import { readFileSync } from 'node:fs';
 import { relative } from 'node:path';
+import { UsageError } from '../../errors.js';
 import { parseMigration } from '../../files/migration-files.js';
 import { type PreparedLint, prepareScripts } from '../../lint/index.js';
 import { ensureParser } from '../../sql/parser.js';
@@ -68,8 +69,26 @@ export async function readPendingMigrations(
   if (framework === 'alembic') return readAlembic(ctx);
   if (framework === 'django') return readDjango(ctx);
   const read = PER_FILE[framework];
-  if (read === undefined) throw new Error(`no static reader for ${framework}`);
-  return ctx.pending.map((m) => read(ctx.dir, m));
+  if (read === undefined) throw new UsageError(`plan cannot read ${framework} migrations statically`);
+  return ctx.pending.map((m) => {
+    try {
+      return read(ctx.dir, m);
+    } catch (e) {
+      // A file that vanished or cannot be read is said, not thrown: the other migrations still show.
+      if (!(e instanceof Error && 'code' in e)) throw e;
+      const what = m.file ?? m.version;
+      return {
+        version: m.version,
+        files: [],
+        checksum: '',
+        sql: undefined,
+        wrapped: true,
+        notes: [
+          `cannot read ${what} (${(e as NodeJS.ErrnoException).code}): check what is pending with pgward status`,
+        ],
+      };
+    }
+  });
 }
 
 /**

@@ -3,10 +3,12 @@
 // a `CREATE INDEX CONCURRENTLY` after another statement fails, and Prisma sets no timeouts.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { listDir } from '../common.js';
 import { fromFiles, type PendingRef, type StaticMigration } from './types.js';
 
 export function readPrisma(dir: string, m: PendingRef): StaticMigration {
-  const rel = m.file ?? `${m.version}/migration.sql`;
+  const folder = listDir(dir).find((f) => f === m.version || f.startsWith(`${m.version}_`));
+  const rel = m.file ?? `${folder ?? m.version}/migration.sql`;
   const file = rel.startsWith('/') ? rel : join(dir, rel);
   const sql = readFileSync(file, 'utf8').replace(/^\uFEFF/, '');
   return fromFiles(m.version, [file], sql, true);
