@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { test } from 'node:test';
@@ -21,7 +22,7 @@ import {
 } from '../src/frameworks/static/index.js';
 import { type Finding, lintPrepared } from '../src/lint/index.js';
 import { splitStatements } from '../src/sql/split.js';
-import { createTestDatabase } from './harness/db.js';
+import { adminQuery, createTestDatabase } from './harness/db.js';
 
 const PYTHON = '/usr/bin/python3';
 
@@ -543,6 +544,107 @@ exports.down = async function (knex) {
   const f = (await findings([m!]))[0]!;
   assert.ok(f.includes('destructive:ban-drop-column'), f.join());
   assert.ok(!f.includes('error:requires-no-transaction'), f.join());
+});
+
+/** Applies each migration's static SQL statement by statement. */
+async function applyStatic(url: string, ms: StaticMigration[]): Promise<void> {
+  for (const m of ms) {
+    assert.deepEqual(m.notes, [], `${m.version}: ${m.notes.join('; ')}`);
+    const split = splitStatements(m.sql!);
+    assert.ok(split.ok);
+    for (const st of split.statements) await adminQuery(url, st.sql);
+  }
+}
+
+const SETUP_JS =
+  'CREATE TABLE users (id serial PRIMARY KEY, email text, name text, age int, a int, b int);' +
+  'CREATE TABLE orgs (id serial PRIMARY KEY);';
+
+test('knex: the static reading builds the same schema as real Knex running the migration', async (t) => {
+  const require = createRequire(import.meta.url);
+  const knexFactory = require('knex') as (config: object) => {
+    destroy(): Promise<void>;
+  };
+  const src = `exports.up = async function (knex) {
+  await knex.schema.alterTable('users', (table) => {
+    table.dropColumn('email');
+    table.string('name', 100).notNullable().alter();
+    table.integer('org_id').references('id').inTable('orgs');
+    table.text('code').unique();
+    table.index(['a', 'b']);
+    table.renameColumn('age', 'years');
+    table.boolean('active').notNullable().defaultTo(true);
+  });
+  await knex.schema.createTable('posts', (t) => {
+    t.increments('id');
+    t.string('title').notNullable();
+    t.integer('user_id').references('users.id');
+    t.decimal('price', 10, 2);
+    t.jsonb('meta');
+    t.timestamps();
+  });
+  await knex.raw('CREATE INDEX posts_title ON posts (title)');
+};
+exports.down = async function (knex) {
+  await knex.schema.dropTable('posts');
+};
+`;
+  const dir = project(t, { '20240101_a.js': src });
+  const real = await createTestDatabase();
+  const ours = await createTestDatabase();
+  await real.query(SETUP_JS);
+  await ours.query(SETUP_JS);
+  const knex = knexFactory({ client: 'pg', connection: real.url });
+  try {
+    await require(join(dir, '20240101_a.js')).up(knex);
+  } finally {
+    await knex.destroy();
+  }
+  await applyStatic(ours.url, await read('knex', dir, [{ version: '20240101', file: '20240101_a.js' }]));
+  const expected = await schemaOf(real.url);
+  assert.ok(expected.some((l) => l.includes('users_org_id_foreign')));
+  assert.deepEqual(await schemaOf(ours.url), expected);
+});
+
+test("node-pg-migrate: the static reading builds the same schema as node-pg-migrate's own builder", async (t) => {
+  const require = createRequire(import.meta.url);
+  const { MigrationBuilder } = require('node-pg-migrate/migrationBuilder') as {
+    MigrationBuilder: new (
+      db: object,
+      shorthands: undefined,
+      decamelize: boolean,
+      logger: Console,
+    ) => {
+      getSqlSteps(): string[];
+    };
+  };
+  const src = `exports.up = (pgm) => {
+  pgm.dropColumns('users', ['email', 'a']);
+  pgm.createIndex('users', 'name', { unique: true });
+  pgm.addIndex('users', ['age', 'b']);
+  pgm.alterColumn('users', 'age', { type: 'bigint', notNull: true, default: 0 });
+  pgm.renameColumn('users', 'name', 'full_name');
+  pgm.createTable('posts', { id: 'id', title: { type: 'text', notNull: true, default: 'x' }, user_id: { type: 'integer', references: 'users' } });
+  pgm.addColumns('users', { nick: { type: 'text', unique: true } });
+  pgm.addConstraint('users', 'age_positive', 'CHECK (age >= 0)');
+  pgm.sql('CREATE INDEX posts_title ON posts (title)');
+};
+`;
+  const dir = project(t, { '1700000000000_a.js': src });
+  const real = await createTestDatabase();
+  const ours = await createTestDatabase();
+  await real.query(SETUP_JS);
+  await ours.query(SETUP_JS);
+  const builder = new MigrationBuilder({}, undefined, false, console);
+  require(join(dir, '1700000000000_a.js')).up(builder);
+  for (const step of builder.getSqlSteps()) await real.query(step);
+  await applyStatic(
+    ours.url,
+    await read('node-pg-migrate', dir, [{ version: '1700000000000', file: '1700000000000_a.js' }]),
+  );
+  const expected = await schemaOf(real.url);
+  assert.ok(expected.some((l) => l.includes('age_positive')));
+  assert.deepEqual(await schemaOf(ours.url), expected);
 });
 
 // --- Alembic (real offline mode) ---------------------------------------------------------------------------
