@@ -162,8 +162,17 @@ test('rails: common real-world forms: safety_assured, heredoc.squish, lambda def
       '    remove_column :users, :email if column_exists?(:users, :email)',
       '    create_enum :mood, %w[happy sad]',
       '    add_column :users, :mood, :enum, enum_type: :mood, default: "happy", null: false',
+      '    execute "DELETE FROM sessions -- stale rows"',
+      '    execute "DELETE FROM tokens"',
       '',
     ].join('\n'),
+  );
+  // A trailing -- comment in execute's SQL does not swallow the statement's end.
+  const split = splitStatements(m.sql!);
+  assert.ok(split.ok);
+  assert.deepEqual(
+    split.statements.slice(-2).map((x) => x.sql),
+    ['DELETE FROM sessions -- stale rows', 'DELETE FROM tokens'],
   );
   assert.match(m.sql!, /^ALTER TABLE "users" DROP COLUMN "email";$/m);
   assert.match(m.sql!, /^CREATE TYPE "mood" AS ENUM \('happy', 'sad'\);$/m);

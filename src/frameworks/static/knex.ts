@@ -16,7 +16,15 @@ import {
   upFunction,
 } from './js-scan.js';
 import type { JsReading } from './node-pg-migrate.js';
-import { absolute, fromFiles, type PendingRef, REHEARSE, type StaticMigration, unreadable } from './types.js';
+import {
+  absolute,
+  fromFiles,
+  type PendingRef,
+  REHEARSE,
+  type StaticMigration,
+  terminated,
+  unreadable,
+} from './types.js';
 
 class Unreadable extends Error {}
 
@@ -185,10 +193,7 @@ interface Ctx {
 }
 
 function emit(ctx: Ctx, line: number, what: string, sql: string[]): void {
-  if (sql.length)
-    ctx.parts.push(
-      `-- line ${line}: ${what}\n${sql.map((s) => `${s.trim().replace(/;\s*$/, '')};`).join('\n')}`,
-    );
+  if (sql.length) ctx.parts.push(`-- line ${line}: ${what}\n${sql.map(terminated).join('\n')}`);
 }
 
 /** The callback of alterTable/createTable: each `<param>.method(…)` statement. */

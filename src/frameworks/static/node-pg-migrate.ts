@@ -4,7 +4,15 @@
 import { readFileSync } from 'node:fs';
 import { quoteIdent as q } from '../../db/connect.js';
 import { callAt, type JsCall, type JsVal, jsTokens, strOf, strsOf, upFunction } from './js-scan.js';
-import { absolute, fromFiles, type PendingRef, REHEARSE, type StaticMigration, unreadable } from './types.js';
+import {
+  absolute,
+  fromFiles,
+  type PendingRef,
+  REHEARSE,
+  type StaticMigration,
+  terminated,
+  unreadable,
+} from './types.js';
 
 /** The up part of a node-pg-migrate SQL file. */
 export function sqlUp(text: string): string {
@@ -177,10 +185,7 @@ export function readPgmSource(src: string): JsReading {
     } catch {
       sql = undefined;
     }
-    if (sql)
-      parts.push(
-        `-- line ${c.line}: pgm.${method}\n${sql.map((s) => `${s.trim().replace(/;\s*$/, '')};`).join('\n')}`,
-      );
+    if (sql) parts.push(`-- line ${c.line}: pgm.${method}\n${sql.map(terminated).join('\n')}`);
     else notes.push(unreadable(c.line, (lines[c.line - 1] ?? '').trim()));
   }
   return { sql: `${parts.join('\n\n')}\n`, wrapped, notes };

@@ -8,7 +8,15 @@ import { withMigrationVersion } from './rails-sql.js';
 import type { Out } from './rails-table.js';
 import { tokenize } from './ruby-lex.js';
 import { readTree, type Stmt } from './ruby-tree.js';
-import { absolute, fromFiles, type PendingRef, REHEARSE, type StaticMigration, unreadable } from './types.js';
+import {
+  absolute,
+  fromFiles,
+  type PendingRef,
+  REHEARSE,
+  type StaticMigration,
+  terminated,
+  unreadable,
+} from './types.js';
 
 export interface RailsReading {
   sql: string | undefined;
@@ -43,7 +51,7 @@ export function readRailsSource(source: string): RailsReading {
   const out: Out = {
     sql(line, code, statements) {
       parts.push(
-        `-- line ${line}: ${code.replace(/\s+/g, ' ').slice(0, 100)}\n${statements.map((x) => `${x.trim().replace(/;\s*$/, '')};`).join('\n')}`,
+        `-- line ${line}: ${code.replace(/\s+/g, ' ').slice(0, 100)}\n${statements.map(terminated).join('\n')}`,
       );
     },
     unreadable(s) {

@@ -86,3 +86,10 @@ export function snippet(code: string, max = 80): string {
 export function unreadable(line: number, code: string): string {
   return `line ${line}: ${snippet(code)} cannot be read statically — ${REHEARSE}`;
 }
+
+/** A statement with its `;`, on a line of its own when the text ends in a `--` comment (which would eat it). */
+export function terminated(statement: string): string {
+  const body = statement.trim().replace(/;\s*$/, '');
+  const last = body.slice(body.lastIndexOf('\n') + 1);
+  return last.includes('--') ? `${body}\n;` : `${body};`;
+}
