@@ -483,6 +483,13 @@ test('flyway: a .conf with executeInTransaction=false opts out; CONCURRENTLY alo
   assert.deepEqual(ms[0]!.files, [join(dir, 'sql/V1__drop.sql'), join(dir, 'sql/V1__drop.sql.conf')]);
   assert.equal(ms[0]!.checksum, sha256(readFileSync(ms[0]!.files[0]!), readFileSync(ms[0]!.files[1]!)));
   assert.ok(ms[2]!.notes.some((n) => n.includes('mixed=true')));
+  // With mixed = true in the project's flyway.toml, Flyway runs the mixed file (without a transaction).
+  writeFileSync(join(dir, 'flyway.toml'), '[flyway]\nmixed = true\nlocations = ["filesystem:sql"]\n');
+  const [mixed] = await read('flyway', dir, [{ version: '3', file: 'sql/V3__mixed.sql' }], {
+    details: { flywayConfig: 'flyway.toml' },
+  });
+  assert.equal(mixed!.wrapped, false);
+  assert.ok(!mixed!.notes.some((n) => n.includes('mixed=true')));
   assert.deepEqual(await findings(ms), [
     ['destructive:ban-drop-table'],
     [],

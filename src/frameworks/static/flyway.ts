@@ -3,8 +3,16 @@
 // (PostgreSQLParser#detectCanExecuteInTransaction); with the default `mixed=false` Flyway then refuses a
 // file that also holds transactional statements.
 import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { splitStatements } from '../../sql/split.js';
-import { absolute, fromFiles, type PendingRef, REHEARSE, type StaticMigration } from './types.js';
+import {
+  absolute,
+  fromFiles,
+  type PendingRef,
+  REHEARSE,
+  type StaticContext,
+  type StaticMigration,
+} from './types.js';
 
 const NON_TRANSACTIONAL: RegExp[] = [
   /^(CREATE|DROP)\s+(UNIQUE\s+)?INDEX\s+CONCURRENTLY\b/i,
@@ -32,7 +40,16 @@ function statementTexts(sql: string): string[] {
   return texts.map((t) => t.replace(/^(\s*(--[^\n]*\n|\/\*[\s\S]*?\*\/))*/, '').trim()).filter(Boolean);
 }
 
-export function readFlyway(dir: string, m: PendingRef): StaticMigration {
+/** `mixed = true` in the project's Flyway configuration (flyway.conf `flyway.mixed=true` or flyway.toml). */
+function mixedAllowed(ctx: StaticContext | undefined): boolean {
+  const config = ctx?.details?.flywayConfig;
+  if (config === undefined) return false;
+  const path = resolve(ctx!.root, config);
+  if (!existsSync(path)) return false;
+  return /^\s*(flyway\.)?mixed\s*[=:]\s*"?true"?\s*$/im.test(readFileSync(path, 'utf8'));
+}
+
+export function readFlyway(dir: string, m: PendingRef, ctx?: StaticContext): StaticMigration {
   const file = absolute(dir, m.file ?? `V${m.version}__.sql`);
   const sql = readFileSync(file, 'utf8').replace(/^\uFEFF/, '');
   const files = [file];
@@ -49,7 +66,7 @@ export function readFlyway(dir: string, m: PendingRef): StaticMigration {
   if (wrapped && nonTx.length > 0) {
     wrapped = false;
     notes.push('Flyway runs this file without a transaction: it holds a statement that cannot run in one');
-    if (nonTx.length < stmts.length)
+    if (nonTx.length < stmts.length && !mixedAllowed(ctx))
       notes.push(
         'Flyway refuses to mix transactional and non-transactional statements in one file unless mixed=true: move the non-transactional one to its own file',
       );

@@ -29,7 +29,7 @@ import {
 export { readRailsSource } from './rails.js';
 export type { PendingRef, StaticContext, StaticFramework, StaticMigration } from './types.js';
 
-type PerFile = (dir: string, m: PendingRef) => StaticMigration;
+type PerFile = (dir: string, m: PendingRef, ctx: StaticContext) => StaticMigration;
 
 const PER_FILE: Partial<Record<StaticFramework, PerFile>> = {
   prisma: readPrisma,
@@ -72,7 +72,7 @@ export async function readPendingMigrations(
   if (read === undefined) throw new UsageError(`plan cannot read ${framework} migrations statically`);
   return ctx.pending.map((m) => {
     try {
-      return read(ctx.dir, m);
+      return read(ctx.dir, m, ctx);
     } catch (e) {
       // A file that vanished or cannot be read is said, not thrown: the other migrations still show.
       if (!(e instanceof Error && 'code' in e)) throw e;
