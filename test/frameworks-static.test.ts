@@ -402,6 +402,37 @@ end
   assert.deepEqual(await schemaOf(ours.url), expected);
 });
 
+test('rails: a helper method without parameters is read where change calls it; one with parameters is a note', async (t) => {
+  const src = `class Cleanup < ActiveRecord::Migration[7.1]
+  def change
+    drop_legacy
+    rename_things("x")
+    loop_forever
+  end
+
+  private
+
+  def drop_legacy
+    remove_column :users, :legacy
+  end
+
+  def rename_things(suffix)
+    rename_column :users, :a, :b
+  end
+
+  def loop_forever
+    loop_forever
+  end
+end
+`;
+  const dir = project(t, { '20240103000000_cleanup.rb': src });
+  const [m] = await read('rails', dir, [{ version: '20240103000000', file: '20240103000000_cleanup.rb' }]);
+  assert.match(m!.sql!, /^ALTER TABLE "users" DROP COLUMN "legacy";$/m);
+  assert.ok(!m!.sql!.includes('RENAME'));
+  assert.ok(m!.notes.some((n) => n.startsWith('line 4: rename_things("x")')));
+  assert.ok(m!.notes.some((n) => n.startsWith('line 19: loop_forever')));
+});
+
 test('rails: change wins over up, down is never read, and the checksum binds to the .rb bytes', async (t) => {
   const src = `class X < ActiveRecord::Migration[6.1]
   def up

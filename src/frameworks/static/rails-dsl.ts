@@ -138,6 +138,11 @@ function comment(c: Call): string {
   return v === undefined || v.k === 'nil' ? 'NULL' : literal(v);
 }
 
+/** A bare call (no arguments, no block) that may name a helper method of the migration class. */
+function isHelperCall(c: Call, block: unknown): boolean {
+  return c.args.length === 0 && Object.keys(c.opts).length === 0 && !block && SIMPLE[c.name] === undefined;
+}
+
 /** Blocks whose contents run as if written inline (strong_migrations' safety_assured included). */
 const TRANSPARENT = new Set(['up_only', 'say_with_time', 'safety_assured']);
 
@@ -167,6 +172,7 @@ function translateStmt(s: Stmt, out: Out, codeOf: CodeOf): void {
     else if (c.name === 'change_table') changeTable(s, c, readCall, out);
     else if (c.name === 'reversible' && block) reversible(block.params[0], block.body, out, codeOf);
     else if (TRANSPARENT.has(c.name) && block) translateBody(block.body, out, codeOf);
+    else if (isHelperCall(c, block) && out.helper?.(c.name)) translateBody(out.helper(c.name)!, out, codeOf);
     else if (SILENT.has(c.name) && !block) {
       // printing only
     } else {

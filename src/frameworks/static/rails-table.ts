@@ -25,6 +25,8 @@ export interface Out {
   sql(line: number, code: string, statements: string[]): void;
   unreadable(stmt: Stmt): void;
   note(text: string): void;
+  /** The body of a method without parameters defined in the migration class (a helper `change` calls). */
+  helper?(name: string): Stmt[] | undefined;
 }
 
 export type ReadCall = (s: Stmt) => Call | undefined;

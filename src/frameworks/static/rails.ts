@@ -60,12 +60,19 @@ export function readRailsSource(source: string): RailsReading {
     note(text) {
       notes.push(text);
     },
+    // A helper without parameters is read where it is called (a bounded number of times: recursion stops).
+    helper(name) {
+      const def = methods.get(name);
+      if (def === undefined || def.toks.some((t) => t.v === '(') || ++expansions > 100) return undefined;
+      return def.block?.body;
+    },
   };
+  const methods = new Map<string, Stmt>();
+  let expansions = 0;
   const { body, version } = migrationClass(readTree(tokenize(source)));
   if (body === undefined)
     return { sql: undefined, wrapped: true, notes: [`no migration class found — ${REHEARSE}`] };
   let wrapped = true;
-  const methods = new Map<string, Stmt>();
   for (const s of body) {
     const first = s.toks[0];
     if (first?.kind === 'id' && first.v === 'disable_ddl_transaction!') wrapped = false;
