@@ -694,6 +694,51 @@ test("node-pg-migrate: the static reading builds the same schema as node-pg-migr
   assert.deepEqual(await schemaOf(ours.url), expected);
 });
 
+test('knex / node-pg-migrate: TypeScript, object-method and arrow forms of up are read; down never', async (t) => {
+  const dir = project(t, {
+    'k/1_ts.ts': `import type { Knex } from 'knex';
+export async function up(knex: Knex): Promise<void> {
+  await knex.schema.alterTable('users', (table: Knex.AlterTableBuilder) => {
+    table.dropColumn('email');
+  });
+}
+export async function down(knex: Knex): Promise<void> {
+  await knex.schema.dropTable('users');
+}
+`,
+    'k/2_obj.js': `module.exports = {
+  async up(knex) { await knex.schema.dropTable('a'); },
+  async down(knex) { await knex.schema.dropTable('b'); },
+};
+`,
+    'p/1_ts.ts': `import { MigrationBuilder } from 'node-pg-migrate';
+export async function up(pgm: MigrationBuilder): Promise<void> {
+  pgm.dropTable('x');
+}
+export async function down(pgm: MigrationBuilder): Promise<void> {
+  pgm.dropTable('z');
+}
+`,
+    'p/2_arrow.js': "exports.up = pgm => pgm.dropTable('y');\n",
+  });
+  const k = await read('knex', join(dir, 'k'), [
+    { version: '1', file: '1_ts.ts' },
+    { version: '2', file: '2_obj.js' },
+  ]);
+  const p = await read('node-pg-migrate', join(dir, 'p'), [
+    { version: '1', file: '1_ts.ts' },
+    { version: '2', file: '2_arrow.js' },
+  ]);
+  const statements = (m: StaticMigration) => m.sql!.split('\n').filter((l) => l && !l.startsWith('--'));
+  assert.deepEqual([...k, ...p].map(statements), [
+    ['ALTER TABLE "users" DROP COLUMN "email";'],
+    ['DROP TABLE "a";'],
+    ['DROP TABLE "x";'],
+    ['DROP TABLE "y";'],
+  ]);
+  assert.ok([...k, ...p].every((m) => m.notes.length === 0 && m.wrapped));
+});
+
 // --- Alembic (real offline mode) ---------------------------------------------------------------------------
 
 function alembicProject(t: T): string {
