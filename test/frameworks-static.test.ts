@@ -908,6 +908,42 @@ test('django: real sqlmigrate per pending migration; RemoveField is destructive;
   assert.ok(!JSON.stringify(ms).includes(password));
 });
 
+test("invariant: the database password reaches Django's sqlmigrate through the environment, never argv", async (t) => {
+  const root = djangoProject(t);
+  const db = await createTestDatabase();
+  const password = decodeURIComponent(new URL(db.url).password);
+  // A python that records its argv and whether the password is in its environment, then runs the real one.
+  const log = join(root, 'argv.log');
+  const wrapper = join(root, 'python-wrapper.sh');
+  writeFileSync(
+    wrapper,
+    `#!/bin/sh\nprintf '%s\\n' "$0" "$@" >> ${JSON.stringify(log)}\nenv | grep -c -F -e "$PGWARD_PROBE" >> ${JSON.stringify(log)} || true\nexec ${PYTHON} "$@"\n`,
+    { mode: 0o700 },
+  );
+  const before = process.env.PGWARD_PROBE;
+  process.env.PGWARD_PROBE = password;
+  t.after(() => {
+    if (before === undefined) delete process.env.PGWARD_PROBE;
+    else process.env.PGWARD_PROBE = before;
+  });
+  const ms = await read('django', root, [{ version: 'shop.0002_remove_legacy' }], {
+    details: { python: wrapper },
+    databaseUrl: db.url,
+  });
+  assert.match(ms[0]!.sql!, /DROP COLUMN "legacy"/);
+  const recorded = readFileSync(log, 'utf8');
+  const runs = recorded.split('\n').filter((l) => l === wrapper).length;
+  assert.ok(runs >= 2, recorded); // the import probe and sqlmigrate itself
+  const argvLines = recorded.split('\n').filter((l) => !/^\d+$/.test(l));
+  assert.ok(!argvLines.some((l) => l.includes(password)), 'password in argv');
+  // Each run saw the password in its environment (the probe variable itself plus the shim's variables).
+  const envCounts = recorded
+    .split('\n')
+    .filter((l) => /^\d+$/.test(l))
+    .map(Number);
+  assert.ok(envCounts[envCounts.length - 1]! >= 2, recorded);
+});
+
 test('django: without a database URL sqlmigrate cannot run, and every migration says so', async (t) => {
   const root = djangoProject(t);
   const ms = await read('django', root, [{ version: 'shop.0002_remove_legacy' }], {
