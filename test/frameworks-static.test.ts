@@ -433,6 +433,43 @@ end
   assert.ok(m!.notes.some((n) => n.startsWith('line 19: loop_forever')));
 });
 
+test('rails: if/case expressions and return-if guards never swallow the statements after them', async (t) => {
+  const m = await rails(
+    t,
+    [
+      "    kind = if ENV['BIG'] then :bigint else :integer end",
+      '    size = if ENV["X"]',
+      '      1',
+      '    else',
+      '      2',
+      '    end',
+      '    mode = case size',
+      '           when 1 then :a',
+      '           end',
+      '    reversible do |dir|',
+      '      dir.up do',
+      '        return if connection.column_exists?(:users, :nick)',
+      '      end',
+      '    end',
+      '    remove_column :users, :legacy',
+      '',
+    ].join('\n'),
+  );
+  assert.match(m.sql!, /^ALTER TABLE "users" DROP COLUMN "legacy";$/m);
+  assert.deepEqual(
+    m.notes.map((n) => n.split(':')[0]),
+    ['line 3', 'line 4', 'line 9', 'line 14'],
+  );
+  // def self.up is read like def up.
+  const dir = project(t, {
+    '20240104000000_old.rb':
+      'class Old < ActiveRecord::Migration\n  def self.up\n    drop_table :old\n  end\n\n  def self.down\n  end\nend\n',
+  });
+  const [old] = await read('rails', dir, [{ version: '20240104000000', file: '20240104000000_old.rb' }]);
+  assert.match(old!.sql!, /^DROP TABLE "old";$/m);
+  assert.deepEqual(old!.notes, []);
+});
+
 test('rails: change wins over up, down is never read, and the checksum binds to the .rb bytes', async (t) => {
   const src = `class X < ActiveRecord::Migration[6.1]
   def up

@@ -28,8 +28,9 @@ export interface RailsReading {
 function defName(s: Stmt): string | undefined {
   const first = s.toks[0];
   if (first?.kind !== 'id' || first.v !== 'def') return undefined;
-  const last = s.toks[s.toks.length - 1];
-  return last?.kind === 'id' ? last.v : undefined;
+  const [, a, dot, b] = s.toks;
+  const name = a?.v === 'self' && dot?.v === '.' ? b : a;
+  return name?.kind === 'id' ? name.v : undefined;
 }
 
 /** The class that inherits from ActiveRecord::Migration (the first class otherwise) and its `[x.y]`. */
@@ -41,6 +42,19 @@ function migrationClass(tree: Stmt[]): { body: Stmt[] | undefined; version: numb
   // A bare ActiveRecord::Migration is Rails 4; without a readable version, assume the newest.
   return { body: migration?.block?.body, version: Number.isFinite(v) ? v : at >= 0 ? 4.2 : 99 };
 }
+
+/** Class-level statements that declare rather than run (nested classes are `class`, constants `const`). */
+const CLASS_LEVEL = new Set([
+  'class',
+  'module',
+  'private',
+  'protected',
+  'public',
+  'include',
+  'extend',
+  'require',
+  'self',
+]);
 
 /** Reads one migration's source; pure. */
 export function readRailsSource(source: string): RailsReading {
@@ -75,9 +89,12 @@ export function readRailsSource(source: string): RailsReading {
   let wrapped = true;
   for (const s of body) {
     const first = s.toks[0];
-    if (first?.kind === 'id' && first.v === 'disable_ddl_transaction!') wrapped = false;
     const n = defName(s);
     if (n !== undefined) methods.set(n, s);
+    else if (first?.kind === 'id' && first.v === 'disable_ddl_transaction!') wrapped = false;
+    // Anything else at class level that is not a declaration is said, never silently skipped.
+    else if (!(first?.kind === 'const' || (first?.kind === 'id' && CLASS_LEVEL.has(first.v))))
+      notes.push(unreadable(s.line, codeOf(s)));
   }
   // Active Record runs `change` when the class defines it, else `up`; `down` never runs forward.
   const method = methods.get('change') ?? methods.get('up');

@@ -68,7 +68,9 @@ class TreeReader {
     const first = this.peek()!;
     const toks: Tok[] = [];
     const open: string[] = [];
-    const opener = first.kind === 'id' && OPENERS.has(first.v);
+    // `end`s this statement still owes: 1 for def/class/if… at its start, +1 for each `x = if …`,
+    // `case`, `begin` inside it, -1 for each `end` on the same line (`if a then b end`).
+    let owed = first.kind === 'id' && OPENERS.has(first.v) ? 1 : 0;
     while (this.i < this.toks.length) {
       const t = this.toks[this.i]!;
       const depth = open.length;
@@ -91,10 +93,14 @@ class TreeReader {
       }
       if (t.kind === 'punct' && (t.v === '(' || t.v === '[' || t.v === '{')) open.push(t.v);
       if (t.kind === 'punct' && (t.v === ')' || t.v === ']' || t.v === '}')) open.pop();
+      if (depth === 0 && toks.length > 0 && t.kind === 'id') {
+        if (t.v === 'end') owed--;
+        else if (opensInExpression(t, toks[toks.length - 1]!)) owed++;
+      }
       toks.push(t);
       this.i++;
     }
-    if (opener) return { toks, line: first.line, block: { params: [], body: this.body() } };
+    if (owed > 0) return { toks, line: first.line, block: { params: [], body: this.body() } };
     return { toks, line: first.line };
   }
 
@@ -116,6 +122,17 @@ class TreeReader {
     }
     return names;
   }
+}
+
+/** Tokens after which `if`/`unless`/`while`/`until` start an expression (not a trailing modifier). */
+const EXPRESSION_START = new Set(['=', '(', ',', '[', '||', '&&', '=>', '||=', '+=', '-=']);
+
+/** `case` / `begin` inside a statement, or `x = if …`: a construct that needs its own `end`. */
+function opensInExpression(t: Tok, prev: Tok): boolean {
+  if (t.v === 'case' || t.v === 'begin') return true;
+  if (!['if', 'unless', 'while', 'until'].includes(t.v)) return false;
+  // `return if …` is a modifier; only after `=`, `(`, `,` … does `if` open an expression.
+  return prev.kind === 'punct' && EXPRESSION_START.has(prev.v);
 }
 
 export function readTree(toks: Tok[]): Stmt[] {
