@@ -19,7 +19,7 @@ import {
   type Severity,
   type TableInfo,
 } from './types.js';
-import { expandPaths, fileUnit, migrationUnit, type Unit } from './units.js';
+import { expandPaths, fileUnit, migrationUnit, scriptUnit, type Unit } from './units.js';
 import { fromServerVersionNum, LATEST_PG, type PgVersion, parsePgVersion } from './version.js';
 
 export type { SuppressedFinding } from './analyze.js';
@@ -127,6 +127,32 @@ export async function prepareSql(text: string, options: SqlOptions = {}): Promis
       ? migrationUnit(parseMigration(`0_${file.replace(/[^\w.-]/g, '_')}.sql`, text), file, down)
       : fileUnit(file, text, file, down),
   ]);
+}
+
+/** SQL that another tool runs (a framework's migration), with that tool's execution model. */
+export interface ScriptInput {
+  text: string;
+  /** Shown in the report. */
+  file: string;
+  version?: string;
+  /** The tool runs the whole text inside one transaction. */
+  wrapped: boolean;
+}
+
+/**
+ * Parses scripts that another tool will run, in order (no linting yet): unlike pgward migrations they get
+ * no pgward timeouts, and `wrapped` says whether the tool runs each in one transaction.
+ *
+ * @example
+ * ```ts
+ * import { lintPrepared, prepareScripts } from 'pgward/lint';
+ * const input = await prepareScripts([{ text: 'SELECT 1; CREATE INDEX CONCURRENTLY i ON t (a);', file: 'migration.sql', wrapped: true }]);
+ * console.log(lintPrepared(input).files[0]!.findings.map((f) => f.rule));
+ * ```
+ */
+export async function prepareScripts(scripts: readonly ScriptInput[]): Promise<PreparedLint> {
+  await ensureParser();
+  return prepared(scripts.map((s) => scriptUnit(s.file, s.text, s.wrapped, s.version)));
 }
 
 /**

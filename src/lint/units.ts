@@ -77,3 +77,14 @@ export function fileUnit(path: string, content: string, display: string, down: b
     ],
   };
 }
+
+/** SQL another tool runs: whole, without pgward's timeouts, in one transaction when `wrapped`. */
+export function scriptUnit(display: string, content: string, wrapped: boolean, version?: string): Unit {
+  const section = prepareSection({
+    text: content.replace(/^\uFEFF/, ''),
+    startLine: 1,
+    wrapped,
+    pgwardRunner: false,
+  });
+  return { file: display, ...(version !== undefined ? { version } : {}), sections: [section] };
+}
