@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { FrameworkName } from '../config/frameworks.js';
 import { PgwardError } from '../errors.js';
+import { djangoSettingsModule } from './discover-python.js';
 
 /** Where the framework must connect: the guard's loopback endpoint and the run's one-time password. */
 export interface Endpoint {
@@ -85,12 +86,11 @@ function localBin(root: string, name: string): string | undefined {
   }
 }
 
-/** DJANGO_SETTINGS_MODULE as manage.py sets it. */
-export function djangoSettingsModule(root: string): string {
+/** DJANGO_SETTINGS_MODULE as the environment or manage.py sets it. */
+function settingsModuleOf(root: string): string {
   const managePy = join(root, 'manage.py');
   const text = existsSync(managePy) ? readFileSync(managePy, 'utf8') : '';
-  const m = /DJANGO_SETTINGS_MODULE['"]\s*,\s*['"]([\w.]+)['"]/.exec(text);
-  const found = process.env.DJANGO_SETTINGS_MODULE ?? m?.[1];
+  const found = process.env.DJANGO_SETTINGS_MODULE ?? djangoSettingsModule(text);
   if (!found)
     throw new PgwardError(`cannot tell the Django settings module of ${root}`, {
       hint: 'set DJANGO_SETTINGS_MODULE, or keep the usual os.environ.setdefault line in manage.py',
@@ -100,7 +100,7 @@ export function djangoSettingsModule(root: string): string {
 
 function djangoCommand(ctx: CommandContext): FrameworkCommand {
   const layer = mkdtempSync(join(tmpdir(), 'pgward-django-'));
-  const base = djangoSettingsModule(ctx.root);
+  const base = settingsModuleOf(ctx.root);
   // Layered over the project's own settings: only the default database's address changes.
   writeFileSync(
     join(layer, 'pgward_guard_settings.py'),

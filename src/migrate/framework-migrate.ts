@@ -228,7 +228,7 @@ async function runOnce(
   attempt: number,
   emit: (e: FrameworkMigrateEvent) => void,
 ): Promise<Outcome> {
-  const root = run.root ?? process.cwd();
+  const root = run.root ?? run.source.root ?? process.cwd();
   const cmd = frameworkCommand(run.framework, { root, dir: run.source.dir, override: run.command });
   const tracker = new MigrationTracker(pending as TrackedMigration[], trackingSpec(run.framework));
   const auditRun = await startAuditRun(client, {

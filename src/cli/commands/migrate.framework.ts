@@ -24,7 +24,6 @@ export async function runFramework(ctx: Context, flags: MigrateFlags): Promise<n
       lockWaitMs: lockWaitMs(flags.lockWait),
       signal: signals.signal,
       command: configuredCommand(ctx.config?.raw.migrations?.command),
-      root: ctx.config?.baseDir ?? process.cwd(),
       onEvent: (e) => printEvent(ctx.out, e, verbose),
     });
     if (ctx.out.json) ctx.out.document({ ok: result.exitCode === 0, ...result });
