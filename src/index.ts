@@ -76,6 +76,10 @@ export { loadMigrations, type MigrationFile } from './files/migration-files.js';
 export type { MigrationState, MigrationStatusEntry, StatusReport } from './files/migration-status.js';
 export { discoverLayouts } from './frameworks/discover.js';
 export { locateMigrations } from './frameworks/locate.js';
+export { type PolicyInspectorOptions, policyInspector } from './guard/inspect.js';
+export { type Guard, type GuardOptions, startGuard } from './guard/proxy.js';
+export { type GuardedCommandOptions, type GuardedCommandResult, runGuardedCommand } from './guard/run.js';
+export type { Inspector, StatementContext, StatementRecord, Verdict } from './guard/types.js';
 // --- Identity: which environment(s) a database is, from what the server says, not the URL's spelling.
 export {
   type DatabaseIdentity,
@@ -117,6 +121,14 @@ export {
 } from './lint/index.js';
 // --- Migrations: one call each, like the CLI (`url`/`env`/`dir`/`config`), or with a resolved target.
 export { type BaselineOptions, type BaselineResult, baseline } from './migrate/baseline.js';
+export type { FrameworkGate } from './migrate/framework-gate.js';
+export {
+  type FrameworkMigrateEvent,
+  type FrameworkMigrateOptions,
+  type FrameworkMigrateResult,
+  migrateFramework,
+} from './migrate/framework-migrate.js';
+export { type FrameworkPlan, type FrameworkPlanOptions, planFramework } from './migrate/framework-plan.js';
 export type { Approval, GateReasonSummary, MigrationGate } from './migrate/gate.js';
 export { type MigrateEvent, type MigrateOptions, type MigrateResult, migrate } from './migrate/migrate.js';
 export {

@@ -129,7 +129,9 @@ function djangoCommand(ctx: CommandContext): FrameworkCommand {
 
 /** The variable schema.prisma reads the migrate URL from (directUrl wins, as for Prisma Migrate). */
 function prismaUrlVariable(root: string, dir: string): string {
-  const schema = [join(dirname(dir), 'schema.prisma'), join(root, 'prisma', 'schema.prisma')].find(existsSync);
+  const schema = [join(dirname(dir), 'schema.prisma'), join(root, 'prisma', 'schema.prisma')].find(
+    existsSync,
+  );
   const text = schema ? readFileSync(schema, 'utf8') : '';
   const direct = /directUrl\s*=\s*env\(\s*"([^"]+)"\s*\)/.exec(text);
   const url = /\burl\s*=\s*env\(\s*"([^"]+)"\s*\)/.exec(text);
@@ -152,7 +154,9 @@ export function frameworkCommand(framework: RunnableFramework, ctx: CommandConte
   };
   switch (framework) {
     case 'rails':
-      return simple(existsSync(join(ctx.root, 'bin', 'rails')) ? ['bin/rails', 'db:migrate'] : ['rails', 'db:migrate'])(ctx);
+      return simple(
+        existsSync(join(ctx.root, 'bin', 'rails')) ? ['bin/rails', 'db:migrate'] : ['rails', 'db:migrate'],
+      )(ctx);
     case 'alembic':
       return ctx.override
         ? simple(ctx.override)(ctx)
@@ -165,7 +169,9 @@ export function frameworkCommand(framework: RunnableFramework, ctx: CommandConte
       return simple([...bin('node-pg-migrate', ['npx', 'node-pg-migrate']), 'up', '-m', ctx.dir])(ctx);
     case 'prisma': {
       const variable = prismaUrlVariable(ctx.root, ctx.dir);
-      return simple([...bin('prisma', ['npx', 'prisma']), 'migrate', 'deploy'], (e) => ({ [variable]: e.url }))(ctx);
+      return simple([...bin('prisma', ['npx', 'prisma']), 'migrate', 'deploy'], (e) => ({
+        [variable]: e.url,
+      }))(ctx);
     }
     case 'flyway':
       return simple(['flyway', 'migrate'], (e) => ({

@@ -52,7 +52,8 @@ export class MigrationTracker {
     }
     this.unattributed.push(rec);
     if (index >= 0) {
-      for (const r of this.unattributed) if (r.session === rec.session) this.versions.set(r.seq, this.pending[index]!.version);
+      for (const r of this.unattributed)
+        if (r.session === rec.session) this.versions.set(r.seq, this.pending[index]!.version);
       this.unattributed = this.unattributed.filter((r) => r.session !== rec.session);
     }
   }

@@ -15,12 +15,25 @@ export interface TrackingSpec {
 }
 
 const firstLiteral = (sql: string) => /VALUES\s*\(\s*'([^']*)'/i.exec(sql)?.[1];
+
+/** The value given for `column` in `INSERT INTO t (a, b, …) VALUES (…)`: a bound parameter or a literal. */
+function insertedValue(sql: string, params: readonly (string | null)[] | undefined, column: string) {
+  const m = /\(([^)]*)\)\s*values\s*\(([^)]*)\)/i.exec(sql);
+  if (!m) return undefined;
+  const cols = m[1]!.split(',').map((c) => c.trim().replace(/"/g, '').toLowerCase());
+  const vals = m[2]!.split(',').map((v) => v.trim());
+  const v = vals[cols.indexOf(column)];
+  if (v === undefined) return undefined;
+  const p = /^\$(\d+)$/.exec(v);
+  if (p) return params?.[Number(p[1]) - 1] ?? undefined;
+  return /^'(.*)'$/.exec(v)?.[1];
+}
 const param = (i: number) => (_: string, p: readonly (string | null)[] | undefined) => p?.[i] ?? undefined;
 
 const SPECS: Partial<Record<FrameworkName | 'django', TrackingSpec>> = {
   rails: {
     matches: /^\s*INSERT\s+INTO\s+"?schema_migrations"?/i,
-    version: (sql, p) => firstLiteral(sql) ?? p?.[0] ?? undefined,
+    version: (sql, p) => insertedValue(sql, p, 'version'),
     before: false,
   },
   alembic: {
@@ -38,12 +51,12 @@ const SPECS: Partial<Record<FrameworkName | 'django', TrackingSpec>> = {
   },
   knex: {
     matches: /^\s*insert\s+into\s+"?knex_migrations"?\s/i,
-    version: (sql, p) => p?.[0] ?? firstLiteral(sql),
+    version: (sql, p) => insertedValue(sql, p, 'name'),
     before: false,
   },
   'node-pg-migrate': {
     matches: /^\s*INSERT\s+INTO\s+("?public"?\.)?"?pgmigrations"?/i,
-    version: (sql) => firstLiteral(sql),
+    version: (sql, p) => insertedValue(sql, p, 'name'),
     before: false,
   },
   flyway: {
@@ -53,7 +66,7 @@ const SPECS: Partial<Record<FrameworkName | 'django', TrackingSpec>> = {
   },
   'golang-migrate': {
     matches: /^\s*INSERT\s+INTO\s+.*schema_migrations.*dirty/i,
-    version: (sql, p) => p?.[0] ?? firstLiteral(sql),
+    version: (sql, p) => insertedValue(sql, p, 'version'),
     before: true,
   },
   prisma: {

@@ -7,7 +7,7 @@ import { loadSchemaFacts } from '../db/schema-facts.js';
 import { analyzeSection, prepareSection } from '../lint/analyze.js';
 import { decideGate } from '../lint/gate.js';
 import { liveSchema, schemaNeeds } from '../lint/schema.js';
-import type { Finding } from '../lint/types.js';
+import type { Finding, SchemaFacts } from '../lint/types.js';
 import { fromServerVersionNum } from '../lint/version.js';
 import { ensureParser } from '../sql/parser.js';
 import type { Inspector, StatementContext, Verdict } from './types.js';
@@ -41,13 +41,28 @@ const TRIVIAL =
 /** Statements of this transaction kept as context, per session (bounded: the oldest are dropped). */
 const CONTEXT_LIMIT = 50;
 
+/**
+ * The guard's judge: each statement linted in its session's transaction context and decided by `policy`.
+ *
+ * @example
+ * ```ts
+ * import { defaultPolicy, policyInspector } from 'pgward';
+ * const inspector = policyInspector({
+ *   policy: defaultPolicy(true), env: 'production', control: undefined, serverVersionNum: 160000,
+ *   approval: () => ({ approved: false, hint: 'pgward migrate --env production --approve <version>' }),
+ * });
+ * const v = await inspector.inspect('DROP TABLE users', { session: 1, inTransaction: false, protocol: 'simple' });
+ * console.log(v.action); // 'reject'
+ * ```
+ */
 export function policyInspector(opts: PolicyInspectorOptions): Inspector {
   const contexts = new Map<number, string[]>();
   const version = fromServerVersionNum(opts.serverVersionNum);
   return {
     async inspect(sql: string, ctx: StatementContext): Promise<Verdict> {
       if (!ctx.inTransaction) contexts.set(ctx.session, []);
-      if (TRIVIAL.test(sql)) return { action: 'forward', statements: [sql], warnings: [] };
+      if (TRIVIAL.test(sql) || writesExempt(sql, opts.exempt))
+        return { action: 'forward', statements: [sql], warnings: [] };
       await ensureParser();
       const before = contexts.get(ctx.session) ?? [];
       const judged = await judge(sql, before, ctx, version, opts);
@@ -89,8 +104,8 @@ async function judge(
   let findings = analyze();
   if (findings.length && opts.control) {
     // Sizes decide whether a blocking statement matters (an empty or new table holds no one up).
-    const facts = await loadSchemaFacts(opts.control, schemaNeeds(section.stmts));
-    findings = analyze(liveSchema(facts));
+    const facts = await factsWithin(opts.control, schemaNeeds(section.stmts));
+    if (facts) findings = analyze(liveSchema(facts));
   }
   if (findings.length === 0) return { verdict: { action: 'forward', statements, warnings: [] } };
   const approval = opts.approval(sql);
@@ -112,6 +127,43 @@ async function judge(
       hint: approval.hint,
     },
   };
+}
+
+const WRITE_TARGET = /^\s*(?:insert\s+into|update|delete\s+from)\s+(?:"?\w+"?\.)?"?(\w+)"?[\s(]/i;
+
+/** A single write to one of the framework's bookkeeping tables (no `;` inside: nothing else rides along). */
+function writesExempt(sql: string, exempt: ReadonlySet<string> | undefined): boolean {
+  if (!exempt || /;\s*\S/.test(sql)) return false;
+  const m = WRITE_TARGET.exec(sql);
+  return m !== null && exempt.has(m[1]!.toLowerCase());
+}
+
+let factsQueue: Promise<unknown> = Promise.resolve();
+
+/**
+ * Live facts, read under a short lock_timeout: the framework's own open transaction may hold locks on
+ * the very tables asked about (sizes need a share lock), and it waits for the guard's answer — waiting
+ * for it would deadlock. Without facts the statement is judged offline (no size downgrades).
+ * Serialised: sessions of one run share pgward's control connection.
+ */
+function factsWithin(
+  control: pg.Client,
+  needs: ReturnType<typeof schemaNeeds>,
+): Promise<SchemaFacts | undefined> {
+  const read = async () => {
+    await control.query("BEGIN; SET LOCAL lock_timeout = '200ms'");
+    try {
+      const facts = await loadSchemaFacts(control, needs);
+      await control.query('COMMIT');
+      return facts;
+    } catch {
+      await control.query('ROLLBACK').catch(() => {});
+      return undefined;
+    }
+  };
+  const next = factsQueue.then(read, read);
+  factsQueue = next.catch(() => {});
+  return next;
 }
 
 function bareName(relation: string): string {

@@ -61,7 +61,7 @@ export function childEnvironment(upstreamUrl: string, own: Record<string, string
  *
  * @example
  * ```ts
- * import { policyInspector, runGuardedCommand } from 'pgward';
+ * import { runGuardedCommand } from 'pgward';
  * const res = await runGuardedCommand({
  *   upstreamUrl: process.env.DATABASE_URL!, settings: { lock_timeout: '5s' },
  *   inspector: { inspect: async (sql) => ({ action: 'forward', statements: [sql], warnings: [] }) },

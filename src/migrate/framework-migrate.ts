@@ -21,11 +21,21 @@ import type { StatementRecord } from '../guard/types.js';
 import { identifyForWrite } from '../identity/identify.js';
 import { redactUrl } from '../redact.js';
 import { ensureParser } from '../sql/parser.js';
+import {
+  gateInput,
+  type PendingMigration,
+  type Run,
+  readPending,
+  sessionSettings,
+} from './framework-common.js';
+import { type FrameworkGate, frameworkGates, type GateInput } from './framework-gate.js';
 import { type Approval, readApprovals, recordApproval } from './gate.js';
 import { actor, ensureHistory } from './history.js';
 import { acquireMigrationLock, bindSessionToClient, unlock } from './lock.js';
 import { backupFirst } from './preflight.js';
 import { resolveFramework } from './status.js';
+
+export { configuredCommand, type PendingMigration, projectFramework } from './framework-common.js';
 
 export interface FrameworkMigrateOptions extends ProjectOptions {
   /** Versions to approve (bound to their files' current checksum). */
@@ -50,14 +60,6 @@ export type FrameworkMigrateEvent =
   | { type: 'statement'; statement: StatementRecord }
   | { type: 'retry'; attempt: number; waitMs: number; reason: string };
 
-export interface PendingMigration {
-  version: string;
-  name: string;
-  file: string | undefined;
-  checksum: string;
-  approved: boolean;
-}
-
 export interface FrameworkMigrateResult {
   framework: string;
   env: string | undefined;
@@ -73,9 +75,24 @@ export interface FrameworkMigrateResult {
   command: { argv: string[]; exitCode: number | null; timedOut: boolean; stderrTail: string } | undefined;
   backupId: string | undefined;
   auditRun: number | undefined;
+  /** What the static reading of each pending migration found, and the gate's decision on it. */
+  gates: FrameworkGate[];
+  /** Versions the gate refused before the command ran (nothing ran). */
+  blocked: string[];
   exitCode: ExitCodeValue;
 }
 
+/**
+ * Runs a framework project's pending migrations with the framework's own command, behind the guard.
+ *
+ * @example
+ * ```ts
+ * import { migrateFramework } from 'pgward';
+ * const r = await migrateFramework({ env: 'production', framework: 'rails', dir: 'db/migrate' });
+ * if (r.refused) console.error(r.refused.message);
+ * else console.log('applied', r.applied);
+ * ```
+ */
 export async function migrateFramework(given: FrameworkMigrateOptions): Promise<FrameworkMigrateResult> {
   const opts = await resolveProject(given);
   const client = await connect(opts.target.url, { applicationName: appName('migrate') });
@@ -96,32 +113,6 @@ export async function migrateFramework(given: FrameworkMigrateOptions): Promise<
   }
 }
 
-type Run = Omit<Awaited<ReturnType<typeof resolveProject<FrameworkMigrateOptions>>>, 'framework'> & {
-  framework: RunnableFramework;
-};
-
-async function readPending(client: pg.Client, run: Run): Promise<PendingMigration[]> {
-  const adapter = ADAPTERS[run.framework as keyof typeof ADAPTERS];
-  const status = await adapter.status(client, run.source.dir, run.source.table);
-  const attention = status.entries.filter((e) => ATTENTION_STATES.has(e.state));
-  if (attention.length) throw attentionError(attention, run.framework);
-  const approvals = await readApprovals(client, 'up');
-  return status.entries
-    .filter((e) => e.state === 'pending')
-    .map((e) => {
-      const checksum = checksumOfFiles(migrationFiles(run.source.dir, e.file));
-      return { version: e.version, name: e.name, file: e.file, checksum, approved: approvals.has(`${e.version}:${checksum}`) };
-    });
-}
-
-function attentionError(entries: MigrationStatusEntry[], framework: string): PgwardError {
-  const list = entries.map((e) => `${e.version} ${e.state}${e.note ? ` (${e.note})` : ''}`).join(', ');
-  return new PgwardError(`${framework}'s history needs attention before migrating: ${list}`, {
-    exitCode: ExitCode.drift,
-    hint: 'run `pgward status` and fix the history with the framework’s own tools first',
-  });
-}
-
 async function migrateLocked(client: pg.Client, run: Run): Promise<FrameworkMigrateResult> {
   const emit = run.onEvent ?? (() => {});
   let pending = await readPending(client, run);
@@ -139,9 +130,15 @@ async function migrateLocked(client: pg.Client, run: Run): Promise<FrameworkMigr
     command: undefined,
     backupId: undefined,
     auditRun: undefined,
+    gates: [],
+    blocked: [],
     exitCode: ExitCode.ok,
   };
   if (pending.length === 0) return base;
+  base.gates = await frameworkGates(client, gateInput(run, pending, false));
+  base.blocked = base.gates.filter((g) => g.decision === 'blocked').map((g) => g.version);
+  // Refused before anything runs: what a static reading sees is never left to half a migration.
+  if (base.blocked.length) return { ...base, exitCode: ExitCode.gateBlocked };
   if (run.target.policy.backupBeforeMigrate)
     base.backupId = await backupFirst(run, 'up', (e) => {
       if (e.type === 'backup-start' || e.type === 'backup-done') emit(e);
@@ -163,7 +160,9 @@ async function approveGiven(
         exitCode: ExitCode.usage,
         hint: `pending: ${pending.map((p) => p.version).join(', ') || 'none'}`,
       });
-    const gate = { version: m.version, checksum: m.checksum, findings: [] } as unknown as Parameters<typeof recordApproval>[1];
+    const gate = { version: m.version, checksum: m.checksum, findings: [] } as unknown as Parameters<
+      typeof recordApproval
+    >[1];
     emit({ type: 'approved', approval: await recordApproval(client, gate, run.target.env, 'up') });
     m.approved = true;
   }
@@ -192,7 +191,12 @@ async function runWithRetries(
       exitCode: outcome.exitCode,
     };
     const lockTimeout = retryableLockTimeout(outcome.res);
-    if (outcome.exitCode === ExitCode.ok || !lockTimeout || attempt > policy.lockRetries || run.signal?.aborted)
+    if (
+      outcome.exitCode === ExitCode.ok ||
+      !lockTimeout ||
+      attempt > policy.lockRetries ||
+      run.signal?.aborted
+    )
       return result;
     emit({ type: 'retry', attempt: attempt + 1, waitMs: backoff, reason: lockTimeout });
     await new Promise((r) => setTimeout(r, backoff));
@@ -250,7 +254,10 @@ async function runOnce(
         control: client,
         exempt: BOOKKEEPING_TABLES,
         serverVersionNum: Number((await client.query('SHOW server_version_num')).rows[0].server_version_num),
-        approval: () => ({ approved: tracker.approved(), hint: approveHint(run, tracker.current()?.version) }),
+        approval: () => ({
+          approved: tracker.approved(),
+          hint: approveHint(run, tracker.current()?.version),
+        }),
       }),
       argv: cmd.argv,
       cwd: root,
@@ -274,13 +281,6 @@ function approveHint(run: Run, version: string | undefined): string {
   return `review it, then approve it: pgward migrate ${env} --approve ${version ?? '<version>'}`;
 }
 
-export function sessionSettings(policy: Run['target']['policy']): Record<string, string> {
-  const s: Record<string, string> = {};
-  if (policy.lockTimeoutMs !== null) s.lock_timeout = `${policy.lockTimeoutMs}ms`;
-  if (policy.statementTimeoutMs !== null) s.statement_timeout = `${policy.statementTimeoutMs}ms`;
-  return s;
-}
-
 async function concludeRun(
   client: pg.Client,
   run: Run,
@@ -294,14 +294,24 @@ async function concludeRun(
   const refused = refusedRec
     ? { version: tracker.current()?.version, sql: refusedRec.sql, message: refusedRec.error?.message ?? '' }
     : undefined;
-  const after = await ADAPTERS[run.framework as keyof typeof ADAPTERS].status(client, run.source.dir, run.source.table);
+  const after = await ADAPTERS[run.framework as keyof typeof ADAPTERS].status(
+    client,
+    run.source.dir,
+    run.source.table,
+  );
   const appliedNow = new Set(after.entries.filter((e) => e.state === 'applied').map((e) => e.version));
   const applied = pending.map((p) => p.version).filter((v) => appliedNow.has(v));
   let exitCode: ExitCodeValue = ExitCode.ok;
   if (res.interrupted) exitCode = ExitCode.interrupted;
   else if (refused) exitCode = ExitCode.gateBlocked;
   else if (res.exitCode !== 0) exitCode = ExitCode.runtime;
-  const outcome = res.timedOut ? 'timed-out' : exitCode === ExitCode.ok ? 'succeeded' : refused ? 'refused' : 'failed';
+  const outcome = res.timedOut
+    ? 'timed-out'
+    : exitCode === ExitCode.ok
+      ? 'succeeded'
+      : refused
+        ? 'refused'
+        : 'failed';
   const audited = res.statements.map((s) => ({ ...s, version: tracker.versionOf(s.seq) }));
   await finishAuditRun(client, auditRun, outcome, res.exitCode, audited);
   return {
@@ -312,22 +322,4 @@ async function concludeRun(
     auditRun,
     exitCode,
   };
-}
-
-/** The framework that runs this project's migrations: pgward's own, or another one the guard runs. */
-export async function projectFramework(opts: ProjectOptions): Promise<string> {
-  const { source, target } = await resolveProject(opts);
-  if (source.framework !== 'auto') return source.framework;
-  const client = await connect(target.url, { applicationName: appName('migrate') });
-  try {
-    return await resolveFramework(source, client);
-  } finally {
-    await client.end().catch(() => {});
-  }
-}
-
-/** migrations.command as argv (a string is split on spaces; use a list for arguments with spaces). */
-export function configuredCommand(raw: string | string[] | undefined): string[] | undefined {
-  if (raw === undefined) return undefined;
-  return typeof raw === 'string' ? raw.trim().split(/\s+/) : raw;
 }

@@ -19,7 +19,11 @@ import {
 
 export async function run(ctx: Context, flags: MigrateFlags): Promise<number> {
   const { projectFramework } = await import('../../migrate/framework-migrate.js');
-  const framework = await projectFramework({ target: ctx.target(), source: ctx.migrations(), config: ctx.config });
+  const framework = await projectFramework({
+    target: ctx.target(),
+    source: ctx.migrations(),
+    config: ctx.config,
+  });
   if (framework !== 'pgward' && framework !== 'dbmate') {
     if (flags.dryRun)
       throw new UsageError(

@@ -12,6 +12,14 @@ import { parseApprove, printBlocked } from './migrate.shared.js';
 import type { PlanFlags } from './plan.js';
 
 export async function plan(ctx: Context, flags: PlanFlags): Promise<number> {
+  const { projectFramework } = await import('../../migrate/framework-common.js');
+  const framework = await projectFramework({
+    target: ctx.target(),
+    source: ctx.migrations(),
+    config: ctx.config,
+  });
+  if (framework !== 'pgward' && framework !== 'dbmate')
+    return (await import('./plan.framework.js')).planFrameworkCommand(ctx, flags);
   const target = ctx.target();
   const result = await planMigrations({
     target,
