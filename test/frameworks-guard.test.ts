@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { test } from 'node:test';
+import pg from 'pg';
 import { createTestDatabase, type TestDatabase } from './harness/db.js';
 import {
   appEnv,
@@ -18,12 +19,12 @@ import {
 import { runCli } from './harness/project.js';
 
 /** The app, with a pgward.yaml whose production environment is the test database. */
-function project(framework: RealFramework, db: TestDatabase, policy = ''): FrameworkApp {
+function project(framework: RealFramework, db: TestDatabase, environments?: string): FrameworkApp {
   const app = FRAMEWORK_APPS[framework]();
   const dir = framework === 'django' ? '.' : relative(app.root, app.migrationsDir);
   writeFileSync(
     join(app.root, 'pgward.yaml'),
-    `migrations:\n  framework: ${framework}\n  dir: ${dir}\nenvironments:\n  production:\n    url: ${db.url}\n${policy}`,
+    `migrations:\n  framework: ${framework}\n  dir: ${dir}\nenvironments:\n${environments ?? `  production:\n    url: ${db.url}\n`}`,
   );
   return app;
 }
@@ -128,5 +129,55 @@ for (const [framework, body] of Object.entries(DYNAMIC) as [RealFramework, strin
     );
     assert.equal(cols.length, 1);
     assert.ok(!(await tracked(framework, db)).includes(drop.version));
+  });
+}
+
+const TIMEOUT_POLICY = `  staging:\n    url: URL\n    policy:\n      lock_timeout: 300ms\n      lock_retries: 1\n      lock_retry_backoff: 100ms\n      statement_timeout: 1500ms\n      backup_before_migrate: false\n`;
+
+for (const framework of REAL_FRAMEWORKS) {
+  test(`invariant: ${framework} — a lock timeout is retried then fails cleanly, a statement timeout rolls back, and the audit says so`, async (t) => {
+    const db = await createTestDatabase();
+    await db.query('CREATE TABLE customers (id int primary key)');
+    const app = project(framework, db, TIMEOUT_POLICY.replace('URL', db.url));
+    t.after(() => app.remove());
+    const v = (m: { version: string }) => (framework === 'django' ? `shop.${m.version}` : m.version);
+    const add = app.addMigration('add_note', app.sql('ALTER TABLE customers ADD COLUMN note text'));
+    const env = appEnv(app, db.url);
+    delete env.DATABASE_URL;
+    const run = () =>
+      runCli(['migrate', '--env', 'staging', '--json'], { cwd: app.root, env, timeoutMs: 180_000 });
+    // Someone else reads the table in a long transaction: the ALTER cannot get its lock.
+    const holder = new pg.Client({ connectionString: db.url });
+    await holder.connect();
+    await holder.query('BEGIN; LOCK TABLE customers IN ACCESS SHARE MODE');
+    const locked = await run();
+    await holder.query('ROLLBACK');
+    await holder.end();
+    assert.equal(locked.code, 1, locked.stderr + locked.stdout);
+    const doc = JSON.parse(locked.stdout);
+    assert.equal(doc.attempts, 2, 'one retry (lock_retries: 1)');
+    assert.deepEqual(doc.applied, []);
+    assert.ok(!(await tracked(framework, db)).includes(add.version));
+    const runs = await db.query(
+      `SELECT r.outcome, count(*) FILTER (WHERE s.error_code = '55P03')::int AS lock_timeouts
+         FROM pgward.guard_runs r JOIN pgward.guard_statements s ON s.run_id = r.id GROUP BY r.id, r.outcome`,
+    );
+    assert.deepEqual(
+      runs.map((r) => [r.outcome, r.lock_timeouts]),
+      [
+        ['failed', 1],
+        ['failed', 1],
+      ],
+    );
+    // Lock free: it applies. Then a statement over statement_timeout rolls its migration back whole.
+    const ok = await run();
+    assert.equal(ok.code, 0, ok.stderr + ok.stdout);
+    assert.deepEqual(JSON.parse(ok.stdout).applied, [v(add)]);
+    const slow = app.addMigration('slow', app.sql('CREATE TABLE slow_side (id int); SELECT pg_sleep(5)'));
+    const timedOut = await run();
+    assert.equal(timedOut.code, 1, timedOut.stderr + timedOut.stdout);
+    assert.equal(JSON.parse(timedOut.stdout).attempts, 1, 'a statement timeout is not retried');
+    assert.equal((await db.query("SELECT to_regclass('slow_side') AS r"))[0]!.r, null);
+    assert.ok(!(await tracked(framework, db)).includes(slow.version));
   });
 }
