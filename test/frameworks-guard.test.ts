@@ -181,3 +181,46 @@ for (const framework of REAL_FRAMEWORKS) {
     assert.ok(!(await tracked(framework, db)).includes(slow.version));
   });
 }
+
+const DROP_EMAIL: Partial<Record<RealFramework, string>> = {
+  rails: 'remove_column :customers, :email',
+  alembic: 'op.drop_column("customers", "email")',
+  django: "migrations.RunSQL('ALTER TABLE customers DROP COLUMN email')",
+};
+
+for (const [framework, body] of Object.entries(DROP_EMAIL) as [RealFramework, string][]) {
+  test(`invariant: ${framework} — plan shows what migrate would refuse, read as the framework will send it, and changes nothing`, async (t) => {
+    const db = await createTestDatabase();
+    await db.query(
+      "CREATE TABLE customers (id int primary key, email text); INSERT INTO customers VALUES (1, 'a')",
+    );
+    const app = project(framework, db);
+    t.after(() => app.remove());
+    const drop = app.addMigration('drop_email', body);
+    const env = appEnv(app, db.url);
+    delete env.DATABASE_URL;
+    const res = await runCli(['plan', '--env', 'production', '--json'], {
+      cwd: app.root,
+      env,
+      timeoutMs: 180_000,
+    });
+    assert.equal(res.code, 6, res.stderr + res.stdout);
+    const plan = JSON.parse(res.stdout);
+    const gate = plan.gates[0];
+    assert.equal(gate.decision, 'blocked');
+    assert.ok(gate.version.endsWith(drop.version));
+    assert.ok(
+      gate.findings.some((f: { rule: string }) => f.rule === 'ban-drop-column'),
+      res.stdout,
+    );
+    assert.equal((await db.query("SELECT to_regnamespace('pgward') AS n"))[0]!.n, null, 'plan wrote nothing');
+    assert.equal(
+      (
+        await db.query(
+          "SELECT count(*)::int AS n FROM information_schema.columns WHERE column_name = 'email'",
+        )
+      )[0]!.n,
+      1,
+    );
+  });
+}

@@ -3,13 +3,13 @@
 // not read them get their own setting (Alembic's sqlalchemy.url through a tiny driver, Django a settings
 // module layered over the project's, Prisma the variable its schema names, Flyway FLYWAY_URL). The
 // research note ../shared/research/frameworks-guard.md lists, per framework, which setting wins.
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { FrameworkName } from '../config/frameworks.js';
 import { PgwardError } from '../errors.js';
 import { djangoSettingsModule } from './discover-python.js';
+import { pythonFor } from './python.js';
 
 /** Where the framework must connect: the guard's loopback endpoint and the run's one-time password. */
 export interface Endpoint {
@@ -25,6 +25,8 @@ export type RunnableFramework = Exclude<FrameworkName, 'pgward'> | 'django';
 
 export interface FrameworkCommand {
   argv: string[];
+  /** How the command is shown (when argv carries a driver script). */
+  display?: string;
   env(endpoint: Endpoint): Record<string, string>;
   /** Removes what the command needed on disk (Django's settings layer). */
   cleanup(): void;
@@ -62,19 +64,16 @@ function commonEnv(e: Endpoint): Record<string, string> {
   };
 }
 
-/** The first Python that can import `module` (PGWARD_PYTHON, python3, the system one). */
-export function findPython(module: string): string {
-  const candidates = [process.env.PGWARD_PYTHON, 'python3', '/usr/bin/python3', 'python'].filter(
-    (c): c is string => !!c,
+/** The project's Python that can import `module` (see pythonFor), or a one-line error saying how to choose it. */
+async function python(module: string, root: string): Promise<string> {
+  const py = await pythonFor(module, root);
+  if (py) return py;
+  throw new PgwardError(
+    `no Python here can import ${module} (tried $PGWARD_PYTHON, the project's venv, python3)`,
+    {
+      hint: `install ${module} for your Python, or set PGWARD_PYTHON to the interpreter of your project's virtualenv`,
+    },
   );
-  for (const py of candidates) {
-    // Probed away from the project: its own alembic/ folder would pass for the package.
-    const r = spawnSync(py, ['-c', `import ${module}`], { stdio: 'ignore', timeout: 20_000, cwd: tmpdir() });
-    if (r.status === 0) return py;
-  }
-  throw new PgwardError(`no Python here can import ${module} (tried ${candidates.join(', ')})`, {
-    hint: `install ${module} for your Python, or set PGWARD_PYTHON to the interpreter of your project's virtualenv`,
-  });
 }
 
 /** A node_modules/.bin program of the project (or a parent folder, for monorepos). */
@@ -98,7 +97,7 @@ function settingsModuleOf(root: string): string {
   return found;
 }
 
-function djangoCommand(ctx: CommandContext): FrameworkCommand {
+async function djangoCommand(ctx: CommandContext): Promise<FrameworkCommand> {
   const layer = mkdtempSync(join(tmpdir(), 'pgward-django-'));
   const base = settingsModuleOf(ctx.root);
   // Layered over the project's own settings: only the default database's address changes.
@@ -115,7 +114,7 @@ function djangoCommand(ctx: CommandContext): FrameworkCommand {
       '',
     ].join('\n'),
   );
-  const argv = ctx.override ?? [findPython('django'), 'manage.py', 'migrate', '--noinput'];
+  const argv = ctx.override ?? [await python('django', ctx.root), 'manage.py', 'migrate', '--noinput'];
   return {
     argv,
     env: (e) => ({
@@ -147,7 +146,10 @@ function simple(argv: string[], extra: (e: Endpoint) => Record<string, string> =
 }
 
 /** The command that applies `framework`'s pending migrations in the project at `ctx.root`. */
-export function frameworkCommand(framework: RunnableFramework, ctx: CommandContext): FrameworkCommand {
+export async function frameworkCommand(
+  framework: RunnableFramework,
+  ctx: CommandContext,
+): Promise<FrameworkCommand> {
   const bin = (name: string, fallback: string[]) => {
     const local = localBin(ctx.root, name);
     return local ? [local] : fallback;
@@ -160,7 +162,10 @@ export function frameworkCommand(framework: RunnableFramework, ctx: CommandConte
     case 'alembic':
       return ctx.override
         ? simple(ctx.override)(ctx)
-        : simple([findPython('alembic.config'), '-c', ALEMBIC_DRIVER])(ctx);
+        : {
+            ...simple([await python('alembic', ctx.root), '-c', ALEMBIC_DRIVER])(ctx),
+            display: 'alembic upgrade head',
+          };
     case 'django':
       return djangoCommand(ctx);
     case 'knex':

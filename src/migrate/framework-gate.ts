@@ -29,7 +29,7 @@ export interface GateInput {
   dir: string;
   details?: Record<string, string> | undefined;
   url: string;
-  policy: Pick<Policy, 'destructive' | 'blocking' | 'pauseSeconds'>;
+  policy: Pick<Policy, 'destructive' | 'blocking' | 'pauseSeconds' | 'lockTimeoutMs' | 'statementTimeoutMs'>;
   pending: { version: string; name: string; file: string | undefined; approved: boolean }[];
   /** Alembic and Django are read by running their own dry-run modes (a second or so): plan does, migrate may skip. */
   runTools: boolean;
@@ -60,7 +60,7 @@ export async function frameworkGates(client: pg.Client, input: GateInput): Promi
   const byVersion = new Map(report.files.map((f) => [f.version, f.findings]));
   return input.pending.map((p) => {
     const m = migrations.find((x) => x.version === p.version);
-    const findings = byVersion.get(p.version) ?? [];
+    const findings = (byVersion.get(p.version) ?? []).filter((f) => !setByGuard(f.rule, input.policy));
     // The gate decides on what the policy governs; a predicted failure ('error') is shown, not enforced:
     // the server will refuse it anyway, and a static reading must never block a run it misread.
     const governed = findings.filter((f) => f.category === 'destructive' || f.category === 'blocking');
@@ -76,6 +76,13 @@ export async function frameworkGates(client: pg.Client, input: GateInput): Promi
       notes: m?.notes ?? [],
     };
   });
+}
+
+/** The guard forces the policy's timeouts on every session: findings asking for them do not apply. */
+function setByGuard(rule: string, policy: GateInput['policy']): boolean {
+  if (rule === 'require-lock-timeout') return policy.lockTimeoutMs !== null;
+  if (rule === 'require-statement-timeout') return policy.statementTimeoutMs !== null;
+  return false;
 }
 
 function unread(p: GateInput['pending'][number], note: string): FrameworkGate {

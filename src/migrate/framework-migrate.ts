@@ -233,16 +233,16 @@ async function runOnce(
   emit: (e: FrameworkMigrateEvent) => void,
 ): Promise<Outcome> {
   const root = run.root ?? run.source.root ?? process.cwd();
-  const cmd = frameworkCommand(run.framework, { root, dir: run.source.dir, override: run.command });
+  const cmd = await frameworkCommand(run.framework, { root, dir: run.source.dir, override: run.command });
   const tracker = new MigrationTracker(pending as TrackedMigration[], trackingSpec(run.framework));
   const auditRun = await startAuditRun(client, {
     kind: 'migrate',
     env: run.target.env,
     framework: run.framework,
-    command: cmd.argv.join(' '),
+    command: cmd.display ?? cmd.argv.join(' '),
     runBy: actor(),
   });
-  emit({ type: 'run', argv: cmd.argv, attempt });
+  emit({ type: 'run', argv: cmd.display ? [cmd.display] : cmd.argv, attempt });
   const policy = run.target.policy;
   try {
     const res = await runGuardedCommand({

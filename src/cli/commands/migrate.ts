@@ -16,7 +16,9 @@ export interface MigrateFlags {
 export function registerMigrate(program: Command): void {
   program
     .command('migrate')
-    .description('apply pending migrations, each in its own transaction, under an advisory lock')
+    .description(
+      "apply pending migrations under an advisory lock: pgward's own (each in its own transaction), or in a Rails, Alembic, Django, Knex, node-pg-migrate, Prisma, golang-migrate or Flyway project that framework's own command, behind the statement-level guard",
+    )
     .option('--to <version>', 'stop after this version')
     .option('--dry-run', 'print the plan and the SQL; change nothing')
     .option('--allow-drift', 'run even though applied files changed or disappeared')
@@ -28,7 +30,7 @@ export function registerMigrate(program: Command): void {
     .option('--lock-wait <duration>', 'how long to wait for another run holding the lock', '60s')
     .option(
       '--approve <versions>',
-      'approve these blocked migrations (comma-separated versions); bound to the files as they are now',
+      'approve these blocked migrations (comma-separated versions, as status shows them); bound to the files as they are now',
     )
     .option('-v, --verbose', 'print every statement as it is sent to the server')
     .action(action(async (ctx, flags: MigrateFlags) => (await import('./migrate.run.js')).run(ctx, flags)));

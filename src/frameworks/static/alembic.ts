@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseRevision } from '../alembic.js';
 import { isDir } from '../common.js';
-import { childEnv, lastErrorLine, pythonFor, runPython } from './python.js';
+import { childEnv, lastErrorLine, pythonFor, runPython } from '../python.js';
 import { absolute, fromFiles, REHEARSE, type StaticContext, type StaticMigration } from './types.js';
 
 /** Offline mode never connects: the URL only picks the dialect. */

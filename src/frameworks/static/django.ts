@@ -6,7 +6,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join, resolve } from 'node:path';
 import { redact, registerSecret } from '../../redact.js';
-import { childEnv, lastErrorLine, pythonFor, runPython } from './python.js';
+import { childEnv, lastErrorLine, pythonFor, runPython } from '../python.js';
 import { absolute, fromFiles, REHEARSE, type StaticContext, type StaticMigration } from './types.js';
 
 const SHIM_MODULE = 'pgward_sqlmigrate_settings';

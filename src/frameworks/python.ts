@@ -2,8 +2,9 @@
 // the interpreter that can import the tool, a bounded run, and stderr redacted. No secret is ever in argv.
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { redact } from '../../redact.js';
+import { redact } from '../redact.js';
 
 export interface PyResult {
   code: number;
@@ -58,7 +59,8 @@ export async function pythonFor(module: string, root: string, given?: string): P
   for (const py of [...new Set(candidates)]) {
     const key = `${py}\0${module}`;
     if (!found.has(key)) {
-      const r = await runPython(py, ['-c', `import ${module}`], { cwd: root, env: process.env });
+      // Probed away from the project: a project folder named like the tool (alembic/) would pass for it.
+      const r = await runPython(py, ['-c', `import ${module}`], { cwd: tmpdir(), env: process.env });
       found.set(key, r.code === 0 ? py : undefined);
     }
     if (found.get(key)) return py;
