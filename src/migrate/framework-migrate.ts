@@ -8,8 +8,6 @@ import type pg from 'pg';
 import { type ProjectOptions, resolveProject } from '../config/project.js';
 import { appName, connect } from '../db/connect.js';
 import { ExitCode, type ExitCodeValue, PgwardError } from '../errors.js';
-import { ATTENTION_STATES, type MigrationStatusEntry } from '../files/migration-status.js';
-import { checksumOfFiles, migrationFiles } from '../frameworks/checksum.js';
 import { frameworkCommand, type RunnableFramework } from '../frameworks/commands.js';
 import { ADAPTERS } from '../frameworks/index.js';
 import { MigrationTracker, type TrackedMigration } from '../frameworks/tracker.js';
@@ -28,8 +26,8 @@ import {
   readPending,
   sessionSettings,
 } from './framework-common.js';
-import { type FrameworkGate, frameworkGates, type GateInput } from './framework-gate.js';
-import { type Approval, readApprovals, recordApproval } from './gate.js';
+import { type FrameworkGate, frameworkGates } from './framework-gate.js';
+import { type Approval, recordApproval } from './gate.js';
 import { actor, ensureHistory } from './history.js';
 import { acquireMigrationLock, bindSessionToClient, unlock } from './lock.js';
 import { backupFirst } from './preflight.js';
