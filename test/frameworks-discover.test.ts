@@ -188,8 +188,14 @@ test('node-pg-migrate: the dependency, and -m in a package.json script', (t) => 
   const [l] = discoverLayouts(root);
   assert.deepEqual(brief(root, [l!]), [['node-pg-migrate', '.', 'db/pgm']]);
   assert.equal(l!.evidence, 'package.json scripts.migrate -m db/pgm');
-  const dep = tree(t, { 'package.json': JSON.stringify({ dependencies: { 'node-pg-migrate': '7' } }) });
+  const dep = tree(t, {
+    'package.json': JSON.stringify({ dependencies: { 'node-pg-migrate': '7' } }),
+    'migrations/1700000000000_init.sql': 'CREATE TABLE a ();\n',
+  });
   assert.deepEqual(brief(dep, discoverLayouts(dep)), [['node-pg-migrate', '.', 'migrations']]);
+  // The dependency alone (a tool's devDependency) with no migrations folder is no project of its.
+  const bare = tree(t, { 'package.json': JSON.stringify({ devDependencies: { 'node-pg-migrate': '7' } }) });
+  assert.deepEqual(discoverLayouts(bare), []);
 });
 
 test('Flyway: flyway.toml and flyway.conf locations (filesystem: and classpath:), default sql/', (t) => {

@@ -203,6 +203,8 @@ export function discoverNodePgMigrate(root: string): FrameworkLayout[] {
   if (!found && !hasDep) return [];
   const evidence = found?.how ?? 'package.json depends on node-pg-migrate (default ./migrations)';
   const dir = resolve(root, found?.dir ?? 'migrations');
+  // A dependency alone (a tool's devDependency, a test fixture) with no migrations folder is not a layout.
+  if (!found && !existsSync(dir)) return [];
   return [{ framework: 'node-pg-migrate', root, dir, evidence, details: {} }];
 }
 

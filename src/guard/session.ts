@@ -63,7 +63,11 @@ export class GuardSession {
   private startup = new Map<string, string>();
   private work: Promise<void> = Promise.resolve();
   private txStatus = 'I';
-  private group = 0;
+  /** The open extended-protocol batch (closed by Sync); a simple Query is a batch of its own. */
+  private group = 1;
+  private groups = 1;
+  /** Batches sent and not yet answered by ReadyForQuery, oldest first. */
+  private readonly unanswered: number[] = [];
   private pending: Pending[] = [];
   private lastDoneAt = 0;
   private readonly statements = new Map<string, string>();
@@ -172,7 +176,8 @@ export class GuardSession {
         this.onExecute(msg);
         break;
       case 'S':
-        this.group++;
+        this.unanswered.push(this.group);
+        this.group = ++this.groups;
         break;
       case 'X':
         this.upstream!.socket.write(msg.raw);
@@ -189,7 +194,8 @@ export class GuardSession {
       inTransaction,
       protocol: 'simple',
     });
-    const group = ++this.group;
+    const group = ++this.groups;
+    this.unanswered.push(group);
     const sentAt = Date.now();
     if (verdict.action === 'reject') {
       const refusal = { code: '42501', message: verdict.message };
@@ -259,7 +265,9 @@ export class GuardSession {
   private onBackend(e: import('./backend-observer.js').BackendEvent): void {
     if (e.type === 'ready') {
       this.txStatus = e.status;
-      this.pending = [];
+      // What that batch still listed never ran (skipped after an error); later batches are still due.
+      const done = this.unanswered.shift();
+      this.pending = done === undefined ? [] : this.pending.filter((p) => p.group !== done);
       return;
     }
     const p = this.pending.shift();

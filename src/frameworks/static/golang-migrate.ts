@@ -2,7 +2,7 @@
 // simpleExec), i.e. one implicit transaction. The `.down.sql` is never run forward, so it is never read.
 import { readFileSync } from 'node:fs';
 import { listDir } from '../common.js';
-import { absolute, fromFiles, type PendingRef, type StaticMigration } from './types.js';
+import { absolute, fromFiles, nothingRead, type PendingRef, type StaticMigration } from './types.js';
 
 const UP = /^([0-9]+)_.*\.up\.sql$/;
 
@@ -20,14 +20,7 @@ function upFile(dir: string, m: PendingRef): string | undefined {
 export function readGolangMigrate(dir: string, m: PendingRef): StaticMigration {
   const file = upFile(dir, m);
   if (file === undefined)
-    return {
-      version: m.version,
-      files: [],
-      checksum: '',
-      sql: undefined,
-      wrapped: true,
-      notes: [`no ${m.version}_*.up.sql in ${dir}: nothing to read`],
-    };
+    return nothingRead(m.version, `no ${m.version}_*.up.sql in ${dir}: nothing to read`);
   const notes: string[] = [];
   const sql = readFileSync(file, 'utf8').replace(/^\uFEFF/, '');
   if (/\$\w*\$/.test(sql))

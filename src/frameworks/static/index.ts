@@ -20,6 +20,7 @@ import { readRails } from './rails.js';
 import {
   absolute,
   fromFiles,
+  nothingRead,
   type PendingRef,
   type StaticContext,
   type StaticFramework,
@@ -77,16 +78,10 @@ export async function readPendingMigrations(
       // A file that vanished or cannot be read is said, not thrown: the other migrations still show.
       if (!(e instanceof Error && 'code' in e)) throw e;
       const what = m.file ?? m.version;
-      return {
-        version: m.version,
-        files: [],
-        checksum: '',
-        sql: undefined,
-        wrapped: true,
-        notes: [
-          `cannot read ${what} (${(e as NodeJS.ErrnoException).code}): check what is pending with pgward status`,
-        ],
-      };
+      return nothingRead(
+        m.version,
+        `cannot read ${what} (${(e as NodeJS.ErrnoException).code}): check what is pending with pgward status`,
+      );
     }
   });
 }

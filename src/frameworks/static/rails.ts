@@ -11,6 +11,7 @@ import { readTree, type Stmt } from './ruby-tree.js';
 import {
   absolute,
   fromFiles,
+  nothingRead,
   type PendingRef,
   REHEARSE,
   type StaticMigration,
@@ -108,15 +109,7 @@ const RB = /^([0-9]+)_.*\.rb$/;
 
 export function readRails(dir: string, m: PendingRef): StaticMigration {
   const rel = m.file ?? listDir(dir).find((f) => RB.exec(f)?.[1] === m.version);
-  if (rel === undefined)
-    return {
-      version: m.version,
-      files: [],
-      checksum: '',
-      sql: undefined,
-      wrapped: true,
-      notes: [`no ${m.version}_*.rb in ${dir}`],
-    };
+  if (rel === undefined) return nothingRead(m.version, `no ${m.version}_*.rb in ${dir}`);
   const file = absolute(dir, rel);
   const r = readRailsSource(readFileSync(file, 'utf8'));
   return fromFiles(m.version, [file], r.sql, r.wrapped, r.notes);

@@ -69,6 +69,11 @@ export function fromFiles(
   return { version, files, checksum: checksumFiles(files), sql, wrapped, notes };
 }
 
+/** A pending migration whose file could not be found or read: nothing to lint, and the note says why. */
+export function nothingRead(version: string, note: string): StaticMigration {
+  return { version, files: [], checksum: '', sql: undefined, wrapped: true, notes: [note] };
+}
+
 /** The 1-based line of `offset` in `text`. */
 export function lineAt(text: string, offset: number): number {
   let n = 1;
