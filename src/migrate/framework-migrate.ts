@@ -17,6 +17,7 @@ import { BOOKKEEPING_TABLES, trackingSpec } from '../frameworks/tracking.js';
 import { ensureAudit, finishAuditRun, startAuditRun } from '../guard/audit.js';
 import { policyInspector } from '../guard/inspect.js';
 import { type GuardedCommandResult, runGuardedCommand } from '../guard/run.js';
+import { sessionSettings } from '../guard/settings.js';
 import type { StatementRecord } from '../guard/types.js';
 import { identifyForWrite } from '../identity/identify.js';
 import { redactUrl } from '../redact.js';
@@ -272,13 +273,6 @@ async function runOnce(
 function approveHint(run: Run, version: string | undefined): string {
   const env = run.target.env ? `--env ${run.target.env}` : '--url …';
   return `review it, then approve it: pgward migrate ${env} --approve ${version ?? '<version>'}`;
-}
-
-export function sessionSettings(policy: Run['target']['policy']): Record<string, string> {
-  const s: Record<string, string> = {};
-  if (policy.lockTimeoutMs !== null) s.lock_timeout = `${policy.lockTimeoutMs}ms`;
-  if (policy.statementTimeoutMs !== null) s.statement_timeout = `${policy.statementTimeoutMs}ms`;
-  return s;
 }
 
 async function concludeRun(
