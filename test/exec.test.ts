@@ -74,14 +74,21 @@ test('invariant: exec — an UPDATE without WHERE is refused in production (exit
   // The script's own error carries the exact approve command (the server raised it as the hint).
   assert.match(refused.stderr, /script failed: pgward: the production policy blocks/);
   assert.equal((await db.query('SELECT count(*)::int AS n FROM users WHERE flag'))[0]!.n, 0);
-  assert.equal((await db.query('SELECT count(*)::int AS n FROM log'))[0]!.n, 0, 'the INSERT rolled back with it');
+  assert.equal(
+    (await db.query('SELECT count(*)::int AS n FROM log'))[0]!.n,
+    0,
+    'the INSERT rolled back with it',
+  );
 
   const human = await runCli(['exec', '--env', 'production', '--', 'node', 'fix.js'], {
     cwd: dir,
     env: { NODE_PATH: join(ROOT, 'node_modules') },
   });
   assert.equal(human.code, 6);
-  assert.match(human.stdout, new RegExp(`approve after review: pgward exec --env production --approve ${fp} -- node fix\\.js`));
+  assert.match(
+    human.stdout,
+    new RegExp(`approve after review: pgward exec --env production --approve ${fp} -- node fix\\.js`),
+  );
 
   const approved = await exec(dir, '--approve', fp, '--', 'node', 'fix.js');
   assert.equal(approved.code, 0, approved.stderr + approved.stdout);
@@ -134,7 +141,10 @@ console.log(JSON.stringify(process.env));`,
     env: { NODE_PATH: join(ROOT, 'node_modules'), PGPASSWORD: secret, MY_DB: db.url },
   });
   assert.equal(res.code, 0, res.stderr + res.stdout);
-  const childEnv = JSON.parse(res.stderr.split('\n').find((l) => l.startsWith('{"'))!) as Record<string, string>;
+  const childEnv = JSON.parse(res.stderr.split('\n').find((l) => l.startsWith('{"'))!) as Record<
+    string,
+    string
+  >;
   assert.ok(!JSON.stringify(childEnv).includes(secret), 'no variable carries the real password');
   assert.match(childEnv.DATABASE_URL!, /^postgres(ql)?:\/\/[^@]+@127\.0\.0\.1:\d+\//);
   assert.notEqual(childEnv.PGPASSWORD, secret);
@@ -146,7 +156,16 @@ test('exec — psql -c works behind the guard; a multi-statement -c is approved 
   await seed(db);
   const dir = project(db);
   t.after(() => rmSync(dir, { recursive: true, force: true }));
-  const ok = await exec(dir, '--', 'psql', '-X', '-v', 'ON_ERROR_STOP=1', '-c', "INSERT INTO log (msg) VALUES ('psql')");
+  const ok = await exec(
+    dir,
+    '--',
+    'psql',
+    '-X',
+    '-v',
+    'ON_ERROR_STOP=1',
+    '-c',
+    "INSERT INTO log (msg) VALUES ('psql')",
+  );
   assert.equal(ok.code, 0, ok.stderr + ok.stdout);
   const okDoc = JSON.parse(ok.stdout);
   assert.equal(okDoc.statements, 1);
@@ -186,4 +205,41 @@ test('exec — a failing command exits 1 naming its exit code; a bad fingerprint
   const missing = await exec(dir, '--', 'no-such-command-pgward');
   assert.equal(missing.code, 2, missing.stderr);
   assert.match(missing.stderr, /cannot run no-such-command-pgward: not found/);
+});
+
+test('invariant: exec — SIGINT cancels the running statement, stops the command and exits 130 with nothing left running', async (t) => {
+  const db = await createTestDatabase();
+  const dir = project(db, { 'sleep.js': pgScript("    await c.query('SELECT pg_sleep(60)');") });
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const sleeping = () =>
+    db.query(
+      "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND query = 'SELECT pg_sleep(60)' AND pid <> pg_backend_pid()",
+    );
+  const started = Date.now();
+  const res = await runCli(['exec', '--env', 'production', '--json', '--', 'node', 'sleep.js'], {
+    cwd: dir,
+    env: { NODE_PATH: join(ROOT, 'node_modules') },
+    onSpawn: (child) => {
+      const poll = setInterval(async () => {
+        if ((await sleeping()).length === 0) return;
+        clearInterval(poll);
+        child.kill('SIGINT');
+      }, 200);
+      child.once('close', () => clearInterval(poll));
+    },
+  });
+  assert.equal(res.code, 130, res.stderr + res.stdout);
+  assert.ok(Date.now() - started < 30_000, 'stopped well before the statement would have ended');
+  assert.deepEqual(await sleeping(), [], 'the statement was cancelled');
+  const [run] = await db.query("SELECT outcome FROM pgward.guard_runs WHERE kind = 'exec'");
+  assert.equal(run.outcome, 'interrupted');
+});
+
+test('exec — the command must follow --, so that its own options are never taken as pgward’s', async (t) => {
+  const db = await createTestDatabase();
+  const dir = project(db);
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const res = await runCli(['exec', '--env', 'production', 'node', 'x.js'], { cwd: dir });
+  assert.equal(res.code, 2, res.stderr);
+  assert.match(res.stderr, /exec: put the command after --/);
 });

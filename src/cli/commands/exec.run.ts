@@ -18,7 +18,15 @@ function timeoutMs(value: string | undefined): number | null | undefined {
   }
 }
 
-export async function run(ctx: Context, argv: string[], flags: ExecFlags): Promise<number> {
+export async function run(
+  ctx: Context,
+  argv: string[],
+  flags: ExecFlags,
+  rawArgs: string[],
+): Promise<number> {
+  // Without `--`, the command's own options (-c, --json, -v) would be taken as pgward's, silently.
+  if (!rawArgs.includes('--'))
+    throw new UsageError('exec: put the command after --', `pgward exec --env <name> -- ${argv.join(' ')}`);
   const timeout = timeoutMs(flags.timeout);
   const signals = abortOnSignals();
   try {

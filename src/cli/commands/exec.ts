@@ -34,7 +34,7 @@ command failed or went over the timeout · 130/143 interrupted.`,
     )
     .action(
       action(async (ctx, argv: string[], flags: ExecFlags) =>
-        (await import('./exec.run.js')).run(ctx, argv, flags),
+        (await import('./exec.run.js')).run(ctx, argv, flags, process.argv),
       ),
     );
 }
