@@ -243,3 +243,21 @@ test('exec — the command must follow --, so that its own options are never tak
   assert.equal(res.code, 2, res.stderr);
   assert.match(res.stderr, /exec: put the command after --/);
 });
+
+test('exec — the policy’s timeouts are forced on the command’s sessions', async (t) => {
+  const db = await createTestDatabase();
+  const dir = makeProject({
+    'pgward.yaml': `environments:\n  production:\n    url: ${db.url}\n    policy:\n      lock_timeout: 1234ms\n      statement_timeout: 2min\n`,
+  });
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const res = await exec(
+    dir,
+    '--',
+    'psql',
+    '-XAt',
+    '-c',
+    "SELECT current_setting('lock_timeout') || '|' || current_setting('statement_timeout')",
+  );
+  assert.equal(res.code, 0, res.stderr + res.stdout);
+  assert.match(res.stderr, /^1234ms\|2min$/m);
+});

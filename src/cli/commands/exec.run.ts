@@ -3,7 +3,13 @@
 import { parseDuration } from '../../config/duration.js';
 import { UsageError } from '../../errors.js';
 import { formatDuration, MS } from '../../format/units.js';
-import type { ExecEvent, ExecResult } from '../../migrate/exec.js';
+import {
+  type ExecEvent,
+  type ExecResult,
+  execApproveCommand,
+  execGuarded,
+  shellLine,
+} from '../../migrate/exec.js';
 import type { Context } from '../context.js';
 import type { Output } from '../output.js';
 import { abortOnSignals } from '../signals.js';
@@ -30,7 +36,6 @@ export async function run(
   const timeout = timeoutMs(flags.timeout);
   const signals = abortOnSignals();
   try {
-    const { execGuarded } = await import('../../migrate/exec.js');
     const verbose = flags.verbose === true || ctx.verbose;
     const result = await execGuarded({
       target: ctx.target(),
@@ -42,7 +47,7 @@ export async function run(
       onEvent: (e) => printEvent(ctx.out, e, verbose),
     });
     if (ctx.out.json) ctx.out.document(jsonDocument(result));
-    else await printResult(ctx.out, result);
+    else printResult(ctx.out, result);
     return signals.exitCode() ?? result.exitCode;
   } finally {
     signals.dispose();
@@ -56,9 +61,9 @@ function jsonDocument(r: ExecResult): Record<string, unknown> {
 function printEvent(out: Output, e: ExecEvent, verbose: boolean): void {
   const { c } = out;
   if (e.type === 'run') {
-    const limit = e.timeoutMs === null ? 'no timeout' : `timeout ${formatDuration(e.timeoutMs, MS)}`;
+    const limit = e.timeoutMs === null ? 'no timeout' : `timeout ${formatDuration(e.timeoutMs)}`;
     const policy = e.env ? `${e.env} policy` : 'default policy';
-    out.info(`${c.cyan('→')} ${e.argv.join(' ')} ${c.dim(`(behind the guard, ${policy}, ${limit})`)}`);
+    out.info(`${c.cyan('→')} ${shellLine(e.argv)} ${c.dim(`(behind the guard, ${policy}, ${limit})`)}`);
     return;
   }
   const s = e.statement;
@@ -71,11 +76,10 @@ function printEvent(out: Output, e: ExecEvent, verbose: boolean): void {
   if (s.outcome === 'error' && s.error) out.info(`    ${c.red(`${s.error.code} ${s.error.message}`)}`);
 }
 
-async function printResult(out: Output, r: ExecResult): Promise<void> {
+function printResult(out: Output, r: ExecResult): void {
   const { c } = out;
   const name = r.argv[0] ?? 'the command';
   if (r.refused.length) {
-    const { execApproveCommand } = await import('../../migrate/exec.js');
     for (const f of r.refused) {
       out.line(c.red(`refused ${f.fingerprint}: ${f.message}`));
       out.line(`  statement: ${f.sql.replace(/\s+/g, ' ').slice(0, 200)}`);
@@ -86,7 +90,7 @@ async function printResult(out: Output, r: ExecResult): Promise<void> {
   for (const f of r.approvalsUnused) out.warn(`--approve ${f} matched no statement the command sent`);
   if (r.child.interrupted) out.line(c.red(`${name} was interrupted and stopped`));
   else if (r.child.timedOut)
-    out.line(c.red(`${name} went over its timeout (${formatDuration(r.timeoutMs, MS)}) and was stopped`));
+    out.line(c.red(`${name} went over its timeout (${formatDuration(r.timeoutMs)}) and was stopped`));
   else if (r.child.exitCode !== 0)
     out.line(c.red(`${name} failed: exit code ${r.child.exitCode ?? `signal ${r.child.signal}`}`));
   else
