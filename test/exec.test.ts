@@ -261,3 +261,44 @@ test('exec — the policy’s timeouts are forced on the command’s sessions', 
   assert.equal(res.code, 0, res.stderr + res.stdout);
   assert.match(res.stderr, /^1234ms\|2min$/m);
 });
+
+test('invariant: exec — another environment’s name for production’s database still gets production’s policy', async (t) => {
+  const db = await createTestDatabase();
+  await seed(db);
+  const spelled = db.url.replace('127.0.0.1', 'localhost');
+  const dir = makeProject({
+    'pgward.yaml': `environments:\n  production:\n    url: ${db.url}\n  staging:\n    url: ${spelled}\n    protected: false\n`,
+  });
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const res = await runCli(
+    ['exec', '--env', 'staging', '--json', '--', 'psql', '-X', '-c', 'UPDATE users SET flag = true'],
+    {
+      cwd: dir,
+    },
+  );
+  assert.equal(res.code, 6, res.stderr + res.stdout);
+  const doc = JSON.parse(res.stdout);
+  assert.equal(doc.env, 'production');
+  assert.match(doc.refused[0].message, /the production policy blocks/);
+  assert.equal((await db.query('SELECT count(*)::int AS n FROM users WHERE flag'))[0]!.n, 0);
+});
+
+test('invariant: exec — a statement judged after the script’s own transaction locked its table is decided, never left waiting on that lock', async (t) => {
+  const db = await createTestDatabase();
+  await seed(db);
+  const dir = project(db, {
+    'locked.js': pgScript(`
+    await c.query('BEGIN');
+    await c.query('ALTER TABLE users ADD COLUMN note text');
+    await c.query('UPDATE users SET flag = true');
+    await c.query('COMMIT');`),
+  });
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const res = await exec(dir, '--timeout', '30s', '--', 'node', 'locked.js');
+  assert.equal(res.code, 6, res.stderr + res.stdout);
+  assert.equal(JSON.parse(res.stdout).child.timedOut, false);
+  const cols = await db.query(
+    "SELECT column_name FROM information_schema.columns WHERE table_name = 'users'",
+  );
+  assert.ok(!cols.some((c) => c.column_name === 'note'), 'the ALTER rolled back with the refused statement');
+});
