@@ -169,10 +169,12 @@ test('exec — psql -c works behind the guard; a multi-statement -c is approved 
   assert.equal(ok.code, 0, ok.stderr + ok.stdout);
   const okDoc = JSON.parse(ok.stdout);
   assert.equal(okDoc.statements, 1);
-  const [run] = await db.query(
-    'SELECT kind, outcome, exit_code, statements, command FROM pgward.guard_runs WHERE id = $1',
-    [okDoc.auditRun],
-  );
+  const run = (
+    await db.query(
+      'SELECT kind, outcome, exit_code, statements, command FROM pgward.guard_runs WHERE id = $1',
+      [okDoc.auditRun],
+    )
+  )[0]!;
   assert.equal(run.kind, 'exec');
   assert.equal(run.outcome, 'succeeded');
   assert.equal(run.exit_code, 0);
@@ -231,8 +233,8 @@ test('invariant: exec — SIGINT cancels the running statement, stops the comman
   assert.equal(res.code, 130, res.stderr + res.stdout);
   assert.ok(Date.now() - started < 30_000, 'stopped well before the statement would have ended');
   assert.deepEqual(await sleeping(), [], 'the statement was cancelled');
-  const [run] = await db.query("SELECT outcome FROM pgward.guard_runs WHERE kind = 'exec'");
-  assert.equal(run.outcome, 'interrupted');
+  const runs = await db.query("SELECT outcome FROM pgward.guard_runs WHERE kind = 'exec'");
+  assert.deepEqual(runs, [{ outcome: 'interrupted' }]);
 });
 
 test('exec — the command must follow --, so that its own options are never taken as pgward’s', async (t) => {

@@ -140,7 +140,9 @@ function runChild(opts: GuardedCommandOptions, guard: Guard): Promise<ChildOutco
     child.on('close', (exitCode, signal) => {
       clearTimeout(timer);
       opts.signal?.removeEventListener('abort', onAbort);
-      void stopping.then(() => resolve({ exitCode, signal, timedOut, interrupted, stderrTail: redact(tail) }));
+      void stopping.then(() =>
+        resolve({ exitCode, signal, timedOut, interrupted, stderrTail: redact(tail) }),
+      );
     });
   });
 }
