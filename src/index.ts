@@ -121,6 +121,14 @@ export {
 } from './lint/index.js';
 // --- Migrations: one call each, like the CLI (`url`/`env`/`dir`/`config`), or with a resolved target.
 export { type BaselineOptions, type BaselineResult, baseline } from './migrate/baseline.js';
+export {
+  type ExecEvent,
+  type ExecOptions,
+  type ExecRefusal,
+  type ExecResult,
+  execGuarded,
+  statementFingerprint,
+} from './migrate/exec.js';
 export type { FrameworkGate } from './migrate/framework-gate.js';
 export {
   type FrameworkMigrateEvent,

@@ -11,6 +11,7 @@ import { registerBackup } from './commands/backup.js';
 import { registerBaseline } from './commands/baseline.js';
 import { registerClone } from './commands/clone.js';
 import { registerDoctor } from './commands/doctor.js';
+import { registerExec } from './commands/exec.js';
 import { registerInit } from './commands/init.js';
 import { registerJobs } from './commands/jobs.js';
 import { registerLint } from './commands/lint.js';
@@ -77,6 +78,7 @@ export function buildProgram(): Command {
   registerBackup(program);
   registerClone(program);
   registerRehearse(program);
+  registerExec(program);
   registerRecover(program);
   registerDoctor(program);
   registerServe(program);

@@ -51,7 +51,8 @@ cfg.set_main_option("sqlalchemy.url", os.environ["PGWARD_GUARD_URL"].replace("%"
 command.upgrade(cfg, "head")
 `;
 
-function commonEnv(e: Endpoint): Record<string, string> {
+/** DATABASE_URL and libpq's PG* variables pointing at the guard (what any libpq or URL-reading client follows). */
+export function commonEnv(e: Endpoint): Record<string, string> {
   return {
     DATABASE_URL: e.url,
     PGWARD_GUARD_URL: e.url,

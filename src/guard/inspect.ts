@@ -7,7 +7,7 @@ import { loadSchemaFacts } from '../db/schema-facts.js';
 import { analyzeSection, prepareSection } from '../lint/analyze.js';
 import { decideGate } from '../lint/gate.js';
 import { liveSchema, schemaNeeds } from '../lint/schema.js';
-import type { Finding, SchemaFacts } from '../lint/types.js';
+import type { Finding, SchemaFacts, SchemaNeeds } from '../lint/types.js';
 import { fromServerVersionNum } from '../lint/version.js';
 import { ensureParser } from '../sql/parser.js';
 import type { Inspector, StatementContext, Verdict } from './types.js';
@@ -55,9 +55,10 @@ const CONTEXT_LIMIT = 50;
  * console.log(v.action); // 'reject'
  * ```
  */
-export function policyInspector(opts: PolicyInspectorOptions): Inspector {
+export function policyInspector(given: PolicyInspectorOptions): Inspector {
   const contexts = new Map<number, string[]>();
-  const version = fromServerVersionNum(opts.serverVersionNum);
+  const version = fromServerVersionNum(given.serverVersionNum);
+  const opts = { ...given, facts: factsReader(given.control) };
   return {
     async inspect(sql: string, ctx: StatementContext): Promise<Verdict> {
       if (!ctx.inTransaction) contexts.set(ctx.session, []);
@@ -80,7 +81,7 @@ async function judge(
   before: string[],
   ctx: StatementContext,
   version: { major: number; num: number | undefined },
-  opts: PolicyInspectorOptions,
+  opts: PolicyInspectorOptions & { facts: FactsReader },
 ): Promise<{ verdict: Verdict }> {
   const prefix = before.length ? `${before.join(';\n')};\n` : '';
   const firstLine = prefix.split('\n').length;
@@ -102,9 +103,9 @@ async function judge(
         !opts.exempt?.has(bareName(f.table ?? f.relation)),
     );
   let findings = analyze();
-  if (findings.length && opts.control) {
+  if (findings.length) {
     // Sizes decide whether a blocking statement matters (an empty or new table holds no one up).
-    const facts = await factsWithin(opts.control, schemaNeeds(section.stmts));
+    const facts = await opts.facts(schemaNeeds(section.stmts));
     if (facts) findings = analyze(liveSchema(facts));
   }
   if (findings.length === 0) return { verdict: { action: 'forward', statements, warnings: [] } };
@@ -138,33 +139,38 @@ function writesExempt(sql: string, exempt: ReadonlySet<string> | undefined): boo
   return m !== null && exempt.has(m[1]!.toLowerCase());
 }
 
-let factsQueue: Promise<unknown> = Promise.resolve();
+type FactsReader = (needs: SchemaNeeds) => Promise<SchemaFacts | undefined>;
 
 /**
- * Live facts, read under a short lock_timeout: the framework's own open transaction may hold locks on
- * the very tables asked about (sizes need a share lock), and it waits for the guard's answer — waiting
- * for it would deadlock. Without facts the statement is judged offline (no size downgrades).
- * Serialised: sessions of one run share pgward's control connection.
+ * Live facts read on the control connection, one read at a time (sessions are judged concurrently and
+ * share it), each in a read-only transaction with a short lock wait. Sizing a table takes a lock that
+ * the command's own open transaction may hold (after its ALTER TABLE): waiting would wait for the very
+ * session whose statement is being judged, a wait the server cannot see as a deadlock. Past the wait,
+ * the statement is judged without live facts, as offline: a blocking finding then counts.
  */
-function factsWithin(
-  control: pg.Client,
-  needs: ReturnType<typeof schemaNeeds>,
-): Promise<SchemaFacts | undefined> {
-  const read = async () => {
-    await control.query("BEGIN; SET LOCAL lock_timeout = '200ms'");
-    try {
-      const facts = await loadSchemaFacts(control, needs);
-      await control.query('COMMIT');
-      return facts;
-    } catch {
-      await control.query('ROLLBACK').catch(() => {});
-      return undefined;
-    }
+function factsReader(control: pg.Client | undefined): FactsReader {
+  let chain: Promise<unknown> = Promise.resolve();
+  return (needs) => {
+    if (!control) return Promise.resolve(undefined);
+    const read = chain.then(async () => {
+      await control.query('BEGIN READ ONLY');
+      try {
+        await control.query(`SET LOCAL lock_timeout = ${FACTS_LOCK_WAIT}`);
+        return await loadSchemaFacts(control, needs);
+      } catch (err) {
+        if ((err as { code?: string }).code === '55P03') return undefined;
+        throw err;
+      } finally {
+        await control.query('ROLLBACK').catch(() => {});
+      }
+    });
+    chain = read.catch(() => {});
+    return read;
   };
-  const next = factsQueue.then(read, read);
-  factsQueue = next.catch(() => {});
-  return next;
 }
+
+/** How long reading live facts waits for a table lock (ms) before the statement is judged offline. */
+const FACTS_LOCK_WAIT = 500;
 
 function bareName(relation: string): string {
   return (relation.split('.').pop() ?? '').replace(/"/g, '').toLowerCase();

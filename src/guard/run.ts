@@ -111,7 +111,12 @@ function runChild(opts: GuardedCommandOptions, guard: Guard): Promise<ChildOutco
     });
     let timedOut = false;
     let interrupted = false;
-    const stop = () => stopRun(opts.upstreamUrl, guard, child);
+    // The cancel is awaited before the run reports its end: a caller that exits at once (the CLI on an
+    // interrupt) must not leave the statement running on the server after its client has gone.
+    let stopping: Promise<void> = Promise.resolve();
+    const stop = () => {
+      stopping = stopRun(opts.upstreamUrl, guard, child);
+    };
     const timer =
       opts.timeoutMs === null
         ? undefined
@@ -135,14 +140,16 @@ function runChild(opts: GuardedCommandOptions, guard: Guard): Promise<ChildOutco
     child.on('close', (exitCode, signal) => {
       clearTimeout(timer);
       opts.signal?.removeEventListener('abort', onAbort);
-      resolve({ exitCode, signal, timedOut, interrupted, stderrTail: redact(tail) });
+      void stopping.then(() =>
+        resolve({ exitCode, signal, timedOut, interrupted, stderrTail: redact(tail) }),
+      );
     });
   });
 }
 
 /** Cancel what runs now (the framework then rolls back and exits); past the grace, terminate and kill. */
-function stopRun(url: string, guard: Guard, child: ReturnType<typeof spawn>): void {
-  void signalBackends(url, 'cancel', guard.upstreamPids());
+function stopRun(url: string, guard: Guard, child: ReturnType<typeof spawn>): Promise<void> {
+  const cancelled = signalBackends(url, 'cancel', guard.upstreamPids());
   child.kill('SIGTERM');
   const hard = setTimeout(() => {
     void signalBackends(url, 'terminate', guard.upstreamPids());
@@ -150,4 +157,5 @@ function stopRun(url: string, guard: Guard, child: ReturnType<typeof spawn>): vo
   }, KILL_GRACE_MS);
   hard.unref();
   child.once('close', () => clearTimeout(hard));
+  return cancelled;
 }

@@ -3,7 +3,6 @@
 // approval), the gate's input, and the session settings the guard forces.
 import type pg from 'pg';
 import { type ProjectOptions, resolveProject } from '../config/project.js';
-import type { Policy } from '../config/target.js';
 import { appName, connect } from '../db/connect.js';
 import { ExitCode, PgwardError } from '../errors.js';
 import { ATTENTION_STATES, type MigrationStatusEntry } from '../files/migration-status.js';
@@ -60,13 +59,6 @@ export function gateInput(run: Run, pending: PendingMigration[], runTools: boole
     pending,
     runTools,
   };
-}
-
-export function sessionSettings(policy: Policy): Record<string, string> {
-  const s: Record<string, string> = {};
-  if (policy.lockTimeoutMs !== null) s.lock_timeout = `${policy.lockTimeoutMs}ms`;
-  if (policy.statementTimeoutMs !== null) s.statement_timeout = `${policy.statementTimeoutMs}ms`;
-  return s;
 }
 
 /** The framework that runs this project's migrations: pgward's own, or another one the guard runs. */

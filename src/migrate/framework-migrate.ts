@@ -15,17 +15,12 @@ import { BOOKKEEPING_TABLES, trackingSpec } from '../frameworks/tracking.js';
 import { ensureAudit, finishAuditRun, startAuditRun } from '../guard/audit.js';
 import { policyInspector } from '../guard/inspect.js';
 import { type GuardedCommandResult, runGuardedCommand } from '../guard/run.js';
+import { sessionSettings } from '../guard/settings.js';
 import type { StatementRecord } from '../guard/types.js';
 import { identifyForWrite } from '../identity/identify.js';
 import { redactUrl } from '../redact.js';
 import { ensureParser } from '../sql/parser.js';
-import {
-  gateInput,
-  type PendingMigration,
-  type Run,
-  readPending,
-  sessionSettings,
-} from './framework-common.js';
+import { gateInput, type PendingMigration, type Run, readPending } from './framework-common.js';
 import { type FrameworkGate, frameworkGates } from './framework-gate.js';
 import { type Approval, recordApproval } from './gate.js';
 import { actor, ensureHistory } from './history.js';
