@@ -30,7 +30,7 @@ export async function run(ctx: Context, flags: MigrateFlags): Promise<number> {
         `--dry-run: ${framework} runs this project's migrations`,
         'pgward plan shows what would run and what the guard would refuse, changing nothing',
       );
-    return (await import('./migrate.framework.js')).runFramework(ctx, flags);
+    return (await import('./migrate.run.framework.js')).runFramework(ctx, flags);
   }
   const signals = abortOnSignals();
   try {

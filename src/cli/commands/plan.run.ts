@@ -19,7 +19,7 @@ export async function plan(ctx: Context, flags: PlanFlags): Promise<number> {
     config: ctx.config,
   });
   if (framework !== 'pgward' && framework !== 'dbmate')
-    return (await import('./plan.framework.js')).planFrameworkCommand(ctx, flags);
+    return (await import('./plan.run.framework.js')).planFrameworkCommand(ctx, flags);
   const target = ctx.target();
   const result = await planMigrations({
     target,

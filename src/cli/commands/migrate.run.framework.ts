@@ -7,7 +7,7 @@ import type { Output } from '../output.js';
 import { abortOnSignals } from '../signals.js';
 import type { MigrateFlags } from './migrate.js';
 import { lockWaitMs } from './migrate.shared.js';
-import { printGate } from './plan.framework.js';
+import { printGate } from './plan.run.framework.js';
 
 export async function runFramework(ctx: Context, flags: MigrateFlags): Promise<number> {
   const signals = abortOnSignals();
