@@ -188,6 +188,7 @@ export class GuardSession {
       session: this.id,
       inTransaction,
       protocol: 'simple',
+      backendPid: this.upstream!.pid,
     });
     const group = ++this.group;
     const sentAt = Date.now();
@@ -212,6 +213,7 @@ export class GuardSession {
       session: this.id,
       inTransaction: this.inTransaction,
       protocol: 'extended',
+      backendPid: this.upstream!.pid,
     });
     if (verdict.action === 'forward') return void this.upstream!.socket.write(msg.raw);
     this.pending.push({
