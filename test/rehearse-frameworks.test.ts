@@ -139,7 +139,10 @@ INSERT INTO accounts SELECT g, 'a' || g || '@x.example', g, 'n' FROM generate_se
       const dropped = d.statements.find((s: { sql: string }) => /DROP COLUMN note/i.test(s.sql));
       assert.ok(dropped, 'the DROP is a statement of its own migration');
       assert.match(dropped.refusedInProduction, /blocks this destructive statement/);
-      assert.equal(m.statements.some((s: { refusedInProduction?: string }) => s.refusedInProduction), false);
+      assert.equal(
+        m.statements.some((s: { refusedInProduction?: string }) => s.refusedInProduction),
+        false,
+      );
 
       assert.equal(await fingerprint(app, db), envBefore, 'the environment is untouched');
       assert.deepEqual(await scratchDatabases(), [], 'the copy is gone');
@@ -162,6 +165,24 @@ INSERT INTO accounts SELECT g, 'a' || g || '@x.example', g, 'n' FROM generate_se
       assert.equal(await fingerprint(app, db), envBefore);
       assert.deepEqual(await scratchDatabases(), []);
     });
+
+    test(`invariant: ${framework} — a migration that fails on the copy fails the rehearsal (exit 1) with its error, and leaves nothing behind`, async () => {
+      configure(app, db, 600);
+      const bad = app.addMigration(
+        'tier_not_null',
+        app.sql(
+          'ALTER TABLE accounts ADD COLUMN tier int; ALTER TABLE accounts ALTER COLUMN tier SET NOT NULL;',
+        ),
+      );
+      const envBefore = await fingerprint(app, db);
+      const r = await rehearse(app, db, '--json');
+      assert.equal(r.code, 1, r.stderr + r.stdout);
+      const m = JSON.parse(r.stdout).migrations.find((x: { version: string }) => x.version === bad.version);
+      assert.equal(m.status, 'failed');
+      assert.equal(m.verdict, 'failed');
+      assert.match(m.error.message, /contains null values/);
+      assert.equal(await fingerprint(app, db), envBefore);
+      assert.deepEqual(await scratchDatabases(), []);
+    });
   });
 }
-

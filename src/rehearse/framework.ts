@@ -152,8 +152,13 @@ export async function rehearseFramework(
     if (res.interrupted) throw new InterruptedError('rehearse', 'the copy was dropped, nothing was recorded');
     const failed = res.exitCode !== 0 || res.timedOut;
     const applied = await appliedOnCopy(control, framework, o);
+    // What ran after the last recorded migration belongs to the one that was running (a failed one is never recorded).
+    const recorded = res.statements.filter((r) => tracker.versionOf(r.seq) !== undefined).map((r) => r.seq);
+    const lastRecorded = Math.max(0, ...recorded);
+    const running = tracker.current()?.version;
+    const versionOf = (seq: number) => tracker.versionOf(seq) ?? (seq > lastRecorded ? running : undefined);
     const migrations = pending.map((p) =>
-      traceMigration(p, tracer, (seq) => tracker.versionOf(seq), applied.has(p.version), failed),
+      traceMigration(p, tracer, versionOf, applied.has(p.version), failed),
     );
     markFailure(
       migrations,
@@ -167,14 +172,23 @@ export async function rehearseFramework(
   }
 }
 
-/** A failed run with no failed statement (the framework stopped on its own): the first migration not applied failed. */
+/**
+ * A failed run: the migration whose statement failed (or, when none did, the first one not applied, with
+ * the framework's last line of output); migrations rolled back with it (one transaction) say so.
+ */
 function markFailure(migrations: MigrationTrace[], failed: boolean, why: string): void {
-  if (!failed || migrations.some((m) => m.status === 'failed')) return;
-  const m = migrations.find((x) => x.status !== 'applied');
-  if (!m) return;
-  m.status = 'failed';
-  const last = why.trim().split('\n').filter(Boolean).at(-1) ?? 'the command failed';
-  m.error = { line: m.statements.length, message: last.slice(0, 300) };
+  if (!failed) return;
+  let culprit = migrations.find((m) => m.status === 'failed' && m.error);
+  if (!culprit) {
+    culprit = migrations.find((x) => x.status !== 'applied');
+    if (!culprit) return;
+    culprit.status = 'failed';
+    const last = why.trim().split('\n').filter(Boolean).at(-1) ?? 'the command failed';
+    culprit.error = { line: culprit.statements.length, message: last.slice(0, 300) };
+  }
+  for (const m of migrations)
+    if (m.status === 'failed' && !m.error)
+      m.error = { line: 0, message: `rolled back with ${culprit.version} (they ran in one transaction)` };
 }
 
 // Transaction control and session settings: part of the timing, not statements worth a row.

@@ -23,8 +23,10 @@ export interface Step {
   inTx: boolean;
   /** Committed catalog when the statement was forwarded. */
   before: Rels;
-  /** "oid:mode" -> lock, for locks seen while it ran and right after it completed. */
+  /** "oid:mode" -> lock, for locks it took: seen while it ran or right after it completed, not held before it. */
   locks: Map<string, { oid: number; mode: string }>;
+  /** "oid:mode" of the locks the session held when it was forwarded (taken by earlier statements). */
+  heldBefore: Set<string>;
   records: StatementRecord[];
   rewrites: string[];
   warnings: string[];
@@ -110,6 +112,7 @@ export class GuardTracer {
       inTx: ctx.inTransaction,
       before: obs.rels,
       locks: new Map(),
+      heldBefore: new Set(obs.locks.map((l) => `${l.oid}:${l.mode}`)),
       records: [],
       rewrites: [],
       warnings: verdict.action === 'forward' ? verdict.warnings : [],
@@ -129,7 +132,10 @@ export class GuardTracer {
     if (step.sampler) await step.sampler.stop();
     const seen = step.sampler ? [...step.sampler.seen.values()] : [];
     step.sampler = undefined;
-    for (const l of [...seen, ...after]) step.locks.set(`${l.oid}:${l.mode}`, { oid: l.oid, mode: l.mode });
+    for (const l of [...seen, ...after]) {
+      const key = `${l.oid}:${l.mode}`;
+      if (!step.heldBefore.has(key)) step.locks.set(key, { oid: l.oid, mode: l.mode });
+    }
   }
 
   /** The session's transaction has ended: what it rewrote is now visible in the committed catalog. */
