@@ -3,7 +3,7 @@
 // its migration, locks and rewrites; what production's policy would refuse is reported, not enforced;
 // the environment is untouched and the copy is gone afterwards.
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { type Cluster, startCluster } from './harness/cluster.js';
@@ -186,3 +186,34 @@ INSERT INTO accounts SELECT g, 'a' || g || '@x.example', g, 'n' FROM generate_se
     });
   });
 }
+
+test('invariant: a framework whose own configuration reaches the environment directly is caught: the rehearsal fails loudly, it does not report', async () => {
+  const db = await createTestDatabase();
+  const app = railsApp();
+  try {
+    app.addMigration('accounts', app.sql('CREATE TABLE accounts (id bigint PRIMARY KEY)'));
+    assert.equal((await runApp(app, db.url)).code, 0);
+    app.addMigration('more', app.sql('CREATE TABLE more (id int)'));
+    // A deploy script with production's URL written in: no variable pgward could keep from it.
+    writeFileSync(
+      join(app.root, 'bin/migrate-direct'),
+      `#!/bin/sh\nDATABASE_URL='${db.url}' exec bin/rails db:migrate\n`,
+      { mode: 0o755 },
+    );
+    configure(app, db, 600);
+    writeFileSync(
+      join(app.root, 'pgward.yaml'),
+      readFileSync(join(app.root, 'pgward.yaml'), 'utf8').replace(
+        'migrations:\n',
+        'migrations:\n  command: bin/migrate-direct\n',
+      ),
+    );
+    const r = await rehearse(app, db);
+    assert.equal(r.code, 1, r.stderr + r.stdout);
+    assert.match(r.stderr, /own migration history changed during the rehearsal/);
+    assert.doesNotMatch(r.stdout, /ok: every migration within budget/);
+    assert.deepEqual(await scratchDatabases(), []);
+  } finally {
+    app.remove();
+  }
+});

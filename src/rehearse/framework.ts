@@ -5,7 +5,7 @@
 // is reported, never enforced. The copy's tracking table came with the copy: pending = pending in the
 // environment.
 import type pg from 'pg';
-import { appName, connect } from '../db/connect.js';
+import { appName, connect, withClient } from '../db/connect.js';
 import { ExitCode, PgwardError } from '../errors.js';
 import { ATTENTION_STATES } from '../files/migration-status.js';
 import { checksumOfFiles, migrationFiles } from '../frameworks/checksum.js';
@@ -73,6 +73,40 @@ async function appliedOnCopy(client: pg.Client, framework: RunnableFramework, o:
   return new Set(after.entries.filter((e) => e.state === 'applied').map((e) => e.version));
 }
 
+/** The environment's own tracking table, read-only (undefined when it cannot be read). */
+async function appliedInEnvironment(
+  framework: RunnableFramework,
+  o: RehearseOptions,
+): Promise<string | undefined> {
+  try {
+    const applied = await withClient(o.target.url, (c) => appliedOnCopy(c, framework, o), {
+      applicationName: appName('rehearse'),
+    });
+    return [...applied].sort().join(',');
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * A framework whose own configuration names the environment's database (a hard-coded host, a variable
+ * pgward does not know) would migrate the environment itself: if its tracking table changed during the
+ * rehearsal, say so loudly rather than report a rehearsal.
+ */
+function refuseIfEnvironmentMigrated(
+  o: RehearseOptions,
+  before: string | undefined,
+  after: string | undefined,
+): void {
+  if (before === undefined || after === undefined || before === after) return;
+  throw new PgwardError(
+    `${o.target.env ?? 'the environment'}'s own migration history changed during the rehearsal: the framework's configuration reached it directly, or something else migrated it meanwhile`,
+    {
+      hint: 'check that the framework takes its database from DATABASE_URL (or the setting pgward sets for it), not a fixed host; run `pgward status` on the environment',
+    },
+  );
+}
+
 /**
  * The environment's policy, judging as the guard of `pgward migrate` would. Table sizes are read with a
  * short lock_timeout: a table the framework's open transaction holds ACCESS EXCLUSIVE cannot be sized
@@ -123,6 +157,7 @@ export async function rehearseFramework(
     const policy = o.target.policy;
     const tracer = new GuardTracer(control, sampler, await judgeLikeProduction(o, control, tracker));
     await tracer.start();
+    const envBefore = await appliedInEnvironment(framework, o);
     const root = o.root ?? o.source.root ?? process.cwd();
     const override = o.command ?? configuredCommand(o.config?.raw.migrations?.command);
     const cmd = frameworkCommand(framework, { root, dir: o.source.dir, override });
@@ -149,6 +184,7 @@ export async function rehearseFramework(
       cmd.cleanup();
     }
     await tracer.finish();
+    refuseIfEnvironmentMigrated(o, envBefore, await appliedInEnvironment(framework, o));
     if (res.interrupted) throw new InterruptedError('rehearse', 'the copy was dropped, nothing was recorded');
     const failed = res.exitCode !== 0 || res.timedOut;
     const applied = await appliedOnCopy(control, framework, o);
