@@ -15,6 +15,15 @@ export interface TrackingSpec {
 }
 
 const firstLiteral = (sql: string) => /VALUES\s*\(\s*'([^']*)'/i.exec(sql)?.[1];
+/** Position of `column` in an INSERT's column list (0 when not found). */
+function namedColumn(sql: string, column: string): number {
+  const cols = /\(([^)]*)\)\s*values/i.exec(sql)?.[1]?.split(',') ?? [];
+  return Math.max(
+    0,
+    cols.findIndex((c) => c.trim().replace(/"/g, '').toLowerCase() === column),
+  );
+}
+
 const param = (i: number) => (_: string, p: readonly (string | null)[] | undefined) => p?.[i] ?? undefined;
 
 const SPECS: Partial<Record<FrameworkName | 'django', TrackingSpec>> = {
@@ -38,7 +47,8 @@ const SPECS: Partial<Record<FrameworkName | 'django', TrackingSpec>> = {
   },
   knex: {
     matches: /^\s*insert\s+into\s+"?knex_migrations"?\s/i,
-    version: (sql, p) => p?.[0] ?? firstLiteral(sql),
+    // Knex binds ("batch", "migration_time", "name"): the version is the bound `name`, wherever it is.
+    version: (sql, p) => (p ? p[namedColumn(sql, 'name')] : undefined) ?? firstLiteral(sql),
     before: false,
   },
   'node-pg-migrate': {
