@@ -23,6 +23,8 @@ export interface GuardedCommandOptions {
   onStatement?(rec: StatementRecord): void;
   /** Where the command's own output goes (default: this process's stderr, so stdout stays for --json). */
   onOutput?(chunk: Buffer): void;
+  /** Other databases the command must not be handed either: variables carrying their URL or password are left out. */
+  hiddenUrls?: string[];
 }
 
 export interface GuardedCommandResult {
@@ -44,13 +46,18 @@ const KILL_GRACE_MS = 5_000;
 const DATABASE_VARS =
   /^(PG(HOST|HOSTADDR|PORT|USER|PASSWORD|DATABASE|SERVICE|SERVICEFILE|PASSFILE|SSL\w*|OPTIONS))$/;
 
-export function childEnvironment(upstreamUrl: string, own: Record<string, string>): NodeJS.ProcessEnv {
-  const secret = new URL(upstreamUrl).password;
+export function childEnvironment(
+  upstreamUrl: string,
+  own: Record<string, string>,
+  hiddenUrls: readonly string[] = [],
+): NodeJS.ProcessEnv {
+  const urls = [upstreamUrl, ...hiddenUrls];
+  const secrets = urls.map((u) => decodeURIComponent(new URL(u).password)).filter(Boolean);
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) {
     if (v === undefined || DATABASE_VARS.test(k)) continue;
     // Any variable carrying the real URL or password (DATABASE_URL, a framework's own) is left out.
-    if (v.includes(upstreamUrl) || (secret && v.includes(decodeURIComponent(secret)))) continue;
+    if (urls.some((u) => v.includes(u)) || secrets.some((p) => v.includes(p))) continue;
     env[k] = v;
   }
   return { ...env, ...own };
@@ -99,7 +106,7 @@ function runChild(opts: GuardedCommandOptions, guard: Guard): Promise<ChildOutco
   return new Promise((resolve, reject) => {
     const child = spawn(opts.argv[0]!, opts.argv.slice(1), {
       cwd: opts.cwd,
-      env: childEnvironment(opts.upstreamUrl, opts.env(guard)),
+      env: childEnvironment(opts.upstreamUrl, opts.env(guard), opts.hiddenUrls),
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let tail = '';

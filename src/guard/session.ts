@@ -193,6 +193,7 @@ export class GuardSession {
       session: this.id,
       inTransaction,
       protocol: 'simple',
+      backendPid: this.upstream!.pid,
     });
     const group = ++this.groups;
     this.unanswered.push(group);
@@ -218,6 +219,7 @@ export class GuardSession {
       session: this.id,
       inTransaction: this.inTransaction,
       protocol: 'extended',
+      backendPid: this.upstream!.pid,
     });
     if (verdict.action === 'forward') return void this.upstream!.socket.write(msg.raw);
     this.pending.push({

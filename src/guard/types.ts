@@ -7,6 +7,8 @@ export interface StatementContext {
   /** The session is inside a transaction block (as the server last said in ReadyForQuery). */
   inTransaction: boolean;
   protocol: 'simple' | 'extended';
+  /** The upstream backend's pid (for an owner that observes the session from its own connection, e.g. pg_locks). */
+  backendPid?: number;
 }
 
 export type Verdict =

@@ -17,14 +17,17 @@ import { appName, connect, withClient } from '../db/connect.js';
 import { createOwnedDatabase, type OwnedDatabase, sweepBeforeRun } from '../db/owned.js';
 import { ExitCode, PgwardError, UsageError } from '../errors.js';
 import { formatDuration } from '../format/units.js';
+import type { RunnableFramework } from '../frameworks/commands.js';
 import { sameServer } from '../identity/database.js';
 import { type IdentifiedTarget, identifyTarget } from '../identity/identify.js';
 import { refuseEnvironmentDatabase } from '../identity/refuse.js';
 import { InterruptedError, isInterrupted, throwIfAborted } from '../interrupt.js';
 import { migrate } from '../migrate/migrate.js';
+import { resolveFramework } from '../migrate/status.js';
 import { databaseOf, withDatabase } from '../pgtools/exec.js';
 import { redactUrl } from '../redact.js';
 import type { RehearsalSettings } from './config.js';
+import { type CopyRun, rehearseFramework } from './framework.js';
 import { lockName } from './trace.js';
 import { type MigrationTrace, Tracer } from './tracer.js';
 
@@ -48,6 +51,12 @@ export interface RehearseOptions {
   keep?: boolean;
   signal?: AbortSignal;
   onStep?: (step: RehearseStep, detail?: string) => void;
+  /** Framework projects: replaces the framework's migrate command (default: migrations.command, else its own). */
+  command?: string[] | undefined;
+  /** Framework projects: where the framework's command runs (default: the project's root). */
+  root?: string | undefined;
+  /** Framework projects: the framework's own output (default: discarded; its last lines explain a failure). */
+  onOutput?: (chunk: Buffer) => void;
 }
 
 export interface MigrationVerdict extends MigrationTrace {
@@ -63,6 +72,8 @@ export interface SmokeResult {
 
 export interface RehearseResult {
   env: string;
+  /** Who ran the migrations on the copy: 'pgward' (or 'dbmate' files) or the framework behind the guard. */
+  framework: string;
   copy: {
     method: 'clone' | 'backup';
     backup?: string;
@@ -248,6 +259,17 @@ async function migrateTraced(o: RehearseOptions, url: string) {
   }
 }
 
+/** Migrates the copy: pgward's runner, or the framework's own command behind the guard. */
+async function migrateCopy(o: RehearseOptions, url: string): Promise<CopyRun> {
+  const framework = await withClient(url, (c) => resolveFramework(o.source, c), {
+    applicationName: appName('rehearse'),
+  });
+  if (framework !== 'pgward' && framework !== 'dbmate')
+    return rehearseFramework(o, url, framework as RunnableFramework);
+  const { result, tracer } = await migrateTraced(o, url);
+  return { framework, migrations: tracer.migrations, exitCode: result.exitCode, failed: !!result.failure };
+}
+
 /**
  * What `pgward rehearse` does: applies the pending migrations to a throwaway copy and traces their locks.
  *
@@ -284,25 +306,26 @@ export async function rehearse(given: RehearseOptions): Promise<RehearseResult> 
     await refuseCopyAsEnvironment(o, url);
 
     o.onStep?.('migrate');
-    const { result, tracer } = await migrateTraced(o, url);
-    const migrations = tracer.migrations.map((m) => judgeMigration(m, o.settings));
+    const run = await migrateCopy(o, url);
+    const migrations = run.migrations.map((m) => judgeMigration(m, o.settings));
     o.onStep?.('smoke');
-    const smoke = result.failure ? [] : await smokeChecks(url, o.settings.smoke);
+    const smoke = run.failed ? [] : await smokeChecks(url, o.settings.smoke);
     const failed =
-      migrations.some((m) => m.verdict === 'failed') || smoke.some((s) => !s.ok) || result.exitCode !== 0;
+      migrations.some((m) => m.verdict === 'failed') || smoke.some((s) => !s.ok) || run.exitCode !== 0;
     const over = migrations.some((m) => m.verdict === 'over budget');
     throwIfAborted(o.signal, 'rehearse');
     kept = o.keep === true;
     if (kept) await created.setState('kept');
     return {
       env,
+      framework: run.framework,
       copy: { ...copy, database: name, url: redactUrl(url), durationMs: copyMs, kept },
       budget: { maxLockSeconds: o.settings.maxLockMs / 1000, maxDurationMs: o.settings.maxDurationMs },
       migrations,
       smoke,
       durationMs: Date.now() - started,
       ok: !failed && !over,
-      exitCode: rehearsalExit(failed ? result.exitCode || ExitCode.runtime : ExitCode.ok, over),
+      exitCode: rehearsalExit(failed ? run.exitCode || ExitCode.runtime : ExitCode.ok, over),
     };
   } catch (err) {
     if (o.signal?.aborted || isInterrupted(err))

@@ -62,7 +62,7 @@ export function markdown(r: RehearseResult): string {
         `| ${s.line} | ${secs(s.ms)} | ${s.rows ?? '—'} | ${esc(s.locks.map((l) => `${lockName(l.mode)} ${l.relation}`).join(', ') || '—')} | ${esc(s.rewrites.join(', ') || '—')} | ${esc(
           s.constraints.map((c) => `${c.action} ${c.name}${c.validated ? '' : ' (NOT VALID)'}`).join(', ') ||
             '—',
-        )} |${s.error ? ` ❌ ${esc(s.error)}` : ''}`,
+        )} |${s.error ? ` ❌ ${esc(s.error)}` : ''}${s.refusedInProduction ? ` ⛔ production would refuse this statement: ${esc(s.refusedInProduction)}` : ''}`,
       );
     }
     out.push('');

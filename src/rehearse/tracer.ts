@@ -26,6 +26,8 @@ export interface StatementTrace {
   rewrites: string[];
   constraints: ConstraintChange[];
   error?: string;
+  /** Framework projects: what the environment's policy would have refused (the rehearsal ran it anyway). */
+  refusedInProduction?: string;
 }
 
 export interface LockHold {
@@ -219,8 +221,8 @@ export class Tracer implements StatementTracer {
     const isIndex = (oid: number) => before?.rels.get(oid)?.[3] === 'i';
     // A statement's locks on a table and on its indexes share one start and end: on such a tie the
     // table is the worst lock (it is what the application waits on), then the name, never map order.
-    t.locks = [...c.held.values()]
-      .map((h) => ({
+    t.locks = rankLocks(
+      [...c.held.values()].map((h) => ({
         lock: {
           relation: before ? relLabel(before, h.oid) : String(h.oid),
           mode: h.mode,
@@ -229,16 +231,8 @@ export class Tracer implements StatementTracer {
           blocking: isBlocking(h.mode),
         },
         index: isIndex(h.oid),
-      }))
-      .sort(
-        (a, b) =>
-          Number(b.lock.blocking) - Number(a.lock.blocking) ||
-          b.lock.heldMs - a.lock.heldMs ||
-          lockRank(b.lock.mode) - lockRank(a.lock.mode) ||
-          Number(a.index) - Number(b.index) ||
-          a.lock.relation.localeCompare(b.lock.relation),
-      )
-      .map((x) => x.lock);
+      })),
+    );
     t.worstLock = t.locks[0] ?? null;
     t.rewrites = [...new Set(t.statements.flatMap((s) => s.rewrites))];
     t.constraints = t.statements.flatMap((s) => s.constraints);
@@ -247,4 +241,21 @@ export class Tracer implements StatementTracer {
       0,
     );
   }
+}
+
+/**
+ * Locks worst first: blocking before not, then held longest, then the stronger mode; on a tie between a
+ * table and its indexes the table (what the application waits on), then the name, never map order.
+ */
+export function rankLocks(locks: { lock: LockHold; index: boolean }[]): LockHold[] {
+  return [...locks]
+    .sort(
+      (a, b) =>
+        Number(b.lock.blocking) - Number(a.lock.blocking) ||
+        b.lock.heldMs - a.lock.heldMs ||
+        lockRank(b.lock.mode) - lockRank(a.lock.mode) ||
+        Number(a.index) - Number(b.index) ||
+        a.lock.relation.localeCompare(b.lock.relation),
+    )
+    .map((x) => x.lock);
 }

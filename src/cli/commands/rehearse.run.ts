@@ -38,6 +38,8 @@ export async function run(ctx: Context, flags: RehearseFlags): Promise<number> {
       keep: flags.keep === true,
       signal: sig.signal,
       onStep: (step, detail) => ctx.out.info(`· ${step}${detail ? ` ${detail}` : ''}`),
+      // A framework's own output (Rails, Alembic, ...) on stderr with -v; its last lines explain a failure anyway.
+      ...(ctx.verbose ? { onOutput: (chunk: Buffer) => process.stderr.write(chunk) } : {}),
     });
   } finally {
     sig.dispose();
@@ -52,20 +54,25 @@ export async function run(ctx: Context, flags: RehearseFlags): Promise<number> {
 function printHuman(out: Output, r: RehearseResult): void {
   const { c } = out;
   out.line(
-    `${c.bold(`rehearsal on a copy of ${r.env}`)} (${r.copy.method === 'clone' ? 'clone' : `backup ${r.copy.backup}`}, made in ${formatDuration(r.copy.durationMs, SECONDS)})`,
+    `${c.bold(`rehearsal on a copy of ${r.env}`)} (${r.copy.method === 'clone' ? 'clone' : `backup ${r.copy.backup}`}, made in ${formatDuration(r.copy.durationMs, SECONDS)})` +
+      (r.framework !== 'pgward' && r.framework !== 'dbmate'
+        ? `, migrated by ${r.framework} behind the guard`
+        : ''),
   );
   if (!r.migrations.length) {
     out.line('no pending migrations');
     return;
   }
   out.line(table(HEADERS, rows(r)));
+  const foreign = r.framework !== 'pgward' && r.framework !== 'dbmate';
   for (const m of r.migrations) {
     if (!m.statements.length) continue;
     out.line();
     out.line(c.bold(`${m.version}_${m.name}`) + (m.reasons.length ? `  ${c.red(m.reasons.join('; '))}` : ''));
     for (const s of m.statements) {
       const bits = [
-        `line ${s.line}`,
+        // A framework's statements have no line in a file of pgward's: their number and text instead.
+        foreign ? `#${s.line} ${s.sql.replace(/\s+/g, ' ').slice(0, 60)}` : `line ${s.line}`,
         formatDuration(s.ms, { style: 'seconds', digits: 3 }),
         s.rows !== null ? `${s.rows} rows` : '',
         s.locks.map((l) => `${lockName(l.mode)} ${l.relation}`).join(', '),
@@ -73,6 +80,8 @@ function printHuman(out: Output, r: RehearseResult): void {
         s.constraints.map((k) => `${k.action} ${k.name}${k.validated ? '' : ' (NOT VALID)'}`).join(', '),
       ].filter(Boolean);
       out.line(`  ${s.error ? c.red('✗') : '·'} ${bits.join(' · ')}${s.error ? ` · ${c.red(s.error)}` : ''}`);
+      if (s.refusedInProduction)
+        out.line(`    ${c.yellow('production would refuse this statement:')} ${s.refusedInProduction}`);
     }
     for (const l of m.locks.filter((x) => x.blocking))
       out.line(
