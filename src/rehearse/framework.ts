@@ -15,9 +15,10 @@ import { MigrationTracker, type TrackedMigration } from '../frameworks/tracker.j
 import { BOOKKEEPING_TABLES, trackingSpec } from '../frameworks/tracking.js';
 import { policyInspector } from '../guard/inspect.js';
 import { runGuardedCommand } from '../guard/run.js';
+import { sessionSettings } from '../guard/settings.js';
 import type { Inspector } from '../guard/types.js';
 import { InterruptedError } from '../interrupt.js';
-import { configuredCommand, sessionSettings } from '../migrate/framework-migrate.js';
+import { configuredCommand } from '../migrate/framework-common.js';
 import { readApprovals } from '../migrate/gate.js';
 import { ensureParser } from '../sql/parser.js';
 import { GuardTracer, type Rels, relLabel, type Step } from './guard-trace.js';
@@ -160,7 +161,7 @@ export async function rehearseFramework(
     const envBefore = await appliedInEnvironment(framework, o);
     const root = o.root ?? o.source.root ?? process.cwd();
     const override = o.command ?? configuredCommand(o.config?.raw.migrations?.command);
-    const cmd = frameworkCommand(framework, { root, dir: o.source.dir, override });
+    const cmd = await frameworkCommand(framework, { root, dir: o.source.dir, override });
     let res: Awaited<ReturnType<typeof runGuardedCommand>>;
     try {
       res = await runGuardedCommand({
