@@ -67,9 +67,13 @@ export function findPython(module: string): string {
   const candidates = [process.env.PGWARD_PYTHON, 'python3', '/usr/bin/python3', 'python'].filter(
     (c): c is string => !!c,
   );
+  // find_spec locates the package without importing it: importing alembic or django costs ~0.5 s, paid
+  // again by the real run (bench/frameworks measured the probe as most of pgward's fixed cost).
+  const top = module.split('.')[0]!;
+  const probe = `import importlib.util, sys; sys.exit(0 if importlib.util.find_spec(${JSON.stringify(top)}) else 1)`;
   for (const py of candidates) {
     // Probed away from the project: its own alembic/ folder would pass for the package.
-    const r = spawnSync(py, ['-c', `import ${module}`], { stdio: 'ignore', timeout: 20_000, cwd: tmpdir() });
+    const r = spawnSync(py, ['-c', probe], { stdio: 'ignore', timeout: 20_000, cwd: tmpdir() });
     if (r.status === 0) return py;
   }
   throw new PgwardError(`no Python here can import ${module} (tried ${candidates.join(', ')})`, {
@@ -129,7 +133,9 @@ function djangoCommand(ctx: CommandContext): FrameworkCommand {
 
 /** The variable schema.prisma reads the migrate URL from (directUrl wins, as for Prisma Migrate). */
 function prismaUrlVariable(root: string, dir: string): string {
-  const schema = [join(dirname(dir), 'schema.prisma'), join(root, 'prisma', 'schema.prisma')].find(existsSync);
+  const schema = [join(dirname(dir), 'schema.prisma'), join(root, 'prisma', 'schema.prisma')].find(
+    existsSync,
+  );
   const text = schema ? readFileSync(schema, 'utf8') : '';
   const direct = /directUrl\s*=\s*env\(\s*"([^"]+)"\s*\)/.exec(text);
   const url = /\burl\s*=\s*env\(\s*"([^"]+)"\s*\)/.exec(text);
@@ -152,7 +158,9 @@ export function frameworkCommand(framework: RunnableFramework, ctx: CommandConte
   };
   switch (framework) {
     case 'rails':
-      return simple(existsSync(join(ctx.root, 'bin', 'rails')) ? ['bin/rails', 'db:migrate'] : ['rails', 'db:migrate'])(ctx);
+      return simple(
+        existsSync(join(ctx.root, 'bin', 'rails')) ? ['bin/rails', 'db:migrate'] : ['rails', 'db:migrate'],
+      )(ctx);
     case 'alembic':
       return ctx.override
         ? simple(ctx.override)(ctx)
@@ -165,7 +173,9 @@ export function frameworkCommand(framework: RunnableFramework, ctx: CommandConte
       return simple([...bin('node-pg-migrate', ['npx', 'node-pg-migrate']), 'up', '-m', ctx.dir])(ctx);
     case 'prisma': {
       const variable = prismaUrlVariable(ctx.root, ctx.dir);
-      return simple([...bin('prisma', ['npx', 'prisma']), 'migrate', 'deploy'], (e) => ({ [variable]: e.url }))(ctx);
+      return simple([...bin('prisma', ['npx', 'prisma']), 'migrate', 'deploy'], (e) => ({
+        [variable]: e.url,
+      }))(ctx);
     }
     case 'flyway':
       return simple(['flyway', 'migrate'], (e) => ({

@@ -89,7 +89,13 @@ async function judge(
   let findings = analyze();
   if (findings.length && opts.control) {
     // Sizes decide whether a blocking statement matters (an empty or new table holds no one up).
-    const facts = await loadSchemaFacts(opts.control, schemaNeeds(section.stmts));
+    // Only the names this message's own statements mention: the findings are theirs, and what the
+    // context created or changed is known from the context itself (loading every table of a long
+    // transaction's context again on each flagged statement was most of the guard's cost).
+    const facts = await loadSchemaFacts(
+      opts.control,
+      schemaNeeds(section.stmts.filter((s) => s.line >= firstLine)),
+    );
     findings = analyze(liveSchema(facts));
   }
   if (findings.length === 0) return { verdict: { action: 'forward', statements, warnings: [] } };
