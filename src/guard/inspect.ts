@@ -45,6 +45,11 @@ export function policyInspector(opts: PolicyInspectorOptions): Inspector {
   const contexts = new Map<number, string[]>();
   const version = fromServerVersionNum(opts.serverVersionNum);
   return {
+    forwardsAsIs(sql: string, ctx: StatementContext): boolean {
+      if (!TRIVIAL.test(sql)) return false;
+      if (!ctx.inTransaction) contexts.delete(ctx.session);
+      return true;
+    },
     async inspect(sql: string, ctx: StatementContext): Promise<Verdict> {
       if (!ctx.inTransaction) contexts.set(ctx.session, []);
       if (TRIVIAL.test(sql)) return { action: 'forward', statements: [sql], warnings: [] };
