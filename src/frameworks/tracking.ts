@@ -15,6 +15,18 @@ export interface TrackingSpec {
 }
 
 const firstLiteral = (sql: string) => /VALUES\s*\(\s*'([^']*)'/i.exec(sql)?.[1];
+/** The bound parameter written to `column` by `INSERT … (cols) VALUES ($1, …)` (knex sorts the columns). */
+function paramOfColumn(
+  sql: string,
+  p: readonly (string | null)[] | undefined,
+  column: string,
+): string | undefined {
+  const m = /\(([^)]*)\)\s*values\s*\(([^)]*)\)/i.exec(sql);
+  if (!m || !p) return undefined;
+  const cols = m[1]!.split(',').map((c) => c.trim().replace(/"/g, '').toLowerCase());
+  const ref = /^\$(\d+)$/.exec(m[2]!.split(',')[cols.indexOf(column)]?.trim() ?? '');
+  return ref ? (p[Number(ref[1]) - 1] ?? undefined) : undefined;
+}
 const param = (i: number) => (_: string, p: readonly (string | null)[] | undefined) => p?.[i] ?? undefined;
 
 const SPECS: Partial<Record<FrameworkName | 'django', TrackingSpec>> = {
@@ -38,7 +50,8 @@ const SPECS: Partial<Record<FrameworkName | 'django', TrackingSpec>> = {
   },
   knex: {
     matches: /^\s*insert\s+into\s+"?knex_migrations"?\s/i,
-    version: (sql, p) => p?.[0] ?? firstLiteral(sql),
+    // knex inserts ("batch", "migration_time", "name"): the name is not the first parameter.
+    version: (sql, p) => paramOfColumn(sql, p, 'name') ?? firstLiteral(sql),
     before: false,
   },
   'node-pg-migrate': {
