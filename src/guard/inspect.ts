@@ -38,6 +38,21 @@ export interface PolicyInspectorOptions {
 const TRIVIAL =
   /^\s*(?:select|begin|start\s+transaction|commit|end|rollback|savepoint|release|show|set|reset|values|fetch|close|deallocate|discard|listen|unlisten|notify|insert|explain)\b[^;]*;?\s*$/i;
 
+/**
+ * One UPDATE/DELETE of a single table, or a plain `TRUNCATE [TABLE] name` (no list, no CASCADE): the
+ * table it writes. Used to relay a framework's bookkeeping (`UPDATE alembic_version …`) unparsed.
+ */
+const SINGLE_TABLE_WRITE =
+  /^\s*(?:update|delete\s+from|truncate(?:\s+table)?)\s+(?:only\s+)?(?:"?[\w$]+"?\.)?"?([\w$]+)"?(?:\s+[^;]*)?;?\s*$/i;
+const TRUNCATE_PLAIN = /^\s*truncate(?:\s+table)?\s+(?:"?[\w$]+"?\.)?"?[\w$]+"?\s*;?\s*$/i;
+
+function writesOnlyExempt(sql: string, exempt: ReadonlySet<string> | undefined): boolean {
+  if (!exempt) return false;
+  const m = SINGLE_TABLE_WRITE.exec(sql);
+  if (!m || !exempt.has(m[1]!.toLowerCase())) return false;
+  return !/^\s*truncate/i.test(sql) || TRUNCATE_PLAIN.test(sql);
+}
+
 /** Statements of this transaction kept as context, per session (bounded: the oldest are dropped). */
 const CONTEXT_LIMIT = 50;
 
@@ -46,7 +61,9 @@ export function policyInspector(opts: PolicyInspectorOptions): Inspector {
   const version = fromServerVersionNum(opts.serverVersionNum);
   return {
     forwardsAsIs(sql: string, ctx: StatementContext): boolean {
-      if (!TRIVIAL.test(sql)) return false;
+      // The framework's bookkeeping is never refused (see `exempt`): nor is it parsed, or kept as context
+      // (Alembic's `UPDATE alembic_version` was a third of the context of its one long transaction).
+      if (!TRIVIAL.test(sql) && !writesOnlyExempt(sql, opts.exempt)) return false;
       if (!ctx.inTransaction) contexts.delete(ctx.session);
       return true;
     },
