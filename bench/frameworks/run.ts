@@ -1,8 +1,8 @@
 // bench/frameworks: the migration guard's overhead on real framework apps. Builds a Rails app and an
 // Alembic app (test/harness/frameworks.ts) with N small migrations each — create table, add column, add
 // index, in the framework's own DSL — and times, on a fresh database each time, the framework's own
-// command run directly against `pgward migrate --url <url>` run in the app's root (pgward finds the
-// framework and runs that command behind its guard). Target: pgward / direct <= 1.10.
+// command run directly against `pgward migrate --env staging` run in the app's root (its pgward.yaml names
+// the framework; staging is not protected and takes no backup, so the difference is the guard's cost). Target: pgward / direct <= 1.10.
 //   npm run bench:frameworks -- [--migrations 100] [--rounds 5] [--frameworks rails,alembic] [--direct-only] [--disk]
 // Each round runs both sides back to back on the same server, alternating which goes first; the verdict is
 // the median of the per-round paired ratios. One untimed warm-up run per side first (Python compiles the
@@ -11,7 +11,8 @@
 // --direct-only times the frameworks alone (what works before `pgward migrate` runs frameworks).
 // The cluster lives in /dev/shm (memory) unless --disk, as in bench/migrate-overhead.
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startCluster } from '../../test/harness/cluster.js';
 import { adminQuery } from '../../test/harness/db.js';
@@ -24,6 +25,7 @@ import {
   REAL_FRAMEWORKS,
   type RealFramework,
   runApp,
+  SYSTEM_PYTHON,
   TRACKING_QUERIES,
 } from '../../test/harness/frameworks.js';
 import { CLI } from '../../test/harness/project.js';
@@ -137,14 +139,41 @@ async function runDirect(s: Subject): Promise<number> {
   return r.ms;
 }
 
-/** `pgward migrate --url <url>` in the app's root; the app's own URL variables are not set for it. */
+/**
+ * The app's pgward.yaml: a non-protected `staging` environment without the pre-migrate backup, so the
+ * comparison is the guard's own cost (identity, lock, status reads, the guard), not a pg_dump.
+ */
+function writeConfig(app: FrameworkApp): void {
+  writeFileSync(
+    join(app.root, 'pgward.yaml'),
+    [
+      'migrations:',
+      `  framework: ${app.framework}`,
+      `  dir: ${relative(app.root, app.migrationsDir) || '.'}`,
+      'environments:',
+      '  staging:',
+      // pgward.yaml's own ${VAR} interpolation: the URL of each run's fresh database
+      '    url: ${PGWARD_BENCH_URL}',
+      '    policy: { backup_before_migrate: false }',
+      '',
+    ].join('\n'),
+  );
+}
+
+/** `pgward migrate --env staging` in the app's root; the app's own URL variables are not set for it. */
 async function runGuard(s: Subject): Promise<number> {
   const url = await freshDb(s.app.framework, 'pgward');
-  const env: Record<string, string> = { ...appEnv(s.app, url), NO_COLOR: '1' };
+  // The interpreter the direct side runs (else pgward probes PATH's python3 first, a slow pyenv shim here).
+  const env: Record<string, string> = {
+    ...appEnv(s.app, url),
+    NO_COLOR: '1',
+    PGWARD_BENCH_URL: url,
+    PGWARD_PYTHON: SYSTEM_PYTHON,
+  };
   for (const k of Object.keys(s.app.env(url))) delete env[k];
   const started = performance.now();
   const r = await new Promise<{ code: number | null; out: string }>((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, 'migrate', '--url', url], {
+    const child = spawn(process.execPath, [CLI, 'migrate', '--env', 'staging'], {
       cwd: s.app.root,
       env,
       stdio: 'pipe',
@@ -204,6 +233,7 @@ const subjects: Subject[] = frameworks.map((fw) => {
   const app = FRAMEWORK_APPS[fw]();
   const added: AddedMigration[] = [];
   for (let i = 1; i <= count; i++) added.push(app.addMigration(...smallMigration(app, i)));
+  if (!directOnly) writeConfig(app);
   return { app, added, direct: [], guard: [], ratios: [] };
 });
 let failed = false;

@@ -60,7 +60,10 @@ export async function pythonFor(module: string, root: string, given?: string): P
     const key = `${py}\0${module}`;
     if (!found.has(key)) {
       // Probed away from the project: a project folder named like the tool (alembic/) would pass for it.
-      const r = await runPython(py, ['-c', `import ${module}`], { cwd: tmpdir(), env: process.env });
+      // find_spec locates the package without importing it: importing alembic or django costs ~0.5 s,
+      // paid again by the real run (bench/frameworks measured the probe as most of pgward's fixed cost).
+      const probe = `import importlib.util, sys; sys.exit(0 if importlib.util.find_spec(${JSON.stringify(module.split('.')[0])}) else 1)`;
+      const r = await runPython(py, ['-c', probe], { cwd: tmpdir(), env: process.env });
       found.set(key, r.code === 0 ? py : undefined);
     }
     if (found.get(key)) return py;

@@ -38,6 +38,21 @@ export interface PolicyInspectorOptions {
 const TRIVIAL =
   /^\s*(?:select|begin|start\s+transaction|commit|end|rollback|savepoint|release|show|set|reset|values|fetch|close|deallocate|discard|listen|unlisten|notify|insert|explain)\b[^;]*;?\s*$/i;
 
+/**
+ * One UPDATE/DELETE of a single table, or a plain `TRUNCATE [TABLE] name` (no list, no CASCADE): the
+ * table it writes. Used to relay a framework's bookkeeping (`UPDATE alembic_version …`) unparsed.
+ */
+const SINGLE_TABLE_WRITE =
+  /^\s*(?:update|delete\s+from|truncate(?:\s+table)?)\s+(?:only\s+)?(?:"?[\w$]+"?\.)?"?([\w$]+)"?(?:\s+[^;]*)?;?\s*$/i;
+const TRUNCATE_PLAIN = /^\s*truncate(?:\s+table)?\s+(?:"?[\w$]+"?\.)?"?[\w$]+"?\s*;?\s*$/i;
+
+function writesOnlyExempt(sql: string, exempt: ReadonlySet<string> | undefined): boolean {
+  if (!exempt) return false;
+  const m = SINGLE_TABLE_WRITE.exec(sql);
+  if (!m || !exempt.has(m[1]!.toLowerCase())) return false;
+  return !/^\s*truncate/i.test(sql) || TRUNCATE_PLAIN.test(sql);
+}
+
 /** Statements of this transaction kept as context, per session (bounded: the oldest are dropped). */
 const CONTEXT_LIMIT = 50;
 
@@ -60,9 +75,16 @@ export function policyInspector(given: PolicyInspectorOptions): Inspector {
   const version = fromServerVersionNum(given.serverVersionNum);
   const opts = { ...given, facts: factsReader(given.control) };
   return {
+    forwardsAsIs(sql: string, ctx: StatementContext): boolean {
+      // The framework's bookkeeping is never refused (see `exempt`): nor is it parsed, or kept as context
+      // (Alembic's `UPDATE alembic_version` was a third of the context of its one long transaction).
+      if (!TRIVIAL.test(sql) && !writesOnlyExempt(sql, opts.exempt)) return false;
+      if (!ctx.inTransaction) contexts.delete(ctx.session);
+      return true;
+    },
     async inspect(sql: string, ctx: StatementContext): Promise<Verdict> {
       if (!ctx.inTransaction) contexts.set(ctx.session, []);
-      if (TRIVIAL.test(sql) || writesExempt(sql, opts.exempt))
+      if (TRIVIAL.test(sql) || writesOnlyExempt(sql, opts.exempt))
         return { action: 'forward', statements: [sql], warnings: [] };
       await ensureParser();
       const before = contexts.get(ctx.session) ?? [];
@@ -105,7 +127,10 @@ async function judge(
   let findings = analyze();
   if (findings.length) {
     // Sizes decide whether a blocking statement matters (an empty or new table holds no one up).
-    const facts = await opts.facts(schemaNeeds(section.stmts));
+    // Only the names this message's own statements mention: the findings are theirs, and what the
+    // context created or changed is known from the context itself (loading every table of a long
+    // transaction's context again on each flagged statement was most of the guard's cost).
+    const facts = await opts.facts(schemaNeeds(section.stmts.filter((s) => s.line >= firstLine)));
     if (facts) findings = analyze(liveSchema(facts));
   }
   if (findings.length === 0) return { verdict: { action: 'forward', statements, warnings: [] } };
@@ -128,15 +153,6 @@ async function judge(
       hint: approval.hint,
     },
   };
-}
-
-const WRITE_TARGET = /^\s*(?:insert\s+into|update|delete\s+from)\s+(?:"?\w+"?\.)?"?(\w+)"?[\s(]/i;
-
-/** A single write to one of the framework's bookkeeping tables (no `;` inside: nothing else rides along). */
-function writesExempt(sql: string, exempt: ReadonlySet<string> | undefined): boolean {
-  if (!exempt || /;\s*\S/.test(sql)) return false;
-  const m = WRITE_TARGET.exec(sql);
-  return m !== null && exempt.has(m[1]!.toLowerCase());
 }
 
 type FactsReader = (needs: SchemaNeeds) => Promise<SchemaFacts | undefined>;

@@ -6,7 +6,7 @@ import { timingSafeEqual } from 'node:crypto';
 import type { Duplex } from 'node:stream';
 import { BackendObserver, rowsOfTag } from './backend-observer.js';
 import { blockedSubstitute, refusedParseSubstitute } from './refusal.js';
-import type { Inspector, StatementRecord } from './types.js';
+import type { Inspector, StatementContext, StatementRecord, Verdict } from './types.js';
 import {
   authCleartext,
   authOk,
@@ -63,11 +63,12 @@ export class GuardSession {
   private startup = new Map<string, string>();
   private work: Promise<void> = Promise.resolve();
   private txStatus = 'I';
-  /** The open extended-protocol batch (closed by Sync); a simple Query is a batch of its own. */
-  private group = 1;
-  private groups = 1;
-  /** Batches sent and not yet answered by ReadyForQuery, oldest first. */
-  private readonly unanswered: number[] = [];
+  /** Ids of message groups (a simple Query, or an extended batch up to its Sync), in sending order. */
+  private groupIds = 0;
+  /** The extended-protocol batch being sent (its Sync closes it). */
+  private batch = ++this.groupIds;
+  /** Groups sent and not yet answered by ReadyForQuery, oldest first (several when pipelined). */
+  private readonly awaitingReady: number[] = [];
   private pending: Pending[] = [];
   private lastDoneAt = 0;
   private readonly statements = new Map<string, string>();
@@ -107,17 +108,29 @@ export class GuardSession {
   }
 
   private async drain(): Promise<void> {
-    while (this.phase !== 'closed') {
-      if (this.phase === 'startup') {
-        const body = this.reader.nextStartup();
-        if (!body) return;
-        this.onStartupPacket(body);
-        continue;
+    // What one read of the client's socket carries leaves in one write upstream (an extended-protocol
+    // statement is five messages: writing each on its own cost more than the rest of the relay).
+    const up = this.upstream?.socket;
+    up?.cork();
+    try {
+      while (this.phase !== 'closed') {
+        if (this.phase === 'startup') {
+          const body = this.reader.nextStartup();
+          if (!body) return;
+          this.onStartupPacket(body);
+          continue;
+        }
+        const msg = this.reader.next();
+        if (!msg) return;
+        if (this.phase === 'password') await this.onPassword(msg);
+        else {
+          // Only a statement the inspector must judge is awaited; the rest is relayed synchronously.
+          const judging = this.onMessage(msg);
+          if (judging) await judging;
+        }
       }
-      const msg = this.reader.next();
-      if (!msg) return;
-      if (this.phase === 'password') await this.onPassword(msg);
-      else await this.onMessage(msg);
+    } finally {
+      up?.uncork();
     }
   }
 
@@ -163,7 +176,7 @@ export class GuardSession {
     this.host.opened(this);
   }
 
-  private async onMessage(msg: Message): Promise<void> {
+  private onMessage(msg: Message): Promise<void> | undefined {
     switch (msg.type) {
       case 'Q':
         return this.onQuery(msg);
@@ -176,27 +189,42 @@ export class GuardSession {
         this.onExecute(msg);
         break;
       case 'S':
-        this.unanswered.push(this.group);
-        this.group = ++this.groups;
+        this.awaitingReady.push(this.batch);
+        this.batch = ++this.groupIds;
         break;
       case 'X':
         this.upstream!.socket.write(msg.raw);
-        return this.close();
+        this.close();
+        return undefined;
     }
     this.upstream!.socket.write(msg.raw);
+    return undefined;
   }
 
-  private async onQuery(msg: Message): Promise<void> {
+  /** The inspector's fast path when it has one (no promise), else its full judgement. */
+  private verdictOf(sql: string, ctx: StatementContext): Verdict | Promise<Verdict> {
+    const inspector = this.host.inspector;
+    if (inspector.forwardsAsIs?.(sql, ctx)) return { action: 'forward', statements: [sql], warnings: [] };
+    return inspector.inspect(sql, ctx);
+  }
+
+  private onQuery(msg: Message): Promise<void> | undefined {
     const sql = new BodyReader(msg.body).cstring();
     const inTransaction = this.inTransaction;
-    const verdict = await this.host.inspector.inspect(sql, {
+    const verdict = this.verdictOf(sql, {
       session: this.id,
       inTransaction,
       protocol: 'simple',
       backendPid: this.upstream!.pid,
     });
-    const group = ++this.groups;
-    this.unanswered.push(group);
+    if (verdict instanceof Promise) return verdict.then((v) => this.sendQuery(msg, sql, inTransaction, v));
+    this.sendQuery(msg, sql, inTransaction, verdict);
+    return undefined;
+  }
+
+  private sendQuery(msg: Message, sql: string, inTransaction: boolean, verdict: Verdict): void {
+    const group = ++this.groupIds;
+    this.awaitingReady.push(group);
     const sentAt = Date.now();
     if (verdict.action === 'reject') {
       const refusal = { code: '42501', message: verdict.message };
@@ -210,21 +238,27 @@ export class GuardSession {
     this.upstream!.socket.write(msg.raw);
   }
 
-  private async onParse(msg: Message): Promise<void> {
+  private onParse(msg: Message): Promise<void> | undefined {
     const r = new BodyReader(msg.body);
     const name = r.cstring();
     const sql = r.cstring();
     this.statements.set(name, sql);
-    const verdict = await this.host.inspector.inspect(sql, {
+    const verdict = this.verdictOf(sql, {
       session: this.id,
       inTransaction: this.inTransaction,
       protocol: 'extended',
       backendPid: this.upstream!.pid,
     });
+    if (verdict instanceof Promise) return verdict.then((v) => this.sendParse(msg, sql, v));
+    this.sendParse(msg, sql, verdict);
+    return undefined;
+  }
+
+  private sendParse(msg: Message, sql: string, verdict: Verdict): void {
     if (verdict.action === 'forward') return void this.upstream!.socket.write(msg.raw);
     this.pending.push({
       sql,
-      group: this.group,
+      group: this.batch,
       sentAt: Date.now(),
       inTransaction: this.inTransaction,
       warnings: [],
@@ -256,7 +290,7 @@ export class GuardSession {
     if (!portal) return;
     this.pending.push({
       sql: portal.sql,
-      group: this.group,
+      group: this.batch,
       sentAt: Date.now(),
       inTransaction: this.inTransaction,
       warnings: [],
@@ -267,8 +301,8 @@ export class GuardSession {
   private onBackend(e: import('./backend-observer.js').BackendEvent): void {
     if (e.type === 'ready') {
       this.txStatus = e.status;
-      // What that batch still listed never ran (skipped after an error); later batches are still due.
-      const done = this.unanswered.shift();
+      // Only the group this ReadyForQuery ends: a pipelining client has later ones in flight.
+      const done = this.awaitingReady.shift();
       this.pending = done === undefined ? [] : this.pending.filter((p) => p.group !== done);
       return;
     }

@@ -31,6 +31,11 @@ export type Verdict =
 
 export interface Inspector {
   inspect(sql: string, ctx: StatementContext): Promise<Verdict>;
+  /**
+   * Optional fast path, called first: true = forward `sql` unchanged without calling `inspect` (for
+   * statements that cannot matter), so bulk traffic costs no promise per message.
+   */
+  forwardsAsIs?(sql: string, ctx: StatementContext): boolean;
 }
 
 export interface StatementRecord {
