@@ -127,10 +127,17 @@ export async function verifyBackup(opts: VerifyOptions): Promise<VerifyResult> {
   } catch (err) {
     // An interrupted drill proves nothing either way: the catalog keeps its previous verification.
     if (opts.signal?.aborted || isInterrupted(err)) throw interrupted(opts);
-    if (!(err instanceof PgwardError)) throw err;
+    // The archive vanished under us (a prune racing this verify): a difference, and recording it below
+    // finds the manifest gone too, which reports the backup pruned while verifying.
+    const vanished = (err as NodeJS.ErrnoException).code === 'ENOENT';
+    if (!(err instanceof PgwardError) && !vanished) throw err;
     // The drill server went away mid-drill: still the server's problem, not evidence against the backup.
-    if (checks.list === true && isConnectFailure(err)) throw drillNotRun(manifest.id, err);
-    firstDifference = [err.message, ...err.details].join(' — ');
+    if (err instanceof PgwardError && checks.list === true && isConnectFailure(err))
+      throw drillNotRun(manifest.id, err);
+    firstDifference =
+      err instanceof PgwardError
+        ? [err.message, ...err.details].join(' — ')
+        : `the archive ${manifest.archive.key} is no longer in storage`;
     if (checks.sha256 === null) checks.sha256 = false;
     else if (checks.list === null) checks.list = false;
     else checks.drill = false;
