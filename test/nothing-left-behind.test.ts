@@ -297,10 +297,15 @@ describe('sweep and a live run', () => {
     assert.deepEqual(swept.removed, [], 'the live run keeps its scratch database');
     const concurrent = await runCli([...verifyArgs(), '--no-drill']);
     assert.equal(concurrent.code, 0, concurrent.stderr);
-    assert.deepEqual(await databases(other.url('postgres'), scratch), [scratch]);
-    child!.kill('SIGINT');
+    assert.doesNotMatch(concurrent.stderr, new RegExp(scratch), 'the concurrent run swept nothing of it');
+    // On a fast machine the drill may have finished meanwhile (and dropped its own scratch database).
+    const stillRunning = child!.exitCode === null && child!.signalCode === null;
+    if (stillRunning) {
+      assert.deepEqual(await databases(other.url('postgres'), scratch), [scratch]);
+      child!.kill('SIGINT');
+    }
     const r = await done;
-    assert.equal(r.code, 130, r.stderr);
+    assert.equal(r.code, stillRunning ? 130 : 0, r.stderr);
     assert.deepEqual(await databases(other.url('postgres'), 'pgward_drill_%'), []);
   });
 });
