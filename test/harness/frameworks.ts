@@ -9,6 +9,7 @@ import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, w
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
+import { collect } from './project.js';
 
 export type RealFramework = 'rails' | 'alembic' | 'django' | 'knex' | 'node-pg-migrate';
 
@@ -614,19 +615,6 @@ export function runApp(
 ): Promise<AppRun> {
   const [cmd, ...args] = opts.argv ?? app.command;
   const started = performance.now();
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn(cmd!, args, { cwd: app.root, env: appEnv(app, url, opts.env), stdio: 'pipe' });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => {
-      stdout += d;
-    });
-    child.stderr.on('data', (d) => {
-      stderr += d;
-    });
-    child.on('error', reject);
-    child.on('close', (code, signal) =>
-      resolvePromise({ code, signal, stdout, stderr, ms: performance.now() - started }),
-    );
-  });
+  const child = spawn(cmd!, args, { cwd: app.root, env: appEnv(app, url, opts.env), stdio: 'pipe' });
+  return collect(child).then((r) => ({ ...r, ms: performance.now() - started }));
 }

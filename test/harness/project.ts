@@ -49,23 +49,32 @@ export function cliEnv(extra: Record<string, string | undefined> = {}): Record<s
   return env;
 }
 
-/** Runs `pgward <args>` from dist/ (npm test builds first) with a clean, colourless environment. */
-export function runCli(args: string[], opts: CliOptions = {}): Promise<CliResult> {
-  const env = cliEnv(opts.env);
+/** What a finished child process wrote and how it ended (the runner of the CLI and of framework apps). */
+export function collect(child: import('node:child_process').ChildProcess): Promise<CliResult> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { cwd: opts.cwd ?? ROOT, env, stdio: 'pipe' });
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (d) => {
+    child.stdout?.on('data', (d) => {
       stdout += d;
     });
-    child.stderr.on('data', (d) => {
+    child.stderr?.on('data', (d) => {
       stderr += d;
     });
     child.on('error', reject);
     child.on('close', (code, signal) => resolvePromise({ code, signal, stdout, stderr }));
-    opts.onSpawn?.(child);
   });
+}
+
+/** Runs `pgward <args>` from dist/ (npm test builds first) with a clean, colourless environment. */
+export function runCli(args: string[], opts: CliOptions = {}): Promise<CliResult> {
+  const child = spawn(process.execPath, [CLI, ...args], {
+    cwd: opts.cwd ?? ROOT,
+    env: cliEnv(opts.env),
+    stdio: 'pipe',
+  });
+  const done = collect(child);
+  opts.onSpawn?.(child);
+  return done;
 }
 
 /** A migration file body in pgward's format. */

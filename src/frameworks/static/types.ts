@@ -1,9 +1,8 @@
 // What plan can know about another framework's pending migration before anything runs: the SQL that
 // framework will send for `up`, read from its files (or from its own dry-run mode), and its execution model.
-import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import type { FrameworkName } from '../../config/frameworks.js';
+import { checksumOfFiles } from '../checksum.js';
 
 /** The frameworks plan can read; `django` joins FrameworkName with its status adapter. */
 export type StaticFramework = FrameworkName | 'django';
@@ -43,16 +42,6 @@ export interface StaticContext {
 
 export const REHEARSE = 'rehearse it: pgward rehearse';
 
-/** sha256 hex over the files' bytes, in order, each followed by a NUL (so file boundaries count). */
-export function checksumFiles(files: readonly string[]): string {
-  const h = createHash('sha256');
-  for (const f of files) {
-    h.update(readFileSync(f));
-    h.update('\0');
-  }
-  return h.digest('hex');
-}
-
 /** The pending entry's file as an absolute path (adapters report it relative to the migrations dir). */
 export function absolute(dir: string, file: string): string {
   return isAbsolute(file) ? file : join(dir, file);
@@ -66,7 +55,7 @@ export function fromFiles(
   wrapped: boolean,
   notes: string[] = [],
 ): StaticMigration {
-  return { version, files, checksum: checksumFiles(files), sql, wrapped, notes };
+  return { version, files, checksum: checksumOfFiles(files), sql, wrapped, notes };
 }
 
 /** A pending migration whose file could not be found or read: nothing to lint, and the note says why. */
