@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type Server, type Socket } from 'node:net';
 import pg from 'pg';
 import { appName, withClient } from '../db/connect.js';
+import { bindSessionToClient } from '../db/session.js';
 import { redact } from '../redact.js';
 import { GuardSession, type SessionHost, type Upstream } from './session.js';
 import type { Inspector, StatementRecord } from './types.js';
@@ -73,6 +74,8 @@ async function connectUpstream(url: string): Promise<Upstream> {
     await client.end().catch(() => {});
     throw new Error(`cannot reach the database: ${redact((err as Error).message)}`);
   }
+  // A kill -9 of pgward closes this socket: the framework's statement then stops with it.
+  await bindSessionToClient(client);
   // From here on the guard relays raw bytes: pg's own parser lets go of the socket.
   const socket = con.stream;
   for (const ev of ['data', 'end', 'close', 'error']) socket.removeAllListeners(ev);
