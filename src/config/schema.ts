@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { parseDuration } from './duration.js';
 import { FRAMEWORKS } from './frameworks.js';
 import { backupsSchema } from './sections/backups.js';
+import { deploySchema } from './sections/deploy.js';
 import { doctorSchema, scheduleSchema } from './sections/doctor.js';
 import { maskingSchema } from './sections/masking.js';
 import { rehearsalSchema } from './sections/rehearsal.js';
@@ -49,6 +50,8 @@ export const environmentSchema = z
     doctor: doctorSchema.optional(),
     /** Cron schedules of the jobs `pgward serve` runs for this environment (docs/serve.md). */
     schedule: scheduleSchema.optional(),
+    /** How this environment's app is deployed, verified and rolled back (docs/deploy.md). */
+    deploy: deploySchema.optional(),
   })
   .strict();
 
