@@ -58,4 +58,6 @@ export interface DeployProvider {
   requestCounts(since: Date, until: Date, signal?: AbortSignal): Promise<RequestCounts | null>;
   /** Points the app at another database (per-key env var write where the platform has one) and deploys so it applies. */
   setDatabaseUrl(url: string, opts: TriggerOptions): Promise<PlatformDeployResult>;
+  /** The connection URL of a platform database named by its id (Render dpg-…); absent when the platform has none. */
+  databaseUrl?(databaseId: string, signal?: AbortSignal): Promise<string>;
 }
