@@ -14,6 +14,10 @@ export const ExitCode = {
   rehearsalOverBudget: 9,
   /** `pgward clone` / `backup verify` / `recover`: the copy differs from its source or manifest. */
   validationFailed: 10,
+  /** `pgward deploy`: a migration or the platform deploy failed, or a rollback did not complete; a person must look. */
+  deployFailed: 11,
+  /** `pgward deploy`: verification failed and the code was rolled back to the previous deploy. */
+  rolledBack: 12,
   interrupted: 130,
 } as const;
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];

@@ -63,6 +63,31 @@ export {
 } from './db/owned.js';
 // --- Live facts the lint can use (read just before deciding, from the database concerned).
 export { loadSchemaFacts, readSchemaFacts } from './db/schema-facts.js';
+// --- Errors and exit codes (one table for the CLI and the library).
+// --- Deploys: the pipeline (preflight, backup, migrate, platform deploy, verify, rollback) and its journal.
+export {
+  type DatabaseDecision,
+  type DatabaseRollback,
+  type DatabaseRollbackOptions,
+  type DatabaseRollbackResult,
+  type DeployEvent,
+  type DeployMigration,
+  type DeployOptions,
+  type DeployRecord,
+  type DeployResult,
+  type DeployStatus,
+  type DeployStatusOptions,
+  type DeployStep,
+  deploy,
+  deployStatus,
+  type JournalEntry,
+  listDeployJournal,
+  providerFor,
+  rollbackDeployDatabase,
+  type StepName,
+  type StepStatus,
+  type WritesSince,
+} from './deploy/index.js';
 // --- Health and the long-running service.
 export {
   type CheckResult,
@@ -70,7 +95,6 @@ export {
   type DoctorReport,
   runDoctor,
 } from './doctor/index.js';
-// --- Errors and exit codes (one table for the CLI and the library).
 export { ExitCode, type ExitCodeValue, PgwardError, UsageError } from './errors.js';
 export { loadMigrations, type MigrationFile } from './files/migration-files.js';
 export type { MigrationState, MigrationStatusEntry, StatusReport } from './files/migration-status.js';

@@ -10,6 +10,7 @@ import { PGWARD_VERSION } from '../version.js';
 import { registerBackup } from './commands/backup.js';
 import { registerBaseline } from './commands/baseline.js';
 import { registerClone } from './commands/clone.js';
+import { registerDeploy } from './commands/deploy.js';
 import { registerDoctor } from './commands/doctor.js';
 import { registerExec } from './commands/exec.js';
 import { registerInit } from './commands/init.js';
@@ -80,6 +81,7 @@ export function buildProgram(): Command {
   registerRehearse(program);
   registerExec(program);
   registerRecover(program);
+  registerDeploy(program);
   registerDoctor(program);
   registerServe(program);
   registerJobs(program);
