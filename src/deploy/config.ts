@@ -82,3 +82,18 @@ function webhookOf(config: LoadedConfig | undefined): string | undefined {
   registerSecret(new URL(url).pathname.slice(1) || undefined);
   return url;
 }
+
+/** Variable names that hold secrets by convention (FLY_API_TOKEN, HEROKU_API_KEY, AWS_SECRET_ACCESS_KEY…). */
+const SECRET_NAME = /(^|_)(API_?KEY|KEY|TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIALS?)($|_)/i;
+
+/**
+ * A deploy runs platform commands that see the whole environment and may print it: every value of a
+ * variable named like a secret (and the Render key variable the config names) is masked wherever pgward
+ * prints or journals it.
+ */
+export function registerEnvironmentSecrets(raw: RawDeploy, env: NodeJS.ProcessEnv = process.env): void {
+  for (const [name, value] of Object.entries(env)) {
+    if (value && (SECRET_NAME.test(name) || name === (raw.render?.api_key_env ?? 'RENDER_API_KEY')))
+      registerSecret(value);
+  }
+}

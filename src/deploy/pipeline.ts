@@ -11,7 +11,7 @@ import { ExitCode, PgwardError } from '../errors.js';
 import { isInterrupted } from '../interrupt.js';
 import { actor } from '../migrate/history.js';
 import { redact, redactUrl } from '../redact.js';
-import { deploySettings } from './config.js';
+import { deploySettings, registerEnvironmentSecrets } from './config.js';
 import { databaseDecision } from './decision.js';
 import {
   type DeployRecord,
@@ -61,6 +61,7 @@ export async function deploy(given: DeployOptions): Promise<DeployResult> {
   const opts = await resolveProject(given);
   const settings = deploySettings(opts.config, opts.target.env);
   redactUrl(opts.target.url); // registers the password: it is masked wherever it shows up
+  registerEnvironmentSecrets(settings.raw);
   const provider =
     opts.provider ?? providerFor(settings.raw, { cwd: opts.cwd ?? opts.config?.baseDir ?? process.cwd() });
   const client = await connect(opts.target.url, { applicationName: appName('deploy') });

@@ -66,14 +66,18 @@ export function oldVersionStillLive(detail: string): boolean {
 async function health(ctx: PipelineContext): Promise<string | undefined> {
   const v = ctx.settings.verify;
   if (!v.healthUrl) return undefined;
+  let last = '';
   const r = await checkHealth({
     url: v.healthUrl,
     checks: v.checks,
     intervalMs: v.intervalMs,
     timeoutMs: v.timeoutMs,
     ...(ctx.opts.signal ? { signal: ctx.opts.signal } : {}),
+    // One line per change of answer, not one per attempt.
     onAttempt: (a) => {
-      if (!a.ok) ctx.emit({ type: 'progress', step: 'verify', detail: `health: ${a.error ?? 'not ok'}` });
+      const said = a.ok ? 'ok' : (a.error ?? 'not ok');
+      if (said !== last) ctx.emit({ type: 'progress', step: 'verify', detail: `health: ${said}` });
+      last = said;
     },
   });
   if (r.ok) return `health ok ${v.checks}× in a row`;
