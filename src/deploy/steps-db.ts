@@ -3,6 +3,7 @@
 // behind the guard). A blocked or failed migration ends the pipeline before the platform deploy.
 import type { LoadedConfig } from '../config/load.js';
 import { ExitCode } from '../errors.js';
+import { formatDuration, MS } from '../format/units.js';
 import type { PipelineContext, StepOutcome } from './types.js';
 
 function backupsConfigured(config: LoadedConfig | undefined): boolean {
@@ -61,7 +62,7 @@ export async function migrateStep(ctx: PipelineContext): Promise<StepOutcome> {
         ctx.emit({
           type: 'progress',
           step: 'migrate',
-          detail: `applied ${e.version}_${e.name} in ${e.durationMs} ms`,
+          detail: `applied ${e.version}_${e.name} in ${formatDuration(e.durationMs, MS)}`,
         });
     },
   });

@@ -2,6 +2,7 @@
 // waiting, so a crash can resume), verify it (health N times in a row, then the 5xx ratio over the
 // window) and, when it fails, roll the code back to the previous live deploy.
 import { ExitCode } from '../errors.js';
+import { formatDuration } from '../format/units.js';
 import { checkHealth } from '../platform/health.js';
 import type { PlatformDeployResult, TriggerOptions } from '../platform/types.js';
 import { saveDeploy } from './journal.js';
@@ -82,7 +83,7 @@ async function health(ctx: PipelineContext): Promise<string | undefined> {
   });
   if (r.ok) return `health ok ${v.checks}× in a row`;
   throw new VerifyFailed(
-    `health never answered ok ${v.checks}× in a row within ${v.timeoutMs} ms (last: ${r.last?.error ?? 'no attempt'}, ${r.attempts} attempts)`,
+    `health never answered ok ${v.checks}× in a row within ${formatDuration(v.timeoutMs)} (last: ${r.last?.error ?? 'no attempt'}, ${r.attempts} attempts)`,
   );
 }
 

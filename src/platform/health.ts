@@ -1,5 +1,6 @@
 // "The app answers ok N times in a row": polls a health URL until it has seen `checks` consecutive 2xx
 // answers, or the timeout passes. Any other answer (or no answer) resets the run.
+import { formatDuration, MS } from '../format/units.js';
 
 export interface HealthCheckOptions {
   url: string;
@@ -50,7 +51,10 @@ async function probe(url: string, timeoutMs: number): Promise<{ status: number |
       : { status: res.status, error: `HTTP ${res.status}` };
   } catch (err) {
     const e = err as Error & { cause?: { code?: string } };
-    const why = e.name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : (e.cause?.code ?? e.message);
+    const why =
+      e.name === 'TimeoutError'
+        ? `no answer within ${formatDuration(timeoutMs, MS)}`
+        : (e.cause?.code ?? e.message);
     return { status: null, error: why };
   }
 }
