@@ -2,8 +2,9 @@
 // commands and an app server whose health each test sets.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { startCluster } from './harness/cluster.js';
 import { deployProject } from './harness/deploy.js';
-import { migration } from './harness/project.js';
+import { makeProject, migration, runCli } from './harness/project.js';
 
 test('deploy: migrations applied, then the deploy command, then health verified; journaled step by step', async () => {
   const p = await deployProject({
@@ -51,4 +52,73 @@ test('deploy: migrations applied, then the deploy command, then health verified;
   } finally {
     await p.close();
   }
+});
+
+test('deploy: a preflight rehearsal over deploy.rehearse_budget stops the deploy (exit 9) before anything changes', async (t) => {
+  // The rehearsal copy goes to another server (never the environment's own).
+  const rehearsal = await startCluster();
+  t.after(() => rehearsal.stop());
+  const p = await deployProject({
+    migrations: {
+      'db/migrations/001_slow.sql': migration('CREATE TABLE slow (id int);\nSELECT pg_sleep(0.5);'),
+    },
+    deployBlock: 'rehearse_budget: 100ms',
+    extra: `rehearsal:\n  server: ${rehearsal.url('postgres')}\n`,
+  });
+  try {
+    const r = await p.run(['deploy', '--env', 'staging', '--json']);
+    assert.equal(r.code, 9, r.stderr);
+    const d = JSON.parse(r.stdout).deploy;
+    assert.match(
+      d.steps[0].detail,
+      /rehearsal over deploy\.rehearse_budget: 001: over budget \(took \d\.\d\ds > 0\.1s\)/,
+    );
+    assert.deepEqual(p.deployed(), []);
+    assert.equal((await p.db.query("SELECT to_regclass('slow') AS t"))[0]!.t, null);
+  } finally {
+    await p.close();
+  }
+});
+
+test('deploy: bad input is one clear line each', async () => {
+  const p = await deployProject({
+    migrations: { 'db/migrations/001_a.sql': migration('CREATE TABLE a (id int);') },
+  });
+  try {
+    const noEnv = await p.run(['deploy', '--url', p.db.url]);
+    assert.equal(noEnv.code, 2);
+    assert.match(noEnv.stderr, /^error: pgward deploy needs an environment \(--env <name>\)$/m);
+    const none = await p.run(['deploy', 'status', '--env', 'staging']);
+    assert.equal(none.code, 2);
+    assert.match(none.stderr, /no deploy of staging in the journal yet/);
+    const unknown = await p.run([
+      'deploy',
+      'rollback',
+      'dpl_nope',
+      '--env',
+      'staging',
+      '--database',
+      'down',
+      '--approve',
+    ]);
+    assert.equal(unknown.code, 2);
+    assert.match(unknown.stderr, /no deploy dpl_nope in the journal/);
+    const bare = await p.run(['deploy', '--env', 'staging', '--approve']);
+    assert.equal(bare.code, 2);
+    assert.match(bare.stderr, /--approve needs the versions to approve/);
+    for (const r of [noEnv, none, unknown, bare]) assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
+    assert.deepEqual(p.deployed(), []);
+  } finally {
+    await p.close();
+  }
+  const other = makeProject({
+    'pgward.yaml': `environments:\n  staging:\n    url: \${DB_URL}\n  production:\n    url: \${DB_URL}\n    deploy:\n      provider: render\n      render:\n        services: [srv-abc123]\n`,
+  });
+  const env = { DB_URL: 'postgresql://u:pw-secret-77@127.0.0.1:1/x' };
+  const missing = await runCli(['deploy', '--env', 'staging'], { cwd: other, env });
+  assert.equal(missing.code, 2);
+  assert.match(missing.stderr, /environment staging has no deploy: block in .*pgward\.yaml/);
+  const render = await runCli(['deploy', '--env', 'production'], { cwd: other, env });
+  assert.equal(render.code, 1);
+  assert.match(render.stderr, /provider render: not available in this build/);
 });

@@ -36,6 +36,8 @@ export interface DeployProjectOptions {
   deployExit?: number;
   /** Extra top-level yaml (backups:, serve:). */
   extra?: string;
+  /** Extra keys under deploy: (rehearse_budget…), e.g. "rehearse_budget: 1s". */
+  deployBlock?: string;
   /** deploy.verify.timeout (default 2s). */
   verifyTimeout?: string;
   /** Extra environment for pgward (and so for the deploy scripts). */
@@ -59,7 +61,7 @@ export async function deployProject(o: DeployProjectOptions): Promise<DeployProj
 ${o.policy ?? ''}
     deploy:
       provider: command
-      command:
+${o.deployBlock ? `      ${o.deployBlock}\n` : ''}      command:
         deploy: sh ./deploy.sh
         rollback: sh ./rollback.sh
       verify:
