@@ -215,3 +215,32 @@ test('invariant: kill -9 during the pre-deploy backup resumes at backup; nothing
     await p.close();
   }
 });
+
+test('deploy: Ctrl-C during verification marks the step interrupted (never done), exits 130, and the next run resumes it', async () => {
+  const p = await deployProject({
+    migrations: { 'db/migrations/001_users.sql': USERS },
+    verifyTimeout: '60s',
+  });
+  try {
+    p.app.health = 503;
+    let child: ChildProcess | undefined;
+    const run = p.run(['deploy', '--env', 'staging'], { onSpawn: (c) => (child = c) });
+    await until(() => (p.app.healthChecks > 0 ? true : undefined), 'the first health check');
+    child!.kill('SIGINT');
+    const r = await run;
+    assert.equal(r.code, 130, r.stderr);
+    const left = await journal(p);
+    assert.equal(left.status, 'running');
+    assert.equal(left.steps.at(-1)!.name, 'verify');
+    assert.equal(left.steps.at(-1)!.status, 'interrupted');
+    p.app.health = 200;
+    const again = await p.run(['deploy', '--env', 'staging', '--json']);
+    assert.equal(again.code, 0, again.stderr);
+    const doc = JSON.parse(again.stdout);
+    assert.equal(doc.deploy.id, left.id);
+    assert.equal(doc.deploy.status, 'succeeded');
+    assert.deepEqual(p.deployed(), [left.id]);
+  } finally {
+    await p.close();
+  }
+});

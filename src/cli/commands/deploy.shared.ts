@@ -62,6 +62,8 @@ export function printDeployResult(out: Output, r: DeployResult): void {
         ? c.yellow
         : c.red;
   out.line(colour(`deploy ${d.id}: ${d.status.replace('_', ' ')}${r.resumed ? ' (resumed)' : ''}`));
+  if (r.resumed && d.status !== 'running')
+    out.info('this run finished the stopped deploy; run pgward deploy again to deploy anything newer');
   if (r.approveCommand) {
     out.error(
       `blocked by the ${d.env} policy: ${r.blocked.join(', ')}; nothing was deployed`,
