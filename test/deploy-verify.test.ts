@@ -82,7 +82,9 @@ async function run(p: DeployProject, events: DeployEvent[] = []) {
   }
 }
 
-const VERIFY = 'error_threshold: 1\nwindow: 1s\nmin_requests: 20';
+// The failing case ends as soon as the ratio is judged (min_requests seen): its window is only a bound.
+const FAILING = 'error_threshold: 1\nwindow: 30s\nmin_requests: 20';
+const PASSING = 'error_threshold: 1\nwindow: 1s\nmin_requests: 5';
 
 test('invariant: a deploy whose 5xx ratio crosses the threshold is rolled back, recorded and alerted', async () => {
   const hook = await webhook();
@@ -90,7 +92,7 @@ test('invariant: a deploy whose 5xx ratio crosses the threshold is rolled back, 
     migrations: {
       'db/migrations/001_users.sql': migration('CREATE TABLE users (id int);', 'DROP TABLE users;'),
     },
-    verify: VERIFY,
+    verify: FAILING,
     extra: `serve:\n  webhook_url: ${hook.url}\n`,
   });
   try {
@@ -114,7 +116,7 @@ test('invariant: a deploy whose 5xx ratio crosses the threshold is rolled back, 
 test('deploy: an error rate under the threshold over the whole window passes verification', async () => {
   const p = await deployProject({
     migrations: { 'db/migrations/001_users.sql': migration('CREATE TABLE users (id int);') },
-    verify: VERIFY,
+    verify: PASSING,
   });
   try {
     const events: DeployEvent[] = [];
