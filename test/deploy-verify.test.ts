@@ -135,3 +135,27 @@ test('deploy: an error rate under the threshold over the whole window passes ver
     await p.close();
   }
 });
+
+test('deploy: metrics that cannot be read mid-verification fail the verification and roll the code back', async () => {
+  const p = await deployProject({
+    migrations: { 'db/migrations/001_users.sql': migration('CREATE TABLE users (id int);') },
+    verify: PASSING,
+  });
+  try {
+    process.env.DB_URL = p.db.url;
+    const provider = new MeteredProvider(p, p.app);
+    provider.requestCounts = async () => {
+      throw new Error('metrics API answered HTTP 503');
+    };
+    const r = await deploy({ env: 'staging', config: join(p.dir, 'pgward.yaml'), provider });
+    assert.equal(r.exitCode, ExitCode.rolledBack);
+    assert.match(
+      r.deploy.steps.find((s) => s.name === 'verify')!.detail,
+      /^verification could not complete: metrics API answered HTTP 503$/,
+    );
+    assert.deepEqual(p.rolledBack(), [r.deploy.id]);
+  } finally {
+    delete process.env.DB_URL;
+    await p.close();
+  }
+});

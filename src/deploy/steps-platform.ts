@@ -134,9 +134,11 @@ export async function verifyStep(ctx: PipelineContext): Promise<StepOutcome> {
       return { status: 'failed', detail: 'interrupted', exitCode: ExitCode.interrupted };
     return { status: 'done', detail: [h ?? 'no health_url configured (health not checked)', e].join('; ') };
   } catch (err) {
-    if (!(err instanceof VerifyFailed)) throw err;
     if (ctx.opts.signal?.aborted)
       return { status: 'failed', detail: 'interrupted', exitCode: ExitCode.interrupted };
+    // A deploy that could not be verified (the metrics API down mid-poll) is not a verified deploy.
+    if (!(err instanceof VerifyFailed))
+      return { status: 'failed', detail: `verification could not complete: ${(err as Error).message}` };
     return { status: 'failed', detail: err.message };
   }
 }
