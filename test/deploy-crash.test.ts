@@ -37,7 +37,7 @@ async function killDuring(p: DeployProject, reached: () => Promise<boolean> | bo
     async () =>
       (
         await p.db.query(
-          "SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name LIKE 'pgward deploy%'",
+          "SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND application_name LIKE 'pgward deploy%'",
         )
       )[0]!.n === 0
         ? true
@@ -101,7 +101,7 @@ test('invariant: kill -9 during migrate resumes at migrate, never re-running pre
       async () =>
         (
           await p.db.query(
-            "SELECT count(*)::int AS n FROM pg_stat_activity WHERE query LIKE '%pg_sleep(CASE%' AND state = 'active' AND pid <> pg_backend_pid()",
+            "SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND query LIKE '%pg_sleep(CASE%' AND state = 'active' AND pid <> pg_backend_pid()",
           )
         )[0]!.n > 0,
       'the migration to sleep',
