@@ -63,6 +63,12 @@ export {
 } from './db/owned.js';
 // --- Live facts the lint can use (read just before deciding, from the database concerned).
 export { loadSchemaFacts, readSchemaFacts } from './db/schema-facts.js';
+export {
+  type SwitchOptions,
+  type SwitchResult,
+  switchDatabase,
+} from './deploy/switch.js';
+export { type SwitchValidation, validateSwitchTarget } from './deploy/switch-validate.js';
 // --- Health and the long-running service.
 export {
   type CheckResult,

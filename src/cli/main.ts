@@ -23,6 +23,7 @@ import { registerRehearse } from './commands/rehearse.js';
 import { registerRollback } from './commands/rollback.js';
 import { registerServe } from './commands/serve.js';
 import { registerStatus } from './commands/status.js';
+import { registerSwitch } from './commands/switch.js';
 
 function guardStream(stream: NodeJS.WriteStream): void {
   const write = stream.write.bind(stream) as (...a: unknown[]) => boolean;
@@ -80,6 +81,7 @@ export function buildProgram(): Command {
   registerRehearse(program);
   registerExec(program);
   registerRecover(program);
+  registerSwitch(program);
   registerDoctor(program);
   registerServe(program);
   registerJobs(program);
