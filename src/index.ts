@@ -64,6 +64,12 @@ export {
 // --- Live facts the lint can use (read just before deciding, from the database concerned).
 export { loadSchemaFacts, readSchemaFacts } from './db/schema-facts.js';
 export {
+  type PromoteCheck,
+  type PromoteOptions,
+  type PromoteReport,
+  promoteChecks,
+} from './deploy/promote.js';
+export {
   type SwitchOptions,
   type SwitchResult,
   switchDatabase,

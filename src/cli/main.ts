@@ -18,6 +18,7 @@ import { registerLint } from './commands/lint.js';
 import { registerMigrate } from './commands/migrate.js';
 import { registerNew } from './commands/new.js';
 import { registerPlan } from './commands/plan.js';
+import { registerPromote } from './commands/promote.js';
 import { registerRecover } from './commands/recover.js';
 import { registerRehearse } from './commands/rehearse.js';
 import { registerRollback } from './commands/rollback.js';
@@ -82,6 +83,7 @@ export function buildProgram(): Command {
   registerExec(program);
   registerRecover(program);
   registerSwitch(program);
+  registerPromote(program);
   registerDoctor(program);
   registerServe(program);
   registerJobs(program);
