@@ -76,7 +76,12 @@ describe('promote', () => {
     assert.match(none.stderr, /refusing to promote staging to production: 1 reason\(s\)/);
     assert.match(none.stderr, /staging has no rehearsal or restore drill on record/);
 
-    const rehearsed = await cli(['rehearse', '--env', 'staging']);
+    // a rehearsal writes nothing into the environment unless asked to record its verdict
+    const plain = await cli(['rehearse', '--env', 'staging']);
+    assert.equal(plain.code, 0, plain.stderr);
+    assert.equal((await check()).code, 6, 'not recorded without --record');
+    assert.deepEqual(await staging.query("SELECT to_regclass('pgward.rehearsals') AS t"), [{ t: null }]);
+    const rehearsed = await cli(['rehearse', '--env', 'staging', '--record']);
     assert.equal(rehearsed.code, 0, rehearsed.stderr);
     const ok = await check();
     assert.equal(ok.code, 0, ok.stderr);
@@ -165,7 +170,7 @@ describe('promote', () => {
 
   it('the newest of rehearsal and restore drill decides: a failed rehearsal refuses until a newer drill passes', async () => {
     const bad = writeFile(dir, 'db/migrations/20240401000000_broken.sql', migration('SELECT 1/0;'));
-    const failed = await cli(['rehearse', '--env', 'staging']);
+    const failed = await cli(['rehearse', '--env', 'staging', '--record']);
     assert.equal(failed.code, 1, failed.stderr);
     rmSync(bad);
     const r = await check();

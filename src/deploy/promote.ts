@@ -127,7 +127,7 @@ async function proven(o: PromoteOptions): Promise<PromoteCheck> {
   const latest = candidates[0];
   if (!latest)
     return check('proven', `${env}: latest rehearsal or restore drill`, [
-      `${env} has no rehearsal or restore drill on record: run \`pgward rehearse --env ${env}\` or \`pgward backup verify latest --env ${env}\``,
+      `${env} has no rehearsal or restore drill on record: run \`pgward rehearse --env ${env} --record\` or \`pgward backup verify latest --env ${env}\``,
     ]);
   return check(
     'proven',

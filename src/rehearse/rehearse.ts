@@ -28,7 +28,6 @@ import { databaseOf, withDatabase } from '../pgtools/exec.js';
 import { redactUrl } from '../redact.js';
 import type { RehearsalSettings } from './config.js';
 import { type CopyRun, rehearseFramework } from './framework.js';
-import { recordRehearsal } from './record.js';
 import { lockName } from './trace.js';
 import { type MigrationTrace, Tracer } from './tracer.js';
 
@@ -317,7 +316,7 @@ export async function rehearse(given: RehearseOptions): Promise<RehearseResult> 
     throwIfAborted(o.signal, 'rehearse');
     kept = o.keep === true;
     if (kept) await created.setState('kept');
-    const result: RehearseResult = {
+    return {
       env,
       framework: run.framework,
       copy: { ...copy, database: name, url: redactUrl(url), durationMs: copyMs, kept },
@@ -328,12 +327,6 @@ export async function rehearse(given: RehearseOptions): Promise<RehearseResult> 
       ok: !failed && !over,
       exitCode: rehearsalExit(failed ? run.exitCode || ExitCode.runtime : ExitCode.ok, over),
     };
-    // The verdict, in the rehearsed database's pgward.rehearsals (promote reads it); best effort.
-    await recordRehearsal(o.target.url, {
-      ...result,
-      migrations: migrations.map((m) => `${m.version} ${m.verdict}`),
-    });
-    return result;
   } catch (err) {
     if (o.signal?.aborted || isInterrupted(err))
       throw new InterruptedError('rehearse', `the copy ${name} was dropped, nothing was recorded`);
