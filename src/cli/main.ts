@@ -92,7 +92,7 @@ export function buildProgram(): Command {
     `
 Exit codes: 0 ok · 1 runtime error · 2 usage or config error · 3 migrations pending · 4 drift, missing,
 out-of-order or partial migrations · 5 lint findings · 6 blocked by a gate or a refusal · 7 migration lock
-busy · 8 doctor checks failed · 9 rehearsal over budget · 10 validation failed (clone, backup verify) ·
+busy · 8 doctor checks failed · 9 rehearsal over budget · 10 validation failed (clone, backup verify, switch) ·
 130/143 interrupted. See README.md.`,
   );
   return program;
