@@ -23,6 +23,7 @@ let copies = 0;
 
 /** The platform: writes the URL where "the app" reads it; can fail once, or hang (for kill -9). */
 const SET_URL = `#!/bin/sh
+printf '%s\\n' "$0 $*" >> argv.log
 if [ -f fail-next ]; then rm -f fail-next; echo "platform: the change was rejected" >&2; exit 1; fi
 printf '%s' "$PGWARD_DATABASE_URL" > app-url.tmp && mv app-url.tmp app-url
 if [ -f hang ]; then rm -f hang; echo $$ > hang.pid; exec sleep 60; fi
@@ -285,6 +286,39 @@ describe('switch', () => {
     assert.equal(row?.outcome, 'switched');
     assert.ok(row?.keep);
     writeFileSync(join(dir, 'app-url'), prod.url);
+  });
+
+  it('a target pgward cannot write to stops the switch before anything is in progress; the platform never called', async () => {
+    const next = await copyOf(prod);
+    const role = `switch_ro_${copies}`;
+    const password = 'ro-Secr3t-7731';
+    await next.query(`CREATE ROLE ${role} LOGIN PASSWORD '${password}';
+      GRANT USAGE ON SCHEMA app TO ${role}; GRANT SELECT ON ALL TABLES IN SCHEMA app TO ${role};
+      GRANT SELECT ON ALL SEQUENCES IN SCHEMA app TO ${role}`);
+    try {
+      const u = new URL(next.url);
+      u.username = role;
+      u.password = password;
+      const r = await sw(['--to', u.toString(), '--yes']);
+      assert.equal(r.code, 1, r.stderr);
+      assert.match(r.stderr, /cannot record the switch in \w+: permission denied .*; nothing was changed/);
+      assert.ok(!r.stderr.includes(password) && !r.stdout.includes(password));
+      assert.equal(appUrl(), prod.url);
+      assert.deepEqual(
+        (await switches(prod)).filter((x) => x.outcome === 'in_progress'),
+        [],
+        'nothing left in progress: the next switch is not blocked',
+      );
+    } finally {
+      await next.query(`DROP OWNED BY ${role}; DROP ROLE ${role}`);
+    }
+  });
+
+  it('the URL reaches the platform command through its environment, never its argv', () => {
+    const argv = readFileSync(join(dir, 'argv.log'), 'utf8');
+    assert.match(argv, /set-url\.sh/);
+    noSecret(argv);
+    assert.ok(!/postgres(ql)?:\/\//.test(argv), argv);
   });
 
   it('a platform database id needs a provider that can look it up; bad flags are one line', async () => {

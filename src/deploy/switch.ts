@@ -12,7 +12,7 @@ import { ExitCode, PgwardError, UsageError } from '../errors.js';
 import { readDatabaseIdentity } from '../identity/database.js';
 import { checkHealth, type HealthResult } from '../platform/health.js';
 import type { DeployProvider, PlatformDeployResult } from '../platform/types.js';
-import { redactUrl } from '../redact.js';
+import { redact, redactUrl } from '../redact.js';
 import { insertSwitch, readSwitches, type SwitchRecord, updateSwitch } from './switch-journal.js';
 import type { VerifySettings } from './switch-provider.js';
 import {
@@ -210,10 +210,32 @@ async function run(
     notes.push('validated only: nothing was changed (add --yes to point the app at the new database)');
     return { ...result, outcome: 'validated' };
   }
+  // The target first: a target pgward cannot write to (a standby, a read-only role) stops the switch
+  // before the source records anything in progress.
+  await recordOnTarget(source, target, rec, dstId.fingerprint);
   await insertSwitch(source, { ...rec, step: 'platform' }, srcId.fingerprint);
   await updateSwitch(source, rec.id, { step: 'platform' });
-  await insertSwitch(target, { ...rec, role: 'target', step: 'platform' }, dstId.fingerprint);
   return applySwitch(o, source, target, targetUrl, rec, result);
+}
+
+async function recordOnTarget(
+  source: pg.Client,
+  target: pg.Client,
+  rec: SwitchRecord,
+  fingerprint: string,
+): Promise<void> {
+  try {
+    await insertSwitch(target, { ...rec, role: 'target', step: 'platform' }, fingerprint);
+  } catch (err) {
+    if (rec.readOnlySource) {
+      await setReadOnly(source, rec.fromDatabase, false);
+      await updateSwitch(source, rec.id, { outcome: 'refused', step: 'done', detail: 'target not writable' });
+    }
+    throw new PgwardError(
+      `cannot record the switch in ${rec.toDatabase}: ${redact((err as Error).message)}; nothing was changed`,
+      { hint: 'the new database must be writable by this role (the app will write there): not a standby' },
+    );
+  }
 }
 
 async function validate(
