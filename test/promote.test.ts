@@ -188,4 +188,32 @@ describe('promote', () => {
     assert.equal(ok.code, 0, ok.stderr);
     assert.match(ok.stdout, /latest is a restore drill of backup \S+ at .*, passed/);
   });
+
+  it("framework projects: the framework's own tracking table is compared (dbmate's schema_migrations)", async () => {
+    const [s2, p2] = await Promise.all([createTestDatabase(), createTestDatabase()]);
+    const fdir = makeProject({
+      'pgward.yaml': `migrations:\n  framework: dbmate\nenvironments:\n  staging:\n    url: ${s2.url}\n  production:\n    url: ${p2.url}\n`,
+      'db/migrations/20240101000000_one.sql': migration('CREATE TABLE one (id int);'),
+      'db/migrations/20240201000000_two.sql': migration('CREATE TABLE two (id int);'),
+    });
+    for (const db of [s2, p2])
+      await db.query('CREATE TABLE schema_migrations (version varchar(255) PRIMARY KEY)');
+    await p2.query("INSERT INTO schema_migrations VALUES ('20240101000000')");
+    await s2.query("INSERT INTO schema_migrations VALUES ('20240101000000')");
+    const run = () =>
+      runCli(['promote', '--from', 'staging', '--to', 'production', '--check'], { cwd: fdir });
+    const behind = await run();
+    assert.equal(behind.code, 6);
+    assert.match(behind.stderr, /staging has not applied 20240201000000_two, which production would apply/);
+    await s2.query("INSERT INTO schema_migrations VALUES ('20240201000000'), ('20240301000000')");
+    const extra = await run();
+    assert.equal(extra.code, 6);
+    assert.doesNotMatch(extra.stderr, /has not applied/);
+    assert.match(extra.stderr, /staging applied 20240301000000, which production would not have/);
+    await s2.query("DELETE FROM schema_migrations WHERE version = '20240301000000'");
+    const same = await run();
+    assert.equal(same.code, 6, 'still no rehearsal or drill on record');
+    assert.doesNotMatch(same.stderr, /has not applied|would not have|drifted|is missing/);
+    assert.match(same.stderr, /1 reason\(s\)/);
+  });
 });
