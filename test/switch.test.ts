@@ -139,6 +139,10 @@ describe('switch', () => {
       noSecret(JSON.stringify(row));
       assert.match(row!.to_url, new RegExp(next.name));
     }
+    // the new database is production now, whatever URL reaches it
+    assert.deepEqual(await next.query('SELECT environment, protected FROM pgward.identity'), [
+      { environment: 'production', protected: true },
+    ]);
     assert.deepEqual(await tableHashes(prod), before);
     writeFileSync(join(dir, 'app-url'), prod.url);
   });

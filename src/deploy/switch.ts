@@ -7,9 +7,11 @@ import { randomBytes } from 'node:crypto';
 import type pg from 'pg';
 import type { VerifyMode } from '../clone/validate.js';
 import type { LoadedConfig } from '../config/load.js';
+import { environmentPolicy, isProtectedEnvironment } from '../config/target.js';
 import { appName, connect } from '../db/connect.js';
 import { ExitCode, PgwardError, UsageError } from '../errors.js';
 import { readDatabaseIdentity } from '../identity/database.js';
+import { writeStamp } from '../identity/stamp.js';
 import { checkHealth, type HealthResult } from '../platform/health.js';
 import type { DeployProvider, PlatformDeployResult } from '../platform/types.js';
 import { redact, redactUrl } from '../redact.js';
@@ -297,6 +299,7 @@ async function applySwitch(
   } else result.notes.push('no deploy.verify.health_url: the app was not checked after the switch');
   const keepUntil = new Date(Date.now() + o.keepMs).toISOString();
   await both({ step: 'done', outcome: 'switched', keepUntil, detail: platform.detail });
+  await stampTarget(o, target);
   result.keepUntil = keepUntil;
   result.notes.push(
     `writes made to ${rec.fromDatabase} after the validation are not in ${rec.toDatabase}`,
@@ -304,6 +307,13 @@ async function applySwitch(
     `${rec.fromDatabase} is kept; after ${keepUntil}, if nothing uses it: DROP DATABASE "${rec.fromDatabase.replace(/"/g, '""')}"; (on ${rec.fromUrl.replace(/\/[^/?]*(\?.*)?$/, '/postgres')})`,
   );
   return { ...result, outcome: 'switched' };
+}
+
+/** The new database is the environment now: stamped, so any spelling of its URL is recognised as it. */
+async function stampTarget(o: SwitchOptions, target: pg.Client): Promise<void> {
+  const isProtected =
+    environmentPolicy(o.config, o.env)?.protected ?? isProtectedEnvironment(o.env, undefined);
+  await writeStamp(target, await readDatabaseIdentity(target), o.env, isProtected);
 }
 
 function describeHealth(h: HealthResult): string {
