@@ -7,6 +7,7 @@ import type { ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import pg from 'pg';
 import { type AppServer, startAppServer } from './harness/app-server.js';
 import { fillRich, tableHashes } from './harness/clone-fixtures.js';
 import { TEST_PASSWORD } from './harness/cluster.js';
@@ -289,6 +290,47 @@ describe('switch', () => {
     const [row] = (await switches(prod)).slice(-1);
     assert.equal(row?.outcome, 'switched');
     assert.ok(row?.keep);
+    writeFileSync(join(dir, 'app-url'), prod.url);
+  });
+
+  it('a switch killed before the platform was asked is closed by the next one, and the source made writable again', async () => {
+    const next = await copyOf(prod);
+    // Holds the validation on the target (its count waits for this lock) so pgward can be killed there.
+    const blocker = new pg.Client({ connectionString: next.url });
+    await blocker.connect();
+    await blocker.query('BEGIN; LOCK TABLE app.orders IN ACCESS EXCLUSIVE MODE');
+    let child: ChildProcess | undefined;
+    const running = sw(['--to', next.url, '--yes', '--read-only-source'], { onSpawn: (c) => (child = c) });
+    try {
+      for (;;) {
+        const rows = await prod.query(
+          "SELECT 1 FROM pg_stat_activity WHERE datname = $1 AND wait_event_type = 'Lock'",
+          [next.name],
+        );
+        if (rows.length) break;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      child!.kill('SIGKILL');
+      await running;
+    } finally {
+      await blocker.query('ROLLBACK');
+      await blocker.end();
+    }
+    const [left] = (await switches(prod)).slice(-1);
+    assert.deepEqual([left?.outcome, left?.step], ['in_progress', 'validating']);
+    await assert.rejects(prod.query("INSERT INTO app.audit (what) VALUES ('x')"), /read-only transaction/);
+
+    const r = await sw(['--to', next.url, '--yes']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(
+      r.stdout,
+      new RegExp(
+        `switch ${left!.id} had stopped before the app was touched; recorded as abandoned, ${prod.name} writable again`,
+      ),
+    );
+    assert.equal(appUrl(), next.url);
+    await prod.query("INSERT INTO app.audit (what) VALUES ('writable')");
+    await prod.query("DELETE FROM app.audit WHERE what = 'writable'");
     writeFileSync(join(dir, 'app-url'), prod.url);
   });
 

@@ -110,6 +110,8 @@ export async function setReadOnly(c: pg.Client, database: string, on: boolean): 
     ? `ALTER DATABASE ${quoteIdent(database)} SET default_transaction_read_only = on`
     : `ALTER DATABASE ${quoteIdent(database)} RESET default_transaction_read_only`;
   try {
+    // A session opened after the database was made read-only starts read-only itself.
+    await c.query('SET default_transaction_read_only = off');
     await c.query(sql);
   } catch (err) {
     throw new PgwardError(
