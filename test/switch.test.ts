@@ -334,6 +334,22 @@ describe('switch', () => {
     writeFileSync(join(dir, 'app-url'), prod.url);
   });
 
+  it('Ctrl-C once the app was pointed at the new database still points it back before pgward exits', async () => {
+    const next = await copyOf(prod);
+    unhealthyOn.add(next.url); // verification would wait for its timeout: the interrupt comes first
+    let child: ChildProcess | undefined;
+    const running = sw(['--to', next.url, '--yes'], { onSpawn: (c) => (child = c) });
+    while (appUrl() !== next.url) await new Promise((r) => setTimeout(r, 10));
+    child!.kill('SIGINT');
+    const r = await running;
+    unhealthyOn.clear();
+    assert.equal(r.code, 130, r.stderr);
+    assert.match(r.stderr, new RegExp(`the app was pointed back at ${prod.name}`));
+    assert.equal(appUrl(), prod.url);
+    const [row] = (await switches(prod)).slice(-1);
+    assert.deepEqual([row?.outcome, row?.step], ['failed', 'done']);
+  });
+
   it('a target pgward cannot write to stops the switch before anything is in progress; the platform never called', async () => {
     const next = await copyOf(prod);
     const role = `switch_ro_${copies}`;

@@ -12,11 +12,8 @@ import {
   sameDatabase,
 } from '../identity/database.js';
 import { identifyTarget } from '../identity/identify.js';
-import { checkHealth, type HealthResult } from '../platform/health.js';
-import type { DeployProvider, PlatformDeployResult } from '../platform/types.js';
 import { redact } from '../redact.js';
 import { readSwitches, type SwitchRecord, updateSwitch } from './switch-journal.js';
-import type { VerifySettings } from './switch-provider.js';
 
 /** Refuses a target that is the source (by system identifier and database oid, not by spelling). */
 export function refuseSameDatabase(env: string, source: DatabaseIdentity, target: DatabaseIdentity): void {
@@ -119,25 +116,4 @@ export async function setReadOnly(c: pg.Client, database: string, on: boolean): 
       { hint: 'ALTER DATABASE needs the database owner or a superuser; or leave out --read-only-source' },
     );
   }
-}
-
-export interface SwitchBack {
-  platform: PlatformDeployResult;
-  health: HealthResult | null;
-}
-
-/** Points the app back at the old database and checks it answers again. */
-export async function switchBack(
-  provider: DeployProvider,
-  fromUrl: string,
-  id: string,
-  verify: VerifySettings,
-  signal?: AbortSignal,
-): Promise<SwitchBack> {
-  const platform = await provider.setDatabaseUrl(fromUrl, { deployId: `${id}-back`, signal });
-  const health =
-    platform.outcome === 'live' && verify.healthUrl
-      ? await checkHealth({ url: verify.healthUrl, ...verify, signal })
-      : null;
-  return { platform, health };
 }

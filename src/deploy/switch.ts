@@ -7,14 +7,13 @@ import { randomBytes } from 'node:crypto';
 import type pg from 'pg';
 import type { VerifyMode } from '../clone/validate.js';
 import type { LoadedConfig } from '../config/load.js';
-import { environmentPolicy, isProtectedEnvironment } from '../config/target.js';
 import { appName, connect } from '../db/connect.js';
 import { ExitCode, PgwardError, UsageError } from '../errors.js';
 import { readDatabaseIdentity } from '../identity/database.js';
-import { writeStamp } from '../identity/stamp.js';
-import { checkHealth, type HealthResult } from '../platform/health.js';
+import type { HealthResult } from '../platform/health.js';
 import type { DeployProvider, PlatformDeployResult } from '../platform/types.js';
 import { redact, redactUrl } from '../redact.js';
+import { applySwitch } from './switch-apply.js';
 import { insertSwitch, readSwitches, type SwitchRecord, updateSwitch } from './switch-journal.js';
 import type { VerifySettings } from './switch-provider.js';
 import {
@@ -24,7 +23,6 @@ import {
   refuseSameDatabase,
   resolveInterrupted,
   setReadOnly,
-  switchBack,
 } from './switch-steps.js';
 import { type SwitchValidation, validateSwitchTarget } from './switch-validate.js';
 
@@ -217,7 +215,7 @@ async function run(
   await recordOnTarget(source, target, rec, dstId.fingerprint);
   await insertSwitch(source, { ...rec, step: 'platform' }, srcId.fingerprint);
   await updateSwitch(source, rec.id, { step: 'platform' });
-  return applySwitch(o, source, target, targetUrl, rec, result);
+  return applySwitch(o, { source, target }, targetUrl, rec, result);
 }
 
 async function recordOnTarget(
@@ -269,79 +267,4 @@ async function validate(
       hint: 'bring the new database up to date (restore or clone again) and re-run; nothing was changed',
     },
   );
-}
-
-async function applySwitch(
-  o: SwitchOptions,
-  source: pg.Client,
-  target: pg.Client,
-  targetUrl: string,
-  rec: SwitchRecord,
-  result: SwitchResult,
-): Promise<SwitchResult> {
-  const both = (u: Parameters<typeof updateSwitch>[2]) =>
-    Promise.all([updateSwitch(source, rec.id, u), updateSwitch(target, rec.id, u)]);
-  o.onStep?.('platform', `pointing the app at ${rec.toDatabase} (${o.provider.describe()})`);
-  const platform = await o.provider.setDatabaseUrl(targetUrl, {
-    deployId: rec.id,
-    signal: o.signal,
-    onProgress: (e) => o.onStep?.(e.status, e.detail),
-  });
-  result.platform = platform;
-  await both({ step: 'verifying', platformDeployId: platform.platformDeployId });
-  if (platform.outcome !== 'live')
-    return fail(o, source, target, rec, `the platform step ended ${platform.outcome}: ${platform.detail}`);
-  if (o.verify.healthUrl) {
-    o.onStep?.('verify', `${o.verify.healthUrl} must answer ok ${o.verify.checks} times in a row`);
-    result.health = await checkHealth({ url: o.verify.healthUrl, ...o.verify, signal: o.signal });
-    if (!result.health.ok)
-      return fail(o, source, target, rec, `the app's health check failed (${describeHealth(result.health)})`);
-  } else result.notes.push('no deploy.verify.health_url: the app was not checked after the switch');
-  const keepUntil = new Date(Date.now() + o.keepMs).toISOString();
-  await both({ step: 'done', outcome: 'switched', keepUntil, detail: platform.detail });
-  await stampTarget(o, target);
-  result.keepUntil = keepUntil;
-  result.notes.push(
-    `writes made to ${rec.fromDatabase} after the validation are not in ${rec.toDatabase}`,
-    `update ${o.env}'s url in pgward.yaml (or the variable it reads) to the new database`,
-    `${rec.fromDatabase} is kept; after ${keepUntil}, if nothing uses it: DROP DATABASE "${rec.fromDatabase.replace(/"/g, '""')}"; (on ${rec.fromUrl.replace(/\/[^/?]*(\?.*)?$/, '/postgres')})`,
-  );
-  return { ...result, outcome: 'switched' };
-}
-
-/** The new database is the environment now: stamped, so any spelling of its URL is recognised as it. */
-async function stampTarget(o: SwitchOptions, target: pg.Client): Promise<void> {
-  const isProtected =
-    environmentPolicy(o.config, o.env)?.protected ?? isProtectedEnvironment(o.env, undefined);
-  await writeStamp(target, await readDatabaseIdentity(target), o.env, isProtected);
-}
-
-function describeHealth(h: HealthResult): string {
-  return h.last
-    ? `last answer: ${h.last.error ?? `HTTP ${h.last.status}`}, ${h.attempts} attempts`
-    : 'no answer';
-}
-
-async function fail(
-  o: SwitchOptions,
-  source: pg.Client,
-  target: pg.Client,
-  rec: SwitchRecord,
-  why: string,
-): Promise<never> {
-  const both = (u: Parameters<typeof updateSwitch>[2]) =>
-    Promise.all([updateSwitch(source, rec.id, u), updateSwitch(target, rec.id, u)]);
-  await both({ step: 'reverting', detail: why });
-  o.onStep?.('revert', `pointing the app back at ${rec.fromDatabase}`);
-  const back = await switchBack(o.provider, o.sourceUrl, rec.id, o.verify, o.signal);
-  const backOk = back.platform.outcome === 'live' && (back.health?.ok ?? true);
-  if (rec.readOnlySource) await setReadOnly(source, rec.fromDatabase, false);
-  const detail = `${why}; ${backOk ? `the app was pointed back at ${rec.fromDatabase}` : `POINTING THE APP BACK FAILED: ${back.platform.detail}`}`;
-  await both({ step: 'done', outcome: 'failed', detail });
-  throw new PgwardError(`switch of ${o.env} failed: ${detail}`, {
-    details: [`writes the app made to ${rec.toDatabase} meanwhile are not in ${rec.fromDatabase}`],
-    hint: backOk
-      ? `${rec.toDatabase} was kept as it is; fix the cause and switch again`
-      : `set the app's database URL back to ${rec.fromUrl} on the platform by hand, now`,
-  });
 }
