@@ -73,6 +73,15 @@ describe('promote', () => {
   it('refuses until staging has a rehearsal on record, then reports it promotable; the deploy step is the lead’s', async () => {
     const none = await check();
     assert.equal(none.code, 6, none.stderr);
+    const doc = await cli(['promote', '--from', 'staging', '--to', 'production', '--check', '--json']);
+    assert.equal(doc.code, 6);
+    const refused = JSON.parse(doc.stdout);
+    assert.equal(refused.ok, false);
+    assert.deepEqual(
+      refused.checks.filter((c: { ok: boolean }) => !c.ok).map((c: { name: string }) => c.name),
+      ['proven'],
+    );
+    assert.equal(refused.error.exitCode, 6);
     assert.match(none.stderr, /refusing to promote staging to production: 1 reason\(s\)/);
     assert.match(none.stderr, /staging has no rehearsal or restore drill on record/);
 

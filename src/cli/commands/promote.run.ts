@@ -31,7 +31,17 @@ export async function run(ctx: Context, flags: PromoteFlags): Promise<number> {
     signal: sig.signal,
     onStep: (s, d) => ctx.out.info(`· ${s}${d ? ` ${d}` : ''}`),
   }).finally(sig.dispose);
-  if (!report.ok) throw refusal(report);
+  if (!report.ok) {
+    const err = refusal(report);
+    if (!ctx.out.json) throw err;
+    // JSON: the whole report (every check, its reasons), with the refusal as the error.
+    ctx.out.error(err.message, err.hint, err.details);
+    ctx.out.document({
+      ...report,
+      error: { message: err.message, details: err.details, exitCode: err.exitCode },
+    });
+    return err.exitCode;
+  }
   if (flags.check) {
     if (ctx.out.json) ctx.out.document(report);
     else print(ctx, report);
