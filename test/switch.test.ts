@@ -284,12 +284,15 @@ describe('switch', () => {
     assert.match(again.stderr, /was interrupted while the platform was being told to use/);
     assert.match(again.stderr, /pgward switch --env production --resolve switched/);
     assert.match(again.stderr, /pgward switch --env production --resolve abandoned/);
-    const resolved = await sw(['--resolve', 'switched']);
+    const resolved = await sw(['--resolve', 'switched', '--to', next.url]);
     assert.equal(resolved.code, 0, resolved.stderr);
     assert.match(resolved.stdout, /recorded as switched/);
+    assert.match(resolved.stdout, new RegExp(`recorded as switched in ${next.name} too`));
     const [row] = (await switches(prod)).slice(-1);
     assert.equal(row?.outcome, 'switched');
     assert.ok(row?.keep);
+    const [there] = (await switches(next)).filter((x) => x.role === 'target');
+    assert.deepEqual([there?.id, there?.outcome], [row?.id, 'switched']);
     writeFileSync(join(dir, 'app-url'), prod.url);
   });
 

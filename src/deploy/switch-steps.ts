@@ -60,8 +60,8 @@ export function describeInterrupted(env: string, r: SwitchRecord): PgwardError {
       exitCode: ExitCode.gateBlocked,
       details: [
         `look at the app's database URL on the platform (${r.provider}).`,
-        `if it uses ${r.toDatabase}: pgward switch --env ${env} --resolve switched (records it, keeps ${r.fromDatabase})`,
-        `if it uses ${r.fromDatabase}: pgward switch --env ${env} --resolve abandoned, then switch again`,
+        `if it uses ${r.toDatabase}: pgward switch --env ${env} --resolve switched --to <${r.toDatabase}> (records it in both, keeps ${r.fromDatabase})`,
+        `if it uses ${r.fromDatabase}: pgward switch --env ${env} --resolve abandoned --to <${r.toDatabase}>, then switch again`,
       ],
       hint: `writes the app made to one database in the meantime are not in the other`,
     },
@@ -88,9 +88,11 @@ export async function resolveInterrupted(
   env: string,
   how: 'switched' | 'abandoned',
   keepMs: number,
+  id?: string,
 ): Promise<SwitchRecord> {
   const self = await readDatabaseIdentity(c);
-  const [r] = await readSwitches(c, { inProgressOnly: self.fingerprint, limit: 1 });
+  const open = await readSwitches(c, { inProgressOnly: self.fingerprint });
+  const r = id ? open.find((x) => x.id === id) : open[0];
   if (!r) throw new UsageError(`--resolve: no switch of ${env} is in progress`);
   await updateSwitch(c, r.id, {
     outcome: how === 'switched' ? 'switched' : 'abandoned',

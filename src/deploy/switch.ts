@@ -147,11 +147,30 @@ export async function switchDatabase(o: SwitchOptions): Promise<SwitchResult> {
 
 async function resolved(source: pg.Client, o: SwitchOptions): Promise<SwitchResult> {
   const r = await resolveInterrupted(source, o.env, o.resolve!, o.keepMs);
+  const notes = [`switch ${r.id} recorded as ${o.resolve}`];
+  if (o.to) notes.push(await resolveOnTarget(o, r.id));
+  else notes.push(`${r.toDatabase}'s own row still says in_progress: add --to <it> to record it there too`);
   return {
     ...base(r.id, o.env, r.fromUrl, r.toUrl, r.fromDatabase, r.toDatabase),
     outcome: 'resolved',
-    notes: [`switch ${r.id} recorded as ${o.resolve}`],
+    notes,
   };
+}
+
+/** --resolve with --to: the same verdict in the other database's row. */
+async function resolveOnTarget(o: SwitchOptions, id: string): Promise<string> {
+  const url = await resolveSwitchTarget(o.to!, o.provider, o.signal);
+  redactUrl(url);
+  const target = await connect(url, { applicationName: appName('switch') });
+  try {
+    const self = await readDatabaseIdentity(target);
+    const open = await readSwitches(target, { inProgressOnly: self.fingerprint });
+    if (!open.some((x) => x.id === id)) return `--to: no switch ${id} in progress there; nothing to record`;
+    await resolveInterrupted(target, o.env, o.resolve!, o.keepMs, id);
+    return `recorded as ${o.resolve} in ${self.database} too`;
+  } finally {
+    await target.end().catch(() => {});
+  }
 }
 
 function base(id: string, env: string, from: string, to: string, fromDb: string, toDb: string) {
