@@ -72,6 +72,29 @@ function noSecret(...texts: string[]) {
   }
 }
 
+/** Holds a switch's validation on the target (its count waits for this lock) until released. */
+async function holdValidation(db: TestDatabase) {
+  const blocker = new pg.Client({ connectionString: db.url });
+  await blocker.connect();
+  await blocker.query('BEGIN; LOCK TABLE app.orders IN ACCESS EXCLUSIVE MODE');
+  return {
+    async reached() {
+      for (;;) {
+        const rows = await prod.query(
+          "SELECT 1 FROM pg_stat_activity WHERE datname = $1 AND wait_event_type = 'Lock'",
+          [db.name],
+        );
+        if (rows.length) return;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    },
+    async release() {
+      await blocker.query('ROLLBACK');
+      await blocker.end();
+    },
+  };
+}
+
 before(async () => {
   [prod, staging] = await Promise.all([createTestDatabase(), createTestDatabase()]);
   await fillRich(prod, 60);
@@ -298,31 +321,26 @@ describe('switch', () => {
 
   it('a switch killed before the platform was asked is closed by the next one, and the source made writable again', async () => {
     const next = await copyOf(prod);
-    // Holds the validation on the target (its count waits for this lock) so pgward can be killed there.
-    const blocker = new pg.Client({ connectionString: next.url });
-    await blocker.connect();
-    await blocker.query('BEGIN; LOCK TABLE app.orders IN ACCESS EXCLUSIVE MODE');
+    const hold = await holdValidation(next);
     let child: ChildProcess | undefined;
     const running = sw(['--to', next.url, '--yes', '--read-only-source'], { onSpawn: (c) => (child = c) });
     try {
-      for (;;) {
-        const rows = await prod.query(
-          "SELECT 1 FROM pg_stat_activity WHERE datname = $1 AND wait_event_type = 'Lock'",
-          [next.name],
-        );
-        if (rows.length) break;
-        await new Promise((r) => setTimeout(r, 20));
-      }
+      await hold.reached();
       child!.kill('SIGKILL');
       await running;
     } finally {
-      await blocker.query('ROLLBACK');
-      await blocker.end();
+      await hold.release();
     }
     const [left] = (await switches(prod)).slice(-1);
     assert.deepEqual([left?.outcome, left?.step], ['in_progress', 'validating']);
     await assert.rejects(prod.query("INSERT INTO app.audit (what) VALUES ('x')"), /read-only transaction/);
 
+    const dry = await sw(['--to', next.url]);
+    assert.equal(dry.code, 0, dry.stderr);
+    assert.match(
+      dry.stdout,
+      /stopped before the app was touched \(\w+ left read-only\); the next switch with --yes closes it/,
+    );
     const r = await sw(['--to', next.url, '--yes']);
     assert.equal(r.code, 0, r.stderr);
     assert.match(
@@ -335,6 +353,27 @@ describe('switch', () => {
     await prod.query("INSERT INTO app.audit (what) VALUES ('writable')");
     await prod.query("DELETE FROM app.audit WHERE what = 'writable'");
     writeFileSync(join(dir, 'app-url'), prod.url);
+  });
+
+  it('Ctrl-C during the validation: the platform is never asked and the source is writable again', async () => {
+    const next = await copyOf(prod);
+    const hold = await holdValidation(next);
+    let child: ChildProcess | undefined;
+    const running = sw(['--to', next.url, '--yes', '--read-only-source'], { onSpawn: (c) => (child = c) });
+    try {
+      await hold.reached();
+      child!.kill('SIGINT');
+    } finally {
+      await hold.release();
+    }
+    const r = await running;
+    assert.equal(r.code, 130, r.stderr);
+    assert.match(r.stderr, /switch interrupted: the app was not touched/);
+    assert.equal(appUrl(), prod.url);
+    const [row] = (await switches(prod)).slice(-1);
+    assert.deepEqual([row?.outcome, row?.step], ['abandoned', 'done']);
+    await prod.query("INSERT INTO app.audit (what) VALUES ('writable')");
+    await prod.query("DELETE FROM app.audit WHERE what = 'writable'");
   });
 
   it('Ctrl-C once the app was pointed at the new database still points it back before pgward exits', async () => {

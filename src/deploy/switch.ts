@@ -10,6 +10,7 @@ import type { LoadedConfig } from '../config/load.js';
 import { appName, connect } from '../db/connect.js';
 import { ExitCode, PgwardError, UsageError } from '../errors.js';
 import { readDatabaseIdentity } from '../identity/database.js';
+import { InterruptedError } from '../interrupt.js';
 import type { HealthResult } from '../platform/health.js';
 import type { DeployProvider, PlatformDeployResult } from '../platform/types.js';
 import { redact, redactUrl } from '../redact.js';
@@ -105,7 +106,11 @@ async function settleEarlier(c: pg.Client, o: SwitchOptions, notes: string[]): P
   const database = id.database;
   for (const r of open) {
     if (r.step !== 'validating') throw describeInterrupted(o.env, r);
-    notes.push(await abandonUntouched(c, r, database));
+    if (o.apply) notes.push(await abandonUntouched(c, r, database));
+    else
+      notes.push(
+        `switch ${r.id} stopped before the app was touched${r.readOnlySource ? ` (${database} left read-only)` : ''}; the next switch with --yes closes it`,
+      );
   }
 }
 
@@ -229,12 +234,22 @@ async function run(
     notes.push('validated only: nothing was changed (add --yes to point the app at the new database)');
     return { ...result, outcome: 'validated' };
   }
+  if (o.signal?.aborted) await stopBeforePlatform(source, rec);
   // The target first: a target pgward cannot write to (a standby, a read-only role) stops the switch
   // before the source records anything in progress.
   await recordOnTarget(source, target, rec, dstId.fingerprint);
   await insertSwitch(source, { ...rec, step: 'platform' }, srcId.fingerprint);
   await updateSwitch(source, rec.id, { step: 'platform' });
   return applySwitch(o, { source, target }, targetUrl, rec, result);
+}
+
+/** Ctrl-C during the validation: the platform is never asked; the source is as it was. */
+async function stopBeforePlatform(source: pg.Client, rec: SwitchRecord): Promise<never> {
+  if (rec.readOnlySource) {
+    await setReadOnly(source, rec.fromDatabase, false);
+    await updateSwitch(source, rec.id, { outcome: 'abandoned', step: 'done', detail: 'interrupted' });
+  }
+  throw new InterruptedError('switch', 'the app was not touched');
 }
 
 async function recordOnTarget(
