@@ -88,6 +88,18 @@ export {
   type StepStatus,
   type WritesSince,
 } from './deploy/index.js';
+export {
+  type PromoteCheck,
+  type PromoteOptions,
+  type PromoteReport,
+  promoteChecks,
+} from './deploy/promote.js';
+export {
+  type SwitchOptions,
+  type SwitchResult,
+  switchDatabase,
+} from './deploy/switch.js';
+export { type SwitchValidation, validateSwitchTarget } from './deploy/switch-validate.js';
 // --- Health and the long-running service.
 export {
   type CheckResult,

@@ -19,11 +19,13 @@ import { registerLint } from './commands/lint.js';
 import { registerMigrate } from './commands/migrate.js';
 import { registerNew } from './commands/new.js';
 import { registerPlan } from './commands/plan.js';
+import { registerPromote } from './commands/promote.js';
 import { registerRecover } from './commands/recover.js';
 import { registerRehearse } from './commands/rehearse.js';
 import { registerRollback } from './commands/rollback.js';
 import { registerServe } from './commands/serve.js';
 import { registerStatus } from './commands/status.js';
+import { registerSwitch } from './commands/switch.js';
 
 function guardStream(stream: NodeJS.WriteStream): void {
   const write = stream.write.bind(stream) as (...a: unknown[]) => boolean;
@@ -82,6 +84,8 @@ export function buildProgram(): Command {
   registerExec(program);
   registerRecover(program);
   registerDeploy(program);
+  registerSwitch(program);
+  registerPromote(program);
   registerDoctor(program);
   registerServe(program);
   registerJobs(program);
@@ -90,7 +94,7 @@ export function buildProgram(): Command {
     `
 Exit codes: 0 ok · 1 runtime error · 2 usage or config error · 3 migrations pending · 4 drift, missing,
 out-of-order or partial migrations · 5 lint findings · 6 blocked by a gate or a refusal · 7 migration lock
-busy · 8 doctor checks failed · 9 rehearsal over budget · 10 validation failed (clone, backup verify) ·
+busy · 8 doctor checks failed · 9 rehearsal over budget · 10 validation failed (clone, backup verify, switch) ·
 130/143 interrupted. See README.md.`,
   );
   return program;

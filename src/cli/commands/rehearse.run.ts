@@ -6,6 +6,7 @@ import { UsageError } from '../../errors.js';
 import { formatDuration, SECONDS } from '../../format/units.js';
 import { identifyTarget } from '../../identity/identify.js';
 import { rehearsalSettings } from '../../rehearse/config.js';
+import { recordRehearsal } from '../../rehearse/record.js';
 import { type RehearseResult, rehearse } from '../../rehearse/rehearse.js';
 import { HEADERS, markdown, rows } from '../../rehearse/report.js';
 import { lockName } from '../../rehearse/trace.js';
@@ -44,11 +45,23 @@ export async function run(ctx: Context, flags: RehearseFlags): Promise<number> {
   } finally {
     sig.dispose();
   }
+  if (flags.record) await record(ctx, target.url, r);
   const format = ctx.out.json ? 'json' : flags.format;
   if (format === 'json') ctx.out.document(r);
   else if (format === 'markdown') process.stdout.write(`${markdown(r)}\n`);
   else printHuman(ctx.out, r);
   return sig.exitCode() ?? r.exitCode;
+}
+
+/** --record: the verdict into the rehearsed database's pgward.rehearsals (promote reads it). */
+async function record(ctx: Context, url: string, r: RehearseResult): Promise<void> {
+  const migrations = r.migrations.map((m) => `${m.version} ${m.verdict}`);
+  const ok = await recordRehearsal(url, { env: r.env, ok: r.ok, exitCode: r.exitCode, migrations });
+  if (ok) ctx.out.info(`· recorded in ${r.env}'s pgward.rehearsals`);
+  else
+    ctx.out.warn(
+      `could not record the verdict in ${r.env}'s pgward.rehearsals (read-only server or no CREATE)`,
+    );
 }
 
 function printHuman(out: Output, r: RehearseResult): void {

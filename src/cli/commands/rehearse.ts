@@ -8,6 +8,7 @@ export interface RehearseFlags {
   keep?: boolean;
   format: 'human' | 'markdown' | 'json';
   jobs?: string;
+  record?: boolean;
 }
 
 export function registerRehearse(program: Command): void {
@@ -23,6 +24,10 @@ export function registerRehearse(program: Command): void {
     )
     .option('--keep', 'keep the copy afterwards and print its URL')
     .option('-j, --jobs <n>', 'parallel jobs for the copy (overrides rehearsal.jobs)')
+    .option(
+      '--record',
+      "record the verdict in the environment's pgward.rehearsals table (what `pgward promote` reads); the only write to the environment",
+    )
     .addOption(
       new Option('--format <format>', 'report format')
         .choices(['human', 'markdown', 'json'])
