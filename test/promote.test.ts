@@ -3,7 +3,8 @@
 // (pgward's own tracker, real migrate runs), and its latest rehearsal (pgward.rehearsals, written by a real
 // `pgward rehearse`) or restore drill (the backup catalog) passed.
 import assert from 'node:assert/strict';
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type AppServer, startAppServer } from './harness/app-server.js';
 import { type Cluster, startCluster } from './harness/cluster.js';
@@ -46,6 +47,10 @@ before(async () => {
     url: ${prod.url}
     policy:
       backup_before_migrate: false
+    deploy:
+      provider: command
+      command:
+        deploy: "echo $PGWARD_COMMIT > deployed.txt"
   staging_again:
     url: ${staging.url.replace('127.0.0.1', 'localhost')}
 backups:
@@ -70,7 +75,7 @@ after(async () => {
 });
 
 describe('promote', () => {
-  it('refuses until staging has a rehearsal on record, then reports it promotable; the deploy step is the lead’s', async () => {
+  it('refuses until staging has a rehearsal on record, then reports it promotable', async () => {
     const none = await check();
     assert.equal(none.code, 6, none.stderr);
     const doc = await cli(['promote', '--from', 'staging', '--to', 'production', '--check', '--json']);
@@ -112,9 +117,6 @@ describe('promote', () => {
         ['proven', true],
       ],
     );
-    const deploy = await cli(['promote', '--from', 'staging', '--to', 'production']);
-    assert.equal(deploy.code, 2);
-    assert.match(deploy.stderr, /promote: the deploy step is wired by the lead/);
   });
 
   it('invariant: promote refuses when staging applied different migrations than production would', async () => {
@@ -224,5 +226,18 @@ describe('promote', () => {
     assert.equal(same.code, 6, 'still no rehearsal or drill on record');
     assert.doesNotMatch(same.stderr, /has not applied|would not have|drifted|is missing/);
     assert.match(same.stderr, /1 reason\(s\)/);
+  });
+
+  it('without --check, a promotable staging deploys production through the deploy pipeline', async () => {
+    assert.equal((await check()).code, 0, 'staging is promotable before the deploy');
+    const r = await cli(['promote', '--from', 'staging', '--to', 'production', '--commit', 'abc123']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(readFileSync(join(dir, 'deployed.txt'), 'utf8').trim(), 'abc123');
+    const applied = await prod.query("SELECT version FROM pgward.migrations WHERE version = '20240201000000'");
+    assert.equal(applied.length, 1, 'production applied the release before its deploy');
+    const [journal] = await prod.query<{ status: string }>(
+      'SELECT status FROM pgward.deploys ORDER BY started_at DESC LIMIT 1',
+    );
+    assert.equal(journal?.status, 'succeeded');
   });
 });

@@ -17,13 +17,14 @@ function approveVersions(v: string | boolean | undefined): string[] | undefined 
   return parseApprove(v);
 }
 
-export async function runDeploy(ctx: Context, flags: DeployFlags): Promise<number> {
+/** `target`: another environment than --env's (promote deploys its --to environment). */
+export async function runDeploy(ctx: Context, flags: DeployFlags, target = ctx.target()): Promise<number> {
   const approve = approveVersions(flags.approve);
   const signals = abortOnSignals();
   try {
     const { deploy } = await import('../../deploy/pipeline.js');
     const result = await deploy({
-      target: ctx.target(),
+      target,
       source: ctx.migrations(),
       config: ctx.config,
       approve,

@@ -1,13 +1,15 @@
 // The deploy step of `pgward promote`, once every check passed: the deploy pipeline of the target
-// environment. A placeholder on this branch; the lead wires it to src/deploy/deploy.ts at merge.
-import { UsageError } from '../../errors.js';
+// environment, exactly as `pgward deploy --env <to>` runs it (journal, lock, gate, verification, rollback).
+import { resolveTarget } from '../../config/target.js';
 import type { Context } from '../context.js';
 import type { PromoteFlags } from './promote.js';
 
 export async function runPromotedDeploy(
-  _ctx: Context,
-  _targetEnv: string,
-  _flags: PromoteFlags,
+  ctx: Context,
+  targetEnv: string,
+  flags: PromoteFlags,
 ): Promise<number> {
-  throw new UsageError('promote: the deploy step is wired by the lead');
+  const { runDeploy } = await import('./deploy.run.js');
+  const target = resolveTarget({ config: ctx.config, env: targetEnv });
+  return runDeploy(ctx, { approve: flags.approve, commit: flags.commit, image: flags.image }, target);
 }
