@@ -1,0 +1,67 @@
+// Which DeployProvider drives an environment's deploy: block (src/config/sections/deploy.ts).
+import type { RawDeploy } from '../config/sections/deploy.js';
+import { UsageError } from '../errors.js';
+import { RenderProvider, type RenderProviderOptions } from './render/provider.js';
+import type { DeployProvider } from './types.js';
+
+export type RenderDeployConfig = NonNullable<RawDeploy['render']>;
+
+export interface ProviderForOptions {
+  /** Where the API key is read from (default process.env). */
+  env?: Record<string, string | undefined>;
+  /** Builds the provider of `provider: command` (src/platform/command.ts's CommandProvider). */
+  command?: (config: NonNullable<RawDeploy['command']>) => DeployProvider;
+  /** Extra client/poll settings for Render (tests: short poll intervals). */
+  render?: Partial<RenderProviderOptions>;
+  /** The environment's name, for error lines. */
+  envName?: string;
+}
+
+/** The Render API key of a render: block: `process.env[api_key_env ?? 'RENDER_API_KEY']`; missing → one clear line. */
+export function renderApiKey(
+  config: RenderDeployConfig,
+  env: Record<string, string | undefined> = process.env,
+): string {
+  const name = config.api_key_env ?? 'RENDER_API_KEY';
+  const key = env[name];
+  if (!key?.trim())
+    throw new UsageError(
+      `the Render API key is missing: environment variable ${name} is not set`,
+      `export ${name}=<a Render API key> (Account settings → API keys)${config.api_key_env ? '' : ', or name another variable in deploy.render.api_key_env'}`,
+    );
+  return key.trim();
+}
+
+/** A RenderProvider for a render: block. */
+export function renderProviderFor(config: RenderDeployConfig, opts: ProviderForOptions = {}): RenderProvider {
+  return new RenderProvider({
+    apiKey: renderApiKey(config, opts.env),
+    services: config.services,
+    ...(config.postgres ? { postgres: config.postgres } : {}),
+    ...(config.api_url ? { apiUrl: config.api_url } : {}),
+    ...(config.api_key_env ? { apiKeyEnv: config.api_key_env } : {}),
+    ...(config.database_url_key ? { databaseUrlKey: config.database_url_key } : {}),
+    ...opts.render,
+  });
+}
+
+/** The provider of an environment's deploy: block. */
+export function providerFor(deploy: RawDeploy, opts: ProviderForOptions = {}): DeployProvider {
+  const where = opts.envName ? ` of environment ${opts.envName}` : '';
+  if (deploy.provider === 'render') {
+    if (!deploy.render)
+      throw new UsageError(
+        `deploy${where} has provider render but no render: block`,
+        'add render: { services: [srv-…] }',
+      );
+    return renderProviderFor(deploy.render, opts);
+  }
+  if (!deploy.command)
+    throw new UsageError(
+      `deploy${where} has provider command but no command: block`,
+      'add command: { deploy: <command> }',
+    );
+  if (!opts.command)
+    throw new UsageError(`deploy${where}: the command provider is not available in this build`);
+  return opts.command(deploy.command);
+}
