@@ -107,6 +107,8 @@ export interface RequestLogEntry {
   path: string;
   status: number;
   authorization: string | undefined;
+  /** Date.now() when it arrived. */
+  at: number;
 }
 
 export interface RenderSim {
@@ -717,6 +719,7 @@ export async function startRenderSim(opts: RenderSimOptions = {}): Promise<Rende
       path: url.pathname + url.search,
       status: 0,
       authorization: req.headers.authorization,
+      at: Date.now(),
     };
     requests.push(log);
     const send = (status: number, body?: unknown, headers: Record<string, string> = {}) => {
