@@ -141,7 +141,7 @@ describe('pgward render setup', () => {
     assert.equal(s.patches.length, 0);
   });
 
-  it('invariant: the Render API key never appears in output, JSON, errors or child argv (render setup)', async () => {
+  it('invariant: the Render API key never appears in render setup output, JSON or errors, under an API outage too', async () => {
     const s = sim.addService({ plan: 'free' });
     const dir = project([s.id]);
     await pgward(dir, ['render', 'setup', '--env', 'production', '--json']);

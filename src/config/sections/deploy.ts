@@ -20,9 +20,15 @@ export const renderDeploySchema = z
     /** The service(s) of this environment: the first is deployed, verified and rolled back; all get DATABASE_URL on `switch`. */
     services: z.array(z.string().regex(/^srv-[a-z0-9]+$/, 'a Render service id (srv-…)')).min(1),
     /** The Render Postgres instance behind this environment (exports, point-in-time recovery, switch). */
-    postgres: z.string().regex(/^dpg-[a-z0-9-]+$/, 'a Render Postgres id (dpg-…)').optional(),
+    postgres: z
+      .string()
+      .regex(/^dpg-[a-z0-9-]+$/, 'a Render Postgres id (dpg-…)')
+      .optional(),
     /** The environment variable holding the API key (default RENDER_API_KEY). Never the key itself. */
-    api_key_env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/).optional(),
+    api_key_env: z
+      .string()
+      .regex(/^[A-Za-z_][A-Za-z0-9_]*$/)
+      .optional(),
     /** The API base URL (default https://api.render.com/v1); a simulator in tests. */
     api_url: z.string().url().optional(),
     /** The environment variable the app reads its database URL from (default DATABASE_URL). */
@@ -75,9 +81,15 @@ export const deploySchema = z
   .strict()
   .superRefine((d, ctx) => {
     if (d.provider === 'render' && !d.render)
-      ctx.addIssue({ code: 'custom', message: 'provider render needs a render: block with services: [srv-…]' });
+      ctx.addIssue({
+        code: 'custom',
+        message: 'provider render needs a render: block with services: [srv-…]',
+      });
     if (d.provider === 'command' && !d.command)
-      ctx.addIssue({ code: 'custom', message: 'provider command needs a command: block with deploy: <command>' });
+      ctx.addIssue({
+        code: 'custom',
+        message: 'provider command needs a command: block with deploy: <command>',
+      });
   });
 
 export type RawDeploy = z.infer<typeof deploySchema>;
