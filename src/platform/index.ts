@@ -17,7 +17,16 @@ export interface ProviderForOptions {
   envName?: string;
 }
 
-/** The Render API key of a render: block: `process.env[api_key_env ?? 'RENDER_API_KEY']`; missing → one clear line. */
+/**
+ * The Render API key of a render: block: `process.env[api_key_env ?? 'RENDER_API_KEY']`; missing → one clear line.
+ *
+ * @example
+ * ```ts
+ * import { renderApiKey } from 'pgward';
+ * const key = renderApiKey({ services: ['srv-d0fq3k2dbo4c73b1a2c0'], api_key_env: 'RENDER_API_KEY' });
+ * console.log(key.length > 0);
+ * ```
+ */
 export function renderApiKey(
   config: RenderDeployConfig,
   env: Record<string, string | undefined> = process.env,
@@ -32,7 +41,16 @@ export function renderApiKey(
   return key.trim();
 }
 
-/** A RenderProvider for a render: block. */
+/**
+ * A RenderProvider for a render: block (key from its environment variable).
+ *
+ * @example
+ * ```ts
+ * import { renderProviderFor } from 'pgward';
+ * const render = renderProviderFor({ services: ['srv-d0fq3k2dbo4c73b1a2c0'], postgres: 'dpg-d0fq1b2dbo4c73b1a100-a' });
+ * console.log(render.describe(), await render.liveDeploy());
+ * ```
+ */
 export function renderProviderFor(config: RenderDeployConfig, opts: ProviderForOptions = {}): RenderProvider {
   return new RenderProvider({
     apiKey: renderApiKey(config, opts.env),
@@ -45,7 +63,17 @@ export function renderProviderFor(config: RenderDeployConfig, opts: ProviderForO
   });
 }
 
-/** The provider of an environment's deploy: block. */
+/**
+ * The DeployProvider of an environment's deploy: block (Render; `command` through `opts.command`).
+ *
+ * @example
+ * ```ts
+ * import { providerFor } from 'pgward';
+ * const provider = providerFor({ provider: 'render', render: { services: ['srv-d0fq3k2dbo4c73b1a2c0'] } });
+ * const id = await provider.trigger({ deployId: 'deploy-1' });
+ * console.log((await provider.wait(id, { deployId: 'deploy-1' })).outcome);
+ * ```
+ */
 export function providerFor(deploy: RawDeploy, opts: ProviderForOptions = {}): DeployProvider {
   const where = opts.envName ? ` of environment ${opts.envName}` : '';
   if (deploy.provider === 'render') {

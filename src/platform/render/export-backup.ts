@@ -79,7 +79,23 @@ async function compareWithArchive(url: string, counts: ArchiveTableCount[], what
   }
 }
 
-/** Takes a Render export into the catalog; returns the published manifest. */
+/**
+ * Takes a Render Postgres export into the backup catalog as a normal backup (then `verifyBackup` proves it).
+ *
+ * @example
+ * ```ts
+ * import { backupFromRenderExport, backupSettings, openStorage, RenderClient } from 'pgward';
+ * const s = backupSettings(undefined);
+ * const r = await backupFromRenderExport({
+ *   client: new RenderClient({ apiKey: process.env.RENDER_API_KEY ?? '' }),
+ *   postgresId: 'dpg-d0fq1b2dbo4c73b1a100-a',
+ *   env: 'production',
+ *   storage: await openStorage(s.storageUrl, s),
+ *   serverUrl: 'postgresql://localhost/postgres',
+ * });
+ * console.log(r.manifest.id, r.export.id);
+ * ```
+ */
 export async function backupFromRenderExport(
   o: RenderExportBackupOptions,
 ): Promise<RenderExportBackupResult> {

@@ -124,6 +124,23 @@ export async function validateAgainst(url: string, m: BackupManifest): Promise<R
   };
 }
 
+/**
+ * Render point-in-time recovery into a new instance, waited for and validated against the newest proven backup.
+ *
+ * @example
+ * ```ts
+ * import { backupSettings, openStorage, RenderClient, recoverRenderPitr } from 'pgward';
+ * const s = backupSettings(undefined);
+ * const r = await recoverRenderPitr({
+ *   client: new RenderClient({ apiKey: process.env.RENDER_API_KEY ?? '' }),
+ *   postgresId: 'dpg-d0fq1b2dbo4c73b1a100-a',
+ *   at: new Date(Date.now() - 10 * 60_000),
+ *   env: 'production',
+ *   storage: await openStorage(s.storageUrl, s),
+ * });
+ * console.log(r.instance.id, r.validation?.ok, r.nextSteps);
+ * ```
+ */
 export async function recoverRenderPitr(o: RenderPitrOptions): Promise<RenderPitrResult> {
   o.onStep?.('check', `recovery window of ${o.postgresId}`);
   await checkWindow(o);

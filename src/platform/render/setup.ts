@@ -77,7 +77,17 @@ export function renderYamlFragment(s: RenderService, preDeploy: string, healthPa
   return `${lines.join('\n')}\n`;
 }
 
-/** Checks the service, then PATCHes preDeployCommand and healthCheckPath (unless a dry run or nothing changes). */
+/**
+ * Checks a Render service can run a pre-deploy command, then sets it (and the health check path).
+ *
+ * @example
+ * ```ts
+ * import { RenderClient, renderSetup } from 'pgward';
+ * const client = new RenderClient({ apiKey: process.env.RENDER_API_KEY ?? '' });
+ * const r = await renderSetup(client, { serviceId: 'srv-d0fq3k2dbo4c73b1a2c0', preDeploy: 'npx pgward migrate --env production', dryRun: true });
+ * console.log(r.changes, r.renderYaml);
+ * ```
+ */
 export async function renderSetup(
   client: RenderClient,
   opts: RenderSetupOptions,
