@@ -154,6 +154,27 @@ describe('render client', () => {
     assert.equal(redact(`key ${sim.apiKey}`), 'key *****');
   });
 
+  it('cancels a deploy in progress; an env var write alone never deploys', async () => {
+    const sim2 = await startRenderSim({ advance: 'poll' });
+    try {
+      const s = sim2.addService({ env: { A: '1' } });
+      const c = new RenderClient({ apiKey: sim2.apiKey, apiUrl: sim2.url, ...fast });
+      const deploysBefore = sim2.deploys(s.id).length;
+      await c.putEnvVar(s.id, 'DATABASE_URL', 'postgresql://u:pw@h/db');
+      assert.equal((await c.getEnvVar(s.id, 'DATABASE_URL')).value, 'postgresql://u:pw@h/db');
+      assert.equal(sim2.deploys(s.id).length, deploysBefore, 'no deploy from an env var write');
+      const live = sim2.liveDeploy(s.id)?.id;
+      const id = await c.createDeploy(s.id);
+      await c.getDeploy(s.id, id); // one step: build_in_progress
+      assert.equal((await c.cancelDeploy(s.id, id)).status, 'canceled');
+      assert.equal(sim2.liveDeploy(s.id)?.id, live);
+      const again = await failure(c.cancelDeploy(s.id, id));
+      assert.match(again.message, /: 409 conflict deploy is canceled and cannot be canceled$/);
+    } finally {
+      await sim2.close();
+    }
+  });
+
   it('reads a missing API key as one line naming the variable', () => {
     const err = (() => {
       try {
