@@ -53,7 +53,7 @@ describe('render client', () => {
       Object.keys(env),
     );
     const pages = sim.requests.filter((r) => r.path.startsWith(`/v1/services/${s.id}/env-vars`));
-    assert.equal(pages.length, 3, pages.map((p) => p.path).join('\n'));
+    assert.equal(pages.length, 4, pages.map((p) => p.path).join('\n')); // 100 + 100 + 30 + the empty end
     assert.ok(pages[1]?.path.includes('cursor='));
     const deploys = await client().listAll(`/services/${s.id}/deploys`, 'deploy', undefined, 1);
     assert.equal(deploys.length, 1);

@@ -57,7 +57,8 @@ export class RenderClient {
       if (!Array.isArray(items) || items.length === 0) break;
       for (const it of items) out.push(it[key] as T);
       const last = items[items.length - 1]?.cursor;
-      if (!last || last === cursor || items.length < pageSize) break;
+      // The end is an empty page (research §1), not a short one: a page may hold fewer than `limit`.
+      if (!last || last === cursor) break;
       cursor = last;
     }
     return out;
