@@ -231,6 +231,36 @@ describe('render provider', () => {
     assert.deepEqual(counts, { total: 1000, errors: 20 });
   });
 
+  it('reports traffic per live deploy (setTraffic) and enforces the per-service deploy rate limit', async () => {
+    const limited = await startRenderSim({
+      deployRateLimit: { limit: 2, windowMs: 60_000, retryAfterSeconds: 30 },
+    });
+    try {
+      const s = limited.addService();
+      limited.setTraffic(s.id, (live) =>
+        live?.commit.id === 'bad' ? { ok: 90, errors: 10 } : { ok: 100, errors: 0 },
+      );
+      const p = new RenderProvider({
+        apiKey: limited.apiKey,
+        apiUrl: limited.url,
+        services: [s.id],
+        ...fast,
+        deployPollMs: 20,
+      });
+      const window = () => p.requestCounts(new Date(Date.now() - 60_000), new Date());
+      assert.deepEqual(await window(), { total: 100, errors: 0 });
+      assert.equal((await p.wait(await p.trigger({ ...opts, commit: 'bad' }), opts)).outcome, 'live');
+      assert.deepEqual(await window(), { total: 100, errors: 10 });
+      await p.trigger({ ...opts, commit: 'fix' });
+      const c = new RenderClient({ apiKey: limited.apiKey, apiUrl: limited.url, maxRateLimitRetries: 0 });
+      const err = await failure(c.createDeploy(s.id));
+      assert.match(err.message, /: 429 rate_limited rate limit exceeded$/);
+      assert.equal(limited.requests.at(-1)?.status, 429);
+    } finally {
+      await limited.close();
+    }
+  });
+
   it('sets DATABASE_URL per key on every service (other vars kept), then deploys each', async () => {
     const a = sim.addService({ env: { DATABASE_URL: 'postgresql://old', OTHER: 'kept' } });
     const b = sim.addService({ env: { SECRET: 'x' } });
