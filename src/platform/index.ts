@@ -7,9 +7,11 @@ import type { DeployProvider } from './types.js';
 export type RenderDeployConfig = NonNullable<RawDeploy['render']>;
 
 export interface ProviderForOptions {
-  /** Where the API key is read from (default process.env). */
+  /** The environment: the Render API key and PGWARD_RENDER_POLL_MS are read from it (default process.env); the command provider's too. */
   env?: Record<string, string | undefined>;
-  /** Builds the provider of `provider: command` (src/platform/command.ts's CommandProvider). */
+  /** Where the command provider runs its commands (same field as CommandRunOptions). */
+  cwd?: string;
+  /** Builds the provider of `provider: command` (at merge: `(c) => new CommandProvider(c, { cwd, env })`). */
   command?: (config: NonNullable<RawDeploy['command']>) => DeployProvider;
   /** Extra client/poll settings for Render (tests: short poll intervals). */
   render?: Partial<RenderProviderOptions>;
@@ -42,6 +44,18 @@ export function renderApiKey(
 }
 
 /**
+ * PGWARD_RENDER_POLL_MS (tests, CI against a simulator): every Render poll and retry interval, in ms.
+ * Unset: Render's own pacing (deploys polled every 5 s growing to 10 s, other waits every 2 s).
+ */
+export function renderPollOverride(
+  env: Record<string, string | undefined> = process.env,
+): Partial<RenderProviderOptions> {
+  const ms = Number(env.PGWARD_RENDER_POLL_MS);
+  if (!env.PGWARD_RENDER_POLL_MS || !Number.isFinite(ms) || ms <= 0) return {};
+  return { pollMs: ms, retryBaseMs: ms, deployPollMs: ms, deployPollMaxMs: ms * 2 };
+}
+
+/**
  * A RenderProvider for a render: block (key from its environment variable).
  *
  * @example
@@ -53,6 +67,7 @@ export function renderApiKey(
  */
 export function renderProviderFor(config: RenderDeployConfig, opts: ProviderForOptions = {}): RenderProvider {
   return new RenderProvider({
+    ...renderPollOverride(opts.env),
     apiKey: renderApiKey(config, opts.env),
     services: config.services,
     ...(config.postgres ? { postgres: config.postgres } : {}),

@@ -2,7 +2,7 @@
 // environment (RENDER_API_KEY, --service) when there is no config or no deploy block.
 import type { RawDeploy } from '../../config/sections/deploy.js';
 import { UsageError } from '../../errors.js';
-import { type RenderDeployConfig, renderApiKey } from '../../platform/index.js';
+import { type RenderDeployConfig, renderApiKey, renderPollOverride } from '../../platform/index.js';
 import { RenderClient } from '../../platform/render/client.js';
 import type { Context } from '../context.js';
 
@@ -42,15 +42,10 @@ export function renderEnv(ctx: Context, services?: string[]): RenderEnv {
       'pass --service srv-… or add deploy: { provider: render, render: { services: [srv-…] } } to the environment in pgward.yaml',
     );
   const client = new RenderClient({
+    ...renderPollOverride(),
     apiKey: renderApiKey(effective),
     ...(effective.api_url ? { apiUrl: effective.api_url } : {}),
     ...(effective.api_key_env ? { apiKeyEnv: effective.api_key_env } : {}),
-    ...(process.env.PGWARD_RENDER_POLL_MS
-      ? {
-          pollMs: Number(process.env.PGWARD_RENDER_POLL_MS),
-          retryBaseMs: Number(process.env.PGWARD_RENDER_POLL_MS),
-        }
-      : {}),
   });
   return { envName, config, client };
 }
