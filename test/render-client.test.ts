@@ -175,6 +175,27 @@ describe('render client', () => {
     }
   });
 
+  it('finds the live deploy even when the status filter is not applied and newer deploys failed', async () => {
+    const sim2 = await startRenderSim({
+      advance: 'poll',
+      ignoreStatusFilter: true,
+      deployRateLimit: { limit: 100, windowMs: 60_000, retryAfterSeconds: 1 },
+    });
+    try {
+      const s = sim2.addService();
+      const c = new RenderClient({ apiKey: sim2.apiKey, apiUrl: sim2.url, ...fast });
+      const live = sim2.liveDeploy(s.id)?.id;
+      for (let i = 0; i < 25; i++) {
+        sim2.faults.failNextDeploy(s.id, 'build_failed');
+        const id = await c.createDeploy(s.id);
+        await c.waitForDeploy(s.id, id, { intervalMs: 1 });
+      }
+      assert.equal((await c.liveDeploy(s.id))?.id, live);
+    } finally {
+      await sim2.close();
+    }
+  });
+
   it('reads a missing API key as one line naming the variable', () => {
     const err = (() => {
       try {

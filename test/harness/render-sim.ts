@@ -52,6 +52,8 @@ export interface RenderSimOptions {
   preDeployCwd?: string;
   /** Extra environment for the pre-deploy command (on top of this process's and the service's env vars). */
   preDeployEnv?: Record<string, string | undefined>;
+  /** Ignore the `status` filter of GET …/deploys (how Render spells an array parameter is unverified). */
+  ignoreStatusFilter?: boolean;
   /** The cluster holding the databases behind simulated Render Postgres instances (needed for PITR and exports). */
   cluster?: Cluster;
 }
@@ -564,7 +566,8 @@ export async function startRenderSim(opts: RenderSimOptions = {}): Promise<Rende
       if (method === 'GET') {
         let list = deploys.get(s.id) ?? [];
         const statuses = url.searchParams.getAll('status');
-        if (statuses.length) list = list.filter((d) => statuses.includes(d.status));
+        if (statuses.length && !opts.ignoreStatusFilter)
+          list = list.filter((d) => statuses.includes(d.status));
         return { status: 200, body: paginate(list, 'deploy', url, deployJson) };
       }
       if (method === 'POST') {

@@ -90,13 +90,24 @@ export class RenderClient {
     return items[0]?.deploy ?? null;
   }
 
-  /** The deploy currently live, or null. */
-  async liveDeploy(serviceId: string, signal?: AbortSignal): Promise<RenderDeploy | null> {
-    const items = await this.get<{ deploy: RenderDeploy }[]>(
-      `/services/${enc(serviceId)}/deploys?status=live&limit=1`,
-      signal,
-    );
-    return items[0]?.deploy ?? null;
+  /**
+   * The deploy currently live, or null. `status=live` is sent as a filter, but the status is checked here
+   * too (how Render spells an array query parameter is unverified): an unfiltered answer is read page by
+   * page, newest first, and only a deploy whose status is `live` is returned.
+   */
+  async liveDeploy(serviceId: string, signal?: AbortSignal, maxPages = 10): Promise<RenderDeploy | null> {
+    let cursor: string | undefined;
+    for (let page = 0; page < maxPages; page++) {
+      const q = `/services/${enc(serviceId)}/deploys?status=live&limit=20${cursor ? `&cursor=${enc(cursor)}` : ''}`;
+      const items = await this.get<{ deploy: RenderDeploy; cursor?: string }[]>(q, signal);
+      if (!Array.isArray(items) || items.length === 0) return null;
+      const live = items.find((i) => i.deploy?.status === 'live');
+      if (live) return live.deploy;
+      const last = items[items.length - 1]?.cursor;
+      if (!last || last === cursor) return null;
+      cursor = last;
+    }
+    return null;
   }
 
   /**
