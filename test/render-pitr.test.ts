@@ -111,6 +111,9 @@ describe('recover --via render-pitr', () => {
       noBaseline.stderr,
       /^error: no backup of production taken before \S+ has passed a restore drill/m,
     );
+    const drill = await pitr(new Date().toISOString(), '--drill');
+    assert.equal(drill.code, 2);
+    assert.match(drill.stderr, /^error: --drill is for a backup recovery, not --via render-pitr$/m);
     const bad = await pitr('yesterday-ish');
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /^error: --at yesterday-ish is not a time\n/);

@@ -18,6 +18,8 @@ function parseAt(at: string | undefined): Date {
 }
 
 export async function runRenderPitr(ctx: Context, flags: RecoverFlags): Promise<number> {
+  const other = (['backup', 'drill', 'server', 'jobs'] as const).find((f) => flags[f] !== undefined);
+  if (other) throw new UsageError(`--${other} is for a backup recovery, not --via render-pitr`);
   const at = parseAt(flags.at);
   const { envName, config, client } = renderEnv(ctx);
   if (!config?.postgres)
