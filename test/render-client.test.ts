@@ -196,6 +196,15 @@ describe('render client', () => {
     }
   });
 
+  it('registers env var values and connection strings read from Render as secrets', async () => {
+    const s = sim.addService({
+      env: { STRIPE_KEY: 'sk_live_plainValue9876', DATABASE_URL: 'postgresql://app:pw-Render-42@h/app' },
+    });
+    await client().listEnvVars(s.id);
+    assert.equal(redact('key sk_live_plainValue9876 set'), 'key ***** set');
+    assert.ok(!redact('postgresql://app:pw-Render-42@h/app').includes('pw-Render-42'));
+  });
+
   it('reads a missing API key as one line naming the variable', () => {
     const err = (() => {
       try {
