@@ -84,6 +84,22 @@ describe('render client', () => {
     }
   });
 
+  it('on a 202, waits for the accepted deploy to appear in the list (not the older one)', async () => {
+    const late = await startRenderSim({ createDeployStatus: 202, acceptedDeployDelayMs: 150 });
+    try {
+      const s = late.addService();
+      const old = late.liveDeploy(s.id)?.id;
+      const c = new RenderClient({ apiKey: late.apiKey, apiUrl: late.url, ...fast });
+      const id = await c.createDeploy(s.id, { commitId: 'c0ffee' });
+      assert.notEqual(id, old);
+      assert.equal(late.deploys(s.id).find((d) => d.id === id)?.commit.id, 'c0ffee');
+      const polls = late.requests.filter((r) => r.path === `/v1/services/${s.id}/deploys?limit=1`);
+      assert.ok(polls.length >= 2, `polled until it appeared (${polls.length})`);
+    } finally {
+      await late.close();
+    }
+  });
+
   it('honours 429 Retry-After on a deploy trigger, and reports it in one line when retries run out', async () => {
     const s = sim.addService();
     sim.faults.rateLimitNext(s.id, 1, 1);
@@ -120,7 +136,7 @@ describe('render client', () => {
       assert.ok(sim2.requests.filter((r) => r.status === 503).length === 3);
       assert.ok(sim2.requests.filter((r) => r.status === -1).length === 3);
       // a POST is never retried after a 5xx: it may have been applied
-      sim2.faults.outage(1, '503');
+      sim2.faults.outage(1, '503', 'POST');
       const err = await failure(c.createDeploy(s.id));
       assert.equal(
         err.message,

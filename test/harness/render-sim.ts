@@ -46,6 +46,8 @@ export interface RenderSimOptions {
   stepMs?: number;
   /** Answer POST …/deploys with 202 and no body (default 201 with the deploy). A deploy in progress always gives 202. */
   createDeployStatus?: 201 | 202;
+  /** With a 202: the accepted deploy appears in the list only this many ms later (default 0). */
+  acceptedDeployDelayMs?: number;
   /** Deploy triggers allowed per service per window (default 10 per 60 s, Render's documented limit). */
   deployRateLimit?: { limit: number; windowMs: number; retryAfterSeconds: number };
   /** Where a service's preDeployCommand really runs (spawned with `sh -c`). Unset: the command is not run, the step just passes. */
@@ -152,8 +154,8 @@ export interface RenderSim {
   readonly faults: {
     /** The next deploy of the service ends in this status (at its step). */
     failNextDeploy(serviceId: string, fault: DeployFault): void;
-    /** The next `n` API requests fail: 503 with Render's error body, or a reset connection. */
-    outage(n: number, kind?: '503' | 'reset'): void;
+    /** The next `n` API requests (of `method` only, when given) fail: 503 with Render's error body, or a reset connection. */
+    outage(n: number, kind?: '503' | 'reset', method?: string): void;
     /** The next `n` deploy triggers of the service get 429 with Retry-After (default 1 s). */
     rateLimitNext(serviceId: string, n: number, retryAfterSeconds?: number): void;
     /** Adds `count` 5xx responses now (a spike in the metrics). */
@@ -207,7 +209,7 @@ export async function startRenderSim(opts: RenderSimOptions = {}): Promise<Rende
   const createdDbs: string[] = [];
   const sockets = new Set<Socket>();
   const children = new Set<ChildProcess>();
-  let outage = { n: 0, kind: '503' as '503' | 'reset' };
+  let outage: { n: number; kind: '503' | 'reset'; method?: string | undefined } = { n: 0, kind: '503' };
   let base = '';
 
   const serviceOr404 = (id: string) => {
@@ -574,6 +576,13 @@ export async function startRenderSim(opts: RenderSimOptions = {}): Promise<Rende
         const body = (await readBody(req)) as { commitId?: string };
         rateLimited(s.id);
         const busy = !!inProgress(s.id);
+        if (opts.createDeployStatus === 202 && opts.acceptedDeployDelayMs) {
+          setTimeout(
+            () => newDeploy(s, 'api', body.commitId, !!inProgress(s.id)),
+            opts.acceptedDeployDelayMs,
+          ).unref();
+          return { status: 202 };
+        }
         const d = newDeploy(s, 'api', body.commitId, busy);
         if (busy || opts.createDeployStatus === 202) return { status: 202 };
         return { status: 201, body: deployJson(d) };
@@ -736,7 +745,7 @@ export async function startRenderSim(opts: RenderSimOptions = {}): Promise<Rende
       if (body === undefined) res.writeHead(status, h).end();
       else res.writeHead(status, { ...h, 'Content-Type': 'application/json' }).end(JSON.stringify(body));
     };
-    if (outage.n > 0) {
+    if (outage.n > 0 && (!outage.method || outage.method === method)) {
       outage.n--;
       if (outage.kind === 'reset') {
         log.status = -1;
@@ -819,8 +828,8 @@ export async function startRenderSim(opts: RenderSimOptions = {}): Promise<Rende
     },
     faults: {
       failNextDeploy: (serviceId, fault) => nextFault.set(serviceId, fault),
-      outage: (n, kind = '503') => {
-        outage = { n, kind };
+      outage: (n, kind = '503', onlyMethod) => {
+        outage = { n, kind, method: onlyMethod };
       },
       rateLimitNext: (serviceId, n, retryAfter = 1) => forced429.set(serviceId, { n, retryAfter }),
       spike5xx: (serviceId, count, statusCode = 500) =>

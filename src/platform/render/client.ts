@@ -112,7 +112,7 @@ export class RenderClient {
 
   /**
    * Triggers a deploy and returns its id. 201: the body's id. 202 (queued, no body): polls the newest
-   * deploy until one created at or after the trigger appears (research §2.1).
+   * deploy until one other than the newest before the trigger appears (research §2.1).
    */
   async createDeploy(
     serviceId: string,
@@ -121,7 +121,10 @@ export class RenderClient {
     const body: Record<string, string> = {};
     if (opts.commitId) body.commitId = opts.commitId;
     if (opts.imageUrl) body.imageUrl = opts.imageUrl;
-    const t0 = Date.now() - 1000; // clock skew allowance between this machine and Render
+    // On a 202 the new deploy is found in the list: it is the newest one that is not the newest before
+    // the trigger and was created after it (a minute of clock skew between this machine and Render allowed).
+    const before = (await this.newestDeploy(serviceId, opts.signal))?.id;
+    const t0 = Date.now() - 60_000;
     const res = await this.http.request<RenderDeploy | undefined>(
       'POST',
       `/services/${enc(serviceId)}/deploys`,
@@ -132,7 +135,7 @@ export class RenderClient {
     const deadline = Date.now() + (opts.findTimeoutMs ?? 120_000);
     while (Date.now() < deadline) {
       const d = await this.newestDeploy(serviceId, opts.signal);
-      if (d && Date.parse(d.createdAt) >= t0) return d.id;
+      if (d && d.id !== before && Date.parse(d.createdAt) >= t0) return d.id;
       await sleep(this.pollMs, opts.signal);
     }
     throw new PgwardError(
