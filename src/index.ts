@@ -191,6 +191,30 @@ export {
 export type { MigrationFailure } from './migrate/runner.js';
 export { type InitResult, initProject, newMigration } from './migrate/scaffold.js';
 export { getStatus, type StatusOptions, status } from './migrate/status.js';
+export {
+  type ProviderForOptions,
+  providerFor,
+  type RenderDeployConfig,
+  renderApiKey,
+  renderProviderFor,
+} from './platform/index.js';
+export { RenderClient, type RenderClientOptions } from './platform/render/client.js';
+export {
+  backupFromRenderExport,
+  type RenderExportBackupOptions,
+  type RenderExportBackupResult,
+} from './platform/render/export-backup.js';
+export { type RenderPitrOptions, type RenderPitrResult, recoverRenderPitr } from './platform/render/pitr.js';
+export { RenderProvider, type RenderProviderOptions } from './platform/render/provider.js';
+export { type RenderSetupOptions, type RenderSetupResult, renderSetup } from './platform/render/setup.js';
+export type {
+  DeployProvider,
+  PlatformDeployResult,
+  PlatformOutcome,
+  ProgressEvent,
+  RequestCounts,
+  TriggerOptions,
+} from './platform/types.js';
 export { type RecoverOptions, type RecoverResult, recover } from './recover/index.js';
 export {
   type RehearsalSettings,

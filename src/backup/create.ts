@@ -47,6 +47,8 @@ export interface CreateBackupOptions {
   compression?: string;
   onProgress?: (p: BackupProgress) => void;
   signal?: AbortSignal;
+  /** The database name the manifest records (default: the dumped one); a Render export is dumped from its restored copy. */
+  database?: string;
 }
 
 const VERBOSE_LINE =
@@ -320,7 +322,7 @@ function manifestOf(opts: CreateBackupOptions, t: Taken): BackupManifest {
     format: MANIFEST_FORMAT,
     id: t.id,
     env: opts.env ?? null,
-    database: t.info.db,
+    database: opts.database ?? t.info.db,
     server: { version: t.info.v, versionNum: Number(t.info.n) },
     pgDump: { version: t.tools.version, major: t.tools.major },
     startedAt: t.started.toISOString(),

@@ -22,6 +22,7 @@ import { registerPlan } from './commands/plan.js';
 import { registerPromote } from './commands/promote.js';
 import { registerRecover } from './commands/recover.js';
 import { registerRehearse } from './commands/rehearse.js';
+import { registerRender } from './commands/render.js';
 import { registerRollback } from './commands/rollback.js';
 import { registerServe } from './commands/serve.js';
 import { registerStatus } from './commands/status.js';
@@ -89,6 +90,7 @@ export function buildProgram(): Command {
   registerDoctor(program);
   registerServe(program);
   registerJobs(program);
+  registerRender(program);
   program.addHelpText(
     'after',
     `

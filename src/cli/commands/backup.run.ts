@@ -47,6 +47,8 @@ function progressLine(p: BackupProgress): string {
 }
 
 export async function runBackupCreate(ctx: Context, o: BackupCreateFlags): Promise<number> {
+  if (o.from === 'render-export')
+    return (await import('./backup.run.render.js')).runRenderExportBackup(ctx, o);
   const target = ctx.target();
   const tty = process.stderr.isTTY === true && !ctx.out.quiet;
   const sig = abortOnSignals();
@@ -280,7 +282,7 @@ function printList(out: Output, list: BackupManifest[], where: string, missing: 
   );
 }
 
-function printManifest(out: Output, m: BackupManifest, detailed = false): void {
+export function printManifest(out: Output, m: BackupManifest, detailed = false): void {
   const { c } = out;
   const rows = m.tables.reduce((n, t) => n + t.rows, 0);
   out.line(`${c.bold(`backup ${m.id}`)}  ${m.env ?? ''} ${c.dim(m.database)}`);

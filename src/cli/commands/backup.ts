@@ -15,6 +15,12 @@ export interface BackupCreateFlags extends StorageFlag {
   pin?: boolean;
   hash?: boolean;
   reason: BackupReason;
+  /** `render-export`: take Render's logical export instead of running pg_dump against the database. */
+  from?: 'render-export';
+  /** With --from render-export: this export instead of a new one. */
+  export?: string;
+  /** With --from render-export: the server of the scratch database the export is restored into. */
+  server?: string;
 }
 
 export interface BackupListFlags extends StorageFlag {
@@ -78,6 +84,16 @@ function defineCreate(cmd: Command, withStorage: WithStorage): void {
     .option('--hash', 'also record a per-table content hash (reads every table once more)')
     .addOption(
       new Option('--reason <reason>', 'why it was taken').choices([...BACKUP_REASONS]).default('manual'),
+    )
+    .addOption(
+      new Option('--from <source>', "take the platform's own backup instead of pg_dump").choices([
+        'render-export',
+      ]),
+    )
+    .option('--export <id>', 'with --from render-export: this export (default: create one and wait for it)')
+    .option(
+      '--server <url>',
+      "with --from render-export: server for the scratch copy it is checked in (default: the environment's)",
     )
     .action(action(async (ctx, o: BackupCreateFlags) => (await run()).runBackupCreate(ctx, withStorage(o))));
 }

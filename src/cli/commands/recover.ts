@@ -1,5 +1,5 @@
 // `pgward recover --env <name> [--backup <id>] [--drill]`: disaster recovery into a new database.
-import type { Command } from 'commander';
+import { type Command, Option } from 'commander';
 import { action } from '../context.js';
 
 export interface RecoverFlags {
@@ -10,6 +10,12 @@ export interface RecoverFlags {
   jobs?: string;
   /** commander turns --no-owner into owner: false */
   owner?: boolean;
+  /** `render-pitr`: Render's point-in-time recovery into a new instance instead of a backup restore. */
+  via?: 'render-pitr';
+  /** With --via render-pitr: the time to recover to (ISO 8601). */
+  at?: string;
+  /** commander turns --no-validate into validate: false */
+  validate?: boolean;
 }
 
 export function registerRecover(program: Command): void {
@@ -27,5 +33,12 @@ export function registerRecover(program: Command): void {
     .option('--storage <url>', 'backup storage (overrides backups.storage)')
     .option('-j, --jobs <n>', 'parallel restore jobs (default: backups.restore.jobs)')
     .option('--no-owner', 'do not restore object owners (when the roles do not exist on the server)')
+    .addOption(
+      new Option('--via <method>', 'recover through the platform instead of a backup').choices([
+        'render-pitr',
+      ]),
+    )
+    .option('--at <time>', 'with --via render-pitr: the point in time (ISO 8601, e.g. 2026-05-03T09:14:00Z)')
+    .option('--no-validate', 'with --via render-pitr: do not compare with the latest proven backup')
     .action(action(async (ctx, flags: RecoverFlags) => (await import('./recover.run.js')).run(ctx, flags)));
 }
