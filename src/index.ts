@@ -82,7 +82,6 @@ export {
   deployStatus,
   type JournalEntry,
   listDeployJournal,
-  providerFor,
   rollbackDeployDatabase,
   type StepName,
   type StepStatus,

@@ -233,7 +233,9 @@ describe('promote', () => {
     const r = await cli(['promote', '--from', 'staging', '--to', 'production', '--commit', 'abc123']);
     assert.equal(r.code, 0, r.stderr);
     assert.equal(readFileSync(join(dir, 'deployed.txt'), 'utf8').trim(), 'abc123');
-    const applied = await prod.query("SELECT version FROM pgward.migrations WHERE version = '20240201000000'");
+    const applied = await prod.query(
+      "SELECT version FROM pgward.migrations WHERE version = '20240201000000'",
+    );
     assert.equal(applied.length, 1, 'production applied the release before its deploy');
     const [journal] = await prod.query<{ status: string }>(
       'SELECT status FROM pgward.deploys ORDER BY started_at DESC LIMIT 1',

@@ -34,6 +34,20 @@ export interface DeploySettings {
 const ms = (v: string | number | undefined, fallback: number): number =>
   v === undefined ? fallback : (parseDuration(v) ?? 0);
 
+/** deploy.verify with the defaults docs/deploy.md states (3 answers in a row every 5 s within 5 min; 1 % over 5 min, ≥ 100 requests). */
+export function verifySettingsOf(raw: RawDeploy | undefined): VerifySettings {
+  const v = raw?.verify ?? {};
+  return {
+    healthUrl: v.health_url,
+    checks: v.checks ?? 3,
+    intervalMs: ms(v.interval, 5_000),
+    timeoutMs: ms(v.timeout, 300_000),
+    errorThreshold: v.error_threshold ?? 1,
+    windowMs: ms(v.window, 300_000),
+    minRequests: v.min_requests ?? 100,
+  };
+}
+
 /** The deploy settings of one environment; a UsageError naming the key when there is no deploy: block. */
 export function deploySettings(config: LoadedConfig | undefined, env: string | undefined): DeploySettings {
   if (!env)
@@ -47,20 +61,11 @@ export function deploySettings(config: LoadedConfig | undefined, env: string | u
       `environment ${env} has no deploy: block in ${config?.path ?? 'pgward.yaml'}`,
       `add environments.${env}.deploy (provider: command or render); see docs/deploy.md`,
     );
-  const v = raw.verify ?? {};
   const webhook = webhookOf(config);
   return {
     env,
     raw,
-    verify: {
-      healthUrl: v.health_url,
-      checks: v.checks ?? 3,
-      intervalMs: ms(v.interval, 5_000),
-      timeoutMs: ms(v.timeout, 300_000),
-      errorThreshold: v.error_threshold ?? 1,
-      windowMs: ms(v.window, 300_000),
-      minRequests: v.min_requests ?? 100,
-    },
+    verify: verifySettingsOf(raw),
     rehearseBudgetMs:
       raw.rehearse_budget === undefined ? undefined : (parseDuration(raw.rehearse_budget) ?? undefined),
     rollbackDatabase: raw.rollback_database ?? 'down',

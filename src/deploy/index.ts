@@ -15,7 +15,6 @@ export type {
   StepStatus,
 } from './journal.js';
 export { deploy } from './pipeline.js';
-export { providerFor } from './provider.js';
 export { type DeployStatusOptions, deployStatus, type JournalEntry, listDeployJournal } from './status.js';
 export type { DatabaseDecision, DeployEvent, DeployOptions, DeployResult } from './types.js';
 export type { WritesSince } from './writes.js';

@@ -10,6 +10,7 @@ import { appName, connect } from '../db/connect.js';
 import { ExitCode, PgwardError } from '../errors.js';
 import { isInterrupted } from '../interrupt.js';
 import { actor } from '../migrate/history.js';
+import { providerFor } from '../platform/index.js';
 import { redact, redactUrl } from '../redact.js';
 import { deploySettings, registerEnvironmentSecrets } from './config.js';
 import { databaseDecision } from './decision.js';
@@ -25,7 +26,6 @@ import {
 } from './journal.js';
 import { acquireDeployLock, currentStep, releaseDeployLock } from './lock.js';
 import { preflight } from './preflight.js';
-import { providerFor } from './provider.js';
 import { alertOutcome } from './report.js';
 import { backupStep, migrateStep } from './steps-db.js';
 import { oldVersionStillLive, platformStep, rollbackStep, verifyStep } from './steps-platform.js';
@@ -63,7 +63,11 @@ export async function deploy(given: DeployOptions): Promise<DeployResult> {
   redactUrl(opts.target.url); // registers the password: it is masked wherever it shows up
   registerEnvironmentSecrets(settings.raw);
   const provider =
-    opts.provider ?? providerFor(settings.raw, { cwd: opts.cwd ?? opts.config?.baseDir ?? process.cwd() });
+    opts.provider ??
+    providerFor(settings.raw, {
+      cwd: opts.cwd ?? opts.config?.baseDir ?? process.cwd(),
+      envName: settings.env,
+    });
   const client = await connect(opts.target.url, { applicationName: appName('deploy') });
   let locked = false;
   try {

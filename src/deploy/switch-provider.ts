@@ -1,12 +1,12 @@
-// The platform and the health check `switch` uses, read from the environment's `deploy:` block. A stand-in
-// until src/deploy/provider.ts (the deploy pipeline's) is merged: the lead points switch at that one.
+// The platform and the health check `switch` and `promote` use, read from the environment's `deploy:`
+// block: the same provider factory and the same verification defaults as `pgward deploy`.
 
-import { parseDuration } from '../config/duration.js';
 import type { LoadedConfig } from '../config/load.js';
 import type { RawDeploy } from '../config/sections/deploy.js';
 import { UsageError } from '../errors.js';
-import { CommandProvider } from '../platform/command.js';
+import { providerFor } from '../platform/index.js';
 import type { DeployProvider } from '../platform/types.js';
+import { verifySettingsOf } from './config.js';
 
 export interface VerifySettings {
   healthUrl: string | undefined;
@@ -26,21 +26,19 @@ export function deployBlock(config: LoadedConfig | undefined, env: string): RawD
   return d;
 }
 
-export function switchProvider(deploy: RawDeploy, config: LoadedConfig | undefined): DeployProvider {
-  if (deploy.provider === 'command' && deploy.command)
-    return new CommandProvider(deploy.command, config ? { cwd: config.baseDir } : {});
-  throw new UsageError(`deploy provider ${deploy.provider} is not available to switch in this build`);
+export function switchProvider(
+  deploy: RawDeploy,
+  config: LoadedConfig | undefined,
+  env?: string,
+): DeployProvider {
+  return providerFor(deploy, {
+    ...(config ? { cwd: config.baseDir } : {}),
+    ...(env ? { envName: env } : {}),
+  });
 }
 
-/** deploy.verify with defaults: 3 answers in a row, every 2 s, within 2 min. */
+/** deploy.verify's health part, with `pgward deploy`'s defaults. */
 export function verifySettings(deploy: RawDeploy | undefined): VerifySettings {
-  const v = deploy?.verify;
-  const ms = (x: string | number | undefined, dflt: number) =>
-    x === undefined ? dflt : (parseDuration(x) ?? dflt);
-  return {
-    healthUrl: v?.health_url,
-    checks: v?.checks ?? 3,
-    intervalMs: ms(v?.interval, 2_000),
-    timeoutMs: ms(v?.timeout, 120_000),
-  };
+  const { healthUrl, checks, intervalMs, timeoutMs } = verifySettingsOf(deploy);
+  return { healthUrl, checks, intervalMs, timeoutMs };
 }

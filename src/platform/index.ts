@@ -1,6 +1,7 @@
 // Which DeployProvider drives an environment's deploy: block (src/config/sections/deploy.ts).
 import type { RawDeploy } from '../config/sections/deploy.js';
 import { UsageError } from '../errors.js';
+import { CommandProvider } from './command.js';
 import { RenderProvider, type RenderProviderOptions } from './render/provider.js';
 import type { DeployProvider } from './types.js';
 
@@ -11,7 +12,7 @@ export interface ProviderForOptions {
   env?: Record<string, string | undefined>;
   /** Where the command provider runs its commands (same field as CommandRunOptions). */
   cwd?: string;
-  /** Builds the provider of `provider: command` (at merge: `(c) => new CommandProvider(c, { cwd, env })`). */
+  /** Builds the provider of `provider: command` (default: a CommandProvider running in `cwd` with `env`). */
   command?: (config: NonNullable<RawDeploy['command']>) => DeployProvider;
   /** Extra client/poll settings for Render (tests: short poll intervals). */
   render?: Partial<RenderProviderOptions>;
@@ -79,7 +80,7 @@ export function renderProviderFor(config: RenderDeployConfig, opts: ProviderForO
 }
 
 /**
- * The DeployProvider of an environment's deploy: block (Render; `command` through `opts.command`).
+ * The DeployProvider of an environment's deploy: block: Render's REST API, or the configured shell commands.
  *
  * @example
  * ```ts
@@ -104,7 +105,9 @@ export function providerFor(deploy: RawDeploy, opts: ProviderForOptions = {}): D
       `deploy${where} has provider command but no command: block`,
       'add command: { deploy: <command> }',
     );
-  if (!opts.command)
-    throw new UsageError(`deploy${where}: the command provider is not available in this build`);
-  return opts.command(deploy.command);
+  if (opts.command) return opts.command(deploy.command);
+  return new CommandProvider(deploy.command, {
+    ...(opts.cwd ? { cwd: opts.cwd } : {}),
+    ...(opts.env ? { env: opts.env as NodeJS.ProcessEnv } : {}),
+  });
 }

@@ -43,7 +43,7 @@ export async function run(ctx: Context, flags: SwitchFlags): Promise<number> {
     env: target.env,
     sourceUrl: target.url,
     to: targetValue(ctx, flags.to),
-    provider: switchProvider(deploy, ctx.config),
+    provider: switchProvider(deploy, ctx.config, target.env),
     verify: verifySettings(deploy),
     keepMs: keepMs(flags.keep, deploy.keep_old_database),
     mode: flags.tablesHash ? 'hash' : 'count',
