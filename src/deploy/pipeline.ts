@@ -109,6 +109,7 @@ async function openRecord(ctx: PipelineContext): Promise<void> {
     ctx.resumed = true;
     ctx.rec = { ...stopped, pid: process.pid, host: hostname() };
     ctx.emit({ type: 'resume', id: stopped.id, stoppedAt: currentStep(stopped) });
+    noteIgnoredFlags(ctx);
     await saveDeploy(ctx.client, ctx.rec);
     return;
   }
@@ -126,6 +127,8 @@ async function openRecord(ctx: PipelineContext): Promise<void> {
     migrations: [],
     previousDeploy: null,
     platformDeployId: null,
+    commit: ctx.opts.commit ?? null,
+    image: ctx.opts.image ?? null,
     backupId: null,
     writeBaseline: null,
     exitCode: null,
@@ -133,6 +136,19 @@ async function openRecord(ctx: PipelineContext): Promise<void> {
   };
   await insertDeploy(ctx.client, ctx.rec);
   ctx.emit({ type: 'start', id: ctx.rec.id, env, provider: ctx.rec.provider });
+}
+
+/** A resumed deploy deploys what it was started with: this run's different --commit / --image are ignored, and said so. */
+function noteIgnoredFlags(ctx: PipelineContext): void {
+  for (const flag of ['commit', 'image'] as const) {
+    const given = ctx.opts[flag];
+    if (given && given !== ctx.rec[flag])
+      ctx.emit({
+        type: 'progress',
+        step: ctx.rec.steps.at(-1)?.name ?? 'preflight',
+        detail: `--${flag} ${given} ignored: the resumed deploy keeps ${ctx.rec[flag] ? `--${flag} ${ctx.rec[flag]}` : `no --${flag}`}, as it was started; run pgward deploy again afterwards to deploy ${given}`,
+      });
+  }
 }
 
 async function runSteps(ctx: PipelineContext): Promise<number> {
@@ -147,7 +163,7 @@ async function runSteps(ctx: PipelineContext): Promise<number> {
       prev?.status === 'failed'
         ? { status: 'failed' as const, detail: prev.detail }
         : await runStep(ctx, name, fn);
-    if (out.status === 'interrupted') return ExitCode.interrupted;
+    if (out.status === 'interrupted') return out.exitCode ?? ExitCode.interrupted;
     if (out.status === 'failed') return afterFailure(ctx, name, out);
   }
   return finish(ctx, 'succeeded', ExitCode.ok);
