@@ -2,7 +2,9 @@
 // --commit, production is deployed with the commit staging's live deploy runs (read from Render), through
 // the deploy pipeline. Real databases, a real rehearsal on its own cluster, the Render API simulator.
 import assert from 'node:assert/strict';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { loadConfig, promotedVersion } from '../src/index.js';
 import { type AppServer, startAppServer } from './harness/app-server.js';
 import { type Cluster, startCluster } from './harness/cluster.js';
 import { createTestDatabase, type TestDatabase } from './harness/db.js';
@@ -110,5 +112,28 @@ describe('promote with provider render', () => {
     assert.equal(r.code, 0, r.stderr);
     assert.doesNotMatch(r.stderr, /the live version of staging/);
     assert.equal(sim.deploys(prodSvc.id)[0]!.commit.id, 'abc1234');
+  });
+
+  it('promotedVersion: Render reads the live commit; the command provider cannot tell and says so', async () => {
+    const prev = process.env.RENDER_API_KEY;
+    process.env.RENDER_API_KEY = sim.apiKey;
+    try {
+      const v = await promotedVersion(loadConfig(join(dir, 'pgward.yaml')), 'staging');
+      assert.equal(v.commit, STAGING_COMMIT);
+    } finally {
+      if (prev === undefined) delete process.env.RENDER_API_KEY;
+      else process.env.RENDER_API_KEY = prev;
+    }
+    const other = makeProject({
+      'pgward.yaml': `environments:\n  staging:\n    url: ${staging.url}\n    deploy:\n      provider: command\n      command:\n        deploy: "true"\n  bare:\n    url: ${staging.url}\n`,
+    });
+    const cmd = await promotedVersion(loadConfig(join(other, 'pgward.yaml')), 'staging');
+    assert.deepEqual(Object.keys(cmd), ['note']);
+    assert.match(
+      cmd.note,
+      /staging's live version is unknown \(a deploy command does not report it\); the platform deploys its default/,
+    );
+    const bare = await promotedVersion(loadConfig(join(other, 'pgward.yaml')), 'bare');
+    assert.match(bare.note, /bare has no deploy: block/);
   });
 });
