@@ -251,6 +251,7 @@ test('invariant: the Render API key never appears in the deploy journal, output 
   const hook = await webhookReceiver();
   const p = await renderDeployProject({
     migrations: USERS,
+    sim: { stepMs: 300 },
     extra: `serve:\n  webhook_url: ${hook.url}\n`,
     verify: 'window: 30s',
   });
@@ -293,5 +294,46 @@ test('invariant: the Render API key never appears in the deploy journal, output 
   } finally {
     await p.close();
     await hook.close();
+  }
+});
+
+test('deploy render: the API unreachable during the rollback leaves the rollback step interrupted; the next run rolls back and records it', async () => {
+  const p = await renderDeployProject({ migrations: USERS, sim: { stepMs: 300 }, verify: 'window: 30s' });
+  try {
+    const before = p.sim.liveDeploy(p.service.id)!;
+    p.sim.setTraffic(p.service.id, (live) =>
+      live?.id === before.id || live?.trigger === 'rollback'
+        ? { ok: 100, errors: 0 }
+        : { ok: 90, errors: 10 },
+    );
+    const first = p.run(['deploy', '--env', 'production']);
+    await until(() => (p.rollbacks().length ? true : undefined), 'the rollback request');
+    p.sim.faults.outage(6, '503', 'GET');
+    const r = await first;
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(
+      r.stderr,
+      new RegExp(
+        `Render API unreachable while rolling back to ${before.id}; run pgward deploy again to resume`,
+      ),
+    );
+    const row = (await journal(p))[0]!;
+    assert.equal(row.status, 'running');
+    assert.deepEqual(row.steps.map((s) => `${s.name}:${s.status}`).slice(3), [
+      'platform:done',
+      'verify:failed',
+      'rollback:interrupted',
+    ]);
+    const again = await p.run(['deploy', '--env', 'production', '--json']);
+    assert.equal(again.code, 12, again.stderr);
+    const d = JSON.parse(again.stdout);
+    assert.equal(d.resumed, true);
+    assert.equal(d.deploy.status, 'rolled_back');
+    assert.equal(p.apiDeploys().length, 1, 'never a second deploy');
+    const live = p.sim.liveDeploy(p.service.id)!;
+    assert.equal(live.trigger, 'rollback');
+    assert.equal(live.commit.id, before.commit.id);
+  } finally {
+    await p.close();
   }
 });

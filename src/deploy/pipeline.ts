@@ -48,7 +48,8 @@ export function newDeployId(now = new Date()): string {
  * What `pgward deploy --env <name>` does: the whole pipeline, journaled in pgward.deploys. Throws
  * PgwardError when it cannot start (no deploy: block, another deploy running: exit 7) or a step broke
  * unexpectedly (recorded as failed first); returns the outcome otherwise (`exitCode`: 0 deployed,
- * 6 blocked by the gate, 8 doctor, 9 rehearsal over budget, 11 failed, 12 rolled back, 130 interrupted).
+ * 6 blocked by the gate, 8 doctor, 9 rehearsal over budget, 11 failed, 12 rolled back, 130 interrupted,
+ * 1 the platform's API unreachable while waiting on it: the deploy stays resumable).
  *
  * @example
  * ```ts
@@ -229,7 +230,8 @@ async function afterFailure(ctx: PipelineContext, name: StepName, out: StepOutco
     prev && (prev.status === 'done' || prev.status === 'failed')
       ? prev
       : await runStep(ctx, 'rollback', rollbackStep);
-  if (rolled.status === 'interrupted') return ExitCode.interrupted;
+  if (rolled.status === 'interrupted')
+    return ('exitCode' in rolled ? rolled.exitCode : undefined) ?? ExitCode.interrupted;
   ctx.database = await databaseDecision(ctx);
   if (rolled.status !== 'done') return finish(ctx, 'rollback_failed', ExitCode.deployFailed);
   return finish(ctx, 'rolled_back', ExitCode.rolledBack);

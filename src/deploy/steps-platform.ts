@@ -159,8 +159,20 @@ export async function verifyStep(ctx: PipelineContext): Promise<StepOutcome> {
 }
 
 export async function rollbackStep(ctx: PipelineContext): Promise<StepOutcome> {
-  const r = await ctx.provider.rollback(ctx.rec.previousDeploy, triggerOptions(ctx, 'rollback'));
   const to = ctx.rec.previousDeploy ? ` to ${ctx.rec.previousDeploy}` : '';
+  let r: PlatformDeployResult;
+  try {
+    r = await ctx.provider.rollback(ctx.rec.previousDeploy, triggerOptions(ctx, 'rollback'));
+  } catch (err) {
+    if (!(err instanceof PlatformUnreachableError) || ctx.opts.signal?.aborted) throw err;
+    // Whether the rollback was accepted or went live is unknown: resumable (a rollback to the same deploy again is harmless).
+    const api = ctx.provider.kind === 'render' ? 'Render API' : 'the platform';
+    return {
+      status: 'interrupted',
+      detail: `${api} unreachable while rolling back${to}; run pgward deploy again to resume (the rollback runs again) (${err.message})`,
+      exitCode: ExitCode.runtime,
+    };
+  }
   if (r.outcome === 'live')
     return { status: 'done', detail: `code rolled back${to} (${r.detail.split('\n')[0]})` };
   return {
