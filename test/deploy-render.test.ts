@@ -337,3 +337,37 @@ test('deploy render: the API unreachable during the rollback leaves the rollback
     await p.close();
   }
 });
+
+test('deploy render: a journal written by an older pgward (no commit/image columns) gains them and keeps its rows', async () => {
+  const p = await renderDeployProject({ migrations: USERS });
+  try {
+    await p.db.query(`CREATE SCHEMA pgward;
+      CREATE TABLE pgward.deploys (id text PRIMARY KEY, env text NOT NULL, status text NOT NULL,
+        started_at timestamptz NOT NULL DEFAULT now(), finished_at timestamptz, pid integer NOT NULL,
+        host text NOT NULL, actor text NOT NULL, provider text NOT NULL, steps jsonb NOT NULL DEFAULT '[]',
+        migrations jsonb NOT NULL DEFAULT '[]', previous_deploy text, platform_deploy_id text, backup_id text,
+        write_baseline jsonb, exit_code integer, database_rollback jsonb);
+      INSERT INTO pgward.deploys (id, env, status, started_at, pid, host, actor, provider)
+        VALUES ('dpl_20200101000000_abcdef', 'production', 'succeeded', '2020-01-01', 1, 'h', 'a', 'p')`);
+    const old = await p.run([
+      'deploy',
+      'status',
+      'dpl_20200101000000_abcdef',
+      '--env',
+      'production',
+      '--json',
+    ]);
+    assert.equal(old.code, 0, old.stderr);
+    assert.equal(JSON.parse(old.stdout).deploy.commit, null);
+    const r = await p.run(['deploy', '--env', 'production', '--commit', 'abc1234', '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    const rows = await p.db.query('SELECT id, commit FROM pgward.deploys ORDER BY started_at');
+    assert.deepEqual(rows, [
+      { id: 'dpl_20200101000000_abcdef', commit: null },
+      { id: JSON.parse(r.stdout).deploy.id, commit: 'abc1234' },
+    ]);
+    assert.equal(p.sim.deploys(p.service.id)[0]!.commit.id, 'abc1234');
+  } finally {
+    await p.close();
+  }
+});
