@@ -93,6 +93,7 @@ export {
   type PromoteReport,
   promoteChecks,
 } from './deploy/promote.js';
+export { type PromotedVersion, promotedVersion } from './deploy/promote-version.js';
 export {
   type SwitchOptions,
   type SwitchResult,
@@ -210,6 +211,7 @@ export type {
   DeployProvider,
   PlatformDeployResult,
   PlatformOutcome,
+  PlatformVersion,
   ProgressEvent,
   RequestCounts,
   TriggerOptions,

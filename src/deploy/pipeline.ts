@@ -48,7 +48,8 @@ export function newDeployId(now = new Date()): string {
  * What `pgward deploy --env <name>` does: the whole pipeline, journaled in pgward.deploys. Throws
  * PgwardError when it cannot start (no deploy: block, another deploy running: exit 7) or a step broke
  * unexpectedly (recorded as failed first); returns the outcome otherwise (`exitCode`: 0 deployed,
- * 6 blocked by the gate, 8 doctor, 9 rehearsal over budget, 11 failed, 12 rolled back, 130 interrupted).
+ * 6 blocked by the gate, 8 doctor, 9 rehearsal over budget, 11 failed, 12 rolled back, 130 interrupted,
+ * 1 the platform's API unreachable while waiting on it: the deploy stays resumable).
  *
  * @example
  * ```ts
@@ -109,6 +110,7 @@ async function openRecord(ctx: PipelineContext): Promise<void> {
     ctx.resumed = true;
     ctx.rec = { ...stopped, pid: process.pid, host: hostname() };
     ctx.emit({ type: 'resume', id: stopped.id, stoppedAt: currentStep(stopped) });
+    noteIgnoredFlags(ctx);
     await saveDeploy(ctx.client, ctx.rec);
     return;
   }
@@ -126,6 +128,8 @@ async function openRecord(ctx: PipelineContext): Promise<void> {
     migrations: [],
     previousDeploy: null,
     platformDeployId: null,
+    commit: ctx.opts.commit ?? null,
+    image: ctx.opts.image ?? null,
     backupId: null,
     writeBaseline: null,
     exitCode: null,
@@ -133,6 +137,19 @@ async function openRecord(ctx: PipelineContext): Promise<void> {
   };
   await insertDeploy(ctx.client, ctx.rec);
   ctx.emit({ type: 'start', id: ctx.rec.id, env, provider: ctx.rec.provider });
+}
+
+/** A resumed deploy deploys what it was started with: this run's different --commit / --image are ignored, and said so. */
+function noteIgnoredFlags(ctx: PipelineContext): void {
+  for (const flag of ['commit', 'image'] as const) {
+    const given = ctx.opts[flag];
+    if (given && given !== ctx.rec[flag])
+      ctx.emit({
+        type: 'progress',
+        step: ctx.rec.steps.at(-1)?.name ?? 'preflight',
+        detail: `--${flag} ${given} ignored: the resumed deploy keeps ${ctx.rec[flag] ? `--${flag} ${ctx.rec[flag]}` : `no --${flag}`}, as it was started; run pgward deploy again afterwards to deploy ${given}`,
+      });
+  }
 }
 
 async function runSteps(ctx: PipelineContext): Promise<number> {
@@ -147,7 +164,7 @@ async function runSteps(ctx: PipelineContext): Promise<number> {
       prev?.status === 'failed'
         ? { status: 'failed' as const, detail: prev.detail }
         : await runStep(ctx, name, fn);
-    if (out.status === 'interrupted') return ExitCode.interrupted;
+    if (out.status === 'interrupted') return out.exitCode ?? ExitCode.interrupted;
     if (out.status === 'failed') return afterFailure(ctx, name, out);
   }
   return finish(ctx, 'succeeded', ExitCode.ok);
@@ -213,7 +230,8 @@ async function afterFailure(ctx: PipelineContext, name: StepName, out: StepOutco
     prev && (prev.status === 'done' || prev.status === 'failed')
       ? prev
       : await runStep(ctx, 'rollback', rollbackStep);
-  if (rolled.status === 'interrupted') return ExitCode.interrupted;
+  if (rolled.status === 'interrupted')
+    return ('exitCode' in rolled ? rolled.exitCode : undefined) ?? ExitCode.interrupted;
   ctx.database = await databaseDecision(ctx);
   if (rolled.status !== 'done') return finish(ctx, 'rollback_failed', ExitCode.deployFailed);
   return finish(ctx, 'rolled_back', ExitCode.rolledBack);

@@ -5,6 +5,7 @@ import { ExitCode } from '../errors.js';
 import { formatDuration } from '../format/units.js';
 import { checkHealth } from '../platform/health.js';
 import type { PlatformDeployResult, TriggerOptions } from '../platform/types.js';
+import { PlatformUnreachableError } from '../platform/unreachable.js';
 import { saveDeploy } from './journal.js';
 import type { PipelineContext, StepOutcome } from './types.js';
 import { snapshotWrites } from './writes.js';
@@ -12,8 +13,9 @@ import { snapshotWrites } from './writes.js';
 function triggerOptions(ctx: PipelineContext, step: 'platform' | 'rollback'): TriggerOptions {
   return {
     deployId: ctx.rec.id,
-    ...(ctx.opts.commit ? { commit: ctx.opts.commit } : {}),
-    ...(ctx.opts.image ? { image: ctx.opts.image } : {}),
+    // The flags the deploy was started with (journaled), never those of a run that resumes it.
+    ...(ctx.rec.commit ? { commit: ctx.rec.commit } : {}),
+    ...(ctx.rec.image ? { image: ctx.rec.image } : {}),
     onProgress: (e) =>
       ctx.emit({ type: 'progress', step, detail: `${e.status}${e.detail ? `: ${e.detail}` : ''}` }),
     ...(ctx.opts.signal ? { signal: ctx.opts.signal } : {}),
@@ -41,7 +43,20 @@ export async function platformStep(ctx: PipelineContext): Promise<StepOutcome> {
       detail: `waiting for ${rec.platformDeployId}, started before the restart`,
     });
   }
-  const r = await provider.wait(rec.platformDeployId, opts);
+  let r: PlatformDeployResult;
+  try {
+    r = await provider.wait(rec.platformDeployId, opts);
+  } catch (err) {
+    if (!(err instanceof PlatformUnreachableError) || !rec.platformDeployId || ctx.opts.signal?.aborted)
+      throw err;
+    // The deploy goes on (or ended) on the platform; nobody knows how: neither done nor failed. Resumable.
+    const api = provider.kind === 'render' ? 'Render API' : 'the platform';
+    return {
+      status: 'interrupted',
+      detail: `${api} unreachable while waiting for ${rec.platformDeployId}; run pgward deploy again to resume (${err.message})`,
+      exitCode: ExitCode.runtime,
+    };
+  }
   if (r.platformDeployId && r.platformDeployId !== rec.platformDeployId)
     rec.platformDeployId = r.platformDeployId;
   return platformOutcome(r);
@@ -144,8 +159,20 @@ export async function verifyStep(ctx: PipelineContext): Promise<StepOutcome> {
 }
 
 export async function rollbackStep(ctx: PipelineContext): Promise<StepOutcome> {
-  const r = await ctx.provider.rollback(ctx.rec.previousDeploy, triggerOptions(ctx, 'rollback'));
   const to = ctx.rec.previousDeploy ? ` to ${ctx.rec.previousDeploy}` : '';
+  let r: PlatformDeployResult;
+  try {
+    r = await ctx.provider.rollback(ctx.rec.previousDeploy, triggerOptions(ctx, 'rollback'));
+  } catch (err) {
+    if (!(err instanceof PlatformUnreachableError) || ctx.opts.signal?.aborted) throw err;
+    // Whether the rollback was accepted or went live is unknown: resumable (a rollback to the same deploy again is harmless).
+    const api = ctx.provider.kind === 'render' ? 'Render API' : 'the platform';
+    return {
+      status: 'interrupted',
+      detail: `${api} unreachable while rolling back${to}; run pgward deploy again to resume (the rollback runs again) (${err.message})`,
+      exitCode: ExitCode.runtime,
+    };
+  }
   if (r.outcome === 'live')
     return { status: 'done', detail: `code rolled back${to} (${r.detail.split('\n')[0]})` };
   return {

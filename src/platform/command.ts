@@ -6,7 +6,13 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import type { RawDeploy } from '../config/sections/deploy.js';
 import { exited, stopChild, TailBuffer } from '../pgtools/exec.js';
 import { redact } from '../redact.js';
-import type { DeployProvider, PlatformDeployResult, RequestCounts, TriggerOptions } from './types.js';
+import type {
+  DeployProvider,
+  PlatformDeployResult,
+  PlatformVersion,
+  RequestCounts,
+  TriggerOptions,
+} from './types.js';
 
 type Argv = string | string[];
 export type CommandDeployConfig = NonNullable<RawDeploy['command']>;
@@ -71,6 +77,11 @@ export class CommandProvider implements DeployProvider {
   }
 
   async liveDeploy(): Promise<string | null> {
+    return null;
+  }
+
+  /** A deploy command says nothing about the version it runs: unknown. */
+  async liveVersion(): Promise<PlatformVersion | null> {
     return null;
   }
 

@@ -42,6 +42,12 @@ export interface RequestCounts {
   errors: number;
 }
 
+/** What a platform deploy runs: a commit of the repository, or an image reference. */
+export interface PlatformVersion {
+  commit?: string;
+  image?: string;
+}
+
 export interface DeployProvider {
   readonly kind: 'render' | 'command';
   /** A line naming what is deployed (service name and id), for reports. */
@@ -58,6 +64,8 @@ export interface DeployProvider {
   requestCounts(since: Date, until: Date, signal?: AbortSignal): Promise<RequestCounts | null>;
   /** Points the app at another database (per-key env var write where the platform has one) and deploys so it applies. */
   setDatabaseUrl(url: string, opts: TriggerOptions): Promise<PlatformDeployResult>;
+  /** The commit (or image) the live deploy runs, for `promote`; null when none is live or the platform cannot tell. Absent: never known. */
+  liveVersion?(signal?: AbortSignal): Promise<PlatformVersion | null>;
   /** The connection URL of a platform database named by its id (Render dpg-…); absent when the platform has none. */
   databaseUrl?(databaseId: string, signal?: AbortSignal): Promise<string>;
 }

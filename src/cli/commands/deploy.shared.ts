@@ -62,6 +62,8 @@ export function printDeployResult(out: Output, r: DeployResult): void {
         ? c.yellow
         : c.red;
   out.line(colour(`deploy ${d.id}: ${d.status.replace('_', ' ')}${r.resumed ? ' (resumed)' : ''}`));
+  const stopped = d.status === 'running' ? d.steps.find((s) => s.status === 'interrupted') : undefined;
+  if (stopped) out.error(`deploy ${d.id} stopped at ${stopped.name}: ${stopped.detail}`);
   if (r.resumed && d.status !== 'running')
     out.info('this run finished the stopped deploy; run pgward deploy again to deploy anything newer');
   if (r.approveCommand) {

@@ -4,6 +4,7 @@
 import { PgwardError } from '../../errors.js';
 import { InterruptedError } from '../../interrupt.js';
 import { redact, registerSecret } from '../../redact.js';
+import { PlatformUnreachableError } from '../unreachable.js';
 
 export const DEFAULT_RENDER_API_URL = 'https://api.render.com/v1';
 
@@ -141,9 +142,10 @@ export class RenderHttp {
       } catch (err) {
         if (signal?.aborted) throw new InterruptedError(`Render API ${method} ${shown}`);
         if (method !== 'GET' || failures >= this.o.maxGetRetries)
-          throw new PgwardError(redact(`Render API ${method} ${shown}: network error ${networkWord(err)}`), {
-            hint: `check that ${this.apiUrl} is reachable${method === 'GET' ? '' : '; the request may or may not have been applied'}`,
-          });
+          throw new PlatformUnreachableError(
+            redact(`Render API ${method} ${shown}: network error ${networkWord(err)}`),
+            `check that ${this.apiUrl} is reachable${method === 'GET' ? '' : '; the request may or may not have been applied'}`,
+          );
         await sleep(this.backoff(failures++), signal);
         continue;
       }
@@ -159,6 +161,10 @@ export class RenderHttp {
         continue;
       }
       const parsed = await readJson(res);
+      if (res.status >= 500) {
+        const e = apiError(method, shown, res.status, parsed, this.keyEnv);
+        throw new PlatformUnreachableError(e.message, e.hint);
+      }
       if (!res.ok) throw apiError(method, shown, res.status, parsed, this.keyEnv);
       return { status: res.status, body: parsed as T };
     }

@@ -7,6 +7,7 @@ import type {
   DeployProvider,
   PlatformDeployResult,
   PlatformOutcome,
+  PlatformVersion,
   RequestCounts,
   TriggerOptions,
 } from '../types.js';
@@ -82,6 +83,14 @@ export class RenderProvider implements DeployProvider {
 
   async liveDeploy(signal?: AbortSignal): Promise<string | null> {
     return (await this.client.liveDeploy(this.primary, signal))?.id ?? null;
+  }
+
+  /** The live deploy's image reference (image-backed services) or else its commit id; null when nothing is live. */
+  async liveVersion(signal?: AbortSignal): Promise<PlatformVersion | null> {
+    const d = await this.client.liveDeploy(this.primary, signal);
+    if (d?.image?.ref) return { image: d.image.ref };
+    if (d?.commit?.id) return { commit: d.commit.id };
+    return null;
   }
 
   async trigger(opts: TriggerOptions): Promise<string | null> {
