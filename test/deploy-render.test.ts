@@ -371,3 +371,38 @@ test('deploy render: a journal written by an older pgward (no commit/image colum
     await p.close();
   }
 });
+
+test('invariant: kill -9 between Render accepting the deploy and the journal recording it never creates a second deploy', async () => {
+  // A 202 whose deploy shows up in the list late: pgward is killed while it searches for it, so the
+  // journal has the platform step running with no dep- id while Render has the deploy.
+  const p = await renderDeployProject({
+    migrations: USERS,
+    sim: { createDeployStatus: 202, acceptedDeployDelayMs: 1500 },
+  });
+  try {
+    let child: import('node:child_process').ChildProcess | undefined;
+    const first = p.run(['deploy', '--env', 'production'], { onSpawn: (c) => (child = c) });
+    await until(
+      async () =>
+        p.sim.requests.some((x) => x.method === 'POST' && x.path.endsWith('/deploys')) ? true : undefined,
+      'the deploy POST',
+    );
+    child!.kill('SIGKILL');
+    await first;
+    const row = (await journal(p))[0]!;
+    assert.equal(row.status, 'running');
+    assert.equal(row.platform_deploy_id, null, 'killed before the id was journaled');
+    await until(async () => (p.apiDeploys().length === 1 ? true : undefined), 'the queued deploy created');
+
+    const r = await p.run(['deploy', '--env', 'production', '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    const doc = JSON.parse(r.stdout);
+    assert.equal(doc.deploy.id, row.id);
+    assert.equal(doc.deploy.status, 'succeeded');
+    assert.match(r.stderr, /adopted dep-\S+ .*the stopped run started it before recording it/);
+    assert.equal(p.apiDeploys().length, 1, 'exactly one deploy triggered through the API');
+    assert.equal(doc.deploy.platformDeployId, p.apiDeploys()[0]);
+  } finally {
+    await p.close();
+  }
+});

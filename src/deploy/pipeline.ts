@@ -88,6 +88,7 @@ export async function deploy(given: DeployOptions): Promise<DeployResult> {
       client,
       rec: undefined as unknown as DeployRecord,
       resumed: false,
+      priorAttempt: undefined,
       framework,
       blocked: [],
       database: null,
@@ -160,6 +161,7 @@ async function runSteps(ctx: PipelineContext): Promise<number> {
       continue;
     }
     // A step that ended failed before a crash is finished: go on from its failure, never re-run it.
+    ctx.priorAttempt = prev;
     const out =
       prev?.status === 'failed'
         ? { status: 'failed' as const, detail: prev.detail }

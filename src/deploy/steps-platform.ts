@@ -6,6 +6,7 @@ import { formatDuration } from '../format/units.js';
 import { checkHealth } from '../platform/health.js';
 import type { PlatformDeployResult, TriggerOptions } from '../platform/types.js';
 import { PlatformUnreachableError } from '../platform/unreachable.js';
+import { adoptStoppedTrigger } from './adopt.js';
 import { saveDeploy } from './journal.js';
 import type { PipelineContext, StepOutcome } from './types.js';
 import { snapshotWrites } from './writes.js';
@@ -28,6 +29,12 @@ const OLD_STILL_LIVE = new Set(['build_failed', 'pre_deploy_failed', 'update_fai
 export async function platformStep(ctx: PipelineContext): Promise<StepOutcome> {
   const { provider, rec } = ctx;
   const opts = triggerOptions(ctx, 'platform');
+  const adopted = await adoptStoppedTrigger(ctx);
+  if (adopted !== null && typeof adopted !== 'string') return adopted;
+  if (adopted) {
+    rec.platformDeployId = adopted;
+    await saveDeploy(ctx.client, rec);
+  }
   const resumeWait = rec.platformDeployId !== null && provider.kind !== 'command';
   if (!resumeWait) {
     // What a rollback returns to, and the write counters, before anything changes.

@@ -12,6 +12,8 @@ export interface DeployOptions extends ProjectOptions {
   /** A commit or image for the platform (PGWARD_COMMIT / PGWARD_IMAGE for the command provider). */
   commit?: string | undefined;
   image?: string | undefined;
+  /** After a crash between trigger and journal: the platform deploy to wait on (`new`: start another). */
+  adopt?: string | undefined;
   /** Where the deploy commands run (default: pgward.yaml's folder, else the working directory). */
   cwd?: string | undefined;
   /** How long `migrate` waits for the migration lock (ms, default 60 000). */
@@ -60,6 +62,8 @@ export interface PipelineContext {
   client: pg.Client;
   rec: DeployRecord;
   resumed: boolean;
+  /** The journaled attempt of the step now running, when an earlier run started it and stopped. */
+  priorAttempt: DeployStep | undefined;
   /** Set by preflight: the framework running the migrations ('pgward'/'dbmate' = pgward's runner). */
   framework: string;
   blocked: string[];

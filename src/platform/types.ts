@@ -20,6 +20,14 @@ export interface PlatformDeployResult {
   durationMs: number;
 }
 
+/** A platform deploy as listed by the platform. */
+export interface PlatformDeployRef {
+  id: string;
+  createdAt: string;
+  commit?: string;
+  image?: string;
+}
+
 export interface ProgressEvent {
   /** e.g. "build_in_progress", "running deploy command". */
   status: string;
@@ -66,6 +74,11 @@ export interface DeployProvider {
   setDatabaseUrl(url: string, opts: TriggerOptions): Promise<PlatformDeployResult>;
   /** The commit (or image) the live deploy runs, for `promote`; null when none is live or the platform cannot tell. Absent: never known. */
   liveVersion?(signal?: AbortSignal): Promise<PlatformVersion | null>;
+  /**
+   * Deploys started through the API since `since`, newest first: after a crash between the trigger and
+   * the journal write, the resumed run looks here for the deploy it may already have started.
+   */
+  apiDeploysSince?(since: Date, signal?: AbortSignal): Promise<PlatformDeployRef[]>;
   /** The connection URL of a platform database named by its id (Render dpg-…); absent when the platform has none. */
   databaseUrl?(databaseId: string, signal?: AbortSignal): Promise<string>;
 }

@@ -30,6 +30,7 @@ export async function runDeploy(ctx: Context, flags: DeployFlags, target = ctx.t
       approve,
       commit: flags.commit,
       image: flags.image,
+      adopt: flags.adopt,
       lockWaitMs: lockWaitMs(flags.lockWait),
       signal: signals.signal,
       onEvent: (e) => printDeployEvent(ctx.out, e),

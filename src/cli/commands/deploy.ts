@@ -9,6 +9,7 @@ export interface DeployFlags {
   commit?: string;
   image?: string;
   lockWait?: string;
+  adopt?: string;
 }
 
 export interface DeployRollbackFlags {
@@ -30,6 +31,10 @@ export function registerDeploy(program: Command): void {
     .option('--approve [versions]', APPROVE_HELP)
     .option('--commit <sha>', 'the commit to deploy (the platform default: latest of its branch)')
     .option('--image <ref>', 'the image to deploy (platforms deploying images)')
+    .option(
+      '--adopt <deploy-id|new>',
+      'resuming after a crash between trigger and journal: the platform deploy to wait on, or new to start another',
+    )
     .option('--lock-wait <duration>', 'how long migrate waits for the migration lock', '60s')
     .action(action(async (ctx, o: DeployFlags) => (await run()).runDeploy(ctx, o)));
   // `--approve` after a subcommand is read by `deploy` (commander gives parent options to the parent).

@@ -90,6 +90,30 @@ export class RenderClient {
     return items[0]?.deploy ?? null;
   }
 
+  /** Deploys created at or after `since`, newest first, read page by page until an older one. */
+  async deploysSince(
+    serviceId: string,
+    since: Date,
+    signal?: AbortSignal,
+    maxPages = 10,
+  ): Promise<RenderDeploy[]> {
+    const out: RenderDeploy[] = [];
+    let cursor: string | undefined;
+    for (let page = 0; page < maxPages; page++) {
+      const q = `/services/${enc(serviceId)}/deploys?limit=20${cursor ? `&cursor=${enc(cursor)}` : ''}`;
+      const items = await this.get<{ deploy: RenderDeploy; cursor?: string }[]>(q, signal);
+      if (!Array.isArray(items) || items.length === 0) break;
+      for (const i of items) {
+        if (Date.parse(i.deploy.createdAt) < since.getTime()) return out;
+        out.push(i.deploy);
+      }
+      const last = items[items.length - 1]?.cursor;
+      if (!last || last === cursor) break;
+      cursor = last;
+    }
+    return out;
+  }
+
   /**
    * The deploy currently live, or null. `status=live` is sent as a filter, but the status is checked here
    * too (how Render spells an array query parameter is unverified): an unfiltered answer is read page by

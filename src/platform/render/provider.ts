@@ -5,6 +5,7 @@
 import { PgwardError } from '../../errors.js';
 import type {
   DeployProvider,
+  PlatformDeployRef,
   PlatformDeployResult,
   PlatformOutcome,
   PlatformVersion,
@@ -91,6 +92,18 @@ export class RenderProvider implements DeployProvider {
     if (d?.image?.ref) return { image: d.image.ref };
     if (d?.commit?.id) return { commit: d.commit.id };
     return null;
+  }
+
+  async apiDeploysSince(since: Date, signal?: AbortSignal): Promise<PlatformDeployRef[]> {
+    const deploys = await this.client.deploysSince(this.primary, since, signal);
+    return deploys
+      .filter((d) => d.trigger === 'api')
+      .map((d) => ({
+        id: d.id,
+        createdAt: d.createdAt,
+        ...(d.commit?.id ? { commit: d.commit.id } : {}),
+        ...(d.image?.ref ? { image: d.image.ref } : {}),
+      }));
   }
 
   async trigger(opts: TriggerOptions): Promise<string | null> {
