@@ -30,6 +30,8 @@ export interface CreateBranchOptions {
   parentTimestamp?: Date;
   parentLsn?: string;
   signal?: AbortSignal;
+  /** Called as soon as Neon has answered, before the operations are waited for (so a caller can clean up). */
+  onCreated?: (created: NeonBranchCreated) => void;
 }
 
 const enc = encodeURIComponent;
@@ -132,6 +134,7 @@ export class NeonClient {
       o.signal,
     );
     for (const u of created.connection_uris ?? []) registerSecret(u.connection_parameters?.password);
+    o.onCreated?.(created);
     await this.waitForOperations(project, created.operations ?? [], o.signal);
     return created;
   }
