@@ -118,7 +118,10 @@ describe('clone --via neon', () => {
     );
     assert.equal(old[0]?.n, 1);
     const restore = sim.requests.find((q) => q.path.endsWith(`/branches/${st.id}/restore`));
-    assert.equal((restore?.body as { source_branch_id: string }).source_branch_id, doc.workBranch.id);
+    assert.equal(
+      (restore?.body as { source_branch_id?: string } | undefined)?.source_branch_id,
+      doc.workBranch.id,
+    );
   });
 
   it('refuses URL ends, COPY-only flags and a protected target before touching Neon', async () => {

@@ -81,7 +81,16 @@ export function orphanBranch(b: NeonBranch, now = Date.now()): boolean {
   return !processAlive(Number(m[3]), b.created_at);
 }
 
-/** Deletes the rehearsal branches left by killed runs; returns their names. */
+/**
+ * Deletes the rehearsal branches left by killed pgward runs; returns their names.
+ *
+ * @example
+ * ```ts
+ * import { neonHandleFor, sweepNeonBranches } from 'pgward';
+ * const swept = await sweepNeonBranches(neonHandleFor({ project: 'shiny-wind-028834' }), console.log);
+ * console.log(swept.length);
+ * ```
+ */
 export async function sweepNeonBranches(
   h: NeonHandle,
   onSwept?: (line: string) => void,
@@ -108,6 +117,15 @@ export interface WorkBranch {
 /**
  * A new branch of the environment's branch (at head, or at `at`), with a read-write endpoint, waited
  * for, with its direct URI. `onCreated` gets the id as soon as Neon answered (for cleanup on failure).
+ *
+ * @example
+ * ```ts
+ * import { createWorkBranch, neonHandleFor } from 'pgward';
+ * const neon = neonHandleFor({ project: 'shiny-wind-028834', branch: 'main' });
+ * const b = await createWorkBranch(neon, { purpose: 'recover', at: new Date(Date.now() - 60_000) });
+ * console.log(b.name);
+ * await neon.client.deleteBranch(neon.project, b.id);
+ * ```
  */
 export async function createWorkBranch(
   h: NeonHandle,
