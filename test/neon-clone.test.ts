@@ -51,7 +51,7 @@ const run = (dir: string, ...more: string[]) =>
   });
 
 describe('clone --via neon', () => {
-  it('a masking rule that masks nothing fails validation (exit 10): staging untouched, the work branch deleted', async () => {
+  it('invariant: clone --via neon never changes the target while a masked column still holds a source value', async () => {
     const dir = project('        public.users.email: fake_email\n        public.users.phone: "sql: phone"\n');
     const r = await run(dir);
     assert.equal(r.code, 10, r.stderr);
