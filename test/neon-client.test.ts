@@ -5,6 +5,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { PgwardError } from '../src/errors.js';
 import { NeonClient } from '../src/platform/neon/client.js';
+import { orphanBranch, ownBranchName } from '../src/platform/neon/setup.js';
+import type { NeonBranch } from '../src/platform/neon/types.js';
 import { redact } from '../src/redact.js';
 import { adminQuery, createTestDatabase, type TestDatabase } from './harness/db.js';
 import { type NeonSim, startNeonSim } from './harness/neon-sim.js';
@@ -162,6 +164,29 @@ describe('neon client', () => {
     assert.equal(body.source_branch_id, b.branch.id);
     await c.deleteBranch(sim.projectId, kept.id);
     await c.deleteBranch(sim.projectId, b.branch.id);
+  });
+
+  it("a rehearsal branch is an orphan only when its pid is dead here, or it is another host's and stale", () => {
+    const branch = (name: string, ageMs = 0): NeonBranch => ({
+      id: 'br-x',
+      project_id: 'p',
+      name,
+      current_state: 'ready',
+      created_at: new Date(Date.now() - ageMs).toISOString(),
+    });
+    const mine = ownBranchName('rehearse');
+    assert.equal(orphanBranch(branch(mine)), false, 'this live process');
+    assert.equal(orphanBranch(branch(mine.replace(`-${process.pid}-`, '-999999999-'))), true, 'a dead pid');
+    const other = mine.replace(/^pgward-rehearse-[0-9a-f]{8}-/, 'pgward-rehearse-00000000-');
+    assert.equal(orphanBranch(branch(other, 60_000)), false, 'another host, fresh');
+    assert.equal(orphanBranch(branch(other, 7 * 3600_000)), true, 'another host, stale');
+    assert.equal(
+      orphanBranch(branch(ownBranchName('recover').replace(`-${process.pid}-`, '-999999999-'))),
+      false,
+      'a recovery is a result',
+    );
+    assert.equal(orphanBranch(branch('pgward-kept-rehearse-1a2b3c4d-1-ab')), false, 'kept');
+    assert.equal(orphanBranch(branch('main')), false);
   });
 
   it('invariant: the Neon API key never appears in output, JSON or errors', async () => {

@@ -40,11 +40,6 @@ rehearsal:
 const env = () => ({ NEON_API_KEY: sim.apiKey, PGWARD_NEON_POLL_MS: '20' });
 const ownBranches = () => sim.branches().filter((b) => b.name.startsWith('pgward-'));
 
-async function untilBranch(): Promise<void> {
-  for (let i = 0; i < 600 && ownBranches().length === 0; i++) await new Promise((r) => setTimeout(r, 50));
-  assert.ok(ownBranches().length > 0, 'a rehearsal branch appeared');
-}
-
 /** Waits until the migration's pg_sleep runs on the branch (the run is mid-migration). */
 async function untilSleeping(): Promise<void> {
   for (let i = 0; i < 600; i++) {

@@ -75,10 +75,10 @@ export function ownBranchName(purpose: NeonPurpose): string {
 
 /** Whether a branch is a rehearsal branch left by a dead pgward run (see the header). */
 export function orphanBranch(b: NeonBranch, now = Date.now()): boolean {
-  const m = OWN.exec(b.name);
-  if (!m || m[1] !== 'rehearse') return false;
-  if (m[2] !== hostTag()) return now - Date.parse(b.created_at) > OTHER_HOST_STALE_MS;
-  return !processAlive(Number(m[3]), b.created_at);
+  const [, purpose, host, pid] = OWN.exec(b.name) ?? [];
+  if (purpose !== 'rehearse') return false;
+  if (host !== hostTag()) return now - Date.parse(b.created_at) > OTHER_HOST_STALE_MS;
+  return !processAlive(Number(pid), b.created_at);
 }
 
 /**
