@@ -48,11 +48,10 @@ export async function rehearseViaNeon(given: NeonRehearseOptions): Promise<Rehea
   const h = o.neon;
   await sweepNeonBranches(h, (line) => o.onStep?.('sweep', line), o.signal);
   // A kept branch is not named like a sweepable one: a later run must not delete what the user kept.
-  const name = o.keep
-    ? ownBranchName('rehearse').replace('pgward-rehearse-', 'pgward-kept-rehearse-')
-    : undefined;
+  const own = ownBranchName('rehearse');
+  const name = o.keep ? own.replace('pgward-rehearse-', 'pgward-kept-rehearse-') : own;
   let branchId: string | undefined;
-  let branchName = name ?? '';
+  let branchName = name;
   let kept = false;
   try {
     throwIfAborted(o.signal, 'rehearse');
@@ -60,7 +59,7 @@ export async function rehearseViaNeon(given: NeonRehearseOptions): Promise<Rehea
     const t0 = Date.now();
     const b = await createWorkBranch(h, {
       purpose: 'rehearse',
-      ...(name ? { name } : {}),
+      name,
       ...(o.signal ? { signal: o.signal } : {}),
       onCreated: (id) => {
         branchId = id;
@@ -94,6 +93,12 @@ export async function rehearseViaNeon(given: NeonRehearseOptions): Promise<Rehea
       );
     throw err;
   } finally {
+    // Interrupted while Neon was answering the POST: the branch may exist without pgward knowing its id.
+    if (!branchId && !kept)
+      branchId = await h.client
+        .listBranches(h.project)
+        .then((all) => all.find((b) => b.name === name)?.id)
+        .catch(() => undefined);
     if (branchId && !kept) {
       o.onStep?.('drop', `Neon branch ${branchName}`);
       await h.client.deleteBranch(h.project, branchId).catch((e: Error) => {
