@@ -70,6 +70,39 @@ describe('clone --via neon', () => {
     assert.equal(rows[0]?.n, 1);
   });
 
+  it('SIGINT while masking deletes the work branch and leaves staging unchanged (exit 130)', async () => {
+    const dir = project('        public.users.phone: "sql: (SELECT phone FROM pg_sleep(60))"\n');
+    const r = await runCli(['clone', '--from', 'production', '--to', 'staging', '--via', 'neon'], {
+      cwd: dir,
+      env: { ...env, NEON_API_KEY: sim.apiKey },
+      onSpawn: (child) => {
+        const poll = async () => {
+          for (let i = 0; i < 600; i++) {
+            const rows = await adminQuery(
+              prod.cluster.url('postgres'),
+              "SELECT 1 FROM pg_stat_activity WHERE query LIKE '%pg_sleep(60)%' AND pid <> pg_backend_pid()",
+            );
+            if (rows.length) return child.kill('SIGINT');
+            await new Promise((res) => setTimeout(res, 50));
+          }
+        };
+        void poll();
+      },
+    });
+    assert.equal(r.code, 130, r.stderr);
+    assert.deepEqual(
+      sim.branches().filter((b) => b.name.startsWith('pgward-clone-')),
+      [],
+      'work branch deleted',
+    );
+    const st = sim.branch('staging');
+    const rows = await adminQuery(
+      prod.cluster.url(st?.database ?? ''),
+      'SELECT count(*)::int AS n FROM old_staging',
+    );
+    assert.equal(rows[0]?.n, 1, 'staging unchanged');
+  });
+
   it('staging becomes a masked, validated branch of production; production untouched; the old state preserved', async () => {
     const dir = project(
       '        public.users.email: fake_email\n        public.users.full_name: fake_name\n        public.users.phone: null\n        public.notes.body: hash\n',

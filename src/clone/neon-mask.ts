@@ -132,14 +132,24 @@ export async function maskInPlace(
   o: { batchRows?: number; signal?: AbortSignal; onTable?: (t: InPlaceTable) => void } = {},
 ): Promise<InPlaceTable[]> {
   return withClient(url, async (c) => {
-    const out: InPlaceTable[] = [];
-    for (const t of await planTables(c, plan)) {
-      const rows = await maskTable(c, t, plan.salt, o.batchRows ?? 10_000, o.signal);
-      const done = { table: `${t.schema}.${t.table}`, columns: t.masks.map((m) => m.col.name), rows };
-      o.onTable?.(done);
-      out.push(done);
+    // An interrupt cancels the batch in flight (its transaction rolls back), not only the next one.
+    const pid = (await c.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]?.pid;
+    const cancel = () => {
+      withClient(url, (k) => k.query('SELECT pg_cancel_backend($1)', [pid])).catch(() => undefined);
+    };
+    o.signal?.addEventListener('abort', cancel, { once: true });
+    try {
+      const out: InPlaceTable[] = [];
+      for (const t of await planTables(c, plan)) {
+        const rows = await maskTable(c, t, plan.salt, o.batchRows ?? 10_000, o.signal);
+        const done = { table: `${t.schema}.${t.table}`, columns: t.masks.map((m) => m.col.name), rows };
+        o.onTable?.(done);
+        out.push(done);
+      }
+      return out;
+    } finally {
+      o.signal?.removeEventListener('abort', cancel);
     }
-    return out;
   });
 }
 
