@@ -41,6 +41,7 @@ export {
   type MaskingPlan,
   maskingFor,
 } from './clone/index.js';
+export { cloneViaNeon, type NeonCloneOptions, type NeonCloneResult } from './clone/neon.js';
 // --- Configuration: what the CLI resolves from its flags, for callers that want the pieces.
 export type { FrameworkLayout, FrameworkName } from './config/frameworks.js';
 export { findConfig, type LoadedConfig, loadConfig } from './config/load.js';
@@ -198,6 +199,18 @@ export {
   renderApiKey,
   renderProviderFor,
 } from './platform/index.js';
+export { type CreateBranchOptions, NeonClient, type NeonClientOptions } from './platform/neon/client.js';
+export { DEFAULT_NEON_API_URL } from './platform/neon/http.js';
+export { type NeonRecoverOptions, type NeonRecoverResult, recoverViaNeon } from './platform/neon/recover.js';
+export {
+  createWorkBranch,
+  type NeonHandle,
+  type NeonPurpose,
+  neonHandleFor,
+  sweepNeonBranches,
+  type WorkBranch,
+} from './platform/neon/setup.js';
+export type { NeonBranch, NeonBranchCreated, NeonEndpoint, NeonOperation } from './platform/neon/types.js';
 export { RenderClient, type RenderClientOptions } from './platform/render/client.js';
 export {
   backupFromRenderExport,
@@ -225,6 +238,7 @@ export {
   rehearsalSettings,
   rehearse,
 } from './rehearse/index.js';
+export { type NeonRehearseOptions, rehearseViaNeon } from './rehearse/neon.js';
 export {
   type ServeHandle,
   type ServeOptions,

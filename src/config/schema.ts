@@ -8,6 +8,7 @@ import { backupsSchema } from './sections/backups.js';
 import { deploySchema } from './sections/deploy.js';
 import { doctorSchema, scheduleSchema } from './sections/doctor.js';
 import { maskingSchema } from './sections/masking.js';
+import { neonSchema } from './sections/neon.js';
 import { rehearsalSchema } from './sections/rehearsal.js';
 import { serveSchema } from './sections/serve.js';
 
@@ -52,6 +53,8 @@ export const environmentSchema = z
     schedule: scheduleSchema.optional(),
     /** How this environment's app is deployed, verified and rolled back (docs/deploy.md). */
     deploy: deploySchema.optional(),
+    /** The Neon project and branch behind this environment, for `--via neon` (docs/neon.md). */
+    neon: neonSchema.optional(),
   })
   .strict();
 

@@ -75,8 +75,10 @@ export interface RehearseResult {
   /** Who ran the migrations on the copy: 'pgward' (or 'dbmate' files) or the framework behind the guard. */
   framework: string;
   copy: {
-    method: 'clone' | 'backup';
+    method: 'clone' | 'backup' | 'neon';
     backup?: string;
+    /** --via neon: the branch the rehearsal ran on (deleted afterwards unless kept). */
+    branch?: { id: string; name: string };
     database: string;
     url: string;
     durationMs: number;
@@ -158,13 +160,13 @@ async function makeCopy(
   return { method: 'backup', backup: r.id };
 }
 
-async function identified(o: RehearseOptions): Promise<IdentifiedTarget> {
+export async function identified(o: RehearseOptions): Promise<IdentifiedTarget> {
   if ('identification' in o.target) return o.target as IdentifiedTarget;
   return identifyTarget(o.target, { config: o.config });
 }
 
 /** A rehearsal copy that identifies as an environment (a stamp that matches it) is never migrated. */
-async function refuseCopyAsEnvironment(o: RehearseOptions, url: string): Promise<void> {
+export async function refuseCopyAsEnvironment(o: RehearseOptions, url: string): Promise<void> {
   await refuseEnvironmentDatabase(url, {
     config: o.config,
     what: 'rehearse on a copy identified as',
@@ -270,6 +272,31 @@ async function migrateCopy(o: RehearseOptions, url: string): Promise<CopyRun> {
   return { framework, migrations: tracer.migrations, exitCode: result.exitCode, failed: !!result.failure };
 }
 
+export type CopyVerdict = Pick<
+  RehearseResult,
+  'framework' | 'budget' | 'migrations' | 'smoke' | 'ok' | 'exitCode'
+>;
+
+/** The part of a rehearsal after the copy exists: migrate it traced, smoke checks, the verdict. */
+export async function rehearseCopy(o: RehearseOptions, url: string): Promise<CopyVerdict> {
+  o.onStep?.('migrate');
+  const run = await migrateCopy(o, url);
+  const migrations = run.migrations.map((m) => judgeMigration(m, o.settings));
+  o.onStep?.('smoke');
+  const smoke = run.failed ? [] : await smokeChecks(url, o.settings.smoke);
+  const failed =
+    migrations.some((m) => m.verdict === 'failed') || smoke.some((s) => !s.ok) || run.exitCode !== 0;
+  const over = migrations.some((m) => m.verdict === 'over budget');
+  return {
+    framework: run.framework,
+    budget: { maxLockSeconds: o.settings.maxLockMs / 1000, maxDurationMs: o.settings.maxDurationMs },
+    migrations,
+    smoke,
+    ok: !failed && !over,
+    exitCode: rehearsalExit(failed ? run.exitCode || ExitCode.runtime : ExitCode.ok, over),
+  };
+}
+
 /**
  * What `pgward rehearse` does: applies the pending migrations to a throwaway copy and traces their locks.
  *
@@ -305,27 +332,15 @@ export async function rehearse(given: RehearseOptions): Promise<RehearseResult> 
     const copyMs = Date.now() - t0;
     await refuseCopyAsEnvironment(o, url);
 
-    o.onStep?.('migrate');
-    const run = await migrateCopy(o, url);
-    const migrations = run.migrations.map((m) => judgeMigration(m, o.settings));
-    o.onStep?.('smoke');
-    const smoke = run.failed ? [] : await smokeChecks(url, o.settings.smoke);
-    const failed =
-      migrations.some((m) => m.verdict === 'failed') || smoke.some((s) => !s.ok) || run.exitCode !== 0;
-    const over = migrations.some((m) => m.verdict === 'over budget');
+    const verdict = await rehearseCopy(o, url);
     throwIfAborted(o.signal, 'rehearse');
     kept = o.keep === true;
     if (kept) await created.setState('kept');
     return {
       env,
-      framework: run.framework,
+      ...verdict,
       copy: { ...copy, database: name, url: redactUrl(url), durationMs: copyMs, kept },
-      budget: { maxLockSeconds: o.settings.maxLockMs / 1000, maxDurationMs: o.settings.maxDurationMs },
-      migrations,
-      smoke,
       durationMs: Date.now() - started,
-      ok: !failed && !over,
-      exitCode: rehearsalExit(failed ? run.exitCode || ExitCode.runtime : ExitCode.ok, over),
     };
   } catch (err) {
     if (o.signal?.aborted || isInterrupted(err))

@@ -68,6 +68,7 @@ export function progressRenderer(out: Output): (e: CloneEvent) => void {
 }
 
 export async function run(ctx: Context, flags: CloneFlags): Promise<number> {
+  if (flags.via === 'neon') return (await import('./clone.run.neon.js')).runNeon(ctx, flags);
   const jobs = Number(flags.jobs);
   if (!Number.isInteger(jobs) || jobs < 1 || jobs > 64)
     throw new UsageError(`--jobs ${flags.jobs}: a whole number from 1 to 64`);

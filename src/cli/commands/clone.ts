@@ -14,6 +14,8 @@ export interface CloneFlags {
   verify: 'count' | 'hash';
   compareOnly?: boolean;
   mask?: string[];
+  /** `neon`: the target's Neon branch becomes a masked branch of the source's (docs/neon.md). */
+  via?: 'neon';
 }
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
@@ -47,6 +49,12 @@ export function registerClone(program: Command): void {
       '--mask <column=rule>',
       'extra masking rule, e.g. public.users.email=fake_email (repeatable)',
       collect,
+    )
+    .addOption(
+      new Option(
+        '--via <method>',
+        "a Neon branch of the source's branch, masked in place, then the target's branch",
+      ).choices(['neon']),
     )
     .action(action(async (ctx, flags: CloneFlags) => (await import('./clone.run.js')).run(ctx, flags)));
 }

@@ -2,19 +2,35 @@
 import { backupSettings } from '../../backup/config.js';
 import { openStorage } from '../../backup/storage.js';
 import { ExitCode, UsageError } from '../../errors.js';
-import { recoverRenderPitr } from '../../platform/render/pitr.js';
+import { type RenderPitrValidation, recoverRenderPitr } from '../../platform/render/pitr.js';
 import { redactUrl } from '../../redact.js';
 import type { Context } from '../context.js';
 import { abortOnSignals } from '../signals.js';
 import type { RecoverFlags } from './recover.js';
 import { renderEnv } from './render.shared.js';
 
-function parseAt(at: string | undefined): Date {
-  if (!at) throw new UsageError('--via render-pitr needs --at <time>', 'e.g. --at 2026-05-03T09:14:00Z');
+export function parseAt(at: string | undefined, via = 'render-pitr'): Date {
+  if (!at) throw new UsageError(`--via ${via} needs --at <time>`, 'e.g. --at 2026-05-03T09:14:00Z');
   const t = at === 'now' ? Date.now() : Date.parse(at);
   if (Number.isNaN(t) || !(at === 'now' || /^\d{4}-\d\d-\d\d[T ]\d\d:\d\d/.test(at)))
     throw new UsageError(`--at ${at} is not a time`, 'use ISO 8601 with a zone, e.g. 2026-05-03T09:14:00Z');
   return new Date(t);
+}
+
+/** The validation lines shared by --via render-pitr and --via neon. */
+export function printValidation(ctx: Context, v: RenderPitrValidation | null): void {
+  const { c } = ctx.out;
+  if (!v) ctx.out.line(c.yellow('not validated (--no-validate)'));
+  else if (v.ok) {
+    ctx.out.line(
+      c.green(
+        `validated against backup ${v.backup.id} (${v.backup.startedAt}): ${v.tablesChecked} tables, none missing or smaller`,
+      ),
+    );
+    for (const g of v.grown)
+      ctx.out.line(`  ${g.table}: ${g.backupRows} → ${g.recoveredRows} rows (written after the backup)`);
+    if (v.newTables.length) ctx.out.line(`  new since the backup: ${v.newTables.join(', ')}`);
+  } else ctx.out.line(c.red(`validation against backup ${v.backup.id} failed: ${v.firstDifference}`));
 }
 
 export async function runRenderPitr(ctx: Context, flags: RecoverFlags): Promise<number> {
@@ -50,18 +66,7 @@ export async function runRenderPitr(ctx: Context, flags: RecoverFlags): Promise<
     `${c.green('recovered')} ${r.source} at ${r.at} into new instance ${c.bold(r.instance.id)} (${r.instance.name}): ${r.instance.status}`,
   );
   ctx.out.line(`new database: ${redactUrl(r.url)}`);
-  const v = r.validation;
-  if (!v) ctx.out.line(c.yellow('not validated (--no-validate)'));
-  else if (v.ok) {
-    ctx.out.line(
-      c.green(
-        `validated against backup ${v.backup.id} (${v.backup.startedAt}): ${v.tablesChecked} tables, none missing or smaller`,
-      ),
-    );
-    for (const g of v.grown)
-      ctx.out.line(`  ${g.table}: ${g.backupRows} → ${g.recoveredRows} rows (written after the backup)`);
-    if (v.newTables.length) ctx.out.line(`  new since the backup: ${v.newTables.join(', ')}`);
-  } else ctx.out.line(c.red(`validation against backup ${v.backup.id} failed: ${v.firstDifference}`));
+  printValidation(ctx, r.validation);
   for (const step of r.nextSteps) ctx.out.line(`next: ${step}`);
   return code;
 }

@@ -11,6 +11,7 @@ import { abortOnSignals } from '../signals.js';
 import type { RecoverFlags } from './recover.js';
 
 export async function run(ctx: Context, flags: RecoverFlags): Promise<number> {
+  if (flags.via === 'neon') return (await import('./recover.run.neon.js')).runNeon(ctx, flags);
   if (flags.via === 'render-pitr') return (await import('./recover.run.render.js')).runRenderPitr(ctx, flags);
   if (flags.at)
     throw new UsageError('--at is for --via render-pitr', 'a backup recovery takes --backup <id>');

@@ -11,7 +11,7 @@ export interface RecoverFlags {
   /** commander turns --no-owner into owner: false */
   owner?: boolean;
   /** `render-pitr`: Render's point-in-time recovery into a new instance instead of a backup restore. */
-  via?: 'render-pitr';
+  via?: 'render-pitr' | 'neon';
   /** With --via render-pitr: the time to recover to (ISO 8601). */
   at?: string;
   /** commander turns --no-validate into validate: false */
@@ -36,9 +36,13 @@ export function registerRecover(program: Command): void {
     .addOption(
       new Option('--via <method>', 'recover through the platform instead of a backup').choices([
         'render-pitr',
+        'neon',
       ]),
     )
-    .option('--at <time>', 'with --via render-pitr: the point in time (ISO 8601, e.g. 2026-05-03T09:14:00Z)')
-    .option('--no-validate', 'with --via render-pitr: do not compare with the latest proven backup')
+    .option(
+      '--at <time>',
+      'with --via render-pitr or neon: the point in time (ISO 8601, e.g. 2026-05-03T09:14:00Z)',
+    )
+    .option('--no-validate', 'with --via render-pitr or neon: do not compare with the latest proven backup')
     .action(action(async (ctx, flags: RecoverFlags) => (await import('./recover.run.js')).run(ctx, flags)));
 }

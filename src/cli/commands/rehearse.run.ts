@@ -6,13 +6,15 @@ import { UsageError } from '../../errors.js';
 import { formatDuration, SECONDS } from '../../format/units.js';
 import { identifyTarget } from '../../identity/identify.js';
 import { rehearsalSettings } from '../../rehearse/config.js';
+import { rehearseViaNeon } from '../../rehearse/neon.js';
 import { recordRehearsal } from '../../rehearse/record.js';
-import { type RehearseResult, rehearse } from '../../rehearse/rehearse.js';
+import { type RehearseOptions, type RehearseResult, rehearse } from '../../rehearse/rehearse.js';
 import { HEADERS, markdown, rows } from '../../rehearse/report.js';
 import { lockName } from '../../rehearse/trace.js';
 import type { Context } from '../context.js';
 import { type Output, table } from '../output.js';
 import { abortOnSignals } from '../signals.js';
+import { neonEnv } from './neon.shared.js';
 import type { RehearseFlags } from './rehearse.js';
 
 export async function run(ctx: Context, flags: RehearseFlags): Promise<number> {
@@ -26,10 +28,13 @@ export async function run(ctx: Context, flags: RehearseFlags): Promise<number> {
       throw new UsageError(`--jobs ${flags.jobs}: a whole number from 1 to 64`);
     settings.jobs = j;
   }
+  if (flags.via === 'neon' && (flags.server || flags.backup || flags.jobs))
+    throw new UsageError('--server, --backup and --jobs are for a copy on a server, not --via neon');
+  const neon = flags.via === 'neon' ? neonEnv(ctx, target.env) : undefined;
   const sig = abortOnSignals();
   let r: RehearseResult;
   try {
-    r = await rehearse({
+    r = await (neon ? (x: RehearseOptions) => rehearseViaNeon({ ...x, neon }) : rehearse)({
       config: ctx.config,
       target,
       source: ctx.migrations(),
@@ -64,10 +69,15 @@ async function record(ctx: Context, url: string, r: RehearseResult): Promise<voi
     );
 }
 
+function copyWord(r: RehearseResult): string {
+  if (r.copy.branch) return `Neon branch ${r.copy.branch.name}`;
+  return r.copy.method === 'clone' ? 'clone' : `backup ${r.copy.backup}`;
+}
+
 function printHuman(out: Output, r: RehearseResult): void {
   const { c } = out;
   out.line(
-    `${c.bold(`rehearsal on a copy of ${r.env}`)} (${r.copy.method === 'clone' ? 'clone' : `backup ${r.copy.backup}`}, made in ${formatDuration(r.copy.durationMs, SECONDS)})` +
+    `${c.bold(`rehearsal on a copy of ${r.env}`)} (${copyWord(r)}, made in ${formatDuration(r.copy.durationMs, SECONDS)})` +
       (r.framework !== 'pgward' && r.framework !== 'dbmate'
         ? `, migrated by ${r.framework} behind the guard`
         : ''),
@@ -119,5 +129,8 @@ function printHuman(out: Output, r: RehearseResult): void {
           }`,
         ),
   );
-  out.line(c.dim(r.copy.kept ? `copy kept: ${r.copy.url}` : `copy ${r.copy.database} dropped`));
+  const dropped = r.copy.branch
+    ? `Neon branch ${r.copy.branch.name} deleted`
+    : `copy ${r.copy.database} dropped`;
+  out.line(c.dim(r.copy.kept ? `copy kept: ${r.copy.url}` : dropped));
 }

@@ -9,6 +9,8 @@ export interface RehearseFlags {
   format: 'human' | 'markdown' | 'json';
   jobs?: string;
   record?: boolean;
+  /** `neon`: the copy is a new Neon branch of the environment's branch (docs/neon.md). */
+  via?: 'neon';
 }
 
 export function registerRehearse(program: Command): void {
@@ -23,6 +25,12 @@ export function registerRehearse(program: Command): void {
       'restore this backup instead of cloning (latest verified: rehearsal.source: backup)',
     )
     .option('--keep', 'keep the copy afterwards and print its URL')
+    .addOption(
+      new Option(
+        '--via <method>',
+        "make the copy on the platform: a Neon branch of the environment's branch",
+      ).choices(['neon']),
+    )
     .option('-j, --jobs <n>', 'parallel jobs for the copy (overrides rehearsal.jobs)')
     .option(
       '--record',
