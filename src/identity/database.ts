@@ -7,7 +7,12 @@ export interface DatabaseIdentity {
   systemId: string | null;
   /** `postmaster start time|port`: tells clusters apart when the system identifier is not readable. */
   startedPort: string;
-  /** The cluster part of the fingerprint: the system identifier, else startedPort. */
+  /**
+   * Neon's timeline (`neon.timeline_id`), null elsewhere. Every branch of a Neon project is a copy with
+   * the same system identifier and database oid; its timeline is what tells a branch from its parent.
+   */
+  timeline: string | null;
+  /** The cluster part of the fingerprint: the system identifier, else startedPort; with Neon's timeline. */
   server: string;
   databaseOid: string;
   database: string;
@@ -26,19 +31,28 @@ export interface DatabaseIdentity {
  * ```
  */
 export async function readDatabaseIdentity(client: pg.Client): Promise<DatabaseIdentity> {
-  const r = await client.query<{ db: string; oid: string; started: string; port: string }>(
+  const r = await client.query<{
+    db: string;
+    oid: string;
+    started: string;
+    port: string;
+    timeline: string | null;
+  }>(
     `SELECT current_database() AS db, d.oid::text AS oid, pg_postmaster_start_time()::text AS started,
-            current_setting('port') AS port
+            current_setting('port') AS port,
+            nullif(current_setting('neon.timeline_id', true), '') AS timeline
        FROM pg_database d WHERE d.datname = current_database()`,
   );
   const row = r.rows[0]!;
   const systemId = await readSystemId(client);
   // Without the system identifier, start time and port still tell clusters apart (until a restart).
   const startedPort = `${row.started}|${row.port}`;
-  const server = systemId ?? startedPort;
+  const timeline = row.timeline ?? null;
+  const server = `${systemId ?? startedPort}${timeline ? `/neon:${timeline}` : ''}`;
   return {
     systemId,
     startedPort,
+    timeline,
     server,
     databaseOid: row.oid,
     database: row.db,
@@ -63,6 +77,8 @@ async function readSystemId(client: pg.Client): Promise<string | null> {
  * pg_control_system() sees null), else by postmaster start time and port.
  */
 export function sameServer(a: DatabaseIdentity, b: DatabaseIdentity): boolean {
+  // Two Neon branches share everything but their timeline (a missing field: an identity read before it existed).
+  if ((a.timeline ?? null) !== (b.timeline ?? null)) return false;
   return a.systemId !== null && b.systemId !== null
     ? a.systemId === b.systemId
     : a.startedPort === b.startedPort;

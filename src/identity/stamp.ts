@@ -23,8 +23,9 @@ export async function readStamps(client: pg.Client, id: DatabaseIdentity): Promi
       `SELECT environment AS env, protected, stamped_at::text AS at, stamped_by AS by
          FROM pgward.identity WHERE system_identifier = ANY($1::text[]) AND database_oid = $2::oid
         ORDER BY stamped_at, environment`,
-      // A stamp written by a role that could not read the system identifier carries start time|port.
-      [[id.systemId, id.startedPort].filter((x) => x !== null), id.databaseOid],
+      // A stamp written by a role that could not read the system identifier carries start time|port. On
+      // Neon only the full server (with the timeline) counts: a branch inherits its parent's stamps.
+      [id.timeline ? [id.server] : [id.systemId, id.startedPort].filter((x) => x !== null), id.databaseOid],
     );
     return r.rows.map((s) => ({ env: s.env, protected: s.protected, stampedAt: s.at, stampedBy: s.by }));
   } catch {

@@ -79,6 +79,32 @@ export interface StartClusterOptions {
   baseDir?: string;
 }
 
+function writeConf(
+  dataDir: string,
+  port: number,
+  socketDir: string,
+  extra: Record<string, string | number> = {},
+): void {
+  const settings: Record<string, string | number> = {
+    port,
+    // ::1 too, so tests can reach one database by several spellings (127.0.0.1, localhost, [::1]).
+    listen_addresses: "'127.0.0.1,::1'",
+    unix_socket_directories: `'${socketDir}'`,
+    fsync: 'off',
+    synchronous_commit: 'off',
+    full_page_writes: 'off',
+    max_connections: 200,
+    shared_buffers: '128MB',
+    log_min_messages: 'warning',
+    ...extra,
+  };
+  const conf = Object.entries(settings)
+    .map(([k, v]) => `${k} = ${v}`)
+    .join('\n');
+  writeFileSync(join(dataDir, 'postgresql.auto.conf'), `${conf}\n`);
+  if (isRoot) chownSync(join(dataDir, 'postgresql.auto.conf'), pgUid(), pgGid());
+}
+
 /** Starts a new cluster in a temp dir. The caller must stop() it; stopAllOnExit() is registered as a safety net. */
 export async function startCluster(opts: StartClusterOptions = {}): Promise<Cluster> {
   const binDir = findPgBinDir();
@@ -108,24 +134,7 @@ export async function startCluster(opts: StartClusterOptions = {}): Promise<Clus
   let lastError: unknown;
   for (let attempt = 0; attempt < 5; attempt++) {
     const port = await freePort();
-    const settings: Record<string, string | number> = {
-      port,
-      // ::1 too, so tests can reach one database by several spellings (127.0.0.1, localhost, [::1]).
-      listen_addresses: "'127.0.0.1,::1'",
-      unix_socket_directories: `'${socketDir}'`,
-      fsync: 'off',
-      synchronous_commit: 'off',
-      full_page_writes: 'off',
-      max_connections: 200,
-      shared_buffers: '128MB',
-      log_min_messages: 'warning',
-      ...opts.settings,
-    };
-    const conf = Object.entries(settings)
-      .map(([k, v]) => `${k} = ${v}`)
-      .join('\n');
-    writeFileSync(join(dataDir, 'postgresql.auto.conf'), `${conf}\n`);
-    if (isRoot) chownSync(join(dataDir, 'postgresql.auto.conf'), pgUid(), pgGid());
+    writeConf(dataDir, port, socketDir, opts.settings);
     try {
       runPg(binDir, 'pg_ctl', ['-D', dataDir, '-l', join(dir, 'server.log'), '-w', '-t', '60', 'start']);
       const cluster = makeCluster(dir, dataDir, socketDir, binDir, port);
@@ -167,6 +176,36 @@ export function pgCtl(cluster: Cluster, action: 'stop' | 'start'): void {
       ? ['-D', dataDir, '-m', 'immediate', '-w', 'stop']
       : ['-D', dataDir, '-l', join(cluster.dir, 'server.log'), '-w', '-t', '60', 'start'];
   runPg(cluster.binDir, 'pg_ctl', args);
+}
+
+/**
+ * A physical copy of a cluster on another port: the same system identifier and the same database oids,
+ * as a Neon branch or a restored base backup has. `src` is stopped for the copy, then started again.
+ */
+export async function copyCluster(
+  src: Cluster,
+  settings: Record<string, string | number> = {},
+): Promise<Cluster> {
+  const dir = mkdtempSync(join(tmpdir(), 'pgward-test-'));
+  chmodSync(dir, 0o755);
+  const dataDir = join(dir, 'data');
+  const socketDir = join(dir, 'sock');
+  // A clean stop: with synchronous_commit off, an immediate one may lose the last commits.
+  runPg(src.binDir, 'pg_ctl', ['-D', join(src.dir, 'data'), '-m', 'fast', '-w', 'stop']);
+  try {
+    execFileSync('cp', ['-a', join(src.dir, 'data'), dataDir]);
+  } finally {
+    pgCtl(src, 'start');
+  }
+  execFileSync('mkdir', ['-p', socketDir]);
+  if (isRoot) for (const p of [dir, socketDir]) chownSync(p, pgUid(), pgGid());
+  rmSync(join(dataDir, 'postmaster.pid'), { force: true });
+  const port = await freePort();
+  writeConf(dataDir, port, socketDir, settings);
+  runPg(src.binDir, 'pg_ctl', ['-D', dataDir, '-l', join(dir, 'server.log'), '-w', '-t', '60', 'start']);
+  const cluster = makeCluster(dir, dataDir, socketDir, src.binDir, port);
+  running.add(cluster);
+  return cluster;
 }
 
 const running = new Set<Cluster>();
