@@ -5,7 +5,7 @@
 // table or fewer rows fails validation (exit 10). The branch is kept either way; the next step is printed.
 import type { Storage } from '../../backup/storage.js';
 import { UsageError } from '../../errors.js';
-import { baselineFor, type RenderPitrValidation, validateAgainst } from '../render/pitr.js';
+import { baselineFor, type RecoveryValidation, validateAgainst } from '../recovery-validation.js';
 import { createWorkBranch, forgetInheritedStamps, type NeonHandle } from './setup.js';
 
 export interface NeonRecoverOptions {
@@ -28,7 +28,7 @@ export interface NeonRecoverResult {
   branch: { id: string; name: string };
   /** The branch's direct URL (a secret: printed redacted). */
   url: string;
-  validation: RenderPitrValidation | null;
+  validation: RecoveryValidation | null;
   nextSteps: string[];
 }
 
@@ -70,7 +70,7 @@ export async function recoverViaNeon(o: NeonRecoverOptions): Promise<NeonRecover
     name: o.name ?? recoverName(o.at),
     ...(o.signal ? { signal: o.signal } : {}),
   });
-  let validation: RenderPitrValidation | null = null;
+  let validation: RecoveryValidation | null = null;
   if (baseline) {
     o.onStep?.('validate', `${b.name} against backup ${baseline.id}`);
     validation = await validateAgainst(b.url, baseline);

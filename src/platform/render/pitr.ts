@@ -5,14 +5,15 @@
 // - more rows (writes between the backup and <time>) and new tables are reported, not failures;
 // - a missing table or fewer rows fails validation (exit 10) naming the table: rows deleted after the
 //   backup also cause it, which only the operator can judge. The new instance is kept either way.
-import { readCatalog } from '../../backup/catalog.js';
-import type { BackupManifest } from '../../backup/manifest.js';
-import { drillPassed } from '../../backup/retention.js';
-import { collectTableStats, listTables } from '../../backup/snapshot.js';
 import type { Storage } from '../../backup/storage.js';
 import { withClient } from '../../db/connect.js';
 import { PgwardError, UsageError } from '../../errors.js';
+import { baselineFor, type RecoveryValidation, validateAgainst } from '../recovery-validation.js';
 import type { RenderClient } from './client.js';
+
+export type { TableGrowth } from '../recovery-validation.js';
+/** How a recovered instance compares with the newest proven backup (shared with Neon's recovery). */
+export type RenderPitrValidation = RecoveryValidation;
 
 export interface RenderPitrOptions {
   client: RenderClient;
@@ -27,23 +28,6 @@ export interface RenderPitrOptions {
   waitTimeoutMs?: number;
   onStep?: (step: 'check' | 'recover' | 'wait' | 'validate', detail: string) => void;
   signal?: AbortSignal;
-}
-
-export interface TableGrowth {
-  table: string;
-  backupRows: number;
-  recoveredRows: number;
-}
-
-export interface RenderPitrValidation {
-  ok: boolean;
-  /** The backup compared against. */
-  backup: { id: string; startedAt: string };
-  tablesChecked: number;
-  grown: TableGrowth[];
-  newTables: string[];
-  /** The first failure (missing table or fewer rows), in words. */
-  firstDifference: string | null;
 }
 
 export interface RenderPitrResult {
@@ -74,54 +58,6 @@ async function checkWindow(o: RenderPitrOptions): Promise<void> {
       `--at ${o.at.toISOString()} is before the recovery window of ${o.postgresId} (it starts at ${info.startsAt})`,
     );
   if (o.at.getTime() > Date.now()) throw new UsageError(`--at ${o.at.toISOString()} is in the future`);
-}
-
-/** The newest drill-proven backup of the environment (archive present) taken at or before `at`. */
-export async function baselineFor(
-  storage: Storage,
-  env: string | undefined,
-  at: Date,
-): Promise<BackupManifest> {
-  const { backups, missingArchives } = await readCatalog(storage);
-  const missing = new Set(missingArchives);
-  const mine = backups.filter((m) => m.env === (env ?? null));
-  const proven = mine.filter(
-    (m) => drillPassed(m) && !missing.has(m.id) && Date.parse(m.startedAt) <= at.getTime(),
-  );
-  const best = proven[0];
-  if (!best)
-    throw new PgwardError(
-      `no backup of ${env ?? 'this database'} taken before ${at.toISOString()} has passed a restore drill: nothing to validate the recovery against`,
-      {
-        hint: 'take and prove one (pgward backup create, pgward backup verify), or pass --no-validate to recover unvalidated',
-      },
-    );
-  return best;
-}
-
-/** Compares a recovered database with a backup's counts (growth allowed, see the header). */
-export async function validateAgainst(url: string, m: BackupManifest): Promise<RenderPitrValidation> {
-  const actual = await withClient(url, async (c) => collectTableStats(c, await listTables(c), false));
-  const got = new Map(actual.map((t) => [`${t.schema}.${t.name}`, t.rows]));
-  const grown: TableGrowth[] = [];
-  let firstDifference: string | null = null;
-  for (const e of m.tables) {
-    const table = `${e.schema}.${e.name}`;
-    const rows = got.get(table);
-    if (rows === undefined) firstDifference ??= `table ${table} is missing from the recovered instance`;
-    else if (rows < e.rows)
-      firstDifference ??= `table ${table}: ${rows} rows recovered, ${e.rows} in backup ${m.id} (fewer: lost, or deleted after the backup)`;
-    else if (rows > e.rows) grown.push({ table, backupRows: e.rows, recoveredRows: rows });
-  }
-  const known = new Set(m.tables.map((t) => `${t.schema}.${t.name}`));
-  return {
-    ok: firstDifference === null,
-    backup: { id: m.id, startedAt: m.startedAt },
-    tablesChecked: m.tables.length,
-    grown,
-    newTables: [...got.keys()].filter((t) => !known.has(t)),
-    firstDifference,
-  };
 }
 
 /**
