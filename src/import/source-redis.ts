@@ -1,0 +1,186 @@
+// Redis as an import source: keys matching a pattern, walked with SCAN (never KEYS, which blocks the
+// server), each value mapped to JSON by its type: a string holding JSON is that JSON (any other string
+// is a JSON string), a hash an object of strings, a list an array, a set a sorted array, a sorted set an
+// array of {member, score} in score order, a RedisJSON value (module present: MODULE LIST) its JSON.GET.
+// A resume position is the server's run_id and the SCAN cursor after the last committed batch; SCAN
+// returns every key that exists for the whole walk, so resuming the same server's walk loses none.
+import { Redis } from 'ioredis';
+import { PgwardError, UsageError } from '../errors.js';
+import { redact, redactUrl, registerSecret } from '../redact.js';
+import { firstInvalidUtf8 } from './text.js';
+import type { ImportSource, SourceBatch, SourceRecord } from './types.js';
+
+export interface RedisSourceOptions {
+  /** redis:// or rediss:// (TLS) URL; a password in it is kept out of every output. */
+  url: string;
+  /** SCAN MATCH pattern (default `*`). */
+  pattern?: string;
+  /** Keys per SCAN call (the COUNT hint). */
+  scanCount?: number;
+  /** Take the key from this field of the value instead of the Redis key. */
+  keyField?: string;
+}
+
+export class RedisSource implements ImportSource {
+  readonly description: string;
+  private readonly redis: Redis;
+  private runId: string | undefined;
+  private jsonModule: boolean | undefined;
+  constructor(private readonly opts: RedisSourceOptions) {
+    if (!/^rediss?:\/\//i.test(opts.url)) throw new UsageError('--redis must be a redis:// or rediss:// URL');
+    try {
+      registerSecret(decodeURIComponent(new URL(opts.url).password));
+    } catch {
+      throw new UsageError(`${redactUrl(opts.url)}: not a valid URL`);
+    }
+    this.description = `Redis ${redactUrl(opts.url)} keys ${opts.pattern ?? '*'}`;
+    this.redis = new Redis(opts.url, {
+      lazyConnect: true,
+      maxRetriesPerRequest: 1,
+      enableOfflineQueue: false,
+      retryStrategy: () => null,
+    });
+    this.redis.on('error', () => {});
+  }
+  private async ready(): Promise<void> {
+    if (this.runId !== undefined) return;
+    try {
+      if (this.redis.status === 'wait') await this.redis.connect();
+      const info = await this.redis.info('server');
+      this.runId = /run_id:(\w+)/.exec(info)?.[1] ?? 'unknown';
+      const mods = (await this.redis.call('MODULE', 'LIST').catch(() => [])) as unknown[];
+      this.jsonModule = JSON.stringify(mods).toLowerCase().includes('rejson');
+    } catch (err) {
+      throw new PgwardError(
+        `cannot read Redis ${redactUrl(this.opts.url)}: ${redact((err as Error).message)}`,
+        {
+          hint: 'check that the server is running and the URL and password are right',
+        },
+      );
+    }
+  }
+  async fingerprint(): Promise<string> {
+    await this.ready();
+    return `redis ${this.runId}`;
+  }
+  async *batches(batchSize: number, resumeFrom?: string): AsyncIterable<SourceBatch> {
+    await this.ready();
+    let cursor = '0';
+    if (resumeFrom) {
+      const [rid, cur] = resumeFrom.split(':');
+      if (rid === this.runId && cur) cursor = cur;
+      if (cur === '0' && rid === this.runId) return;
+    }
+    let batch: SourceRecord[] = [];
+    do {
+      const [next, keys] = await this.redis.scan(
+        cursor,
+        'MATCH',
+        this.opts.pattern ?? '*',
+        'COUNT',
+        this.opts.scanCount ?? 1000,
+      );
+      cursor = next;
+      if (keys.length > 0) batch.push(...(await this.read(keys)));
+      if (batch.length >= batchSize || (cursor === '0' && batch.length > 0)) {
+        yield { records: batch, position: `${this.runId}:${cursor}` };
+        batch = [];
+      }
+    } while (cursor !== '0');
+  }
+  async close(): Promise<void> {
+    this.redis.disconnect();
+  }
+
+  /** The keys' values, mapped to JSON (keys gone since SCAN returned them are left out). */
+  private async read(keys: string[]): Promise<SourceRecord[]> {
+    const types = (await this.redis.pipeline(keys.map((k) => ['type', k])).exec()) ?? [];
+    const p = this.redis.pipeline();
+    const kept: Array<{ key: string; type: string }> = [];
+    keys.forEach((key, i) => {
+      const type = String(types[i]?.[1] ?? 'none');
+      if (type === 'none') return;
+      kept.push({ key, type });
+      if (type === 'string') p.getBuffer(key);
+      else if (type === 'hash') p.hgetall(key);
+      else if (type === 'list') p.lrange(key, 0, -1);
+      else if (type === 'set') p.smembers(key);
+      else if (type === 'zset') p.zrange(key, 0, -1, 'WITHSCORES');
+      else if (type === 'ReJSON-RL' && this.jsonModule) p.call('JSON.GET', key);
+      else p.echo('');
+    });
+    const values = kept.length > 0 ? ((await p.exec()) ?? []) : [];
+    const out: SourceRecord[] = [];
+    kept.forEach(({ key, type }, i) => {
+      const [err, raw] = values[i] ?? [new Error('no reply'), null];
+      const origin = `redis key ${key}`;
+      if (raw === null && type !== 'none') return; // deleted between TYPE and the read
+      const rec = err
+        ? { kind: key, data: undefined, origin, error: `cannot read ${type}: ${(err as Error).message}` }
+        : this.toRecord(key, type, raw, origin);
+      out.push(this.withKeyField(rec));
+    });
+    return out;
+  }
+  private toRecord(key: string, type: string, raw: unknown, origin: string): SourceRecord {
+    const ok = (data: unknown): SourceRecord => ({ kind: key, data, origin });
+    switch (type) {
+      case 'string':
+        return stringRecord(key, raw as Buffer, origin);
+      case 'hash':
+        return ok(raw);
+      case 'list':
+        return ok(raw);
+      case 'set':
+        return ok([...(raw as string[])].sort());
+      case 'zset': {
+        const flat = raw as string[];
+        const arr: Array<{ member: string; score: number }> = [];
+        for (let i = 0; i < flat.length; i += 2) arr.push({ member: flat[i]!, score: Number(flat[i + 1]) });
+        return ok(arr);
+      }
+      case 'ReJSON-RL':
+        if (this.jsonModule) return ok(JSON.parse(String(raw)));
+        return {
+          kind: key,
+          data: undefined,
+          origin,
+          error: 'a RedisJSON value, but the module is not loaded',
+        };
+      default:
+        return {
+          kind: key,
+          data: undefined,
+          origin,
+          error: `Redis type ${type} is not imported (strings, hashes, lists, sets, sorted sets and RedisJSON are)`,
+        };
+    }
+  }
+  private withKeyField(rec: SourceRecord): SourceRecord {
+    if (!this.opts.keyField || rec.error) return rec;
+    const v = (rec.data as Record<string, unknown> | null)?.[this.opts.keyField];
+    if (typeof v === 'string' && v !== '') return { ...rec, kind: v };
+    return { ...rec, error: `no string field "${this.opts.keyField}" to take the key from (--kind-from)` };
+  }
+}
+
+function stringRecord(key: string, buf: Buffer, origin: string): SourceRecord {
+  const bad = firstInvalidUtf8(buf);
+  if (bad >= 0)
+    return {
+      kind: key,
+      data: undefined,
+      origin,
+      error: `not UTF-8: invalid byte 0x${buf[bad]!.toString(16).padStart(2, '0')} at byte offset ${bad}`,
+    };
+  const text = buf.toString('utf8');
+  const t = text.trimStart()[0];
+  if (t === '{' || t === '[' || t === '"') {
+    try {
+      return { kind: key, data: JSON.parse(text), origin };
+    } catch {
+      // not JSON after all: kept as a plain string
+    }
+  }
+  return { kind: key, data: text, origin };
+}
