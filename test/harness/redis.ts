@@ -21,7 +21,7 @@ export function redisServerAvailable(): boolean {
   return spawnSync('redis-server', ['--version']).status === 0;
 }
 
-export async function startRedis(): Promise<RedisServer> {
+export async function startRedis(opts: { password?: string } = {}): Promise<RedisServer> {
   const dir = mkdtempSync(join(tmpdir(), 'pgward-redis-'));
   const port = await freePort();
   const child: ChildProcess = spawn(
@@ -42,7 +42,13 @@ export async function startRedis(): Promise<RedisServer> {
     ],
     { stdio: 'ignore' },
   );
-  const client = new Redis({ port, host: '127.0.0.1', lazyConnect: true, retryStrategy: () => null });
+  const client = new Redis({
+    port,
+    host: '127.0.0.1',
+    lazyConnect: true,
+    retryStrategy: () => null,
+    ...(opts.password ? { password: opts.password } : {}),
+  });
   client.on('error', () => {});
   for (let i = 0; ; i++) {
     try {
@@ -55,7 +61,9 @@ export async function startRedis(): Promise<RedisServer> {
     }
   }
   return {
-    url: `redis://127.0.0.1:${port}`,
+    url: opts.password
+      ? `redis://default:${encodeURIComponent(opts.password)}@127.0.0.1:${port}`
+      : `redis://127.0.0.1:${port}`,
     port,
     dir,
     client,
