@@ -40,13 +40,24 @@ export class RedisSource implements ImportSource {
       enableOfflineQueue: false,
       retryStrategy: () => null,
     });
-    this.redis.on('error', () => {});
+    this.redis.on('error', (err: Error) => {
+      this.lastError = err;
+    });
+  }
+  private lastError: Error | undefined;
+  /** `work`, or the connection's last error if the connection ends first (ioredis would wait forever). */
+  private guarded<T>(work: Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const onEnd = () => reject(this.lastError ?? new Error('connection closed'));
+      this.redis.once('end', onEnd);
+      work.then(resolve, reject).finally(() => this.redis.off('end', onEnd));
+    });
   }
   private async ready(): Promise<void> {
     if (this.runId !== undefined) return;
     try {
-      if (this.redis.status === 'wait') await this.redis.connect();
-      const info = await this.redis.info('server');
+      if (this.redis.status === 'wait') await this.guarded(this.redis.connect());
+      const info = await this.guarded(this.redis.info('server'));
       this.runId = /run_id:(\w+)/.exec(info)?.[1] ?? 'unknown';
       const mods = (await this.redis.call('MODULE', 'LIST').catch(() => [])) as unknown[];
       this.jsonModule = JSON.stringify(mods).toLowerCase().includes('rejson');

@@ -39,6 +39,7 @@ export async function startRedis(opts: { password?: string } = {}): Promise<Redi
       dir,
       '--dbfilename',
       'dump.rdb',
+      ...(opts.password ? ['--requirepass', opts.password] : []),
     ],
     { stdio: 'ignore' },
   );
