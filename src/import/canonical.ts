@@ -20,25 +20,23 @@ export function canonicalJson(value: unknown): string {
   return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(obj[k])}`).join(',')}}`;
 }
 
-const MOD = 1n << 128n;
-
 /**
- * An order-independent hash of a set of (key, value) rows: the sum modulo 2^128 of each row's sha256
- * (first 16 bytes). Adding the same rows in any order gives the same digest.
+ * An order-independent hash of a set of (key, value) rows: each row's sha256 (first 16 bytes, as four
+ * 32-bit words) summed word by word modulo 2^32. Adding the same rows in any order gives the same digest.
  */
 export class ContentHash {
-  private sum = 0n;
+  private readonly sum = [0, 0, 0, 0];
   count = 0;
   add(key: string, value: unknown): void {
     const h = createHash('sha256').update(key).update('\u0000').update(canonicalJson(value)).digest();
-    this.sum = (this.sum + BigInt(`0x${h.subarray(0, 16).toString('hex')}`)) % MOD;
+    for (let w = 0; w < 4; w++) this.sum[w] = (this.sum[w]! + h.readUInt32BE(w * 4)) >>> 0;
     this.count++;
   }
   merge(other: ContentHash): void {
-    this.sum = (this.sum + other.sum) % MOD;
+    for (let w = 0; w < 4; w++) this.sum[w] = (this.sum[w]! + other.sum[w]!) >>> 0;
     this.count += other.count;
   }
   digest(): string {
-    return this.sum.toString(16).padStart(32, '0');
+    return this.sum.map((w) => w.toString(16).padStart(8, '0')).join('');
   }
 }

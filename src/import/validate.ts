@@ -56,7 +56,10 @@ export interface ValidationResult {
   kinds: number;
   /** Keys that more than one source maps to (refused: the last one would silently win). */
   collisions: number;
+  /** Over the valid records, one per key: what the target must hold afterwards. */
   hash: ContentHash;
+  /** The valid keys (key → origin, '' for a Redis key itself). */
+  keys: Map<string, string>;
 }
 
 export async function validateSource(
@@ -72,7 +75,7 @@ export async function validateSource(
   // key → where it came from ('' when that is the Redis key itself: half the memory for a big keyspace)
   const seen = new Map<string, string>();
   const short = (rec: SourceRecord) => (rec.origin === `redis key ${rec.kind}` ? '' : rec.origin);
-  const res: ValidationResult = {
+  const res: Omit<ValidationResult, 'keys'> = {
     records: 0,
     invalid: 0,
     problems: [],
@@ -118,5 +121,5 @@ export async function validateSource(
     if (rejects) await new Promise((r) => rejects!.end(r));
   }
   res.kinds = seen.size;
-  return res;
+  return { ...res, keys: seen };
 }
