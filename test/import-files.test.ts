@@ -102,6 +102,20 @@ describe('import from JSON files', () => {
     assert.match(r.stdout, /proof: 2\/2 rows match/);
   });
 
+  it('exits 10 when the target does not hold what the source holds (a trigger rewrites a row)', async () => {
+    const { dir, db } = await project();
+    await db.query(`CREATE FUNCTION tamper() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN IF NEW.kind = 'state' THEN NEW.data := NEW.data || '{"tampered": true}'; END IF; RETURN NEW; END $$`);
+    await db.query(
+      'CREATE TRIGGER tamper BEFORE INSERT OR UPDATE ON json_store FOR EACH ROW EXECUTE FUNCTION tamper()',
+    );
+    const r = await runCli(['import', 'data'], { cwd: dir });
+    assert.equal(r.code, 10, r.stdout + r.stderr);
+    assert.match(r.stdout, /proof failed: source 2 rows/);
+    assert.match(r.stdout, /state: content differs/);
+    assert.doesNotMatch(r.stdout, /settings: content differs/);
+  });
+
   it('refuses, naming the migration to write, when the table does not exist', async () => {
     const db = await createTestDatabase();
     const dir = makeProject({ 'a.json': '{"x":1}' });
