@@ -134,9 +134,9 @@ export class RedisSource implements ImportSource {
     });
     const second = others.length > 0 ? ((await rest.exec()) ?? []) : [];
     const values = new Map<number, [Error | null, unknown]>();
-    others.forEach((i, j) =>
-      values.set(i, (second[j] ?? [new Error('no reply'), null]) as [Error | null, unknown]),
-    );
+    others.forEach((i, j) => {
+      values.set(i, (second[j] ?? [new Error('no reply'), null]) as [Error | null, unknown]);
+    });
     const out: SourceRecord[] = [];
     keys.forEach((key, i) => {
       const type = types[i]!;
