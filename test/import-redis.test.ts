@@ -61,6 +61,14 @@ describe('import from Redis', () => {
     assert.ok(!r.stdout.includes(PASSWORD) && !r.stderr.includes(PASSWORD));
     assert.ok(!r.stdout.includes(encodeURIComponent(PASSWORD)));
 
+    // --redis without a value reads PGWARD_REDIS_URL: the password stays out of argv
+    const fromEnv = await runCli(['import', '--redis', '--pattern', 's*', '--url', db.url], {
+      env: { PGWARD_REDIS_URL: redis.url },
+    });
+    assert.equal(fromEnv.code, 0, fromEnv.stderr);
+    assert.match(fromEnv.stdout, /0 inserted, 0 updated, 2 unchanged/);
+    assert.match(fromEnv.stdout, /Redis redis:\/\/default:\*+@127\.0\.0\.1/);
+
     const wrong = await runCli([
       'import',
       '--redis',
