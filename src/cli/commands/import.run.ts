@@ -75,6 +75,8 @@ async function openSource(
     );
   if (paths.length > 0) {
     if (flags.pattern) throw new UsageError('--pattern is for --redis and --snapshot');
+    if (flags.kindFrom === 'key')
+      throw new UsageError('--kind-from key is for Redis; files take name, path or field:<name>');
     return new JsonFilesSource({
       paths,
       ndjson: flags.ndjson === true,
