@@ -38,7 +38,13 @@ const digest = async (db: TestDatabase) =>
   };
 
 /** Runs the import slowly, SIGKILLs it once `atLeast` records are committed, returns the checkpoint then. */
-async function killMidway(args: string[], db: TestDatabase, cwd: string, atLeast: number): Promise<number> {
+async function killMidway(
+  args: string[],
+  db: TestDatabase,
+  cwd: string,
+  atLeast: number,
+  signal: NodeJS.Signals = 'SIGKILL',
+): Promise<number> {
   let stop = false;
   const run = runCli(args, {
     cwd,
@@ -50,7 +56,7 @@ async function killMidway(args: string[], db: TestDatabase, cwd: string, atLeast
             .query('SELECT records::int AS n FROM pgward.import_runs')
             .catch(() => [] as Array<{ n: number }>);
           if ((r[0]?.n ?? 0) >= atLeast) {
-            child.kill('SIGKILL');
+            child.kill(signal);
             return;
           }
           await new Promise((res) => setTimeout(res, 50));
@@ -61,7 +67,9 @@ async function killMidway(args: string[], db: TestDatabase, cwd: string, atLeast
   });
   const res = await run;
   stop = true;
-  assert.equal(res.signal, 'SIGKILL', `killed in the middle (exit ${res.code}: ${res.stderr})`);
+  if (signal === 'SIGKILL')
+    assert.equal(res.signal, 'SIGKILL', `killed in the middle (exit ${res.code}: ${res.stderr})`);
+  else assert.equal(res.code, 130, `stopped by Ctrl-C in the middle: ${res.stderr}`);
   const cp = (await db.query('SELECT records::int AS n FROM pgward.import_runs'))[0] as { n: number };
   return cp.n;
 }
@@ -102,6 +110,34 @@ describe('interrupted imports', () => {
     const full = await runCli(args(clean), { cwd: dir });
     assert.equal(full.code, 0, full.stderr);
     assert.deepEqual(await digest(killed), await digest(clean));
+  });
+
+  it('Ctrl-C stops after the batch in progress (exit 130), and the next run resumes', async () => {
+    const lines = Array.from({ length: 1500 }, (_, i) =>
+      JSON.stringify({ id: `s${String(i).padStart(5, '0')}`, n: i }),
+    );
+    const dir = makeProject({});
+    dirs.push(dir);
+    writeFile(dir, 'rows.ndjson', `${lines.join('\n')}\n`);
+    const db = await target();
+    const args = [
+      'import',
+      'rows.ndjson',
+      '--kind-from',
+      'field:id',
+      '--batch-size',
+      '100',
+      '--url',
+      db.url,
+      '--json',
+    ];
+    const committed = await killMidway(args, db, dir, 200, 'SIGINT');
+    assert.equal(committed % 100, 0);
+    assert.equal((await digest(db)).n, committed);
+    const resumed = await runCli(args, { cwd: dir });
+    assert.equal(resumed.code, 0, resumed.stderr);
+    assert.equal(JSON.parse(resumed.stdout).resumedAfter, committed);
+    assert.equal((await digest(db)).n, 1500);
   });
 
   it('invariant: a killed Redis import resumes from its SCAN cursor and equals an uninterrupted one', async () => {
