@@ -140,6 +140,35 @@ describe('interrupted imports', () => {
     assert.equal((await digest(db)).n, 1500);
   });
 
+  it('a second import of the same source into the same table waits its turn (exit 7)', async () => {
+    const lines = Array.from({ length: 3000 }, (_, i) => JSON.stringify({ id: `c${i}`, n: i }));
+    const dir = makeProject({});
+    dirs.push(dir);
+    writeFile(dir, 'rows.ndjson', `${lines.join('\n')}\n`);
+    const db = await target();
+    const args = ['import', 'rows.ndjson', '--kind-from', 'field:id', '--batch-size', '100', '--url', db.url];
+    let second: Awaited<ReturnType<typeof runCli>> | undefined;
+    const first = runCli(args, {
+      cwd: dir,
+      env: { PGWARD_IMPORT_PAUSE_MS: '100' },
+      onSpawn: () => {
+        void (async () => {
+          while (
+            ((await db.query('SELECT records::int AS n FROM pgward.import_runs').catch(() => []))[0]?.n ??
+              0) < 100
+          )
+            await new Promise((r) => setTimeout(r, 50));
+          second = await runCli(args, { cwd: dir });
+        })();
+      },
+    });
+    const r = await first;
+    assert.equal(r.code, 0, r.stderr);
+    while (!second) await new Promise((res) => setTimeout(res, 50));
+    assert.equal(second.code, 7, second.stderr);
+    assert.match(second.stderr, /another pgward import of .* into json_store is running/);
+  });
+
   it('invariant: a killed Redis import resumes from its SCAN cursor and equals an uninterrupted one', async () => {
     const p = redis.client.pipeline();
     for (let i = 0; i < 3000; i++) p.set(`resume:${i}`, JSON.stringify({ i, s: `v${i}` }));

@@ -4,6 +4,7 @@
 import { createHash } from 'node:crypto';
 import type pg from 'pg';
 import { connect } from '../db/connect.js';
+import { ExitCode, PgwardError } from '../errors.js';
 import { throwIfAborted } from '../interrupt.js';
 import { advance, ensureCheckpointTable, finishRun, startRun } from './checkpoint.js';
 import { MAX_LISTED_KINDS, proveByKeys, proveImport } from './proof.js';
@@ -141,6 +142,19 @@ async function writeAll(
   const key = createHash('sha256')
     .update(`${opts.source.description}\u0000${mapping.table}\u0000${mapping.keyColumn}`)
     .digest('hex');
+  // one run per source and target at a time: two would interleave their checkpoints (released with the session)
+  const lock = await client.query<{ ok: boolean }>(
+    "SELECT pg_try_advisory_lock(hashtext('pgward import ' || $1)) AS ok",
+    [key],
+  );
+  if (!lock.rows[0]?.ok)
+    throw new PgwardError(
+      `another pgward import of ${opts.source.description} into ${mapping.table} is running`,
+      {
+        exitCode: ExitCode.lockBusy,
+        hint: 'wait for it to finish (or stop it: the next run resumes after its last batch)',
+      },
+    );
   const cp = await startRun(client, {
     key,
     source: opts.source.description,
