@@ -2,6 +2,9 @@
 // Redis type mapped to JSON, values that cannot be imported reported before anything is written, SCAN
 // (never KEYS), a password kept out of every output, and --snapshot reading an RDB dump as it was.
 import assert from 'node:assert/strict';
+import { existsSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { ImportResult } from '../src/import/import.js';
 import { createTestDatabase, type TestDatabase } from './harness/db.js';
@@ -133,6 +136,33 @@ describe('import from Redis', () => {
     assert.equal(rows['app:plain'], 'hello world');
     assert.equal(rows['app:new'], undefined);
     assert.equal((JSON.parse(r.stdout) as ImportResult).proof?.match, true);
+    // a snapshot import killed with SIGKILL leaves its private server; the next --snapshot run stops it
+    const slow = await runCli(
+      ['import', '--snapshot', rdb, '--pattern', 'app:*', '--batch-size', '1', '--url', db.url],
+      {
+        env: { PGWARD_IMPORT_PAUSE_MS: '2000' },
+        onSpawn: (child) => {
+          void (async () => {
+            while (
+              !readdirSync(tmpdir()).some(
+                (d) => d.startsWith('pgward-rdb-') && existsSync(join(tmpdir(), d, 'owner')),
+              )
+            )
+              await new Promise((res) => setTimeout(res, 50));
+            await new Promise((res) => setTimeout(res, 300));
+            child.kill('SIGKILL');
+          })();
+        },
+      },
+    );
+    assert.equal(slow.signal, 'SIGKILL');
+    const orphans = readdirSync(tmpdir()).filter((d) => d.startsWith('pgward-rdb-'));
+    assert.ok(orphans.length > 0, 'the killed run left its folder (and server)');
+    const again = await runCli(['import', '--snapshot', rdb, '--pattern', 'app:*', '--url', db.url]);
+    assert.equal(again.code, 0, again.stderr);
+    for (const d of orphans) assert.equal(existsSync(join(tmpdir(), d)), false, `${d} swept`);
+    assert.equal(readdirSync(tmpdir()).filter((d) => d.startsWith('pgward-rdb-')).length, 0);
+
     const gone = await runCli(['import', '--snapshot', '/nonexistent.rdb', '--url', db.url]);
     assert.equal(gone.code, 2);
     assert.match(gone.stderr, /--snapshot \/nonexistent\.rdb: no such file/);

@@ -3,7 +3,16 @@
 // port with saving off; the import SCANs it like a live server, and the server and the copy are removed
 // afterwards. Every reader sees exactly the dump: a fixed point in time, unlike a live server's SCAN.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -43,6 +52,7 @@ export async function startSnapshotServer(
   opts: { redisServer?: string; timeoutMs?: number } = {},
 ): Promise<RedisSnapshotServer> {
   if (!existsSync(rdbFile)) throw new UsageError(`--snapshot ${rdbFile}: no such file`);
+  sweepOrphans();
   const dir = mkdtempSync(join(tmpdir(), 'pgward-rdb-'));
   copyFileSync(rdbFile, join(dir, 'dump.rdb'));
   const port = await freePort();
@@ -81,6 +91,7 @@ export async function startSnapshotServer(
       hint: 'install redis-server (Debian package redis-server)',
     });
   }
+  writeFileSync(join(dir, 'owner'), `${process.pid} ${child.pid ?? 0}\n`);
   child.stdout?.on('data', (d) => (log += d));
   child.stderr?.on('data', (d) => (log += d));
   const failed = new Promise<never>((_, reject) => {
@@ -107,6 +118,36 @@ export async function startSnapshotServer(
   }
   failed.catch(() => {});
   return { url: `redis://127.0.0.1:${port}`, stop: cleanup };
+}
+
+/**
+ * A snapshot import killed with SIGKILL cannot stop its redis-server: the next --snapshot run does, for
+ * every pgward-rdb-* folder whose owning pgward process is gone (the server is killed only when its
+ * working directory is that folder: redis-server changes into its --dir), and removes the folder.
+ */
+function sweepOrphans(): void {
+  for (const name of readdirSync(tmpdir())) {
+    if (!name.startsWith('pgward-rdb-')) continue;
+    const dir = join(tmpdir(), name);
+    try {
+      const [owner, server] = readFileSync(join(dir, 'owner'), 'utf8').trim().split(' ').map(Number);
+      if (owner && alive(owner)) continue;
+      if (server && alive(server) && readlinkSync(`/proc/${server}/cwd`) === dir)
+        process.kill(server, 'SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
+    } catch {
+      // not ours to judge (no owner file yet, or already gone)
+    }
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function lastLines(log: string): string {
