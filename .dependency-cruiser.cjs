@@ -6,7 +6,7 @@
 // base = src/errors.ts, src/redact.ts, src/interrupt.ts, src/version.ts. Capabilities may use each
 // other (migrate -> backup, rehearse -> clone...) as long as no folders form a loop.
 
-const CAPABILITIES = '(lint|migrate|frameworks|guard|backup|clone|recover|rehearse|doctor|serve|platform|deploy)';
+const CAPABILITIES = '(lint|migrate|frameworks|guard|backup|clone|recover|rehearse|doctor|serve|platform|deploy|import)';
 const capability = `^src/${CAPABILITIES}/`;
 const above = (layers) => layers.map((l) => `^src/${l}/`);
 

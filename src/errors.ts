@@ -18,6 +18,8 @@ export const ExitCode = {
   deployFailed: 11,
   /** `pgward deploy`: verification failed and the code was rolled back to the previous deploy. */
   rolledBack: 12,
+  /** `pgward import`: invalid records or key collisions; nothing was written (or --skip-invalid was not given). */
+  invalidInput: 13,
   interrupted: 130,
 } as const;
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];

@@ -131,6 +131,30 @@ export {
   readDatabaseIdentity,
   sameDatabase,
 } from './identity/index.js';
+export {
+  canonicalJson,
+  type ImportMapping,
+  type ImportOptions,
+  type ImportProblem,
+  type ImportProgress,
+  type ImportReport,
+  type ImportResult,
+  type ImportSettings,
+  type ImportSource,
+  type ImportStatus,
+  importData,
+  importSettings,
+  type JsonFilesOptions,
+  JsonFilesSource,
+  mappingMigrationSql,
+  type ProofEntry,
+  type RedisSnapshotServer,
+  RedisSource,
+  type RedisSourceOptions,
+  type SourceBatch,
+  type SourceRecord,
+  startSnapshotServer,
+} from './import/index.js';
 export { InterruptedError } from './interrupt.js';
 // --- Safety analysis (also `pgward/lint`, which does not load the database driver).
 export {

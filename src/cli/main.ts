@@ -13,6 +13,7 @@ import { registerClone } from './commands/clone.js';
 import { registerDeploy } from './commands/deploy.js';
 import { registerDoctor } from './commands/doctor.js';
 import { registerExec } from './commands/exec.js';
+import { registerImport } from './commands/import.js';
 import { registerInit } from './commands/init.js';
 import { registerJobs } from './commands/jobs.js';
 import { registerLint } from './commands/lint.js';
@@ -91,6 +92,7 @@ export function buildProgram(): Command {
   registerServe(program);
   registerJobs(program);
   registerRender(program);
+  registerImport(program);
   program.addHelpText(
     'after',
     `

@@ -7,6 +7,7 @@ import { FRAMEWORKS } from './frameworks.js';
 import { backupsSchema } from './sections/backups.js';
 import { deploySchema } from './sections/deploy.js';
 import { doctorSchema, scheduleSchema } from './sections/doctor.js';
+import { importSchema } from './sections/import.js';
 import { maskingSchema } from './sections/masking.js';
 import { neonSchema } from './sections/neon.js';
 import { rehearsalSchema } from './sections/rehearsal.js';
@@ -80,6 +81,8 @@ export const configSchema = z
     rehearsal: rehearsalSchema.optional(),
     /** `pgward serve`: listen address, refresh interval, token, webhook, alert ages (docs/serve.md). */
     serve: serveSchema.optional(),
+    /** `pgward import`: target table mapping, JSON Schemas per kind, batch size (docs/import.md). */
+    import: importSchema.optional(),
   })
   .strict();
 

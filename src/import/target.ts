@@ -1,0 +1,144 @@
+// The table records go to. pgward never creates it behind the migrations' back: it must exist (written
+// by `pgward import --emit-migration`, applied with `pgward migrate`), with a unique key column, a jsonb
+// column and the configured extracted columns. Rows are written per batch: COPY into a temporary staging
+// table, then one INSERT … ON CONFLICT DO UPDATE … WHERE data IS DISTINCT FROM, so an unchanged row is
+// never touched (a second run writes nothing) — in the same transaction as the run's checkpoint.
+import type pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
+import { quoteIdent } from '../db/connect.js';
+import { PgwardError } from '../errors.js';
+import type { ImportMapping, SourceRecord } from './types.js';
+
+export function tableRef(table: string): string {
+  const parts = table.split('.');
+  return parts.map(quoteIdent).join('.');
+}
+
+/**
+ * The migration that creates the mapped table (up) and drops it (down), in pgward's file format.
+ *
+ * @example
+ * ```ts
+ * import { mappingMigrationSql } from 'pgward';
+ * const sql = mappingMigrationSql({ table: 'json_store', keyColumn: 'kind', dataColumn: 'data', updatedAtColumn: 'updated_at', columns: {} });
+ * console.log(sql); // -- migrate:up CREATE TABLE "json_store" (…)
+ * ```
+ */
+export function mappingMigrationSql(m: ImportMapping): string {
+  const cols = [
+    `  ${quoteIdent(m.keyColumn)} text PRIMARY KEY`,
+    `  ${quoteIdent(m.dataColumn)} jsonb NOT NULL`,
+    ...Object.keys(m.columns).map((c) => `  ${quoteIdent(c)} text`),
+    ...(m.updatedAtColumn ? [`  ${quoteIdent(m.updatedAtColumn)} timestamptz NOT NULL DEFAULT now()`] : []),
+  ];
+  return `-- migrate:up\nCREATE TABLE ${tableRef(m.table)} (\n${cols.join(',\n')}\n);\n\n-- migrate:down\nDROP TABLE ${tableRef(m.table)};\n`;
+}
+
+/** Column name → SQL type of the mapped columns; throws a one-line error naming what is missing. */
+export async function checkTarget(client: pg.Client, m: ImportMapping): Promise<Record<string, string>> {
+  const r = await client.query<{ oid: string | null }>('SELECT to_regclass($1)::oid AS oid', [
+    tableRef(m.table),
+  ]);
+  const oid = r.rows[0]?.oid;
+  if (!oid)
+    throw new PgwardError(`table ${m.table} does not exist`, {
+      hint: 'write its migration with `pgward import --emit-migration`, review it and apply it with `pgward migrate`',
+    });
+  const cols = await client.query<{ name: string; type: string }>(
+    `SELECT attname AS name, format_type(atttypid, atttypmod) AS type FROM pg_attribute
+      WHERE attrelid = $1 AND attnum > 0 AND NOT attisdropped`,
+    [oid],
+  );
+  const types = Object.fromEntries(cols.rows.map((c) => [c.name, c.type]));
+  const wanted = [
+    m.keyColumn,
+    m.dataColumn,
+    ...Object.keys(m.columns),
+    ...(m.updatedAtColumn ? [m.updatedAtColumn] : []),
+  ];
+  for (const c of wanted)
+    if (!types[c])
+      throw new PgwardError(`table ${m.table} has no column ${c}`, {
+        hint: 'add it with a migration, or change import: in pgward.yaml',
+      });
+  if (!/^jsonb$/.test(types[m.dataColumn]!))
+    throw new PgwardError(`column ${m.table}.${m.dataColumn} is ${types[m.dataColumn]}, not jsonb`);
+  const uniq = await client.query(
+    `SELECT 1 FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
+      WHERE i.indrelid = $1 AND i.indisunique AND i.indnatts = 1 AND i.indpred IS NULL AND a.attname = $2`,
+    [oid, m.keyColumn],
+  );
+  if (uniq.rowCount === 0)
+    throw new PgwardError(`column ${m.table}.${m.keyColumn} has no unique index: an import upserts by it`, {
+      hint: 'make it the primary key (or add a unique index) in a migration',
+    });
+  return types;
+}
+
+/** COPY text format: backslash, tab, newline and carriage return escaped. */
+function copyField(s: string): string {
+  return s.replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n').replace(/\r/g, '\\r');
+}
+
+export interface BatchResult {
+  inserted: number;
+  updated: number;
+  unchanged: number;
+}
+
+/** Writes one batch inside the caller's transaction. */
+export async function writeBatch(
+  client: pg.Client,
+  m: ImportMapping,
+  types: Record<string, string>,
+  records: SourceRecord[],
+): Promise<BatchResult> {
+  await client.query(
+    'CREATE TEMP TABLE IF NOT EXISTS pgward_import_stage (seq bigint, k text, d jsonb) ON COMMIT DELETE ROWS',
+  );
+  const text = records
+    .map((r, i) => `${i}\t${copyField(r.kind)}\t${copyField(JSON.stringify(r.data))}\n`)
+    .join('');
+  await new Promise<void>((resolve, reject) => {
+    const stream = client.query(copyFrom('COPY pgward_import_stage (seq, k, d) FROM STDIN'));
+    stream.on('error', reject);
+    stream.on('finish', resolve);
+    stream.end(text);
+  });
+  const extra = Object.entries(m.columns);
+  const cols = [m.keyColumn, m.dataColumn, ...extra.map(([c]) => c)].map(quoteIdent);
+  const exprs = ['k', 'd', ...extra.map(([c, path]) => `(d #>> ${pathLiteral(path)})::${types[c]}`)];
+  const sets = [m.dataColumn, ...extra.map(([c]) => c)].map(
+    (c) => `${quoteIdent(c)} = excluded.${quoteIdent(c)}`,
+  );
+  if (m.updatedAtColumn) sets.push(`${quoteIdent(m.updatedAtColumn)} = now()`);
+  const t = tableRef(m.table);
+  const r = await client.query<{ inserted: boolean }>(
+    `INSERT INTO ${t} AS t (${cols.join(', ')})
+     SELECT DISTINCT ON (k) ${exprs.join(', ')} FROM pgward_import_stage ORDER BY k, seq DESC
+     ON CONFLICT (${quoteIdent(m.keyColumn)}) DO UPDATE SET ${sets.join(', ')}
+     WHERE t.${quoteIdent(m.dataColumn)} IS DISTINCT FROM excluded.${quoteIdent(m.dataColumn)}
+     RETURNING (xmax = 0) AS inserted`,
+  );
+  const distinct = new Set(records.map((x) => x.kind)).size;
+  const inserted = r.rows.filter((x) => x.inserted).length;
+  return { inserted, updated: r.rows.length - inserted, unchanged: distinct - r.rows.length };
+}
+
+function pathLiteral(path: string): string {
+  const parts = path.split('.').map((p) => `"${p.replace(/["\\]/g, '\\$&')}"`);
+  return `'{${parts.join(',').replace(/'/g, "''")}}'`;
+}
+
+/** The stored rows for these keys: key → parsed jsonb. */
+export async function readRows(
+  client: pg.Client,
+  m: ImportMapping,
+  keys: string[],
+): Promise<Map<string, unknown>> {
+  const r = await client.query<{ k: string; d: string }>({
+    text: `SELECT ${quoteIdent(m.keyColumn)} AS k, ${quoteIdent(m.dataColumn)}::text AS d FROM ${tableRef(m.table)} WHERE ${quoteIdent(m.keyColumn)} = ANY($1::text[])`,
+    values: [keys],
+  });
+  return new Map(r.rows.map((row) => [row.k, JSON.parse(row.d)]));
+}
