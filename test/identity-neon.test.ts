@@ -25,9 +25,8 @@ test('a branch has its parent’s system identifier and database oid but another
   const branch = await copyCluster(parent, { 'neon.timeline_id': "'tl-branch'" });
   const sameTimeline = await copyCluster(parent, { 'neon.timeline_id': "'tl-production'" });
   copies.push(branch, sameTimeline);
-  const [p, b, s] = await Promise.all(
-    [parent, branch, sameTimeline].map((c) => withClient(c.url('app'), readDatabaseIdentity)),
-  );
+  const identity = (c: Cluster) => withClient(c.url('app'), readDatabaseIdentity);
+  const [p, b, s] = await Promise.all([identity(parent), identity(branch), identity(sameTimeline)]);
   assert.equal(b.systemId, p.systemId, 'a physical copy keeps the system identifier');
   assert.equal(b.databaseOid, p.databaseOid, 'and the database oid');
   assert.equal(p.timeline, 'tl-production');

@@ -6,8 +6,8 @@
 // - every failure is one PgwardError line naming the method, path, status, code, message and request_id.
 // The key is registered as a secret before the first request.
 import { PgwardError } from '../../errors.js';
-import { InterruptedError } from '../../interrupt.js';
-import { redact, registerSecret } from '../../redact.js';
+import { redact } from '../../redact.js';
+import { ApiHttp, apiSleep, readJson } from '../api-http.js';
 import { PlatformUnreachableError } from '../unreachable.js';
 
 export const DEFAULT_NEON_API_URL = 'https://console.neon.tech/api/v2';
@@ -29,18 +29,7 @@ export interface NeonHttpOptions {
 }
 
 export function neonSleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(new InterruptedError('Neon API wait'));
-    const t = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(t);
-      reject(new InterruptedError('Neon API wait'));
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
+  return apiSleep(ms, signal, 'Neon API wait');
 }
 
 function hintFor(status: number, path: string, keyEnv: string): string | undefined {
@@ -76,111 +65,39 @@ export function neonApiError(
   return new PgwardError(redact(line.replace(/\s+/g, ' ')), { hint: hintFor(status, path, keyEnv) });
 }
 
-function retryAfterMs(res: Response, fallback: number, cap: number): number {
-  const h = res.headers.get('retry-after');
-  let ms = fallback;
-  if (h && /^\d+(\.\d+)?$/.test(h.trim())) ms = Number(h) * 1000;
-  else if (h && !Number.isNaN(Date.parse(h))) ms = Date.parse(h) - Date.now();
-  return Math.min(Math.max(ms, 0), cap);
-}
-
-async function readJson(res: Response): Promise<unknown> {
-  const text = await res.text();
-  if (!text) return undefined;
-  try {
-    return JSON.parse(text);
-  } catch {
-    return { message: text.slice(0, 200) };
-  }
-}
-
-function networkWord(err: unknown): string {
-  const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-  return cause?.code ?? cause?.message ?? (err as Error).message ?? 'unknown';
-}
-
 export class NeonHttp {
   readonly apiUrl: string;
   readonly keyEnv: string;
-  private readonly o: Required<Omit<NeonHttpOptions, 'apiUrl' | 'apiKeyEnv'>>;
+  private readonly http: ApiHttp;
 
   constructor(opts: NeonHttpOptions) {
-    registerSecret(opts.apiKey);
     this.apiUrl = (opts.apiUrl ?? DEFAULT_NEON_API_URL).replace(/\/+$/, '');
     this.keyEnv = opts.apiKeyEnv ?? 'NEON_API_KEY';
-    this.o = {
+    this.http = new ApiHttp({
+      api: 'Neon API',
+      apiUrl: this.apiUrl,
       apiKey: opts.apiKey,
       maxRetries: opts.maxRetries ?? 5,
       retryBaseMs: opts.retryBaseMs ?? 1000,
       maxRateLimitRetries: opts.maxRateLimitRetries ?? 5,
       maxRetryAfterMs: opts.maxRetryAfterMs ?? 60_000,
       timeoutMs: opts.timeoutMs ?? 30_000,
-    };
+      retryNetwork: (method) => method === 'GET',
+      // Neon documents 423 (locked by a running operation) and 503 as safe to retry, whatever the method.
+      retryStatus: (status) => status === 423 || status === 503,
+    });
   }
 
   /** Sends one request; `path` is relative to the base URL. 204 gives `undefined`. */
   async request<T>(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<T> {
     const shown = path.split('?')[0] ?? path;
-    let rateLimited = 0;
-    let failures = 0;
-    for (;;) {
-      let res: Response;
-      try {
-        res = await this.send(method, path, body, signal);
-      } catch (err) {
-        if (signal?.aborted) throw new InterruptedError(`Neon API ${method} ${shown}`);
-        if (method !== 'GET' || failures >= this.o.maxRetries)
-          throw new PlatformUnreachableError(
-            redact(`Neon API ${method} ${shown}: network error ${networkWord(err)}`),
-            `check that ${this.apiUrl} is reachable${method === 'GET' ? '' : '; the request may or may not have been applied'}`,
-          );
-        await neonSleep(this.backoff(failures++), signal);
-        continue;
-      }
-      if (res.status === 429 && rateLimited < this.o.maxRateLimitRetries) {
-        await res.text();
-        rateLimited++;
-        await neonSleep(retryAfterMs(res, this.backoff(rateLimited), this.o.maxRetryAfterMs), signal);
-        continue;
-      }
-      if ((res.status === 423 || res.status === 503) && failures < this.o.maxRetries) {
-        await res.text();
-        await neonSleep(this.backoff(failures++), signal);
-        continue;
-      }
-      const parsed = await readJson(res);
-      if (!res.ok) {
-        const e = neonApiError(
-          method,
-          shown,
-          res.status,
-          parsed,
-          this.keyEnv,
-          res.headers.get('x-request-id'),
-        );
-        if (res.status >= 500) throw new PlatformUnreachableError(e.message, e.hint);
-        throw e;
-      }
-      return parsed as T;
+    const res = await this.http.send(method, path, body, signal);
+    const parsed = await readJson(res);
+    if (!res.ok) {
+      const e = neonApiError(method, shown, res.status, parsed, this.keyEnv, res.headers.get('x-request-id'));
+      if (res.status >= 500) throw new PlatformUnreachableError(e.message, e.hint);
+      throw e;
     }
-  }
-
-  private backoff(attempt: number): number {
-    return Math.min(this.o.retryBaseMs * 2 ** attempt, 30_000);
-  }
-
-  private async send(method: string, path: string, body: unknown, signal?: AbortSignal): Promise<Response> {
-    const timeout = AbortSignal.timeout(this.o.timeoutMs);
-    const headers: Record<string, string> = {
-      Authorization: `Bearer ${this.o.apiKey}`,
-      Accept: 'application/json',
-    };
-    if (body !== undefined) headers['Content-Type'] = 'application/json';
-    return fetch(`${this.apiUrl}${path}`, {
-      method,
-      headers,
-      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-      signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
-    });
+    return parsed as T;
   }
 }

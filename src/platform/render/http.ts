@@ -2,8 +2,8 @@
 // method; 5xx and network errors are retried on GETs only, which are safe to repeat), and every failure
 // turned into one PgwardError line. The key is registered as a secret before the first request.
 import { PgwardError } from '../../errors.js';
-import { InterruptedError } from '../../interrupt.js';
-import { redact, registerSecret } from '../../redact.js';
+import { redact } from '../../redact.js';
+import { ApiHttp, apiSleep, readJson } from '../api-http.js';
 import { PlatformUnreachableError } from '../unreachable.js';
 
 export const DEFAULT_RENDER_API_URL = 'https://api.render.com/v1';
@@ -30,18 +30,7 @@ export interface RenderResponse<T> {
 }
 
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(new InterruptedError('Render API wait'));
-    const t = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(t);
-      reject(new InterruptedError('Render API wait'));
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
+  return apiSleep(ms, signal, 'Render API wait');
 }
 
 /** `Render API GET /services/srv-…: 404 not_found service not found` with a hint for the common causes. */
@@ -88,41 +77,27 @@ function hintFor(status: number, path: string, keyEnv: string): string | undefin
   return undefined;
 }
 
-function retryAfterMs(res: Response, fallback: number, cap: number): number {
-  const h = res.headers.get('retry-after');
-  let ms = fallback;
-  if (h && /^\d+(\.\d+)?$/.test(h.trim())) ms = Number(h) * 1000;
-  else if (h && !Number.isNaN(Date.parse(h))) ms = Date.parse(h) - Date.now();
-  return Math.min(Math.max(ms, 0), cap);
-}
-
-async function readJson(res: Response): Promise<unknown> {
-  const text = await res.text();
-  if (!text) return undefined;
-  try {
-    return JSON.parse(text);
-  } catch {
-    return { message: text.slice(0, 200) };
-  }
-}
-
 export class RenderHttp {
   readonly apiUrl: string;
   readonly keyEnv: string;
-  private readonly o: Required<Omit<RenderHttpOptions, 'apiUrl' | 'apiKeyEnv'>>;
+  private readonly http: ApiHttp;
 
   constructor(opts: RenderHttpOptions) {
-    registerSecret(opts.apiKey);
     this.apiUrl = (opts.apiUrl ?? DEFAULT_RENDER_API_URL).replace(/\/+$/, '');
     this.keyEnv = opts.apiKeyEnv ?? 'RENDER_API_KEY';
-    this.o = {
+    this.http = new ApiHttp({
+      api: 'Render API',
+      apiUrl: this.apiUrl,
       apiKey: opts.apiKey,
       maxRateLimitRetries: opts.maxRateLimitRetries ?? 5,
       maxRetryAfterMs: opts.maxRetryAfterMs ?? 120_000,
-      maxGetRetries: opts.maxGetRetries ?? 5,
+      maxRetries: opts.maxGetRetries ?? 5,
       retryBaseMs: opts.retryBaseMs ?? 500,
       timeoutMs: opts.timeoutMs ?? 30_000,
-    };
+      // Only reads are retried: a POST that timed out may have created the deploy.
+      retryNetwork: (method) => method === 'GET',
+      retryStatus: (status, method) => status >= 500 && method === 'GET',
+    });
   }
 
   /** Sends one request; `path` is relative to the base URL (e.g. /services/srv-…/deploys?limit=1). */
@@ -133,64 +108,13 @@ export class RenderHttp {
     signal?: AbortSignal,
   ): Promise<RenderResponse<T>> {
     const shown = path.split('?')[0] ?? path;
-    let rateLimited = 0;
-    let failures = 0;
-    for (;;) {
-      let res: Response;
-      try {
-        res = await this.send(method, path, body, signal);
-      } catch (err) {
-        if (signal?.aborted) throw new InterruptedError(`Render API ${method} ${shown}`);
-        if (method !== 'GET' || failures >= this.o.maxGetRetries)
-          throw new PlatformUnreachableError(
-            redact(`Render API ${method} ${shown}: network error ${networkWord(err)}`),
-            `check that ${this.apiUrl} is reachable${method === 'GET' ? '' : '; the request may or may not have been applied'}`,
-          );
-        await sleep(this.backoff(failures++), signal);
-        continue;
-      }
-      if (res.status === 429 && rateLimited < this.o.maxRateLimitRetries) {
-        await res.text();
-        rateLimited++;
-        await sleep(retryAfterMs(res, this.backoff(rateLimited), this.o.maxRetryAfterMs), signal);
-        continue;
-      }
-      if (res.status >= 500 && method === 'GET' && failures < this.o.maxGetRetries) {
-        await res.text();
-        await sleep(this.backoff(failures++), signal);
-        continue;
-      }
-      const parsed = await readJson(res);
-      if (res.status >= 500) {
-        const e = apiError(method, shown, res.status, parsed, this.keyEnv);
-        throw new PlatformUnreachableError(e.message, e.hint);
-      }
-      if (!res.ok) throw apiError(method, shown, res.status, parsed, this.keyEnv);
-      return { status: res.status, body: parsed as T };
+    const res = await this.http.send(method, path, body, signal);
+    const parsed = await readJson(res);
+    if (res.status >= 500) {
+      const e = apiError(method, shown, res.status, parsed, this.keyEnv);
+      throw new PlatformUnreachableError(e.message, e.hint);
     }
+    if (!res.ok) throw apiError(method, shown, res.status, parsed, this.keyEnv);
+    return { status: res.status, body: parsed as T };
   }
-
-  private backoff(attempt: number): number {
-    return Math.min(this.o.retryBaseMs * 2 ** attempt, 30_000);
-  }
-
-  private async send(method: string, path: string, body: unknown, signal?: AbortSignal): Promise<Response> {
-    const timeout = AbortSignal.timeout(this.o.timeoutMs);
-    const headers: Record<string, string> = {
-      Authorization: `Bearer ${this.o.apiKey}`,
-      Accept: 'application/json',
-    };
-    if (body !== undefined) headers['Content-Type'] = 'application/json';
-    return fetch(`${this.apiUrl}${path}`, {
-      method,
-      headers,
-      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-      signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
-    });
-  }
-}
-
-function networkWord(err: unknown): string {
-  const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-  return cause?.code ?? cause?.message ?? (err as Error).message ?? 'unknown';
 }

@@ -6,7 +6,6 @@
 // - a missing table or fewer rows fails validation (exit 10) naming the table: rows deleted after the
 //   backup also cause it, which only the operator can judge. The new instance is kept either way.
 import type { Storage } from '../../backup/storage.js';
-import { withClient } from '../../db/connect.js';
 import { PgwardError, UsageError } from '../../errors.js';
 import { baselineFor, type RecoveryValidation, validateAgainst } from '../recovery-validation.js';
 import type { RenderClient } from './client.js';
