@@ -1,14 +1,13 @@
 // `pgward recover --via neon --at <time>`: a thin adapter over src/platform/neon/recover.ts.
 import { backupSettings } from '../../backup/config.js';
 import { openStorage } from '../../backup/storage.js';
-import { ExitCode, UsageError } from '../../errors.js';
+import { UsageError } from '../../errors.js';
 import { recoverViaNeon } from '../../platform/neon/recover.js';
-import { redactUrl } from '../../redact.js';
 import type { Context } from '../context.js';
 import { abortOnSignals } from '../signals.js';
 import { neonEnv } from './neon.shared.js';
 import type { RecoverFlags } from './recover.js';
-import { parseAt, printValidation } from './recover.run.render.js';
+import { parseAt, printRecovery } from './recover.run.render.js';
 import { selectedEnv } from './render.shared.js';
 
 export async function runNeon(ctx: Context, flags: RecoverFlags): Promise<number> {
@@ -29,17 +28,10 @@ export async function runNeon(ctx: Context, flags: RecoverFlags): Promise<number
     signal: sig.signal,
     onStep: (step, detail) => ctx.out.info(`· ${step} ${detail}`),
   }).finally(sig.dispose);
-  const code = r.validation && !r.validation.ok ? ExitCode.validationFailed : ExitCode.ok;
-  if (ctx.out.json) {
-    ctx.out.document({ ok: code === 0, ...r, url: redactUrl(r.url) });
-    return code;
-  }
   const { c } = ctx.out;
-  ctx.out.line(
+  return printRecovery(
+    ctx,
+    r,
     `${c.green('recovered')} ${r.source} of Neon project ${r.project} at ${r.at} into new branch ${c.bold(r.branch.name)} (${r.branch.id})`,
   );
-  ctx.out.line(`new database: ${redactUrl(r.url)}`);
-  printValidation(ctx, r.validation);
-  for (const step of r.nextSteps) ctx.out.line(`next: ${step}`);
-  return code;
 }

@@ -56,15 +56,25 @@ export async function runRenderPitr(ctx: Context, flags: RecoverFlags): Promise<
     signal: sig.signal,
     onStep: (step, detail) => ctx.out.info(`· ${step} ${detail}`),
   }).finally(sig.dispose);
+  return printRecovery(
+    ctx,
+    r,
+    `${ctx.out.c.green('recovered')} ${r.source} at ${r.at} into new instance ${ctx.out.c.bold(r.instance.id)} (${r.instance.name}): ${r.instance.status}`,
+  );
+}
+
+/** A point-in-time recovery's report (Render PITR, Neon): exit 10 when validation failed; one JSON document with --json. */
+export function printRecovery(
+  ctx: Context,
+  r: { url: string; validation: RenderPitrValidation | null; nextSteps: string[] },
+  headline: string,
+): number {
   const code = r.validation && !r.validation.ok ? ExitCode.validationFailed : ExitCode.ok;
   if (ctx.out.json) {
     ctx.out.document({ ok: code === 0, ...r, url: redactUrl(r.url) });
     return code;
   }
-  const { c } = ctx.out;
-  ctx.out.line(
-    `${c.green('recovered')} ${r.source} at ${r.at} into new instance ${c.bold(r.instance.id)} (${r.instance.name}): ${r.instance.status}`,
-  );
+  ctx.out.line(headline);
   ctx.out.line(`new database: ${redactUrl(r.url)}`);
   printValidation(ctx, r.validation);
   for (const step of r.nextSteps) ctx.out.line(`next: ${step}`);
