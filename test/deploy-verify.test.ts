@@ -2,8 +2,6 @@
 // library with a provider that is the command provider plus the app server's own request counts
 // (the in-test stand-in for a platform's HTTP metrics). Real traffic goes to the app while it verifies.
 import assert from 'node:assert/strict';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { type DeployEvent, deploy, ExitCode } from '../src/index.js';
@@ -12,6 +10,7 @@ import type { RequestCounts } from '../src/platform/types.js';
 import type { AppServer } from './harness/app-server.js';
 import { type DeployProject, deployProject } from './harness/deploy.js';
 import { migration } from './harness/project.js';
+import { webhookReceiver } from './harness/render-deploy.js';
 
 /** The command provider, plus the app's non-health requests counted from the first call on. */
 class MeteredProvider extends CommandProvider {
@@ -47,25 +46,6 @@ function traffic(app: AppServer): () => Promise<void> {
   };
 }
 
-async function webhook(): Promise<{ url: string; posts: unknown[]; close: () => Promise<void> }> {
-  const posts: unknown[] = [];
-  const server = createServer((req, res) => {
-    let body = '';
-    req.on('data', (d) => (body += d));
-    req.on('end', () => {
-      posts.push(JSON.parse(body));
-      res.end('ok');
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}/hooks/T000-secret-path`,
-    posts,
-    close: () => new Promise<void>((r) => server.close(() => r())),
-  };
-}
-
 async function run(p: DeployProject, events: DeployEvent[] = []) {
   process.env.DB_URL = p.db.url;
   const stop = traffic(p.app);
@@ -87,7 +67,7 @@ const FAILING = 'error_threshold: 1\nwindow: 30s\nmin_requests: 20';
 const PASSING = 'error_threshold: 1\nwindow: 1s\nmin_requests: 5';
 
 test('invariant: a deploy whose 5xx ratio crosses the threshold is rolled back, recorded and alerted', async () => {
-  const hook = await webhook();
+  const hook = await webhookReceiver('/hooks/T000-secret-path');
   const p = await deployProject({
     migrations: {
       'db/migrations/001_users.sql': migration('CREATE TABLE users (id int);', 'DROP TABLE users;'),

@@ -121,7 +121,7 @@ ${o.extra ?? ''}
 }
 
 /** A Slack-compatible webhook receiver: every POSTed JSON body, in order. */
-export async function webhookReceiver(): Promise<{
+export async function webhookReceiver(path = '/hooks/T000-render'): Promise<{
   url: string;
   posts: { text?: string }[];
   close: () => Promise<void>;
@@ -138,7 +138,7 @@ export async function webhookReceiver(): Promise<{
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const { port } = server.address() as AddressInfo;
   return {
-    url: `http://127.0.0.1:${port}/hooks/T000-render`,
+    url: `http://127.0.0.1:${port}${path}`,
     posts,
     close: () => new Promise<void>((r) => server.close(() => r())),
   };
