@@ -3,7 +3,7 @@
 //
 //   cli  ->  capabilities  ->  identity  ->  db, pgtools  ->  files  ->  config, sql  ->  base
 //
-// base = src/errors.ts, src/redact.ts, src/interrupt.ts, src/version.ts. Capabilities may use each
+// base = src/errors.ts, src/redact.ts, src/interrupt.ts, src/version.ts, src/assets.ts. Capabilities may use each
 // other (migrate -> backup, rehearse -> clone...) as long as no folders form a loop.
 
 const CAPABILITIES = '(lint|migrate|frameworks|guard|backup|clone|recover|rehearse|doctor|serve|platform|deploy|import)';
@@ -12,7 +12,7 @@ const above = (layers) => layers.map((l) => `^src/${l}/`);
 
 /** Each low layer, and the folders above it that it must never import. */
 const LOW_LAYERS = [
-  ['base', '^src/(errors|redact|interrupt|version)\\.ts$', ['^src/[^/]+/']],
+  ['base', '^src/(errors|redact|interrupt|version|assets)\\.ts$', ['^src/[^/]+/']],
   ['config', '^src/config/', above(['sql', 'files', 'db', 'pgtools', 'identity'])],
   ['sql', '^src/sql/', above(['config', 'files', 'db', 'pgtools', 'identity'])],
   ['files', '^src/files/', above(['db', 'pgtools', 'identity'])],

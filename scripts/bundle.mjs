@@ -4,6 +4,7 @@
 // libpg-query (loads its WebAssembly next to itself) and the AWS SDK (large, loaded only for s3://)
 // stay in node_modules.
 import { build } from 'esbuild';
+import { writeBuildInfo } from './build-info.mjs';
 
 await build({
   entryPoints: { pgward: 'src/cli/main.ts' },
@@ -21,3 +22,6 @@ await build({
   sourcemap: true,
   logLevel: 'warning',
 });
+
+// What `pgward --version` reports for the npm package (src/version.ts).
+writeBuildInfo('dist/build-info.json', 'npm');

@@ -6,7 +6,7 @@ import './wasm-tiering.js';
 import { Command, CommanderError, Option } from 'commander';
 import { ExitCode } from '../errors.js';
 import { redact } from '../redact.js';
-import { PGWARD_VERSION } from '../version.js';
+import { versionLine } from '../version.js';
 import { registerBackup } from './commands/backup.js';
 import { registerBaseline } from './commands/baseline.js';
 import { registerClone } from './commands/clone.js';
@@ -54,7 +54,7 @@ guardStream(process.stderr);
 export function buildProgram(): Command {
   const program = new Command('pgward')
     .description('Safe, observable changes to production PostgreSQL.')
-    .version(PGWARD_VERSION, '-V, --version')
+    .version(versionLine(), '-V, --version')
     .option('-c, --config <file>', 'pgward.yaml to use (default: ./pgward.yaml or a parent directory)')
     .option(
       '-e, --env <name>',
@@ -121,4 +121,10 @@ async function main(): Promise<void> {
   }
 }
 
-await main();
+// A promise, not a top-level await: the single executable runs this file as CommonJS
+// (scripts/build-exe.mjs). An unexpected error still ends the process as an uncaught one does.
+main().catch((err: unknown) => {
+  process.nextTick(() => {
+    throw err;
+  });
+});
