@@ -16,11 +16,19 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
 import { build } from 'esbuild';
 import { writeBuildInfo } from './build-info.mjs';
 import { EXE_ASSETS } from './exe-assets.mjs';
 
-const OUT = 'dist/exe';
+// --out and --no-code-cache exist for bench/exe, which compares variants; releases use the defaults.
+const { values: opts } = parseArgs({
+  options: {
+    out: { type: 'string', default: 'dist/exe' },
+    'no-code-cache': { type: 'boolean', default: false },
+  },
+});
+const OUT = opts.out;
 const EXE = join(OUT, `pgward-${process.platform}-${process.arch}`);
 const SENTINEL = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';
 
@@ -83,6 +91,16 @@ function assets() {
   return out;
 }
 
+function stripBinary(file) {
+  try {
+    execFileSync('strip', [file], { stdio: 'ignore' });
+    return true;
+  } catch {
+    process.stderr.write('note: `strip` (binutils) not found: the executable keeps Node’s symbols\n');
+    return false;
+  }
+}
+
 function run(cmd, args) {
   execFileSync(cmd, args, { stdio: ['ignore', 'inherit', 'inherit'] });
 }
@@ -96,13 +114,15 @@ const config = {
   output: join(OUT, 'sea-prep.blob'),
   disableExperimentalSEAWarning: true,
   // V8's compiled code for the bundle, made at build time: start-up skips most of the compiling.
-  useCodeCache: process.env.PGWARD_EXE_CODE_CACHE !== '0',
+  useCodeCache: !opts['no-code-cache'],
   assets: assets(),
 };
 writeFileSync(join(OUT, 'sea-config.json'), `${JSON.stringify(config, null, 2)}\n`);
 run(process.execPath, ['--experimental-sea-config', join(OUT, 'sea-config.json')]);
 copyFileSync(process.execPath, EXE);
 chmodSync(EXE, 0o755);
+// Node's own symbols and debug information (~12 MB of the official binary) are not needed to run it.
+const stripped = stripBinary(EXE);
 run(process.execPath, [
   'node_modules/postject/dist/cli.js',
   EXE,
@@ -113,4 +133,7 @@ run(process.execPath, [
 ]);
 const mb = (statSync(EXE).size / 1e6).toFixed(1);
 const secs = ((performance.now() - started) / 1000).toFixed(1);
-process.stdout.write(`${EXE}: pgward ${info.version} (${info.commit}), ${mb} MB, built in ${secs} s\n`);
+process.stdout.write(
+  `${EXE}: pgward ${info.version} (${info.commit}), ${mb} MB${stripped ? '' : ' (not stripped)'}, ` +
+    `code cache ${config.useCodeCache ? 'on' : 'off'}, built in ${secs} s\n`,
+);
