@@ -2,10 +2,11 @@
 // folder, run with a PATH holding only pg_dump/pg_restore/psql. It must behave like the npm package:
 // same output, same exit codes, the SQL parser loads, backups are made and proven, serve answers.
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { after, before, test } from 'node:test';
 import { createTestDatabase } from './harness/db.js';
 import { type BareMachine, bareMachine, onPath, runExe, runNpm, serveExe } from './harness/exe.js';
-import { makeProject, migration } from './harness/project.js';
+import { makeProject, migration, ROOT } from './harness/project.js';
 import { getJson } from './harness/serve.js';
 
 let m: BareMachine;
@@ -155,4 +156,18 @@ test('serve answers /health from the executable', async () => {
   } finally {
     assert.equal(await s.stop(), 0, 'a graceful stop on SIGTERM');
   }
+});
+
+test('the npm package does not carry the executables or the release folder (package.json files)', () => {
+  const out = execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], {
+    cwd: ROOT,
+    encoding: 'utf8',
+  });
+  const files = (JSON.parse(out) as [{ files: { path: string }[] }])[0].files.map((f) => f.path);
+  assert.ok(files.includes('dist/bin/pgward.js'));
+  assert.ok(files.includes('dist/build-info.json'), 'the build stamp behind --version');
+  assert.deepEqual(
+    files.filter((f) => /^dist\/(exe|release)/.test(f)),
+    [],
+  );
 });
