@@ -102,10 +102,28 @@ function stripBinary(file) {
 }
 
 function run(cmd, args) {
-  execFileSync(cmd, args, { stdio: ['ignore', 'inherit', 'inherit'] });
+  // Quiet unless it fails (postject's ELF library warns about every note section it does not know).
+  try {
+    execFileSync(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  } catch (err) {
+    process.stderr.write(`${err.stdout ?? ''}${err.stderr ?? ''}`);
+    throw new Error(`${cmd} ${args.join(' ')} failed`);
+  }
+}
+
+// Only a Node binary built with single-executable support carries the fuse postject flips (the
+// official builds, NodeSource's; some distributions' own builds do not).
+function checkNodeSupportsSea() {
+  if (!readFileSync(process.execPath).includes(SENTINEL)) {
+    throw new Error(
+      `${process.execPath} (Node ${process.version}) was built without single-executable support: ` +
+        'build with an official Node.js 20 binary (nodejs.org or NodeSource)',
+    );
+  }
 }
 
 const started = performance.now();
+checkNodeSupportsSea();
 rmSync(OUT, { recursive: true, force: true });
 await bundle();
 const info = writeBuildInfo(join(OUT, 'build-info.json'), 'exe');

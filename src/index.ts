@@ -270,4 +270,4 @@ export {
   serveSettings,
   startServe,
 } from './serve/index.js';
-export { PGWARD_VERSION } from './version.js';
+export { type BuildInfo, buildInfo, PGWARD_VERSION } from './version.js';

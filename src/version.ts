@@ -44,7 +44,8 @@ let cached: BuildInfo | undefined;
  * @example
  * ```ts
  * import { buildInfo } from 'pgward';
- * const { version, kind, commit } = buildInfo(); // e.g. 0.1.0, 'npm', '3f2c1ab'
+ * const { version, kind, commit } = buildInfo();
+ * console.log(`pgward ${version} (${kind} build of ${commit})`); // pgward 0.1.0 (npm build of 3f2c1ab09e4d)
  * ```
  */
 export function buildInfo(): BuildInfo {
