@@ -3,6 +3,9 @@
 // run (measured with bench/migrate-overhead). The library (dist/*.js + .d.ts) still comes from tsc.
 // libpg-query (loads its WebAssembly next to itself) and the AWS SDK (large, loaded only for s3://)
 // stay in node_modules.
+import { copyFileSync, mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname } from 'node:path';
 import { build } from 'esbuild';
 
 await build({
@@ -21,3 +24,13 @@ await build({
   sourcemap: true,
   logLevel: 'warning',
 });
+
+// The dashboard's browser files (no CDN: served by `pgward serve` from dist/assets): ours, and uPlot's
+// minified script and stylesheet with its licence.
+const assets = 'dist/assets';
+mkdirSync(assets, { recursive: true });
+for (const f of ['dashboard.js', 'dashboard.css'])
+  copyFileSync(`src/serve/dashboard/assets/${f}`, `${assets}/${f}`);
+const uplot = dirname(createRequire(import.meta.url).resolve('uplot/package.json'));
+for (const f of ['uPlot.iife.min.js', 'uPlot.min.css']) copyFileSync(`${uplot}/dist/${f}`, `${assets}/${f}`);
+copyFileSync(`${uplot}/LICENSE`, `${assets}/uPlot.LICENSE`);
