@@ -23,7 +23,7 @@ const OUT = join(ROOT, 'test', '_scratch-dashboard');
 
 async function project(url: string, refresh: string) {
   const dir = makeProject({
-    'pgward.yaml': `environments:\n  staging:\n    url: ${url}\n    label: '${LABEL}'\nserve:\n  refresh_interval: ${refresh}\nbackups:\n  storage: file://.pgward/backups\n`,
+    'pgward.yaml': `environments:\n  staging:\n    url: ${url}\n    label: '${LABEL}'\nserve:\n  refresh_interval: ${refresh}\n  dashboard:\n    page_size: 5\nbackups:\n  storage: file://.pgward/backups\n`,
     'db/migrations/001_create_users.sql': migration('CREATE TABLE users (id bigint PRIMARY KEY);'),
     [`db/migrations/002_${HOSTILE_NAME}.sql`]: migration('CREATE TABLE notes (id int);'),
   });
@@ -36,7 +36,7 @@ async function project(url: string, refresh: string) {
     const r = await runCli(args, { cwd: dir });
     assert.equal(r.code, 0, `${args.join(' ')}: ${r.stderr}`);
   }
-  writeFile(dir, 'db/migrations/003_add_email.sql', migration('ALTER TABLE users ADD COLUMN email text;'));
+  writeFile(dir, 'db/migrations/003_drop_notes.sql', migration('DROP TABLE notes;'));
   return dir;
 }
 
@@ -102,7 +102,9 @@ test('dashboard in Chromium: login, pending count, failed job, charts, markup sh
     const pending = page.locator('table', {
       has: page.locator('caption', { hasText: 'Pending migrations' }),
     });
-    assert.match((await pending.textContent()) ?? '', /003\s*add_email/);
+    const pendingText = (await pending.textContent()) ?? '';
+    assert.match(pendingText, /003\s*drop_notes/);
+    assert.match(pendingText, /warn\s*ban-drop-table \(error, line 2\)/, 'the gate decision and its rule');
     const failures = page.locator('table', { has: page.locator('caption', { hasText: 'Recent failures' }) });
     assert.equal(
       await failures.locator('tbody tr').count(),
@@ -146,9 +148,11 @@ test('dashboard in Chromium: login, pending count, failed job, charts, markup sh
     const serious = axe.filter((v) => v.impact === 'serious' || v.impact === 'critical');
     assert.deepEqual(serious, [], `axe violations: ${JSON.stringify(axe)}`);
 
-    // Paged list: the jobs page answers from the snapshot, page 2 of 10 runs at 5 per page is not needed
-    // here; the link to the full list exists and opens.
-    await page.goto(`${s.url}/env/staging/failures?page=1`);
+    // Paged lists, 5 rows a page (serve.dashboard.page_size): 10 runs make 2 pages; past the end, the last.
+    await page.goto(`${s.url}/env/staging/jobs?page=2`);
+    assert.equal(await page.locator('tbody tr').count(), 5);
+    assert.match((await page.textContent('nav.pager')) ?? '', /page 2 of 2 \(10 rows\)/);
+    await page.goto(`${s.url}/env/staging/failures?page=9`);
     assert.equal(await page.locator('tbody tr').count(), 2);
     assert.ok(!s.logs().includes(TEST_PASSWORD) && !s.logs().includes(TOKEN));
   } finally {

@@ -20,6 +20,7 @@ import {
   type DashboardData,
   emptyDashboardData,
 } from './dashboard/collect.js';
+import { GateCache } from './dashboard/gates.js';
 import { dashboardView } from './dashboard/view.js';
 import { healthBody, healthStatus, migrationsBody, summaryBody } from './health.js';
 import { renderMetrics } from './metrics.js';
@@ -47,6 +48,7 @@ export class Monitor {
   private readonly pendingSeen = new Map<string, string>();
   private jobs: JobState[] = [];
   private dashboard: DashboardData = emptyDashboardData();
+  private readonly gates = new GateCache();
   private refreshes = 0;
   private refreshErrors = 0;
   private readonly startedAt = new Date().toISOString();
@@ -210,7 +212,20 @@ export class Monitor {
     if (report.connected && this.client) {
       try {
         const read = await collectDashboard(this.client, this.o.target.env, this.o.settings.dashboardJobRuns);
-        next = { ...read, backups: next.backups };
+        const approvalsKey = read.approvals.map((a) => `${a.version}@${a.at}`).join(',');
+        const g = await this.gates.read(
+          this.client,
+          this.o.target,
+          this.o.source,
+          report.migrations,
+          approvalsKey,
+        );
+        next = {
+          ...read,
+          backups: next.backups,
+          gates: g.gates,
+          errors: [...read.errors, ...(g.error ? [g.error] : [])],
+        };
       } catch (err) {
         next = { ...next, errors: [`cannot read the dashboard's tables: ${redact((err as Error).message)}`] };
       }

@@ -8,6 +8,7 @@ import type { BackupManifest } from '../../backup/manifest.js';
 import { redact } from '../../redact.js';
 import { latestRehearsal, type RehearsalRecord } from '../../rehearse/record.js';
 import type { JobRow } from '../store.js';
+import type { PendingGate } from './gates.js';
 
 export interface Finding {
   rule: string;
@@ -77,6 +78,8 @@ export interface DashboardData {
   deploys: DeployRow[];
   rehearsal: RehearsalRecord | null;
   backups: BackupEntry[];
+  /** The gate decision of each pending pgward migration, by version. */
+  gates: Record<string, PendingGate>;
   /** What could not be read, one line each. */
   errors: string[];
 }
@@ -89,6 +92,7 @@ export const emptyDashboardData = (): DashboardData => ({
   deploys: [],
   rehearsal: null,
   backups: [],
+  gates: {},
   errors: [],
 });
 
@@ -200,7 +204,7 @@ export async function collectDashboard(
   c: pg.Client,
   env: string,
   jobRuns: number,
-): Promise<Omit<DashboardData, 'backups'>> {
+): Promise<Omit<DashboardData, 'backups' | 'gates'>> {
   const out = emptyDashboardData();
   const has = (
     await c.query<Record<string, boolean>>(
@@ -225,7 +229,7 @@ export async function collectDashboard(
   out.jobs = await step('pgward.jobs', has.jobs, () => readJobs(c, env, jobRuns), []);
   out.deploys = await step('pgward.deploys', has.deploys, () => readDeploys(c, env), []);
   out.rehearsal = await step('pgward.rehearsals', has.rehearsals, () => latestRehearsal(c), null);
-  const { backups: _unused, ...rest } = out;
+  const { backups: _b, gates: _g, ...rest } = out;
   return rest;
 }
 

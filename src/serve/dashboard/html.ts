@@ -77,7 +77,7 @@ export function ms(n: number | null | undefined): string {
 
 /** A status word with a class for colour; the word itself carries the meaning (not colour alone). */
 export function badge(status: string): Html {
-  const cls = /^(ok|pass|passed|succeeded|done|up_to_date|applied|connected)$/.test(status)
+  const cls = /^(ok|pass|passed|succeeded|done|up_to_date|applied|connected|apply|approved)$/.test(status)
     ? 'good'
     : /^(fail|failed|down|blocked|rollback_failed|attention|unreachable)$/.test(status)
       ? 'bad'

@@ -9,9 +9,15 @@ const findings = (list: Finding[]): Html =>
     ? html`<ul class="findings">${list.map((f) => html`<li>${f.rule} (${f.category}, line ${f.line})</li>`)}</ul>`
     : html`<span class="muted">no findings</span>`;
 
+function gateCell(p: PendingRow): Html {
+  const g = p.gate;
+  if (!g) return html`<span class="muted">—</span>`;
+  return html`${badge(g.decision)}${g.reasons.length ? html`<ul class="findings">${g.reasons.map((r) => html`<li>${r.rule} (${r.severity}, line ${r.line}): ${r.message}</li>`)}</ul>` : ''}`;
+}
+
 function pendingRow(p: PendingRow): Html {
   const a = p.approval;
-  return html`<tr><td>${p.version}</td><td>${p.name}</td><td>${time(p.pendingSince)}</td>
+  return html`<tr><td>${p.version}</td><td>${p.name}</td><td>${time(p.pendingSince)}</td><td>${gateCell(p)}</td>
     <td>${a ? html`${badge('approved')} by ${a.by} at ${time(a.at)}${findings(a.findings)}` : html`<span class="muted">not approved</span>`}</td></tr>`;
 }
 
@@ -43,7 +49,7 @@ export function migrationsSection(v: DashboardView, base: string, limit: number)
     <div><dt>framework</dt><dd>${info?.framework ?? '—'} (${info?.trackingTable ?? '—'})</dd></div>
   </dl>
   ${info?.error ? html`<p class="error">${info.error}</p>` : ''}
-  ${table('Pending migrations', ['version', 'name', 'pending since', 'approval'], v.migrations.pending.map(pendingRow))}
+  ${table('Pending migrations', ['version', 'name', 'pending since', 'gate decision', 'approval'], v.migrations.pending.map(pendingRow))}
   ${
     info?.attention.length
       ? table(

@@ -11,6 +11,7 @@ import type {
   DeployRow,
   JobRunRow,
 } from './collect.js';
+import type { PendingGate } from './gates.js';
 
 export interface PendingRow {
   version: string;
@@ -18,6 +19,8 @@ export interface PendingRow {
   pendingSince: string | null;
   /** An approval recorded for this version (who, when, which findings), if any. */
   approval: ApprovalRow | null;
+  /** What `pgward migrate` would decide for it now (pgward migrations only). */
+  gate: PendingGate | null;
 }
 
 export interface CalendarRow {
@@ -153,6 +156,7 @@ export function dashboardView(s: Snapshot, label: string | undefined): Dashboard
       pending: (r.migrations?.pending ?? []).map((p) => ({
         ...p,
         approval: approvalOf.get(p.version) ?? null,
+        gate: d.gates[p.version] ?? null,
       })),
       applied: d.applied,
     },
