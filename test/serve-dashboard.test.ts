@@ -138,7 +138,9 @@ test('dashboard in Chromium: login, pending count, failed job, charts, markup sh
     mkdirSync(OUT, { recursive: true });
     const shot = join(OUT, 'dashboard.png');
     await page.screenshot({ path: shot, fullPage: true });
-    console.log(`screenshot: ${shot}`);
+    // The first screenful, what docs/dashboard.png shows.
+    await page.screenshot({ path: join(OUT, 'dashboard-top.png') });
+    console.log(`screenshot: ${shot} (first screen: ${join(OUT, 'dashboard-top.png')})`);
 
     // Accessibility: axe-core injected through the debugger (the page's CSP rightly refuses inline scripts).
     await page.evaluate(readFileSync(join(ROOT, 'node_modules', 'axe-core', 'axe.min.js'), 'utf8'));

@@ -15,6 +15,12 @@
     }
     return `${i ? n.toFixed(1) : n} ${units[i]}`;
   };
+  const xRange = (xs) => {
+    const lo = Math.min(...xs);
+    const hi = Math.max(...xs);
+    const pad = hi - lo < 3600 ? 43200 : (hi - lo) * 0.02;
+    return [lo - pad, hi + pad];
+  };
   const secs = (v) => (v >= 60 ? `${(v / 60).toFixed(1)} min` : `${v.toFixed(1)} s`);
   const defs = {
     migrations: () => [
@@ -65,13 +71,8 @@
     const opts = {
       width,
       height: 200,
-      // One point (or points at one instant) would make uPlot stretch the time axis over years.
-      scales: {
-        x: {
-          time: true,
-          range: (_u, min, max) => (max - min < 3600 ? [min - 43200, max + 43200] : [min, max]),
-        },
-      },
+      // One point (or points close together) would make uPlot stretch the time axis over years: pad it.
+      scales: { x: { time: true, auto: false, range: xRange(series.x) } },
       series: [
         {},
         ...lines.map((l) => ({
