@@ -45,7 +45,8 @@ function timedGet(url: string): Promise<{ ms: number; bytes: number; status: num
   });
 }
 
-const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(p * xs.length))]!;
+const pct = (xs: number[], p: number) =>
+  [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(p * xs.length))]!;
 
 const cluster = await startCluster(process.platform === 'linux' ? { baseDir: '/dev/shm' } : {});
 const work = mkdtempSync(join(tmpdir(), 'pgward-bench-dashboard-'));
@@ -112,7 +113,12 @@ try {
   );
   console.log('| page | requests | median | p95 | max | size |');
   console.log('|---|---|---|---|---|---|');
-  for (const path of ['/', '/env/production/jobs?page=100', '/env/production/backups?page=10', '/env/production/failures']) {
+  for (const path of [
+    '/',
+    '/env/production/jobs?page=100',
+    '/env/production/backups?page=10',
+    '/env/production/failures',
+  ]) {
     await timedGet(`${serve.url}${path}`); // warm
     const times: number[] = [];
     let bytes = 0;
