@@ -8,6 +8,8 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import pg from 'pg';
+import { ensureJournal } from '../src/deploy/journal.js';
 import { launchBrowser } from './harness/browser.js';
 import { TEST_PASSWORD } from './harness/cluster.js';
 import { adminQuery, createTestDatabase } from './harness/db.js';
@@ -19,6 +21,7 @@ const AUTH = { authorization: `Bearer ${TOKEN}` };
 const LABEL = `Staging <img src=x onerror=alert(1)>"><script>window.__pwned=1</script>`;
 const HOSTILE_NAME = `"><img src=x onerror=alert(2)>`;
 const JOB_ERROR = `backup failed: <img src=x onerror=alert(3)> "><script>window.__pwned=3</script>`;
+const DEPLOY_DETAIL = `health check failed: <svg onload=alert(4)>`;
 const OUT = join(ROOT, 'test', '_scratch-dashboard');
 
 async function project(url: string, refresh: string) {
@@ -38,6 +41,40 @@ async function project(url: string, refresh: string) {
   }
   writeFile(dir, 'db/migrations/003_drop_notes.sql', migration('DROP TABLE notes;'));
   return dir;
+}
+
+/** A failed deploy in the deploy journal (the table `pgward deploy` creates), markup in a step's detail. */
+async function deployJournal(url: string): Promise<void> {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    await ensureJournal(c);
+    const steps = [
+      {
+        name: 'preflight',
+        status: 'done',
+        startedAt: new Date().toISOString(),
+        finishedAt: null,
+        durationMs: 120,
+        detail: 'ok',
+      },
+      {
+        name: 'verify',
+        status: 'failed',
+        startedAt: new Date().toISOString(),
+        finishedAt: null,
+        durationMs: 3400,
+        detail: DEPLOY_DETAIL,
+      },
+    ];
+    await c.query(
+      `INSERT INTO pgward.deploys (id, env, status, pid, host, actor, provider, steps, migrations, commit)
+       VALUES ('dep-1', 'staging', 'rolled_back', 1, 'ci', 'alice', 'render', $1::jsonb, '[]', 'abc123')`,
+      [JSON.stringify(steps)],
+    );
+  } finally {
+    await c.end();
+  }
 }
 
 /** Failed and successful runs in serve's own job history (the table serve created). */
@@ -60,6 +97,7 @@ test('dashboard in Chromium: login, pending count, failed job, charts, markup sh
   const browser = await launchBrowser();
   try {
     await jobHistory(db.url);
+    await deployJournal(db.url);
     await afterRefreshes(s.url, 2, AUTH);
 
     // Without JavaScript (plain HTTP, bearer): the tables are in the HTML, the markup escaped.
@@ -121,6 +159,11 @@ test('dashboard in Chromium: login, pending count, failed job, charts, markup sh
       'the migration name shows literally',
     );
 
+    const deploys = page.locator('table', { has: page.locator('caption', { hasText: 'Deploys' }) });
+    const deployText = (await deploys.textContent()) ?? '';
+    assert.match(deployText, /dep-1\s*rolled_back\s*alice/);
+    assert.ok(deployText.includes(`verify: failed ${DEPLOY_DETAIL} (3.4 s)`), deployText);
+
     // Charts: drawn by uPlot with one point per backup and per drill.
     await page.waitForSelector('figure[data-chart=backup-size][data-drawn]');
     assert.equal(await page.getAttribute('figure[data-chart=backup-size]', 'data-drawn'), '2');
@@ -131,7 +174,7 @@ test('dashboard in Chromium: login, pending count, failed job, charts, markup sh
     // Nothing planted executed: no dialog, no injected element, no global set by a planted script.
     assert.deepEqual(dialogs, []);
     assert.equal(await page.evaluate('window.__pwned'), undefined);
-    assert.equal(await page.locator('img').count(), 0);
+    assert.equal(await page.locator('img, svg').count(), 0);
     assert.equal(await page.locator('script').count(), 3);
     assert.deepEqual(errors, [], 'no script error on the page');
 
