@@ -5,6 +5,7 @@
 // loads never query the watched database (bytes counted on a TCP proxy in front of it).
 import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync } from 'node:fs';
+import http from 'node:http';
 import net from 'node:net';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -41,6 +42,48 @@ async function project(url: string, refresh: string) {
   }
   writeFile(dir, 'db/migrations/003_drop_notes.sql', migration('DROP TABLE notes;'));
   return dir;
+}
+
+function postLogin(
+  base: string,
+  headers: Record<string, string>,
+  token = TOKEN,
+): Promise<http.IncomingMessage> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(`${base}/login`, {
+      method: 'POST',
+      agent: false,
+      headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
+    });
+    req.on('response', (res) => {
+      res.resume();
+      resolve(res);
+    });
+    req.on('error', reject);
+    req.end(`token=${encodeURIComponent(token)}&next=%2Fenv%2Fstaging`);
+  });
+}
+
+/** The login form over plain HTTP: cross-site posts refused, the cookie's attributes, what it opens. */
+async function loginOverHttp(base: string): Promise<void> {
+  assert.equal((await postLogin(base, { origin: 'http://evil.example' })).statusCode, 403);
+  assert.equal((await postLogin(base, { 'sec-fetch-site': 'cross-site' })).statusCode, 403);
+  assert.equal((await postLogin(base, {}, `${TOKEN}x`)).statusCode, 401, 'a longer guess is wrong');
+  const ok = await postLogin(base, { origin: base });
+  assert.equal(ok.statusCode, 303);
+  assert.equal(ok.headers.location, '/env/staging');
+  const setCookie = String(ok.headers['set-cookie']);
+  assert.match(setCookie, /^pgward_session=[\w-]{43}; Path=\/; HttpOnly; SameSite=Strict; Max-Age=43200$/);
+  const behindTls = await postLogin(base, { 'x-forwarded-proto': 'https' });
+  assert.match(String(behindTls.headers['set-cookie']), /; Secure$/, 'Secure behind an https proxy');
+  const cookie = setCookie.split(';')[0]!;
+  assert.equal((await get(`${base}/env/staging`, { cookie })).status, 200);
+  assert.equal(
+    (await get(`${base}/metrics`, { cookie })).status,
+    401,
+    'the cookie does not open the JSON endpoints',
+  );
+  assert.equal((await get(`${base}/env/staging`, { cookie: 'pgward_session=forged' })).status, 303);
 }
 
 /** A failed deploy in the deploy journal (the table `pgward deploy` creates), markup in a step's detail. */
@@ -114,6 +157,7 @@ test('dashboard in Chromium: login, pending count, failed job, charts, markup sh
       'uPlot, dashboard.js and the JSON block only',
     );
     assert.equal((await get(`${s.url}/`)).status, 303, 'no token: redirected to the login form');
+    await loginOverHttp(s.url);
 
     const page = await browser.context.newPage();
     const dialogs: string[] = [];
