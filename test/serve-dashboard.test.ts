@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import pg from 'pg';
 import { ensureJournal } from '../src/deploy/journal.js';
+import { recordRehearsal } from '../src/rehearse/record.js';
 import { launchBrowser } from './harness/browser.js';
 import { TEST_PASSWORD } from './harness/cluster.js';
 import { adminQuery, createTestDatabase } from './harness/db.js';
@@ -141,6 +142,9 @@ test('dashboard in Chromium: login, pending count, failed job, charts, markup sh
   try {
     await jobHistory(db.url);
     await deployJournal(db.url);
+    assert.ok(
+      await recordRehearsal(db.url, { env: 'staging', ok: false, exitCode: 6, migrations: ['003 blocked'] }),
+    );
     await afterRefreshes(s.url, 2, AUTH);
 
     // Without JavaScript (plain HTTP, bearer): the tables are in the HTML, the markup escaped.
@@ -207,6 +211,10 @@ test('dashboard in Chromium: login, pending count, failed job, charts, markup sh
     const deployText = (await deploys.textContent()) ?? '';
     assert.match(deployText, /dep-1\s*rolled_back\s*alice/);
     assert.ok(deployText.includes(`verify: failed ${DEPLOY_DETAIL} (3.4 s)`), deployText);
+
+    const rehearsal = (await page.textContent('section[aria-labelledby=rehearsal]')) ?? '';
+    assert.match(rehearsal, /failed at .* for staging, exit code 6/);
+    assert.ok(rehearsal.includes('003 blocked'));
 
     // Charts: drawn by uPlot with one point per backup and per drill.
     await page.waitForSelector('figure[data-chart=backup-size][data-drawn]');
