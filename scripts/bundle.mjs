@@ -3,6 +3,9 @@
 // run (measured with bench/migrate-overhead). The library (dist/*.js + .d.ts) still comes from tsc.
 // libpg-query (loads its WebAssembly next to itself) and the AWS SDK (large, loaded only for s3://)
 // stay in node_modules.
+import { copyFileSync, mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname } from 'node:path';
 import { build } from 'esbuild';
 import { writeBuildInfo } from './build-info.mjs';
 
@@ -25,3 +28,13 @@ await build({
 
 // What `pgward --version` reports for the npm package (src/version.ts).
 writeBuildInfo('dist/build-info.json', 'npm');
+
+// The dashboard's browser files (no CDN: served by `pgward serve` from dist/assets): ours, and uPlot's
+// minified script and stylesheet with its licence.
+const assets = 'dist/assets';
+mkdirSync(assets, { recursive: true });
+for (const f of ['dashboard.js', 'dashboard.css'])
+  copyFileSync(`src/serve/dashboard/assets/${f}`, `${assets}/${f}`);
+const uplot = dirname(createRequire(import.meta.url).resolve('uplot/package.json'));
+for (const f of ['uPlot.iife.min.js', 'uPlot.min.css']) copyFileSync(`${uplot}/dist/${f}`, `${assets}/${f}`);
+copyFileSync(`${uplot}/LICENSE`, `${assets}/uPlot.LICENSE`);

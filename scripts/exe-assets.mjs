@@ -8,6 +8,6 @@ export const EXE_ASSETS = [
   { key: 'libpg-query.wasm', file: 'node_modules/libpg-query/wasm/libpg-query.wasm' },
   // The build stamp behind --version (src/version.ts): the executable's own, kind "exe".
   { key: 'dist/build-info.json', file: 'dist/exe/build-info.json' },
-  // Static files served by `pgward serve` (the dashboard), when a build produced them.
-  { dir: 'dist/serve-assets', optional: true },
+  // The dashboard's static files served by `pgward serve` (copied into dist/assets by scripts/bundle.mjs).
+  { dir: 'dist/assets' },
 ];

@@ -144,7 +144,7 @@ test('backup create and verify run pg_dump/pg_restore from PATH and prove the ba
   assert.ok(listed.stdout.includes(id));
 });
 
-test('serve answers /health from the executable', async () => {
+test('serve answers /health and serves the dashboard assets from the executable', async () => {
   const db = await createTestDatabase();
   const cwd = gatedProject({ '1_add.sql': migration('CREATE TABLE fresh (id int);') });
   const s = await serveExe(m, { cwd, env: m.env({ PROD_URL: db.url }) });
@@ -153,6 +153,10 @@ test('serve answers /health from the executable', async () => {
     assert.equal(h.status, 200);
     assert.equal(h.json.database, 'connected');
     assert.equal(h.json.migrations.pending_count, 1);
+    // The dashboard's browser files are embedded (no node_modules, no dist/ beside the executable).
+    const chart = await fetch(`${s.url}/assets/uPlot.iife.min.js`);
+    assert.equal(chart.status, 200);
+    assert.match(await chart.text(), /uPlot/);
   } finally {
     assert.equal(await s.stop(), 0, 'a graceful stop on SIGTERM');
   }

@@ -46,6 +46,8 @@ export const policySchema = z
 export const environmentSchema = z
   .object({
     url: z.string().min(1),
+    /** A human label for the environment, shown by the dashboard of `pgward serve` (docs/dashboard.md). */
+    label: z.string().min(1).max(200).optional(),
     protected: z.boolean().optional(),
     policy: policySchema.optional(),
     /** Doctor threshold overrides (docs/doctor.md). */

@@ -3,6 +3,7 @@
 
 import { filterBackups, readCatalog } from '../backup/catalog.js';
 import { backupSettings } from '../backup/config.js';
+import type { BackupManifest } from '../backup/manifest.js';
 import { drillPassed } from '../backup/retention.js';
 import { openStorage } from '../backup/storage.js';
 import type { LoadedConfig } from '../config/load.js';
@@ -11,11 +12,13 @@ import type { BackupsInfo } from './types.js';
 export async function backupsInfo(
   config: LoadedConfig | undefined,
   env: string | undefined,
+  onList?: (list: BackupManifest[]) => void,
 ): Promise<BackupsInfo> {
   const s = backupSettings(config);
   const storage = await openStorage(s.storageUrl, { baseDir: s.baseDir, s3: s.s3 });
   const catalog = await readCatalog(storage);
   const list = filterBackups(catalog.backups, { env });
+  onList?.(list);
   const missing = new Set(catalog.missingArchives);
   const last = list[0];
   let lastDrill: BackupsInfo['lastDrill'] = null;

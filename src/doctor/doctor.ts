@@ -2,6 +2,7 @@
 // probe is isolated: a query that fails (permissions, a missing view) skips its own check, never the
 // report. Backup checks need no database connection, so they still report when the server is down.
 import type pg from 'pg';
+import type { BackupManifest } from '../backup/manifest.js';
 import type { LoadedConfig } from '../config/load.js';
 import type { CheckId } from '../config/sections/doctor.js';
 import type { MigrationsSource, Target } from '../config/target.js';
@@ -46,6 +47,8 @@ export interface DoctorOptions {
   unreachable?: string;
   /** Records and returns when pending migrations were first seen (serve); default: read what serve recorded. */
   pendingSince?: PendingSince;
+  /** Receives the environment's backups as the catalog lists them, newest first (serve's dashboard). */
+  onBackups?: (list: BackupManifest[]) => void;
 }
 
 const TITLES: Record<CheckId, string> = {
@@ -189,7 +192,7 @@ async function backupChecks(
       checks: [skipped('backup_age', 'backups not read'), skipped('drill_age', 'backups not read')],
     };
   try {
-    const backups = await backupsInfo(opts.config, opts.target.env);
+    const backups = await backupsInfo(opts.config, opts.target.env, opts.onBackups);
     return { backups, checks: [backupAge(backups, t, now), drillAge(backups, t, now)] };
   } catch (err) {
     const msg = `cannot read the backup catalog: ${(err as Error).message}`;

@@ -22,6 +22,10 @@ export interface ServeSettings {
   jobLeaseMs: number;
   historyKeepDays: number;
   historyKeepRuns: number;
+  /** Rows per page of the dashboard's long lists. */
+  dashboardPageSize: number;
+  /** Job runs read for the dashboard at each refresh (newest first). */
+  dashboardJobRuns: number;
 }
 
 /** A lease shorter than this would be renewed more often than a round trip to a distant server allows. */
@@ -115,5 +119,7 @@ export function serveSettings(
     jobLeaseMs: jobLease(config, raw),
     historyKeepDays: raw.jobs?.keep_days ?? 90,
     historyKeepRuns: raw.jobs?.keep_runs ?? 1000,
+    dashboardPageSize: raw.dashboard?.page_size ?? 50,
+    dashboardJobRuns: raw.dashboard?.job_runs ?? 10_000,
   };
 }

@@ -4,6 +4,8 @@
 // load balancers).
 import { createHash, timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
+import { Sessions } from './dashboard/auth.js';
+import { handleDashboard, isDashboardPath } from './dashboard/routes.js';
 import type { Rendered } from './state.js';
 
 const JSON_TYPE = 'application/json; charset=utf-8';
@@ -25,9 +27,11 @@ function digest(s: string): Buffer {
 export function createHttpServer(
   current: () => Rendered | undefined,
   token: string | undefined,
+  dashboard: { pageSize: number } = { pageSize: 50 },
 ): http.Server {
+  const sessions = new Sessions(token);
   const server = http.createServer((req, res) => {
-    const send = (code: number, type: string, body: string, extra: Record<string, string> = {}) => {
+    const send = (code: number, type: string, body: string | Buffer, extra: Record<string, string> = {}) => {
       res.writeHead(code, {
         'content-type': type,
         'content-length': Buffer.byteLength(body),
@@ -36,6 +40,16 @@ export function createHttpServer(
       });
       res.end(req.method === 'HEAD' ? undefined : body);
     };
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    if (isDashboardPath(url.pathname)) {
+      handleDashboard(
+        req,
+        url,
+        { view: () => current()?.dashboard, sessions, pageSize: dashboard.pageSize },
+        send,
+      ).catch(() => res.destroy());
+      return;
+    }
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       send(405, JSON_TYPE, '{"error":"method not allowed"}', { allow: 'GET, HEAD' });
       return;

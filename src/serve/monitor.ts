@@ -14,6 +14,14 @@ import { formatDuration, SUMMARY } from '../format/units.js';
 import { redact, redactDeep } from '../redact.js';
 import type { Alerter, Condition, Logger } from './alerts.js';
 import type { ServeSettings } from './config.js';
+import {
+  backupEntries,
+  collectDashboard,
+  type DashboardData,
+  emptyDashboardData,
+} from './dashboard/collect.js';
+import { GateCache } from './dashboard/gates.js';
+import { dashboardView } from './dashboard/view.js';
 import { healthBody, healthStatus, migrationsBody, summaryBody } from './health.js';
 import { renderMetrics } from './metrics.js';
 import type { Scheduler } from './scheduler.js';
@@ -29,6 +37,8 @@ export interface MonitorOptions {
   alerter: Alerter;
   scheduler: Scheduler | undefined;
   log: Logger;
+  /** environments.<env>.label, shown by the dashboard. */
+  label?: string | undefined;
 }
 
 export class Monitor {
@@ -37,6 +47,8 @@ export class Monitor {
   private tables: 'unknown' | 'ready' | 'unavailable' = 'unknown';
   private readonly pendingSeen = new Map<string, string>();
   private jobs: JobState[] = [];
+  private dashboard: DashboardData = emptyDashboardData();
+  private readonly gates = new GateCache();
   private refreshes = 0;
   private refreshErrors = 0;
   private readonly startedAt = new Date().toISOString();
@@ -129,6 +141,7 @@ export class Monitor {
       );
     });
     let report: DoctorReport;
+    let backups: DashboardData['backups'] | undefined;
     try {
       report = await Promise.race([
         runDoctor({
@@ -138,6 +151,9 @@ export class Monitor {
           thresholds: this.o.thresholds,
           ...(client ? { client } : { unreachable: unreachable ?? 'not connected' }),
           pendingSince: (tt, versions) => this.pendingSince(tt, versions),
+          onBackups: (list) => {
+            backups = backupEntries(list);
+          },
         }),
         deadline,
       ]);
@@ -179,6 +195,7 @@ export class Monitor {
       this.jobs = this.jobStates(
         new Map(this.jobs.filter((j) => j.last).map((j) => [j.job, { last: j.last!, lastOkAt: j.lastOkAt }])),
       );
+    await this.collectDashboard(report, backups);
     const db = report.connected && this.tables === 'ready' ? this.client : null;
     const [downCondition, ...rest] = this.conditions(report);
     // Raised while the database was down, so only this process knows it: resolved the same way.
@@ -187,6 +204,33 @@ export class Monitor {
     // Job alerts are raised and cleared by whichever replica ran the job: read back the shared set.
     if (db) await this.o.alerter.load(db).catch(() => {});
     this.render(report, Date.now() - t0);
+  }
+
+  /** The dashboard's data, read here once per refresh so that no page load queries the database. */
+  private async collectDashboard(report: DoctorReport, backups: DashboardData['backups'] | undefined) {
+    let next: DashboardData = { ...this.dashboard, backups: backups ?? this.dashboard.backups };
+    if (report.connected && this.client) {
+      try {
+        const read = await collectDashboard(this.client, this.o.target.env, this.o.settings.dashboardJobRuns);
+        const approvalsKey = read.approvals.map((a) => `${a.version}@${a.at}`).join(',');
+        const g = await this.gates.read(
+          this.client,
+          this.o.target,
+          this.o.source,
+          report.migrations,
+          approvalsKey,
+        );
+        next = {
+          ...read,
+          backups: next.backups,
+          gates: g.gates,
+          errors: [...read.errors, ...(g.error ? [g.error] : [])],
+        };
+      } catch (err) {
+        next = { ...next, errors: [`cannot read the dashboard's tables: ${redact((err as Error).message)}`] };
+      }
+    }
+    this.dashboard = next;
   }
 
   private async pendingSince(trackingTable: string, versions: string[]): Promise<Map<string, string>> {
@@ -264,6 +308,7 @@ export class Monitor {
       refreshes: this.refreshes,
       refreshErrors: this.refreshErrors,
       startedAt: this.startedAt,
+      dashboard: this.dashboard,
     };
     const status = healthStatus(snap);
     const json = (v: unknown) => JSON.stringify(redactDeep(v));
@@ -274,6 +319,7 @@ export class Monitor {
       healthSummary: json(summaryBody(snap)),
       migrations: json(migrationsBody(snap)),
       metrics: redact(renderMetrics(snap)),
+      dashboard: dashboardView(snap, this.o.label),
     };
   }
 }

@@ -72,9 +72,12 @@ export async function startServe(o: ServeOptions): Promise<ServeHandle> {
     alerter,
     scheduler,
     log,
+    label: o.target.env ? o.config?.raw.environments?.[o.target.env]?.label : undefined,
   });
   await monitor.start();
-  const server = createHttpServer(() => monitor.rendered, o.settings.token);
+  const server = createHttpServer(() => monitor.rendered, o.settings.token, {
+    pageSize: o.settings.dashboardPageSize,
+  });
   await new Promise<void>((resolve, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) =>
       reject(

@@ -2,6 +2,8 @@
 // response bodies rendered once, so a request costs a map lookup and a write, never a query.
 import type { JobName } from '../config/sections/doctor.js';
 import type { DoctorReport } from '../doctor/types.js';
+import type { DashboardData } from './dashboard/collect.js';
+import type { DashboardView } from './dashboard/view.js';
 import type { JobRow } from './store.js';
 
 export interface JobState {
@@ -24,6 +26,8 @@ export interface Snapshot {
   refreshes: number;
   refreshErrors: number;
   startedAt: string;
+  /** What the dashboard shows beyond the report, collected by the same refresh. */
+  dashboard: DashboardData;
 }
 
 export interface Rendered {
@@ -35,4 +39,6 @@ export interface Rendered {
   healthSummary: string;
   migrations: string;
   metrics: string;
+  /** The dashboard's view of this snapshot (pages are rendered from it, a page at a time). */
+  dashboard: DashboardView;
 }

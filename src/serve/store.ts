@@ -252,9 +252,13 @@ export async function lastRuns(
   env: string,
 ): Promise<{ last: JobRow; lastOkAt: string | null }[]> {
   const r = await c.query<JobRow & { lastOkAt: Date | null }>(
-    `SELECT DISTINCT ON (j.job) ${columns('j.')},
-            (SELECT max(finished_at) FROM pgward.jobs k WHERE k.env = j.env AND k.job = j.job AND k.outcome = 'ok') AS "lastOkAt"
-       FROM pgward.jobs j WHERE j.env = $1 AND j.outcome <> 'skipped'
+    // The latest success per job is joined once, not looked up per row: with a correlated subquery in
+    // the select list, 10,000 runs took tens of seconds (every row scanned the table again).
+    `SELECT DISTINCT ON (j.job) ${columns('j.')}, ok.last_ok AS "lastOkAt"
+       FROM pgward.jobs j
+       LEFT JOIN (SELECT job, max(finished_at) AS last_ok FROM pgward.jobs
+                   WHERE env = $1 AND outcome = 'ok' GROUP BY job) ok ON ok.job = j.job
+      WHERE j.env = $1 AND j.outcome <> 'skipped'
       ORDER BY j.job, j.started_at DESC, j.id DESC`,
     [env],
   );

@@ -36,6 +36,15 @@ export const serveSchema = z
       })
       .strict()
       .optional(),
+    dashboard: z
+      .object({
+        /** Rows per page of the dashboard's long lists (default 50). */
+        page_size: z.number().int().min(5).max(1000).optional(),
+        /** Job runs the refresh loop reads for the dashboard, newest first (default 10000). */
+        job_runs: z.number().int().min(0).max(100_000).optional(),
+      })
+      .strict()
+      .optional(),
     alerts: z
       .object({
         /** Alert when a migration has been pending longer than this (default 15min). */
