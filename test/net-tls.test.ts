@@ -2,7 +2,9 @@
 // a server that accepts TLS only (test/harness/tls.ts): require, verify-ca, verify-full with sslrootcert.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import type { ConnectionOptions } from 'node:tls';
 import { connect } from '../src/db/connect.js';
+import { type TlsPlan, tlsPlan } from '../src/db/tls.js';
 import { tempDir } from './harness/backup.js';
 import { adminQuery } from './harness/db.js';
 import { makeProject, migration, runCli } from './harness/project.js';
@@ -111,4 +113,41 @@ describe('TLS', () => {
       for (const r of [m, s, d, cl]) assert.doesNotMatch(r.stdout + r.stderr, /pgw-Secr3t/);
     });
   }
+});
+
+describe('tlsPlan: libpq sslmode meanings', () => {
+  const base = 'postgresql://u:pw@db.example.com:5432/app';
+  const o = (p: TlsPlan): ConnectionOptions => (p.ssl === false ? {} : p.ssl);
+  it('maps each sslmode, honours PGSSLMODE/PGSSLROOTCERT, and refuses verify modes without a root certificate', () => {
+    const none = tlsPlan(base, {});
+    assert.equal(none.ssl, false);
+    const req = tlsPlan(`${base}?sslmode=require`, {});
+    assert.equal(o(req).rejectUnauthorized, false, 'require does not check the certificate');
+    assert.equal(req.url, base, 'ssl parameters are not handed to node-postgres');
+    const reqCa = tlsPlan(`${base}?sslmode=require&sslrootcert=${tls.ca}`, {});
+    assert.ok(
+      reqCa.ssl && reqCa.ssl.rejectUnauthorized === true && reqCa.ssl.checkServerIdentity,
+      'require + root cert = verify-ca',
+    );
+    const ca = tlsPlan(`${base}?sslmode=verify-ca&sslrootcert=${tls.ca}`, {});
+    assert.equal(ca.checksHost, false);
+    assert.ok(o(ca).ca && o(ca).checkServerIdentity);
+    const full = tlsPlan(`${base}?sslmode=verify-full&sslrootcert=${tls.ca}`, {});
+    assert.equal(full.checksHost, true);
+    assert.ok(o(full).ca && !o(full).checkServerIdentity);
+    const fromEnv = tlsPlan(base, { PGSSLMODE: 'verify-full', PGSSLROOTCERT: tls.ca });
+    assert.equal(fromEnv.mode, 'verify-full');
+    assert.equal(fromEnv.rootCert, tls.ca);
+    const prefer = tlsPlan(`${base}?sslmode=prefer`, {});
+    assert.equal(prefer.fallbackPlain, true);
+    assert.throws(
+      () => tlsPlan(`${base}?sslmode=verify-full`, { HOME: '/nonexistent' }),
+      /needs a root certificate.*|sslrootcert/,
+    );
+    assert.throws(() => tlsPlan(`${base}?sslmode=requir`, {}), /invalid sslmode "requir"/);
+    assert.throws(
+      () => tlsPlan(`${base}?sslmode=verify-ca&sslrootcert=/nonexistent/ca.pem`, {}),
+      /cannot read the root certificate \/nonexistent\/ca\.pem/,
+    );
+  });
 });

@@ -80,7 +80,7 @@ export function tlsPlan(url: string, env: NodeJS.ProcessEnv = process.env): TlsP
   if (!mode || mode === 'disable' || mode === 'allow')
     return { url: plainUrl, mode, ssl: false, fallbackPlain: false, rootCert: undefined, checksHost: false };
   const explicitRoot = param(u, 'sslrootcert') ?? env.PGSSLROOTCERT;
-  const defaultRoot = join(homedir(), '.postgresql', 'root.crt');
+  const defaultRoot = join(env.HOME ?? homedir(), '.postgresql', 'root.crt');
   const rootCert = explicitRoot ?? (existsSync(defaultRoot) ? defaultRoot : undefined);
   const opts: ConnectionOptions = {};
   const cert = param(u, 'sslcert') ?? env.PGSSLCERT;
