@@ -7,6 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { addBulk, tempDir } from './harness/backup.js';
 import { createTestDatabase, sharedCluster, type TestDatabase } from './harness/db.js';
 import { type CliResult, makeProject, migration, runCli } from './harness/project.js';
+import { afterRefreshes, getJson, startServe } from './harness/serve.js';
 import { startTcpProxy, type TcpProxy } from './harness/tcp-proxy.js';
 
 let proxy: TcpProxy;
@@ -136,6 +137,36 @@ describe('connections that drop', () => {
       "SELECT to_regclass('pgward_clone.state')::text AS t",
     );
     assert.equal(gone?.t, null);
+  });
+
+  it('serve: a connection cut while it refreshes is reported as unreachable, then reconnects by itself', async () => {
+    const db = await createTestDatabase();
+    const own = await startTcpProxy((await sharedCluster()).port);
+    const dir = makeProject({
+      'pgward.yaml': `environments:\n  prod:\n    url: ${own.url(db.name)}\nserve:\n  refresh_interval: 200ms\n`,
+      'db/migrations/001_a.sql': migration('CREATE TABLE a (id int);'),
+    });
+    const s = await startServe(dir, ['--env', 'prod']);
+    try {
+      assert.equal((await getJson(`${s.url}/health`)).json.database, 'connected');
+      // Cut and keep new connections out for a refresh: the broken connection is noticed and dropped.
+      own.refuse = true;
+      own.cut();
+      await afterRefreshes(s.url);
+      const down = await getJson(`${s.url}/health`);
+      assert.equal(down.status, 503);
+      assert.equal(down.json.database, 'unreachable');
+      own.refuse = false;
+      await afterRefreshes(s.url);
+      const back = await getJson(`${s.url}/health`);
+      assert.equal(back.status, 200, JSON.stringify(back.json));
+      assert.equal(back.json.database, 'connected');
+      assert.match(s.logs(), /database reachable again/);
+      assert.doesNotMatch(s.logs(), /pgw-Secr3t/);
+    } finally {
+      await s.stop();
+      await own.close();
+    }
   });
 
   it('IPv6 loopback: migrate and backup through postgresql://…@[::1]:port', async () => {
