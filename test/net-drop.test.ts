@@ -38,6 +38,11 @@ function assertCleanFailure(r: CliResult, label: string): void {
   assert.match(r.stderr, /^error: /m, `${label}: ${r.stderr}`);
   assert.doesNotMatch(r.stderr, /\n\s+at .*\(.*:\d+:\d+\)/, `${label}: no stack trace`);
   assert.doesNotMatch(r.stdout + r.stderr, /pgw-Secr3t/, `${label}: no password`);
+  assert.doesNotMatch(
+    r.stderr,
+    /unexpected failure/,
+    `${label}: a dropped connection is not reported as a bug`,
+  );
 }
 
 async function history(db: TestDatabase): Promise<string[]> {
@@ -62,7 +67,13 @@ describe('connections that drop', () => {
     const run = runCli(['migrate', '--url', proxy.url(db.name)], { cwd: dir });
     await until('the slow migration to be running', async () => (await activeLike(db, '%pg_sleep%')) > 0);
     proxy.cut();
-    assertCleanFailure(await run, 'migrate');
+    const r = await run;
+    assertCleanFailure(r, 'migrate');
+    assert.match(
+      r.stderr,
+      /^error: migration 20240102000000_slow failed: it was rolled back and nothing was recorded for it$/m,
+    );
+    assert.match(r.stderr, /Connection terminated unexpectedly/);
     // The server notices the client is gone (client_connection_check_interval) and rolls the migration back.
     await until('the cut session to end', async () => (await activeLike(db, '%pg_sleep%')) === 0);
     assert.deepEqual(await history(db), ['20240101000000'], 'only the migration that committed is recorded');
