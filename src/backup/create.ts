@@ -1,13 +1,16 @@
 // backup create: one consistent snapshot, exported by a REPEATABLE READ transaction, shared by pg_dump
 // (--snapshot) and by a second connection that counts (and hashes) every table while the dump streams
 // to storage. The manifest is written last, so a failure at any step leaves nothing that looks complete.
+
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createHash, type Hash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { Transform } from 'node:stream';
 import type pg from 'pg';
+import type { PoolerSetting } from '../config/target.js';
 import { appName, connect } from '../db/connect.js';
+import { assertSessionHolds, sessionOf } from '../db/pooler.js';
 import { PgwardError } from '../errors.js';
 import { exited, pgConn, programFailure, TailBuffer } from '../pgtools/exec.js';
 import { findPgTools, type PgTools } from '../pgtools/pgbin.js';
@@ -49,6 +52,8 @@ export interface CreateBackupOptions {
   signal?: AbortSignal;
   /** The database name the manifest records (default: the dumped one); a Render export is dumped from its restored copy. */
   database?: string;
+  /** What is in front of the URL (pgward.yaml `pooler:`); a backup refuses a transaction pooler. */
+  pooler?: PoolerSetting | undefined;
 }
 
 const VERBOSE_LINE =
@@ -81,6 +86,11 @@ export async function createBackup(opts: CreateBackupOptions): Promise<BackupMan
   const exporter = await connect(opts.url, { applicationName: appName('backup snapshot') });
   const held: { counter?: pg.Client; child?: ChildProcess } = {};
   try {
+    await assertSessionHolds(
+      exporter,
+      sessionOf(opts),
+      'a backup (pg_dump in the snapshot this session exports)',
+    );
     const info = await serverInfo(exporter);
     const tools = await findPgTools(
       Math.floor(Number(info.n) / 10000),

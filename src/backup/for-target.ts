@@ -44,6 +44,7 @@ export async function createBackupForTarget(o: TargetBackupOptions): Promise<Bac
   return createBackup({
     url: target.url,
     env: target.env,
+    pooler: target.pooler,
     storage,
     reason: o.reason ?? 'manual',
     labels: o.labels ?? [],

@@ -9,6 +9,7 @@ import {
   resolveTarget,
   type Target,
 } from '../config/target.js';
+import { isConnectionLost } from '../db/pg-error.js';
 import { ExitCode, PgwardError } from '../errors.js';
 import { locateMigrations } from '../frameworks/locate.js';
 import { isInterrupted } from '../interrupt.js';
@@ -104,6 +105,15 @@ export function reportError(ctx: Context, err: unknown): number {
     return exitCode;
   }
   const e = err as Error;
+  if (isConnectionLost(err)) {
+    // Not a bug: the network or the server. What committed is recorded, nothing else (docs/connections.md).
+    const message = `the connection to the database was lost: ${redact(e.message ?? String(err))}`;
+    const hint =
+      'nothing that did not commit is recorded as done; check the network and the server, then run the command again';
+    ctx.out.error(message, hint);
+    if (ctx.out.json) ctx.out.document({ ok: false, error: { message, hint, exitCode: ExitCode.runtime } });
+    return ExitCode.runtime;
+  }
   ctx.out.error(`unexpected failure: ${e?.message ?? String(err)}`, 'set PGWARD_DEBUG=1 for a stack trace');
   if (process.env.PGWARD_DEBUG) process.stderr.write(`${redact(e?.stack ?? '')}\n`);
   if (ctx.out.json)

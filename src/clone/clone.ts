@@ -2,10 +2,12 @@
 // target, every reader inside one exported snapshot (a consistent copy), indexes and constraints built
 // in parallel afterwards, then the rest of post-data, sequences, materialized views and validation.
 // A clone that fails after touching the target empties it again: a partial copy never looks finished.
+
 import type pg from 'pg';
 import { isEmptyDatabase } from '../backup/verify.js';
 import { quoteIdent, withClient } from '../db/connect.js';
 import { sweepBeforeRun } from '../db/owned.js';
+import { assertSessionHolds, sessionOf } from '../db/pooler.js';
 import { ExitCode, PgwardError, UsageError } from '../errors.js';
 import { InterruptedError, throwIfAborted } from '../interrupt.js';
 import { pgConn } from '../pgtools/exec.js';
@@ -67,7 +69,7 @@ export async function clone(opts: CloneOptions): Promise<CloneResult> {
   const started = Date.now();
   const emit = opts.onEvent ?? (() => {});
   const ids = await refuseUnsafeTarget(opts, emit);
-  const run = newRun(opts, emit, await openSession(opts.source.url, 'snapshot'), ids);
+  const run = newRun(opts, emit, await openSourceHolder(opts), ids);
   // An interrupt cancels the running COPY/index statements at once; the failure path then cleans up.
   const cancelRunning = () => void cancelBackends(opts.source.url, opts.target.url, run.readers, run.writers);
   opts.signal?.addEventListener('abort', cancelRunning, { once: true });
@@ -84,6 +86,22 @@ export async function clone(opts: CloneOptions): Promise<CloneResult> {
     await run.holder.query('ROLLBACK').catch(() => {});
     await run.holder.end().catch(() => {});
   }
+}
+
+/** The source session that holds the snapshot: it and the readers sharing it need real sessions. */
+async function openSourceHolder(opts: CloneOptions): Promise<pg.Client> {
+  const holder = await openSession(opts.source.url, 'snapshot');
+  try {
+    await assertSessionHolds(
+      holder,
+      sessionOf(opts.source),
+      'a clone (one snapshot shared by several sessions)',
+    );
+  } catch (err) {
+    await holder.end().catch(() => {});
+    throw err;
+  }
+  return holder;
 }
 
 /** A copy refuses an unsafe target (protected, the source itself, not empty); a comparison writes nothing. */

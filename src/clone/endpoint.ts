@@ -10,5 +10,11 @@ export async function resolveEndpoint(config: LoadedConfig | undefined, value: s
   const named = !/^postgres(ql)?:\/\//i.test(value);
   const t = named ? resolveTarget({ config, env: value }) : resolveTarget({ config, url: value });
   const id = await identifyTarget(t, { config });
-  return { url: t.url, env: id.env, protected: id.protected, identification: id.identification };
+  return {
+    url: t.url,
+    env: id.env,
+    protected: id.protected,
+    identification: id.identification,
+    pooler: t.pooler,
+  };
 }

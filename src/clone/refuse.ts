@@ -1,5 +1,6 @@
 // The refusals that come before anything is touched: never into a protected environment, never into
 // the database being read, never over data without --clean.
+import type { PoolerSetting } from '../config/target.js';
 import { withClient } from '../db/connect.js';
 import { ExitCode, PgwardError, UsageError } from '../errors.js';
 import {
@@ -16,6 +17,8 @@ export interface Endpoint {
   url: string;
   env?: string | undefined;
   protected?: boolean;
+  /** What is in front of the URL (pgward.yaml `pooler:`); a clone refuses a transaction pooler. */
+  pooler?: PoolerSetting | undefined;
   /** Set by resolveEndpoint: which database the URL reaches and which environments it is. */
   identification?: Identification | undefined;
 }

@@ -48,6 +48,13 @@ export const environmentSchema = z
     url: z.string().min(1),
     /** A human label for the environment, shown by the dashboard of `pgward serve` (docs/dashboard.md). */
     label: z.string().min(1).max(200).optional(),
+    /**
+     * The database's direct (unpooled) URL, when `url` goes through a connection pooler: pgward's own
+     * connections use it (the migration lock, dumps and clones need one server session). docs/connections.md.
+     */
+    direct_url: z.string().min(1).optional(),
+    /** What is in front of `url`: auto (detect), none, session, or transaction (refuse session work). */
+    pooler: z.enum(['auto', 'none', 'session', 'transaction']).optional(),
     protected: z.boolean().optional(),
     policy: policySchema.optional(),
     /** Doctor threshold overrides (docs/doctor.md). */

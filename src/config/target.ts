@@ -30,10 +30,18 @@ export interface Policy {
 
 export type GateMode = 'block' | 'warn' | 'allow';
 
+/** What sits in front of a URL (pgward.yaml `pooler:`): auto = detect; transaction = refuse session work. */
+export type PoolerSetting = 'auto' | 'none' | 'session' | 'transaction';
+
 export interface Target {
   /** Environment name, or undefined for a bare --url / DATABASE_URL. */
   env: string | undefined;
+  /** The URL pgward connects to: the environment's direct_url when it has one, else its url. */
   url: string;
+  /** What is in front of `url` (default auto); `none` when it is a configured direct_url. */
+  pooler?: PoolerSetting;
+  /** The environment's pooled `url` when pgward connects through its direct_url instead. */
+  pooledUrl?: string;
   protected: boolean;
   policy: Policy;
 }
@@ -164,18 +172,12 @@ export function resolveTarget(opts: TargetOptions): Target {
   const env = envName ? envs[envName] : undefined;
   const isProtected = envName ? isProtectedEnvironment(envName, env?.protected) : false;
   let url = opts.url;
+  let pooledUrl: string | undefined;
   if (!url && env && envName) {
-    try {
-      url = interpolate(env.url, penv);
-    } catch (err) {
-      if (err instanceof MissingVariableError && cfg) {
-        const line = cfg.lineOf(['environments', envName, 'url']);
-        throw new UsageError(
-          `${relative(process.cwd(), cfg.path) || cfg.path}:${line ?? '?'}: environments.${envName}.url uses \${${err.variable}}, which is not set`,
-          `export ${err.variable}=... or use \${${err.variable}:-default}`,
-        );
-      }
-      throw err;
+    url = envUrl(cfg, envName, 'url', env.url, penv);
+    if (env.direct_url !== undefined) {
+      pooledUrl = url;
+      url = envUrl(cfg, envName, 'direct_url', env.direct_url, penv);
     }
   }
   if (!url) url = penv.DATABASE_URL;
@@ -189,7 +191,40 @@ export function resolveTarget(opts: TargetOptions): Target {
   }
   checkUrl(url);
   registerSecret(penv.PGPASSWORD);
-  return { env: envName, url, protected: isProtected, policy: resolvePolicy(env?.policy, isProtected) };
+  const target: Target = {
+    env: envName,
+    url,
+    protected: isProtected,
+    policy: resolvePolicy(env?.policy, isProtected),
+  };
+  if (pooledUrl !== undefined) {
+    checkUrl(pooledUrl);
+    return { ...target, pooledUrl, pooler: 'none' };
+  }
+  // --url names its own database: the environment's pooler setting is about the environment's url.
+  if (env?.pooler && !opts.url) return { ...target, pooler: env.pooler };
+  return target;
+}
+
+function envUrl(
+  cfg: LoadedConfig | undefined,
+  envName: string,
+  key: 'url' | 'direct_url',
+  raw: string,
+  penv: NodeJS.ProcessEnv,
+): string {
+  try {
+    return interpolate(raw, penv);
+  } catch (err) {
+    if (err instanceof MissingVariableError && cfg) {
+      const line = cfg.lineOf(['environments', envName, key]);
+      throw new UsageError(
+        `${relative(process.cwd(), cfg.path) || cfg.path}:${line ?? '?'}: environments.${envName}.${key} uses \${${err.variable}}, which is not set`,
+        `export ${err.variable}=... or use \${${err.variable}:-default}`,
+      );
+    }
+    throw err;
+  }
 }
 
 function checkUrl(url: string): void {

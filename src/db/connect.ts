@@ -4,6 +4,7 @@ import { hostname } from 'node:os';
 import pg from 'pg';
 import { PgwardError } from '../errors.js';
 import { redact, redactUrl } from '../redact.js';
+import { describeTlsError, type TlsPlan, tlsPlan } from './tls.js';
 
 // Return int8 and numeric as strings is pg's default; counts are parsed where needed.
 
@@ -22,8 +23,21 @@ export function appName(purpose: string): string {
 }
 
 export async function connect(url: string, opts: ConnectOptions = {}): Promise<pg.Client> {
+  const plan = tlsPlan(url);
+  try {
+    return await open(plan, plan.ssl, opts);
+  } catch (err) {
+    // sslmode=prefer: the server has no TLS, so a plain connection, as libpq does.
+    if (plan.fallbackPlain && /does not support SSL/i.test((err as Error).message ?? ''))
+      return open(plan, false, opts).catch((e2) => fail(url, plan, e2));
+    return fail(url, plan, err);
+  }
+}
+
+async function open(plan: TlsPlan, ssl: TlsPlan['ssl'], opts: ConnectOptions): Promise<pg.Client> {
   const client = new pg.Client({
-    connectionString: url,
+    connectionString: plan.url,
+    ssl,
     application_name: opts.applicationName ?? appName('cli'),
     connectionTimeoutMillis: opts.connectTimeoutMs ?? 10_000,
     pipeline: opts.pipeline ?? false,
@@ -34,11 +48,17 @@ export async function connect(url: string, opts: ConnectOptions = {}): Promise<p
     await client.connect();
   } catch (err) {
     await client.end().catch(() => {});
-    throw new PgwardError(`cannot connect to ${redactUrl(url)}: ${redact(describeConnectError(err))}`, {
-      hint: 'check that the server is running and the URL, user and password are right',
-    });
+    throw err;
   }
   return client;
+}
+
+function fail(url: string, plan: TlsPlan, err: unknown): never {
+  const tls = describeTlsError(err, plan);
+  throw new PgwardError(
+    `cannot connect to ${redactUrl(url)}: ${redact(tls ?? describeConnectError(err))}`,
+    tls ? {} : { hint: 'check that the server is running and the URL, user and password are right' },
+  );
 }
 
 export const NO_PASSWORD_GIVEN =

@@ -10,6 +10,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import type pg from 'pg';
+import { PgwardError } from '../errors.js';
 import { quoteIdent, withClient } from './connect.js';
 
 export const MARKER_PREFIX = 'pgward:owned ';
@@ -104,7 +105,9 @@ export async function createOwnedDatabase(
   };
   const pending = `pgward_pending_${process.pid}_${hostTag()}_${randomBytes(4).toString('hex')}`;
   await withClient(adminUrl, async (c) => {
-    await c.query(`CREATE DATABASE ${quoteIdent(pending)}`);
+    await c.query(`CREATE DATABASE ${quoteIdent(pending)}`).catch((err) => {
+      throw noCreatedb(err, purpose);
+    });
     try {
       await writeMarker(c, pending, marker);
       await c.query(`ALTER DATABASE ${quoteIdent(pending)} RENAME TO ${quoteIdent(name)}`);
@@ -114,6 +117,22 @@ export async function createOwnedDatabase(
     }
   });
   return ownedHandle(adminUrl, name, marker);
+}
+
+/** Managed platforms (Render, Neon) give the database owner no CREATEDB: say so, and what to do instead. */
+const INSTEAD: Record<OwnedPurpose, string> = {
+  drill: 'pass --into <an empty database the user owns>, or --no-drill',
+  recover: 'create the database as a user who may, then restore into it with --into',
+  restore: 'create the database as a user who may, then restore into it',
+  rehearse: 'pass --server <a server URL whose user has CREATEDB>, or --via neon',
+};
+
+function noCreatedb(err: unknown, purpose: OwnedPurpose): unknown {
+  if ((err as { code?: string }).code !== '42501') return err;
+  return new PgwardError(
+    `cannot create a scratch database for the ${purpose}: the user has no CREATEDB privilege (usual on managed platforms)`,
+    { hint: `grant it (ALTER ROLE ... CREATEDB), or ${INSTEAD[purpose]}` },
+  );
 }
 
 function ownedHandle(adminUrl: string, name: string, marker: OwnedMarker): OwnedDatabase {

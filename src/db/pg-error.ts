@@ -43,3 +43,20 @@ export const SQLSTATE = {
   undefinedTable: '42P01',
   adminShutdown: '57P01',
 } as const;
+
+/**
+ * The connection to the server was lost mid-command (network cut, proxy or server restart, the session
+ * terminated): node-postgres says "Connection terminated unexpectedly", the socket says ECONNRESET/EPIPE,
+ * the server 57P01/57P02/57P03 (admin shutdown, crash shutdown, cannot connect now).
+ */
+export function isConnectionLost(err: unknown): boolean {
+  const e = err as { code?: string; message?: string } | undefined;
+  if (!e) return false;
+  if (
+    ['ECONNRESET', 'EPIPE', 'ETIMEDOUT', '57P01', '57P02', '57P03', '08006', '08003'].includes(e.code ?? '')
+  )
+    return true;
+  return /Connection terminated|connection (?:lost|closed)|Client has encountered a connection error|not queryable/i.test(
+    e.message ?? '',
+  );
+}

@@ -1,6 +1,7 @@
 // runDoctor: every check in one pass over the database, the migrations and the backup catalog. Each
 // probe is isolated: a query that fails (permissions, a missing view) skips its own check, never the
 // report. Backup checks need no database connection, so they still report when the server is down.
+
 import type pg from 'pg';
 import type { BackupManifest } from '../backup/manifest.js';
 import type { LoadedConfig } from '../config/load.js';
@@ -22,6 +23,7 @@ import * as storage from './checks-storage.js';
 import { migrationsInfo, type PendingSince } from './migrations.js';
 import { activity } from './probe-activity.js';
 import { checkpoints, databaseStats, serverInfo, wraparound } from './probe-database.js';
+import { markPartial, readsAllStats } from './probe-privileges.js';
 import { replication } from './probe-replication.js';
 import { topStatements } from './probe-statements.js';
 import { deadTuples, invalidIndexes, sequences, unusedIndexes } from './probe-tables.js';
@@ -267,6 +269,7 @@ async function databaseProbes(
     }
   }
   const cp = await probe(checks, [], () => checkpoints(c, info.versionNum));
+  if (!(await readsAllStats(c).catch(() => true))) markPartial(checks);
   const figures = figuresOf({ info, latencyMs, act, stats, wrap, seqs, repl, cp });
   return { figures, top };
 }

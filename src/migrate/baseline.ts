@@ -1,7 +1,9 @@
 // `pgward baseline`: adopt an existing database. Records migrations as applied without running them,
 // either every file up to a version, or exactly what dbmate recorded (same file format, same versions).
+
 import { type ProjectOptions, resolveProject } from '../config/project.js';
 import { appName, connect, quoteIdent } from '../db/connect.js';
+import { sessionOf } from '../db/pooler.js';
 import { PgwardError, UsageError } from '../errors.js';
 import { compareVersions, loadMigrations } from '../files/migration-files.js';
 import { identifyForWrite } from '../identity/identify.js';
@@ -48,8 +50,9 @@ export async function baseline(given: BaselineOptions): Promise<BaselineResult> 
   let locked = false;
   try {
     // Gate, policy and stamp follow the database actually reached, not the URL's spelling.
+    const session = sessionOf(opts.target);
     opts = { ...opts, target: await identifyForWrite(client, opts.target, opts) };
-    await acquireMigrationLock(client, { waitMs: opts.lockWaitMs ?? 60_000 });
+    await acquireMigrationLock(client, { session, waitMs: opts.lockWaitMs ?? 60_000 });
     locked = true;
     let wanted: Set<string>;
     if (opts.importFrom === 'dbmate') {

@@ -4,9 +4,11 @@
 // migration files' checksum), takes the policy's backup, then runs the framework's own command behind
 // the guard — every statement checked live against the policy, timeouts forced on every session,
 // lock-timeout failures retried while nothing of them stayed applied — and audits what ran.
+
 import type pg from 'pg';
 import { type ProjectOptions, resolveProject } from '../config/project.js';
 import { appName, connect } from '../db/connect.js';
+import { sessionOf } from '../db/pooler.js';
 import { ExitCode, type ExitCodeValue, PgwardError } from '../errors.js';
 import { frameworkCommand, type RunnableFramework } from '../frameworks/commands.js';
 import { ADAPTERS } from '../frameworks/index.js';
@@ -95,7 +97,11 @@ export async function migrateFramework(given: FrameworkMigrateOptions): Promise<
     const target = await identifyForWrite(client, opts.target, opts);
     const framework = (await resolveFramework(opts.source, client)) as RunnableFramework;
     const run = { ...opts, target, framework };
-    await acquireMigrationLock(client, { waitMs: opts.lockWaitMs ?? 60_000, signal: opts.signal });
+    await acquireMigrationLock(client, {
+      session: sessionOf(opts.target),
+      waitMs: opts.lockWaitMs ?? 60_000,
+      signal: opts.signal,
+    });
     locked = true;
     await ensureHistory(client);
     await ensureAudit(client);

@@ -1,6 +1,7 @@
 // One migration run at a time per database: a session-level advisory lock held for the whole run.
 // A second run polls for it up to --lock-wait, then names who holds it.
 import type pg from 'pg';
+import { assertSessionHolds, type SessionCheck } from '../db/pooler.js';
 import { ExitCode, PgwardError } from '../errors.js';
 import type { LockHolder } from '../files/migration-status.js';
 
@@ -62,6 +63,8 @@ export function describeHolderInDetail(h: LockHolder): string {
 }
 
 export interface AcquireOptions {
+  /** The URL the client was opened with: the lock is never taken through a transaction pooler. */
+  session: SessionCheck;
   waitMs: number;
   onWait?: (holder: LockHolder | undefined) => void;
   signal?: AbortSignal | undefined;
@@ -69,6 +72,9 @@ export interface AcquireOptions {
 
 /** Acquires the migration lock, waiting up to waitMs; throws a PgwardError naming the holder on timeout. */
 export async function acquireMigrationLock(client: pg.Client, opts: AcquireOptions): Promise<void> {
+  // A session advisory lock taken through a transaction pooler is held by a server session other
+  // clients then share, and released by nobody: never take it there (docs/connections.md).
+  await assertSessionHolds(client, opts.session, 'the migration lock');
   const deadline = Date.now() + opts.waitMs;
   let announced = false;
   for (;;) {

@@ -3,6 +3,7 @@
 import type pg from 'pg';
 import type { LoadedConfig } from '../config/load.js';
 import type { MigrationsSource, Target } from '../config/target.js';
+import { sessionOf } from '../db/pooler.js';
 import { identifyForWrite } from '../identity/identify.js';
 import { ensureHistory } from './history.js';
 import { acquireMigrationLock, bindSessionToClient, type LockHolder } from './lock.js';
@@ -44,6 +45,7 @@ export async function openRunSession<O extends RunSessionOptions>(
   assertPgwardRunner(await resolveFramework(opts.source, client), command);
   if (!opts.dryRun) {
     await acquireMigrationLock(client, {
+      session: sessionOf(given.target),
       waitMs: opts.lockWaitMs ?? 60_000,
       onWait: onLockWait,
       signal: opts.signal,
