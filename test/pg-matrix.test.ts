@@ -256,36 +256,36 @@ describe('version matrix', { concurrency: 2 }, () => {
       }
     });
   }
-});
 
-// The major-upgrade path: pgward clone from an old major into 15 (Debian's pg_dump 15 reads 13 and 14).
-describe('cross-version clone into 15', () => {
-  for (const from of [13, 14]) {
-    it(`clone ${from} → 15: schema, rows, sequences, and a clone recorded as complete`, async () => {
-      const src = await createTestDatabase(cluster(from));
-      await fillRich(src);
-      const dst = await createTestDatabase(cluster(15));
-      const r = await runCli(['clone', '--from', src.url, '--to', dst.url, '--verify', 'hash', '--json']);
-      assert.equal(r.code, 0, r.stderr);
-      const doc = JSON.parse(r.stdout);
-      assert.equal(doc.ok, true);
-      assert.ok(doc.checks.length > 0 && doc.checks.every((c: { sourceHash?: string }) => c.sourceHash));
-      assert.deepEqual(await tableHashes(dst), await tableHashes(src), 'every row, on another major');
-      const [v] = await dst.query("SELECT current_setting('server_version_num')::int / 10000 AS m");
-      assert.equal(v!.m, 15);
-      // sequences continue where the source was: explicit, bigserial and identity
-      const seqs = (db: TestDatabase) =>
-        db.query(
-          `SELECT schemaname || '.' || sequencename AS s, last_value::text AS v FROM pg_sequences
-            WHERE schemaname = 'app' ORDER BY 1`,
-        );
-      const want = await seqs(src);
-      assert.ok(want.length >= 3, 'the fixture has sequences');
-      assert.deepEqual(await seqs(dst), want);
-      const [next] = await dst.query("SELECT nextval('app.ticket_seq')::text AS v");
-      assert.equal(next!.v, '5001');
-      assert.equal(await readCloneMark(dst.url), null, 'no incomplete-clone mark left: the clone finished');
-      assert.doesNotMatch(r.stdout + r.stderr, /pgw-Secr3t/);
-    });
-  }
+  // The major-upgrade path: pgward clone from an old major into 15 (Debian's pg_dump 15 reads 13 and 14).
+  describe('cross-version clone into 15', () => {
+    for (const from of [13, 14]) {
+      it(`clone ${from} → 15: schema, rows, sequences, and a clone recorded as complete`, async () => {
+        const src = await createTestDatabase(cluster(from));
+        await fillRich(src);
+        const dst = await createTestDatabase(cluster(15));
+        const r = await runCli(['clone', '--from', src.url, '--to', dst.url, '--verify', 'hash', '--json']);
+        assert.equal(r.code, 0, r.stderr);
+        const doc = JSON.parse(r.stdout);
+        assert.equal(doc.ok, true);
+        assert.ok(doc.checks.length > 0 && doc.checks.every((c: { sourceHash?: string }) => c.sourceHash));
+        assert.deepEqual(await tableHashes(dst), await tableHashes(src), 'every row, on another major');
+        const [v] = await dst.query("SELECT current_setting('server_version_num')::int / 10000 AS m");
+        assert.equal(v!.m, 15);
+        // sequences continue where the source was: explicit, bigserial and identity
+        const seqs = (db: TestDatabase) =>
+          db.query(
+            `SELECT schemaname || '.' || sequencename AS s, last_value::text AS v FROM pg_sequences
+              WHERE schemaname = 'app' ORDER BY 1`,
+          );
+        const want = await seqs(src);
+        assert.ok(want.length >= 3, 'the fixture has sequences');
+        assert.deepEqual(await seqs(dst), want);
+        const [next] = await dst.query("SELECT nextval('app.ticket_seq')::text AS v");
+        assert.equal(next!.v, '5001');
+        assert.equal(await readCloneMark(dst.url), null, 'no incomplete-clone mark left: the clone finished');
+        assert.doesNotMatch(r.stdout + r.stderr, /pgw-Secr3t/);
+      });
+    }
+  });
 });
