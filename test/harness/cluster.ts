@@ -98,12 +98,13 @@ const copiedDirs: string[] = [];
  * As root the servers run as `postgres`, who may not be able to reach node_modules (a checkout under
  * /root): then the package's native/ folder is copied into the temp dir (the test run's own, removed
  * with it; otherwise removed when this process exits) and its symlinks restored (npm may skip the
- * package's postinstall that does it). Nothing is written into the checkout.
+ * package's postinstall that does it). Nothing is written into the checkout. `copy: true` always copies
+ * (the harness test proves that path works where node_modules is reachable).
  */
-export function serverBinDir(major: number): string {
+export function serverBinDir(major: number, opts: { copy?: boolean } = {}): string {
   if (major === DEFAULT_MAJOR) return findPgBinDir();
   const known = serverDirs.get(major);
-  if (known) return known;
+  if (known && !opts.copy) return known;
   let pkg: string;
   try {
     pkg = dirname(dirname(createRequire(import.meta.url).resolve(`pg-server-${major}`))); // <pkg>/dist/index.js
@@ -113,7 +114,7 @@ export function serverBinDir(major: number): string {
     );
   }
   let dir = join(pkg, 'native');
-  if (!usableByServer(join(dir, 'bin'))) {
+  if (opts.copy || !usableByServer(join(dir, 'bin'))) {
     const copy = mkdtempSync(join(tmpdir(), `pgward-pgbin-${major}-`));
     copiedDirs.push(copy);
     cpSync(dir, copy, { recursive: true, verbatimSymlinks: true });
@@ -124,7 +125,7 @@ export function serverBinDir(major: number): string {
       throw new Error(`PostgreSQL ${major} binaries in ${dir} do not run`);
   }
   const bin = join(dir, 'bin');
-  serverDirs.set(major, bin);
+  if (!opts.copy) serverDirs.set(major, bin);
   return bin;
 }
 
