@@ -135,9 +135,22 @@ function weakRelOptions(c: ReturnType<typeof alterCmds>[number]): boolean {
   );
 }
 
+/** ENABLE / DISABLE TRIGGER take SHARE ROW EXCLUSIVE, as CREATE TRIGGER does (lint truth suite, 13–18). */
+const TRIGGER_TOGGLES = new Set([
+  'AT_EnableTrig',
+  'AT_EnableAlwaysTrig',
+  'AT_EnableReplicaTrig',
+  'AT_DisableTrig',
+  'AT_EnableTrigAll',
+  'AT_DisableTrigAll',
+  'AT_EnableTrigUser',
+  'AT_DisableTrigUser',
+]);
+
 /**
  * VALIDATE CONSTRAINT, SET STATISTICS-like commands and most storage parameters take SHARE UPDATE
- * EXCLUSIVE; a lone ADD FOREIGN KEY takes SHARE ROW EXCLUSIVE; everything else ACCESS EXCLUSIVE.
+ * EXCLUSIVE; ADD FOREIGN KEY and ENABLE/DISABLE TRIGGER take SHARE ROW EXCLUSIVE; everything else ACCESS
+ * EXCLUSIVE.
  */
 function alterTableLock(cmds: ReturnType<typeof alterCmds>): LockMode {
   const weak = cmds.every(
@@ -152,7 +165,9 @@ function alterTableLock(cmds: ReturnType<typeof alterCmds>): LockMode {
       ].includes(str(c.subtype) ?? '') || weakRelOptions(c),
   );
   const fkOnly = cmds.every(
-    (c) => c.subtype === 'AT_AddConstraint' && as(c.def, 'Constraint')?.contype === 'CONSTR_FOREIGN',
+    (c) =>
+      (c.subtype === 'AT_AddConstraint' && as(c.def, 'Constraint')?.contype === 'CONSTR_FOREIGN') ||
+      TRIGGER_TOGGLES.has(str(c.subtype) ?? ''),
   );
   const detachConcurrently = cmds.some(
     (c) => c.subtype === 'AT_DetachPartition' && as(c.def, 'PartitionCmd')?.concurrent === true,

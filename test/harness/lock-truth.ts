@@ -21,9 +21,11 @@ ALTER TABLE t ADD CONSTRAINT t_a_pos CHECK (a > 0) NOT VALID;
 ALTER TABLE t ADD CONSTRAINT t_p_fk FOREIGN KEY (p) REFERENCES parent (id) NOT VALID;
 CREATE TABLE pt (id int, k int) PARTITION BY RANGE (k);
 CREATE TABLE pt_1 PARTITION OF pt FOR VALUES FROM (0) TO (10);
-CREATE TABLE pt_2 (id int, k int);
+CREATE TABLE pt_2 (id int NOT NULL, k int);
+CREATE UNIQUE INDEX pt_2_id ON pt_2 (id);
 CREATE MATERIALIZED VIEW mv AS SELECT id FROM parent;
 CREATE FUNCTION noop_trg() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN RETURN NEW; END$$;
+CREATE TRIGGER t_noop BEFORE INSERT ON t FOR EACH ROW EXECUTE FUNCTION noop_trg();
 `;
 
 export interface TruthCase {
@@ -34,7 +36,7 @@ export interface TruthCase {
   minMajor?: number;
   /** Run after SET LOCAL TimeZone = ... (for timestamp → timestamptz). */
   timeZone?: string;
-  /** relfilenode changes for another reason than a rewrite lint could warn of (TRUNCATE). */
+  /** relfilenode changes (or goes) for another reason than a rewrite lint could warn of (TRUNCATE, DROP). */
   noRewriteClaim?: boolean;
 }
 
@@ -129,6 +131,29 @@ export const TRUTH_CASES: readonly TruthCase[] = [
     table: 'pt',
   }),
   add('DETACH PARTITION', 'ALTER TABLE pt DETACH PARTITION pt_1', { table: 'pt' }),
+  add(
+    'ADD PRIMARY KEY USING INDEX',
+    'ALTER TABLE pt_2 ADD CONSTRAINT pt_2_pk PRIMARY KEY USING INDEX pt_2_id',
+    {
+      table: 'pt_2',
+    },
+  ),
+  add('ADD UNIQUE USING INDEX', 'ALTER TABLE pt_2 ADD CONSTRAINT pt_2_uq UNIQUE USING INDEX pt_2_id', {
+    table: 'pt_2',
+  }),
+  add('DISABLE TRIGGER ALL', 'ALTER TABLE t DISABLE TRIGGER ALL'),
+  add('ENABLE TRIGGER', 'ALTER TABLE t ENABLE TRIGGER t_noop'),
+  add('ENABLE REPLICA TRIGGER', 'ALTER TABLE t ENABLE REPLICA TRIGGER t_noop'),
+  add('REPLICA IDENTITY FULL', 'ALTER TABLE t REPLICA IDENTITY FULL'),
+  add('ALTER COLUMN SET STORAGE', 'ALTER TABLE t ALTER COLUMN s SET STORAGE EXTERNAL'),
+  add('ALTER COLUMN SET COMPRESSION (14+)', 'ALTER TABLE t ALTER COLUMN s SET COMPRESSION pglz', {
+    minMajor: 14,
+  }),
+  add('ADD CONSTRAINT NOT NULL NOT VALID (18)', 'ALTER TABLE t ADD CONSTRAINT t_a_nn NOT NULL a NOT VALID', {
+    minMajor: 18,
+  }),
+  add('CREATE INDEX on a partitioned table', 'CREATE INDEX pt_k ON pt (k)', { table: 'pt' }),
+  add('DROP TABLE', 'DROP TABLE pt_2', { table: 'pt_2', noRewriteClaim: true }),
   add(
     'two subcommands: ADD COLUMN, SET NOT NULL',
     'ALTER TABLE t ADD COLUMN c int, ALTER COLUMN a SET NOT NULL',

@@ -37,6 +37,11 @@ export const rule: Rule = {
       expect: [[1, 'SHARE UPDATE EXCLUSIVE']],
     },
     {
+      name: 'ENABLE / DISABLE TRIGGER take SHARE ROW EXCLUSIVE (lint truth suite, 13–18)',
+      sql: 'ALTER TABLE users DISABLE TRIGGER ALL;',
+      expect: [[1, 'SHARE ROW EXCLUSIVE']],
+    },
+    {
       name: "a view's security_barrier takes ACCESS EXCLUSIVE",
       sql: 'ALTER VIEW v SET (security_barrier = true);',
       expect: [[1, 'ACCESS EXCLUSIVE']],
