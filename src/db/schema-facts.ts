@@ -85,10 +85,14 @@ async function loadTables(
     rows: number;
     bytes: string;
     empty: boolean;
+    persistence: string;
+    am: string | null;
   }>(
     `SELECT c.oid::int AS oid, n.nspname AS schema, c.relname AS name, c.reltuples::float8 AS rows,
-            pg_total_relation_size(c.oid)::text AS bytes, pg_relation_size(c.oid) = 0 AND c.relkind <> 'p' AS empty
+            pg_total_relation_size(c.oid)::text AS bytes, pg_relation_size(c.oid) = 0 AND c.relkind <> 'p' AS empty,
+            c.relpersistence::text AS persistence, am.amname AS am
        FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+       LEFT JOIN pg_am am ON am.oid = c.relam
       WHERE lower(c.relname) = ANY ($1::text[]) AND c.relkind IN ('r', 'p', 'm', 'f')
         AND n.nspname NOT IN ('pg_catalog', 'information_schema')
       ORDER BY pg_table_is_visible(c.oid) DESC`,
@@ -110,6 +114,8 @@ async function loadTables(
       constraints: new Map(),
       indexLeads: [],
       checkedColumns: new Set(),
+      persistence: r.persistence,
+      accessMethod: r.am,
     };
     tables.set(key, info);
     byOid.set(r.oid, info);

@@ -105,17 +105,69 @@ function computeLock(s: Stmt): TakenLock | undefined {
 }
 
 /**
- * VALIDATE CONSTRAINT and SET STATISTICS-like commands take SHARE UPDATE EXCLUSIVE; a lone ADD
- * FOREIGN KEY takes SHARE ROW EXCLUSIVE; everything else ACCESS EXCLUSIVE.
+ * Storage parameters PostgreSQL changes under SHARE UPDATE EXCLUSIVE (reloptions.c gives each its lock;
+ * checked on 13–18 by the lint truth suite). The others (user_catalog_table, a view's security_barrier,
+ * security_invoker and check_option, GIN's fastupdate, GiST's buffering) take ACCESS EXCLUSIVE.
+ */
+const WEAK_RELOPTIONS = new Set([
+  'fillfactor',
+  'toast_tuple_target',
+  'parallel_workers',
+  'vacuum_index_cleanup',
+  'vacuum_truncate',
+  'log_autovacuum_min_duration',
+  'deduplicate_items',
+  'gin_pending_list_limit',
+  'pages_per_range',
+  'autosummarize',
+]);
+
+/** SET (...) / RESET (...) on a table or index: weak when every parameter named is. */
+function weakRelOptions(c: ReturnType<typeof alterCmds>[number]): boolean {
+  if (c.subtype !== 'AT_SetRelOptions' && c.subtype !== 'AT_ResetRelOptions') return false;
+  const opts = list(as(c.def, 'List')?.items ?? c.def).map((o) => as(o, 'DefElem'));
+  return (
+    opts.length > 0 &&
+    opts.every((o) => {
+      const name = str(o?.defname) ?? '';
+      return name.startsWith('autovacuum_') || WEAK_RELOPTIONS.has(name);
+    })
+  );
+}
+
+/** ENABLE / DISABLE TRIGGER take SHARE ROW EXCLUSIVE, as CREATE TRIGGER does (lint truth suite, 13–18). */
+const TRIGGER_TOGGLES = new Set([
+  'AT_EnableTrig',
+  'AT_EnableAlwaysTrig',
+  'AT_EnableReplicaTrig',
+  'AT_DisableTrig',
+  'AT_EnableTrigAll',
+  'AT_DisableTrigAll',
+  'AT_EnableTrigUser',
+  'AT_DisableTrigUser',
+]);
+
+/**
+ * VALIDATE CONSTRAINT, SET STATISTICS-like commands and most storage parameters take SHARE UPDATE
+ * EXCLUSIVE; ADD FOREIGN KEY and ENABLE/DISABLE TRIGGER take SHARE ROW EXCLUSIVE; everything else ACCESS
+ * EXCLUSIVE.
  */
 function alterTableLock(cmds: ReturnType<typeof alterCmds>): LockMode {
-  const weak = cmds.every((c) =>
-    ['AT_ValidateConstraint', 'AT_SetStatistics', 'AT_ClusterOn', 'AT_DropCluster', 'AT_SetOptions'].includes(
-      str(c.subtype) ?? '',
-    ),
+  const weak = cmds.every(
+    (c) =>
+      [
+        'AT_ValidateConstraint',
+        'AT_SetStatistics',
+        'AT_ClusterOn',
+        'AT_DropCluster',
+        'AT_SetOptions',
+        'AT_ResetOptions',
+      ].includes(str(c.subtype) ?? '') || weakRelOptions(c),
   );
   const fkOnly = cmds.every(
-    (c) => c.subtype === 'AT_AddConstraint' && as(c.def, 'Constraint')?.contype === 'CONSTR_FOREIGN',
+    (c) =>
+      (c.subtype === 'AT_AddConstraint' && as(c.def, 'Constraint')?.contype === 'CONSTR_FOREIGN') ||
+      TRIGGER_TOGGLES.has(str(c.subtype) ?? ''),
   );
   const detachConcurrently = cmds.some(
     (c) => c.subtype === 'AT_DetachPartition' && as(c.def, 'PartitionCmd')?.concurrent === true,

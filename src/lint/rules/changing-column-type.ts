@@ -12,6 +12,17 @@ const CATALOG_NAME: Record<string, string> = {
   inet: 'inet',
   timestamptz: 'timestamp with time zone',
   citext: 'citext',
+  // the same type spelled the parser's way: ALTER COLUMN a TYPE int on an integer column changes nothing
+  int2: 'smallint',
+  int4: 'integer',
+  int8: 'bigint',
+  float4: 'real',
+  float8: 'double precision',
+  bool: 'boolean',
+  bpchar: 'character',
+  timestamp: 'timestamp without time zone',
+  time: 'time without time zone',
+  timetz: 'time with time zone',
 };
 
 interface Parsed {

@@ -32,6 +32,21 @@ export const rule: Rule = {
       expect: [[3, 'ACCESS EXCLUSIVE']],
     },
     {
+      name: 'storage parameters such as fillfactor take SHARE UPDATE EXCLUSIVE (lint truth suite, 13–18)',
+      sql: 'ALTER TABLE users SET (fillfactor = 70, autovacuum_enabled = off);',
+      expect: [[1, 'SHARE UPDATE EXCLUSIVE']],
+    },
+    {
+      name: 'ENABLE / DISABLE TRIGGER take SHARE ROW EXCLUSIVE (lint truth suite, 13–18)',
+      sql: 'ALTER TABLE users DISABLE TRIGGER ALL;',
+      expect: [[1, 'SHARE ROW EXCLUSIVE']],
+    },
+    {
+      name: "a view's security_barrier takes ACCESS EXCLUSIVE",
+      sql: 'ALTER VIEW v SET (security_barrier = true);',
+      expect: [[1, 'ACCESS EXCLUSIVE']],
+    },
+    {
       name: 'a pgward migration sets it itself',
       sql: '-- migrate:up\nALTER TABLE users ADD COLUMN nickname text;',
       migration: true,
