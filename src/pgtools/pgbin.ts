@@ -60,25 +60,40 @@ export function parsePgVersion(text: string): { version: string; major: number }
   return { version: `${m[1]}${m[2] !== undefined ? `.${m[2]}` : ''}`, major: Number(m[1]) };
 }
 
-const cache = new Map<string, PgTools | null>();
+// Probes in flight or done, per directory: a second caller (e.g. findPgTools after warmPgTools) waits for
+// the same `--version` runs instead of starting its own.
+const cache = new Map<string, Promise<PgTools | null>>();
 
-async function probe(dir: string): Promise<PgTools | null> {
-  if (cache.has(dir)) return cache.get(dir) ?? null;
+function probe(dir: string): Promise<PgTools | null> {
+  let p = cache.get(dir);
+  if (!p) {
+    p = probeDir(dir);
+    cache.set(dir, p);
+  }
+  return p;
+}
+
+async function probeDir(dir: string): Promise<PgTools | null> {
   const pgDump = join(dir, 'pg_dump');
   const pgRestore = join(dir, 'pg_restore');
-  let found: PgTools | null = null;
-  if (existsSync(pgDump) && existsSync(pgRestore)) {
-    const [d, r] = await Promise.all([run(pgDump, ['--version']), run(pgRestore, ['--version'])]).catch(
-      () => [],
-    );
-    const dv = d && d.code === 0 ? parsePgVersion(d.stdout) : null;
-    const rv = r && r.code === 0 ? parsePgVersion(r.stdout) : null;
-    // Debian's /usr/bin/pg_dump is a wrapper that picks a version by itself; we only accept a pair that agrees.
-    if (dv && rv && dv.major === rv.major)
-      found = { binDir: dir, major: dv.major, version: dv.version, pgDump, pgRestore };
-  }
-  cache.set(dir, found);
-  return found;
+  if (!existsSync(pgDump) || !existsSync(pgRestore)) return null;
+  const [d, r] = await Promise.all([run(pgDump, ['--version']), run(pgRestore, ['--version'])]).catch(
+    () => [],
+  );
+  const dv = d && d.code === 0 ? parsePgVersion(d.stdout) : null;
+  const rv = r && r.code === 0 ? parsePgVersion(r.stdout) : null;
+  // Debian's /usr/bin/pg_dump is a wrapper that picks a version by itself; we only accept a pair that agrees.
+  if (dv && rv && dv.major === rv.major)
+    return { binDir: dir, major: dv.major, version: dv.version, pgDump, pgRestore };
+  return null;
+}
+
+/**
+ * Starts the version probes of findPgTools without waiting (e.g. while connecting, before the server's
+ * version is known); findPgTools then uses their results.
+ */
+export function warmPgTools(env: NodeJS.ProcessEnv = process.env): void {
+  for (const dir of candidateDirs(env).dirs) probe(dir).catch(() => {});
 }
 
 /**
