@@ -1,5 +1,7 @@
 // The built CLI: exit code 5 at --fail-on, the JSON and GitHub formats, and `plan` on a real database.
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { createTestDatabase } from './harness/db.js';
 import { makeProject, runCli } from './harness/project.js';
@@ -96,4 +98,36 @@ test('plan shows pending migrations with their gate decision and changes nothing
     "SELECT to_regclass('users') IS NOT NULL AS t, (SELECT count(*) FROM information_schema.columns WHERE table_name = 'users' AND column_name = 'email')::int AS email",
   );
   assert.deepEqual(rows[0], { t: true, email: 1 });
+});
+
+test('lint --jobs: the same JSON, the same error and exit code as on one thread', async () => {
+  // 40 files: enough for the calling thread and a worker to share (batches of 8 files).
+  const sql = [
+    'DROP TABLE audit;',
+    'CREATE INDEX i ON users(email);',
+    "ALTER TABLE users ADD COLUMN note text NOT NULL DEFAULT 'x';",
+    "DO $$ BEGIN EXECUTE 'DROP TABLE t'; END $$;",
+    'SELECT 1;',
+  ];
+  const files: Record<string, string> = {};
+  for (let i = 0; i < 40; i++)
+    files[`sql/f${String(i).padStart(2, '0')}.sql`] =
+      `${sql.slice(i % 5).join('\n')}\n-- pgward:ignore ban-drop-table reason="t"\nDROP TABLE x${i};\n`;
+  const dir = makeProject(files);
+  const one = await runCli(['lint', '--format', 'json', 'sql'], { cwd: dir });
+  const two = await runCli(['lint', '--format', 'json', '--jobs', '2', 'sql'], { cwd: dir });
+  assert.equal(one.code, 5, one.stderr);
+  assert.equal(two.code, one.code, two.stderr);
+  assert.equal(JSON.parse(one.stdout).files.length, 40);
+  assert.equal(two.stdout, one.stdout);
+  // Two files that cannot be read as UTF-8: the first in file order is reported, whichever thread met it.
+  writeFileSync(join(dir, 'sql/f05.sql'), Buffer.from([0x53, 0x45, 0x4c, 0xe9, 0x0a]));
+  writeFileSync(join(dir, 'sql/f33.sql'), Buffer.from([0xff, 0x0a]));
+  const bad1 = await runCli(['lint', 'sql'], { cwd: dir });
+  const bad2 = await runCli(['lint', '--jobs', '2', 'sql'], { cwd: dir });
+  assert.equal(bad1.code, 2);
+  assert.match(bad1.stderr, /f05\.sql:1: not valid UTF-8/);
+  assert.equal(bad2.code, bad1.code);
+  assert.equal(bad2.stderr, bad1.stderr);
+  assert.equal((await runCli(['lint', '--jobs', '0', 'sql'], { cwd: dir })).code, 2);
 });

@@ -2,9 +2,17 @@
 // whose verdict is known), lints it with the built pgward CLI and with squawk, prints both times and the
 // ratio, and lists where the two disagree on destructive or blocking, plus anything destructive pgward missed.
 //
-//   npm run build && node bench/lint/run.mjs [--statements 5000] [--files 250] [--runs 3]
+//   npm run build && node bench/lint/run.mjs [--statements 5000] [--files 250] [--runs 5]
+//                                            [--save-json FILE] [--expect-json FILE] [--corpus DIR]
+//
+// Method: the two commands run in turn (pgward, squawk, pgward, squawk...) and the ratio is taken pair by
+// pair, so a machine whose speed drifts (other jobs on a shared VM) moves both sides of a pair alike; the
+// figures are medians (wall time of the whole process, start-up included; peak RSS from /usr/bin/time).
+// --save-json keeps pgward's JSON on the corpus; --expect-json fails the run unless pgward's JSON is
+// byte-identical to a saved one (the corpus is deterministic): run it before and after a change to the
+// analyser to prove the output did not move.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,9 +27,16 @@ const arg = (name, dflt) => {
   const i = process.argv.indexOf(`--${name}`);
   return i === -1 ? dflt : Number(process.argv[i + 1]);
 };
+const argText = (name) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i === -1 ? undefined : process.argv[i + 1];
+};
 const STATEMENTS = arg('statements', 5000);
 const FILES = arg('files', 250);
-const RUNS = arg('runs', 3);
+const RUNS = arg('runs', 5);
+const SAVE_JSON = argText('save-json');
+const EXPECT_JSON = argText('expect-json');
+const TIME = existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined;
 
 // squawk rule → the category pgward would give it (only destructive and blocking are compared).
 const SQUAWK_CATEGORY = {
@@ -69,24 +84,51 @@ function generate(dir) {
   return { truth, count: made };
 }
 
-function time(cmd, args) {
-  let best = Number.POSITIVE_INFINITY;
-  let out = '';
+/** One run of a command: wall ms, peak RSS in MiB (when /usr/bin/time is there), stdout. */
+function once(cmd, args) {
+  const [file, argv] = TIME ? [TIME, ['-f', '%M', cmd, ...args]] : [cmd, args];
+  const t0 = process.hrtime.bigint();
+  const r = spawnSync(file, argv, {
+    encoding: 'utf8',
+    maxBuffer: 1024 * 1024 * 1024,
+    env: { ...process.env, NO_COLOR: '1' },
+  });
+  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+  if (r.error) throw r.error;
+  if (r.status !== 0 && r.status !== 5 && r.status !== 1)
+    throw new Error(`${cmd} exited ${r.status}: ${r.stderr}`);
+  const kib = TIME ? Number(r.stderr.trim().split('\n').pop()) : Number.NaN;
+  return { ms, mib: kib / 1024, out: r.stdout };
+}
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+
+/** Paired, interleaved runs (one warm-up pair first, not counted): medians of each side and of the ratios. */
+function paired(a, b) {
+  once(...a);
+  once(...b);
+  const runs = { a: [], b: [], ratio: [], aMib: [], bMib: [] };
+  let out = { a: '', b: '' };
   for (let i = 0; i < RUNS; i++) {
-    const t0 = process.hrtime.bigint();
-    const r = spawnSync(cmd, args, {
-      encoding: 'utf8',
-      maxBuffer: 512 * 1024 * 1024,
-      env: { ...process.env, NO_COLOR: '1' },
-    });
-    const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-    if (r.error) throw r.error;
-    if (r.status !== 0 && r.status !== 5 && r.status !== 1)
-      throw new Error(`${cmd} exited ${r.status}: ${r.stderr}`);
-    best = Math.min(best, ms);
-    out = r.stdout;
+    const x = once(...a);
+    const y = once(...b);
+    runs.a.push(x.ms);
+    runs.b.push(y.ms);
+    runs.ratio.push(x.ms / y.ms);
+    runs.aMib.push(x.mib);
+    runs.bMib.push(y.mib);
+    out = { a: x.out, b: y.out };
   }
-  return { ms: best, out };
+  return {
+    a: { ms: median(runs.a), mib: median(runs.aMib), out: out.a },
+    b: { ms: median(runs.b), mib: median(runs.bMib), out: out.b },
+    ratio: median(runs.ratio),
+    spread: [Math.min(...runs.ratio), Math.max(...runs.ratio)],
+  };
 }
 
 function categories(findings) {
@@ -99,7 +141,8 @@ function categories(findings) {
   return m;
 }
 
-const dir = mkdtempSync(join(tmpdir(), 'pgward-bench-'));
+const KEEP = argText('corpus'); // write the corpus there and keep it (for profiling)
+const dir = KEEP ? resolve(KEEP) : mkdtempSync(join(tmpdir(), 'pgward-bench-'));
 try {
   mkdirSync(dir, { recursive: true });
   const { truth, count } = generate(dir);
@@ -108,8 +151,17 @@ try {
     `corpus: ${count} statements in ${files.length} files (${TEMPLATES.length} templates) in ${dir}\n`,
   );
 
-  const pg = time(process.execPath, [PGWARD, 'lint', '--format', 'json', dir]);
-  const sq = time(SQUAWK, ['--reporter', 'json', ...files]);
+  const run = paired(
+    [process.execPath, [PGWARD, 'lint', '--format', 'json', dir]],
+    [SQUAWK, ['--reporter', 'json', ...files]],
+  );
+  const pg = run.a;
+  const sq = run.b;
+  // The JSON names files by path: take the corpus folder out so runs in different folders compare.
+  const normalised = pg.out.split(dir).join('<corpus>');
+  if (SAVE_JSON) writeFileSync(SAVE_JSON, normalised);
+  let sameJson;
+  if (EXPECT_JSON) sameJson = readFileSync(EXPECT_JSON, 'utf8') === normalised;
 
   const pgFindings = JSON.parse(pg.out).files.flatMap((f) =>
     f.findings.map((x) => ({ key: `${f.file.split('/').pop()}:${x.line}`, category: x.category })),
@@ -137,10 +189,16 @@ try {
     }
   }
 
-  console.log(`statements: ${count} in ${files.length} files (best of ${RUNS} runs)`);
+  console.log(`statements: ${count} in ${files.length} files (medians of ${RUNS} paired runs)`);
   console.log(
-    `pgward: ${pg.ms.toFixed(0)} ms   squawk: ${sq.ms.toFixed(0)} ms   ratio pgward/squawk: ${(pg.ms / sq.ms).toFixed(2)}`,
+    `pgward: ${pg.ms.toFixed(0)} ms   squawk: ${sq.ms.toFixed(0)} ms   ratio pgward/squawk: ${run.ratio.toFixed(2)} (pairs ${run.spread.map((r) => r.toFixed(2)).join('–')})`,
   );
+  if (TIME)
+    console.log(
+      `peak RSS: pgward ${pg.mib.toFixed(0)} MiB   squawk ${sq.mib.toFixed(0)} MiB   ratio ${(pg.mib / sq.mib).toFixed(2)}`,
+    );
+  if (sameJson !== undefined)
+    console.log(`pgward JSON vs ${EXPECT_JSON}: ${sameJson ? 'byte-identical' : 'DIFFERENT'}`);
   console.log(
     `pgward vs expected verdicts: ${wrongVsTruth} statements differ; destructive statements missed by pgward: ${missedDestructive}`,
   );
@@ -156,7 +214,7 @@ try {
     );
     console.log(`        ${tpl.sql(7)}`);
   }
-  process.exitCode = missedDestructive > 0 ? 1 : 0;
+  process.exitCode = missedDestructive > 0 || sameJson === false ? 1 : 0;
 } finally {
-  rmSync(dir, { recursive: true, force: true });
+  if (!KEEP) rmSync(dir, { recursive: true, force: true });
 }

@@ -1,6 +1,8 @@
 // bench/migrate-overhead: apply N trivial migrations with pgward and with dbmate on the same throwaway
 // server, rotating which goes first each round, and print wall times and ratios.
-//   npm run bench:migrate -- [--migrations 200] [--rounds 9] [--disk]
+//   npm run bench:migrate -- [--migrations 200] [--rounds 9] [--disk] [--baseline OTHER/dist/bin/pgward.js]
+// --baseline adds another build of pgward (e.g. the previous commit's, built in a scratch checkout) to
+// the same rounds, so a change is measured before/after on the same server, paired like the rest.
 // dbmate is measured twice: as the `dbmate` command of its npm package (a small Node script that spawns
 // the Go binary — what a user of the npm package runs) and as the Go binary itself (no Node start-up).
 // The cluster lives in /dev/shm (memory) unless --disk: this VM's disk latency swings by 5x between
@@ -22,6 +24,7 @@ const { values } = parseArgs({
     migrations: { type: 'string', default: '200' },
     rounds: { type: 'string', default: '9' },
     disk: { type: 'boolean', default: false },
+    baseline: { type: 'string' },
   },
 });
 const count = Number(values.migrations);
@@ -56,9 +59,9 @@ async function freshDb(name: string): Promise<string> {
   return cluster.url(name);
 }
 
-async function runPgward(round: number): Promise<number> {
-  const url = await freshDb(`bench_pgward_${round}`);
-  return timed(process.execPath, [CLI, 'migrate', '--quiet', '--url', url, '--dir', dir]);
+async function runPgward(round: number, cli = CLI, tag = ''): Promise<number> {
+  const url = await freshDb(`bench_pgward${tag}_${round}`);
+  return timed(process.execPath, [cli, 'migrate', '--quiet', '--url', url, '--dir', dir]);
 }
 
 async function runDbmate(round: number, bin: string, tag: string): Promise<number> {
@@ -67,15 +70,21 @@ async function runDbmate(round: number, bin: string, tag: string): Promise<numbe
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-type Tool = 'pgward' | 'dbmate (npm command)' | 'dbmate (Go binary)';
-const runners: Record<Tool, (round: number) => Promise<number>> = {
-  pgward: runPgward,
+type Tool = 'pgward' | 'dbmate (npm command)' | 'dbmate (Go binary)' | 'pgward (baseline)';
+const runners: Partial<Record<Tool, (round: number) => Promise<number>>> = {
+  pgward: (r) => runPgward(r),
   'dbmate (npm command)': (r) => runDbmate(r, dbmateNpm, 'npm'),
   'dbmate (Go binary)': (r) => runDbmate(r, dbmateNative, 'go'),
 };
+if (values.baseline) runners['pgward (baseline)'] = (r) => runPgward(r, values.baseline, '_base');
 const tools = Object.keys(runners) as Tool[];
-const times: Record<Tool, number[]> = { pgward: [], 'dbmate (npm command)': [], 'dbmate (Go binary)': [] };
-const ratios: Record<string, number[]> = { npm: [], go: [] };
+const times: Record<Tool, number[]> = {
+  pgward: [],
+  'dbmate (npm command)': [],
+  'dbmate (Go binary)': [],
+  'pgward (baseline)': [],
+};
+const ratios: Record<string, number[]> = { npm: [], go: [], base: [] };
 try {
   console.log(
     `cluster data in ${inMemory ? '/dev/shm (memory)' : 'the temp dir (disk)'}; ${count} migrations`,
@@ -84,10 +93,11 @@ try {
     // Rotate the order so no tool always runs on a warmer (or busier) server.
     const order = tools.map((_, i) => tools[(i + round) % tools.length]!);
     const got = {} as Record<Tool, number>;
-    for (const tool of order) got[tool] = await runners[tool](round);
+    for (const tool of order) got[tool] = await runners[tool]!(round);
     for (const tool of tools) times[tool].push(got[tool]);
     ratios.npm!.push(got.pgward / got['dbmate (npm command)']);
     ratios.go!.push(got.pgward / got['dbmate (Go binary)']);
+    if (values.baseline) ratios.base!.push(got.pgward / got['pgward (baseline)']);
     console.log(`round ${round + 1}: ${tools.map((t) => `${t} ${got[t].toFixed(0)} ms`).join(', ')}`);
   }
   console.log(`\n${count} migrations, ${rounds} rounds (wall time, process start to exit; median):`);
@@ -98,6 +108,8 @@ try {
   console.log(
     `  ratio pgward / dbmate Go binary   = ${median(ratios.go!).toFixed(2)} (no Node start-up on dbmate's side)`,
   );
+  if (values.baseline)
+    console.log(`  ratio pgward / baseline build     = ${median(ratios.base!).toFixed(2)}`);
 } finally {
   cluster.stop();
   rmSync(dir, { recursive: true, force: true });

@@ -1,7 +1,6 @@
 // backup create: one consistent snapshot, exported by a REPEATABLE READ transaction, shared by pg_dump
 // (--snapshot) and by a second connection that counts (and hashes) every table while the dump streams
 // to storage. The manifest is written last, so a failure at any step leaves nothing that looks complete.
-
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createHash, type Hash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
@@ -13,7 +12,7 @@ import { appName, connect } from '../db/connect.js';
 import { assertSessionHolds, sessionOf } from '../db/pooler.js';
 import { PgwardError } from '../errors.js';
 import { exited, pgConn, programFailure, TailBuffer } from '../pgtools/exec.js';
-import { findPgTools, type PgTools } from '../pgtools/pgbin.js';
+import { findPgTools, type PgTools, warmPgTools } from '../pgtools/pgbin.js';
 import { PGWARD_VERSION } from '../version.js';
 import { publishManifest as publishUnderLease } from './catalog.js';
 import type { BackupProgress } from './dump-progress.js';
@@ -79,50 +78,70 @@ interface RunningDump {
   hash: Hash;
 }
 
-/** Takes a backup and returns its manifest once published; throws (leaving nothing listed) on any failure. */
+/**
+ * Takes a backup and returns its manifest once published; throws (leaving nothing listed) on any failure.
+ * pg_dump starts as soon as the snapshot is exported: the tool probes and the counting connection are
+ * set up while the first connection opens, the schema fingerprint is read while pg_dump runs.
+ */
 export async function createBackup(opts: CreateBackupOptions): Promise<BackupManifest> {
   const started = new Date();
   const id = newBackupId(started);
-  const exporter = await connect(opts.url, { applicationName: appName('backup snapshot') });
+  warmPgTools();
   const held: { counter?: pg.Client; child?: ChildProcess } = {};
+  const counter = connect(opts.url, { applicationName: appName('backup counts') }).then((c) => {
+    held.counter = c;
+    return c;
+  });
+  counter.catch(() => {}); // awaited (and its failure reported) once counting starts
   try {
-    await assertSessionHolds(
-      exporter,
-      sessionOf(opts),
-      'a backup (pg_dump in the snapshot this session exports)',
-    );
-    const info = await serverInfo(exporter);
-    const tools = await findPgTools(
-      Math.floor(Number(info.n) / 10000),
-      `to dump this PostgreSQL ${info.v} server`,
-    );
-    const view = await exportSnapshot(exporter);
-    const progress = new DumpProgress(opts.onProgress, started, view.tables.length);
-    const dump = await startDump(opts, id, tools, view.snapshot, progress, held);
+    const exporter = await connect(opts.url, { applicationName: appName('backup snapshot') });
     try {
-      const stats = await countWhileDumping(opts, view, dump, progress, held);
-      await exporter.query('COMMIT');
-      const manifest = manifestOf(opts, {
-        id,
-        started,
-        info,
-        tools,
-        view,
-        dump,
-        bytes: progress.bytes,
-        stats,
-      });
-      await publishManifest(opts.storage, manifest);
-      return manifest;
-    } catch (err) {
-      await discardArchive(opts.storage, id, dump);
-      throw err;
+      return await takeBackup(opts, id, started, exporter, counter, held);
+    } finally {
+      await exporter.end().catch(() => {});
     }
   } finally {
     const child = held.child;
     if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-    await held.counter?.end().catch(() => {});
-    await exporter.end().catch(() => {});
+    await counter.then((c) => c.end()).catch(() => {});
+  }
+}
+
+async function takeBackup(
+  opts: CreateBackupOptions,
+  id: string,
+  started: Date,
+  exporter: pg.Client,
+  counter: Promise<pg.Client>,
+  held: { child?: ChildProcess },
+): Promise<BackupManifest> {
+  await assertSessionHolds(
+    exporter,
+    sessionOf(opts),
+    'a backup (pg_dump in the snapshot this session exports)',
+  );
+  const info = await serverInfo(exporter);
+  const tools = await findPgTools(
+    Math.floor(Number(info.n) / 10000),
+    `to dump this PostgreSQL ${info.v} server`,
+  );
+  const { snapshot, tables } = await exportSnapshot(exporter);
+  // Read in the same snapshot on the exporting connection while pg_dump runs (awaited with the counts).
+  const rest = Promise.all([schemaFingerprint(exporter), latestMigration(exporter)]);
+  rest.catch(() => {});
+  const progress = new DumpProgress(opts.onProgress, started, tables.length);
+  const dump = await startDump(opts, id, tools, snapshot, progress, held);
+  try {
+    const stats = await countWhileDumping(opts, { snapshot, tables }, dump, progress, counter, rest);
+    const [fingerprint, latest] = await rest;
+    await exporter.query('COMMIT');
+    const view: SnapshotView = { snapshot, tables, fingerprint, latest };
+    const manifest = manifestOf(opts, { id, started, info, tools, view, dump, bytes: progress.bytes, stats });
+    await publishManifest(opts.storage, manifest);
+    return manifest;
+  } catch (err) {
+    await discardArchive(opts.storage, id, dump);
+    throw err;
   }
 }
 
@@ -136,16 +155,13 @@ async function serverInfo(exporter: pg.Client): Promise<ServerInfo> {
   ).rows[0]!;
 }
 
-/** Opens the REPEATABLE READ transaction whose snapshot pg_dump and the counter share, and reads in it. */
-async function exportSnapshot(exporter: pg.Client): Promise<SnapshotView> {
+/** Opens the REPEATABLE READ transaction whose snapshot pg_dump and the counter share; the tables in it. */
+async function exportSnapshot(
+  exporter: pg.Client,
+): Promise<{ snapshot: string; tables: SnapshotView['tables'] }> {
   await exporter.query('BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY');
   const snapshot = (await exporter.query<{ s: string }>('SELECT pg_export_snapshot() AS s')).rows[0]!.s;
-  const [tables, fingerprint, latest] = [
-    await listTables(exporter),
-    await schemaFingerprint(exporter),
-    await latestMigration(exporter),
-  ];
-  return { snapshot, tables, fingerprint, latest };
+  return { snapshot, tables: await listTables(exporter) };
 }
 
 /** Starts pg_dump in the snapshot and stores the archive it writes (streamed, or a local file). */
@@ -274,14 +290,17 @@ function storeLocalFile(
  */
 async function countWhileDumping(
   opts: CreateBackupOptions,
-  view: SnapshotView,
+  view: Pick<SnapshotView, 'snapshot' | 'tables'>,
   dump: RunningDump,
   progress: DumpProgress,
-  held: { counter?: pg.Client },
+  counter: Promise<pg.Client>,
+  alsoReading: Promise<unknown>,
 ): Promise<TableStat[]> {
   const { proc } = dump;
-  held.counter = await connect(opts.url, { applicationName: appName('backup counts') });
-  const countClient = held.counter;
+  const countClient = await counter.catch((err) => {
+    proc.kill('SIGTERM');
+    throw err;
+  });
   await countClient.query('BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY');
   await countClient.query(`SET TRANSACTION SNAPSHOT '${view.snapshot.replace(/'/g, "''")}'`);
   const counting = collectTableStats(countClient, view.tables, opts.hash === true, () => {
@@ -292,8 +311,12 @@ async function countWhileDumping(
   opts.signal?.addEventListener('abort', onAbort, { once: true });
   let stats: TableStat[];
   try {
-    const [, s] = await Promise.all([
+    const [, , s] = await Promise.all([
       dump.upload.catch((err) => {
+        proc.kill('SIGTERM');
+        throw err;
+      }),
+      alsoReading.catch((err) => {
         proc.kill('SIGTERM');
         throw err;
       }),

@@ -46,6 +46,32 @@ export class Output {
   document(value: unknown): void {
     process.stdout.write(`${JSON.stringify(redactDeep(value), null, 2)}\n`);
   }
+  /**
+   * The same bytes as document(value), written piece by piece: `value[key]`, a large array, one element at
+   * a time (a 50,000-finding lint report is ~40 MB of JSON: never built, redacted and copied as one string).
+   * `key` must be value's first key. JSON escapes line breaks inside strings, so re-indenting an element's
+   * own text by its depth is exact.
+   */
+  documentList(value: Record<string, unknown>, key: string): void {
+    const items = value[key];
+    if (!Array.isArray(items) || items.length === 0 || Object.keys(value)[0] !== key) {
+      this.document(value);
+      return;
+    }
+    const { [key]: _list, ...rest } = value;
+    const tail = JSON.stringify(redactDeep(rest), null, 2);
+    let chunk = `{\n  ${JSON.stringify(key)}: [\n`;
+    items.forEach((item, i) => {
+      const text = JSON.stringify(redactDeep(item), null, 2) ?? 'null';
+      chunk += `    ${text.replaceAll('\n', '\n    ')}${i < items.length - 1 ? ',' : ''}\n`;
+      if (chunk.length > 1 << 20) {
+        process.stdout.write(chunk);
+        chunk = '';
+      }
+    });
+    chunk += tail === '{}' ? '  ]\n}\n' : `  ],\n${tail.slice(2)}\n`;
+    process.stdout.write(chunk);
+  }
 }
 
 /** A plain text table: columns padded to their widest cell, colour codes ignored when measuring. */

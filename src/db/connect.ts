@@ -22,6 +22,21 @@ export function appName(purpose: string): string {
   return `pgward ${purpose} (${hostname()} pid ${process.pid})`.slice(0, 63);
 }
 
+/**
+ * Calls `send`, which queues queries on a pipelining client, with the client's socket corked: the queued
+ * messages (an extended-protocol query alone is five) leave in one write instead of one write each.
+ */
+export function corked<T>(client: pg.Client, send: () => T): T {
+  type Corkable = { cork?: () => void; uncork?: () => void };
+  const stream = (client as unknown as { connection?: { stream?: Corkable } }).connection?.stream;
+  stream?.cork?.();
+  try {
+    return send();
+  } finally {
+    stream?.uncork?.();
+  }
+}
+
 export async function connect(url: string, opts: ConnectOptions = {}): Promise<pg.Client> {
   const plan = tlsPlan(url);
   try {

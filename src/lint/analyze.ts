@@ -73,9 +73,9 @@ function toStmt(st: SqlStatement, startLine: number): Stmt {
   };
 }
 
-export function prepareSection(input: SectionInput): PreparedSection {
+export function prepareSection(input: SectionInput, cache = true): PreparedSection {
   const base = { ...input, stmts: [], top: [], topOffsets: [], ignores: parseIgnores(input.text) };
-  const split = splitStatements(input.text);
+  const split = splitStatements(input.text, cache);
   if (!split.ok) {
     const off = split.error.offset ?? 0;
     const before = input.text.slice(0, off).split('\n');

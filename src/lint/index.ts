@@ -6,12 +6,12 @@ import { relative } from 'node:path';
 import { readUtf8File } from '../files/encoding.js';
 import { type MigrationFile, parseMigration } from '../files/migration-files.js';
 import { ensureParser } from '../sql/parser.js';
-import { analyzeSection, type SuppressedFinding } from './analyze.js';
+import { analyzeUnit, type LintFileResult, lintFile } from './file-lint.js';
+import { lintFilesInParallel } from './parallel.js';
 import { RULES } from './rules/index.js';
 import { liveSchema, schemaNeeds } from './schema.js';
 import {
   type Category,
-  type Finding,
   type LiveSchema,
   type SchemaFacts,
   type SchemaNeeds,
@@ -23,6 +23,7 @@ import { expandPaths, fileUnit, migrationUnit, scriptUnit, type Unit } from './u
 import { fromServerVersionNum, LATEST_PG, type PgVersion, parsePgVersion } from './version.js';
 
 export type { SuppressedFinding } from './analyze.js';
+export type { LintFileResult } from './file-lint.js';
 export type { GateDecision, GateReason, GateResult } from './gate.js';
 export { decideGate } from './gate.js';
 export { RULES, RULES_BY_ID } from './rules/index.js';
@@ -56,21 +57,19 @@ export interface AnalysisOptions {
   schemaFacts?: SchemaFacts;
 }
 
-export interface LintOptions extends PrepareOptions, AnalysisOptions {}
+export interface LintOptions extends PrepareOptions, AnalysisOptions {
+  /**
+   * `lintPaths` only, offline only: analyse files on this many threads (worker_threads), the calling
+   * thread included. Default 1 (a library does not start threads in its host unless asked); the CLI asks
+   * for one per processor on large inputs. Same report whatever the number.
+   */
+  workers?: number;
+}
 
 /** Parsed SQL ready to analyse, and the names whose live facts the analysis can use. */
 export interface PreparedLint {
   readonly units: readonly Unit[];
   readonly needs: SchemaNeeds;
-}
-
-export interface LintFileResult {
-  file: string;
-  /** Set for pgward migrations. */
-  version?: string;
-  findings: Finding[];
-  suppressed: SuppressedFinding[];
-  statements: number;
 }
 
 export interface TableSize {
@@ -100,8 +99,16 @@ export interface LintReport {
   summary: LintSummary;
 }
 
+/** `needs` is worked out when first read: an offline lint never reads it (a walk of every tree). */
 function prepared(units: Unit[]): PreparedLint {
-  return { units, needs: schemaNeeds(units.flatMap((u) => u.sections.flatMap((s) => s.stmts))) };
+  let needs: SchemaNeeds | undefined;
+  return {
+    units,
+    get needs() {
+      needs ??= schemaNeeds(units.flatMap((u) => u.sections.flatMap((s) => s.stmts)));
+      return needs;
+    },
+  };
 }
 
 type SqlOptions = PrepareOptions & { file?: string; migration?: boolean };
@@ -224,7 +231,18 @@ export async function lintSql(text: string, options: LintOptions & SqlOptions = 
  * ```
  */
 export async function lintPaths(paths: readonly string[], options: LintOptions = {}): Promise<LintReport> {
-  return lintPrepared(await preparePaths(paths, options), options);
+  await ensureParser();
+  const cwd = options.cwd ?? process.cwd();
+  const { version, live } = analysisTarget(options);
+  const down = options.down ?? false;
+  const files = expandPaths(paths).map((p) => ({ path: p, shown: relative(cwd, p) || p }));
+  // File by file: each file's trees are dropped once it is analysed (the facts, if any, are already
+  // loaded), so memory holds the findings, not every parse tree of the corpus.
+  const results =
+    (live === undefined && (options.workers ?? 1) > 1
+      ? await lintFilesInParallel(files, { down, version, workers: options.workers! })
+      : undefined) ?? files.map((f) => lintFile(f.path, f.shown, down, version, live));
+  return { files: results, summary: summarize(results, version, live) };
 }
 
 /**
@@ -269,25 +287,19 @@ export async function lintMigration(file: MigrationFile, options: LintOptions = 
  * ```
  */
 export function lintPrepared(input: PreparedLint, options: AnalysisOptions = {}): LintReport {
+  const { version, live } = analysisTarget(options);
+  const files = input.units.map((u) => analyzeUnit(u, version, live));
+  return { files, summary: summarize(files, version, live) };
+}
+
+function analysisTarget(options: AnalysisOptions): { version: PgVersion; live: LiveSchema | undefined } {
   const live = options.schemaFacts ? liveSchema(options.schemaFacts) : undefined;
   const version: PgVersion = options.pgVersion
     ? parsePgVersion(options.pgVersion)
     : live
       ? fromServerVersionNum(live.serverVersion)
       : LATEST_PG;
-  const files: LintFileResult[] = input.units.map((u) => {
-    const results = u.sections.map((s) =>
-      analyzeSection(s, { pgVersion: version.major, pgVersionNum: version.num, live }),
-    );
-    return {
-      file: u.file,
-      ...(u.version !== undefined ? { version: u.version } : {}),
-      findings: results.flatMap((r) => r.findings),
-      suppressed: results.flatMap((r) => r.suppressed),
-      statements: results.reduce((n, r) => n + r.statements, 0),
-    };
-  });
-  return { files, summary: summarize(files, version, live) };
+  return { version, live };
 }
 
 function summarize(files: LintFileResult[], version: PgVersion, live: LiveSchema | undefined): LintSummary {

@@ -40,40 +40,50 @@ export function expandPaths(paths: readonly string[]): string[] {
   return out;
 }
 
-export function migrationUnit(m: MigrationFile, display: string, down: boolean): Unit {
+/** `cache: false` parses without keeping the trees in the split cache (a lint of many files, once each). */
+export function migrationUnit(m: MigrationFile, display: string, down: boolean, cache = true): Unit {
   const sections = [
-    prepareSection({
-      text: m.up.text,
-      startLine: m.up.startLine,
-      wrapped: m.transaction,
-      pgwardRunner: true,
-    }),
+    prepareSection(
+      {
+        text: m.up.text,
+        startLine: m.up.startLine,
+        wrapped: m.transaction,
+        pgwardRunner: true,
+      },
+      cache,
+    ),
   ];
   if (down && m.down)
     sections.push(
-      prepareSection({
-        text: m.down.text,
-        startLine: m.down.startLine,
-        wrapped: m.transaction,
-        pgwardRunner: true,
-      }),
+      prepareSection(
+        {
+          text: m.down.text,
+          startLine: m.down.startLine,
+          wrapped: m.transaction,
+          pgwardRunner: true,
+        },
+        cache,
+      ),
     );
   return { file: display, version: m.version, sections };
 }
 
 /** A migration file (<version>_<name>.sql) is analysed section by section; any other file whole, as a plain script. */
-export function fileUnit(path: string, content: string, display: string, down: boolean): Unit {
+export function fileUnit(path: string, content: string, display: string, down: boolean, cache = true): Unit {
   const name = path.split(/[\\/]/).pop() ?? path;
-  if (FILE_PATTERN.test(name)) return migrationUnit(parseMigration(path, content), display, down);
+  if (FILE_PATTERN.test(name)) return migrationUnit(parseMigration(path, content), display, down, cache);
   return {
     file: display,
     sections: [
-      prepareSection({
-        text: content.replace(/^\uFEFF/, ''),
-        startLine: 1,
-        wrapped: false,
-        pgwardRunner: false,
-      }),
+      prepareSection(
+        {
+          text: content.replace(/^\uFEFF/, ''),
+          startLine: 1,
+          wrapped: false,
+          pgwardRunner: false,
+        },
+        cache,
+      ),
     ],
   };
 }

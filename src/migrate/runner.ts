@@ -4,7 +4,7 @@
 import type pg from 'pg';
 import { formatDuration } from '../config/duration.js';
 import type { Policy } from '../config/target.js';
-import { withClient } from '../db/connect.js';
+import { corked, withClient } from '../db/connect.js';
 import { pgErrorInfo, SQLSTATE } from '../db/pg-error.js';
 import type { MigrationFile } from '../files/migration-files.js';
 import { lineColumn } from '../sql/split.js';
@@ -303,12 +303,15 @@ async function runPipelined(
   at: InFlight,
   started: number,
 ): Promise<number> {
-  const sends: Promise<unknown>[] = stmts.map((stmt, i) => {
-    ctx.onEvent({ type: 'statement', version: file.version, line: stmt.line, sql: stmt.sql });
-    return ctx.client.query(i === 0 ? `${prefix};\n${stmt.sql}` : stmt.sql);
+  const sends = corked(ctx.client, () => {
+    const queued: Promise<unknown>[] = stmts.map((stmt, i) => {
+      ctx.onEvent({ type: 'statement', version: file.version, line: stmt.line, sql: stmt.sql });
+      return ctx.client.query(i === 0 ? `${prefix};\n${stmt.sql}` : stmt.sql);
+    });
+    if (stmts.length === 0) queued.push(ctx.client.query(prefix));
+    queued.push(finish(ctx.client, null), ctx.client.query('COMMIT'));
+    return queued;
   });
-  if (stmts.length === 0) sends.push(ctx.client.query(prefix));
-  sends.push(finish(ctx.client, null), ctx.client.query('COMMIT'));
   const results = await Promise.allSettled(sends);
   const failedAt = results.findIndex((r) => r.status === 'rejected');
   if (failedAt !== -1) {

@@ -23,7 +23,9 @@ export type SplitResult = { ok: true; statements: SqlStatement[] } | { ok: false
 const cache = new Map<string, SplitResult>();
 const CACHE_LIMIT = 2000;
 
-export function splitStatements(script: string): SplitResult {
+/** `useCache: false` neither reads nor fills the cache (text parsed once, trees not kept). */
+export function splitStatements(script: string, useCache = true): SplitResult {
+  if (!useCache) return split(script);
   const hit = cache.get(script);
   if (hit) return hit;
   const result = split(script);

@@ -8,6 +8,7 @@ export interface LintFlags {
   pgVersion?: string;
   format: 'human' | 'json' | 'github';
   failOn: Severity;
+  jobs?: string;
 }
 
 export function registerLint(program: Command): void {
@@ -29,6 +30,10 @@ export function registerLint(program: Command): void {
       new Option('--fail-on <severity>', 'lowest severity that fails (exit 5)')
         .choices(['error', 'warning', 'info'])
         .default('error'),
+    )
+    .option(
+      '--jobs <n>',
+      'analyse files on n threads (offline lints of many files; "auto": one per processor; default 1)',
     )
     .action(
       action(async (ctx, paths: string[], flags: LintFlags) =>
