@@ -3,9 +3,6 @@
 // to storage. The manifest is written last, so a failure at any step leaves nothing that looks complete.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createHash, type Hash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
-import { Transform } from 'node:stream';
 import type pg from 'pg';
 import type { PoolerSetting } from '../config/target.js';
 import { appName, connect } from '../db/connect.js';
@@ -15,6 +12,7 @@ import { exited, pgConn, programFailure, TailBuffer } from '../pgtools/exec.js';
 import { findPgTools, type PgTools, warmPgTools } from '../pgtools/pgbin.js';
 import { PGWARD_VERSION } from '../version.js';
 import { publishManifest as publishUnderLease } from './catalog.js';
+import { type ExitResult, meteredStdout, storeLocalFile } from './dump-output.js';
 import type { BackupProgress } from './dump-progress.js';
 import { DumpProgress } from './dump-progress.js';
 import {
@@ -32,7 +30,7 @@ import {
   listTables,
   schemaFingerprint,
 } from './snapshot.js';
-import type { LocalWriter, Storage } from './storage.js';
+import type { Storage } from './storage.js';
 
 export type { BackupProgress };
 
@@ -57,8 +55,6 @@ export interface CreateBackupOptions {
 
 const VERBOSE_LINE =
   /^pg_dump: (dumping|reading|identifying|finding|flagging|saving|processing|last built-in|creating|executing|started|finished|setting owner)/;
-
-type ExitResult = { code: number | null; signal: NodeJS.Signals | null };
 
 /** The consistent view the backup is taken in: the exported snapshot and what was read in it. */
 interface SnapshotView {
@@ -218,70 +214,6 @@ function dumpFailure(storage: Storage, id: string, stderr: TailBuffer, r: ExitRe
     });
   }
   return programFailure('pg_dump', r, text);
-}
-
-/** pg_dump's stdout, hashed and counted on its way to storage. */
-function meteredStdout(
-  proc: ChildProcess,
-  exit: Promise<ExitResult>,
-  hash: Hash,
-  progress: DumpProgress,
-  failure: (r: ExitResult) => Error,
-): Transform {
-  // The stream only ends cleanly once pg_dump has exited 0: a dump that died must never be published,
-  // even though its stdout reached EOF.
-  const meter = new Transform({
-    transform(chunk: Buffer, _enc, cb) {
-      hash.update(chunk);
-      progress.bytes += chunk.length;
-      progress.report();
-      cb(null, chunk);
-    },
-    flush(cb) {
-      exit.then((r) => cb(r.code === 0 ? null : failure(r)));
-    },
-  });
-  proc.stdout!.pipe(meter);
-  return meter;
-}
-
-/** A local archive: its size is polled while pg_dump writes; once it exits 0 it is hashed and published. */
-function storeLocalFile(
-  local: LocalWriter,
-  exit: Promise<ExitResult>,
-  hash: Hash,
-  progress: DumpProgress,
-  failure: (r: ExitResult) => Error,
-): Promise<void> {
-  // A stat still in flight when polling stops must not overwrite the byte count measured below
-  // (the manifest's size would then differ from the archive's).
-  let polling = true;
-  const poll = setInterval(() => {
-    stat(local.path).then(
-      (st) => {
-        if (!polling) return;
-        progress.bytes = st.size;
-        progress.report();
-      },
-      () => {},
-    );
-  }, 250);
-  return exit.then(async (r) => {
-    polling = false;
-    clearInterval(poll);
-    try {
-      if (r.code !== 0) throw failure(r);
-      progress.bytes = 0;
-      for await (const chunk of createReadStream(local.path)) {
-        hash.update(chunk as Buffer);
-        progress.bytes += (chunk as Buffer).length;
-      }
-      await local.publish();
-    } catch (err) {
-      await local.discard();
-      throw err;
-    }
-  });
 }
 
 /**
