@@ -12,7 +12,7 @@ export interface ImportSettings {
 }
 
 /**
- * Defaults: table json_store (kind text key, data jsonb, updated_at), no schemas, 5000 records per batch.
+ * Defaults: table json_store (kind text key, data jsonb, updated_at), no schemas, 20000 records per batch.
  *
  * @example
  * ```ts
@@ -34,6 +34,6 @@ export function importSettings(config: LoadedConfig | undefined): ImportSettings
       columns: raw.columns ?? {},
     },
     schemas: Object.fromEntries(Object.entries(raw.schemas ?? {}).map(([k, p]) => [k, resolve(base, p)])),
-    batchSize: raw.batch_size ?? 5000,
+    batchSize: raw.batch_size ?? 20_000,
   };
 }

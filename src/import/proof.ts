@@ -1,11 +1,12 @@
-// The proof after an import: the source is read once more and, batch by batch, compared with the rows
-// the target holds for the same keys: per kind a count and a content hash (canonical JSON, sha256) on
-// each side. A live source that changed since the write shows up here as a mismatch, as it should.
+// The proof after an import: what the validation pass read (its hash, and the spilled records) compared
+// with what the target holds for the same keys: per kind a count and a content hash (canonical JSON,
+// sha256) on each side. The source is not read again: the proof says the table holds what was read.
 import type { ValidateFunction } from 'ajv';
 import type pg from 'pg';
 import { throwIfAborted } from '../interrupt.js';
 import { ContentHash } from './canonical.js';
-import { readRows } from './target.js';
+import type { KeyHashSet } from './keyset.js';
+import { readRows, scanRows } from './target.js';
 import type { ImportMapping, ImportSource, ProofEntry } from './types.js';
 import { recordProblem } from './validate.js';
 
@@ -20,34 +21,25 @@ export interface ImportProof {
 }
 
 /**
- * The quick proof for many keys: the target's rows for the validated keys, read in chunks, counted and
- * hashed, against the count and hash the validation pass computed from the source. No second read of
- * the source; when it does not match, the detailed proof (proveImport) names the keys that differ.
+ * The quick proof: the target table read in one scan (a cursor), the rows whose keys the import holds
+ * (by key hash) counted and hashed, against the count and hash the validation pass computed from the
+ * source. When it does not match, the detailed proof (proveImport) names the keys that differ.
  */
-export async function proveByKeys(
+export async function proveByScan(
   client: pg.Client,
   mapping: ImportMapping,
-  keys: Iterable<string>,
+  keys: KeyHashSet,
   source: ContentHash,
   chunk: number,
   signal: AbortSignal | undefined,
   onProgress: (records: number) => void,
 ): Promise<ProofEntry> {
   const dst = new ContentHash();
-  let batch: string[] = [];
-  let done = 0;
-  const flush = async () => {
+  for await (const rows of scanRows(client, mapping, chunk)) {
     throwIfAborted(signal, 'import proof');
-    for (const [k, data] of await readRows(client, mapping, batch)) dst.add(k, data);
-    done += batch.length;
-    batch = [];
-    onProgress(done);
-  };
-  for (const k of keys) {
-    batch.push(k);
-    if (batch.length >= chunk) await flush();
+    for (const row of rows) if (keys.has(row.k)) dst.add(row.k, JSON.parse(row.d));
+    onProgress(dst.count);
   }
-  if (batch.length > 0) await flush();
   const match = source.count === dst.count && source.digest() === dst.digest();
   return {
     kind: '(all)',
@@ -59,7 +51,7 @@ export async function proveByKeys(
   };
 }
 
-/** The detailed proof: the source read again, compared key by key with the target. */
+/** The detailed proof: the records read (the spill), compared key by key with the target. */
 export async function proveImport(
   client: pg.Client,
   source: ImportSource,

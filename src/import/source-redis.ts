@@ -24,7 +24,7 @@ export interface RedisSourceOptions {
   url: string;
   /** SCAN MATCH pattern (default `*`). */
   pattern?: string;
-  /** Keys per SCAN call (the COUNT hint). */
+  /** Keys per SCAN call (the COUNT hint, default 5000: one Lua call reads a page's strings). */
   scanCount?: number;
   /** Take the key from this field of the value instead of the Redis key. */
   keyField?: string;
@@ -98,7 +98,7 @@ export class RedisSource implements ImportSource {
         'MATCH',
         this.opts.pattern ?? '*',
         'COUNT',
-        this.opts.scanCount ?? 1000,
+        this.opts.scanCount ?? 5000,
       );
       cursor = next;
       if (keys.length > 0) batch.push(...(await this.read(keys)));
@@ -237,7 +237,7 @@ function stringRecord(key: string, buf: Buffer, origin: string): SourceRecord {
   const t = text.trimStart()[0];
   if (t === '{' || t === '[' || t === '"') {
     try {
-      return { kind: key, data: JSON.parse(text), origin };
+      return { kind: key, data: JSON.parse(text), origin, json: text };
     } catch {
       // not JSON after all: kept as a plain string
     }

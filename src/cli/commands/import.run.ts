@@ -26,7 +26,7 @@ export async function run(ctx: Context, paths: string[], flags: ImportFlags): Pr
   let snapshot: RedisSnapshotServer | undefined;
   const sig = abortOnSignals();
   try {
-    const source = await openSource(paths, flags, batchSize, (s) => {
+    const source = await openSource(paths, flags, (s) => {
       snapshot = s;
     });
     try {
@@ -62,7 +62,6 @@ function pauseForTests(): { pauseMs?: number } {
 async function openSource(
   paths: string[],
   flags: ImportFlags,
-  batchSize: number,
   onSnapshot: (s: RedisSnapshotServer) => void,
 ): Promise<ImportSource> {
   const given = [paths.length > 0, flags.redis !== undefined, flags.snapshot !== undefined].filter(
@@ -87,11 +86,7 @@ async function openSource(
   if (kindFrom.by === 'name' || kindFrom.by === 'path')
     throw new UsageError(`--kind-from ${flags.kindFrom} is for files; Redis takes key or field:<name>`);
   const keyField = kindFrom.by === 'field' ? { keyField: kindFrom.field } : {};
-  // one SCAN call never returns more than about a batch, so a checkpoint (the cursor) lands near each batch
-  const pattern = {
-    scanCount: Math.min(1000, batchSize),
-    ...(flags.pattern ? { pattern: flags.pattern } : {}),
-  };
+  const pattern = flags.pattern ? { pattern: flags.pattern } : {};
   if (flags.snapshot) {
     const server = await startSnapshotServer(flags.snapshot);
     onSnapshot(server);

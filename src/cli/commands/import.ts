@@ -35,7 +35,7 @@ export function registerImport(program: Command): void {
     .option('--dry-run', 'validate and print the plan, counts and every problem; write nothing')
     .option('--skip-invalid', 'import the valid records; write the invalid ones to the reject file')
     .option('--reject-file <path>', 'with --skip-invalid (default pgward-import-rejects.ndjson)')
-    .option('--batch-size <n>', 'records per transaction (default import.batch_size or 5000)')
+    .option('--batch-size <n>', 'records per transaction (default import.batch_size or 20000)')
     .option('--emit-migration', 'write the migration that creates the target table, then stop')
     .action(
       action(async (ctx, paths: string[], flags: ImportFlags) =>
