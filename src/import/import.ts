@@ -8,8 +8,9 @@ import { connect } from '../db/connect.js';
 import { ExitCode, PgwardError } from '../errors.js';
 import { throwIfAborted } from '../interrupt.js';
 import { advance, ensureCheckpointTable, finishRun, startRun } from './checkpoint.js';
-import { MAX_LISTED_KINDS, proveByScan, proveImport } from './proof.js';
+import { MAX_LISTED_KINDS, proveBySql, proveImport } from './proof.js';
 import { Spill } from './spill.js';
+import { SqlHash } from './sql-hash.js';
 import { checkTarget, writeBatch } from './target.js';
 import type { ImportMapping, ImportProblem, ImportReport, ImportSource, ProofEntry } from './types.js';
 import { DEFAULT_MAPPING } from './types.js';
@@ -80,7 +81,8 @@ export async function importData(opts: ImportOptions): Promise<ImportResult> {
     }
     const v = await validateSource(opts.source, {
       schemas,
-      batchSize,
+      // read in small runs: a run's records are garbage soon after (large runs outlive the young heap)
+      batchSize: Math.min(batchSize, 2000),
       ...(spill ? { spill } : {}),
       ...(opts.skipInvalid && opts.rejectFile ? { rejectFile: opts.rejectFile } : {}),
       ...(opts.signal ? { signal: opts.signal } : {}),
@@ -98,11 +100,13 @@ export async function importData(opts: ImportOptions): Promise<ImportResult> {
     opts.onProgress?.({ phase: 'validate', records: v.records, total: v.records });
     const blocked = v.collisions > 0 || (v.invalid > 0 && !opts.skipInvalid);
     if (!spill || blocked) return finish(report, blocked ? 'invalid' : 'dry-run', started);
-    await writeAll(client, opts, spill, mapping, types!, report);
+    const staged = await writeAll(client, opts, spill, mapping, types!, report);
     const progress = (n: number) => opts.onProgress?.({ phase: 'verify', records: n, total: v.kinds });
     let quick: ProofEntry | undefined;
-    if (v.kinds > MAX_LISTED_KINDS)
-      quick = await proveByScan(client, mapping, v.keys, v.hash, batchSize, opts.signal, progress);
+    if (v.kinds > MAX_LISTED_KINDS) {
+      throwIfAborted(opts.signal, 'import proof');
+      quick = await proveBySql(client, mapping, spill, staged, batchSize);
+    }
     report.proof = quick?.match
       ? { total: quick, mismatches: [], kinds: [], match: true }
       : await proveImport(
@@ -154,7 +158,7 @@ async function writeAll(
   mapping: ImportMapping,
   types: Record<string, string>,
   report: ImportResult,
-): Promise<void> {
+): Promise<SqlHash> {
   await ensureCheckpointTable(client);
   const key = createHash('sha256')
     .update(`${opts.source.description}\u0000${mapping.table}\u0000${mapping.keyColumn}`)
@@ -180,16 +184,26 @@ async function writeAll(
   });
   const resume = parsePosition(cp.position);
   const batchSize = opts.batchSize ?? DEFAULT_BATCH;
-  const done = await writeFrom(client, opts, spill, mapping, types, report, key, resume, batchSize);
+  let staged = await writeFrom(client, opts, spill, mapping, types, report, key, resume, batchSize);
   // the records read this time differ before the checkpoint (another order, changed values): all again
-  if (done === undefined) await writeFrom(client, opts, spill, mapping, types, report, key, null, batchSize);
+  staged ??= await writeFrom(client, opts, spill, mapping, types, report, key, null, batchSize);
   await finishRun(client, key);
+  return staged!;
 }
 
-/** A checkpoint position: records written and the digest of the spill's lines up to them. */
-function parsePosition(p: string | null): { records: number; digest: string } | null {
-  const m = /^spill:(\d+):([0-9a-f]+)$/.exec(p ?? '');
-  return m ? { records: Number(m[1]), digest: m[2]! } : null;
+interface Resume {
+  records: number;
+  /** sha256 (hex, 32 digits) of the spill's lines up to `records`. */
+  digest: string;
+  /** The content hash of the rows staged up to `records`. */
+  staged: SqlHash;
+}
+
+/** A checkpoint position: `spill:<records>:<digest>:<staged hash>`. */
+function parsePosition(p: string | null): Resume | null {
+  const m = /^spill:(\d+):([0-9a-f]+):([0-9a-f.]+)$/.exec(p ?? '');
+  const staged = m ? SqlHash.load(m[3]!) : undefined;
+  return m && staged ? { records: Number(m[1]), digest: m[2]!, staged } : null;
 }
 
 /**
@@ -204,26 +218,29 @@ async function writeFrom(
   types: Record<string, string>,
   report: ImportResult,
   key: string,
-  resume: { records: number; digest: string } | null,
+  resume: Resume | null,
   batchSize: number,
-): Promise<true | undefined> {
+): Promise<SqlHash | undefined> {
   const digest = createHash('sha256');
+  let staged = new SqlHash();
   let done = 0;
   const sizes = resume && resume.records > 0 ? [resume.records, batchSize] : [batchSize];
   for await (const lines of spill.lines(sizes)) {
     throwIfAborted(opts.signal, 'import');
     for (const l of lines) digest.update(l).update('\n');
     done += lines.length;
-    const position = `spill:${done}:${digest.copy().digest('hex').slice(0, 32)}`;
+    const lineDigest = digest.copy().digest('hex').slice(0, 32);
     if (resume && done === resume.records && sizes.length === 2) {
-      if (position !== `spill:${resume.records}:${resume.digest}`) return undefined;
+      if (lineDigest !== resume.digest) return undefined;
       report.resumedAfter = done;
+      staged = resume.staged;
       continue;
     }
     await client.query('BEGIN');
     try {
       const r = await writeBatch(client, mapping, types, lines);
-      await advance(client, key, position, lines.length);
+      staged.add(r.staged);
+      await advance(client, key, `spill:${done}:${lineDigest}:${staged.save()}`, lines.length);
       await client.query('COMMIT');
       report.written.inserted += r.inserted;
       report.written.updated += r.updated;
@@ -237,5 +254,5 @@ async function writeFrom(
     if (opts.pauseMs) await new Promise((r) => setTimeout(r, opts.pauseMs));
   }
   if (resume && resume.records > 0 && done < resume.records) return undefined;
-  return true;
+  return staged;
 }

@@ -1,12 +1,13 @@
-// The proof after an import: what the validation pass read (its hash, and the spilled records) compared
-// with what the target holds for the same keys: per kind a count and a content hash (canonical JSON,
-// sha256) on each side. The source is not read again: the proof says the table holds what was read.
+// The proof after an import: what was read (the spilled records, and the hash of them as staged) compared
+// with what the target holds for the same keys: a count and a content hash on each side, per kind when
+// there are few. The source is not read again: the proof says the table holds what the one read saw.
 import type { ValidateFunction } from 'ajv';
 import type pg from 'pg';
 import { throwIfAborted } from '../interrupt.js';
 import { ContentHash } from './canonical.js';
-import type { KeyHashSet } from './keyset.js';
-import { readRows, scanRows } from './target.js';
+import type { Spill } from './spill.js';
+import { SqlHash } from './sql-hash.js';
+import { hashTargetRows, readRows } from './target.js';
 import type { ImportMapping, ImportSource, ProofEntry } from './types.js';
 import { recordProblem } from './validate.js';
 
@@ -21,34 +22,31 @@ export interface ImportProof {
 }
 
 /**
- * The quick proof: the target table read in one scan (a cursor), the rows whose keys the import holds
- * (by key hash) counted and hashed, against the count and hash the validation pass computed from the
- * source. When it does not match, the detailed proof (proveImport) names the keys that differ.
+ * The quick proof: the count and content hash of the rows the writer staged (what was read) against those
+ * of the target's rows with the same keys, both computed by PostgreSQL (sql-hash.ts), the target side in
+ * one statement. When it does not match, the detailed proof (proveImport) names the keys that differ.
  */
-export async function proveByScan(
+export async function proveBySql(
   client: pg.Client,
   mapping: ImportMapping,
-  keys: KeyHashSet,
-  source: ContentHash,
+  spill: Spill,
+  source: SqlHash,
   chunk: number,
-  signal: AbortSignal | undefined,
-  onProgress: (records: number) => void,
 ): Promise<ProofEntry> {
-  const dst = new ContentHash();
-  for await (const rows of scanRows(client, mapping, chunk)) {
-    throwIfAborted(signal, 'import proof');
-    for (const row of rows) if (keys.has(row.k)) dst.add(row.k, JSON.parse(row.d));
-    onProgress(dst.count);
-  }
-  const match = source.count === dst.count && source.digest() === dst.digest();
+  const dst = new SqlHash();
+  dst.add(await hashTargetRows(client, mapping, keyRuns(spill, chunk)));
   return {
     kind: '(all)',
     sourceCount: source.count,
     targetCount: dst.count,
     sourceHash: source.digest(),
     targetHash: dst.digest(),
-    match,
+    match: source.count === dst.count && source.digest() === dst.digest(),
   };
+}
+
+async function* keyRuns(spill: Spill, chunk: number): AsyncIterable<string[]> {
+  for await (const run of spill.lines([chunk])) yield run.map((l) => l.slice(0, l.indexOf('\t')));
 }
 
 /** The detailed proof: the records read (the spill), compared key by key with the target. */

@@ -62,9 +62,12 @@ export class Spill {
     this.buf = [];
     this.bytes = 0;
   }
-  /** Finishes writing (before reading). */
+  private closed = false;
+  /** Finishes writing (before reading). Once: a descriptor closed twice may be another stream's by then. */
   close(): void {
+    if (this.closed) return;
     this.flush();
+    this.closed = true;
     closeSync(this.fd);
   }
   /** The lines (without their newline) in runs of `sizes[0]`, then `sizes[1]`, … (the last size repeats). */
@@ -107,10 +110,9 @@ export class Spill {
     };
   }
   remove(): void {
-    try {
+    if (!this.closed) {
+      this.closed = true;
       closeSync(this.fd);
-    } catch {
-      // already closed
     }
     rmSync(this.dir, { recursive: true, force: true });
   }

@@ -8,6 +8,7 @@ import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { quoteIdent } from '../db/connect.js';
 import { PgwardError } from '../errors.js';
+import { type SqlHashRow, sqlHashQuery } from './sql-hash.js';
 import type { ImportMapping } from './types.js';
 
 export function tableRef(table: string): string {
@@ -80,6 +81,8 @@ export interface BatchResult {
   inserted: number;
   updated: number;
   unchanged: number;
+  /** The content hash of the batch's staged rows (what was read, as PostgreSQL parsed it). */
+  staged: SqlHashRow;
 }
 
 /**
@@ -121,7 +124,13 @@ export async function writeBatch(
   );
   const inserted = Number(r.rows[0]!.inserted);
   const written = Number(r.rows[0]!.written);
-  return { inserted, updated: written - inserted, unchanged: lines.length - written };
+  const staged = await client.query<SqlHashRow>(sqlHashQuery('pgward_import_stage', 'k', 'd'));
+  return {
+    inserted,
+    updated: written - inserted,
+    unchanged: lines.length - written,
+    staged: staged.rows[0]!,
+  };
 }
 
 function pathLiteral(path: string): string {
@@ -142,25 +151,37 @@ export async function readRows(
   return new Map(r.rows.map((row) => [row.k, JSON.parse(row.d)]));
 }
 
-/** Every row of the target (key, jsonb as text), in runs of `chunk`, through a cursor in one snapshot. */
-export async function* scanRows(
+/**
+ * The count and content hash of the target's rows whose keys are `keys` (COPY text lines of a key each),
+ * in one statement: the keys go to a temporary table, joined with the target.
+ */
+export async function hashTargetRows(
   client: pg.Client,
   m: ImportMapping,
-  chunk: number,
-): AsyncIterable<Array<{ k: string; d: string }>> {
-  await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+  keys: AsyncIterable<string[]>,
+): Promise<SqlHashRow> {
+  await client.query('BEGIN');
   try {
-    await client.query(
-      `DECLARE pgward_import_scan NO SCROLL CURSOR FOR SELECT ${quoteIdent(m.keyColumn)}::text AS k, ${quoteIdent(m.dataColumn)}::text AS d FROM ${tableRef(m.table)}`,
+    await client.query('CREATE TEMP TABLE pgward_import_keys (k text) ON COMMIT DROP');
+    const stream = client.query(copyFrom('COPY pgward_import_keys (k) FROM STDIN'));
+    const done = new Promise<void>((resolve, reject) => {
+      stream.on('error', reject);
+      stream.on('finish', resolve);
+    });
+    for await (const run of keys)
+      if (!stream.write(`${run.join('\n')}\n`)) await new Promise((r) => stream.once('drain', r));
+    stream.end();
+    await done;
+    const key = `t.${quoteIdent(m.keyColumn)}`;
+    const r = await client.query<SqlHashRow>(
+      sqlHashQuery(
+        `pgward_import_keys s JOIN ${tableRef(m.table)} t ON ${key} = s.k`,
+        `${key}::text`,
+        `t.${quoteIdent(m.dataColumn)}`,
+      ),
     );
-    for (;;) {
-      const r = await client.query<{ k: string; d: string }>(
-        `FETCH ${Math.max(1, Math.floor(chunk))} FROM pgward_import_scan`,
-      );
-      if (r.rows.length === 0) break;
-      yield r.rows;
-    }
     await client.query('COMMIT');
+    return r.rows[0]!;
   } catch (err) {
     await client.query('ROLLBACK').catch(() => {});
     throw err;

@@ -1,12 +1,11 @@
 // Validation before anything is written: every record is read once, checked (readable, a JSON Schema
-// per kind when one is configured, no two sources mapping to one key), counted, hashed and spilled to a
+// per kind when one is configured, no two sources mapping to one key), counted and spilled to a
 // local file the writer and the proof read afterwards (spill.ts). Problems are listed (capped) and
 // counted; with a reject file, each invalid record is written there as one NDJSON line with its reason.
 import { createWriteStream, readFileSync, type WriteStream } from 'node:fs';
 import { Ajv, type ValidateFunction } from 'ajv';
 import { UsageError } from '../errors.js';
 import { throwIfAborted } from '../interrupt.js';
-import { ContentHash } from './canonical.js';
 import { KeyHashSet } from './keyset.js';
 import type { Spill } from './spill.js';
 import type { ImportProblem, ImportSource, SourceRecord } from './types.js';
@@ -58,8 +57,6 @@ export interface ValidationResult {
   kinds: number;
   /** Keys that more than one source maps to (refused: the last one would silently win). */
   collisions: number;
-  /** Over the valid records, one per key: what the target must hold afterwards. */
-  hash: ContentHash;
   /** The valid keys, as hashes. */
   keys: KeyHashSet;
 }
@@ -76,7 +73,7 @@ export interface ValidateOptions {
 }
 
 /**
- * The one read of the source: every record checked, counted, hashed and (valid, first of its key)
+ * The one read of the source: every record checked, counted and (valid, first of its key)
  * spilled. Key collisions are found by key hash; their first origins are looked up afterwards by a
  * second read, which happens only when there are collisions (the import is refused then anyway).
  */
@@ -89,7 +86,6 @@ export async function validateSource(source: ImportSource, opts: ValidateOptions
     moreProblems: 0,
     kinds: 0,
     collisions: 0,
-    hash: new ContentHash(),
     keys,
   };
   const collided: SourceRecord[] = [];
@@ -116,9 +112,7 @@ export async function validateSource(source: ImportSource, opts: ValidateOptions
         }
         const seen = keys.add(rec.kind, rec.origin);
         if (seen === 'new') {
-          const json = rec.json ?? JSON.stringify(rec.data);
-          res.hash.add(rec.kind, rec.data);
-          opts.spill?.add(rec.kind, json);
+          opts.spill?.add(rec.kind, rec.json ?? JSON.stringify(rec.data));
         } else if (seen === 'other') {
           // never skippable: which of the two would win is arbitrary
           res.collisions++;
