@@ -9,6 +9,8 @@ export interface ImportSettings {
   /** kind → absolute path of its JSON Schema. */
   schemas: Record<string, string>;
   batchSize: number;
+  /** The CA file (absolute) for a rediss:// source whose certificate a private CA signed. */
+  redisTlsCa: string | null;
 }
 
 /**
@@ -35,5 +37,6 @@ export function importSettings(config: LoadedConfig | undefined): ImportSettings
     },
     schemas: Object.fromEntries(Object.entries(raw.schemas ?? {}).map(([k, p]) => [k, resolve(base, p)])),
     batchSize: raw.batch_size ?? 20_000,
+    redisTlsCa: raw.redis?.tls_ca ? resolve(base, raw.redis.tls_ca) : null,
   };
 }
