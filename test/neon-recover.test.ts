@@ -121,6 +121,11 @@ describe('recover --via neon', () => {
     assert.equal(doc.validation.ok, true);
     assert.equal(doc.switch.outcome, 'switched');
     assert.equal(doc.switch.health.ok, true);
+    assert.equal(doc.switch.validation, null, 'the switch did not compare it with the current database');
+    assert.match(
+      doc.switch.notes[0],
+      /was not compared with .*: recovery validated against backup \S+ \(\d+ tables/,
+    );
     assert.deepEqual(doc.nextSteps, []);
     const b = sim.branch(doc.branch.name);
     assert.ok(b);

@@ -51,13 +51,14 @@ export async function switchToRecovered(
       `refusing to switch ${o.env} to ${db.label}: validation against backup ${v.backup.id} failed (${v.firstDifference})`,
       { exitCode: ExitCode.validationFailed, hint: 'inspect it; the app was not touched' },
     );
-  return switchDatabase({
+  const rule = `recovery validated against backup ${v.backup.id} (${v.tablesChecked} tables, none missing or smaller)`;
+  const r = await switchDatabase({
     ...o,
     to: db.url,
     apply: true,
-    validatedBy: {
-      rule: `recovery validated against backup ${v.backup.id} (${v.tablesChecked} tables, none missing or smaller)`,
-      tables: v.tablesChecked,
-    },
+    validatedBy: { rule, tables: v.tablesChecked },
   });
+  // the switch's own validation (against the current database) did not run: say what took its place
+  r.notes.unshift(`${r.toDatabase} was not compared with ${r.fromDatabase}: ${rule}`);
+  return { ...r, validation: null };
 }
