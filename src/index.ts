@@ -96,6 +96,11 @@ export {
 } from './deploy/promote.js';
 export { type PromotedVersion, promotedVersion } from './deploy/promote-version.js';
 export {
+  type RecoveredDatabase,
+  type RecoverSwitchOptions,
+  switchToRecovered,
+} from './deploy/recover-switch.js';
+export {
   type SwitchOptions,
   type SwitchResult,
   switchDatabase,

@@ -1,9 +1,15 @@
 // Import benchmark: N Redis keys holding JSON documents (the seed's shape) imported into json_store by
 // `pgward import --redis` and by the seed's approach (SCAN, then one GET and one INSERT … ON CONFLICT per
 // key through node-postgres), each into a fresh database on one throwaway cluster, side by side. Prints
-// both times, the ratio, and pgward's peak RSS (bounded: it streams batches, never the whole keyspace's
-// values). pgward's time includes its validation pass and its proof pass (three reads of Redis).
-//   npm run bench:import -- --keys 100000     (default 1,000,000)
+// both times, the ratio, and pgward's peak RSS. pgward's time is the whole command: its one read of Redis
+// (validation, hashing, spilling to a local file), the batched writes, and the proof (one scan of the
+// table). Several sizes (`--keys 100000,1000000`) print one line each, so RSS at each size shows whether
+// memory grows with the key count.
+//   npm run bench:import -- --keys 100000               (default 1,000,000)
+//   npm run bench:import -- --keys 100000,1000000 --seed-keys 200000
+//     (--seed-keys: run the seed's approach at that size only and scale its time linearly: it is one
+//      round trip pair per key, so its time is proportional to the key count)
+//   BENCH_NODE_ARGS=--cpu-prof npm run bench:import -- --keys 100000   (profile the pgward process)
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
@@ -17,14 +23,18 @@ const arg = (name: string) => {
   const i = process.argv.indexOf(name);
   return i >= 0 ? process.argv[i + 1] : undefined;
 };
-const keys = Number(arg('--keys') ?? process.env.BENCH_KEYS ?? 1_000_000);
+const sizes = String(arg('--keys') ?? process.env.BENCH_KEYS ?? 1_000_000)
+  .split(',')
+  .map(Number);
+const seedKeys = arg('--seed-keys') ? Number(arg('--seed-keys')) : undefined;
+let keys = 0;
 const log = (s: string) => process.stderr.write(`${s}\n`);
 const TABLE =
   'CREATE TABLE json_store (kind text PRIMARY KEY, data jsonb NOT NULL, updated_at timestamptz NOT NULL DEFAULT now())';
 
-async function fill(redis: Redis): Promise<void> {
+async function fill(redis: Redis, from: number): Promise<void> {
   const t = Date.now();
-  for (let i = 0; i < keys; i += 10_000) {
+  for (let i = from; i < keys; i += 10_000) {
     const p = redis.pipeline();
     for (let k = i; k < Math.min(keys, i + 10_000); k++)
       p.set(
@@ -46,6 +56,7 @@ async function runPgward(url: string, redisUrl: string): Promise<{ seconds: numb
   const child = spawn(
     process.execPath,
     [
+      ...(process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean),
       '--import',
       join(import.meta.dirname, 'rss.mjs'),
       CLI,
@@ -77,16 +88,18 @@ async function runPgward(url: string, redisUrl: string): Promise<{ seconds: numb
 }
 
 /** The seed's approach: SCAN, then per key a GET and one INSERT through a client, awaited in turn. */
-async function runSeedApproach(url: string, redisUrl: string): Promise<number> {
+async function runSeedApproach(url: string, redisUrl: string, limit: number): Promise<number> {
   const t = process.hrtime.bigint();
   const redis = new Redis(redisUrl);
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   let cursor = '0';
+  let done = 0;
   do {
     const [next, batch] = await redis.scan(cursor, 'MATCH', 'bench:*', 'COUNT', 1000);
     cursor = next;
     for (const key of batch) {
+      if (done++ >= limit) break;
       const value = await redis.get(key);
       if (value === null) continue;
       await client.query(
@@ -94,7 +107,7 @@ async function runSeedApproach(url: string, redisUrl: string): Promise<number> {
         [key, value],
       );
     }
-  } while (cursor !== '0');
+  } while (cursor !== '0' && done < limit);
   await client.end();
   redis.disconnect();
   return Number(process.hrtime.bigint() - t) / 1e9;
@@ -103,20 +116,41 @@ async function runSeedApproach(url: string, redisUrl: string): Promise<number> {
 const cluster = await startCluster();
 const redis = await startRedis();
 try {
-  await fill(redis.client);
-  for (const db of ['bench_pgward', 'bench_seed']) {
+  const rows: unknown[] = [];
+  for (const size of sizes) {
+    const from = keys;
+    keys = size;
+    await fill(redis.client, from);
+    const db = `bench_pgward_${size}`;
     await adminQuery(cluster.url(), `CREATE DATABASE ${db}`);
     await adminQuery(cluster.url(db), TABLE);
+    const pgw = await runPgward(cluster.url(db), redis.url);
+    log(
+      `pgward import, ${size} keys: ${pgw.seconds.toFixed(1)}s, peak RSS ${(pgw.rssKb / 1024).toFixed(0)} MiB`,
+    );
+    const seedSize = Math.min(seedKeys ?? size, size);
+    const sdb = `bench_seed_${size}`;
+    await adminQuery(cluster.url(), `CREATE DATABASE ${sdb}`);
+    await adminQuery(cluster.url(sdb), TABLE);
+    // the seed's approach over all the keys, or over the first seedSize that SCAN returns
+    const seedMeasured = await runSeedApproach(cluster.url(sdb), redis.url, seedSize);
+    const count = await adminQuery(cluster.url(sdb), 'SELECT count(*)::int AS n FROM json_store');
+    if (count[0]!.n !== seedSize) throw new Error(`seed approach wrote ${count[0]!.n} rows, not ${seedSize}`);
+    const seed = (seedMeasured * size) / seedSize;
+    log(
+      `seed approach (one INSERT per key): ${seedMeasured.toFixed(1)}s for ${seedSize} keys${seedSize === size ? '' : `, scaled to ${size}: ${seed.toFixed(0)}s`}`,
+    );
+    const row = {
+      keys: size,
+      pgwardSeconds: +pgw.seconds.toFixed(2),
+      seedSeconds: +seed.toFixed(2),
+      seedMeasuredKeys: seedSize,
+      ratio: +(seed / pgw.seconds).toFixed(1),
+      pgwardPeakRssMiB: Math.round(pgw.rssKb / 1024),
+    };
+    rows.push(row);
+    process.stdout.write(`${JSON.stringify(row)}\n`);
   }
-  const pgw = await runPgward(cluster.url('bench_pgward'), redis.url);
-  log(`pgward import: ${pgw.seconds.toFixed(1)}s, peak RSS ${(pgw.rssKb / 1024).toFixed(0)} MiB`);
-  const seed = await runSeedApproach(cluster.url('bench_seed'), redis.url);
-  log(`seed approach (one INSERT per key): ${seed.toFixed(1)}s`);
-  const count = await adminQuery(cluster.url('bench_seed'), 'SELECT count(*)::int AS n FROM json_store');
-  if (count[0]!.n !== keys) throw new Error(`seed approach wrote ${count[0]!.n} rows, not ${keys}`);
-  process.stdout.write(
-    `${JSON.stringify({ keys, pgwardSeconds: +pgw.seconds.toFixed(2), seedSeconds: +seed.toFixed(2), ratio: +(seed / pgw.seconds).toFixed(1), pgwardPeakRssMiB: Math.round(pgw.rssKb / 1024) })}\n`,
-  );
 } finally {
   await redis.stop();
   cluster.stop();

@@ -43,6 +43,12 @@ export interface SwitchOptions {
   apply: boolean;
   /** Set default_transaction_read_only on the source database before validating (new sessions cannot write). */
   readOnlySource?: boolean;
+  /**
+   * The target was validated by another rule and is not compared with the source: a database recovered
+   * to an earlier time differs from the current one by design (src/deploy/recover-switch.ts). Only
+   * switchToRecovered sets it, after the recovery's own validation passed.
+   */
+  validatedBy?: { rule: string; tables: number };
   /** A human's verdict on a switch left in progress: where the app really is. */
   resolve?: 'switched' | 'abandoned' | undefined;
   config?: LoadedConfig | undefined;
@@ -284,6 +290,13 @@ async function validate(
     await insertSwitch(source, rec, fingerprint);
     o.onStep?.('read-only source', rec.fromDatabase);
     await setReadOnly(source, rec.fromDatabase, true);
+  }
+  if (o.validatedBy) {
+    o.onStep?.(
+      'validate',
+      `${rec.toDatabase}: ${o.validatedBy.rule} (not compared with ${rec.fromDatabase})`,
+    );
+    return { ok: true, mode: 'count', tables: [], problems: [], compared: o.validatedBy.tables, rows: 0 };
   }
   o.onStep?.('validate', `${rec.fromDatabase} → ${rec.toDatabase} (${o.mode ?? 'count'})`);
   const v = await validateSwitchTarget(source, target, o.mode ?? 'count');

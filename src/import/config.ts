@@ -9,10 +9,12 @@ export interface ImportSettings {
   /** kind → absolute path of its JSON Schema. */
   schemas: Record<string, string>;
   batchSize: number;
+  /** The CA file (absolute) for a rediss:// source whose certificate a private CA signed. */
+  redisTlsCa: string | null;
 }
 
 /**
- * Defaults: table json_store (kind text key, data jsonb, updated_at), no schemas, 5000 records per batch.
+ * Defaults: table json_store (kind text key, data jsonb, updated_at), no schemas, 20000 records per batch.
  *
  * @example
  * ```ts
@@ -34,6 +36,7 @@ export function importSettings(config: LoadedConfig | undefined): ImportSettings
       columns: raw.columns ?? {},
     },
     schemas: Object.fromEntries(Object.entries(raw.schemas ?? {}).map(([k, p]) => [k, resolve(base, p)])),
-    batchSize: raw.batch_size ?? 5000,
+    batchSize: raw.batch_size ?? 20_000,
+    redisTlsCa: raw.redis?.tls_ca ? resolve(base, raw.redis.tls_ca) : null,
   };
 }

@@ -1,5 +1,6 @@
-// `pgward import`: validate everything, then write in batches (each with its checkpoint, so a killed run
-// resumes after the last committed batch), then prove the target holds what the source holds (counts and
+// `pgward import`: read the source once — validating, hashing and spilling each record to a local file —
+// then, only if everything is valid, write the spill in batches (each with its checkpoint, so a killed
+// run resumes after the last committed batch), then prove the target holds what was read (counts and
 // content hashes per kind). A dry run stops after validation and writes nothing, not even a checkpoint.
 import { createHash } from 'node:crypto';
 import type pg from 'pg';
@@ -7,11 +8,16 @@ import { connect } from '../db/connect.js';
 import { ExitCode, PgwardError } from '../errors.js';
 import { throwIfAborted } from '../interrupt.js';
 import { advance, ensureCheckpointTable, finishRun, startRun } from './checkpoint.js';
-import { MAX_LISTED_KINDS, proveByKeys, proveImport } from './proof.js';
+import { MAX_LISTED_KINDS, proveBySql, proveImport } from './proof.js';
+import { Spill } from './spill.js';
+import { SqlHash } from './sql-hash.js';
 import { checkTarget, writeBatch } from './target.js';
 import type { ImportMapping, ImportProblem, ImportReport, ImportSource, ProofEntry } from './types.js';
 import { DEFAULT_MAPPING } from './types.js';
-import { loadSchemas, recordProblem, validateSource } from './validate.js';
+import { loadSchemas, validateSource } from './validate.js';
+
+/** Records per transaction unless configured: large enough that COPY, not round trips, sets the pace. */
+export const DEFAULT_BATCH = 20_000;
 
 export interface ImportProgress {
   phase: 'validate' | 'write' | 'verify';
@@ -30,7 +36,7 @@ export interface ImportOptions {
   /** Import the valid records, write the invalid ones to `rejectFile`. */
   skipInvalid?: boolean;
   rejectFile?: string;
-  /** Records per transaction (default 5000). */
+  /** Records per transaction (default 20000). */
   batchSize?: number;
   signal?: AbortSignal;
   onProgress?: (p: ImportProgress) => void;
@@ -60,9 +66,10 @@ export interface ImportResult extends ImportReport {
 export async function importData(opts: ImportOptions): Promise<ImportResult> {
   const started = Date.now();
   const mapping: ImportMapping = { ...DEFAULT_MAPPING, ...opts.mapping };
-  const batchSize = opts.batchSize ?? 5000;
+  const batchSize = opts.batchSize ?? DEFAULT_BATCH;
   const schemas = loadSchemas(opts.schemas ?? {});
   const client = await connect(opts.url);
+  const spill = opts.dryRun ? undefined : new Spill();
   try {
     const report = emptyReport(opts, mapping);
     let types: Record<string, string> | undefined;
@@ -74,11 +81,15 @@ export async function importData(opts: ImportOptions): Promise<ImportResult> {
     }
     const v = await validateSource(opts.source, {
       schemas,
-      batchSize,
+      // read in small runs: a run's records are garbage soon after (large runs outlive the young heap)
+      batchSize: Math.min(batchSize, 2000),
+      ...(spill ? { spill } : {}),
       ...(opts.skipInvalid && opts.rejectFile ? { rejectFile: opts.rejectFile } : {}),
       ...(opts.signal ? { signal: opts.signal } : {}),
       onProblem: (p) => opts.onProblem?.(p),
+      onProgress: (n) => opts.onProgress?.({ phase: 'validate', records: n }),
     });
+    spill?.close();
     Object.assign(report, {
       records: v.records,
       kinds: v.kinds,
@@ -88,17 +99,28 @@ export async function importData(opts: ImportOptions): Promise<ImportResult> {
     });
     opts.onProgress?.({ phase: 'validate', records: v.records, total: v.records });
     const blocked = v.collisions > 0 || (v.invalid > 0 && !opts.skipInvalid);
-    if (opts.dryRun || blocked) return finish(report, blocked ? 'invalid' : 'dry-run', started);
-    await writeAll(client, opts, mapping, types!, schemas, report, v.records - v.invalid);
+    if (!spill || blocked) return finish(report, blocked ? 'invalid' : 'dry-run', started);
+    const staged = await writeAll(client, opts, spill, mapping, types!, report);
     const progress = (n: number) => opts.onProgress?.({ phase: 'verify', records: n, total: v.kinds });
     let quick: ProofEntry | undefined;
-    if (v.kinds > MAX_LISTED_KINDS)
-      quick = await proveByKeys(client, mapping, v.keys.keys(), v.hash, batchSize, opts.signal, progress);
+    if (v.kinds > MAX_LISTED_KINDS) {
+      throwIfAborted(opts.signal, 'import proof');
+      quick = await proveBySql(client, mapping, spill, staged, batchSize);
+    }
     report.proof = quick?.match
       ? { total: quick, mismatches: [], kinds: [], match: true }
-      : await proveImport(client, opts.source, mapping, schemas, batchSize, opts.signal, progress);
+      : await proveImport(
+          client,
+          spill.source(opts.source.description),
+          mapping,
+          schemas,
+          batchSize,
+          opts.signal,
+          progress,
+        );
     return finish(report, report.proof.match ? 'imported' : 'mismatch', started);
   } finally {
+    spill?.remove();
     await client.end().catch(() => {});
   }
 }
@@ -132,12 +154,11 @@ function finish(r: ImportResult, status: ImportStatus, started: number): ImportR
 async function writeAll(
   client: pg.Client,
   opts: ImportOptions,
+  spill: Spill,
   mapping: ImportMapping,
   types: Record<string, string>,
-  schemas: ReturnType<typeof loadSchemas>,
   report: ImportResult,
-  total: number,
-): Promise<void> {
+): Promise<SqlHash> {
   await ensureCheckpointTable(client);
   const key = createHash('sha256')
     .update(`${opts.source.description}\u0000${mapping.table}\u0000${mapping.keyColumn}`)
@@ -161,18 +182,65 @@ async function writeAll(
     target: report.target,
     fingerprint: await opts.source.fingerprint(),
   });
-  report.resumedAfter = cp.records;
-  let done = cp.records;
-  for await (const batch of opts.source.batches(opts.batchSize ?? 5000, cp.position ?? undefined)) {
+  const resume = parsePosition(cp.position);
+  const batchSize = opts.batchSize ?? DEFAULT_BATCH;
+  let staged = await writeFrom(client, opts, spill, mapping, types, report, key, resume, batchSize);
+  // the records read this time differ before the checkpoint (another order, changed values): all again
+  staged ??= await writeFrom(client, opts, spill, mapping, types, report, key, null, batchSize);
+  await finishRun(client, key);
+  return staged!;
+}
+
+interface Resume {
+  records: number;
+  /** sha256 (hex, 32 digits) of the spill's lines up to `records`. */
+  digest: string;
+  /** The content hash of the rows staged up to `records`. */
+  staged: SqlHash;
+}
+
+/** A checkpoint position: `spill:<records>:<digest>:<staged hash>`. */
+function parsePosition(p: string | null): Resume | null {
+  const m = /^spill:(\d+):([0-9a-f]+):([0-9a-f.]+)$/.exec(p ?? '');
+  const staged = m ? SqlHash.load(m[3]!) : undefined;
+  return m && staged ? { records: Number(m[1]), digest: m[2]!, staged } : null;
+}
+
+/**
+ * The spill written in batches, each with its checkpoint, skipping the first records when they are the
+ * ones a previous run committed (same lines, by digest); undefined when they are not.
+ */
+async function writeFrom(
+  client: pg.Client,
+  opts: ImportOptions,
+  spill: Spill,
+  mapping: ImportMapping,
+  types: Record<string, string>,
+  report: ImportResult,
+  key: string,
+  resume: Resume | null,
+  batchSize: number,
+): Promise<SqlHash | undefined> {
+  const digest = createHash('sha256');
+  let staged = new SqlHash();
+  let done = 0;
+  const sizes = resume && resume.records > 0 ? [resume.records, batchSize] : [batchSize];
+  for await (const lines of spill.lines(sizes)) {
     throwIfAborted(opts.signal, 'import');
-    const valid = batch.records.filter((r) => recordProblem(r, schemas) === undefined);
+    for (const l of lines) digest.update(l).update('\n');
+    done += lines.length;
+    const lineDigest = digest.copy().digest('hex').slice(0, 32);
+    if (resume && done === resume.records && sizes.length === 2) {
+      if (lineDigest !== resume.digest) return undefined;
+      report.resumedAfter = done;
+      staged = resume.staged;
+      continue;
+    }
     await client.query('BEGIN');
     try {
-      const r =
-        valid.length > 0
-          ? await writeBatch(client, mapping, types, valid)
-          : { inserted: 0, updated: 0, unchanged: 0 };
-      await advance(client, key, batch.position, valid.length);
+      const r = await writeBatch(client, mapping, types, lines);
+      staged.add(r.staged);
+      await advance(client, key, `spill:${done}:${lineDigest}:${staged.save()}`, lines.length);
       await client.query('COMMIT');
       report.written.inserted += r.inserted;
       report.written.updated += r.updated;
@@ -182,9 +250,9 @@ async function writeAll(
       await client.query('ROLLBACK').catch(() => {});
       throw err;
     }
-    done += valid.length;
-    opts.onProgress?.({ phase: 'write', records: done, total });
+    opts.onProgress?.({ phase: 'write', records: done, total: spill.count });
     if (opts.pauseMs) await new Promise((r) => setTimeout(r, opts.pauseMs));
   }
-  await finishRun(client, key);
+  if (resume && resume.records > 0 && done < resume.records) return undefined;
+  return staged;
 }

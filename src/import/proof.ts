@@ -1,11 +1,13 @@
-// The proof after an import: the source is read once more and, batch by batch, compared with the rows
-// the target holds for the same keys: per kind a count and a content hash (canonical JSON, sha256) on
-// each side. A live source that changed since the write shows up here as a mismatch, as it should.
+// The proof after an import: what was read (the spilled records, and the hash of them as staged) compared
+// with what the target holds for the same keys: a count and a content hash on each side, per kind when
+// there are few. The source is not read again: the proof says the table holds what the one read saw.
 import type { ValidateFunction } from 'ajv';
 import type pg from 'pg';
 import { throwIfAborted } from '../interrupt.js';
 import { ContentHash } from './canonical.js';
-import { readRows } from './target.js';
+import type { Spill } from './spill.js';
+import { SqlHash } from './sql-hash.js';
+import { hashTargetRows, readRows } from './target.js';
 import type { ImportMapping, ImportSource, ProofEntry } from './types.js';
 import { recordProblem } from './validate.js';
 
@@ -20,46 +22,34 @@ export interface ImportProof {
 }
 
 /**
- * The quick proof for many keys: the target's rows for the validated keys, read in chunks, counted and
- * hashed, against the count and hash the validation pass computed from the source. No second read of
- * the source; when it does not match, the detailed proof (proveImport) names the keys that differ.
+ * The quick proof: the count and content hash of the rows the writer staged (what was read) against those
+ * of the target's rows with the same keys, both computed by PostgreSQL (sql-hash.ts), the target side in
+ * one statement. When it does not match, the detailed proof (proveImport) names the keys that differ.
  */
-export async function proveByKeys(
+export async function proveBySql(
   client: pg.Client,
   mapping: ImportMapping,
-  keys: Iterable<string>,
-  source: ContentHash,
+  spill: Spill,
+  source: SqlHash,
   chunk: number,
-  signal: AbortSignal | undefined,
-  onProgress: (records: number) => void,
 ): Promise<ProofEntry> {
-  const dst = new ContentHash();
-  let batch: string[] = [];
-  let done = 0;
-  const flush = async () => {
-    throwIfAborted(signal, 'import proof');
-    for (const [k, data] of await readRows(client, mapping, batch)) dst.add(k, data);
-    done += batch.length;
-    batch = [];
-    onProgress(done);
-  };
-  for (const k of keys) {
-    batch.push(k);
-    if (batch.length >= chunk) await flush();
-  }
-  if (batch.length > 0) await flush();
-  const match = source.count === dst.count && source.digest() === dst.digest();
+  const dst = new SqlHash();
+  dst.add(await hashTargetRows(client, mapping, keyRuns(spill, chunk)));
   return {
     kind: '(all)',
     sourceCount: source.count,
     targetCount: dst.count,
     sourceHash: source.digest(),
     targetHash: dst.digest(),
-    match,
+    match: source.count === dst.count && source.digest() === dst.digest(),
   };
 }
 
-/** The detailed proof: the source read again, compared key by key with the target. */
+async function* keyRuns(spill: Spill, chunk: number): AsyncIterable<string[]> {
+  for await (const run of spill.lines([chunk])) yield run.map((l) => l.slice(0, l.indexOf('\t')));
+}
+
+/** The detailed proof: the records read (the spill), compared key by key with the target. */
 export async function proveImport(
   client: pg.Client,
   source: ImportSource,

@@ -4,6 +4,7 @@
 // array of {member, score} in score order, a RedisJSON value (module present: MODULE LIST) its JSON.GET.
 // A resume position is the server's run_id and the SCAN cursor after the last committed batch; SCAN
 // returns every key that exists for the whole walk, so resuming the same server's walk loses none.
+import { readFileSync } from 'node:fs';
 import { Redis } from 'ioredis';
 import { PgwardError, UsageError } from '../errors.js';
 import { redact, redactUrl, registerSecret } from '../redact.js';
@@ -24,10 +25,15 @@ export interface RedisSourceOptions {
   url: string;
   /** SCAN MATCH pattern (default `*`). */
   pattern?: string;
-  /** Keys per SCAN call (the COUNT hint). */
+  /** Keys per SCAN call (the COUNT hint, default 5000: one Lua call reads a page's strings). */
   scanCount?: number;
   /** Take the key from this field of the value instead of the Redis key. */
   keyField?: string;
+  /**
+   * For rediss://: a PEM file of the CA that signed the server's certificate (a private CA). Without it,
+   * the system's CAs; the certificate and host name are always verified.
+   */
+  tlsCa?: string;
 }
 
 export class RedisSource implements ImportSource {
@@ -43,7 +49,20 @@ export class RedisSource implements ImportSource {
       throw new UsageError(`${redactUrl(opts.url)}: not a valid URL`);
     }
     this.description = `Redis ${redactUrl(opts.url)} keys ${opts.pattern ?? '*'}`;
+    const tls = /^rediss:/i.test(opts.url);
+    if (opts.tlsCa && !tls)
+      throw new UsageError(`a CA file (${opts.tlsCa}) is for a rediss:// (TLS) URL, not redis://`);
+    let ca: Buffer | undefined;
+    try {
+      if (opts.tlsCa) ca = readFileSync(opts.tlsCa);
+    } catch (err) {
+      throw new UsageError(
+        `Redis CA file ${opts.tlsCa}: ${(err as Error).message}`,
+        'give a PEM file (--redis-ca or import.redis.tls_ca)',
+      );
+    }
     this.redis = new Redis(opts.url, {
+      ...(ca ? { tls: { ca } } : {}),
       lazyConnect: true,
       maxRetriesPerRequest: 1,
       enableOfflineQueue: false,
@@ -98,7 +117,7 @@ export class RedisSource implements ImportSource {
         'MATCH',
         this.opts.pattern ?? '*',
         'COUNT',
-        this.opts.scanCount ?? 1000,
+        this.opts.scanCount ?? 5000,
       );
       cursor = next;
       if (keys.length > 0) batch.push(...(await this.read(keys)));
@@ -237,7 +256,7 @@ function stringRecord(key: string, buf: Buffer, origin: string): SourceRecord {
   const t = text.trimStart()[0];
   if (t === '{' || t === '[' || t === '"') {
     try {
-      return { kind: key, data: JSON.parse(text), origin };
+      return { kind: key, data: JSON.parse(text), origin, json: text };
     } catch {
       // not JSON after all: kept as a plain string
     }

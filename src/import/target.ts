@@ -2,12 +2,14 @@
 // by `pgward import --emit-migration`, applied with `pgward migrate`), with a unique key column, a jsonb
 // column and the configured extracted columns. Rows are written per batch: COPY into a temporary staging
 // table, then one INSERT … ON CONFLICT DO UPDATE … WHERE data IS DISTINCT FROM, so an unchanged row is
-// never touched (a second run writes nothing) — in the same transaction as the run's checkpoint.
+// never touched (a second run writes nothing) — in the same transaction as the run's checkpoint. The
+// proof reads the table back in one scan (scanRows).
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { quoteIdent } from '../db/connect.js';
 import { PgwardError } from '../errors.js';
-import type { ImportMapping, SourceRecord } from './types.js';
+import { type SqlHashRow, sqlHashQuery } from './sql-hash.js';
+import type { ImportMapping } from './types.js';
 
 export function tableRef(table: string): string {
   const parts = table.split('.');
@@ -75,35 +77,32 @@ export async function checkTarget(client: pg.Client, m: ImportMapping): Promise<
   return types;
 }
 
-/** COPY text format: backslash, tab, newline and carriage return escaped. */
-function copyField(s: string): string {
-  return s.replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n').replace(/\r/g, '\\r');
-}
-
 export interface BatchResult {
   inserted: number;
   updated: number;
   unchanged: number;
+  /** The content hash of the batch's staged rows (what was read, as PostgreSQL parsed it). */
+  staged: SqlHashRow;
 }
 
-/** Writes one batch inside the caller's transaction. */
+/**
+ * Writes one batch inside the caller's transaction: `lines` are COPY text rows (key, tab, JSON) with
+ * distinct keys, as the spill holds them. Only the counts come back, never the rows.
+ */
 export async function writeBatch(
   client: pg.Client,
   m: ImportMapping,
   types: Record<string, string>,
-  records: SourceRecord[],
+  lines: string[],
 ): Promise<BatchResult> {
   await client.query(
-    'CREATE TEMP TABLE IF NOT EXISTS pgward_import_stage (seq bigint, k text, d jsonb) ON COMMIT DELETE ROWS',
+    'CREATE TEMP TABLE IF NOT EXISTS pgward_import_stage (k text, d jsonb) ON COMMIT DELETE ROWS',
   );
-  const text = records
-    .map((r, i) => `${i}\t${copyField(r.kind)}\t${copyField(JSON.stringify(r.data))}\n`)
-    .join('');
   await new Promise<void>((resolve, reject) => {
-    const stream = client.query(copyFrom('COPY pgward_import_stage (seq, k, d) FROM STDIN'));
+    const stream = client.query(copyFrom('COPY pgward_import_stage (k, d) FROM STDIN'));
     stream.on('error', reject);
     stream.on('finish', resolve);
-    stream.end(text);
+    stream.end(`${lines.join('\n')}\n`);
   });
   const extra = Object.entries(m.columns);
   const cols = [m.keyColumn, m.dataColumn, ...extra.map(([c]) => c)].map(quoteIdent);
@@ -113,16 +112,25 @@ export async function writeBatch(
   );
   if (m.updatedAtColumn) sets.push(`${quoteIdent(m.updatedAtColumn)} = now()`);
   const t = tableRef(m.table);
-  const r = await client.query<{ inserted: boolean }>(
-    `INSERT INTO ${t} AS t (${cols.join(', ')})
-     SELECT DISTINCT ON (k) ${exprs.join(', ')} FROM pgward_import_stage ORDER BY k, seq DESC
-     ON CONFLICT (${quoteIdent(m.keyColumn)}) DO UPDATE SET ${sets.join(', ')}
-     WHERE t.${quoteIdent(m.dataColumn)} IS DISTINCT FROM excluded.${quoteIdent(m.dataColumn)}
-     RETURNING (xmax = 0) AS inserted`,
+  // sorted by key: the index is written in order (fewer page visits than the source's order)
+  const r = await client.query<{ inserted: string; written: string }>(
+    `WITH w AS (
+       INSERT INTO ${t} AS t (${cols.join(', ')})
+       SELECT ${exprs.join(', ')} FROM pgward_import_stage ORDER BY k
+       ON CONFLICT (${quoteIdent(m.keyColumn)}) DO UPDATE SET ${sets.join(', ')}
+       WHERE t.${quoteIdent(m.dataColumn)} IS DISTINCT FROM excluded.${quoteIdent(m.dataColumn)}
+       RETURNING (xmax = 0) AS inserted)
+     SELECT count(*) FILTER (WHERE inserted) AS inserted, count(*) AS written FROM w`,
   );
-  const distinct = new Set(records.map((x) => x.kind)).size;
-  const inserted = r.rows.filter((x) => x.inserted).length;
-  return { inserted, updated: r.rows.length - inserted, unchanged: distinct - r.rows.length };
+  const inserted = Number(r.rows[0]!.inserted);
+  const written = Number(r.rows[0]!.written);
+  const staged = await client.query<SqlHashRow>(sqlHashQuery('pgward_import_stage', 'k', 'd'));
+  return {
+    inserted,
+    updated: written - inserted,
+    unchanged: lines.length - written,
+    staged: staged.rows[0]!,
+  };
 }
 
 function pathLiteral(path: string): string {
@@ -141,4 +149,41 @@ export async function readRows(
     values: [keys],
   });
   return new Map(r.rows.map((row) => [row.k, JSON.parse(row.d)]));
+}
+
+/**
+ * The count and content hash of the target's rows whose keys are `keys` (COPY text lines of a key each),
+ * in one statement: the keys go to a temporary table, joined with the target.
+ */
+export async function hashTargetRows(
+  client: pg.Client,
+  m: ImportMapping,
+  keys: AsyncIterable<string[]>,
+): Promise<SqlHashRow> {
+  await client.query('BEGIN');
+  try {
+    await client.query('CREATE TEMP TABLE pgward_import_keys (k text) ON COMMIT DROP');
+    const stream = client.query(copyFrom('COPY pgward_import_keys (k) FROM STDIN'));
+    const done = new Promise<void>((resolve, reject) => {
+      stream.on('error', reject);
+      stream.on('finish', resolve);
+    });
+    for await (const run of keys)
+      if (!stream.write(`${run.join('\n')}\n`)) await new Promise((r) => stream.once('drain', r));
+    stream.end();
+    await done;
+    const key = `t.${quoteIdent(m.keyColumn)}`;
+    const r = await client.query<SqlHashRow>(
+      sqlHashQuery(
+        `pgward_import_keys s JOIN ${tableRef(m.table)} t ON ${key} = s.k`,
+        `${key}::text`,
+        `t.${quoteIdent(m.dataColumn)}`,
+      ),
+    );
+    await client.query('COMMIT');
+    return r.rows[0]!;
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => {});
+    throw err;
+  }
 }

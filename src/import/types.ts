@@ -10,6 +10,8 @@ export interface SourceRecord {
   origin: string;
   /** Set when the record cannot be read at all: a JSON syntax error with line:column, non-UTF-8 bytes. */
   error?: string;
+  /** The value's JSON text as the source held it, when it was JSON text (spares writing it again). */
+  json?: string;
 }
 
 /** A run of records and the resume position after them (committed with the batch's checkpoint). */

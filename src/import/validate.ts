@@ -1,12 +1,13 @@
 // Validation before anything is written: every record is read once, checked (readable, a JSON Schema
-// per kind when one is configured, no two sources mapping to one key), counted and hashed. Problems are
-// listed (capped) and counted; with a reject file, each invalid record is written there as one NDJSON
-// line with its reason.
+// per kind when one is configured, no two sources mapping to one key), counted and spilled to a
+// local file the writer and the proof read afterwards (spill.ts). Problems are listed (capped) and
+// counted; with a reject file, each invalid record is written there as one NDJSON line with its reason.
 import { createWriteStream, readFileSync, type WriteStream } from 'node:fs';
 import { Ajv, type ValidateFunction } from 'ajv';
 import { UsageError } from '../errors.js';
 import { throwIfAborted } from '../interrupt.js';
-import { ContentHash } from './canonical.js';
+import { KeyHashSet } from './keyset.js';
+import type { Spill } from './spill.js';
 import type { ImportProblem, ImportSource, SourceRecord } from './types.js';
 
 export const MAX_LISTED_PROBLEMS = 1000;
@@ -56,37 +57,40 @@ export interface ValidationResult {
   kinds: number;
   /** Keys that more than one source maps to (refused: the last one would silently win). */
   collisions: number;
-  /** Over the valid records, one per key: what the target must hold afterwards. */
-  hash: ContentHash;
-  /** The valid keys (key → origin, '' for a Redis key itself). */
-  keys: Map<string, string>;
+  /** The valid keys, as hashes. */
+  keys: KeyHashSet;
 }
 
-export async function validateSource(
-  source: ImportSource,
-  opts: {
-    schemas: Map<string, ValidateFunction>;
-    batchSize: number;
-    rejectFile?: string;
-    signal?: AbortSignal;
-    onProblem?: (p: ImportProblem) => void;
-  },
-): Promise<ValidationResult> {
-  // key → where it came from ('' when that is the Redis key itself: half the memory for a big keyspace)
-  const seen = new Map<string, string>();
-  const short = (rec: SourceRecord) => (rec.origin === `redis key ${rec.kind}` ? '' : rec.origin);
-  const res: Omit<ValidationResult, 'keys'> = {
+export interface ValidateOptions {
+  schemas: Map<string, ValidateFunction>;
+  batchSize: number;
+  rejectFile?: string;
+  /** Where each valid record is written (once per key), for the writer and the proof. */
+  spill?: Spill;
+  signal?: AbortSignal;
+  onProblem?: (p: ImportProblem) => void;
+  onProgress?: (records: number) => void;
+}
+
+/**
+ * The one read of the source: every record checked, counted and (valid, first of its key)
+ * spilled. Key collisions are found by key hash; their first origins are looked up afterwards by a
+ * second read, which happens only when there are collisions (the import is refused then anyway).
+ */
+export async function validateSource(source: ImportSource, opts: ValidateOptions): Promise<ValidationResult> {
+  const keys = new KeyHashSet();
+  const res: ValidationResult = {
     records: 0,
     invalid: 0,
     problems: [],
     moreProblems: 0,
     kinds: 0,
     collisions: 0,
-    hash: new ContentHash(),
+    keys,
   };
+  const collided: SourceRecord[] = [];
   let rejects: WriteStream | undefined;
-  const problem = (rec: SourceRecord, reason: string) => {
-    const p = { kind: rec.kind, origin: rec.origin, reason };
+  const problem = (p: ImportProblem) => {
     if (res.problems.length < MAX_LISTED_PROBLEMS) res.problems.push(p);
     else res.moreProblems++;
     opts.onProblem?.(p);
@@ -100,26 +104,47 @@ export async function validateSource(
         const reason = recordProblem(rec, opts.schemas);
         if (reason) {
           res.invalid++;
-          problem(rec, reason);
+          problem({ kind: rec.kind, origin: rec.origin, reason });
           rejects?.write(
             `${JSON.stringify({ key: rec.kind, origin: rec.origin, reason, data: rec.data ?? null })}\n`,
           );
           continue;
         }
-        const prev = seen.get(rec.kind);
-        if (prev === undefined) {
-          seen.set(rec.kind, short(rec));
-          res.hash.add(rec.kind, rec.data);
-        } else if (prev !== short(rec)) {
+        const seen = keys.add(rec.kind, rec.origin);
+        if (seen === 'new') {
+          opts.spill?.add(rec.kind, rec.json ?? JSON.stringify(rec.data));
+        } else if (seen === 'other') {
           // never skippable: which of the two would win is arbitrary
           res.collisions++;
-          problem(rec, `key collision: ${rec.kind} also comes from ${prev || `redis key ${rec.kind}`}`);
+          if (collided.length < MAX_LISTED_PROBLEMS) collided.push({ ...rec, data: undefined });
         }
       }
+      opts.onProgress?.(res.records);
     }
   } finally {
     if (rejects) await new Promise((r) => rejects!.end(r));
   }
-  res.kinds = seen.size;
-  return { ...res, keys: seen };
+  res.kinds = keys.size;
+  if (collided.length > 0) await nameCollisions(source, opts, collided, problem);
+  return res;
+}
+
+/** Each collision named with the key's first origin (a second read, for the colliding keys only). */
+async function nameCollisions(
+  source: ImportSource,
+  opts: ValidateOptions,
+  collided: SourceRecord[],
+  problem: (p: ImportProblem) => void,
+): Promise<void> {
+  const first = new Map<string, string>(collided.map((r) => [r.kind, '']));
+  for await (const batch of source.batches(opts.batchSize))
+    for (const rec of batch.records)
+      if (first.get(rec.kind) === '' && recordProblem(rec, opts.schemas) === undefined)
+        first.set(rec.kind, rec.origin);
+  for (const rec of collided)
+    problem({
+      kind: rec.kind,
+      origin: rec.origin,
+      reason: `key collision: ${rec.kind} also comes from ${first.get(rec.kind) || 'another record'}`,
+    });
 }

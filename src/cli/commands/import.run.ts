@@ -1,7 +1,7 @@
 // Implementation of `pgward import`: picks the source, runs the import with progress on a TTY, prints
 // the plan / problems / written counts / proof, or one JSON document; exit 13 on invalid records,
 // 10 when the proof does not match.
-import { relative } from 'node:path';
+import { relative, resolve } from 'node:path';
 import { ExitCode, UsageError } from '../../errors.js';
 import { importSettings } from '../../import/config.js';
 import { type ImportProgress, type ImportResult, importData } from '../../import/import.js';
@@ -26,7 +26,8 @@ export async function run(ctx: Context, paths: string[], flags: ImportFlags): Pr
   let snapshot: RedisSnapshotServer | undefined;
   const sig = abortOnSignals();
   try {
-    const source = await openSource(paths, flags, batchSize, (s) => {
+    const tlsCa = flags.redisCa ? resolve(flags.redisCa) : settings.redisTlsCa;
+    const source = await openSource(paths, flags, tlsCa, (s) => {
       snapshot = s;
     });
     try {
@@ -62,7 +63,7 @@ function pauseForTests(): { pauseMs?: number } {
 async function openSource(
   paths: string[],
   flags: ImportFlags,
-  batchSize: number,
+  tlsCa: string | null,
   onSnapshot: (s: RedisSnapshotServer) => void,
 ): Promise<ImportSource> {
   const given = [paths.length > 0, flags.redis !== undefined, flags.snapshot !== undefined].filter(
@@ -75,6 +76,7 @@ async function openSource(
     );
   if (paths.length > 0) {
     if (flags.pattern) throw new UsageError('--pattern is for --redis and --snapshot');
+    if (flags.redisCa) throw new UsageError('--redis-ca is for --redis with a rediss:// URL');
     if (flags.kindFrom === 'key')
       throw new UsageError('--kind-from key is for Redis; files take name, path or field:<name>');
     return new JsonFilesSource({
@@ -87,19 +89,16 @@ async function openSource(
   if (kindFrom.by === 'name' || kindFrom.by === 'path')
     throw new UsageError(`--kind-from ${flags.kindFrom} is for files; Redis takes key or field:<name>`);
   const keyField = kindFrom.by === 'field' ? { keyField: kindFrom.field } : {};
-  // one SCAN call never returns more than about a batch, so a checkpoint (the cursor) lands near each batch
-  const pattern = {
-    scanCount: Math.min(1000, batchSize),
-    ...(flags.pattern ? { pattern: flags.pattern } : {}),
-  };
+  const pattern = flags.pattern ? { pattern: flags.pattern } : {};
   if (flags.snapshot) {
+    if (flags.redisCa) throw new UsageError('--redis-ca is for --redis with a rediss:// URL');
     const server = await startSnapshotServer(flags.snapshot);
     onSnapshot(server);
     return new RedisSource({ url: server.url, ...pattern, ...keyField });
   }
   const url = typeof flags.redis === 'string' ? flags.redis : process.env.PGWARD_REDIS_URL;
   if (!url) throw new UsageError('--redis without a URL reads PGWARD_REDIS_URL, which is not set');
-  return new RedisSource({ url, ...pattern, ...keyField });
+  return new RedisSource({ url, ...pattern, ...keyField, ...(tlsCa ? { tlsCa } : {}) });
 }
 
 function progressPrinter(ctx: Context): ((p: ImportProgress) => void) | undefined {

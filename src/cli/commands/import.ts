@@ -9,6 +9,8 @@ export interface ImportFlags {
   redis?: string | boolean;
   pattern?: string;
   snapshot?: string;
+  /** PEM file of the CA of a rediss:// server (overrides import.redis.tls_ca). */
+  redisCa?: string;
   kindFrom?: string;
   dryRun?: boolean;
   skipInvalid?: boolean;
@@ -26,6 +28,10 @@ export function registerImport(program: Command): void {
     .argument('[paths...]', 'JSON files, folders or globs (one document per file; NDJSON for .ndjson/.jsonl)')
     .option('--ndjson', 'read every file as NDJSON (one document per line)')
     .option('--redis [url]', 'read Redis (redis:// or rediss://); without a value, from PGWARD_REDIS_URL')
+    .option(
+      '--redis-ca <file>',
+      'with a rediss:// URL: PEM file of the CA that signed the server certificate (default import.redis.tls_ca)',
+    )
     .option('--pattern <glob>', 'with --redis/--snapshot: the SCAN MATCH pattern (default *)')
     .option('--snapshot <file.rdb>', 'read an RDB dump (redis-cli --rdb) through a private redis-server')
     .option(
@@ -35,7 +41,7 @@ export function registerImport(program: Command): void {
     .option('--dry-run', 'validate and print the plan, counts and every problem; write nothing')
     .option('--skip-invalid', 'import the valid records; write the invalid ones to the reject file')
     .option('--reject-file <path>', 'with --skip-invalid (default pgward-import-rejects.ndjson)')
-    .option('--batch-size <n>', 'records per transaction (default import.batch_size or 5000)')
+    .option('--batch-size <n>', 'records per transaction (default import.batch_size or 20000)')
     .option('--emit-migration', 'write the migration that creates the target table, then stop')
     .action(
       action(async (ctx, paths: string[], flags: ImportFlags) =>

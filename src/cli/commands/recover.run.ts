@@ -12,6 +12,11 @@ import type { RecoverFlags } from './recover.js';
 
 export async function run(ctx: Context, flags: RecoverFlags): Promise<number> {
   if (flags.via === 'neon') return (await import('./recover.run.neon.js')).runNeon(ctx, flags);
+  if (flags.switch || flags.keep !== undefined)
+    throw new UsageError(
+      `--${flags.switch ? 'switch' : 'keep'} is for --via neon`,
+      'after this recovery, point the app at the new database with pgward switch',
+    );
   if (flags.via === 'render-pitr') return (await import('./recover.run.render.js')).runRenderPitr(ctx, flags);
   if (flags.at)
     throw new UsageError('--at is for --via render-pitr', 'a backup recovery takes --backup <id>');

@@ -16,6 +16,10 @@ export interface RecoverFlags {
   at?: string;
   /** commander turns --no-validate into validate: false */
   validate?: boolean;
+  /** With --via neon: point the environment's app at the validated branch (the switch flow). */
+  switch?: boolean;
+  /** With --switch: keep the old database this long. */
+  keep?: string;
 }
 
 export function registerRecover(program: Command): void {
@@ -44,5 +48,13 @@ export function registerRecover(program: Command): void {
       'with --via render-pitr or neon: the point in time (ISO 8601, e.g. 2026-05-03T09:14:00Z)',
     )
     .option('--no-validate', 'with --via render-pitr or neon: do not compare with the latest proven backup')
+    .option(
+      '--switch',
+      "with --via neon: once the branch is validated, point the environment's app at it (as pgward switch --yes does)",
+    )
+    .option(
+      '--keep <duration>',
+      'with --switch: keep the old database this long (default: deploy.keep_old_database, 7d)',
+    )
     .action(action(async (ctx, flags: RecoverFlags) => (await import('./recover.run.js')).run(ctx, flags)));
 }

@@ -11,7 +11,7 @@ import type { SwitchFlags } from './switch.js';
 
 const DEFAULT_KEEP = '7d';
 
-function keepMs(flag: string | undefined, configured: string | number | undefined): number {
+export function keepMs(flag: string | undefined, configured: string | number | undefined): number {
   const text = flag ?? configured ?? DEFAULT_KEEP;
   let ms: number | null;
   try {
@@ -59,7 +59,7 @@ export async function run(ctx: Context, flags: SwitchFlags): Promise<number> {
   return 0;
 }
 
-function print(ctx: Context, r: SwitchResult): void {
+export function print(ctx: Context, r: SwitchResult): void {
   const { c } = ctx.out;
   if (r.validation)
     ctx.out.line(

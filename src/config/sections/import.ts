@@ -20,8 +20,16 @@ export const importSchema = z
     columns: z.record(ident, z.string().min(1)).optional(),
     /** A JSON Schema file per kind (key), relative to pgward.yaml. */
     schemas: z.record(z.string().min(1), z.string().min(1)).optional(),
-    /** Records per transaction (default 5000). */
+    /** Records per transaction (default 20000). */
     batch_size: z.number().int().min(1).max(1_000_000).optional(),
+    /** Redis source settings. */
+    redis: z
+      .object({
+        /** PEM file of the CA that signed a rediss:// server's certificate, relative to pgward.yaml. */
+        tls_ca: z.string().min(1).optional(),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 
