@@ -47,6 +47,9 @@ export type {
   CloneTableResult,
 } from './types.js';
 
+/** Tables larger than this are copied in page ranges by several jobs at once (the default). */
+export const DEFAULT_SPLIT_BYTES = 128 * 1024 * 1024;
+
 type Identities = Awaited<ReturnType<typeof refuseUnsafeClone>>;
 
 /**
@@ -120,6 +123,11 @@ function newRun(
     readers: [],
     writers: [],
     touched: false,
+    // TID range scans (a part reads only its pages) came with PostgreSQL 14.
+    splitBytes:
+      ids !== null && ids.source.version >= 140000
+        ? Math.max(0, opts.splitTablesLargerThan ?? DEFAULT_SPLIT_BYTES)
+        : 0,
     sameMajor:
       ids !== null && Math.floor(ids.source.version / 10000) === Math.floor(ids.target.version / 10000),
     snapshot: '',
