@@ -130,12 +130,12 @@ async function copied(
 /**
  * The page ranges a large table is copied in, one COPY each, running at once on several workers in
  * the same snapshot (as pgcopydb's --split-tables-larger-than); undefined: copied whole. A table above
- * the threshold gets one part per job at most, at least two; the last part is open-ended (pages
- * added since the plan was read are in the snapshot's range scan too).
+ * the threshold gets one part per job (a table that holds most of the rows keeps every job busy); the
+ * last part is open-ended (pages added since the plan was read are in the snapshot's range scan too).
  */
 export function splitRanges(t: CopyTable, jobs: number, splitBytes: number): PageRange[] | undefined {
   if (!splitBytes || jobs < 2 || t.bytes <= splitBytes || t.pages < jobs) return undefined;
-  const n = Math.min(jobs, Math.max(2, Math.ceil(t.bytes / splitBytes)));
+  const n = jobs;
   const step = Math.ceil(t.pages / n);
   return Array.from({ length: n }, (_, i) =>
     i === n - 1 ? { fromPage: i * step } : { fromPage: i * step, toPage: (i + 1) * step },
