@@ -22,6 +22,10 @@ export interface ServeSettings {
   jobLeaseMs: number;
   historyKeepDays: number;
   historyKeepRuns: number;
+  /** Serving several environments: refreshes (and housekeeping sweeps) running at once, at most. */
+  refreshConcurrency: number;
+  /** Serving several environments: scheduled jobs running at once in this replica, at most. */
+  jobConcurrency: number;
 }
 
 /** A lease shorter than this would be renewed more often than a round trip to a distant server allows. */
@@ -115,5 +119,7 @@ export function serveSettings(
     jobLeaseMs: jobLease(config, raw),
     historyKeepDays: raw.jobs?.keep_days ?? 90,
     historyKeepRuns: raw.jobs?.keep_runs ?? 1000,
+    refreshConcurrency: raw.refresh_concurrency ?? 8,
+    jobConcurrency: raw.jobs?.concurrency ?? 4,
   };
 }

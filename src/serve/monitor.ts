@@ -15,6 +15,7 @@ import { redact, redactDeep } from '../redact.js';
 import type { Alerter, Condition, Logger } from './alerts.js';
 import type { ServeSettings } from './config.js';
 import { healthBody, healthStatus, migrationsBody, summaryBody } from './health.js';
+import type { Limiter } from './limit.js';
 import { renderMetrics } from './metrics.js';
 import type { Scheduler } from './scheduler.js';
 import type { JobState, Rendered, Snapshot } from './state.js';
@@ -29,10 +30,25 @@ export interface MonitorOptions {
   alerter: Alerter;
   scheduler: Scheduler | undefined;
   log: Logger;
+  /** Serving several environments: every refresh takes a slot of this shared limit. */
+  limiter?: Limiter;
+  /** End the connection after each refresh (many environments: connections stay within the limit). */
+  closeAfterRefresh?: boolean;
+  /** Refreshes running now and the most seen at once, across the monitors sharing it (instrumentation). */
+  gauge?: RefreshGauge;
+  /** Called after each refresh rendered a new snapshot. */
+  onRendered?: () => void;
+}
+
+export interface RefreshGauge {
+  active: number;
+  peak: number;
 }
 
 export class Monitor {
   rendered: Rendered | undefined;
+  /** The snapshot behind `rendered` (a fleet renders its combined metrics from it). */
+  snapshot: Snapshot | undefined;
   private client: pg.Client | null = null;
   private tables: 'unknown' | 'ready' | 'unavailable' = 'unknown';
   private readonly pendingSeen = new Map<string, string>();
@@ -44,6 +60,7 @@ export class Monitor {
   private current: Promise<void> | undefined;
   private stopped = false;
   private wasDown = false;
+  private closedOnPurpose = false;
 
   constructor(private readonly o: MonitorOptions) {}
 
@@ -77,11 +94,32 @@ export class Monitor {
   }
 
   private refreshOnce(): Promise<void> {
-    const p = this.refresh().catch((err) => this.o.log(`refresh failed: ${redact((err as Error).message)}`));
+    const { limiter } = this.o;
+    const work = () => this.counted();
+    const p = (limiter ? limiter.run(work) : work()).catch((err) =>
+      this.o.log(`refresh failed: ${redact((err as Error).message)}`),
+    );
     this.current = p;
     return p.finally(() => {
       if (this.current === p) this.current = undefined;
     });
+  }
+
+  private async counted(): Promise<void> {
+    const g = this.o.gauge;
+    if (g) g.peak = Math.max(g.peak, ++g.active);
+    try {
+      if (!this.stopped) await this.refresh();
+    } finally {
+      if (g) g.active--;
+      if (this.o.closeAfterRefresh && this.client) {
+        const c = this.client;
+        this.client = null;
+        // Ended on purpose, not lost: the next connection need not check the tables again.
+        this.closedOnPurpose = true;
+        await c.end().catch(() => {});
+      }
+    }
   }
 
   private async ensureClient(): Promise<string | undefined> {
@@ -97,8 +135,10 @@ export class Monitor {
       } catch (err) {
         return (err as Error).message;
       }
-      // Every new connection re-checks the tables: the database may have been restored or recreated.
-      if (this.tables === 'ready') this.tables = 'unknown';
+      // Every new connection re-checks the tables: the database may have been restored or recreated
+      // (a missing table is still noticed by the queries that use it: 42P01 resets the state).
+      if (this.tables === 'ready' && !this.closedOnPurpose) this.tables = 'unknown';
+      this.closedOnPurpose = false;
     }
     if (this.tables === 'ready') return undefined;
     try {
@@ -275,5 +315,7 @@ export class Monitor {
       migrations: json(migrationsBody(snap)),
       metrics: redact(renderMetrics(snap)),
     };
+    this.snapshot = snap;
+    this.o.onRendered?.();
   }
 }

@@ -16,6 +16,7 @@ import { UsageError } from '../errors.js';
 import { redact } from '../redact.js';
 import type { Alerter, Logger } from './alerts.js';
 import { type JobContext, JobFailure, runJob } from './jobs.js';
+import type { Limiter } from './limit.js';
 import {
   claimSlot,
   ensureTables,
@@ -51,6 +52,10 @@ export interface SchedulerOptions {
   retention: HistoryRetention;
   /** serve's refresh interval: the housekeeping sweep runs at least this often (not below 1 s). */
   refreshMs: number;
+  /** Serving several environments: housekeeping sweeps share the refreshes' limit… */
+  sweepLimiter?: Limiter;
+  /** …and job runs their own (a slot is claimed once the run has its turn, so another replica may take it first). */
+  jobLimiter?: Limiter;
 }
 
 interface Lease {
@@ -78,7 +83,8 @@ export class Scheduler {
       try {
         cron = new Cron(pattern, { timezone: tz, protect: true, paused: true }, (self: Cron) => {
           const slot = self.currentRun() ?? new Date(Math.floor(Date.now() / 1000) * 1000);
-          const p = this.run(job, slot).finally(() => this.running.delete(p));
+          const go = () => (this.abort.signal.aborted ? Promise.resolve() : this.run(job, slot));
+          const p = (o.jobLimiter ? o.jobLimiter.run(go) : go()).finally(() => this.running.delete(p));
           this.running.add(p);
           return p;
         });
@@ -117,7 +123,8 @@ export class Scheduler {
   /** One housekeeping sweep at a time: expire lapsed leases, prune old history. */
   housekeep(): Promise<void> {
     if (this.sweeping) return this.sweeping;
-    const p = this.sweep().finally(() => {
+    const go = () => (this.abort.signal.aborted ? Promise.resolve() : this.sweep());
+    const p = (this.o.sweepLimiter ? this.o.sweepLimiter.run(go) : go()).finally(() => {
       this.sweeping = undefined;
       this.running.delete(p);
     });

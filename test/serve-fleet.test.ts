@@ -1,0 +1,107 @@
+// pgward serve --all: one process serving many environments (databases on two clusters). Refreshes
+// never run more than serve.refresh_concurrency at once, every environment is in /metrics under its env
+// label, and across three replicas every scheduled slot of every environment runs exactly once.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { type Cluster, startCluster } from './harness/cluster.js';
+import { createTestDatabase, type TestDatabase } from './harness/db.js';
+import { makeProject } from './harness/project.js';
+import { get, type ServeProcess, startServe, until } from './harness/serve.js';
+
+const ENVS = 20;
+const LIMIT = 3;
+const EVERY_2S = '*/2 * * * * *';
+
+let second: Cluster;
+const dbs: TestDatabase[] = [];
+
+before(async () => {
+  second = await startCluster();
+  for (let i = 0; i < ENVS; i++) dbs.push(await createTestDatabase(i % 2 ? second : undefined));
+});
+after(() => second?.stop());
+
+const envName = (i: number) => `e${String(i).padStart(2, '0')}`;
+
+function fleetProject(): string {
+  const envs = dbs
+    .map((d, i) => `  ${envName(i)}:\n    url: ${d.url}\n    schedule:\n      doctor: "${EVERY_2S}"\n`)
+    .join('');
+  return makeProject({
+    'pgward.yaml': `environments:\n${envs}serve:\n  refresh_interval: 200ms\n  refresh_concurrency: ${LIMIT}\n  jobs:\n    concurrency: 2\n`,
+    'db/migrations/001_a.sql': '-- migrate:up\nCREATE TABLE a (id int);\n-- migrate:down\nDROP TABLE a;\n',
+  });
+}
+
+const metric = (text: string, name: string): number => {
+  const m = new RegExp(`^${name} (\\S+)$`, 'm').exec(text);
+  assert.ok(m, `${name} in /metrics`);
+  return Number(m[1]);
+};
+
+describe('serve --all (a fleet of environments)', () => {
+  it('invariant: refreshes stay within serve.refresh_concurrency, and across 3 replicas every slot of every environment runs once', async () => {
+    const dir = fleetProject();
+    const replicas: ServeProcess[] = [];
+    try {
+      for (let r = 0; r < 3; r++) replicas.push(await startServe(dir, ['--all']));
+      // Every environment has run its doctor job on at least three slots (on whichever replica won them).
+      await until(async () => {
+        for (const d of dbs) {
+          const rows = await d
+            .query<{ n: string }>(
+              "SELECT count(*)::text AS n FROM pgward.jobs WHERE job = 'doctor' AND outcome = 'ok'",
+            )
+            .catch(() => [{ n: '0' }]);
+          if (Number(rows[0]!.n) < 3) return undefined;
+        }
+        return true;
+      }, 'three doctor runs in every environment');
+      const checkedAt = Date.now();
+      for (const rep of replicas) {
+        const m = await get(`${rep.url}/metrics`);
+        assert.equal(m.status, 200);
+        // The gauge counts refreshes inside the refresh itself, not inside the limit that bounds them.
+        assert.equal(
+          metric(m.body, 'pgward_fleet_refresh_concurrency_peak'),
+          LIMIT,
+          'limit reached, never passed',
+        );
+        assert.equal(metric(m.body, 'pgward_fleet_environments'), ENVS);
+        for (let i = 0; i < ENVS; i++)
+          assert.match(m.body, new RegExp(`^pgward_database_up\\{env="${envName(i)}"\\} 1$`, 'm'));
+        assert.equal(
+          (m.body.match(/^# TYPE pgward_database_up gauge$/gm) ?? []).length,
+          1,
+          'one TYPE per family',
+        );
+        const h = JSON.parse((await get(`${rep.url}/health`)).body);
+        assert.equal(h.environments, ENVS);
+        assert.equal(Object.keys(h.by_env).length, ENVS);
+      }
+      for (const rep of replicas) assert.equal(await rep.stop(), 0, rep.logs());
+      const runners = new Set<string>();
+      for (const [i, d] of dbs.entries()) {
+        const rows = await d.query<{ at: Date; outcome: string; runner: string }>(
+          "SELECT scheduled_for AS at, outcome, runner FROM pgward.jobs WHERE job = 'doctor' AND scheduled_for < $1 ORDER BY scheduled_for",
+          [new Date(checkedAt - 2_000)],
+        );
+        assert.ok(rows.length >= 2, `${envName(i)}: runs before the check`);
+        for (const [k, r] of rows.entries()) {
+          runners.add(r.runner);
+          assert.equal(r.outcome, 'ok', `${envName(i)} slot ${r.at.toISOString()}`);
+          // No slot skipped by all three replicas: consecutive slots two seconds apart.
+          if (k > 0)
+            assert.equal(
+              r.at.getTime() - rows[k - 1]!.at.getTime(),
+              2_000,
+              `${envName(i)}: a slot was missed`,
+            );
+        }
+      }
+      assert.ok(runners.size >= 2, 'the slots were spread over the replicas');
+    } finally {
+      await Promise.all(replicas.map((r) => r.stop()));
+    }
+  });
+});
