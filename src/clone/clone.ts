@@ -164,10 +164,16 @@ async function planInSnapshot(run: CloneRun): Promise<void> {
     bytes: selected.filter((t) => !noData.has(t.oid)).reduce((n, t) => n + t.bytes, 0),
     masked: [...run.masks.values()].reduce((n, m) => n + m.size, 0),
   });
-  for (let i = 0; i < Math.min(run.jobs, Math.max(1, run.order.length)); i++) {
-    run.readers.push(await openSnapshotReader(opts.source.url, run.snapshot));
-    run.writers.push(await openSession(opts.target.url, 'writer'));
-  }
+  // Opened all at once (each is a few round trips): pushed as they come, so a failure closes those opened.
+  const n = Math.min(run.jobs, Math.max(1, run.order.length));
+  const opened = await Promise.allSettled(
+    Array.from({ length: n }, () => [
+      openSnapshotReader(opts.source.url, run.snapshot).then((c) => run.readers.push(c)),
+      openSession(opts.target.url, 'writer').then((c) => run.writers.push(c)),
+    ]).flat(),
+  );
+  const failed = opened.find((r) => r.status === 'rejected');
+  if (failed) throw (failed as PromiseRejectedResult).reason;
 }
 
 /** Schema (pre-data), rows with their indexes, post-data, then sequences and materialized views. */

@@ -87,7 +87,10 @@ export class Monitor {
     clearTimeout(this.timer);
     this.timer = setTimeout(async () => {
       if (this.stopped) return;
-      if (this.current) await this.current.catch(() => {});
+      // A kick and the interval's timer may both be waiting here: they refresh one after the other,
+      // never together (two refreshes at once would each open a connection of their own).
+      while (this.current) await this.current.catch(() => {});
+      if (this.stopped) return;
       await this.refreshOnce();
       if (!this.stopped) this.schedule(this.o.settings.refreshMs);
     }, ms);

@@ -73,6 +73,7 @@ export class Scheduler {
   private sweepTimer: NodeJS.Timeout | undefined;
   private sweeping: Promise<void> | undefined;
   private lastPrune = 0;
+  private tablesReady = false;
 
   constructor(private readonly o: SchedulerOptions) {
     const tz = o.schedule?.timezone ?? 'UTC';
@@ -200,7 +201,10 @@ export class Scheduler {
     let locked = false;
     try {
       client = await connect(this.o.context.target.url, { applicationName: appName(`serve ${job}`) });
-      await ensureTables(client);
+      // Once per process (the housekeeping sweep re-checks them): a slot another replica already holds
+      // then costs one INSERT that conflicts, not the DDL checks too.
+      if (!this.tablesReady) await ensureTables(client);
+      this.tablesReady = true;
       id = await claimSlot(client, env, job, slot, this.runner, this.o.leaseMs);
       if (!id) return; // another replica has this slot
       locked = await tryJobLock(client, env, job);
@@ -230,6 +234,7 @@ export class Scheduler {
       }
     } catch (err) {
       const message = redact((err as Error).message.split('\n')[0] ?? String(err));
+      if ((err as { code?: string }).code === '42P01') this.tablesReady = false; // dropped (a restore?)
       log(`job ${job}: cannot run: ${message}`);
       await alerter.apply([{ key, active: true, message: `${job} job could not run: ${message}` }], null);
     } finally {
