@@ -269,10 +269,16 @@ export {
 } from './rehearse/index.js';
 export { type NeonRehearseOptions, rehearseViaNeon } from './rehearse/neon.js';
 export {
+  type FleetEnvironment,
+  type FleetHandle,
+  type FleetMember,
+  type FleetOptions,
+  type FleetStats,
   type ServeHandle,
   type ServeOptions,
   type ServeSettings,
   serveSettings,
+  startFleet,
   startServe,
 } from './serve/index.js';
 export { type BuildInfo, buildInfo, PGWARD_VERSION } from './version.js';

@@ -1,15 +1,20 @@
-// Clone benchmark: two throwaway clusters (source and target servers), the >= 1 GB dataset of the backup
-// benchmark on the source, then alternating runs of `pgward clone`, `pgcopydb clone` and
-// `pg_dump -Fc | pg_restore`, each into a fresh database, same job count. Prints times and ratios.
-//   npm run build && node --import tsx bench/clone/run.ts   (BENCH_SCALE=1, BENCH_ROUNDS=1, BENCH_JOBS=2)
+// Clone benchmark: two throwaway clusters (source and target servers), a dataset on the source, then
+// alternating runs of `pgward clone`, `pgcopydb clone` and `pg_dump -Fc | pg_restore`, each into a fresh
+// database, same job count. Prints wall and CPU time (user + sys of the tool and every child it waited
+// for: pg_dump, pg_restore, pgcopydb's workers; measured by /usr/bin/time) and their ratios.
+//   npm run build && node --import tsx bench/clone/run.ts
+// BENCH_DATASET=skewed (default): one table holds ~90% of the rows (bench/clone/skewed.ts);
+//   =mixed: the >= 1 GB dataset of the backup benchmark. BENCH_SCALE=1, BENCH_ROUNDS=1, BENCH_JOBS=4.
+// BENCH_PEER_SPLIT (default 128MB, pgward's default): pgcopydb's --split-tables-larger-than; 0 leaves it off.
 // Needs pgcopydb on PATH (Debian/Ubuntu: apt-get install -y pgcopydb); without it that column is skipped.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startCluster } from '../../test/harness/cluster.js';
 import { adminQuery } from '../../test/harness/db.js';
 import { generateDataset } from '../dataset.js';
+import { generateSkewed } from './skewed.js';
 
 // BENCH_CLI: another build of the CLI (e.g. a copy of dist/ from before a change, for A/B runs).
 const CLI = process.env.BENCH_CLI ?? join(import.meta.dirname, '..', '..', 'dist', 'bin', 'pgward.js');
@@ -19,15 +24,24 @@ const CLI_B = process.env.BENCH_CLI_B;
 const skipDump = process.env.BENCH_SKIP_DUMP === '1';
 const scale = Number(process.env.BENCH_SCALE ?? 1);
 const rounds = Number(process.env.BENCH_ROUNDS ?? 1);
-const jobs = Number(process.env.BENCH_JOBS ?? 2);
+const jobs = Number(process.env.BENCH_JOBS ?? 4);
+const skewed = (process.env.BENCH_DATASET ?? 'skewed') === 'skewed';
+const peerSplit = process.env.BENCH_PEER_SPLIT ?? '128MB';
+const TIME = '/usr/bin/time';
 const log = (s: string) => process.stderr.write(`${s}\n`);
 const settings = { maintenance_work_mem: "'256MB'", max_wal_size: "'4GB'", checkpoint_timeout: "'30min'" };
 
+type Run = { wall: number; cpu: number };
+const loadBefore = loadavg()
+  .map((l) => l.toFixed(1))
+  .join(' ');
 const [source, target] = await Promise.all([startCluster({ settings }), startCluster({ settings })]);
 const work = mkdtempSync(join(tmpdir(), 'pgward-bench-clone-'));
 try {
   await adminQuery(source.url(), 'CREATE DATABASE bench');
-  const ds = await generateDataset({ url: source.url('bench'), binDir: source.binDir, scale, log });
+  const ds = skewed
+    ? await generateSkewed({ url: source.url('bench'), scale, log })
+    : await generateDataset({ url: source.url('bench'), binDir: source.binDir, scale, log });
   log(
     `dataset: ${(ds.bytes / 1024 ** 3).toFixed(2)} GiB, ${ds.tables} tables, generated in ${ds.seconds.toFixed(0)}s`,
   );
@@ -43,22 +57,27 @@ try {
     return db;
   };
   const drop = (db: string) => adminQuery(target.url(), `DROP DATABASE ${db} WITH (FORCE)`);
-  const timed = (label: string, program: string, args: string[], shell = false): number => {
-    const t = process.hrtime.bigint();
-    const r = shell
-      ? spawnSync('sh', ['-c', program], { env, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 })
-      : spawnSync(program, args, { env, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
-    const s = Number(process.hrtime.bigint() - t) / 1e9;
+  const timed = (label: string, program: string, args: string[], shell = false): Run => {
+    // /usr/bin/time -f prints wall, user and sys on its last stderr line (children included).
+    const argv = shell
+      ? ['-f', 'TIME %e %U %S', 'sh', '-c', program]
+      : ['-f', 'TIME %e %U %S', program, ...args];
+    const r = spawnSync(TIME, argv, { env, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
     if (r.status !== 0) throw new Error(`${label} failed (${r.status}): ${r.stderr.slice(-2000)}`);
+    const m = /TIME ([\d.]+) ([\d.]+) ([\d.]+)\s*$/.exec(r.stderr);
+    if (!m) throw new Error(`${label}: no timing from /usr/bin/time`);
+    const run = { wall: Number(m[1]), cpu: Number(m[2]) + Number(m[3]) };
     // pgward prints its per-step timings last: shown so a slow step can be compared with pgcopydb's phases.
     const steps = r.stdout
       .split('\n')
       .filter((l) => /schema \d/.test(l))
       .join(' ');
-    log(`${label}: ${s.toFixed(1)}s${steps ? `  (${steps.trim()})` : ''}`);
-    return s;
+    log(
+      `${label}: ${run.wall.toFixed(1)}s wall, ${run.cpu.toFixed(1)}s CPU${steps ? `  (${steps.trim()})` : ''}`,
+    );
+    return run;
   };
-  const times: Record<string, number[]> = {
+  const times: Record<string, Run[]> = {
     pgward: [],
     'pgward-B': [],
     pgcopydb: [],
@@ -101,6 +120,7 @@ try {
           String(jobs),
           '--index-jobs',
           String(jobs),
+          ...(peerSplit !== '0' ? ['--split-tables-larger-than', peerSplit] : []),
           '--no-owner',
           '--no-acl',
           '--dir',
@@ -124,15 +144,19 @@ try {
     await drop(db);
   }
   const med = (a: number[]) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)] ?? Number.NaN;
-  const p = med(times.pgward!);
+  const pw = med(times.pgward!.map((r) => r.wall));
+  const pc = med(times.pgward!.map((r) => r.cpu));
   process.stdout.write(
-    `\nclone of ${(ds.bytes / 1024 ** 3).toFixed(2)} GiB, ${jobs} jobs, ${rounds} round(s), median seconds\n`,
+    `\nclone of ${(ds.bytes / 1024 ** 3).toFixed(2)} GiB (${skewed ? 'skewed: one table ~90% of the rows' : 'mixed'}), ${jobs} jobs, ${rounds} round(s), medians; load average before: ${loadBefore}, after: ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')}\n`,
   );
   for (const [k, v] of Object.entries(times)) {
     if (!v.length) continue;
-    const m = med(v);
+    const w = med(v.map((r) => r.wall));
+    const c = med(v.map((r) => r.cpu));
     process.stdout.write(
-      `${k.padEnd(20)} ${m.toFixed(1).padStart(7)}s   pgward/${k} = ${(p / m).toFixed(2)}\n`,
+      `${k.padEnd(20)} wall ${w.toFixed(1).padStart(6)}s  CPU ${c.toFixed(1).padStart(6)}s   pgward/${k}: wall ${(pw / w).toFixed(2)}, CPU ${(pc / c).toFixed(2)}\n`,
     );
   }
   if (!pgcopydb) process.stdout.write('pgcopydb not installed: apt-get install -y pgcopydb\n');

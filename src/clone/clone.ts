@@ -49,6 +49,9 @@ export type {
   CloneTableResult,
 } from './types.js';
 
+/** Tables larger than this are copied in page ranges by several jobs at once (the default). */
+export const DEFAULT_SPLIT_BYTES = 128 * 1024 * 1024;
+
 type Identities = Awaited<ReturnType<typeof refuseUnsafeClone>>;
 
 /**
@@ -138,6 +141,11 @@ function newRun(
     readers: [],
     writers: [],
     touched: false,
+    // TID range scans (a part reads only its pages) came with PostgreSQL 14.
+    splitBytes:
+      ids !== null && ids.source.version >= 140000
+        ? Math.max(0, opts.splitTablesLargerThan ?? DEFAULT_SPLIT_BYTES)
+        : 0,
     sameMajor:
       ids !== null && Math.floor(ids.source.version / 10000) === Math.floor(ids.target.version / 10000),
     snapshot: '',
@@ -174,10 +182,16 @@ async function planInSnapshot(run: CloneRun): Promise<void> {
     bytes: selected.filter((t) => !noData.has(t.oid)).reduce((n, t) => n + t.bytes, 0),
     masked: [...run.masks.values()].reduce((n, m) => n + m.size, 0),
   });
-  for (let i = 0; i < Math.min(run.jobs, Math.max(1, run.order.length)); i++) {
-    run.readers.push(await openSnapshotReader(opts.source.url, run.snapshot));
-    run.writers.push(await openSession(opts.target.url, 'writer'));
-  }
+  // Opened all at once (each is a few round trips): pushed as they come, so a failure closes those opened.
+  const n = Math.min(run.jobs, Math.max(1, run.order.length));
+  const opened = await Promise.allSettled(
+    Array.from({ length: n }, () => [
+      openSnapshotReader(opts.source.url, run.snapshot).then((c) => run.readers.push(c)),
+      openSession(opts.target.url, 'writer').then((c) => run.writers.push(c)),
+    ]).flat(),
+  );
+  const failed = opened.find((r) => r.status === 'rejected');
+  if (failed) throw (failed as PromiseRejectedResult).reason;
 }
 
 /** Schema (pre-data), rows with their indexes, post-data, then sequences and materialized views. */

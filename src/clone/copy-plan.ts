@@ -27,6 +27,8 @@ export interface CopyTable {
   rootName: string;
   /** On-disk size incl. TOAST: the estimate behind ordering (largest first) and ETA. */
   bytes: number;
+  /** Heap pages (without TOAST) when the plan was made: where a split table's page ranges fall. */
+  pages: number;
   columns: CopyColumn[];
 }
 
@@ -44,9 +46,11 @@ export async function listCopyTables(client: pg.Client): Promise<CopyTable[]> {
     root_schema: string;
     root_name: string;
     bytes: string;
+    pages: string;
   }>(`
     SELECT c.oid::int AS oid, n.nspname AS schema, c.relname AS name,
-           rn.nspname AS root_schema, r.relname AS root_name, pg_table_size(c.oid)::text AS bytes
+           rn.nspname AS root_schema, r.relname AS root_name, pg_table_size(c.oid)::text AS bytes,
+           (pg_relation_size(c.oid) / current_setting('block_size')::int)::text AS pages
     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
     JOIN pg_class r ON r.oid = coalesce(pg_partition_root(c.oid), c.oid)
     JOIN pg_namespace rn ON rn.oid = r.relnamespace
@@ -91,6 +95,7 @@ export async function listCopyTables(client: pg.Client): Promise<CopyTable[]> {
     rootSchema: t.root_schema,
     rootName: t.root_name,
     bytes: Number(t.bytes),
+    pages: Number(t.pages),
     columns: byOid.get(t.oid) ?? [],
   }));
 }

@@ -1,12 +1,11 @@
 // One table's rows from source to target: COPY (SELECT ...) TO STDOUT on the source, streamed into
 // COPY ... FROM STDIN on the target, nothing written to disk. The target truncates the table in the
 // same transaction so COPY can FREEZE the rows (no later vacuum pass to set hint bits).
-import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type pg from 'pg';
-import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
 import { qualified, quoteIdent } from '../db/connect.js';
 import type { CopyTable } from './copy-plan.js';
+import { FramedCopyFrom, FramedCopyTo, RELAY_HIGH_WATER_MARK } from './relay.js';
 
 export interface CopyResult {
   rows: number;
@@ -24,6 +23,24 @@ export function selectList(t: CopyTable, masks: Map<string, string>): { select: 
   };
 }
 
+/** A part of a table split by physical position: pages [fromPage, toPage) (toPage undefined: to the end). */
+export interface PageRange {
+  fromPage: number;
+  toPage?: number;
+}
+
+/** The WHERE clause of a range: a TID range scan (PostgreSQL 14+) reads only those pages. */
+export function rangeWhere(r: PageRange): string {
+  const lo = r.fromPage > 0 ? `ctid >= '(${Math.trunc(r.fromPage)},0)'::tid` : '';
+  const hi = r.toPage !== undefined ? `ctid < '(${Math.trunc(r.toPage)},0)'::tid` : '';
+  return [lo, hi].filter(Boolean).join(' AND ');
+}
+
+/**
+ * One table's rows, or one page range of them (a split table: several of these run at once in the
+ * same snapshot). A whole table is truncated in the COPY's transaction so the rows can be FROZEN; the
+ * parts of a split table cannot (TRUNCATE would lock the other parts out) and load into it as they are.
+ */
 export async function copyTable(
   src: pg.Client,
   dst: pg.Client,
@@ -32,11 +49,12 @@ export async function copyTable(
   onBytes: (bytes: number) => void,
   /** Source and target run the same major version: binary COPY is allowed for built-in types. */
   sameMajor = false,
+  range?: PageRange,
 ): Promise<CopyResult> {
   const rel = qualified(t.schema, t.name);
   const { select, columns } = selectList(t, masks);
   if (!columns) return { rows: 0, bytes: 0 };
-  await dst.query(`BEGIN; TRUNCATE ONLY ${rel}`);
+  if (!range) await dst.query(`BEGIN; TRUNCATE ONLY ${rel}`);
   try {
     // Unmasked: COPY of the table itself, which reads the heap without the executor (cheaper on the
     // source than a query); COPY TO never includes child tables, so it reads what FROM ONLY reads.
@@ -47,44 +65,35 @@ export async function copyTable(
     // user-defined type's oid (inside arrays and records) differs between the two databases.
     const binary = sameMajor && plain && t.columns.every((c) => c.generated || c.builtin === true);
     const fmt = binary ? ' WITH (FORMAT binary)' : '';
+    const where = range ? rangeWhere(range) : '';
     const out = src.query(
-      copyTo(
-        plain
+      new FramedCopyTo(
+        plain && !where
           ? `COPY ${rel} (${columns}) TO STDOUT${fmt}`
-          : `COPY (SELECT ${select} FROM ONLY ${rel}) TO STDOUT`,
+          : `COPY (SELECT ${plain ? columns : select} FROM ONLY ${rel}${where ? ` WHERE ${where}` : ''}) TO STDOUT${fmt}`,
+        { highWaterMark: RELAY_HIGH_WATER_MARK },
       ),
     );
+    const opts = [...(range ? [] : ['FREEZE true']), ...(binary ? ['FORMAT binary'] : [])];
     const into = dst.query(
-      copyFrom(`COPY ${rel} (${columns}) FROM STDIN WITH (FREEZE true${binary ? ', FORMAT binary' : ''})`),
+      new FramedCopyFrom(
+        `COPY ${rel} (${columns}) FROM STDIN${opts.length ? ` WITH (${opts.join(', ')})` : ''}`,
+        { highWaterMark: RELAY_HIGH_WATER_MARK },
+      ),
     );
-    let bytes = 0;
-    // pg-copy-streams yields one chunk per socket read (tens of KiB at most); regrouping them into
-    // ~256 KiB writes cuts the per-chunk cost in Node and the number of CopyData messages to the target.
-    let batch: Buffer[] = [];
-    let batched = 0;
-    const meter = new Transform({
-      transform(chunk: Buffer, _enc, cb) {
-        batch.push(chunk);
-        batched += chunk.length;
-        if (batched < 262_144) return cb();
-        bytes += batched;
-        onBytes(batched);
-        const out = Buffer.concat(batch, batched);
-        batch = [];
-        batched = 0;
-        cb(null, out);
-      },
-      flush(cb) {
-        bytes += batched;
-        if (batched) onBytes(batched);
-        cb(null, batched ? Buffer.concat(batch, batched) : undefined);
-      },
+    // Progress in steps of at least 1 MiB: the relay moves whole socket reads and counts nothing per row.
+    let reported = 0;
+    out.on('data', () => {
+      if (out.payloadBytes - reported < 1 << 20) return;
+      onBytes(out.payloadBytes - reported);
+      reported = out.payloadBytes;
     });
-    await pipeline(out, meter, into);
-    await dst.query('COMMIT');
-    return { rows: out.rowCount, bytes };
+    await pipeline(out, into);
+    if (out.payloadBytes > reported) onBytes(out.payloadBytes - reported);
+    if (!range) await dst.query('COMMIT');
+    return { rows: out.rowCount, bytes: out.payloadBytes };
   } catch (err) {
-    await dst.query('ROLLBACK').catch(() => {});
+    if (!range) await dst.query('ROLLBACK').catch(() => {});
     throw err;
   }
 }

@@ -3,7 +3,7 @@
 // snapshot. They share one CloneRun: the options, the connections and what the earlier steps found.
 import type pg from 'pg';
 import { qualified } from '../db/connect.js';
-import { copyTable } from './copy.js';
+import { copyTable, type PageRange } from './copy.js';
 import {
   type CopyTable,
   type IndexTask,
@@ -34,6 +34,8 @@ export interface CloneRun {
   touched: boolean;
   /** Source and target run the same major version (COPY BINARY is then safe). */
   sameMajor: boolean;
+  /** Tables larger than this (bytes) are copied in page ranges by several workers; 0: never. */
+  splitBytes: number;
   snapshot: string;
   filter: TableFilter;
   selected: CopyTable[];
@@ -96,21 +98,71 @@ async function copyOne(run: CloneRun, { r, w }: Pair, t: CopyTable): Promise<voi
     (bytes) => run.emit({ type: 'bytes', table: name, bytes }),
     run.sameMajor,
   );
-  const ms = Math.round(performance.now() - t0);
+  await copied(run, r, t, res.rows, res.bytes, Math.round(performance.now() - t0));
+}
+
+/** A copied table's result and the source side of its check (the rows COPY read in the snapshot). */
+async function copied(
+  run: CloneRun,
+  r: pg.Client,
+  t: CopyTable,
+  rows: number,
+  bytes: number,
+  ms: number,
+  parts?: number,
+) {
+  const name = `${t.schema}.${t.name}`;
+  const masked = maskedColumns(run, t);
   run.results.set(t.oid, {
     table: name,
-    rows: res.rows,
-    bytes: res.bytes,
+    rows,
+    bytes,
     ms,
-    masked: [...m.keys()],
+    masked,
     dataCopied: true,
+    ...(parts ? { parts } : {}),
   });
   // The rows COPY read in the snapshot are the source side of the count; a hash needs a read of its own.
-  run.sourceStats.set(
-    t.oid,
-    run.verify === 'hash' ? await measure(r, t, new Set(m.keys()), 'hash') : { rows: res.rows },
+  run.sourceStats.set(t.oid, run.verify === 'hash' ? await measure(r, t, new Set(masked), 'hash') : { rows });
+  run.emit({ type: 'table-done', table: name, rows, bytes, ms });
+}
+
+/**
+ * The page ranges a large table is copied in, one COPY each, running at once on several workers in
+ * the same snapshot (as pgcopydb's --split-tables-larger-than); undefined: copied whole. A table above
+ * the threshold gets one part per job (a table that holds most of the rows keeps every job busy); the
+ * last part is open-ended (pages added since the plan was read are in the snapshot's range scan too).
+ */
+export function splitRanges(t: CopyTable, jobs: number, splitBytes: number): PageRange[] | undefined {
+  if (!splitBytes || jobs < 2 || t.bytes <= splitBytes || t.pages < jobs) return undefined;
+  const n = jobs;
+  const step = Math.ceil(t.pages / n);
+  return Array.from({ length: n }, (_, i) =>
+    i === n - 1 ? { fromPage: i * step } : { fromPage: i * step, toPage: (i + 1) * step },
   );
-  run.emit({ type: 'table-done', table: name, rows: res.rows, bytes: res.bytes, ms });
+}
+
+/** The parts of one split table: each copies its range; the last one to finish records the table. */
+function splitCopy(run: CloneRun, t: CopyTable, parts: number) {
+  const name = `${t.schema}.${t.name}`;
+  const m = run.masks.get(t.oid) ?? new Map<string, string>();
+  let rows = 0;
+  let bytes = 0;
+  let left = parts;
+  let t0: number | undefined;
+  return async ({ r, w }: Pair, range: PageRange): Promise<boolean> => {
+    if (t0 === undefined) {
+      t0 = performance.now();
+      run.emit({ type: 'table-start', table: name, estBytes: t.bytes });
+    }
+    const onBytes = (n: number) => run.emit({ type: 'bytes', table: name, bytes: n });
+    const res = await copyTable(r, w, t, m, onBytes, run.sameMajor, range);
+    rows += res.rows;
+    bytes += res.bytes;
+    if (--left > 0) return false;
+    await copied(run, r, t, rows, bytes, Math.round(performance.now() - t0), parts);
+    return true;
+  };
 }
 
 /**
@@ -138,8 +190,7 @@ export async function copyAndIndex(run: CloneRun): Promise<void> {
     const own = byTable.get(rel) ?? [];
     byTable.delete(rel);
     const analyze = () => pool.add(({ w }) => w.query(`ANALYZE ${rel}`).then(() => {}), true);
-    pool.add(async (c) => {
-      await copyOne(run, c, t);
+    const afterCopy = () => {
       if (--copiesLeft === 0) copiesDone();
       let left = own.length;
       for (const it of own)
@@ -148,7 +199,20 @@ export async function copyAndIndex(run: CloneRun): Promise<void> {
           if (--left === 0) analyze();
         }, true);
       if (!own.length) analyze();
-    });
+    };
+    const ranges = run.noData.has(t.oid) ? undefined : splitRanges(t, run.jobs, run.splitBytes);
+    if (!ranges)
+      pool.add(async (c) => {
+        await copyOne(run, c, t);
+        afterCopy();
+      });
+    else {
+      const part = splitCopy(run, t, ranges.length);
+      for (const range of ranges)
+        pool.add(async (c) => {
+          if (await part(c, range)) afterCopy();
+        });
+    }
   }
   // Indexes of tables not copied here (none expected: the tasks were listed for the selected tables).
   for (const rest of byTable.values())

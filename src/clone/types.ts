@@ -24,6 +24,11 @@ export interface CloneOptions {
   schemaOnly?: boolean;
   filter?: Partial<TableFilter>;
   jobs?: number;
+  /**
+   * Tables larger than this many bytes are copied in page ranges by several jobs at once, within the
+   * one snapshot (default 128 MiB; 0: every table is copied by one job). Needs PostgreSQL 14+ on the source.
+   */
+  splitTablesLargerThan?: number;
   masking?: MaskingPlan;
   /** count (default) or hash; hash reads every table once more on both sides. */
   verify?: VerifyMode;
@@ -40,6 +45,8 @@ export interface CloneTableResult {
   ms: number;
   masked: string[];
   dataCopied: boolean;
+  /** A large table copied in page ranges by several jobs: how many (absent: copied whole). */
+  parts?: number;
 }
 
 export interface CloneResult {

@@ -26,6 +26,10 @@ export interface ServeSettings {
   dashboardPageSize: number;
   /** Job runs read for the dashboard at each refresh (newest first). */
   dashboardJobRuns: number;
+  /** Serving several environments: refreshes (and housekeeping sweeps) running at once, at most. */
+  refreshConcurrency: number;
+  /** Serving several environments: scheduled jobs running at once in this replica, at most. */
+  jobConcurrency: number;
 }
 
 /** A lease shorter than this would be renewed more often than a round trip to a distant server allows. */
@@ -121,5 +125,7 @@ export function serveSettings(
     historyKeepRuns: raw.jobs?.keep_runs ?? 1000,
     dashboardPageSize: raw.dashboard?.page_size ?? 50,
     dashboardJobRuns: raw.dashboard?.job_runs ?? 10_000,
+    refreshConcurrency: raw.refresh_concurrency ?? 8,
+    jobConcurrency: raw.jobs?.concurrency ?? 4,
   };
 }

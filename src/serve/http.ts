@@ -6,6 +6,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
 import { Sessions } from './dashboard/auth.js';
 import { handleDashboard, isDashboardPath } from './dashboard/routes.js';
+import type { DashboardView } from './dashboard/view.js';
 import type { Rendered } from './state.js';
 
 const JSON_TYPE = 'application/json; charset=utf-8';
@@ -22,6 +23,12 @@ function authorized(req: http.IncomingMessage, token: string | undefined): boole
 
 function digest(s: string): Buffer {
   return createHash('sha256').update(s, 'utf8').digest();
+}
+
+/** The dashboard views a page can show: a fleet's every environment, or the one environment served. */
+function dashboardViews(r: Rendered | undefined): readonly DashboardView[] | undefined {
+  if (!r) return undefined;
+  return r.dashboards ?? (r.dashboard ? [r.dashboard] : undefined);
 }
 
 export function createHttpServer(
@@ -45,7 +52,7 @@ export function createHttpServer(
       handleDashboard(
         req,
         url,
-        { view: () => current()?.dashboard, sessions, pageSize: dashboard.pageSize },
+        { views: () => dashboardViews(current()), sessions, pageSize: dashboard.pageSize },
         send,
       ).catch(() => res.destroy());
       return;

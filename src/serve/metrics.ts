@@ -40,12 +40,19 @@ const counter = <T>(name: string, help: string, value: MetricDef<T>['value']): M
   value,
 });
 
-/** Prints the families of one source; a family with no finite value is left out entirely. */
+/** One metric family as printed: its HELP and TYPE lines, then its samples. */
+export interface Family {
+  head: string;
+  lines: string[];
+}
+
+/** Adds the families of one source; a family with no finite value is left out entirely. */
 function writeFamilies<T>(
-  out: string[],
+  out: Map<string, Family>,
   defs: MetricDef<T>[],
   source: T | null | undefined,
   now: number,
+  extra: Labels,
 ): void {
   if (source === null || source === undefined) return;
   for (const def of defs) {
@@ -53,27 +60,49 @@ function writeFamilies<T>(
     const samples: Sample[] = Array.isArray(v) ? v : [[{}, v]];
     const kept = samples.filter(([, x]) => x !== null && x !== undefined && Number.isFinite(x));
     if (kept.length === 0) continue;
-    out.push(`# HELP ${def.name} ${def.help}`, `# TYPE ${def.name} ${def.type}`);
-    for (const [labels, x] of kept) {
-      const l = Object.entries(labels)
+    const lines = kept.map(([labels, x]) => {
+      const l = Object.entries({ ...extra, ...labels })
         .map(([k, text]) => `${k}="${esc(text)}"`)
         .join(',');
-      out.push(`${def.name}${l ? `{${l}}` : ''} ${x}`);
-    }
+      return `${def.name}${l ? `{${l}}` : ''} ${x}`;
+    });
+    out.set(def.name, { head: `# HELP ${def.name} ${def.help}\n# TYPE ${def.name} ${def.type}`, lines });
   }
 }
 
-export function renderMetrics(snap: Snapshot): string {
-  const out: string[] = [];
+/** The families of one snapshot; `extra` labels every sample (serving several environments: env). */
+export function metricFamilies(snap: Snapshot, extra: Labels = {}): Map<string, Family> {
+  const out = new Map<string, Family>();
   const now = Date.parse(snap.refreshedAt);
   const r = snap.report;
   // Database figures only when the last refresh reached the database: stale ones would look current.
-  writeFamilies(out, PROCESS, snap, now);
-  writeFamilies(out, MIGRATIONS, snap.connected ? r.migrations : null, now);
-  writeFamilies(out, BACKUPS, r.backups, now);
-  writeFamilies(out, SERVER, snap.connected ? r.figures : null, now);
-  writeFamilies(out, SCHEDULE, snap, now);
+  writeFamilies(out, PROCESS, snap, now, extra);
+  writeFamilies(out, MIGRATIONS, snap.connected ? r.migrations : null, now, extra);
+  writeFamilies(out, BACKUPS, r.backups, now, extra);
+  writeFamilies(out, SERVER, snap.connected ? r.figures : null, now, extra);
+  writeFamilies(out, SCHEDULE, snap, now, extra);
+  return out;
+}
+
+/** Several sources' families as one exposition: each family's HELP and TYPE once, its samples together. */
+export function joinFamilies(sources: Iterable<Map<string, Family>>): string {
+  const merged = new Map<string, string[]>();
+  const heads = new Map<string, string>();
+  for (const fams of sources)
+    for (const [name, f] of fams) {
+      if (!heads.has(name)) {
+        heads.set(name, f.head);
+        merged.set(name, []);
+      }
+      merged.get(name)!.push(...f.lines);
+    }
+  const out: string[] = [];
+  for (const [name, head] of heads) out.push(head, ...merged.get(name)!);
   return `${out.join('\n')}\n`;
+}
+
+export function renderMetrics(snap: Snapshot): string {
+  return joinFamilies([metricFamilies(snap)]);
 }
 
 const PROCESS: MetricDef<Snapshot>[] = [

@@ -23,6 +23,7 @@ import {
 import { GateCache } from './dashboard/gates.js';
 import { dashboardView } from './dashboard/view.js';
 import { healthBody, healthStatus, migrationsBody, summaryBody } from './health.js';
+import type { Limiter } from './limit.js';
 import { renderMetrics } from './metrics.js';
 import type { Scheduler } from './scheduler.js';
 import type { JobState, Rendered, Snapshot } from './state.js';
@@ -39,10 +40,25 @@ export interface MonitorOptions {
   log: Logger;
   /** environments.<env>.label, shown by the dashboard. */
   label?: string | undefined;
+  /** Serving several environments: every refresh takes a slot of this shared limit. */
+  limiter?: Limiter;
+  /** End the connection after each refresh (many environments: connections stay within the limit). */
+  closeAfterRefresh?: boolean;
+  /** Refreshes running now and the most seen at once, across the monitors sharing it (instrumentation). */
+  gauge?: RefreshGauge;
+  /** Called after each refresh rendered a new snapshot. */
+  onRendered?: () => void;
+}
+
+export interface RefreshGauge {
+  active: number;
+  peak: number;
 }
 
 export class Monitor {
   rendered: Rendered | undefined;
+  /** The snapshot behind `rendered` (a fleet renders its combined metrics from it). */
+  snapshot: Snapshot | undefined;
   private client: pg.Client | null = null;
   private tables: 'unknown' | 'ready' | 'unavailable' = 'unknown';
   private readonly pendingSeen = new Map<string, string>();
@@ -56,6 +72,7 @@ export class Monitor {
   private current: Promise<void> | undefined;
   private stopped = false;
   private wasDown = false;
+  private closedOnPurpose = false;
 
   constructor(private readonly o: MonitorOptions) {}
 
@@ -82,18 +99,42 @@ export class Monitor {
     clearTimeout(this.timer);
     this.timer = setTimeout(async () => {
       if (this.stopped) return;
-      if (this.current) await this.current.catch(() => {});
+      // A kick and the interval's timer may both be waiting here: they refresh one after the other,
+      // never together (two refreshes at once would each open a connection of their own).
+      while (this.current) await this.current.catch(() => {});
+      if (this.stopped) return;
       await this.refreshOnce();
       if (!this.stopped) this.schedule(this.o.settings.refreshMs);
     }, ms);
   }
 
   private refreshOnce(): Promise<void> {
-    const p = this.refresh().catch((err) => this.o.log(`refresh failed: ${redact((err as Error).message)}`));
+    const { limiter } = this.o;
+    const work = () => this.counted();
+    const p = (limiter ? limiter.run(work) : work()).catch((err) =>
+      this.o.log(`refresh failed: ${redact((err as Error).message)}`),
+    );
     this.current = p;
     return p.finally(() => {
       if (this.current === p) this.current = undefined;
     });
+  }
+
+  private async counted(): Promise<void> {
+    const g = this.o.gauge;
+    if (g) g.peak = Math.max(g.peak, ++g.active);
+    try {
+      if (!this.stopped) await this.refresh();
+    } finally {
+      if (g) g.active--;
+      if (this.o.closeAfterRefresh && this.client) {
+        const c = this.client;
+        this.client = null;
+        // Ended on purpose, not lost: the next connection need not check the tables again.
+        this.closedOnPurpose = true;
+        await c.end().catch(() => {});
+      }
+    }
   }
 
   private async ensureClient(): Promise<string | undefined> {
@@ -109,8 +150,10 @@ export class Monitor {
       } catch (err) {
         return (err as Error).message;
       }
-      // Every new connection re-checks the tables: the database may have been restored or recreated.
-      if (this.tables === 'ready') this.tables = 'unknown';
+      // Every new connection re-checks the tables: the database may have been restored or recreated
+      // (a missing table is still noticed by the queries that use it: 42P01 resets the state).
+      if (this.tables === 'ready' && !this.closedOnPurpose) this.tables = 'unknown';
+      this.closedOnPurpose = false;
     }
     if (this.tables === 'ready') return undefined;
     try {
@@ -321,5 +364,7 @@ export class Monitor {
       metrics: redact(renderMetrics(snap)),
       dashboard: dashboardView(snap, this.o.label),
     };
+    this.snapshot = snap;
+    this.o.onRendered?.();
   }
 }

@@ -16,6 +16,7 @@ import { UsageError } from '../errors.js';
 import { redact } from '../redact.js';
 import type { Alerter, Logger } from './alerts.js';
 import { type JobContext, JobFailure, runJob } from './jobs.js';
+import type { Limiter } from './limit.js';
 import {
   claimSlot,
   ensureTables,
@@ -51,6 +52,10 @@ export interface SchedulerOptions {
   retention: HistoryRetention;
   /** serve's refresh interval: the housekeeping sweep runs at least this often (not below 1 s). */
   refreshMs: number;
+  /** Serving several environments: housekeeping sweeps share the refreshes' limit… */
+  sweepLimiter?: Limiter;
+  /** …and job runs their own (a slot is claimed once the run has its turn, so another replica may take it first). */
+  jobLimiter?: Limiter;
 }
 
 interface Lease {
@@ -68,6 +73,7 @@ export class Scheduler {
   private sweepTimer: NodeJS.Timeout | undefined;
   private sweeping: Promise<void> | undefined;
   private lastPrune = 0;
+  private tablesReady = false;
 
   constructor(private readonly o: SchedulerOptions) {
     const tz = o.schedule?.timezone ?? 'UTC';
@@ -78,7 +84,8 @@ export class Scheduler {
       try {
         cron = new Cron(pattern, { timezone: tz, protect: true, paused: true }, (self: Cron) => {
           const slot = self.currentRun() ?? new Date(Math.floor(Date.now() / 1000) * 1000);
-          const p = this.run(job, slot).finally(() => this.running.delete(p));
+          const go = () => (this.abort.signal.aborted ? Promise.resolve() : this.run(job, slot));
+          const p = (o.jobLimiter ? o.jobLimiter.run(go) : go()).finally(() => this.running.delete(p));
           this.running.add(p);
           return p;
         });
@@ -117,7 +124,8 @@ export class Scheduler {
   /** One housekeeping sweep at a time: expire lapsed leases, prune old history. */
   housekeep(): Promise<void> {
     if (this.sweeping) return this.sweeping;
-    const p = this.sweep().finally(() => {
+    const go = () => (this.abort.signal.aborted ? Promise.resolve() : this.sweep());
+    const p = (this.o.sweepLimiter ? this.o.sweepLimiter.run(go) : go()).finally(() => {
       this.sweeping = undefined;
       this.running.delete(p);
     });
@@ -193,7 +201,10 @@ export class Scheduler {
     let locked = false;
     try {
       client = await connect(this.o.context.target.url, { applicationName: appName(`serve ${job}`) });
-      await ensureTables(client);
+      // Once per process (the housekeeping sweep re-checks them): a slot another replica already holds
+      // then costs one INSERT that conflicts, not the DDL checks too.
+      if (!this.tablesReady) await ensureTables(client);
+      this.tablesReady = true;
       id = await claimSlot(client, env, job, slot, this.runner, this.o.leaseMs);
       if (!id) return; // another replica has this slot
       locked = await tryJobLock(client, env, job);
@@ -223,6 +234,7 @@ export class Scheduler {
       }
     } catch (err) {
       const message = redact((err as Error).message.split('\n')[0] ?? String(err));
+      if ((err as { code?: string }).code === '42P01') this.tablesReady = false; // dropped (a restore?)
       log(`job ${job}: cannot run: ${message}`);
       await alerter.apply([{ key, active: true, message: `${job} job could not run: ${message}` }], null);
     } finally {

@@ -1,5 +1,6 @@
 // startServe: the refresh loop, the scheduler and the HTTP server of one environment, and a close()
 // that shuts them down in order (stop accepting, cancel and await running jobs, end connections).
+import type http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { LoadedConfig } from '../config/load.js';
 import type { MigrationsSource, Target } from '../config/target.js';
@@ -78,19 +79,7 @@ export async function startServe(o: ServeOptions): Promise<ServeHandle> {
   const server = createHttpServer(() => monitor.rendered, o.settings.token, {
     pageSize: o.settings.dashboardPageSize,
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', (err: NodeJS.ErrnoException) =>
-      reject(
-        new PgwardError(
-          `cannot listen on ${o.settings.bind}:${o.settings.port}: ${err.code ?? err.message}`,
-          {
-            hint: err.code === 'EADDRINUSE' ? 'another process uses this port: pass --port' : undefined,
-          },
-        ),
-      ),
-    );
-    server.listen(o.settings.port, o.settings.bind, () => resolve());
-  }).catch(async (err) => {
+  await listen(server, o.settings).catch(async (err) => {
     await monitor.stop();
     throw err;
   });
@@ -117,4 +106,18 @@ export async function startServe(o: ServeOptions): Promise<ServeHandle> {
       return closing;
     },
   };
+}
+
+/** Listens on the configured address; a port in use (or any other refusal) is one clear line. */
+export function listen(server: http.Server, settings: ServeSettings): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    server.once('error', (err: NodeJS.ErrnoException) =>
+      reject(
+        new PgwardError(`cannot listen on ${settings.bind}:${settings.port}: ${err.code ?? err.message}`, {
+          hint: err.code === 'EADDRINUSE' ? 'another process uses this port: pass --port' : undefined,
+        }),
+      ),
+    );
+    server.listen(settings.port, settings.bind, () => resolve());
+  });
 }

@@ -40,5 +40,7 @@ export interface Rendered {
   migrations: string;
   metrics: string;
   /** The dashboard's view of this snapshot (pages are rendered from it, a page at a time). */
-  dashboard: DashboardView;
+  dashboard?: DashboardView;
+  /** `serve --all`: every environment's dashboard view, in pgward.yaml's order (`/` lists them). */
+  dashboards?: readonly DashboardView[];
 }

@@ -67,11 +67,26 @@ export function progressRenderer(out: Output): (e: CloneEvent) => void {
   };
 }
 
+/** `--split-tables-larger-than`: 0, or a size such as 500MB, 1GB, 64kB (units of 1024). */
+function parseSize(v: string): number {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(B|kB|KB|KiB|MB|MiB|GB|GiB|TB|TiB)?\s*$/i.exec(v);
+  if (!m)
+    throw new UsageError(
+      `--split-tables-larger-than ${v}: not a size`,
+      'e.g. 128MB or 1GB; 0 copies every table with one job',
+    );
+  const unit = (m[2] ?? 'B').toUpperCase()[0]!;
+  const pow = { B: 0, K: 1, M: 2, G: 3, T: 4 }[unit] ?? 0;
+  return Math.round(Number(m[1]) * 1024 ** pow);
+}
+
 export async function run(ctx: Context, flags: CloneFlags): Promise<number> {
   if (flags.via === 'neon') return (await import('./clone.run.neon.js')).runNeon(ctx, flags);
   const jobs = Number(flags.jobs);
   if (!Number.isInteger(jobs) || jobs < 1 || jobs > 64)
     throw new UsageError(`--jobs ${flags.jobs}: a whole number from 1 to 64`);
+  const split =
+    flags.splitTablesLargerThan === undefined ? undefined : parseSize(flags.splitTablesLargerThan);
   const [source, target] = await Promise.all([
     resolveEndpoint(ctx.config, flags.from),
     resolveEndpoint(ctx.config, flags.to),
@@ -95,6 +110,7 @@ export async function run(ctx: Context, flags: CloneFlags): Promise<number> {
         excludeData: flags.excludeTableData ?? [],
       },
       jobs,
+      ...(split === undefined ? {} : { splitTablesLargerThan: split }),
       masking,
       verify: flags.verify,
       signal: sig.signal,

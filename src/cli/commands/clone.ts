@@ -10,6 +10,7 @@ export interface CloneFlags {
   excludeTableData?: string[];
   schemaOnly?: boolean;
   jobs: string;
+  splitTablesLargerThan?: string;
   clean?: boolean;
   verify: 'count' | 'hash';
   compareOnly?: boolean;
@@ -38,6 +39,10 @@ export function registerClone(program: Command): void {
     .option('--exclude-table-data <pattern>', 'copy matching tables empty (repeatable)', collect)
     .option('--schema-only', 'copy the schema, no rows')
     .option('-j, --jobs <n>', 'parallel COPY streams and index builds', '4')
+    .option(
+      '--split-tables-larger-than <size>',
+      'copy tables larger than this in page ranges, several jobs per table (default 128MB; 0: never)',
+    )
     .option('--clean', 'drop everything in the target first')
     .addOption(
       new Option('--verify <mode>', 'validation: row counts, or counts and content hashes')

@@ -10,6 +10,17 @@ import type { Context } from '../context.js';
 import type { ServeCliFlags } from './serve.js';
 
 export async function serve(ctx: Context, flags: ServeCliFlags): Promise<number> {
+  if (flags.all) {
+    const settings = serveSettings(ctx.config, flags);
+    const log = (line: string) => process.stderr.write(`${new Date().toISOString()} ${line}\n`);
+    let source: ReturnType<Context['migrations']> | undefined;
+    try {
+      source = ctx.migrations();
+    } catch {
+      source = undefined;
+    }
+    return (await import('./serve.run.fleet.js')).serveFleet(ctx, flags, settings, source, log);
+  }
   // Its scheduled backups, verifies and migrations are catalogued under the environment the database
   // really is; serving a named environment stamps it (serve writes to the database anyway).
   // serve also starts while the database is down (its health endpoint reports that): then it runs as named.

@@ -9,6 +9,7 @@ export interface ServeCliFlags {
   refresh?: string;
   webhook?: string;
   scheduler?: boolean;
+  all?: boolean;
 }
 
 export function registerServe(program: Command): void {
@@ -21,6 +22,10 @@ export function registerServe(program: Command): void {
     .option('--port <n>', 'port (default: serve.port or 9188; 0 picks a free one)', (v) => Number(v))
     .option('--refresh <duration>', 'refresh interval, e.g. 15s (default: serve.refresh_interval or 15s)')
     .option('--webhook <url>', 'alert webhook (default: serve.webhook_url)')
+    .option(
+      '--all',
+      "every environment of pgward.yaml from this one process (refreshes and jobs within serve's concurrency limits)",
+    )
     .option('--no-scheduler', 'serve endpoints only; run no scheduled job')
     .action(action(async (ctx, flags: ServeCliFlags) => (await import('./serve.run.js')).serve(ctx, flags)));
 }

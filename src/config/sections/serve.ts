@@ -18,6 +18,8 @@ export const serveSchema = z
     port: z.number().int().min(0).max(65_535).optional(),
     /** How often the figures are refreshed from the database (default 15s). */
     refresh_interval: duration.optional(),
+    /** Serving several environments (`pgward serve --all`): refreshes running at once, at most (default 8). */
+    refresh_concurrency: z.number().int().min(1).max(256).optional(),
     /** Name of the environment variable holding the bearer token (default PGWARD_SERVE_TOKEN). */
     token_env: z
       .string()
@@ -29,6 +31,8 @@ export const serveSchema = z
       .object({
         /** A running job's lease, renewed by its replica; a replica that stops renewing it loses the run (default 60s). */
         lease: duration.optional(),
+        /** Serving several environments: scheduled jobs running at once in this replica, at most (default 4). */
+        concurrency: z.number().int().min(1).max(256).optional(),
         /** Job history kept: runs newer than this many days (default 90)… */
         keep_days: z.number().int().min(1).optional(),
         /** …and at most this many runs per job (default 1000). */

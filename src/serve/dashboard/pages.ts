@@ -151,3 +151,25 @@ export function errorPage(title: string, message: string): string {
     false,
   );
 }
+
+/** `serve --all`: one row per environment, each linking to its page (the same badges and counts). */
+export function fleetPage(views: readonly DashboardView[]): string {
+  const rows = views.map((v) => {
+    const base = `/env/${encodeURIComponent(v.env)}`;
+    const newest = v.backups.list[0];
+    return html`<tr><th scope="row"><a href="${base}">${v.label ?? v.env}</a>${v.label ? html` <span class="muted">(${v.env})</span>` : ''}</th>
+    <td>${badge(v.status)}</td><td>${v.serverVersion ?? '—'}</td>
+    <td>${v.migrations.info ? v.migrations.info.pending.length : '—'}</td>
+    <td>${v.jobs.failures.length}</td><td>${newest ? time(newest.startedAt) : '—'}</td><td>${time(v.refreshedAt)}</td></tr>`;
+  });
+  return layout(
+    `pgward: ${views.length} environments`,
+    html`<header><h1>pgward: ${views.length} environments</h1>
+    <form method="post" action="/logout" class="logout"><button type="submit">Log out</button></form></header>
+    <main><table data-testid="fleet"><caption>Environments watched by this server</caption>
+    <thead><tr><th scope="col">environment</th><th scope="col">health</th><th scope="col">PostgreSQL</th>
+    <th scope="col">pending</th><th scope="col">failed jobs</th><th scope="col">newest backup</th><th scope="col">refreshed</th></tr></thead>
+    <tbody>${rows}</tbody></table></main>`,
+    false,
+  );
+}

@@ -4,11 +4,12 @@
 import type http from 'node:http';
 import { asset } from './assets.js';
 import type { Sessions } from './auth.js';
-import { envPage, errorPage, LISTS, type ListName, listPage, loginPage } from './pages.js';
+import { envPage, errorPage, fleetPage, LISTS, type ListName, listPage, loginPage } from './pages.js';
 import type { DashboardView } from './view.js';
 
 export interface DashboardContext {
-  view: () => DashboardView | undefined;
+  /** The environments this server watches (one, or a fleet's every one with `serve --all`). */
+  views: () => readonly DashboardView[] | undefined;
   sessions: Sessions;
   pageSize: number;
 }
@@ -85,8 +86,11 @@ async function handlePost(req: http.IncomingMessage, path: string, ctx: Dashboar
   page(303, '', { location: next, 'set-cookie': cookie });
 }
 
-function envRoute(path: string, v: DashboardView): { list?: ListName } | undefined {
-  if (path === '/') return {};
+type Route = { index: true } | { view: DashboardView; list?: ListName };
+
+/** `/` is the one environment's page, or a fleet's index; `/env/<name>[/<list>]` one environment's. */
+function route(path: string, views: readonly DashboardView[]): Route | undefined {
+  if (path === '/') return views.length === 1 ? { view: views[0]! } : { index: true };
   const m = /^\/env\/([^/]+)(?:\/([a-z]+))?$/.exec(path);
   if (!m) return undefined;
   let name: string;
@@ -95,9 +99,10 @@ function envRoute(path: string, v: DashboardView): { list?: ListName } | undefin
   } catch {
     return undefined;
   }
-  if (name !== v.env) return undefined;
-  if (m[2] === undefined) return {};
-  return (LISTS as readonly string[]).includes(m[2]) ? { list: m[2] as ListName } : undefined;
+  const view = views.find((v) => v.env === name);
+  if (!view) return undefined;
+  if (m[2] === undefined) return { view };
+  return (LISTS as readonly string[]).includes(m[2]) ? { view, list: m[2] as ListName } : undefined;
 }
 
 /** Answers a dashboard path (isDashboardPath) on `send`. */
@@ -133,11 +138,15 @@ export async function handleDashboard(
     const next = `${url.pathname}${url.search}`;
     return page(303, '', { location: `/login?next=${encodeURIComponent(safeNext(next))}` });
   }
-  const v = ctx.view();
-  if (!v)
+  const views = ctx.views();
+  if (!views?.length)
     return page(503, errorPage('Starting', 'the first refresh has not finished yet'), { 'retry-after': '1' });
-  const route = envRoute(path, v);
-  if (!route) return page(404, errorPage('Not found', `this server watches the environment ${v.env} only`));
+  const r = route(path, views);
+  if (!r) {
+    const watched = views.map((v) => v.env).join(', ');
+    return page(404, errorPage('Not found', `no such page; this server watches: ${watched}`));
+  }
+  if ('index' in r) return page(200, fleetPage(views));
   const n = Number(url.searchParams.get('page') ?? '1');
-  page(200, route.list ? listPage(v, route.list, n, ctx.pageSize) : envPage(v));
+  page(200, r.list ? listPage(r.view, r.list, n, ctx.pageSize) : envPage(r.view));
 }

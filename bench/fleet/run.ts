@@ -1,0 +1,220 @@
+// bench/fleet: one `pgward serve --all` watching 200 environments (200 databases on two local
+// clusters, each with applied and pending migrations, a schedule and a backup catalog). Measures:
+// /metrics and /health scrape latency (p50/p99, sequential scrapes while refreshes run), the process's
+// RSS (VmRSS now, VmHWM peak), the database load per refresh per environment (statements and their
+// execution time from pg_stat_statements, transactions from pg_stat_database), the most refreshes
+// seen at once against serve.refresh_concurrency, and, with 3 replicas, that every scheduled slot of
+// every environment ran exactly once.
+//   npm run bench:fleet    (BENCH_ENVS=200, BENCH_SCRAPES=400, BENCH_SECONDS=30, BENCH_REFRESH=5s,
+//   BENCH_JOBS_SECONDS=30)
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { type Cluster, freePort, startCluster } from '../../test/harness/cluster.js';
+
+const ENVS = Number(process.env.BENCH_ENVS ?? 200);
+const SCRAPES = Number(process.env.BENCH_SCRAPES ?? 400);
+const REFRESH = process.env.BENCH_REFRESH ?? '5s';
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 30);
+const JOB_SECONDS = Number(process.env.BENCH_JOBS_SECONDS ?? 30);
+const CLI = process.env.BENCH_CLI ?? join(import.meta.dirname, '..', '..', 'dist', 'bin', 'pgward.js');
+const log = (s: string) => process.stderr.write(`${s}\n`);
+const settings = { shared_preload_libraries: "'pg_stat_statements'", max_connections: '200' };
+
+const clusters = await Promise.all([startCluster({ settings }), startCluster({ settings })]);
+const dir = mkdtempSync(join(tmpdir(), 'pgward-bench-fleet-'));
+const children: ChildProcess[] = [];
+const envName = (i: number) => `env${String(i).padStart(3, '0')}`;
+const clusterOf = (i: number): Cluster => clusters[i % 2]!;
+
+async function q<T extends pg.QueryResultRow>(url: string, text: string, params?: unknown[]): Promise<T[]> {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    return (await c.query<T>(text, params)).rows;
+  } finally {
+    await c.end();
+  }
+}
+
+function project(jobs: boolean): string {
+  const envs = Array.from({ length: ENVS }, (_, i) => {
+    const sched = jobs ? '      doctor: "*/10 * * * * *"\n' : '      backup: "0 3 * * *"\n';
+    return `  ${envName(i)}:\n    url: ${clusterOf(i).url(envName(i))}\n    schedule:\n${sched}`;
+  }).join('');
+  return `environments:\n${envs}serve:\n  refresh_interval: ${REFRESH}\nbackups:\n  storage: file://${join(dir, 'backups')}\n`;
+}
+
+function serve(port: number, args: string[] = []): Promise<ChildProcess> {
+  const child = spawn(process.execPath, [CLI, 'serve', '--all', '--port', String(port), ...args], {
+    cwd: dir,
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  children.push(child);
+  let out = '';
+  return new Promise((resolve, reject) => {
+    child.stderr!.on('data', (d) => {
+      out += d;
+      if (out.includes('listening on')) resolve(child);
+    });
+    child.on('exit', (code) => reject(new Error(`serve exited ${code}: ${out.slice(-2000)}`)));
+  });
+}
+
+async function timedGet(url: string): Promise<{ ms: number; body: string; status: number }> {
+  const t = performance.now();
+  const r = await fetch(url);
+  const body = await r.text();
+  return { ms: performance.now() - t, body, status: r.status };
+}
+
+const pct = (a: number[], p: number) =>
+  [...a].sort((x, y) => x - y)[Math.min(a.length - 1, Math.floor(a.length * p))]!;
+const rss = (pid: number, field: 'VmRSS' | 'VmHWM') =>
+  Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
+const sumMetric = (text: string, name: string) =>
+  [...text.matchAll(new RegExp(`^${name}\\{[^}]*\\} (\\S+)$`, 'gm'))].reduce((n, m) => n + Number(m[1]), 0);
+
+/** Statements, their execution time and transactions in the fleet's databases, both clusters. */
+async function dbLoad(): Promise<{ calls: number; ms: number; xacts: number }> {
+  let calls = 0;
+  let ms = 0;
+  let xacts = 0;
+  for (const c of clusters) {
+    const [s] = await q<{ calls: number; ms: number }>(
+      c.url('postgres'),
+      `SELECT coalesce(sum(calls), 0)::float8 AS calls, coalesce(sum(total_exec_time), 0)::float8 AS ms
+       FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid WHERE d.datname LIKE 'env%'`,
+    );
+    const [x] = await q<{ x: number }>(
+      c.url('postgres'),
+      "SELECT coalesce(sum(xact_commit + xact_rollback), 0)::float8 AS x FROM pg_stat_database WHERE datname LIKE 'env%'",
+    );
+    calls += s!.calls;
+    ms += s!.ms;
+    xacts += x!.x;
+  }
+  return { calls, ms, xacts };
+}
+
+try {
+  const migrations = join(dir, 'db', 'migrations');
+  mkdirSync(migrations, { recursive: true });
+  writeFileSync(
+    join(migrations, '001_accounts.sql'),
+    '-- migrate:up\nCREATE TABLE accounts (id bigint PRIMARY KEY, name text);\n',
+  );
+  writeFileSync(
+    join(migrations, '002_orders.sql'),
+    '-- migrate:up\nCREATE TABLE orders (id bigint PRIMARY KEY, account_id bigint);\n',
+  );
+  log(`creating ${ENVS} databases on 2 clusters`);
+  for (const c of clusters) await q(c.url('postgres'), 'CREATE EXTENSION pg_stat_statements');
+  for (let i = 0; i < ENVS; i++) await q(clusterOf(i).url('postgres'), `CREATE DATABASE ${envName(i)}`);
+  writeFileSync(join(dir, 'pgward.yaml'), project(false));
+  // Two applied migrations in every environment (pgward migrate, a few at a time), then one pending.
+  log('applying migrations');
+  const running = new Set<Promise<void>>();
+  for (let i = 0; i < ENVS; i++) {
+    const p = new Promise<void>((resolve, reject) => {
+      const m = spawn(process.execPath, [CLI, 'migrate', '--env', envName(i)], {
+        cwd: dir,
+        stdio: ['ignore', 'ignore', 'pipe'],
+      });
+      let err = '';
+      m.stderr!.on('data', (d) => {
+        err += d;
+      });
+      m.on('exit', (code) =>
+        code === 0
+          ? resolve()
+          : reject(new Error(`migrate ${envName(i)}: exit ${code}: ${err.slice(-1000)}`)),
+      );
+    }).finally(() => running.delete(p));
+    running.add(p);
+    if (running.size >= 4) await Promise.race(running);
+  }
+  await Promise.all(running);
+  writeFileSync(join(migrations, '003_pending.sql'), '-- migrate:up\nCREATE TABLE pending (id int);\n');
+
+  const port = await freePort();
+  const t0 = performance.now();
+  const main = await serve(port, ['--no-scheduler']);
+  log(
+    `serve --all: ${ENVS} environments up in ${((performance.now() - t0) / 1000).toFixed(1)} s (first refresh of each included)`,
+  );
+  const base = `http://127.0.0.1:${port}`;
+  const m0 = (await timedGet(`${base}/metrics`)).body;
+  const load0 = await dbLoad();
+  const metricsMs: number[] = [];
+  const healthMs: number[] = [];
+  let bytes = 0;
+  const tScrape = performance.now();
+  // At least SCRAPES scrapes, and for at least BENCH_SECONDS: several refresh intervals are measured.
+  for (let i = 0; i < SCRAPES || performance.now() - tScrape < SECONDS * 1000; i++) {
+    const m = await timedGet(`${base}/metrics`);
+    if (m.status !== 200) throw new Error(`/metrics ${m.status}`);
+    bytes = m.body.length;
+    metricsMs.push(m.ms);
+    healthMs.push((await timedGet(`${base}/health`)).ms);
+  }
+  const m1 = (await timedGet(`${base}/metrics`)).body;
+  const load1 = await dbLoad();
+  const refreshes = sumMetric(m1, 'pgward_refreshes_total') - sumMetric(m0, 'pgward_refreshes_total');
+  const peak = Number(/^pgward_fleet_refresh_concurrency_peak (\S+)$/m.exec(m1)![1]);
+  const limit = Number(/^pgward_fleet_refresh_concurrency (\S+)$/m.exec(m1)![1]);
+  const up = [...m1.matchAll(/^pgward_database_up\{env="[^"]+"\} 1$/gm)].length;
+  const refreshSeconds = [...m1.matchAll(/^pgward_refresh_duration_seconds\{[^}]*\} (\S+)$/gm)].map((x) =>
+    Number(x[1]),
+  );
+  const out = [
+    `fleet of ${ENVS} environments on 2 clusters, refresh ${REFRESH}, load average ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')}`,
+    `/metrics (${(bytes / 1024).toFixed(0)} KiB, ${metricsMs.length} sequential scrapes, each followed by one of /health): p50 ${pct(metricsMs, 0.5).toFixed(1)} ms, p99 ${pct(metricsMs, 0.99).toFixed(1)} ms`,
+    `/health: p50 ${pct(healthMs, 0.5).toFixed(1)} ms, p99 ${pct(healthMs, 0.99).toFixed(1)} ms`,
+    `RSS: ${rss(main.pid!, 'VmRSS').toFixed(0)} MiB now, ${rss(main.pid!, 'VmHWM').toFixed(0)} MiB peak`,
+    `databases up in /metrics: ${up}/${ENVS}; refreshes at once: peak ${peak}, limit ${limit}`,
+    `refresh duration per environment: p50 ${(pct(refreshSeconds, 0.5) * 1000).toFixed(0)} ms, p99 ${(pct(refreshSeconds, 0.99) * 1000).toFixed(0)} ms`,
+    `database load per refresh per environment (${refreshes} refreshes measured): ${((load1.calls - load0.calls) / refreshes).toFixed(1)} statements, ${((load1.ms - load0.ms) / refreshes).toFixed(2)} ms executing, ${((load1.xacts - load0.xacts) / refreshes).toFixed(1)} transactions (connection set-up included)`,
+  ];
+  process.stdout.write(`${out.join('\n')}\n`);
+  main.kill('SIGTERM');
+
+  if (JOB_SECONDS > 0) {
+    // Three replicas, doctor every 10 s in every environment: each slot must run exactly once.
+    writeFileSync(join(dir, 'pgward.yaml'), project(true));
+    const started = new Date();
+    const reps = await Promise.all([0, 1, 2].map(async () => serve(await freePort())));
+    await new Promise((r) => setTimeout(r, JOB_SECONDS * 1000));
+    const until = new Date(Date.now() - 10_000);
+    for (const r of reps) r.kill('SIGTERM');
+    let slots = 0;
+    let dup = 0;
+    let missed = 0;
+    const runners = new Set<string>();
+    for (let i = 0; i < ENVS; i++) {
+      const rows = await q<{ at: Date; n: number; runner: string }>(
+        clusterOf(i).url(envName(i)),
+        `SELECT scheduled_for AS at, count(*)::int AS n, min(runner) AS runner FROM pgward.jobs
+         WHERE job = 'doctor' AND scheduled_for > $1 AND scheduled_for < $2 GROUP BY 1 ORDER BY 1`,
+        [new Date(started.getTime() + 10_000), until],
+      );
+      slots += rows.length;
+      dup += rows.filter((r) => r.n > 1).length;
+      for (const r of rows) runners.add(r.runner);
+      for (let k = 1; k < rows.length; k++)
+        if (rows[k]!.at.getTime() - rows[k - 1]!.at.getTime() !== 10_000) missed++;
+    }
+    process.stdout.write(
+      `3 replicas, ${JOB_SECONDS} s: ${slots} doctor slots run across ${ENVS} environments, ${dup} run twice, ${missed} gaps, runners: ${runners.size}\n`,
+    );
+  }
+} finally {
+  for (const c of children) if (c.exitCode === null) c.kill('SIGTERM');
+  await new Promise((r) => setTimeout(r, 1000));
+  for (const c of clusters) c.stop();
+  rmSync(dir, { recursive: true, force: true });
+}

@@ -1,0 +1,148 @@
+// pgward serve --all: one process serving many environments (databases on two clusters). Refreshes
+// never run more than serve.refresh_concurrency at once, every environment is in /metrics under its env
+// label, and across three replicas no scheduled slot of any environment runs twice.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { type Cluster, startCluster } from './harness/cluster.js';
+import { createTestDatabase, type TestDatabase } from './harness/db.js';
+import { makeProject } from './harness/project.js';
+import { get, type ServeProcess, startServe, until } from './harness/serve.js';
+
+const ENVS = 20;
+const LIMIT = 3;
+const EVERY_10S = '*/10 * * * * *';
+
+let second: Cluster;
+const dbs: TestDatabase[] = [];
+
+before(async () => {
+  second = await startCluster();
+  for (let i = 0; i < ENVS; i++) dbs.push(await createTestDatabase(i % 2 ? second : undefined));
+});
+after(() => second?.stop());
+
+const envName = (i: number) => `e${String(i).padStart(2, '0')}`;
+
+function fleetProject(): string {
+  const envs = dbs
+    .map((d, i) => `  ${envName(i)}:\n    url: ${d.url}\n    schedule:\n      doctor: "${EVERY_10S}"\n`)
+    .join('');
+  return makeProject({
+    'pgward.yaml': `environments:\n${envs}serve:\n  refresh_interval: 200ms\n  refresh_concurrency: ${LIMIT}\n  jobs:\n    concurrency: 4\n`,
+    'db/migrations/001_a.sql': '-- migrate:up\nCREATE TABLE a (id int);\n-- migrate:down\nDROP TABLE a;\n',
+  });
+}
+
+const metric = (text: string, name: string): number => {
+  const m = new RegExp(`^${name} (\\S+)$`, 'm').exec(text);
+  assert.ok(m, `${name} in /metrics`);
+  return Number(m[1]);
+};
+
+describe('serve --all (a fleet of environments)', () => {
+  it('invariant: refreshes stay within serve.refresh_concurrency, and across 3 replicas every slot of every environment runs at most once', async () => {
+    const dir = fleetProject();
+    const replicas: ServeProcess[] = [];
+    try {
+      for (let r = 0; r < 3; r++) replicas.push(await startServe(dir, ['--all']));
+      // Every environment has run its doctor job on at least two slots (on whichever replica won them).
+      // The servers' own view: connections refreshing (or sweeping) per replica, sampled all along.
+      let mostConnections = 0;
+      const sample = async () => {
+        for (const c of [dbs[0]!, dbs[1]!]) {
+          const rows = await c.query<{ n: number }>(
+            `SELECT count(*)::int AS n FROM pg_stat_activity
+             WHERE application_name ~ '^pgward serve (monitor|housekeeping) '
+             GROUP BY substring(application_name from 'pid ([0-9]+)')`,
+          );
+          for (const r of rows) mostConnections = Math.max(mostConnections, r.n);
+        }
+      };
+      await until(async () => {
+        await sample();
+        for (const d of dbs) {
+          const rows = await d
+            .query<{ n: string }>(
+              "SELECT count(*)::text AS n FROM pgward.jobs WHERE job = 'doctor' AND outcome = 'ok'",
+            )
+            .catch(() => [{ n: '0' }]);
+          if (Number(rows[0]!.n) < 2) return undefined;
+        }
+        return true;
+      }, 'two doctor runs in every environment');
+      const checkedAt = Date.now();
+      // Per replica and per cluster: never more than the limit (both clusters together share it too).
+      assert.ok(mostConnections >= 1 && mostConnections <= LIMIT, `${mostConnections} connections at once`);
+      for (const rep of replicas) {
+        const m = await get(`${rep.url}/metrics`);
+        assert.equal(m.status, 200);
+        // The gauge counts refreshes inside the refresh itself, not inside the limit that bounds them.
+        assert.equal(
+          metric(m.body, 'pgward_fleet_refresh_concurrency_peak'),
+          LIMIT,
+          'limit reached, never passed',
+        );
+        assert.equal(metric(m.body, 'pgward_fleet_environments'), ENVS);
+        // Every environment is there (up, or down when a refresh overran its deadline on a busy machine).
+        for (let i = 0; i < ENVS; i++)
+          assert.match(m.body, new RegExp(`^pgward_database_up\\{env="${envName(i)}"\\} [01]$`, 'm'));
+        assert.equal(
+          (m.body.match(/^# TYPE pgward_database_up gauge$/gm) ?? []).length,
+          1,
+          'one TYPE per family',
+        );
+        const h = JSON.parse((await get(`${rep.url}/health`)).body);
+        assert.equal(h.environments, ENVS);
+        assert.equal(Object.keys(h.by_env).length, ENVS);
+      }
+      for (const rep of replicas) assert.equal(await rep.stop(), 0, rep.logs());
+      const runners = new Set<string>();
+      for (const [i, d] of dbs.entries()) {
+        const rows = await d.query<{ at: Date; outcome: string; runner: string }>(
+          "SELECT scheduled_for AS at, outcome, runner FROM pgward.jobs WHERE job = 'doctor' AND scheduled_for < $1 ORDER BY scheduled_for",
+          [new Date(checkedAt - 10_000)],
+        );
+        assert.ok(rows.length >= 2, `${envName(i)}: runs before the check`);
+        for (const [k, r] of rows.entries()) {
+          runners.add(r.runner);
+          assert.notEqual(r.outcome, 'failed', `${envName(i)} slot ${r.at.toISOString()}`);
+          // On the schedule's grid, each slot once (a busy machine may leave a slot out: backpressure,
+          // counted by bench/fleet, never run twice).
+          assert.equal(r.at.getTime() % 10_000, 0, `${envName(i)}: off the schedule`);
+          if (k > 0) assert.ok(r.at > rows[k - 1]!.at, `${envName(i)}: slot ${r.at.toISOString()} twice`);
+        }
+      }
+      assert.ok(runners.size >= 2, 'the slots were spread over the replicas');
+    } finally {
+      await Promise.all(replicas.map((r) => r.stop()));
+    }
+  });
+
+  it('the dashboard of a fleet lists every environment at / and shows each one at /env/<name>', async () => {
+    const few = dbs.slice(0, 3);
+    const envs = few
+      .map((d, i) => `  ${envName(i)}:\n    url: ${d.url}\n    label: "Team <b>${i}</b>"\n`)
+      .join('');
+    const dir = makeProject({
+      'pgward.yaml': `environments:\n${envs}serve:\n  refresh_interval: 200ms\n`,
+      'db/migrations/001_a.sql': '-- migrate:up\nCREATE TABLE a (id int);\n-- migrate:down\nDROP TABLE a;\n',
+    });
+    const s = await startServe(dir, ['--all']);
+    try {
+      const index = await until(async () => {
+        const r = await get(`${s.url}/`);
+        return r.status === 200 && (r.body.match(/<tr><th scope="row">/g) ?? []).length === 3 ? r : undefined;
+      }, 'the fleet index with every environment');
+      for (let i = 0; i < 3; i++) {
+        assert.ok(index.body.includes(`href="/env/${envName(i)}"`), `${envName(i)} linked`);
+        assert.ok(index.body.includes(`Team &lt;b&gt;${i}&lt;/b&gt;`), 'labels escaped');
+      }
+      const page = await get(`${s.url}/env/${envName(1)}`);
+      assert.equal(page.status, 200);
+      assert.match(page.body, /data-testid="pending-count">1</);
+      assert.equal((await get(`${s.url}/env/nope`)).status, 404);
+    } finally {
+      assert.equal(await s.stop(), 0, s.logs());
+    }
+  });
+});
