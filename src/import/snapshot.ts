@@ -17,6 +17,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
+import { processAlive } from '../db/owned.js';
 import { PgwardError, UsageError } from '../errors.js';
 
 export interface RedisSnapshotServer {
@@ -131,22 +132,13 @@ function sweepOrphans(): void {
     const dir = join(tmpdir(), name);
     try {
       const [owner, server] = readFileSync(join(dir, 'owner'), 'utf8').trim().split(' ').map(Number);
-      if (owner && alive(owner)) continue;
-      if (server && alive(server) && readlinkSync(`/proc/${server}/cwd`) === dir)
+      if (owner && processAlive(owner)) continue;
+      if (server && processAlive(server) && readlinkSync(`/proc/${server}/cwd`) === dir)
         process.kill(server, 'SIGKILL');
       rmSync(dir, { recursive: true, force: true });
     } catch {
       // not ours to judge (no owner file yet, or already gone)
     }
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
   }
 }
 

@@ -18,6 +18,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { processAlive } from '../db/owned.js';
 import type { ImportSource, SourceBatch } from './types.js';
 
 const PREFIX = 'pgward-import-';
@@ -124,19 +125,10 @@ function sweepOrphans(): void {
     const dir = join(tmpdir(), name);
     try {
       const owner = Number(readFileSync(join(dir, 'owner'), 'utf8').trim());
-      if (owner && alive(owner)) continue;
+      if (owner && processAlive(owner)) continue;
       rmSync(dir, { recursive: true, force: true });
     } catch {
       // no owner file yet (being created) or already gone
     }
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }

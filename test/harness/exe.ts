@@ -1,7 +1,7 @@
 // The single executable (npm run build:exe) as a user without Node.js gets it: copied alone into an
 // empty folder, run with a PATH that holds only the PostgreSQL client tools (no `node` anywhere on it)
 // and a bare environment. Shared by test/exe.test.ts and bench/exe.
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import {
   copyFileSync,
   existsSync,
@@ -16,6 +16,7 @@ import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { findPgBinDir } from './cluster.js';
 import { CLI, type CliResult, collect, ROOT } from './project.js';
+import { type ServeProcess, spawnServe } from './serve.js';
 
 export const EXE = join(ROOT, 'dist', 'exe', `pgward-${process.platform}-${process.arch}`);
 
@@ -117,34 +118,6 @@ export function runNpm(args: string[], opts: RunOptions): Promise<CliResult> {
 }
 
 /** Starts `serve --port 0` with the executable; resolves with its URL once it listens. */
-export async function serveExe(
-  m: BareMachine,
-  opts: RunOptions,
-): Promise<{ url: string; child: ChildProcess; stop: () => Promise<number | null> }> {
-  const child = spawn(m.exe, ['serve', '--port', '0'], {
-    cwd: opts.cwd,
-    env: opts.env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let logs = '';
-  child.stdout!.on('data', (d) => {
-    logs += d;
-  });
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  const url = await new Promise<string>((resolve, reject) => {
-    child.stderr!.on('data', (d) => {
-      logs += d;
-      const found = /listening on (http:\/\/\S+)/.exec(logs);
-      if (found) resolve(found[1]!);
-    });
-    child.on('exit', (code) => reject(new Error(`serve exited with ${code} before listening:\n${logs}`)));
-  });
-  return {
-    url,
-    child,
-    stop: async () => {
-      if (child.exitCode === null) child.kill('SIGTERM');
-      return exited;
-    },
-  };
+export function serveExe(m: BareMachine, opts: RunOptions): Promise<ServeProcess> {
+  return spawnServe(m.exe, ['serve', '--port', '0'], opts);
 }

@@ -1,10 +1,11 @@
 // A throwaway redis-server for one test file: a free port, saving off, its own temp folder; stopped
 // (and the folder removed) by stop(). Never the system's Redis.
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
+import { makeTestCerts } from './certs.js';
 import { freePort } from './cluster.js';
 
 export interface RedisServer {
@@ -23,51 +24,10 @@ export function redisServerAvailable(): boolean {
   return spawnSync('redis-server', ['--version']).status === 0;
 }
 
-/** A throwaway CA and a server certificate for 127.0.0.1 signed by it (openssl), in `dir`. */
-function makeCerts(dir: string): void {
-  const ossl = (...args: string[]) => {
-    const r = spawnSync('openssl', args, { cwd: dir, encoding: 'utf8' });
-    if (r.status !== 0) throw new Error(`openssl ${args[0]}: ${r.stderr}`);
-  };
-  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
-  ossl(
-    'req',
-    '-x509',
-    ...ec,
-    '-keyout',
-    'ca.key',
-    '-out',
-    'ca.crt',
-    '-days',
-    '2',
-    '-subj',
-    '/CN=pgward test CA',
-  );
-  ossl('req', ...ec, '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=127.0.0.1');
-  writeFileSync(join(dir, 'san.ext'), 'subjectAltName=IP:127.0.0.1\n');
-  ossl(
-    'x509',
-    '-req',
-    '-in',
-    'server.csr',
-    '-CA',
-    'ca.crt',
-    '-CAkey',
-    'ca.key',
-    '-CAcreateserial',
-    '-out',
-    'server.crt',
-    '-days',
-    '2',
-    '-extfile',
-    'san.ext',
-  );
-}
-
 export async function startRedis(opts: { password?: string; tls?: boolean } = {}): Promise<RedisServer> {
   const dir = mkdtempSync(join(tmpdir(), 'pgward-redis-'));
   const port = await freePort();
-  if (opts.tls) makeCerts(dir);
+  if (opts.tls) makeTestCerts(dir);
   const tlsArgs = [
     '--port',
     '0',

@@ -18,11 +18,16 @@ export async function startServe(
   args: string[] = [],
   env: Record<string, string> = {},
 ): Promise<ServeProcess> {
-  const child = spawn(process.execPath, [CLI, 'serve', '--port', '0', ...args], {
-    cwd,
-    env: cliEnv(env),
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  return spawnServe(process.execPath, [CLI, 'serve', '--port', '0', ...args], { cwd, env: cliEnv(env) });
+}
+
+/** Starts `serve` as `command args` (the npm CLI, or the single executable) and waits until it listens. */
+export async function spawnServe(
+  command: string,
+  args: string[],
+  opts: { cwd: string; env: NodeJS.ProcessEnv },
+): Promise<ServeProcess> {
+  const child = spawn(command, args, { cwd: opts.cwd, env: opts.env, stdio: ['ignore', 'pipe', 'pipe'] });
   let logs = '';
   child.stdout!.on('data', (d) => {
     logs += d;

@@ -1,10 +1,11 @@
-// A PostgreSQL cluster that accepts TLS only (hba `hostssl`), with a CA and a server certificate made
-// here by openssl (CN localhost, SAN localhost and 127.0.0.1, not ::1), and a second CA that signed
-// nothing the server has (for "does not verify").
+// A PostgreSQL cluster that accepts TLS only (hba `hostssl`), with the test CA's server certificate
+// (certs.ts: CN localhost, SAN localhost and 127.0.0.1, not ::1) and a second CA that signed nothing
+// the server has (for "does not verify").
 import { execFileSync } from 'node:child_process';
 import { chmodSync, chownSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
+import { makeTestCerts } from './certs.js';
 import { type Cluster, startCluster } from './cluster.js';
 import { adminQuery } from './db.js';
 
@@ -17,66 +18,11 @@ export interface TlsCluster {
   stop(): void;
 }
 
-function openssl(dir: string, args: string[]): void {
-  execFileSync('openssl', args, { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
-}
-
-function makeCerts(dir: string): void {
-  const ca = (name: string) =>
-    openssl(dir, [
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-days',
-      '2',
-      '-subj',
-      `/CN=pgward test ${name}`,
-      '-keyout',
-      `${name}.key`,
-      '-out',
-      `${name}.crt`,
-    ]);
-  ca('ca');
-  ca('other-ca');
-  openssl(dir, [
-    'req',
-    '-newkey',
-    'rsa:2048',
-    '-nodes',
-    '-subj',
-    '/CN=localhost',
-    '-keyout',
-    'server.key',
-    '-out',
-    'server.csr',
-  ]);
-  writeFileSync(join(dir, 'san.ext'), 'subjectAltName=DNS:localhost,IP:127.0.0.1\n');
-  openssl(dir, [
-    'x509',
-    '-req',
-    '-in',
-    'server.csr',
-    '-CA',
-    'ca.crt',
-    '-CAkey',
-    'ca.key',
-    '-CAcreateserial',
-    '-days',
-    '2',
-    '-extfile',
-    'san.ext',
-    '-out',
-    'server.crt',
-  ]);
-}
-
 /** Starts a cluster with ssl=on that refuses plain TCP connections. */
 export async function startTlsCluster(): Promise<TlsCluster> {
   const dir = mkdtempSync(join(tmpdir(), 'pgward-test-tls-'));
   chmodSync(dir, 0o755);
-  makeCerts(dir);
+  makeTestCerts(dir);
   chmodSync(join(dir, 'server.key'), 0o600);
   if (userInfo().uid === 0) {
     const uid = Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' }).trim());
