@@ -25,7 +25,17 @@ try {
   process.stderr.write(`test cluster: PostgreSQL in ${cluster.dir}, port ${cluster.port}\n`);
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-reporter=spec', ...files],
+    // A test that hangs (a stalled stream, a lost wake-up) fails after 20 minutes instead of holding CI
+    // until its limit: no test comes near that, even on a loaded machine (the longest take ~2 minutes).
+    [
+      '--import',
+      'tsx',
+      '--test',
+      '--test-concurrency=2',
+      '--test-timeout=1200000',
+      '--test-reporter=spec',
+      ...files,
+    ],
     {
       stdio: 'inherit',
       env: {
