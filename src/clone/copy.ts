@@ -106,8 +106,8 @@ class CopyMeter extends Transform {
   override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
     this.batch.push(chunk);
     this.batched += chunk.length;
-    if (this.batched < 262_144) return cb();
-    cb(null, this.takeBatch());
+    if (this.batched < 262_144) cb();
+    else cb(null, this.takeBatch());
   }
 
   override _flush(cb: TransformCallback): void {
