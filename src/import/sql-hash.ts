@@ -6,14 +6,16 @@
 
 /**
  * A statement returning the count and the four sums over `from` (a FROM clause whose rows have the key
- * expression `k` and the jsonb expression `d`); each row's sha256 computed once.
+ * expression `k` and the jsonb expression `d`); each row's sha256 computed once: `OFFSET 0` keeps the
+ * planner from inlining the subquery, which would compute sha256 again for each of the 16 get_byte calls
+ * (5× slower).
  */
 export function sqlHashQuery(from: string, k: string, d: string): string {
   const word = (o: number) =>
     [0, 1, 2, 3].map((b) => `(get_byte(h, ${o + b})::bigint << ${24 - 8 * b})`).join(' | ');
   const sums = [0, 4, 8, 12].map((o, i) => `coalesce(sum(${word(o)}), 0)::text AS w${i}`);
   return `SELECT count(*)::text AS n, ${sums.join(', ')}
-    FROM (SELECT sha256(convert_to(${k} || E'\\n' || ${d}::text, 'UTF8')) AS h FROM ${from}) AS rows`;
+    FROM (SELECT sha256(convert_to(${k} || E'\\n' || ${d}::text, 'UTF8')) AS h FROM ${from} OFFSET 0) AS rows`;
 }
 
 export interface SqlHashRow {
