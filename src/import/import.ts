@@ -8,16 +8,20 @@ import { connect } from '../db/connect.js';
 import { ExitCode, PgwardError } from '../errors.js';
 import { throwIfAborted } from '../interrupt.js';
 import { advance, ensureCheckpointTable, finishRun, startRun } from './checkpoint.js';
+import { OrderedTransactions } from './ordered.js';
 import { MAX_LISTED_KINDS, proveBySql, proveImport } from './proof.js';
 import { Spill } from './spill.js';
 import { SqlHash } from './sql-hash.js';
-import { checkTarget, writeBatch } from './target.js';
+import { checkTarget, concurrentWritesSafe, writeBatch } from './target.js';
 import type { ImportMapping, ImportProblem, ImportReport, ImportSource, ProofEntry } from './types.js';
 import { DEFAULT_MAPPING } from './types.js';
 import { loadSchemas, validateSource } from './validate.js';
 
 /** Records per transaction unless configured: large enough that COPY, not round trips, sets the pace. */
 export const DEFAULT_BATCH = 20_000;
+
+/** Writing connections: PostgreSQL parses and inserts one batch while the next is sent (measured on 2 cores). */
+export const DEFAULT_WRITERS = 2;
 
 export interface ImportProgress {
   phase: 'validate' | 'write' | 'verify';
@@ -41,6 +45,11 @@ export interface ImportOptions {
   signal?: AbortSignal;
   onProgress?: (p: ImportProgress) => void;
   onProblem?: (p: ImportProblem) => void;
+  /**
+   * Connections writing batches at once (default 2), committed in order. One when the table has
+   * triggers or unique indexes besides the key's: two batches could then wait on each other.
+   */
+  writers?: number;
   /** Pause after each committed batch (tests use it to interrupt a run in the middle). */
   pauseMs?: number;
 }
@@ -184,11 +193,19 @@ async function writeAll(
   });
   const resume = parsePosition(cp.position);
   const batchSize = opts.batchSize ?? DEFAULT_BATCH;
-  let staged = await writeFrom(client, opts, spill, mapping, types, report, key, resume, batchSize);
-  // the records read this time differ before the checkpoint (another order, changed values): all again
-  staged ??= await writeFrom(client, opts, spill, mapping, types, report, key, null, batchSize);
-  await finishRun(client, key);
-  return staged!;
+  const writers = [client];
+  try {
+    const more = (opts.writers ?? DEFAULT_WRITERS) - 1;
+    if (more > 0 && (await concurrentWritesSafe(client, mapping)))
+      for (let i = 0; i < more; i++) writers.push(await connect(opts.url));
+    let staged = await writeFrom(writers, opts, spill, mapping, types, report, key, resume, batchSize);
+    // the records read this time differ before the checkpoint (another order, changed values): all again
+    staged ??= await writeFrom(writers, opts, spill, mapping, types, report, key, null, batchSize);
+    await finishRun(client, key);
+    return staged!;
+  } finally {
+    for (const w of writers.slice(1)) await w.end().catch(() => {});
+  }
 }
 
 interface Resume {
@@ -208,10 +225,11 @@ function parsePosition(p: string | null): Resume | null {
 
 /**
  * The spill written in batches, each with its checkpoint, skipping the first records when they are the
- * ones a previous run committed (same lines, by digest); undefined when they are not.
+ * ones a previous run committed (same lines, by digest); undefined when they are not. Batches are written
+ * on `writers` connections at once and committed in order (ordered.ts).
  */
 async function writeFrom(
-  client: pg.Client,
+  writers: pg.Client[],
   opts: ImportOptions,
   spill: Spill,
   mapping: ImportMapping,
@@ -224,34 +242,47 @@ async function writeFrom(
   const digest = createHash('sha256');
   let staged = new SqlHash();
   let done = 0;
+  // plain inserts while no batch has met an existing key (a first import); upserts from the first that has
+  let plain = true;
+  const tx = new OrderedTransactions(writers);
   const sizes = resume && resume.records > 0 ? [resume.records, batchSize] : [batchSize];
-  for await (const lines of spill.lines(sizes)) {
-    throwIfAborted(opts.signal, 'import');
-    for (const l of lines) digest.update(l).update('\n');
-    done += lines.length;
-    const lineDigest = digest.copy().digest('hex').slice(0, 32);
-    if (resume && done === resume.records && sizes.length === 2) {
-      if (lineDigest !== resume.digest) return undefined;
-      report.resumedAfter = done;
-      staged = resume.staged;
-      continue;
+  try {
+    for await (const lines of spill.lines(sizes)) {
+      throwIfAborted(opts.signal, 'import');
+      for (const l of lines) digest.update(l).update('\n');
+      done += lines.length;
+      const upTo = done;
+      const lineDigest = digest.copy().digest('hex').slice(0, 32);
+      if (resume && done === resume.records && sizes.length === 2) {
+        if (lineDigest !== resume.digest) return undefined;
+        report.resumedAfter = done;
+        staged = resume.staged;
+        continue;
+      }
+      await tx.submit({
+        work: async (c) => {
+          const r = await writeBatch(c, mapping, types, lines, plain);
+          if (r.conflicted) plain = false;
+          return r;
+        },
+        checkpoint: async (c, r) => {
+          staged.add(r.staged);
+          await advance(c, key, `spill:${upTo}:${lineDigest}:${staged.save()}`, lines.length);
+        },
+        committed: async (r) => {
+          report.written.inserted += r.inserted;
+          report.written.updated += r.updated;
+          report.written.unchanged += r.unchanged;
+          report.written.batches++;
+          opts.onProgress?.({ phase: 'write', records: upTo, total: spill.count });
+          if (opts.pauseMs) await new Promise((res) => setTimeout(res, opts.pauseMs));
+        },
+      });
     }
-    await client.query('BEGIN');
-    try {
-      const r = await writeBatch(client, mapping, types, lines);
-      staged.add(r.staged);
-      await advance(client, key, `spill:${done}:${lineDigest}:${staged.save()}`, lines.length);
-      await client.query('COMMIT');
-      report.written.inserted += r.inserted;
-      report.written.updated += r.updated;
-      report.written.unchanged += r.unchanged;
-      report.written.batches++;
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => {});
-      throw err;
-    }
-    opts.onProgress?.({ phase: 'write', records: done, total: spill.count });
-    if (opts.pauseMs) await new Promise((r) => setTimeout(r, opts.pauseMs));
+    await tx.drain();
+  } catch (err) {
+    await tx.settle();
+    throw err;
   }
   if (resume && resume.records > 0 && done < resume.records) return undefined;
   return staged;

@@ -3,11 +3,12 @@
 // there are few. The source is not read again: the proof says the table holds what the one read saw.
 import type { ValidateFunction } from 'ajv';
 import type pg from 'pg';
+import { quoteIdent } from '../db/connect.js';
 import { throwIfAborted } from '../interrupt.js';
 import { ContentHash } from './canonical.js';
 import type { Spill } from './spill.js';
-import { SqlHash } from './sql-hash.js';
-import { hashTargetRows, readRows } from './target.js';
+import { SqlHash, type SqlHashRow, sqlHashQuery } from './sql-hash.js';
+import { hashTargetRows, readRows, tableRef } from './target.js';
 import type { ImportMapping, ImportSource, ProofEntry } from './types.js';
 import { recordProblem } from './validate.js';
 
@@ -33,16 +34,32 @@ export async function proveBySql(
   source: SqlHash,
   chunk: number,
 ): Promise<ProofEntry> {
-  const dst = new SqlHash();
-  dst.add(await hashTargetRows(client, mapping, keyRuns(spill, chunk)));
-  return {
+  const entry = (dst: SqlHash): ProofEntry => ({
     kind: '(all)',
     sourceCount: source.count,
     targetCount: dst.count,
     sourceHash: source.digest(),
     targetHash: dst.digest(),
     match: source.count === dst.count && source.digest() === dst.digest(),
-  };
+  });
+  const whole = new SqlHash();
+  whole.add(await hashWholeTable(client, mapping, source.count));
+  if (entry(whole).match) return entry(whole);
+  const dst = new SqlHash();
+  dst.add(await hashTargetRows(client, mapping, keyRuns(spill, chunk)));
+  return entry(dst);
+}
+
+/**
+ * The count and hash of at most `count + 1` rows of the whole table: when the table holds exactly the
+ * rows read (an import into its own table) they match the source's, and the keys need not be sent back.
+ * A table with more rows shows count + 1 (the scan stops there) and the keyed proof runs instead.
+ */
+async function hashWholeTable(client: pg.Client, m: ImportMapping, count: number) {
+  const k = quoteIdent(m.keyColumn);
+  const d = quoteIdent(m.dataColumn);
+  const from = `(SELECT ${k} AS k, ${d} AS d FROM ${tableRef(m.table)} LIMIT ${count + 1}) AS whole`;
+  return (await client.query<SqlHashRow>(sqlHashQuery(from, 'k::text', 'd'))).rows[0]!;
 }
 
 async function* keyRuns(spill: Spill, chunk: number): AsyncIterable<string[]> {

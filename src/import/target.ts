@@ -77,24 +77,63 @@ export async function checkTarget(client: pg.Client, m: ImportMapping): Promise<
   return types;
 }
 
+/**
+ * Whether batches may be written on several connections at once: no user triggers and no unique or
+ * exclusion index besides the key's. Rows of different keys then never wait on each other; otherwise a
+ * later batch could hold what an earlier one waits for while it waits for the earlier one to commit.
+ */
+export async function concurrentWritesSafe(client: pg.Client, m: ImportMapping): Promise<boolean> {
+  const r = await client.query<{ triggers: number; uniques: number }>(
+    `SELECT (SELECT count(*)::int FROM pg_trigger WHERE tgrelid = to_regclass($1) AND NOT tgisinternal) AS triggers,
+            (SELECT count(*)::int FROM pg_index WHERE indrelid = to_regclass($1) AND (indisunique OR indisexclusion)) AS uniques`,
+    [tableRef(m.table)],
+  );
+  return r.rows[0]!.triggers === 0 && r.rows[0]!.uniques === 1;
+}
+
 export interface BatchResult {
   inserted: number;
   updated: number;
   unchanged: number;
   /** The content hash of the batch's staged rows (what was read, as PostgreSQL parsed it). */
   staged: SqlHashRow;
+  /** A plain insert was tried and a key already existed (the batch was upserted instead). */
+  conflicted: boolean;
 }
 
 /**
  * Writes one batch inside the caller's transaction: `lines` are COPY text rows (key, tab, JSON) with
- * distinct keys, as the spill holds them. Only the counts come back, never the rows.
+ * distinct keys, as the spill holds them. Only the counts come back, never the rows. With `plainFirst`,
+ * a plain INSERT is tried first (half the cost of ON CONFLICT's speculative insertion, measured), inside a
+ * savepoint: if any key exists already — a re-run, or another writer — it is undone and the batch upserted.
  */
 export async function writeBatch(
   client: pg.Client,
   m: ImportMapping,
   types: Record<string, string>,
   lines: string[],
+  plainFirst = false,
 ): Promise<BatchResult> {
+  await stage(client, lines);
+  const extra = Object.entries(m.columns);
+  const cols = [m.keyColumn, m.dataColumn, ...extra.map(([c]) => c)].map(quoteIdent);
+  const exprs = ['k', 'd', ...extra.map(([c, path]) => `(d #>> ${pathLiteral(path)})::${types[c]}`)];
+  const insert = `INSERT INTO ${tableRef(m.table)} AS t (${cols.join(', ')})
+       SELECT ${exprs.join(', ')} FROM pgward_import_stage`;
+  const plain = plainFirst ? await insertIfAllNew(client, insert) : undefined;
+  const counts = plain === undefined ? await upsert(client, m, insert) : { inserted: plain, written: plain };
+  const staged = await client.query<SqlHashRow>(sqlHashQuery('pgward_import_stage', 'k', 'd'));
+  return {
+    inserted: counts.inserted,
+    updated: counts.written - counts.inserted,
+    unchanged: lines.length - counts.written,
+    staged: staged.rows[0]!,
+    conflicted: plainFirst && plain === undefined,
+  };
+}
+
+/** The lines in the session's staging table (emptied at each commit). */
+async function stage(client: pg.Client, lines: string[]): Promise<void> {
   await client.query(
     'CREATE TEMP TABLE IF NOT EXISTS pgward_import_stage (k text, d jsonb) ON COMMIT DELETE ROWS',
   );
@@ -104,33 +143,43 @@ export async function writeBatch(
     stream.on('finish', resolve);
     stream.end(`${lines.join('\n')}\n`);
   });
-  const extra = Object.entries(m.columns);
-  const cols = [m.keyColumn, m.dataColumn, ...extra.map(([c]) => c)].map(quoteIdent);
-  const exprs = ['k', 'd', ...extra.map(([c, path]) => `(d #>> ${pathLiteral(path)})::${types[c]}`)];
-  const sets = [m.dataColumn, ...extra.map(([c]) => c)].map(
+}
+
+/** The rows inserted, or undefined when a key existed (unique violation: nothing of it is kept). */
+async function insertIfAllNew(client: pg.Client, insert: string): Promise<number | undefined> {
+  await client.query('SAVEPOINT pgward_plain_insert');
+  try {
+    const r = await client.query(insert);
+    await client.query('RELEASE SAVEPOINT pgward_plain_insert');
+    return r.rowCount ?? 0;
+  } catch (err) {
+    if ((err as { code?: string }).code !== '23505') throw err;
+    await client.query('ROLLBACK TO SAVEPOINT pgward_plain_insert');
+    return undefined;
+  }
+}
+
+/** INSERT … ON CONFLICT DO UPDATE, touching only rows whose value differs (a re-run writes nothing). */
+async function upsert(
+  client: pg.Client,
+  m: ImportMapping,
+  insert: string,
+): Promise<{ inserted: number; written: number }> {
+  const sets = [m.dataColumn, ...Object.keys(m.columns)].map(
     (c) => `${quoteIdent(c)} = excluded.${quoteIdent(c)}`,
   );
   if (m.updatedAtColumn) sets.push(`${quoteIdent(m.updatedAtColumn)} = now()`);
-  const t = tableRef(m.table);
-  // sorted by key: the index is written in order (fewer page visits than the source's order)
+  // in the staged order: sorting by key first measured 1.6× slower per batch (the sort, and no fewer index
+  // page visits at a batch's size)
   const r = await client.query<{ inserted: string; written: string }>(
     `WITH w AS (
-       INSERT INTO ${t} AS t (${cols.join(', ')})
-       SELECT ${exprs.join(', ')} FROM pgward_import_stage ORDER BY k
+       ${insert}
        ON CONFLICT (${quoteIdent(m.keyColumn)}) DO UPDATE SET ${sets.join(', ')}
        WHERE t.${quoteIdent(m.dataColumn)} IS DISTINCT FROM excluded.${quoteIdent(m.dataColumn)}
        RETURNING (xmax = 0) AS inserted)
      SELECT count(*) FILTER (WHERE inserted) AS inserted, count(*) AS written FROM w`,
   );
-  const inserted = Number(r.rows[0]!.inserted);
-  const written = Number(r.rows[0]!.written);
-  const staged = await client.query<SqlHashRow>(sqlHashQuery('pgward_import_stage', 'k', 'd'));
-  return {
-    inserted,
-    updated: written - inserted,
-    unchanged: lines.length - written,
-    staged: staged.rows[0]!,
-  };
+  return { inserted: Number(r.rows[0]!.inserted), written: Number(r.rows[0]!.written) };
 }
 
 function pathLiteral(path: string): string {
