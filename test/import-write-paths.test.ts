@@ -146,4 +146,22 @@ describe('import write paths', () => {
       ['many:42'],
     );
   });
+
+  it('invariant: a record PostgreSQL refuses stops the import before anything is written, naming its key, and leaves no staging table', async () => {
+    await seedKeys('nul', 250);
+    // JSON.parse accepts \u0000 in a string; jsonb does not
+    await redis.client.set('nul:77', '{"i": 77, "name": "bad \\u0000 byte"}');
+    const db = await createTestDatabase();
+    await db.query(TABLE);
+    await assert.rejects(importKeys(db, 'nul'), (err: Error) => {
+      assert.match(err.message, /PostgreSQL refuses the record nul:77: .*unsupported Unicode escape/);
+      return true;
+    });
+    assert.deepEqual(await db.query('SELECT kind FROM json_store'), []);
+    assert.deepEqual(await db.query("SELECT 1 FROM pg_namespace WHERE nspname = 'pgward'"), []);
+    const staging = await db.query(
+      "SELECT relname FROM pg_class WHERE relname LIKE 'pgward_import_stage%' AND relpersistence = 't'",
+    );
+    assert.deepEqual(staging, []);
+  });
 });

@@ -12,7 +12,8 @@ import { OrderedTransactions } from './ordered.js';
 import { MAX_LISTED_KINDS, proveBySql, proveImport } from './proof.js';
 import { Spill } from './spill.js';
 import { SqlHash } from './sql-hash.js';
-import { checkTarget, concurrentWritesSafe, writeBatch } from './target.js';
+import { type StagedBatch, Stager } from './stager.js';
+import { checkTarget, concurrentWritesSafe, writeStaged } from './target.js';
 import type { ImportMapping, ImportProblem, ImportReport, ImportSource, ProofEntry } from './types.js';
 import { DEFAULT_MAPPING } from './types.js';
 import { loadSchemas, validateSource } from './validate.js';
@@ -78,7 +79,8 @@ export async function importData(opts: ImportOptions): Promise<ImportResult> {
   const batchSize = opts.batchSize ?? DEFAULT_BATCH;
   const schemas = loadSchemas(opts.schemas ?? {});
   const client = await connect(opts.url);
-  const spill = opts.dryRun ? undefined : new Spill();
+  const spill = opts.dryRun ? undefined : new Spill(batchSize);
+  const writers = [client];
   try {
     const report = emptyReport(opts, mapping);
     let types: Record<string, string> | undefined;
@@ -88,6 +90,9 @@ export async function importData(opts: ImportOptions): Promise<ImportResult> {
       if (!opts.dryRun) throw err;
       report.targetProblem = (err as Error).message;
     }
+    if (spill) writers.push(...(await moreWriters(client, opts, mapping)));
+    const stager = spill ? new Stager(writers) : undefined;
+    if (spill) spill.tap = stager;
     const v = await validateSource(opts.source, {
       schemas,
       // read in small runs: a run's records are garbage soon after (large runs outlive the young heap)
@@ -108,30 +113,57 @@ export async function importData(opts: ImportOptions): Promise<ImportResult> {
     });
     opts.onProgress?.({ phase: 'validate', records: v.records, total: v.records });
     const blocked = v.collisions > 0 || (v.invalid > 0 && !opts.skipInvalid);
-    if (!spill || blocked) return finish(report, blocked ? 'invalid' : 'dry-run', started);
-    const staged = await writeAll(client, opts, spill, mapping, types!, report);
-    const progress = (n: number) => opts.onProgress?.({ phase: 'verify', records: n, total: v.kinds });
-    let quick: ProofEntry | undefined;
-    if (v.kinds > MAX_LISTED_KINDS) {
-      throwIfAborted(opts.signal, 'import proof');
-      quick = await proveBySql(client, mapping, spill, staged, batchSize);
-    }
-    report.proof = quick?.match
-      ? { total: quick, mismatches: [], kinds: [], match: true }
-      : await proveImport(
-          client,
-          spill.source(opts.source.description),
-          mapping,
-          schemas,
-          batchSize,
-          opts.signal,
-          progress,
-        );
-    return finish(report, report.proof.match ? 'imported' : 'mismatch', started);
+    if (!spill || !stager || blocked) return finish(report, blocked ? 'invalid' : 'dry-run', started);
+    const batches = await stager.finish();
+    const staged = await writeAll(writers, opts, batches, mapping, types!, report);
+    return finish(report, await prove(client, opts, spill, staged, v.kinds, report), started);
   } finally {
     spill?.remove();
-    await client.end().catch(() => {});
+    for (const c of writers) await c.end().catch(() => {});
   }
+}
+
+/** The proof after writing: the quick one in SQL for many kinds, the detailed one otherwise or on a mismatch. */
+async function prove(
+  client: pg.Client,
+  opts: ImportOptions,
+  spill: Spill,
+  staged: SqlHash,
+  kinds: number,
+  report: ImportResult,
+): Promise<ImportStatus> {
+  const mapping: ImportMapping = { ...DEFAULT_MAPPING, ...opts.mapping };
+  const batchSize = opts.batchSize ?? DEFAULT_BATCH;
+  const progress = (n: number) => opts.onProgress?.({ phase: 'verify', records: n, total: kinds });
+  let quick: ProofEntry | undefined;
+  if (kinds > MAX_LISTED_KINDS) {
+    throwIfAborted(opts.signal, 'import proof');
+    quick = await proveBySql(client, mapping, spill, staged, batchSize);
+  }
+  report.proof = quick?.match
+    ? { total: quick, mismatches: [], kinds: [], match: true }
+    : await proveImport(
+        client,
+        spill.source(opts.source.description),
+        mapping,
+        loadSchemas(opts.schemas ?? {}),
+        batchSize,
+        opts.signal,
+        progress,
+      );
+  return report.proof.match ? 'imported' : 'mismatch';
+}
+
+/**
+ * The writing connections besides `client`: `writers - 1` of them, or none when the table has triggers
+ * or other unique indexes (two batches could then wait on each other).
+ */
+async function moreWriters(client: pg.Client, opts: ImportOptions, m: ImportMapping): Promise<pg.Client[]> {
+  const more = (opts.writers ?? DEFAULT_WRITERS) - 1;
+  const out: pg.Client[] = [];
+  if (more > 0 && (await concurrentWritesSafe(client, m)))
+    for (let i = 0; i < more; i++) out.push(await connect(opts.url));
+  return out;
 }
 
 function emptyReport(opts: ImportOptions, m: ImportMapping): ImportResult {
@@ -161,13 +193,14 @@ function finish(r: ImportResult, status: ImportStatus, started: number): ImportR
 }
 
 async function writeAll(
-  client: pg.Client,
+  writers: pg.Client[],
   opts: ImportOptions,
-  spill: Spill,
+  batches: StagedBatch[],
   mapping: ImportMapping,
   types: Record<string, string>,
   report: ImportResult,
 ): Promise<SqlHash> {
+  const client = writers[0]!;
   await ensureCheckpointTable(client);
   const key = createHash('sha256')
     .update(`${opts.source.description}\u0000${mapping.table}\u0000${mapping.keyColumn}`)
@@ -191,21 +224,11 @@ async function writeAll(
     target: report.target,
     fingerprint: await opts.source.fingerprint(),
   });
-  const resume = parsePosition(cp.position);
-  const batchSize = opts.batchSize ?? DEFAULT_BATCH;
-  const writers = [client];
-  try {
-    const more = (opts.writers ?? DEFAULT_WRITERS) - 1;
-    if (more > 0 && (await concurrentWritesSafe(client, mapping)))
-      for (let i = 0; i < more; i++) writers.push(await connect(opts.url));
-    let staged = await writeFrom(writers, opts, spill, mapping, types, report, key, resume, batchSize);
-    // the records read this time differ before the checkpoint (another order, changed values): all again
-    staged ??= await writeFrom(writers, opts, spill, mapping, types, report, key, null, batchSize);
-    await finishRun(client, key);
-    return staged!;
-  } finally {
-    for (const w of writers.slice(1)) await w.end().catch(() => {});
-  }
+  const run = { writers, opts, batches, mapping, types, report, key };
+  // the records read this time differ before the checkpoint (another order, changed values): all again
+  const staged = (await writeFrom(run, parsePosition(cp.position))) ?? (await writeFrom(run, null))!;
+  await finishRun(client, key);
+  return staged;
 }
 
 interface Resume {
@@ -216,74 +239,75 @@ interface Resume {
   staged: SqlHash;
 }
 
-/** A checkpoint position: `spill:<records>:<digest>:<staged hash>`. */
+/**
+ * A checkpoint position: `spill2:<records>:<digest>:<staged hash>` (`spill:` positions, whose staged
+ * hash was sha256-based, are not resumed: their records are written again, which changes nothing).
+ */
 function parsePosition(p: string | null): Resume | null {
-  const m = /^spill:(\d+):([0-9a-f]+):([0-9a-f.]+)$/.exec(p ?? '');
+  const m = /^spill2:(\d+):([0-9a-f]+):([0-9a-f.]+)$/.exec(p ?? '');
   const staged = m ? SqlHash.load(m[3]!) : undefined;
   return m && staged ? { records: Number(m[1]), digest: m[2]!, staged } : null;
 }
 
+interface Run {
+  writers: pg.Client[];
+  opts: ImportOptions;
+  batches: StagedBatch[];
+  mapping: ImportMapping;
+  types: Record<string, string>;
+  report: ImportResult;
+  key: string;
+}
+
 /**
- * The spill written in batches, each with its checkpoint, skipping the first records when they are the
- * ones a previous run committed (same lines, by digest); undefined when they are not. Batches are written
- * on `writers` connections at once and committed in order (ordered.ts).
+ * The staged batches written, each with its checkpoint, after those a previous run committed when they
+ * are the same records (same lines, by digest); undefined when they are not. Batches are written on the
+ * connection that staged them, several at once, committed in order (ordered.ts).
  */
-async function writeFrom(
-  writers: pg.Client[],
-  opts: ImportOptions,
-  spill: Spill,
-  mapping: ImportMapping,
-  types: Record<string, string>,
-  report: ImportResult,
-  key: string,
-  resume: Resume | null,
-  batchSize: number,
-): Promise<SqlHash | undefined> {
-  const digest = createHash('sha256');
+async function writeFrom(run: Run, resume: Resume | null): Promise<SqlHash | undefined> {
+  const { opts, report } = run;
   let staged = new SqlHash();
-  let done = 0;
+  let start = 0;
+  if (resume && resume.records > 0) {
+    const at = run.batches.findIndex((b) => b.upTo === resume.records);
+    if (at < 0 || run.batches[at]!.digest !== resume.digest) return undefined;
+    report.resumedAfter = resume.records;
+    staged = resume.staged;
+    start = at + 1;
+  }
   // plain inserts while no batch has met an existing key (a first import); upserts from the first that has
   let plain = true;
-  const tx = new OrderedTransactions(writers);
-  const sizes = resume && resume.records > 0 ? [resume.records, batchSize] : [batchSize];
+  const tx = new OrderedTransactions(run.writers);
   try {
-    for await (const lines of spill.lines(sizes)) {
+    for (const batch of run.batches.slice(start)) {
       throwIfAborted(opts.signal, 'import');
-      for (const l of lines) digest.update(l).update('\n');
-      done += lines.length;
-      const upTo = done;
-      const lineDigest = digest.copy().digest('hex').slice(0, 32);
-      if (resume && done === resume.records && sizes.length === 2) {
-        if (lineDigest !== resume.digest) return undefined;
-        report.resumedAfter = done;
-        staged = resume.staged;
-        continue;
-      }
-      await tx.submit({
-        work: async (c) => {
-          const r = await writeBatch(c, mapping, types, lines, plain);
-          if (r.conflicted) plain = false;
-          return r;
+      await tx.submit(
+        {
+          work: async (c) => {
+            const r = await writeStaged(c, run.mapping, run.types, batch, plain);
+            if (r.conflicted) plain = false;
+            return r;
+          },
+          checkpoint: async (c) => {
+            staged.add(batch.staged);
+            await advance(c, run.key, `spill2:${batch.upTo}:${batch.digest}:${staged.save()}`, batch.lines);
+          },
+          committed: async (r) => {
+            report.written.inserted += r.inserted;
+            report.written.updated += r.updated;
+            report.written.unchanged += r.unchanged;
+            report.written.batches++;
+            opts.onProgress?.({ phase: 'write', records: batch.upTo, total: run.batches.at(-1)?.upTo ?? 0 });
+            if (opts.pauseMs) await new Promise((res) => setTimeout(res, opts.pauseMs));
+          },
         },
-        checkpoint: async (c, r) => {
-          staged.add(r.staged);
-          await advance(c, key, `spill:${upTo}:${lineDigest}:${staged.save()}`, lines.length);
-        },
-        committed: async (r) => {
-          report.written.inserted += r.inserted;
-          report.written.updated += r.updated;
-          report.written.unchanged += r.unchanged;
-          report.written.batches++;
-          opts.onProgress?.({ phase: 'write', records: upTo, total: spill.count });
-          if (opts.pauseMs) await new Promise((res) => setTimeout(res, opts.pauseMs));
-        },
-      });
+        batch.writer,
+      );
     }
     await tx.drain();
   } catch (err) {
     await tx.settle();
     throw err;
   }
-  if (resume && resume.records > 0 && done < resume.records) return undefined;
   return staged;
 }

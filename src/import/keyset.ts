@@ -18,6 +18,13 @@ export function hash64(s: string): [number, number] {
   return [a >>> 0, (b ^ (b >>> 16)) >>> 0];
 }
 
+/** FNV-1a of a string's UTF-16 units: hash64's first word, without the second (for origins). */
+function fnv1a(s: string): number {
+  let a = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) a = Math.imul(a ^ s.charCodeAt(i), 0x01000193);
+  return a >>> 0;
+}
+
 export type KeySeen = 'new' | 'same' | 'other';
 
 export class KeyHashSet {
@@ -31,7 +38,7 @@ export class KeyHashSet {
   /** Adds the key: 'new', 'same' (seen before from the same origin), 'other' (from another origin). */
   add(key: string, origin: string): KeySeen {
     const [a, b] = hash64(key);
-    const o = hash64(origin)[0];
+    const o = fnv1a(origin);
     const at = this.find(a, b);
     if (this.used[at]) return this.slots[at * 3 + 2] === o ? 'same' : 'other';
     this.put(at, a, b, o);

@@ -25,9 +25,12 @@ export class OrderedTransactions {
     this.busy = clients.map(() => Promise.resolve());
   }
 
-  /** Starts a batch once a connection is free (at most one transaction per connection). */
-  async submit<T>(batch: OrderedBatch<T>): Promise<void> {
-    const slot = this.submitted++ % this.clients.length;
+  /**
+   * Starts a batch on connection `slot` (by default the next in turn) once it is free: at most one
+   * transaction per connection.
+   */
+  async submit<T>(batch: OrderedBatch<T>, slot = this.submitted % this.clients.length): Promise<void> {
+    this.submitted++;
     await this.busy[slot];
     if (this.failure) throw this.failure.error;
     const task = this.run(this.clients[slot]!, batch, this.previous);

@@ -255,6 +255,15 @@ interface OtherValue {
   raw: unknown;
 }
 
+/** The first byte that is not JSON whitespace ({, [ or " start a JSON document), or -1. */
+function firstNonSpace(buf: Buffer): number {
+  for (let i = 0; i < buf.length; i++) {
+    const b = buf[i]!;
+    if (b !== 0x20 && b !== 0x0a && b !== 0x0d && b !== 0x09) return b;
+  }
+  return -1;
+}
+
 function stringRecord(key: string, buf: Buffer, origin: string): SourceRecord {
   const bad = firstInvalidUtf8(buf);
   if (bad >= 0)
@@ -265,8 +274,8 @@ function stringRecord(key: string, buf: Buffer, origin: string): SourceRecord {
       error: `not UTF-8: invalid byte 0x${buf[bad]!.toString(16).padStart(2, '0')} at byte offset ${bad}`,
     };
   const text = buf.toString('utf8');
-  const t = text.trimStart()[0];
-  if (t === '{' || t === '[' || t === '"') {
+  const t = firstNonSpace(buf);
+  if (t === 0x7b || t === 0x5b || t === 0x22) {
     try {
       return { kind: key, data: JSON.parse(text), origin, json: text };
     } catch {

@@ -4,6 +4,7 @@
 // writer sends lines as they are. Nothing is written to the database until the whole source has been
 // read and validated, and memory holds one batch, never the dataset. The folder (pgward-import-*, with an
 // `owner` file naming the process) is removed afterwards; one left by a killed run is removed by the next.
+import { createHash } from 'node:crypto';
 import {
   closeSync,
   createReadStream,
@@ -30,10 +31,29 @@ export function copyField(s: string): string {
     : s;
 }
 
-function uncopyField(s: string): string {
+export function uncopyField(s: string): string {
   if (!s.includes('\\')) return s;
   return s.replace(/\\(.)/g, (_, c: string) => (c === 't' ? '\t' : c === 'n' ? '\n' : c === 'r' ? '\r' : c));
 }
+
+/** A run of spilled lines, written to the file and handed to the tap as one buffer. */
+export interface SpillBatch {
+  /** COPY text lines, each ending in a newline. */
+  data: Buffer;
+  lines: number;
+  /** Records spilled up to and including this batch. */
+  upTo: number;
+  /** sha256 (hex, 32 digits) of the spill's bytes up to `upTo`, for a resume check. */
+  digest: string;
+}
+
+export interface SpillTap {
+  add(batch: SpillBatch): void;
+  settle(): Promise<void>;
+}
+
+/** A batch is also cut at this many bytes, so that huge documents do not make a huge batch. */
+const MAX_BATCH_BYTES = 64 << 20;
 
 export class Spill {
   readonly dir: string;
@@ -41,8 +61,16 @@ export class Spill {
   private readonly fd: number;
   private buf: string[] = [];
   private bytes = 0;
+  private readonly digest = createHash('sha256');
   count = 0;
-  constructor() {
+  /** Given every batch as it is written (the stager). */
+  tap: SpillTap | undefined;
+  /** Waits while the tap is behind (called between source batches). */
+  async settle(): Promise<void> {
+    await this.tap?.settle();
+  }
+  /** `batchLines`: records per batch (the import's batch size). */
+  constructor(private readonly batchLines = 20_000) {
     sweepOrphans();
     this.dir = mkdtempSync(join(tmpdir(), PREFIX));
     writeFileSync(join(this.dir, 'owner'), String(process.pid));
@@ -55,13 +83,23 @@ export class Spill {
     this.buf.push(line);
     this.bytes += line.length;
     this.count++;
-    if (this.bytes >= 1 << 20) this.flush();
+    if (this.buf.length >= this.batchLines || this.bytes >= MAX_BATCH_BYTES) this.flush();
   }
+  /** The lines spilled since the last batch: one buffer, encoded once, for the file and for the tap. */
   flush(): void {
     if (this.buf.length === 0) return;
-    writeSync(this.fd, this.buf.join(''));
+    const data = Buffer.from(this.buf.join(''));
+    for (let at = 0; at < data.length; ) at += writeSync(this.fd, data, at);
+    this.digest.update(data);
+    const batch = {
+      data,
+      lines: this.buf.length,
+      upTo: this.count,
+      digest: this.digest.copy().digest('hex').slice(0, 32),
+    };
     this.buf = [];
     this.bytes = 0;
+    this.tap?.add(batch);
   }
   private closed = false;
   /** Finishes writing (before reading). Once: a descriptor closed twice may be another stream's by then. */

@@ -1,21 +1,25 @@
-// The content hash of rows computed by PostgreSQL: per row, sha256 of the key, a newline and the jsonb's
-// text (PostgreSQL's one spelling of a jsonb value: keys ordered, fixed spacing), its first 16 bytes as
-// four 32-bit words, summed word by word (order-independent) and reduced modulo 2^32 here. The writer
-// hashes each batch's staged rows (what was read from the source, as PostgreSQL parsed it) and the proof
-// hashes the table's rows for the same keys in one statement: no row crosses the network for the proof.
+// The content hash of rows computed by PostgreSQL: per row, a 64-bit hash of the jsonb value with
+// PostgreSQL's own jsonb hash (jsonb_hash_extended, the one hash indexes use: equal jsonb values hash
+// equal, whatever their spelling), seeded by a hash of the key (so a value under another key hashes
+// differently), and an independent 64-bit hash of the key; each split in two 32-bit words, the four
+// words summed over the rows (order-independent) and reduced modulo 2^32 here. It hashes the jsonb's
+// binary form: the text form through sha256 cost four times as much, 70% of it printing the jsonb as
+// text (measured on 1M rows). Not a cryptographic hash: it detects lost, extra and changed rows (an
+// accidental difference goes unseen with odds of about 2^-64), not a forgery. The writer hashes each
+// batch's staged rows (what was read from the source, as PostgreSQL parsed it) and the proof hashes the
+// table's rows: no row crosses the network for the proof.
 
 /**
  * A statement returning the count and the four sums over `from` (a FROM clause whose rows have the key
- * expression `k` and the jsonb expression `d`); each row's sha256 computed once: `OFFSET 0` keeps the
- * planner from inlining the subquery, which would compute sha256 again for each of the 16 get_byte calls
- * (5× slower).
+ * expression `k` and the jsonb expression `d`). `OFFSET 0` keeps the planner from inlining the subquery,
+ * which would compute each 64-bit hash once for each of its two words.
  */
 export function sqlHashQuery(from: string, k: string, d: string): string {
-  const word = (o: number) =>
-    [0, 1, 2, 3].map((b) => `(get_byte(h, ${o + b})::bigint << ${24 - 8 * b})`).join(' | ');
-  const sums = [0, 4, 8, 12].map((o, i) => `coalesce(sum(${word(o)}), 0)::text AS w${i}`);
+  const key = (seed: number) => `hashtextextended((${k}) COLLATE "C", ${seed})`;
+  const words = ['a >> 32', '(a << 32) >> 32', 'b >> 32', '(b << 32) >> 32'];
+  const sums = words.map((w, i) => `coalesce(sum((${w})::int4), 0)::text AS w${i}`);
   return `SELECT count(*)::text AS n, ${sums.join(', ')}
-    FROM (SELECT sha256(convert_to(${k} || E'\\n' || ${d}::text, 'UTF8')) AS h FROM ${from} OFFSET 0) AS rows`;
+    FROM (SELECT jsonb_hash_extended(${d}, ${key(0)}) AS a, ${key(1)} AS b FROM ${from} OFFSET 0) AS rows`;
 }
 
 export interface SqlHashRow {
@@ -34,7 +38,8 @@ export class SqlHash {
   add(row: SqlHashRow): void {
     this.count += Number(row.n);
     const ws = [row.w0, row.w1, row.w2, row.w3];
-    for (let i = 0; i < 4; i++) this.words[i] = (this.words[i]! + BigInt(ws[i]!)) % MOD;
+    // the sums are of signed 32-bit words: reduced into 0..2^32-1
+    for (let i = 0; i < 4; i++) this.words[i] = (((this.words[i]! + BigInt(ws[i]!)) % MOD) + MOD) % MOD;
   }
   digest(): string {
     return this.words.map((w) => w.toString(16).padStart(8, '0')).join('');

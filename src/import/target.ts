@@ -95,54 +95,38 @@ export interface BatchResult {
   inserted: number;
   updated: number;
   unchanged: number;
-  /** The content hash of the batch's staged rows (what was read, as PostgreSQL parsed it). */
-  staged: SqlHashRow;
   /** A plain insert was tried and a key already existed (the batch was upserted instead). */
   conflicted: boolean;
 }
 
 /**
- * Writes one batch inside the caller's transaction: `lines` are COPY text rows (key, tab, JSON) with
- * distinct keys, as the spill holds them. Only the counts come back, never the rows. With `plainFirst`,
- * a plain INSERT is tried first (half the cost of ON CONFLICT's speculative insertion, measured), inside a
- * savepoint: if any key exists already — a re-run, or another writer — it is undone and the batch upserted.
+ * Writes one staged batch (stager.ts: a temporary table of COPY-parsed rows with distinct keys) inside the
+ * caller's transaction, and drops its table with it. Only the counts come back, never the rows. With
+ * `plainFirst`, a plain INSERT is tried first (half the cost of ON CONFLICT's speculative insertion,
+ * measured), inside a savepoint: if any key exists already — a re-run, or another writer — it is undone
+ * and the batch upserted.
  */
-export async function writeBatch(
+export async function writeStaged(
   client: pg.Client,
   m: ImportMapping,
   types: Record<string, string>,
-  lines: string[],
+  batch: { table: string; lines: number },
   plainFirst = false,
 ): Promise<BatchResult> {
-  await stage(client, lines);
   const extra = Object.entries(m.columns);
   const cols = [m.keyColumn, m.dataColumn, ...extra.map(([c]) => c)].map(quoteIdent);
   const exprs = ['k', 'd', ...extra.map(([c, path]) => `(d #>> ${pathLiteral(path)})::${types[c]}`)];
   const insert = `INSERT INTO ${tableRef(m.table)} AS t (${cols.join(', ')})
-       SELECT ${exprs.join(', ')} FROM pgward_import_stage`;
+       SELECT ${exprs.join(', ')} FROM ${batch.table}`;
   const plain = plainFirst ? await insertIfAllNew(client, insert) : undefined;
   const counts = plain === undefined ? await upsert(client, m, insert) : { inserted: plain, written: plain };
-  const staged = await client.query<SqlHashRow>(sqlHashQuery('pgward_import_stage', 'k', 'd'));
+  await client.query(`DROP TABLE ${batch.table}`);
   return {
     inserted: counts.inserted,
     updated: counts.written - counts.inserted,
-    unchanged: lines.length - counts.written,
-    staged: staged.rows[0]!,
+    unchanged: batch.lines - counts.written,
     conflicted: plainFirst && plain === undefined,
   };
-}
-
-/** The lines in the session's staging table (emptied at each commit). */
-async function stage(client: pg.Client, lines: string[]): Promise<void> {
-  await client.query(
-    'CREATE TEMP TABLE IF NOT EXISTS pgward_import_stage (k text, d jsonb) ON COMMIT DELETE ROWS',
-  );
-  await new Promise<void>((resolve, reject) => {
-    const stream = client.query(copyFrom('COPY pgward_import_stage (k, d) FROM STDIN'));
-    stream.on('error', reject);
-    stream.on('finish', resolve);
-    stream.end(`${lines.join('\n')}\n`);
-  });
 }
 
 /** The rows inserted, or undefined when a key existed (unique violation: nothing of it is kept). */

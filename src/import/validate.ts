@@ -120,6 +120,7 @@ export async function validateSource(source: ImportSource, opts: ValidateOptions
         }
       }
       opts.onProgress?.(res.records);
+      await opts.spill?.settle();
     }
   } finally {
     if (rejects) await new Promise((r) => rejects!.end(r));
