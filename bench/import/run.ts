@@ -9,6 +9,11 @@
 //   npm run bench:import -- --keys 100000,1000000 --seed-keys 200000
 //     (--seed-keys: run the seed's approach at that size only and scale its time linearly: it is one
 //      round trip pair per key, so its time is proportional to the key count)
+//   npm run bench:import -- --keys 1000000 --seed-keys 20000 --one-way-ms 1
+//     (--one-way-ms: both tools reach PostgreSQL and Redis through a proxy that delays every chunk by that
+//      many whole milliseconds each way (Node's timers: 1 ms at least) — a network with twice that round
+//      trip, as between an app's runner and a managed database; the seed's time is then round-trip bound,
+//      so --seed-keys with scaling is accurate)
 //   BENCH_NODE_ARGS=--cpu-prof npm run bench:import -- --keys 100000   (profile the pgward process)
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
@@ -17,6 +22,7 @@ import pg from 'pg';
 import { startCluster } from '../../test/harness/cluster.js';
 import { adminQuery } from '../../test/harness/db.js';
 import { startRedis } from '../../test/harness/redis.js';
+import { startTcpProxy } from '../../test/harness/tcp-proxy.js';
 
 const CLI = join(import.meta.dirname, '..', '..', 'dist', 'bin', 'pgward.js');
 const arg = (name: string) => {
@@ -27,6 +33,8 @@ const sizes = String(arg('--keys') ?? process.env.BENCH_KEYS ?? 1_000_000)
   .split(',')
   .map(Number);
 const seedKeys = arg('--seed-keys') ? Number(arg('--seed-keys')) : undefined;
+const oneWayMs = Math.max(0, Math.round(Number(arg('--one-way-ms') ?? 0)));
+const rttMs = 2 * oneWayMs;
 let keys = 0;
 const log = (s: string) => process.stderr.write(`${s}\n`);
 const TABLE =
@@ -115,6 +123,12 @@ async function runSeedApproach(url: string, redisUrl: string, limit: number): Pr
 
 const cluster = await startCluster();
 const redis = await startRedis();
+// with --one-way-ms, both tools connect through delaying proxies (the fill and the checks do not)
+const pgProxy = oneWayMs ? await startTcpProxy(cluster.port, '127.0.0.1', { delayMs: oneWayMs }) : undefined;
+const redisProxy = oneWayMs ? await startTcpProxy(redis.port, '127.0.0.1', { delayMs: oneWayMs }) : undefined;
+const pgUrl = (db: string) => pgProxy?.url(db) ?? cluster.url(db);
+const redisUrl = redisProxy ? `redis://127.0.0.1:${redisProxy.port}` : redis.url;
+if (rttMs) log(`network: ${rttMs} ms round trip to PostgreSQL and to Redis (delaying proxies)`);
 try {
   const rows: unknown[] = [];
   for (const size of sizes) {
@@ -124,7 +138,7 @@ try {
     const db = `bench_pgward_${size}`;
     await adminQuery(cluster.url(), `CREATE DATABASE ${db}`);
     await adminQuery(cluster.url(db), TABLE);
-    const pgw = await runPgward(cluster.url(db), redis.url);
+    const pgw = await runPgward(pgUrl(db), redisUrl);
     log(
       `pgward import, ${size} keys: ${pgw.seconds.toFixed(1)}s, peak RSS ${(pgw.rssKb / 1024).toFixed(0)} MiB`,
     );
@@ -133,7 +147,7 @@ try {
     await adminQuery(cluster.url(), `CREATE DATABASE ${sdb}`);
     await adminQuery(cluster.url(sdb), TABLE);
     // the seed's approach over all the keys, or over the first seedSize that SCAN returns
-    const seedMeasured = await runSeedApproach(cluster.url(sdb), redis.url, seedSize);
+    const seedMeasured = await runSeedApproach(pgUrl(sdb), redisUrl, seedSize);
     const count = await adminQuery(cluster.url(sdb), 'SELECT count(*)::int AS n FROM json_store');
     if (count[0]!.n !== seedSize) throw new Error(`seed approach wrote ${count[0]!.n} rows, not ${seedSize}`);
     const seed = (seedMeasured * size) / seedSize;
@@ -142,6 +156,7 @@ try {
     );
     const row = {
       keys: size,
+      rttMs,
       pgwardSeconds: +pgw.seconds.toFixed(2),
       seedSeconds: +seed.toFixed(2),
       seedMeasuredKeys: seedSize,
@@ -152,6 +167,8 @@ try {
     process.stdout.write(`${JSON.stringify(row)}\n`);
   }
 } finally {
+  await pgProxy?.close();
+  await redisProxy?.close();
   await redis.stop();
   cluster.stop();
 }

@@ -1,6 +1,7 @@
 // A TCP proxy between pgward (or pg_dump) and a test cluster that the test can cut: every open connection
 // is destroyed at once, as a network drop or a platform's proxy restart does, and new connections can be
-// refused for a while. (fault-proxy.ts is its HTTP counterpart for S3.)
+// refused for a while. With `delayMs`, every chunk waits that long in each direction (order kept): a
+// network with a round trip of twice that, for benchmarks. (fault-proxy.ts is its HTTP counterpart for S3.)
 import { createServer, type Server, type Socket, connect as tcpConnect } from 'node:net';
 import { TEST_PASSWORD, TEST_USER } from './cluster.js';
 
@@ -19,7 +20,11 @@ export interface TcpProxy {
   close(): Promise<void>;
 }
 
-export async function startTcpProxy(upstreamPort: number, upstreamHost = '127.0.0.1'): Promise<TcpProxy> {
+export async function startTcpProxy(
+  upstreamPort: number,
+  upstreamHost = '127.0.0.1',
+  opts: { delayMs?: number } = {},
+): Promise<TcpProxy> {
   const pairs = new Set<[Socket, Socket]>();
   let fromServer = 0;
   const proxy: TcpProxy = {
@@ -54,8 +59,13 @@ export async function startTcpProxy(upstreamPort: number, upstreamHost = '127.0.
     up.on('data', (d: Buffer) => {
       fromServer += d.length;
     });
-    client.pipe(up);
-    up.pipe(client);
+    if (opts.delayMs) {
+      relayLate(client, up, opts.delayMs);
+      relayLate(up, client, opts.delayMs);
+    } else {
+      client.pipe(up);
+      up.pipe(client);
+    }
     client.on('error', drop);
     up.on('error', drop);
     client.on('close', drop);
@@ -69,4 +79,14 @@ export async function startTcpProxy(upstreamPort: number, upstreamHost = '127.0.
     await new Promise<void>((resolve) => server.close(() => resolve()));
   };
   return proxy;
+}
+
+/** Relays `from` to `to`, each chunk `ms` later (timers of one duration fire in order). */
+function relayLate(from: Socket, to: Socket, ms: number): void {
+  from.on('data', (d: Buffer) => {
+    setTimeout(() => {
+      if (!to.destroyed) to.write(d);
+    }, ms);
+  });
+  from.on('end', () => setTimeout(() => to.end(), ms));
 }
