@@ -1,9 +1,12 @@
 // Connects to each configured environment's URL to learn which database it really is. In parallel, with a
 // short timeout, one cheap query each, and at most once per URL per process: probes cost a connection.
+// At most PROBES_AT_ONCE connect at a time: a pgward.yaml of 200 environments opened 200 connections at
+// once in every command, which exhausted a server's max_connections when a few commands ran together.
 
 import { interpolate } from '../config/interpolate.js';
 import type { LoadedConfig } from '../config/load.js';
 import { appName, withClient } from '../db/connect.js';
+import { Limiter } from '../db/limit.js';
 import { redact } from '../redact.js';
 import { type DatabaseIdentity, readDatabaseIdentity } from './database.js';
 
@@ -15,6 +18,8 @@ export interface ProbeResult {
 }
 
 const PROBE_TIMEOUT_MS = 3_000;
+const PROBES_AT_ONCE = 8;
+const probes = new Limiter(PROBES_AT_ONCE);
 const cache = new Map<string, Promise<DatabaseIdentity>>();
 
 /** Remembers an identity already read on a connection, so that a probe of the same URL costs nothing. */
@@ -25,10 +30,12 @@ export function rememberIdentity(url: string, id: DatabaseIdentity): void {
 export function probeUrl(url: string): Promise<DatabaseIdentity> {
   let p = cache.get(url);
   if (!p) {
-    p = withClient(url, readDatabaseIdentity, {
-      applicationName: appName('identity probe'),
-      connectTimeoutMs: PROBE_TIMEOUT_MS,
-    });
+    p = probes.run(() =>
+      withClient(url, readDatabaseIdentity, {
+        applicationName: appName('identity probe'),
+        connectTimeoutMs: PROBE_TIMEOUT_MS,
+      }),
+    );
     cache.set(url, p);
   }
   return p;

@@ -14,7 +14,7 @@ import { redact } from '../redact.js';
 import { Alerter, type Logger } from './alerts.js';
 import type { ServeSettings } from './config.js';
 import { createHttpServer } from './http.js';
-import { Limiter } from './limit.js';
+import { Limiter } from '../db/limit.js';
 import { type Family, joinFamilies, metricFamilies } from './metrics.js';
 import { Monitor, type RefreshGauge } from './monitor.js';
 import { Scheduler } from './scheduler.js';

@@ -23,7 +23,7 @@ import {
 import { GateCache } from './dashboard/gates.js';
 import { dashboardView } from './dashboard/view.js';
 import { healthBody, healthStatus, migrationsBody, summaryBody } from './health.js';
-import type { Limiter } from './limit.js';
+import type { Limiter } from '../db/limit.js';
 import { renderMetrics } from './metrics.js';
 import type { Scheduler } from './scheduler.js';
 import type { JobState, Rendered, Snapshot } from './state.js';

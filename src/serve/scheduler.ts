@@ -16,7 +16,7 @@ import { UsageError } from '../errors.js';
 import { redact } from '../redact.js';
 import type { Alerter, Logger } from './alerts.js';
 import { type JobContext, JobFailure, runJob } from './jobs.js';
-import type { Limiter } from './limit.js';
+import type { Limiter } from '../db/limit.js';
 import {
   claimSlot,
   ensureTables,

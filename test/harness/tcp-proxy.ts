@@ -11,6 +11,8 @@ export interface TcpProxy {
   url(database: string): string;
   /** Connections open right now. */
   open(): number;
+  /** The most connections seen open at once. */
+  peak(): number;
   /** Bytes relayed from the server so far. */
   bytesFromServer(): number;
   /** Destroys every open connection (both sides). */
@@ -27,11 +29,13 @@ export async function startTcpProxy(
 ): Promise<TcpProxy> {
   const pairs = new Set<[Socket, Socket]>();
   let fromServer = 0;
+  let peak = 0;
   const proxy: TcpProxy = {
     port: 0,
     url: (database) =>
       `postgresql://${TEST_USER}:${encodeURIComponent(TEST_PASSWORD)}@127.0.0.1:${proxy.port}/${encodeURIComponent(database)}`,
     open: () => pairs.size,
+    peak: () => peak,
     bytesFromServer: () => fromServer,
     cut: () => {
       for (const [a, b] of pairs) {
@@ -51,6 +55,7 @@ export async function startTcpProxy(
     const up = tcpConnect({ host: upstreamHost, port: upstreamPort });
     const pair: [Socket, Socket] = [client, up];
     pairs.add(pair);
+    peak = Math.max(peak, pairs.size);
     const drop = () => {
       pairs.delete(pair);
       client.destroy();

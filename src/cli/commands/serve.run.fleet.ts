@@ -6,7 +6,7 @@ import { formatDuration, MS } from '../../format/units.js';
 import { identifyForWrite } from '../../identity/identify.js';
 import type { ServeSettings } from '../../serve/config.js';
 import { type FleetEnvironment, startFleet } from '../../serve/fleet.js';
-import { Limiter } from '../../serve/limit.js';
+import { Limiter } from '../../db/limit.js';
 import type { Context } from '../context.js';
 import type { ServeCliFlags } from './serve.js';
 

@@ -1,0 +1,47 @@
+// Every command identifies its database by probing the other configured environments' URLs (no
+// spelling of a URL lowers a policy). A pgward.yaml with many environments must not open them all at
+// once: a few commands together would exhaust the server's connections.
+import assert from 'node:assert/strict';
+import { rmSync } from 'node:fs';
+import { after, describe, it } from 'node:test';
+import { createTestDatabase } from './harness/db.js';
+import { makeProject, runCli } from './harness/project.js';
+import { startTcpProxy } from './harness/tcp-proxy.js';
+
+const dirs: string[] = [];
+after(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+describe('identity probes', () => {
+  it('invariant: a command probes at most 8 environments at once, and still finds the one that is the same database', async () => {
+    const target = await createTestDatabase();
+    const others = await Promise.all(Array.from({ length: 3 }, () => createTestDatabase()));
+    // a 40 ms round trip: each probe takes long enough for probes to overlap
+    const proxy = await startTcpProxy(target.cluster.port, '127.0.0.1', { delayMs: 20 });
+    try {
+      // 40 environments through the proxy: 39 on other databases, one more name for the target's
+      const envs = Array.from({ length: 40 }, (_, i) => {
+        const db = i === 39 ? target.name : others[i % others.length]!.name;
+        return `  env${i}:\n    url: ${proxy.url(db)}?application_name=env${i}\n`;
+      }).join('');
+      await target.query('CREATE TABLE keep (id int)');
+      const dir = makeProject({
+        'db/migrations/20250101000000_drop.sql': '-- migrate:up\nDROP TABLE keep;\n',
+        'pgward.yaml': `environments:\n  app:\n    url: ${target.url}\n${envs}  production:\n    url: ${proxy.url(target.name)}\n`,
+      });
+      dirs.push(dir);
+      const r = await runCli(['migrate', '--env', 'app'], { cwd: dir });
+      // found through another spelling: production's policy blocks the DROP, as if named
+      assert.equal(r.code, 6, r.stderr);
+      assert.match(r.stderr, /production's database \(matched by a probe of its configured URL/);
+      assert.ok(proxy.peak() <= 8, `at most 8 probes at once, saw ${proxy.peak()}`);
+      assert.ok(proxy.peak() >= 2, `the probes ran concurrently (peak ${proxy.peak()})`);
+      assert.deepEqual(await target.query("SELECT 1 FROM pg_tables WHERE tablename = 'keep'"), [
+        { '?column?': 1 },
+      ]);
+    } finally {
+      await proxy.close();
+    }
+  });
+});
