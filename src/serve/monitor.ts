@@ -6,6 +6,7 @@ import type pg from 'pg';
 import type { LoadedConfig } from '../config/load.js';
 import type { MigrationsSource, Target } from '../config/target.js';
 import { appName, connect } from '../db/connect.js';
+import type { Limiter } from '../db/limit.js';
 import { runDoctor } from '../doctor/doctor.js';
 import { prepareSession } from '../doctor/sql.js';
 import type { Thresholds } from '../doctor/thresholds.js';
@@ -23,7 +24,6 @@ import {
 import { GateCache } from './dashboard/gates.js';
 import { dashboardView } from './dashboard/view.js';
 import { healthBody, healthStatus, migrationsBody, summaryBody } from './health.js';
-import type { Limiter } from '../db/limit.js';
 import { renderMetrics } from './metrics.js';
 import type { Scheduler } from './scheduler.js';
 import type { JobState, Rendered, Snapshot } from './state.js';

@@ -12,11 +12,11 @@ import { Cron } from 'croner';
 import type { LoadedConfig } from '../config/load.js';
 import { JOB_NAMES, type JobName, type RawSchedule } from '../config/sections/doctor.js';
 import { appName, connect } from '../db/connect.js';
+import type { Limiter } from '../db/limit.js';
 import { UsageError } from '../errors.js';
 import { redact } from '../redact.js';
 import type { Alerter, Logger } from './alerts.js';
 import { type JobContext, JobFailure, runJob } from './jobs.js';
-import type { Limiter } from '../db/limit.js';
 import {
   claimSlot,
   ensureTables,

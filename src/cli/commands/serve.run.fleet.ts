@@ -1,12 +1,12 @@
 // `pgward serve --all`: every environment of pgward.yaml from one process (src/serve/fleet.ts).
 import { resolveTarget } from '../../config/target.js';
 import { withClient } from '../../db/connect.js';
+import { Limiter } from '../../db/limit.js';
 import { ExitCode, UsageError } from '../../errors.js';
 import { formatDuration, MS } from '../../format/units.js';
 import { identifyForWrite } from '../../identity/identify.js';
 import type { ServeSettings } from '../../serve/config.js';
 import { type FleetEnvironment, startFleet } from '../../serve/fleet.js';
-import { Limiter } from '../../db/limit.js';
 import type { Context } from '../context.js';
 import type { ServeCliFlags } from './serve.js';
 
