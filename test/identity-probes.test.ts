@@ -44,4 +44,29 @@ describe('identity probes', () => {
       await proxy.close();
     }
   });
+
+  it('invariant: environments on one server are identified with one connection, and production among them still blocks', async () => {
+    const target = await createTestDatabase();
+    const others = await Promise.all(Array.from({ length: 3 }, () => createTestDatabase()));
+    const proxy = await startTcpProxy(target.cluster.port);
+    try {
+      // 40 environments whose URLs differ only in the database name (one a database that does not exist)
+      const envs = Array.from({ length: 40 }, (_, i) => {
+        const db = i === 39 ? 'no_such_database' : others[i % others.length]!.name;
+        return `  env${i}:\n    url: ${proxy.url(db)}\n`;
+      }).join('');
+      await target.query('CREATE TABLE keep (id int)');
+      const dir = makeProject({
+        'db/migrations/20250101000000_drop.sql': '-- migrate:up\nDROP TABLE keep;\n',
+        'pgward.yaml': `environments:\n  app:\n    url: ${target.url}\n${envs}  production:\n    url: ${proxy.url(target.name)}\n`,
+      });
+      dirs.push(dir);
+      const r = await runCli(['migrate', '--env', 'app'], { cwd: dir });
+      assert.equal(r.code, 6, r.stderr);
+      assert.match(r.stderr, /production's database \(matched by a probe of its configured URL/);
+      assert.equal(proxy.accepted(), 1, 'one probe connection for the 41 environments of that server');
+    } finally {
+      await proxy.close();
+    }
+  });
 });

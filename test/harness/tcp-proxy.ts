@@ -13,6 +13,8 @@ export interface TcpProxy {
   open(): number;
   /** The most connections seen open at once. */
   peak(): number;
+  /** Connections accepted so far. */
+  accepted(): number;
   /** Bytes relayed from the server so far. */
   bytesFromServer(): number;
   /** Destroys every open connection (both sides). */
@@ -30,12 +32,14 @@ export async function startTcpProxy(
   const pairs = new Set<[Socket, Socket]>();
   let fromServer = 0;
   let peak = 0;
+  let accepted = 0;
   const proxy: TcpProxy = {
     port: 0,
     url: (database) =>
       `postgresql://${TEST_USER}:${encodeURIComponent(TEST_PASSWORD)}@127.0.0.1:${proxy.port}/${encodeURIComponent(database)}`,
     open: () => pairs.size,
     peak: () => peak,
+    accepted: () => accepted,
     bytesFromServer: () => fromServer,
     cut: () => {
       for (const [a, b] of pairs) {
@@ -55,6 +59,7 @@ export async function startTcpProxy(
     const up = tcpConnect({ host: upstreamHost, port: upstreamPort });
     const pair: [Socket, Socket] = [client, up];
     pairs.add(pair);
+    accepted++;
     peak = Math.max(peak, pairs.size);
     const drop = () => {
       pairs.delete(pair);
