@@ -186,8 +186,9 @@ try {
   if (JOB_SECONDS > 0) {
     // Three replicas, doctor every 10 s in every environment: each slot must run exactly once.
     writeFileSync(join(dir, 'pgward.yaml'), project(true));
-    const started = new Date();
     const reps = await Promise.all([0, 1, 2].map(async () => serve(await freePort())));
+    // the window starts once every replica is up (with 200 environments, its first refresh takes a while)
+    const started = new Date();
     await new Promise((r) => setTimeout(r, JOB_SECONDS * 1000));
     const until = new Date(Date.now() - 10_000);
     for (const r of reps) r.kill('SIGTERM');
@@ -205,11 +206,13 @@ try {
       slots += rows.length;
       dup += rows.filter((r) => r.n > 1).length;
       for (const r of rows) runners.add(r.runner);
-      for (let k = 1; k < rows.length; k++)
-        if (rows[k]!.at.getTime() - rows[k - 1]!.at.getTime() !== 10_000) missed++;
+      // every 10-second slot strictly inside the window should have run, in every environment
+      const from = Math.floor((started.getTime() + 10_000) / 10_000) + 1;
+      const to = Math.ceil(until.getTime() / 10_000) - 1;
+      missed += Math.max(0, to - from + 1) - rows.length;
     }
     process.stdout.write(
-      `3 replicas, ${JOB_SECONDS} s: ${slots} doctor slots run across ${ENVS} environments, ${dup} run twice, ${missed} gaps, runners: ${runners.size}\n`,
+      `3 replicas, ${JOB_SECONDS} s: ${slots} doctor slots run across ${ENVS} environments, ${dup} run twice, ${missed} not run, runners: ${runners.size}\n`,
     );
   }
 } finally {
