@@ -21,7 +21,12 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 30);
 const JOB_SECONDS = Number(process.env.BENCH_JOBS_SECONDS ?? 30);
 const CLI = process.env.BENCH_CLI ?? join(import.meta.dirname, '..', '..', 'dist', 'bin', 'pgward.js');
 const log = (s: string) => process.stderr.write(`${s}\n`);
-const settings = { shared_preload_libraries: "'pg_stat_statements'", max_connections: '200' };
+// pg_stat_statements.max: 200 databases × ~30 statements would otherwise evict entries and shrink the totals
+const settings = {
+  shared_preload_libraries: "'pg_stat_statements'",
+  max_connections: '200',
+  'pg_stat_statements.max': '20000',
+};
 
 const clusters = await Promise.all([startCluster({ settings }), startCluster({ settings })]);
 const dir = mkdtempSync(join(tmpdir(), 'pgward-bench-fleet-'));
