@@ -3,7 +3,7 @@
 // equal, whatever their spelling), seeded by a hash of the key (so a value under another key hashes
 // differently), and an independent 64-bit hash of the key; each split in two 32-bit words, the four
 // words summed over the rows (order-independent) and reduced modulo 2^32 here. It hashes the jsonb's
-// binary form: the text form through sha256 cost four times as much, 70% of it printing the jsonb as
+// binary form: the text form through sha256 cost more than twice as much, 70% of it printing the jsonb as
 // text (measured on 1M rows). Not a cryptographic hash: it detects lost, extra and changed rows (an
 // accidental difference goes unseen with odds of about 2^-64), not a forgery. The writer hashes each
 // batch's staged rows (what was read from the source, as PostgreSQL parsed it) and the proof hashes the
