@@ -3,6 +3,7 @@
 // run resumes after the last committed batch), then prove the target holds what was read (counts and
 // content hashes per kind). A dry run stops after validation and writes nothing, not even a checkpoint.
 import { createHash } from 'node:crypto';
+import type { ValidateFunction } from 'ajv';
 import type pg from 'pg';
 import { connect } from '../db/connect.js';
 import { ExitCode, PgwardError } from '../errors.js';
@@ -116,7 +117,11 @@ export async function importData(opts: ImportOptions): Promise<ImportResult> {
     if (!spill || !stager || blocked) return finish(report, blocked ? 'invalid' : 'dry-run', started);
     const batches = await stager.finish();
     const staged = await writeAll(writers, opts, batches, mapping, types!, report);
-    return finish(report, await prove(client, opts, spill, staged, v.kinds, report), started);
+    return finish(
+      report,
+      await prove(client, opts, { spill, staged, mapping, schemas }, v.kinds, report),
+      started,
+    );
   } finally {
     spill?.remove();
     for (const c of writers) await c.end().catch(() => {});
@@ -127,12 +132,11 @@ export async function importData(opts: ImportOptions): Promise<ImportResult> {
 async function prove(
   client: pg.Client,
   opts: ImportOptions,
-  spill: Spill,
-  staged: SqlHash,
+  read: { spill: Spill; staged: SqlHash; mapping: ImportMapping; schemas: Map<string, ValidateFunction> },
   kinds: number,
   report: ImportResult,
 ): Promise<ImportStatus> {
-  const mapping: ImportMapping = { ...DEFAULT_MAPPING, ...opts.mapping };
+  const { spill, staged, mapping, schemas } = read;
   const batchSize = opts.batchSize ?? DEFAULT_BATCH;
   const progress = (n: number) => opts.onProgress?.({ phase: 'verify', records: n, total: kinds });
   let quick: ProofEntry | undefined;
@@ -146,7 +150,7 @@ async function prove(
         client,
         spill.source(opts.source.description),
         mapping,
-        loadSchemas(opts.schemas ?? {}),
+        schemas,
         batchSize,
         opts.signal,
         progress,

@@ -25,8 +25,8 @@ export interface ImportProof {
 /**
  * The quick proof: the count and content hash of the rows the writer staged (what was read) against those
  * of the target's rows, both computed by PostgreSQL (sql-hash.ts): the whole table first (no key sent
- * back); when that differs (the table holds other rows too), the rows with the keys read, in one statement. When that does not match either, the detailed proof
- * (proveImport) names the keys that differ.
+ * back); when that differs (the table holds other rows too), the rows with the keys read, in one
+ * statement. When that does not match either, the detailed proof (proveImport) names the keys that differ.
  */
 export async function proveBySql(
   client: pg.Client,

@@ -1,7 +1,8 @@
 // The validated records of one import, spilled to a private temporary file as they are read: the source
 // (a live Redis, a folder of files) is read once, by the validation pass, and the writer and the proof
 // read this local file instead. Each line is already a row of COPY's text format (key, tab, JSON), so the
-// writer sends lines as they are. Nothing is written to the database until the whole source has been
+// writer sends lines as they are (each batch is handed to the stager as one buffer, see stager.ts; the
+// proof reads the file back). Nothing is written to the database until the whole source has been
 // read and validated, and memory holds one batch, never the dataset. The folder (pgward-import-*, with an
 // `owner` file naming the process) is removed afterwards; one left by a killed run is removed by the next.
 import { createHash } from 'node:crypto';
