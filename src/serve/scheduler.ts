@@ -3,6 +3,13 @@
 // winner then takes the job's advisory lock for the run, so a run that outlasts its interval is never
 // overlapped by the next slot on any replica (that slot is recorded as skipped).
 //
+// A slot that fires while the replica has no free job slot (serve.jobs.concurrency) waits for one; a
+// later slot of the same job that fires meanwhile supersedes it: when the turn comes, the newest slot
+// is claimed and run, and the older ones are recorded as skipped (superseded) — by whichever replica
+// gets there first, so every slot ends up with exactly one row, run or skipped, even on a fleet too
+// busy to run them all (before, a slot waiting for capacity silenced the cron's next firings and those
+// slots left no trace).
+//
 // A running row carries a lease that its replica renews; a replica that dies (kill -9, lost host) stops
 // renewing, and the housekeeping sweep of any replica (or of the restarted one) turns the row into
 // `failed`, naming the runner, and raises the job's alert. The slot is not re-run: its time has passed,
@@ -24,6 +31,7 @@ import {
   finishJob,
   type HistoryRetention,
   pruneJobHistory,
+  recordSuperseded,
   releaseJobLock,
   renewLease,
   tryJobLock,
@@ -74,6 +82,8 @@ export class Scheduler {
   private sweeping: Promise<void> | undefined;
   private lastPrune = 0;
   private tablesReady = false;
+  /** Slots fired and not yet taken, per job, oldest first; one turn per job waits for capacity. */
+  private readonly due = new Map<JobName, Date[]>();
 
   constructor(private readonly o: SchedulerOptions) {
     const tz = o.schedule?.timezone ?? 'UTC';
@@ -82,12 +92,8 @@ export class Scheduler {
       if (!pattern) continue;
       let cron: Cron;
       try {
-        cron = new Cron(pattern, { timezone: tz, protect: true, paused: true }, (self: Cron) => {
-          const slot = self.currentRun() ?? new Date(Math.floor(Date.now() / 1000) * 1000);
-          const go = () => (this.abort.signal.aborted ? Promise.resolve() : this.run(job, slot));
-          const p = (o.jobLimiter ? o.jobLimiter.run(go) : go()).finally(() => this.running.delete(p));
-          this.running.add(p);
-          return p;
+        cron = new Cron(pattern, { timezone: tz, paused: true }, (self: Cron) => {
+          this.fire(job, self.currentRun() ?? new Date(Math.floor(Date.now() / 1000) * 1000));
         });
       } catch (err) {
         const line = o.config?.lineOf(['environments', o.env, 'schedule', job]);
@@ -115,6 +121,26 @@ export class Scheduler {
     for (const j of this.jobs) j.cron.stop();
     this.abort.abort();
     await Promise.allSettled([...this.running]);
+  }
+
+  /**
+   * A slot is due: it joins the job's due slots, and the job asks for a turn unless one is already
+   * waiting (that turn takes every slot due by then). Never blocks the cron: its next firings happen.
+   */
+  private fire(job: JobName, slot: Date): void {
+    const slots = this.due.get(job);
+    if (slots) {
+      slots.push(slot);
+      return;
+    }
+    this.due.set(job, [slot]);
+    const go = () => {
+      const taken = this.due.get(job) ?? [];
+      this.due.delete(job);
+      return this.abort.signal.aborted ? Promise.resolve() : this.run(job, taken);
+    };
+    const p = (this.o.jobLimiter ? this.o.jobLimiter.run(go) : go()).finally(() => this.running.delete(p));
+    this.running.add(p);
   }
 
   nextRun(job: JobName): Date | null {
@@ -193,8 +219,10 @@ export class Scheduler {
     };
   }
 
-  private async run(job: JobName, slot: Date): Promise<void> {
+  /** Runs the newest of `slots`; the older ones (they waited for capacity) are recorded as superseded. */
+  private async run(job: JobName, slots: Date[]): Promise<void> {
     const { env, log, alerter } = this.o;
+    const slot = slots[slots.length - 1]!;
     const key = `job_failed:${job}`;
     let client: Awaited<ReturnType<typeof connect>> | undefined;
     let id: string | null = null;
@@ -205,6 +233,10 @@ export class Scheduler {
       // then costs one INSERT that conflicts, not the DDL checks too.
       if (!this.tablesReady) await ensureTables(client);
       this.tablesReady = true;
+      if (slots.length > 1) {
+        const n = await recordSuperseded(client, env, job, slots.slice(0, -1), slot, this.runner);
+        if (n) log(`job ${job}: ${n} slot(s) skipped: no capacity before the slot of ${slot.toISOString()}`);
+      }
       id = await claimSlot(client, env, job, slot, this.runner, this.o.leaseMs);
       if (!id) return; // another replica has this slot
       locked = await tryJobLock(client, env, job);

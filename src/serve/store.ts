@@ -129,6 +129,33 @@ export async function renewLease(c: pg.Client, id: string, leaseMs: number): Pro
  * Records how a run ended; false when the row was no longer running (its lease expired and another
  * replica failed it): that verdict stands, a late finish never overwrites it.
  */
+/**
+ * Slots that waited for capacity until a later slot of the same job came, recorded as skipped. A slot
+ * another replica already claimed (and ran, or skipped) keeps its row: each slot has exactly one.
+ */
+export async function recordSuperseded(
+  c: pg.Client,
+  env: string,
+  job: string,
+  slots: Date[],
+  by: Date,
+  runner: string,
+): Promise<number> {
+  const r = await c.query(
+    `INSERT INTO pgward.jobs (env, job, scheduled_for, started_at, finished_at, outcome, error, runner)
+     SELECT $1, $2, s, now(), now(), 'skipped', $4, $5 FROM unnest($3::timestamptz[]) AS s
+     ON CONFLICT (env, job, scheduled_for) DO NOTHING`,
+    [
+      env,
+      job,
+      slots,
+      `superseded by the slot of ${by.toISOString()}: no job capacity (serve.jobs.concurrency) before it`,
+      runner,
+    ],
+  );
+  return r.rowCount ?? 0;
+}
+
 export async function finishJob(
   c: pg.Client,
   id: string,
