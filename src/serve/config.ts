@@ -28,6 +28,8 @@ export interface ServeSettings {
   dashboardJobRuns: number;
   /** Serving several environments: refreshes (and housekeeping sweeps) running at once, at most. */
   refreshConcurrency: number;
+  /** Serving several environments: connections kept open between refreshes, per database server. */
+  connectionsPerServer: number;
   /** Serving several environments: scheduled jobs running at once in this replica, at most. */
   jobConcurrency: number;
 }
@@ -126,6 +128,7 @@ export function serveSettings(
     dashboardPageSize: raw.dashboard?.page_size ?? 50,
     dashboardJobRuns: raw.dashboard?.job_runs ?? 10_000,
     refreshConcurrency: raw.refresh_concurrency ?? 8,
+    connectionsPerServer: raw.connections_per_server ?? 10,
     jobConcurrency: raw.jobs?.concurrency ?? 4,
   };
 }

@@ -4,12 +4,34 @@
 // load balancers).
 import { createHash, timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
+import { promisify } from 'node:util';
+import { gzip } from 'node:zlib';
 import { Sessions } from './dashboard/auth.js';
 import { handleDashboard, isDashboardPath } from './dashboard/routes.js';
 import type { DashboardView } from './dashboard/view.js';
 import type { Rendered } from './state.js';
 
 const JSON_TYPE = 'application/json; charset=utf-8';
+const gzipAsync = promisify(gzip);
+/** Bodies smaller than this are sent as they are: compressing them saves less than it costs. */
+const GZIP_FROM_BYTES = 16 * 1024;
+
+/**
+ * A large body (a fleet's /metrics is about 7 KiB per environment) is encoded, and gzipped for a
+ * client that accepts it (Prometheus does), once per rendered snapshot, off the event loop, and shared
+ * by every request that reads the same snapshot: a scrape writes a buffer, it never recompresses.
+ */
+const encoded = new WeakMap<Rendered, Map<string, Promise<Buffer>>>();
+function gzipped(r: Rendered, key: string, body: string): Promise<Buffer> {
+  const m = encoded.get(r) ?? new Map<string, Promise<Buffer>>();
+  encoded.set(r, m);
+  const p = m.get(key) ?? gzipAsync(body, { level: 1 });
+  m.set(key, p);
+  return p;
+}
+const acceptsGzip = (req: http.IncomingMessage) =>
+  /\bgzip\b/i.test(String(req.headers['accept-encoding'] ?? ''));
+
 const METRICS_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 
 function authorized(req: http.IncomingMessage, token: string | undefined): boolean {
@@ -68,6 +90,14 @@ export function createHttpServer(
     }
     const r = current();
     const ok = authorized(req, token);
+    /** A snapshot's body, gzipped when it is large and the client accepts it. */
+    const sendBody = (code: number, type: string, key: string, body: string) => {
+      if (!r || body.length < GZIP_FROM_BYTES || !acceptsGzip(req)) return send(code, type, body);
+      gzipped(r, key, body).then(
+        (z) => send(code, type, z, { 'content-encoding': 'gzip', vary: 'accept-encoding' }),
+        () => send(code, type, body),
+      );
+    };
     const denied = () =>
       send(401, JSON_TYPE, '{"error":"bearer token required"}', {
         'www-authenticate': 'Bearer realm="pgward"',
@@ -78,15 +108,16 @@ export function createHttpServer(
     }
     switch (path) {
       case '/health':
-        send(r.code, JSON_TYPE, ok ? r.health : r.healthSummary);
+        if (ok) sendBody(r.code, JSON_TYPE, 'health', r.health);
+        else sendBody(r.code, JSON_TYPE, 'healthSummary', r.healthSummary);
         return;
       case '/health/migrations':
         if (!ok) return denied();
-        send(r.code, JSON_TYPE, r.migrations);
+        sendBody(r.code, JSON_TYPE, 'migrations', r.migrations);
         return;
       case '/metrics':
         if (!ok) return denied();
-        send(200, METRICS_TYPE, r.metrics);
+        sendBody(200, METRICS_TYPE, 'metrics', r.metrics);
         return;
       default:
         send(

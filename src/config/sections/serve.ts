@@ -20,6 +20,11 @@ export const serveSchema = z
     refresh_interval: duration.optional(),
     /** Serving several environments (`pgward serve --all`): refreshes running at once, at most (default 8). */
     refresh_concurrency: z.number().int().min(1).max(256).optional(),
+    /**
+     * `pgward serve --all`: connections kept open between refreshes, per database server (default 10);
+     * the other environments on that server connect for each refresh. 0 keeps none.
+     */
+    connections_per_server: z.number().int().min(0).max(10_000).optional(),
     /** Name of the environment variable holding the bearer token (default PGWARD_SERVE_TOKEN). */
     token_env: z
       .string()
