@@ -11,7 +11,7 @@ import { assertSessionHolds, sessionOf } from '../db/pooler.js';
 import { ExitCode, PgwardError, UsageError } from '../errors.js';
 import { InterruptedError, throwIfAborted } from '../interrupt.js';
 import { pgConn } from '../pgtools/exec.js';
-import { findPgTools } from '../pgtools/pgbin.js';
+import { findPgTools, warmPgTools } from '../pgtools/pgbin.js';
 import { redactUrl } from '../redact.js';
 import type { MaskingPlan } from './config.js';
 import { type CopyTable, listCopyTables, listIndexTasks, listMatviews, readSequences } from './copy-plan.js';
@@ -71,8 +71,16 @@ type Identities = Awaited<ReturnType<typeof refuseUnsafeClone>>;
 export async function clone(opts: CloneOptions): Promise<CloneResult> {
   const started = Date.now();
   const emit = opts.onEvent ?? (() => {});
-  const ids = await refuseUnsafeTarget(opts, emit);
-  const run = newRun(opts, emit, await openSourceHolder(opts), ids);
+  // Start-up work that writes nothing runs side by side (each is a process or a few round trips, and a
+  // connection costs the servers a process start): the client tools' version checks and the source's
+  // snapshot session, while the target is identified and checked.
+  if (!opts.compareOnly) warmPgTools();
+  const opening = openSourceHolder(opts);
+  const ids = await refuseUnsafeTarget(opts, emit).catch(async (err) => {
+    await opening.then((h) => h.end()).catch(() => {});
+    throw err;
+  });
+  const run = newRun(opts, emit, await opening, ids);
   // An interrupt cancels the running COPY/index statements at once; the failure path then cleans up.
   const cancelRunning = () => void cancelBackends(opts.source.url, opts.target.url, run.readers, run.writers);
   opts.signal?.addEventListener('abort', cancelRunning, { once: true });
@@ -201,14 +209,24 @@ async function copyIntoTarget(run: CloneRun, ids: Identities): Promise<void> {
   throwIfAborted(opts.signal, 'clone');
   // Marked before the first write and cleared only after validation passes.
   run.touched = true;
-  await markCloneIncomplete(opts.target.url, redactUrl(opts.source.url));
-  if (opts.clean) await wipeDatabase(opts.target.url, { keep: [CLONE_STATE_SCHEMA] });
-  run.indexTasks = await listIndexTasks(
-    holder,
-    run.selected.map((t) => t.oid),
-  );
-  const seqValues = await readSequences(holder);
-  const matviews = await listMatviews(holder);
+  // The source's indexes, sequences and views are read (in the snapshot) while the target is marked.
+  const reading = (async () => {
+    const indexTasks = await listIndexTasks(
+      holder,
+      run.selected.map((t) => t.oid),
+    );
+    return { indexTasks, seqValues: await readSequences(holder), matviews: await listMatviews(holder) };
+  })();
+  const marking = (async () => {
+    await markCloneIncomplete(opts.target.url, redactUrl(opts.source.url));
+    if (opts.clean) await wipeDatabase(opts.target.url, { keep: [CLONE_STATE_SCHEMA] });
+  })();
+  // Both settle before anything else happens (the failure path must not race a wipe still running).
+  const [read, marked] = await Promise.allSettled([reading, marking]);
+  if (read.status === 'rejected') throw read.reason;
+  if (marked.status === 'rejected') throw marked.reason;
+  run.indexTasks = read.value.indexTasks;
+  const { seqValues, matviews } = read.value;
   const archive = await timeStep(run, 'schema', async () => {
     const tableArgs = pgDumpTableArgs(run.selected, run.excluded);
     const a = await dumpSchema(tools, pgConn(opts.source.url), run.snapshot, tableArgs, opts.signal);
