@@ -61,6 +61,17 @@ export function gateInput(run: Run, pending: PendingMigration[], runTools: boole
   };
 }
 
+/**
+ * Whether pgward's own runner applies this project's migrations, known without the database: the
+ * framework is set to pgward or dbmate (one file format, one runner), or it is auto and every file is
+ * in that format. Then `pgward migrate` need not connect once more to detect it (the runner does).
+ */
+export async function runsOwnFormat(opts: ProjectOptions): Promise<boolean> {
+  const { source } = await resolveProject(opts);
+  if (source.framework !== 'auto') return source.framework === 'pgward' || source.framework === 'dbmate';
+  return Object.values(ADAPTERS).every((a) => a === ADAPTERS.dbmate || !a.detectFiles(source.dir));
+}
+
 /** The framework that runs this project's migrations: pgward's own, or another one the guard runs. */
 export async function projectFramework(opts: ProjectOptions): Promise<string> {
   const { source, target } = await resolveProject(opts);

@@ -30,7 +30,12 @@ import { acquireMigrationLock, bindSessionToClient, unlock } from './lock.js';
 import { backupFirst } from './preflight.js';
 import { resolveFramework } from './status.js';
 
-export { configuredCommand, type PendingMigration, projectFramework } from './framework-common.js';
+export {
+  configuredCommand,
+  type PendingMigration,
+  projectFramework,
+  runsOwnFormat,
+} from './framework-common.js';
 
 export interface FrameworkMigrateOptions extends ProjectOptions {
   /** Versions to approve (bound to their files' current checksum). */

@@ -104,6 +104,11 @@ export interface MigrateResult {
  * else console.log(`applied ${result.applied.length}`);
  * ```
  */
+/** Starts compiling the SQL parser the gate needs (a caller with time to spare, e.g. while it connects). */
+export function warmParser(): void {
+  ensureParser().catch(() => {});
+}
+
 export async function migrate(given: MigrateOptions): Promise<MigrateResult> {
   let opts = await resolveProject(given);
   const emit = opts.onEvent ?? (() => {});

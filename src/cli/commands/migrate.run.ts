@@ -18,12 +18,13 @@ import {
 } from './migrate.shared.js';
 
 export async function run(ctx: Context, flags: MigrateFlags): Promise<number> {
-  const { projectFramework } = await import('../../migrate/framework-migrate.js');
-  const framework = await projectFramework({
-    target: ctx.target(),
-    source: ctx.migrations(),
-    config: ctx.config,
-  });
+  // Loaded while the framework is found out: pgward's runner and the SQL parser its gate needs
+  // (compiling the parser's WebAssembly is ~100 ms of a 200-migration run).
+  const loading = import('../../migrate/migrate.js');
+  loading.then((m) => m.warmParser()).catch(() => {});
+  const { projectFramework, runsOwnFormat } = await import('../../migrate/framework-migrate.js');
+  const project = { target: ctx.target(), source: ctx.migrations(), config: ctx.config };
+  const framework = (await runsOwnFormat(project)) ? 'pgward' : await projectFramework(project);
   if (framework !== 'pgward' && framework !== 'dbmate') {
     if (flags.dryRun)
       throw new UsageError(
@@ -34,7 +35,7 @@ export async function run(ctx: Context, flags: MigrateFlags): Promise<number> {
   }
   const signals = abortOnSignals();
   try {
-    const { migrate } = await import('../../migrate/migrate.js');
+    const { migrate } = await loading;
     const result = await migrate({
       target: ctx.target(),
       source: ctx.migrations(),
