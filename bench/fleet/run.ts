@@ -6,7 +6,7 @@
 // seen at once against serve.refresh_concurrency, and, with 3 replicas, that every scheduled slot of
 // every environment ran exactly once.
 //   npm run bench:fleet    (BENCH_ENVS=200, BENCH_SCRAPES=200, BENCH_SECONDS=30, BENCH_REFRESH=5s,
-//   BENCH_JOBS_SECONDS=90, BENCH_JOB_EVERY=30, BENCH_KEEP=100; BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=DIR" profiles each serve process)
+//   BENCH_JOBS_SECONDS=150, BENCH_JOB_EVERY=60, BENCH_JOB_REFRESH=30s, BENCH_KEEP=100; BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=DIR" profiles each serve process)
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -21,8 +21,10 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 30);
 // A Prometheus scrapes every 15-60 s; the bench scrapes 4 times a second (0: back to back, where the
 // bench's own decoding of 1.4 MiB competes with the server for the 2 cores).
 const SCRAPE_EVERY_MS = Number(process.env.BENCH_SCRAPE_EVERY_MS ?? 250);
-const JOB_SECONDS = Number(process.env.BENCH_JOBS_SECONDS ?? 90);
-const JOB_EVERY_S = Number(process.env.BENCH_JOB_EVERY ?? 30);
+const JOB_SECONDS = Number(process.env.BENCH_JOBS_SECONDS ?? 150);
+const JOB_EVERY_S = Number(process.env.BENCH_JOB_EVERY ?? 60);
+// Three replicas refresh 200 environments each: at 5 s that is 120 refreshes a second on 2 cores.
+const JOB_REFRESH = process.env.BENCH_JOB_REFRESH ?? '30s';
 // serve.connections_per_server: the bench's clusters are sized for every environment to keep its own
 // (3 replicas × 100 + the refreshes and jobs < max_connections); BENCH_KEEP=10 is the default's figure.
 const KEEP = Number(process.env.BENCH_KEEP ?? 100);
@@ -51,12 +53,12 @@ async function q<T extends pg.QueryResultRow>(url: string, text: string, params?
   }
 }
 
-function project(jobs: boolean): string {
+function project(jobs: boolean, refresh = REFRESH): string {
   const envs = Array.from({ length: ENVS }, (_, i) => {
     const sched = jobs ? `      doctor: "*/${JOB_EVERY_S} * * * * *"\n` : '      backup: "0 3 * * *"\n';
     return `  ${envName(i)}:\n    url: ${clusterOf(i).url(envName(i))}\n    schedule:\n${sched}`;
   }).join('');
-  return `environments:\n${envs}serve:\n  refresh_interval: ${REFRESH}\n  connections_per_server: ${KEEP}\nbackups:\n  storage: file://${join(dir, 'backups')}\n`;
+  return `environments:\n${envs}serve:\n  refresh_interval: ${refresh}\n  connections_per_server: ${KEEP}\nbackups:\n  storage: file://${join(dir, 'backups')}\n`;
 }
 
 function serve(port: number, args: string[] = []): Promise<ChildProcess> {
@@ -142,12 +144,13 @@ async function dbLoad(): Promise<{ calls: number; ms: number; xacts: number }> {
  * row (run, or skipped as superseded when no replica had capacity before the next slot came).
  */
 async function jobsAcrossReplicas(): Promise<void> {
-  writeFileSync(join(dir, 'pgward.yaml'), project(true));
+  writeFileSync(join(dir, 'pgward.yaml'), project(true, JOB_REFRESH));
   const reps = await Promise.all([0, 1, 2].map(async () => serve(await freePort())));
   // the window starts once every replica is up (with 200 environments, its first refresh takes a while)
   const started = new Date();
   await new Promise((r) => setTimeout(r, JOB_SECONDS * 1000));
   const every = JOB_EVERY_S * 1000;
+  // slots due in the last interval may still wait for their turn when the replicas stop
   const until = new Date(Date.now() - every);
   for (const r of reps) r.kill('SIGTERM');
   const from = new Date((Math.floor(started.getTime() / every) + 1) * every);
@@ -156,11 +159,14 @@ async function jobsAcrossReplicas(): Promise<void> {
   let dup = 0;
   let missed = 0;
   const runners = new Set<string>();
+  const lags: number[] = [];
   for (let i = 0; i < ENVS; i++) {
-    const rows = await q<{ at: Date; n: number; runner: string; ran: number }>(
+    const rows = await q<{ at: Date; n: number; runner: string; ran: number; lag: number | null }>(
       clusterOf(i).url(envName(i)),
       `SELECT scheduled_for AS at, count(*)::int AS n, min(runner) AS runner,
-              count(*) FILTER (WHERE outcome IN ('ok', 'failed'))::int AS ran FROM pgward.jobs
+              count(*) FILTER (WHERE outcome IN ('ok', 'failed'))::int AS ran,
+              extract(epoch FROM min(started_at) FILTER (WHERE outcome IN ('ok', 'failed')) - scheduled_for)::float8 AS lag
+         FROM pgward.jobs
        WHERE job = 'doctor' AND scheduled_for >= $1 AND scheduled_for < $2 GROUP BY 1 ORDER BY 1`,
       [from, until],
     );
@@ -168,11 +174,12 @@ async function jobsAcrossReplicas(): Promise<void> {
     ran += rows.reduce((n, r) => n + r.ran, 0);
     dup += rows.filter((r) => r.n > 1).length;
     for (const r of rows) runners.add(r.runner);
+    for (const r of rows) if (r.lag !== null) lags.push(r.lag);
     // every slot of the grid inside the window, in every environment
     missed += Math.max(0, Math.ceil((until.getTime() - from.getTime()) / every)) - rows.length;
   }
   process.stdout.write(
-    `3 replicas, ${JOB_SECONDS} s, doctor every ${JOB_EVERY_S} s: ${slots} slots recorded across ${ENVS} environments (${ran} run, ${slots - ran} skipped as superseded), ${dup} recorded twice, ${missed} with no row; runners: ${runners.size}\n`,
+    `3 replicas (refresh ${JOB_REFRESH}), ${JOB_SECONDS} s, doctor every ${JOB_EVERY_S} s: ${slots} slots recorded across ${ENVS} environments (${ran} run, ${slots - ran} skipped as superseded), ${dup} recorded twice, ${missed} with no row; runners: ${runners.size}; start after the slot p50 ${lags.length ? pct(lags, 0.5).toFixed(1) : '-'} s, p99 ${lags.length ? pct(lags, 0.99).toFixed(1) : '-'} s\n`,
   );
 }
 
