@@ -234,6 +234,8 @@ try {
   const load0 = await dbLoad();
   const metricsMs: number[] = [];
   const healthMs: number[] = [];
+  // /up answers without reading anything: its latency is the machine's (CPU queue), not a body's
+  const upMs: number[] = [];
   let bytes = 0;
   let wire = 0;
   const tScrape = performance.now();
@@ -248,6 +250,7 @@ try {
     wire = m.wire;
     metricsMs.push(m.ms);
     healthMs.push((await timedGet(`${base}/health`)).ms);
+    upMs.push((await timedGet(`${base}/up`)).ms);
   }
   const wall = (performance.now() - tScrape) / 1000;
   const benchCpu = process.cpuUsage(cpu0.bench);
@@ -269,8 +272,8 @@ try {
     `fleet of ${ENVS} environments on 2 clusters, refresh ${REFRESH}, load average ${loadavg()
       .map((l) => l.toFixed(1))
       .join(' ')}`,
-    `/metrics (${(bytes / 1024).toFixed(0)} KiB, ${(wire / 1024).toFixed(0)} KiB gzipped; ${metricsMs.length} scrapes ${SCRAPE_EVERY_MS ? `every ${SCRAPE_EVERY_MS} ms` : 'back to back'}, each followed by one of /health): p50 ${pct(metricsMs, 0.5).toFixed(1)} ms, p99 ${pct(metricsMs, 0.99).toFixed(1)} ms`,
-    `/health: p50 ${pct(healthMs, 0.5).toFixed(1)} ms, p99 ${pct(healthMs, 0.99).toFixed(1)} ms`,
+    `/metrics (${(bytes / 1024).toFixed(0)} KiB, ${(wire / 1024).toFixed(0)} KiB gzipped; ${metricsMs.length} scrapes ${SCRAPE_EVERY_MS ? `every ${SCRAPE_EVERY_MS} ms` : 'back to back'}, each followed by one of /health and /up): p50 ${pct(metricsMs, 0.5).toFixed(1)} ms, p99 ${pct(metricsMs, 0.99).toFixed(1)} ms`,
+    `/health: p50 ${pct(healthMs, 0.5).toFixed(1)} ms, p99 ${pct(healthMs, 0.99).toFixed(1)} ms; /up (no body to send): p50 ${pct(upMs, 0.5).toFixed(1)} ms, p99 ${pct(upMs, 0.99).toFixed(1)} ms`,
     `RSS: ${rss(main.pid!, 'VmRSS').toFixed(0)} MiB now, ${rss(main.pid!, 'VmHWM').toFixed(0)} MiB peak`,
     `CPU while scraping (cores): serve ${cpu.serve.toFixed(2)}, PostgreSQL (both clusters) ${cpu.servers.toFixed(2)}, this bench ${cpu.bench.toFixed(2)}`,
     `databases up in /metrics: ${up}/${ENVS}; refreshes at once: peak ${peak}, limit ${limit}`,

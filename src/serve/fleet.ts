@@ -17,7 +17,7 @@ import { serverOf } from '../identity/probe.js';
 import { redact } from '../redact.js';
 import { Alerter, type Logger } from './alerts.js';
 import type { ServeSettings } from './config.js';
-import { createHttpServer } from './http.js';
+import { createHttpServer, precompress } from './http.js';
 import { type Family, metricFamilies } from './metrics.js';
 import { Monitor, type RefreshGauge } from './monitor.js';
 import { Scheduler } from './scheduler.js';
@@ -286,6 +286,7 @@ class FleetView {
       metrics: joinEnvFamilies(own, this.families.values()),
       dashboards: rs.flatMap(([, r]) => (r?.dashboard ? [r.dashboard] : [])),
     };
+    precompress(this.rendered);
   }
 }
 

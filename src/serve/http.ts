@@ -29,6 +29,21 @@ function gzipped(r: Rendered, key: string, body: string): Promise<Buffer> {
   m.set(key, p);
   return p;
 }
+/**
+ * Compresses a snapshot's large bodies now, in the background (a fleet calls it when it combines a new
+ * snapshot): the first scrape after a change then finds them ready instead of waiting for gzip.
+ */
+export function precompress(r: Rendered): void {
+  const bodies = {
+    metrics: r.metrics,
+    health: r.health,
+    healthSummary: r.healthSummary,
+    migrations: r.migrations,
+  };
+  for (const [key, body] of Object.entries(bodies))
+    if (body.length >= GZIP_FROM_BYTES) gzipped(r, key, body).catch(() => {});
+}
+
 const acceptsGzip = (req: http.IncomingMessage) =>
   /\bgzip\b/i.test(String(req.headers['accept-encoding'] ?? ''));
 

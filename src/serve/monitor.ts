@@ -240,6 +240,8 @@ export class Monitor {
       );
     await this.collectDashboard(report, backups);
     const db = report.connected && this.tables === 'ready' ? this.client : null;
+    // The scheduler's housekeeping rides on this connection when due (no connection of its own).
+    if (db) await this.o.scheduler?.sweepOn(db);
     const [downCondition, ...rest] = this.conditions(report);
     // Raised while the database was down, so only this process knows it: resolved the same way.
     await this.o.alerter.apply([downCondition!], null);

@@ -16,6 +16,7 @@
 // the next slot runs as scheduled, and re-running a job that may have killed its replica (memory, disk)
 // could take the next replica down with it.
 import { Cron } from 'croner';
+import type pg from 'pg';
 import type { LoadedConfig } from '../config/load.js';
 import { JOB_NAMES, type JobName, type RawSchedule } from '../config/sections/doctor.js';
 import { appName, connect } from '../db/connect.js';
@@ -80,6 +81,9 @@ export class Scheduler {
   private readonly runner = appName('serve');
   private sweepTimer: NodeJS.Timeout | undefined;
   private sweeping: Promise<void> | undefined;
+  /** When the last housekeeping sweep started, and how often one is due. */
+  private lastSweep = 0;
+  private sweepEveryMs = 0;
   private lastPrune = 0;
   private tablesReady = false;
   /** Slots fired and not yet taken, per job, oldest first; one turn per job waits for capacity. */
@@ -110,9 +114,27 @@ export class Scheduler {
     for (const j of this.jobs) j.cron.resume();
     if (!this.jobs.length) return;
     void this.housekeep();
-    // Every half lease, or every refresh when that is shorter (but not more than once a second).
-    const every = Math.min(this.o.leaseMs / 2, Math.max(1_000, this.o.refreshMs));
-    this.sweepTimer = setInterval(() => void this.housekeep(), every);
+    // Every half lease, or every refresh when that is shorter (but not more than once a second). The
+    // refresh loop sweeps on its own connection when one is due (sweepOn); this timer opens a connection
+    // only when no refresh did it for half as long again (refreshes slower than the sweeps, or stalled).
+    this.sweepEveryMs = Math.min(this.o.leaseMs / 2, Math.max(1_000, this.o.refreshMs));
+    this.sweepTimer = setInterval(() => {
+      if (Date.now() - this.lastSweep >= this.sweepEveryMs * 1.5) void this.housekeep();
+    }, this.sweepEveryMs / 2);
+  }
+
+  /**
+   * The refresh loop's turn: sweeps on the refresh's connection (its tables already checked) when a
+   * sweep is due. With 200 environments, a connection per sweep was most of a replica's database load.
+   */
+  async sweepOn(client: pg.Client): Promise<void> {
+    if (!this.sweepEveryMs || this.sweeping || this.abort.signal.aborted) return;
+    if (Date.now() - this.lastSweep < this.sweepEveryMs) return;
+    const p = this.sweepWith(client).finally(() => {
+      this.sweeping = undefined;
+    });
+    this.sweeping = p;
+    await p;
   }
 
   /** Stops scheduling, aborts running jobs (a backup in progress is cancelled) and waits for them. */
@@ -161,12 +183,24 @@ export class Scheduler {
   }
 
   private async sweep(): Promise<void> {
-    const { env, log, alerter } = this.o;
     let client: Awaited<ReturnType<typeof connect>> | undefined;
-    let changed = false;
     try {
       client = await connect(this.o.context.target.url, { applicationName: appName('serve housekeeping') });
       await ensureTables(client);
+      await this.sweepWith(client);
+    } catch (err) {
+      this.o.log(`housekeeping: ${redact((err as Error).message.split('\n')[0] ?? String(err))}`);
+    } finally {
+      await client?.end().catch(() => {});
+    }
+  }
+
+  /** Expires lapsed leases (alerting once per failed run) and prunes old history, on `client`. */
+  private async sweepWith(client: pg.Client): Promise<void> {
+    const { env, log, alerter } = this.o;
+    this.lastSweep = Date.now();
+    let changed = false;
+    try {
       for (const e of await expireLeases(client, env)) {
         changed = true;
         const why = `${e.error}; the slot is not re-run`;
@@ -184,7 +218,6 @@ export class Scheduler {
     } catch (err) {
       log(`housekeeping: ${redact((err as Error).message.split('\n')[0] ?? String(err))}`);
     } finally {
-      await client?.end().catch(() => {});
       if (changed) this.o.onRun?.();
     }
   }
