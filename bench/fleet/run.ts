@@ -148,7 +148,12 @@ async function jobsAcrossReplicas(): Promise<void> {
   const reps = await Promise.all([0, 1, 2].map(async () => serve(await freePort())));
   // the window starts once every replica is up (with 200 environments, its first refresh takes a while)
   const started = new Date();
+  const cpu0 = { servers: serversCpu(), serve: reps.reduce((n, r) => n + cpuSeconds(r.pid!), 0) };
   await new Promise((r) => setTimeout(r, JOB_SECONDS * 1000));
+  const cpu = {
+    servers: (serversCpu() - cpu0.servers) / JOB_SECONDS,
+    serve: (reps.reduce((n, r) => n + cpuSeconds(r.pid!), 0) - cpu0.serve) / JOB_SECONDS,
+  };
   const every = JOB_EVERY_S * 1000;
   // slots due in the last interval may still wait for their turn when the replicas stop
   const until = new Date(Date.now() - every);
@@ -160,12 +165,21 @@ async function jobsAcrossReplicas(): Promise<void> {
   let missed = 0;
   const runners = new Set<string>();
   const lags: number[] = [];
+  const took: number[] = [];
   for (let i = 0; i < ENVS; i++) {
-    const rows = await q<{ at: Date; n: number; runner: string; ran: number; lag: number | null }>(
+    const rows = await q<{
+      at: Date;
+      n: number;
+      runner: string;
+      ran: number;
+      lag: number | null;
+      took: number | null;
+    }>(
       clusterOf(i).url(envName(i)),
       `SELECT scheduled_for AS at, count(*)::int AS n, min(runner) AS runner,
               count(*) FILTER (WHERE outcome IN ('ok', 'failed'))::int AS ran,
-              extract(epoch FROM min(started_at) FILTER (WHERE outcome IN ('ok', 'failed')) - scheduled_for)::float8 AS lag
+              extract(epoch FROM min(started_at) FILTER (WHERE outcome IN ('ok', 'failed')) - scheduled_for)::float8 AS lag,
+              extract(epoch FROM max(finished_at - started_at) FILTER (WHERE outcome IN ('ok', 'failed')))::float8 AS took
          FROM pgward.jobs
        WHERE job = 'doctor' AND scheduled_for >= $1 AND scheduled_for < $2 GROUP BY 1 ORDER BY 1`,
       [from, until],
@@ -175,11 +189,12 @@ async function jobsAcrossReplicas(): Promise<void> {
     dup += rows.filter((r) => r.n > 1).length;
     for (const r of rows) runners.add(r.runner);
     for (const r of rows) if (r.lag !== null) lags.push(r.lag);
+    for (const r of rows) if (r.took !== null) took.push(r.took);
     // every slot of the grid inside the window, in every environment
     missed += Math.max(0, Math.ceil((until.getTime() - from.getTime()) / every)) - rows.length;
   }
   process.stdout.write(
-    `3 replicas (refresh ${JOB_REFRESH}), ${JOB_SECONDS} s, doctor every ${JOB_EVERY_S} s: ${slots} slots recorded across ${ENVS} environments (${ran} run, ${slots - ran} skipped as superseded), ${dup} recorded twice, ${missed} with no row; runners: ${runners.size}; start after the slot p50 ${lags.length ? pct(lags, 0.5).toFixed(1) : '-'} s, p99 ${lags.length ? pct(lags, 0.99).toFixed(1) : '-'} s\n`,
+    `3 replicas (refresh ${JOB_REFRESH}), ${JOB_SECONDS} s, doctor every ${JOB_EVERY_S} s: ${slots} slots recorded across ${ENVS} environments (${ran} run, ${slots - ran} skipped as superseded), ${dup} recorded twice, ${missed} with no row; runners: ${runners.size}; start after the slot p50 ${lags.length ? pct(lags, 0.5).toFixed(1) : '-'} s, p99 ${lags.length ? pct(lags, 0.99).toFixed(1) : '-'} s; a run took p50 ${took.length ? pct(took, 0.5).toFixed(2) : '-'} s, p99 ${took.length ? pct(took, 0.99).toFixed(2) : '-'} s; CPU (cores): the 3 replicas ${cpu.serve.toFixed(2)}, PostgreSQL ${cpu.servers.toFixed(2)}, load average ${loadavg()[0]!.toFixed(1)}\n`,
   );
 }
 
