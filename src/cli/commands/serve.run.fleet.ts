@@ -45,7 +45,7 @@ export async function serveFleet(
   });
   const jobs = fleet.members.reduce((n, m) => n + (m.scheduler?.jobs.length ?? 0), 0);
   log(
-    `pgward serve --all: ${names.length} environments, listening on ${fleet.url} (refresh ${formatDuration(settings.refreshMs, MS)}, at most ${settings.refreshConcurrency} at once; ${jobs} scheduled jobs, at most ${settings.jobConcurrency} running at once; ${
+    `pgward serve --all: ${names.length} environments, listening on ${fleet.url} (refresh ${formatDuration(settings.refreshMs, MS)}, at most ${settings.refreshConcurrency} at once, ${settings.connectionsPerServer} connection(s) kept per server; ${jobs} scheduled jobs, at most ${settings.jobConcurrency} running at once; ${
       settings.token ? `token from ${settings.tokenEnv} required for /metrics and details` : 'no token'
     })`,
   );
