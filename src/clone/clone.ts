@@ -76,6 +76,9 @@ export async function clone(opts: CloneOptions): Promise<CloneResult> {
   // snapshot session, while the target is identified and checked.
   if (!opts.compareOnly) warmPgTools();
   const opening = openSourceHolder(opts);
+  // Awaited below; marked handled now, so that a refusal (a pooler, say) arriving while the target is
+  // still being checked is not an unhandled rejection that ends the process with a stack trace.
+  opening.catch(() => {});
   const ids = await refuseUnsafeTarget(opts, emit).catch(async (err) => {
     await opening.then((h) => h.end()).catch(() => {});
     throw err;

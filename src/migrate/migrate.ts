@@ -32,6 +32,11 @@ import { type LockState, openRunSession } from './session.js';
 
 export type { PlannedMigration } from './planning.js';
 
+/** Starts compiling the SQL parser the gate needs (a caller with time to spare, e.g. while it connects). */
+export function warmParser(): void {
+  ensureParser().catch(() => {});
+}
+
 /**
  * Where to migrate (ProjectOptions: `url`/`env`/`dir`/`config` like the CLI flags, or a resolved
  * `target` + `source`), which migrations (RunSelection), and how to run them.
@@ -104,11 +109,6 @@ export interface MigrateResult {
  * else console.log(`applied ${result.applied.length}`);
  * ```
  */
-/** Starts compiling the SQL parser the gate needs (a caller with time to spare, e.g. while it connects). */
-export function warmParser(): void {
-  ensureParser().catch(() => {});
-}
-
 export async function migrate(given: MigrateOptions): Promise<MigrateResult> {
   let opts = await resolveProject(given);
   const emit = opts.onEvent ?? (() => {});

@@ -1,5 +1,7 @@
 // What each scheduled job does: the same library calls as `pgward backup create|prune|verify` and
 // `pgward doctor`. A job throws to fail; its result is a small JSON detail stored with the history row.
+
+import type pg from 'pg';
 import { backupSettings } from '../backup/config.js';
 import { createBackupForTarget } from '../backup/for-target.js';
 import { pruneBackups, pruneFailureMessage } from '../backup/prune.js';
@@ -15,7 +17,12 @@ export interface JobContext {
   target: Target;
   source: MigrationsSource | undefined;
   signal: AbortSignal;
+  /** The run's own connection (it holds the job's lock and lease): a doctor job reads through it. */
+  client?: pg.Client;
 }
+
+/** The doctor's statements on the run's connection stop after this long, as on a connection of its own. */
+const DOCTOR_STATEMENT_TIMEOUT_MS = 10_000;
 
 /** A failure that is the job's finding (a failed drill, failing checks), not a crash. */
 export class JobFailure extends Error {
@@ -31,6 +38,22 @@ export class JobFailure extends Error {
 async function storageOf(config: LoadedConfig | undefined) {
   const s = backupSettings(config);
   return { s, storage: await openStorage(s.storageUrl, { baseDir: s.baseDir, s3: s.s3 }) };
+}
+
+/**
+ * The doctor's checks on the run's connection when there is one (a connection fewer per slot: on a
+ * fleet, new connections were most of the servers' load), under a statement timeout for their time.
+ */
+async function doctorOn(ctx: JobContext) {
+  const { client } = ctx;
+  const opts = { target: ctx.target, source: ctx.source, config: ctx.config };
+  if (!client) return runDoctor(opts);
+  await client.query(`SET statement_timeout = ${DOCTOR_STATEMENT_TIMEOUT_MS}`);
+  try {
+    return await runDoctor({ ...opts, client });
+  } finally {
+    await client.query('RESET statement_timeout').catch(() => {});
+  }
 }
 
 export async function runJob(job: JobName, ctx: JobContext): Promise<Record<string, unknown>> {
@@ -78,7 +101,7 @@ export async function runJob(job: JobName, ctx: JobContext): Promise<Record<stri
       return detail;
     }
     case 'doctor': {
-      const r = await runDoctor({ target: ctx.target, source: ctx.source, config: ctx.config });
+      const r = await doctorOn(ctx);
       const counts = { pass: 0, warn: 0, fail: 0, skip: 0 };
       for (const c of r.checks) counts[c.status]++;
       const failing = r.checks.filter((c) => c.status === 'fail');

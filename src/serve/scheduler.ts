@@ -281,7 +281,7 @@ export class Scheduler {
       log(`job ${job}: started (slot ${slot.toISOString()})`);
       const lease = this.holdLease(client, id, job);
       try {
-        const detail = await runJob(job, { ...this.o.context, signal: lease.signal });
+        const detail = await runJob(job, { ...this.o.context, signal: lease.signal, client });
         lease.stop();
         if (!(await finishJob(client, id, 'ok', null, detail))) return this.discarded(job);
         log(`job ${job}: ok`);
