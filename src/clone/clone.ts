@@ -71,19 +71,13 @@ type Identities = Awaited<ReturnType<typeof refuseUnsafeClone>>;
 export async function clone(opts: CloneOptions): Promise<CloneResult> {
   const started = Date.now();
   const emit = opts.onEvent ?? (() => {});
-  // Start-up work that writes nothing runs side by side (each is a process or a few round trips, and a
-  // connection costs the servers a process start): the client tools' version checks and the source's
-  // snapshot session, while the target is identified and checked.
+  // The client tools' version checks (processes) run while the target is identified and checked. The
+  // source's snapshot session opens after that, on its own: opened side by side with the target's
+  // checks, its transaction-pooler check passed through a pooler in CI (the check needs the pooler's
+  // other traffic as it is when nothing else of ours is connecting).
   if (!opts.compareOnly) warmPgTools();
-  const opening = openSourceHolder(opts);
-  // Awaited below; marked handled now, so that a refusal (a pooler, say) arriving while the target is
-  // still being checked is not an unhandled rejection that ends the process with a stack trace.
-  opening.catch(() => {});
-  const ids = await refuseUnsafeTarget(opts, emit).catch(async (err) => {
-    await opening.then((h) => h.end()).catch(() => {});
-    throw err;
-  });
-  const run = newRun(opts, emit, await opening, ids);
+  const ids = await refuseUnsafeTarget(opts, emit);
+  const run = newRun(opts, emit, await openSourceHolder(opts), ids);
   // An interrupt cancels the running COPY/index statements at once; the failure path then cleans up.
   const cancelRunning = () => void cancelBackends(opts.source.url, opts.target.url, run.readers, run.writers);
   opts.signal?.addEventListener('abort', cancelRunning, { once: true });
