@@ -73,8 +73,7 @@ export async function clone(opts: CloneOptions): Promise<CloneResult> {
   const emit = opts.onEvent ?? (() => {});
   // The client tools' version checks (processes) run while the target is identified and checked. The
   // source's snapshot session opens after that, on its own: opened side by side with the target's
-  // checks, its transaction-pooler check passed through a pooler in CI (the check needs the pooler's
-  // other traffic as it is when nothing else of ours is connecting).
+  // checks, it once let a clone through a transaction pooler in CI (net-pooler.test.ts).
   if (!opts.compareOnly) warmPgTools();
   const ids = await refuseUnsafeTarget(opts, emit);
   const run = newRun(opts, emit, await openSourceHolder(opts), ids);
