@@ -219,3 +219,32 @@ test('CLI: create --json prints the manifest; list and show read the catalog; pa
     dir.cleanup();
   }
 });
+
+/** Sessions ever opened to the database (pg_stat_database.sessions, flushed as each session ends). */
+async function sessionsOpened(db: { name: string; cluster: { url(): string } }): Promise<number> {
+  let last = -1;
+  // A session's stats reach shared memory as it exits: poll until the count stops moving.
+  for (let i = 0; i < 40; i++) {
+    const [row] = await adminQuery(
+      db.cluster.url(),
+      'SELECT sessions FROM pg_stat_database WHERE datname = $1',
+      [db.name],
+    );
+    const n = Number(row?.sessions);
+    if (n === last) return n;
+    last = n;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return last;
+}
+
+test('the session that identified the database is the one whose snapshot is dumped: backup create opens three sessions (snapshot, counts, pg_dump)', async () => {
+  const db = await appDatabase(20);
+  const before = await sessionsOpened(db);
+  const r = cli(['backup', '--storage', store.url, 'create', '--url', db.url, '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  const opened = (await sessionsOpened(db)) - before;
+  // One more would mean the database was identified on a session other than the dumped one, or the
+  // transaction-pooler probe opened its own second client instead of using the idle counting one.
+  assert.equal(opened, 3, `sessions opened by backup create: ${opened}`);
+});

@@ -1,14 +1,15 @@
 // The `backups:` section of pgward.yaml (schema: src/config/sections/backups.ts) resolved into library options.
 import { parseDuration } from '../config/duration.js';
 import type { LoadedConfig } from '../config/load.js';
-import { type RawBackups, SIZE } from '../config/sections/backups.js';
+import type { RawBackups } from '../config/sections/backups.js';
+import { SIZE } from '../config/size.js';
 import type { RetentionRules } from './retention.js';
 import type { S3Options } from './storage-s3.js';
 
 /** Fixed multipart part size: 16 MiB allows archives up to ~160 GB within S3's 10,000-part limit. */
 export const DEFAULT_PART_SIZE = 16 * 1024 * 1024;
 
-export { backupsSchema, type RawBackups } from '../config/sections/backups.js';
+export type { RawBackups } from '../config/sections/backups.js';
 
 export interface BackupSettings {
   storageUrl: string;

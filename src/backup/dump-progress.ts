@@ -16,11 +16,12 @@ export class DumpProgress {
   bytes = 0;
   table: string | null = null;
   counted = 0;
+  /** Known once the tables are listed, which happens while pg_dump already runs. */
+  tablesTotal = 0;
   private lastReport = 0;
   constructor(
     private readonly onProgress: ((p: BackupProgress) => void) | undefined,
     private readonly started: Date,
-    private readonly tablesTotal: number,
   ) {}
   report(force = false): void {
     const now = Date.now();

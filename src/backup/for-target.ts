@@ -1,9 +1,12 @@
 // One call for callers that already resolved an environment (migrate's backup_before_migrate, the
 // demo): settings and storage from pgward.yaml, then createBackup. Throws on any failure.
+
+import type pg from 'pg';
 import type { LoadedConfig } from '../config/load.js';
 import type { Target } from '../config/target.js';
-import { withClient } from '../db/connect.js';
+import { appName, connect } from '../db/connect.js';
 import { type IdentifiedTarget, identifyForWrite } from '../identity/identify.js';
+import { warmPgTools } from '../pgtools/pgbin.js';
 import { backupSettings } from './config.js';
 import { type CreateBackupOptions, createBackup } from './create.js';
 import type { BackupManifest, BackupReason } from './manifest.js';
@@ -39,9 +42,17 @@ export interface TargetBackupOptions {
 export async function createBackupForTarget(o: TargetBackupOptions): Promise<BackupManifest> {
   const s = backupSettings(o.config, o.storage);
   const storage = await openStorage(s.storageUrl, { baseDir: s.baseDir, s3: s.s3 });
-  const target = await identified(o);
-  o.onIdentified?.(target);
+  warmPgTools();
+  const { target, session } = await identified(o);
+  try {
+    o.onIdentified?.(target);
+  } catch (err) {
+    await session?.end().catch(() => {});
+    throw err;
+  }
+  // From here createBackup owns (and closes) the session.
   return createBackup({
+    session,
     url: target.url,
     env: target.env,
     pooler: target.pooler,
@@ -60,7 +71,17 @@ export async function createBackupForTarget(o: TargetBackupOptions): Promise<Bac
  * The catalog entry's environment is the one the database really is (any URL spelling of production is
  * catalogued as production); a backup is a write command, so the named environment is stamped.
  */
-async function identified(o: TargetBackupOptions): Promise<IdentifiedTarget> {
-  if ('identification' in o.target) return o.target as IdentifiedTarget;
-  return withClient(o.target.url, (c) => identifyForWrite(c, o.target, { config: o.config }));
+async function identified(
+  o: TargetBackupOptions,
+): Promise<{ target: IdentifiedTarget; session?: pg.Client }> {
+  if ('identification' in o.target) return { target: o.target as IdentifiedTarget };
+  // The connection that identified the database is the one whose snapshot is dumped: what was
+  // identified is exactly what is backed up, and pg_dump starts one connection sooner.
+  const session = await connect(o.target.url, { applicationName: appName('backup snapshot') });
+  try {
+    return { target: await identifyForWrite(session, o.target, { config: o.config }), session };
+  } catch (err) {
+    await session.end().catch(() => {});
+    throw err;
+  }
 }

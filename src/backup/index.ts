@@ -1,9 +1,11 @@
 // Backups you can prove: the library behind `pgward backup ...`.
 
+// The schema is zod's: exported from its own module so that reading backup settings does not load zod.
+export { backupsSchema } from '../config/sections/backups.js';
 export { findPgTools, type PgTools } from '../pgtools/pgbin.js';
 export { archiveMismatch, type LocalArchive, localArchive } from './archive.js';
 export { type Catalog, type CatalogFilter, findBackup, readCatalog, saveManifest } from './catalog.js';
-export { type BackupSettings, backupSettings, backupsSchema, type RawBackups } from './config.js';
+export { type BackupSettings, backupSettings, type RawBackups } from './config.js';
 export { type BackupProgress, type CreateBackupOptions, createBackup } from './create.js';
 export { createBackupForTarget, type TargetBackupOptions } from './for-target.js';
 export {

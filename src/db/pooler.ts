@@ -47,9 +47,13 @@ async function pid(c: pg.Client): Promise<number> {
  * just released (PgBouncer reuses the last one first), or this client is moved to another one. Directly
  * or through a session pooler, a client keeps its own server session whatever the other one does.
  */
-export async function probeTransactionPooler(client: pg.Client, url: string): Promise<string | undefined> {
+export async function probeTransactionPooler(
+  client: pg.Client,
+  url: string,
+  partner?: Promise<pg.Client>,
+): Promise<string | undefined> {
   const first = await pid(client);
-  const other = await connect(url, { applicationName: 'pgward pooler probe' });
+  const other = partner ? await partner : await connect(url, { applicationName: 'pgward pooler probe' });
   try {
     await other.query('BEGIN');
     const taken = await pid(other);
@@ -59,20 +63,25 @@ export async function probeTransactionPooler(client: pg.Client, url: string): Pr
       return `its server session changed between two transactions (backend pid ${first}, then ${taken === first ? `${taken} for another client` : again})`;
     return undefined;
   } finally {
-    await other.end().catch(() => {});
+    if (!partner) await other.end().catch(() => {});
   }
 }
 
-/** Why the URL is a transaction pooler, or undefined when the session holds. */
+/**
+ * Why the URL is a transaction pooler, or undefined when the session holds. `partner`: another client
+ * the caller opened to the same URL and keeps (idle, outside a transaction), used as the probe's second
+ * client instead of opening one.
+ */
 export async function transactionPoolerReason(
   client: pg.Client,
   check: SessionCheck,
+  partner?: Promise<pg.Client>,
 ): Promise<string | undefined> {
   const setting = check.pooler ?? 'auto';
   if (setting === 'transaction') return 'pgward.yaml says `pooler: transaction`';
   if (setting !== 'auto') return undefined;
   if (isNeonPoolerHost(check.url)) return "its host name ends in -pooler (Neon's pooled endpoint)";
-  return probeTransactionPooler(client, check.url);
+  return probeTransactionPooler(client, check.url, partner);
 }
 
 /**
@@ -83,8 +92,9 @@ export async function assertSessionHolds(
   client: pg.Client,
   check: SessionCheck,
   what: string,
+  partner?: Promise<pg.Client>,
 ): Promise<void> {
-  const reason = await transactionPoolerReason(client, check);
+  const reason = await transactionPoolerReason(client, check, partner);
   if (!reason) return;
   const where = check.env
     ? `environments.${check.env}.direct_url in pgward.yaml`

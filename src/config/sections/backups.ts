@@ -3,6 +3,7 @@
 // src/backup/config.ts turns the section into BackupSettings.
 import { z } from 'zod';
 import { parseDuration } from '../duration.js';
+import { SIZE } from '../size.js';
 
 const duration = z.union([z.string(), z.number()]).superRefine((v, ctx) => {
   try {
@@ -12,7 +13,6 @@ const duration = z.union([z.string(), z.number()]).superRefine((v, ctx) => {
   }
 });
 const count = z.number().int().min(0).max(100_000);
-export const SIZE = /^(\d+)\s*(MiB|MB|M|GiB|GB|G)?$/i;
 
 export const backupsSchema = z
   .object({
