@@ -57,6 +57,8 @@ export interface CreateBackupOptions {
    * pg_dump can start.
    */
   session?: pg.Client;
+  /** A connection to `url` being opened for the counts (adopted and closed, like `session`). */
+  counter?: Promise<pg.Client>;
 }
 
 const VERBOSE_LINE =
@@ -90,10 +92,12 @@ export async function createBackup(opts: CreateBackupOptions): Promise<BackupMan
   const id = newBackupId(started);
   warmPgTools();
   const held: { counter?: pg.Client; child?: ChildProcess } = {};
-  const counter = connect(opts.url, { applicationName: appName('backup counts') }).then((c) => {
-    held.counter = c;
-    return c;
-  });
+  const counter = (opts.counter ?? connect(opts.url, { applicationName: appName('backup counts') })).then(
+    (c) => {
+      held.counter = c;
+      return c;
+    },
+  );
   counter.catch(() => {}); // awaited (and its failure reported) once counting starts
   try {
     const exporter =

@@ -43,16 +43,23 @@ export async function createBackupForTarget(o: TargetBackupOptions): Promise<Bac
   const s = backupSettings(o.config, o.storage);
   const storage = await openStorage(s.storageUrl, { baseDir: s.baseDir, s3: s.s3 });
   warmPgTools();
-  const { target, session } = await identified(o);
+  // The counting connection opens while the database is identified on the first one.
+  const counter = connect(o.target.url, { applicationName: appName('backup counts') });
+  counter.catch(() => {}); // awaited (and its failure reported) by createBackup
+  let identification: Awaited<ReturnType<typeof identified>> | undefined;
   try {
-    o.onIdentified?.(target);
+    identification = await identified(o);
+    o.onIdentified?.(identification.target);
   } catch (err) {
-    await session?.end().catch(() => {});
+    await identification?.session?.end().catch(() => {});
+    await counter.then((c) => c.end()).catch(() => {});
     throw err;
   }
-  // From here createBackup owns (and closes) the session.
+  const { target, session } = identification;
+  // From here createBackup owns (and closes) both connections.
   return createBackup({
     session,
+    counter,
     url: target.url,
     env: target.env,
     pooler: target.pooler,
