@@ -204,6 +204,7 @@ export {
 } from './migrate/framework-migrate.js';
 export { type FrameworkPlan, type FrameworkPlanOptions, planFramework } from './migrate/framework-plan.js';
 export type { Approval, GateReasonSummary, MigrationGate } from './migrate/gate.js';
+export { type EarlyConnections, connectEarly } from './migrate/early-connect.js';
 export { type MigrateEvent, type MigrateOptions, type MigrateResult, migrate } from './migrate/migrate.js';
 export {
   type MigrationPlan,

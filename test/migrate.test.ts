@@ -5,11 +5,12 @@ import { test } from 'node:test';
 import pg from 'pg';
 import { defaultPolicy, type Policy, type Target } from '../src/config/target.js';
 import { ExitCode, PgwardError } from '../src/errors.js';
+import { connectEarly } from '../src/migrate/early-connect.js';
 import { type MigrateEvent, migrate } from '../src/migrate/migrate.js';
 import { rollback } from '../src/migrate/rollback.js';
 import { getStatus } from '../src/migrate/status.js';
 import { createTestDatabase, type TestDatabase } from './harness/db.js';
-import { makeProject, migration, writeFile } from './harness/project.js';
+import { makeProject, migration, runCli, writeFile } from './harness/project.js';
 
 function target(db: TestDatabase, policy: Partial<Policy> = {}): Target {
   return { env: 'test', url: db.url, protected: false, policy: { ...defaultPolicy(false), ...policy } };
@@ -425,3 +426,63 @@ test('an interrupted run (abort signal) cancels the running statement, rolls bac
   assert.equal(rows[0]!.s, null);
   assert.equal(rows[0]!.n, 0);
 });
+
+/** The connections open to the test's database right now, by application name. */
+async function openSessions(db: TestDatabase): Promise<string[]> {
+  const rows = await db.query<{ a: string }>(
+    'SELECT application_name AS a FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() ORDER BY 1',
+  );
+  return rows.map((r) => r.a);
+}
+
+test('invariant: the connections a run opens early are closed by the run: the pooler probe before the first migration, the rest at the end', async () => {
+  // The migration records which pgward sessions are open while it runs.
+  const { db, t, src } = await setup({
+    '001_seen.sql': migration(
+      "CREATE TABLE seen AS SELECT application_name AS a FROM pg_stat_activity WHERE datname = current_database() AND application_name LIKE 'pgward%';",
+      'DROP TABLE seen;',
+    ),
+  });
+  const r = await migrate({ target: t, source: src, connections: connectEarly(t, { dryRun: false }) });
+  assert.equal(r.exitCode, 0);
+  const seen = (await db.query<{ a: string }>('SELECT a FROM seen ORDER BY a')).map((x) => x.a);
+  assert.equal(seen.length, 1, `pgward sessions open during the migration: ${seen.join(', ')}`);
+  assert.doesNotMatch(seen[0]!, /probe/);
+  await waitFor(async () => (await openSessions(db)).length === 0, 'no session left open after the run');
+
+  // The CLI opens them while it loads the runner: the same holds there.
+  const cli = await setup({
+    '001_seen.sql': migration(
+      "CREATE TABLE seen AS SELECT application_name AS a FROM pg_stat_activity WHERE datname = current_database() AND application_name LIKE 'pgward%';",
+    ),
+  });
+  const run = await runCli(['migrate', '--url', cli.db.url, '--dir', cli.src.dir]);
+  assert.equal(run.code, 0, run.stderr);
+  const seenByCli = (await cli.db.query<{ a: string }>('SELECT a FROM seen')).map((x) => x.a);
+  assert.equal(
+    seenByCli.length,
+    1,
+    `pgward sessions open during the CLI's migration: ${seenByCli.join(', ')}`,
+  );
+});
+
+test('invariant: early connections are closed when the run cannot start (a missing migrations directory)', async () => {
+  const { db, t } = await setup({});
+  const early = connectEarly(t, { dryRun: false });
+  await early.session; // both open before the run fails
+  await early.probe;
+  await assert.rejects(
+    migrate({ target: t, source: source('/nonexistent-pgward-dir'), connections: early }),
+    PgwardError,
+  );
+  await waitFor(async () => (await openSessions(db)).length === 0, 'no session left open after the refusal');
+});
+
+async function waitFor(check: () => Promise<boolean>, what: string): Promise<void> {
+  // A closed client's backend leaves pg_stat_activity a moment after the client is told it ended.
+  for (let i = 0; i < 50; i++) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  assert.fail(what);
+}

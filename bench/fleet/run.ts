@@ -7,7 +7,7 @@
 // every environment ran exactly once.
 //   npm run bench:fleet    (BENCH_ENVS=200, BENCH_SCRAPES=200, BENCH_SECONDS=30, BENCH_REFRESH=5s,
 //   BENCH_JOBS_SECONDS=150, BENCH_JOB_EVERY=60, BENCH_JOB_REFRESH=30s, BENCH_KEEP=100; BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=DIR" profiles each serve process,
-//   BENCH_SERVE_LOG=FILE keeps their stderr)
+//   BENCH_SERVE_LOG=FILE keeps their output)
 import { type ChildProcess, spawn } from 'node:child_process';
 import { appendFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -31,7 +31,7 @@ const JOB_REFRESH = process.env.BENCH_JOB_REFRESH ?? '30s';
 const KEEP = Number(process.env.BENCH_KEEP ?? 100);
 const CLI = process.env.BENCH_CLI ?? join(import.meta.dirname, '..', '..', 'dist', 'bin', 'pgward.js');
 const log = (s: string) => process.stderr.write(`${s}\n`);
-// Each serve process's stderr is appended there (e.g. with BENCH_NODE_ARGS=--trace-gc).
+// Each serve process's stdout and stderr are appended there (e.g. with BENCH_NODE_ARGS=--trace-gc).
 const SERVE_LOG = process.env.BENCH_SERVE_LOG;
 // pg_stat_statements.max: 200 databases × ~30 statements would otherwise evict entries and shrink the totals
 const settings = {
@@ -71,10 +71,12 @@ function serve(port: number, args: string[] = []): Promise<ChildProcess> {
     [...nodeArgs, CLI, 'serve', '--all', '--port', String(port), ...args],
     {
       cwd: dir,
-      stdio: ['ignore', 'ignore', 'pipe'],
+      stdio: ['ignore', SERVE_LOG ? 'pipe' : 'ignore', 'pipe'],
     },
   );
   children.push(child);
+  // --trace-gc and the like print on stdout
+  child.stdout?.on('data', (d) => appendFileSync(SERVE_LOG!, d));
   let out = '';
   return new Promise((resolve, reject) => {
     child.stderr!.on('data', (d) => {

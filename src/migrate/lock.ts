@@ -68,13 +68,15 @@ export interface AcquireOptions {
   waitMs: number;
   onWait?: (holder: LockHolder | undefined) => void;
   signal?: AbortSignal | undefined;
+  /** A second client to the URL, idle, for the transaction-pooler probe (else the probe opens one). */
+  probe?: Promise<pg.Client> | undefined;
 }
 
 /** Acquires the migration lock, waiting up to waitMs; throws a PgwardError naming the holder on timeout. */
 export async function acquireMigrationLock(client: pg.Client, opts: AcquireOptions): Promise<void> {
   // A session advisory lock taken through a transaction pooler is held by a server session other
   // clients then share, and released by nobody: never take it there (docs/connections.md).
-  await assertSessionHolds(client, opts.session, 'the migration lock');
+  await assertSessionHolds(client, opts.session, 'the migration lock', opts.probe);
   const deadline = Date.now() + opts.waitMs;
   let announced = false;
   for (;;) {

@@ -3,12 +3,13 @@
 // `pgward plan` and the dry run.
 import type pg from 'pg';
 import { type ProjectOptions, type ResolvedProject, resolveProject } from '../config/project.js';
-import { appName, connect } from '../db/connect.js';
+import { connect } from '../db/connect.js';
 import { ExitCode, type ExitCodeValue } from '../errors.js';
 import { loadMigrations, type MigrationFile } from '../files/migration-files.js';
 import { type IdentitySummary, summaryOf } from '../identity/identify.js';
 import { redactUrl } from '../redact.js';
 import { ensureParser } from '../sql/parser.js';
+import { closeEarly, type EarlyConnections, RUNNER_CONNECTION } from './early-connect.js';
 import type { MigrationGate } from './gate.js';
 import { recordApplied } from './history.js';
 import { type LockHolder, unlock } from './lock.js';
@@ -65,6 +66,11 @@ export interface MigrateOptions extends ProjectOptions, RunSelection {
    * and never backed up, so nothing of it can reach an environment's backup catalog.
    */
   throwaway?: boolean | undefined;
+  /**
+   * Connections to the target's URL the caller started opening ahead (connectEarly; the CLI does while
+   * its modules load). Adopted: migrate closes them, whatever happens.
+   */
+  connections?: EarlyConnections | undefined;
 }
 
 export type MigrateEvent =
@@ -110,19 +116,37 @@ export interface MigrateResult {
  * ```
  */
 export async function migrate(given: MigrateOptions): Promise<MigrateResult> {
-  let opts = await resolveProject(given);
-  const emit = opts.onEvent ?? (() => {});
-  const { files } = loadMigrations(opts.source.dir);
-  assertToIsAFile(files, opts.to);
-  // The parser's WebAssembly compiles while we connect, lock and read the history.
-  const parserReady = ensureParser();
-  parserReady.catch(() => {});
-  const client = await connect(opts.target.url, { applicationName: appName('migrate'), pipeline: true });
-  const lock: LockState = { locked: false };
+  const early = given.connections;
+  let client: pg.Client;
+  let opts: MigrateOptions & ResolvedProject;
+  let parserReady: Promise<void>;
+  let files: MigrationFile[];
   try {
-    opts = await openRunSession(client, opts, 'migrate', lock, (holder) =>
+    opts = await resolveProject(given);
+    files = loadMigrations(opts.source.dir).files;
+    assertToIsAFile(files, opts.to);
+    // The parser's WebAssembly compiles while we connect, lock and read the history.
+    parserReady = ensureParser();
+    parserReady.catch(() => {});
+    client = await (early?.session ?? connect(opts.target.url, RUNNER_CONNECTION));
+  } catch (err) {
+    await closeEarly(early);
+    throw err;
+  }
+  const emit = opts.onEvent ?? (() => {});
+  const lock: LockState = { locked: false };
+  let probe = early?.probe;
+  const closeProbe = async () => {
+    const p = probe;
+    probe = undefined;
+    await p?.then((c) => c.end()).catch(() => {});
+  };
+  try {
+    opts = await openRunSession(client, { ...opts, probe: early?.probe }, 'migrate', lock, (holder) =>
       emit({ type: 'lock-wait', holder }),
     );
+    // The probe's client has done its work (or was never needed): not kept open for the run.
+    await closeProbe();
     // The same planning `pgward plan` does: what the dry run shows is what the real run does.
     const plan = await planOnClient(
       client,
@@ -154,6 +178,7 @@ export async function migrate(given: MigrateOptions): Promise<MigrateResult> {
     }
     return await applyInOrder(client, toRun, planned, opts, base, emit);
   } finally {
+    await closeProbe();
     if (lock.locked) await unlock(client).catch(() => {});
     await client.end().catch(() => {});
   }

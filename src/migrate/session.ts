@@ -18,6 +18,8 @@ export interface RunSessionOptions {
   throwaway?: boolean | undefined;
   lockWaitMs?: number | undefined;
   signal?: AbortSignal | undefined;
+  /** A second client to the URL, idle, for the lock's transaction-pooler probe (else it opens one). */
+  probe?: Promise<pg.Client> | undefined;
 }
 
 /** Set once the migration lock is held, so the caller's `finally` knows to release it. */
@@ -49,6 +51,7 @@ export async function openRunSession<O extends RunSessionOptions>(
       waitMs: opts.lockWaitMs ?? 60_000,
       onWait: onLockWait,
       signal: opts.signal,
+      probe: given.probe,
     });
     lock.locked = true;
     await ensureHistory(client);

@@ -3,6 +3,7 @@
 import { UsageError } from '../../errors.js';
 import { formatDuration, MS } from '../../format/units.js';
 import { describeSummary } from '../../identity/describe.js';
+import { closeEarly, connectEarly, type EarlyConnections } from '../../migrate/early-connect.js';
 import type { MigrateEvent, MigrateResult } from '../../migrate/migrate.js';
 import type { Context } from '../context.js';
 import type { Output } from '../output.js';
@@ -18,6 +19,25 @@ import {
 } from './migrate.shared.js';
 
 export async function run(ctx: Context, flags: MigrateFlags): Promise<number> {
+  // The server sets up the run's sessions while the runner loads (a light module, loaded first).
+  const early = connectEarly(ctx.target(), { dryRun: flags.dryRun === true });
+  let adopted = false;
+  try {
+    const code = await runWith(ctx, flags, early, () => {
+      adopted = true;
+    });
+    return code;
+  } finally {
+    if (!adopted) await closeEarly(early);
+  }
+}
+
+async function runWith(
+  ctx: Context,
+  flags: MigrateFlags,
+  early: EarlyConnections,
+  adopt: () => void,
+): Promise<number> {
   // Loaded while the framework is found out: pgward's runner and the SQL parser its gate needs
   // (compiling the parser's WebAssembly is ~100 ms of a 200-migration run).
   const loading = import('../../migrate/migrate.js');
@@ -31,12 +51,17 @@ export async function run(ctx: Context, flags: MigrateFlags): Promise<number> {
         `--dry-run: ${framework} runs this project's migrations`,
         'pgward plan shows what would run and what the guard would refuse, changing nothing',
       );
+    // The framework's own tool connects; pgward's guard opens what it needs.
+    await closeEarly(early);
+    adopt();
     return (await import('./migrate.run.framework.js')).runFramework(ctx, flags);
   }
   const signals = abortOnSignals();
   try {
     const { migrate } = await loading;
+    adopt(); // from here migrate closes the early connections
     const result = await migrate({
+      connections: early,
       target: ctx.target(),
       source: ctx.migrations(),
       to: flags.to,
