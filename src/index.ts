@@ -187,6 +187,7 @@ export {
 } from './lint/index.js';
 // --- Migrations: one call each, like the CLI (`url`/`env`/`dir`/`config`), or with a resolved target.
 export { type BaselineOptions, type BaselineResult, baseline } from './migrate/baseline.js';
+export { connectEarly, type EarlyConnections } from './migrate/early-connect.js';
 export {
   type ExecEvent,
   type ExecOptions,
@@ -204,7 +205,6 @@ export {
 } from './migrate/framework-migrate.js';
 export { type FrameworkPlan, type FrameworkPlanOptions, planFramework } from './migrate/framework-plan.js';
 export type { Approval, GateReasonSummary, MigrationGate } from './migrate/gate.js';
-export { type EarlyConnections, connectEarly } from './migrate/early-connect.js';
 export { type MigrateEvent, type MigrateOptions, type MigrateResult, migrate } from './migrate/migrate.js';
 export {
   type MigrationPlan,
