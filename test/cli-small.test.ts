@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { redact, registerSecret } from '../src/redact.js';
+import { redact, redactDeep, registerSecret } from '../src/redact.js';
 import { CLI, cliEnv, makeProject, runCli } from './harness/project.js';
 import { startServe } from './harness/serve.js';
 
@@ -144,4 +144,26 @@ test('invariant: a webhook path that is an ordinary word does not garble serve l
   } finally {
     await s.stop();
   }
+});
+
+test('invariant: redactDeep masks a secret anywhere in a document, never changes the value given, and no instance writes its own JSON', () => {
+  registerSecret('Deep-Secr3t-xq');
+  const doc = {
+    findings: [{ sql: "SELECT dblink('host=db password=Deep-Secr3t-xq')", line: 3 }, { sql: 'SELECT 1' }],
+    meta: { at: new Date(0), url: 'postgresql://app:pw-in-url@db.example/prod' },
+    link: new URL('postgresql://app:url-object-pw@db.example/prod'),
+    untouched: { a: 'plain', b: [1, 'two'] },
+  };
+  const before = JSON.stringify(doc);
+  const out = JSON.stringify(redactDeep(doc));
+  assert.equal(JSON.stringify(doc), before, 'the value given is unchanged');
+  for (const secret of ['Deep-Secr3t-xq', 'pw-in-url', 'url-object-pw'])
+    assert.doesNotMatch(out, new RegExp(secret));
+  const parsed = JSON.parse(out);
+  assert.equal(parsed.findings[1].sql, 'SELECT 1');
+  assert.deepEqual(parsed.untouched, { a: 'plain', b: [1, 'two'] });
+  assert.equal(parsed.meta.at, '1970-01-01T00:00:00.000Z', 'dates are kept');
+  // A part with nothing to mask is passed on as it is (no copy of a large report).
+  const clean = { list: [{ a: 1 }, { b: 'x' }] };
+  assert.equal(redactDeep(clean), clean);
 });
