@@ -21,6 +21,14 @@ export const RUNNER_CONNECTION = { applicationName: appName('migrate'), pipeline
  * Starts opening the run's connections. The probe's client only when the lock will be taken (not a dry
  * run) and the pooler setting leaves it to the probe (`auto`, and not a Neon -pooler host, which is
  * refused by name).
+ *
+ * @example
+ * ```ts
+ * import { connectEarly, migrate, resolveProject } from 'pgward';
+ * const { target, source, config } = await resolveProject({ env: 'production' });
+ * const connections = connectEarly(target, { dryRun: false }); // the server sets the sessions up now
+ * const result = await migrate({ target, source, config, connections }); // adopted and closed by migrate
+ * ```
  */
 export function connectEarly(target: Target, opts: { dryRun: boolean }): EarlyConnections {
   const session = connect(target.url, RUNNER_CONNECTION);
