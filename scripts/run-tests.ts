@@ -1,12 +1,14 @@
 // Runs the whole suite: starts one throwaway PostgreSQL cluster for the run, hands it to every test file
 // (each test creates its own database on it), and tears it down whatever happens. Everything the tests
 // write to the temp dir (projects, storage folders, pgward's own temp files, their clusters) goes to one
-// folder of this run, removed at the end: test passwords never stay behind in /tmp.
+// folder of this run, removed at the end: test passwords never stay behind in /tmp. A run killed before
+// its cleanup is swept by the next one (test/harness/sweep.ts).
 import { spawn } from 'node:child_process';
 import { chmodSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startCluster } from '../test/harness/cluster.js';
+import { markRunner, RUN_PREFIX, sweepDeadRuns } from '../test/harness/sweep.js';
 
 const filter = process.argv.slice(2);
 const files = readdirSync('test', { recursive: true, encoding: 'utf8' })
@@ -16,7 +18,11 @@ const files = readdirSync('test', { recursive: true, encoding: 'utf8' })
   .sort();
 
 const started = performance.now();
-const runTmp = mkdtempSync(join(tmpdir(), 'pgward-test-run-'));
+// Folders (and servers) of earlier runs that were killed before their cleanup.
+for (const dir of await sweepDeadRuns())
+  process.stderr.write(`swept the folder of a killed test run: ${dir}\n`);
+const runTmp = mkdtempSync(join(tmpdir(), RUN_PREFIX));
+markRunner(runTmp);
 // Clusters started by tests run as the `postgres` user when the suite runs as root: it must reach them.
 chmodSync(runTmp, 0o1777);
 const cluster = await startCluster({ baseDir: runTmp });
