@@ -178,6 +178,10 @@ function writeConf(
     max_connections: 200,
     shared_buffers: '128MB',
     log_min_messages: 'warning',
+    // Dynamic shared memory as files in the data directory, removed with it: the default (POSIX, in
+    // /dev/shm) leaves a 1 MiB segment behind whenever a server dies without running its shutdown code
+    // (kill -9: a killed test run, a fault test), and nothing can tell later whose it was.
+    dynamic_shared_memory_type: 'mmap',
     ...extra,
   };
   const conf = Object.entries(settings)
