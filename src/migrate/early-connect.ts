@@ -39,7 +39,7 @@ export function connectEarly(target: Target, opts: { dryRun: boolean }): EarlyCo
   return { session, probe };
 }
 
-/** Closes whichever early connections opened. */
+/** Closes whichever early connections opened (again is a no-op: an ended client stays ended). */
 export async function closeEarly(early: EarlyConnections | undefined): Promise<void> {
   if (!early) return;
   await Promise.all([early.session, early.probe].map((p) => p?.then((c) => c.end()).catch(() => {})));

@@ -21,23 +21,15 @@ import {
 export async function run(ctx: Context, flags: MigrateFlags): Promise<number> {
   // The server sets up the run's sessions while the runner loads (a light module, loaded first).
   const early = connectEarly(ctx.target(), { dryRun: flags.dryRun === true });
-  let adopted = false;
   try {
-    const code = await runWith(ctx, flags, early, () => {
-      adopted = true;
-    });
-    return code;
-  } finally {
-    if (!adopted) await closeEarly(early);
+    return await runWith(ctx, flags, early);
+  } catch (err) {
+    await closeEarly(early); // a no-op for those migrate already closed
+    throw err;
   }
 }
 
-async function runWith(
-  ctx: Context,
-  flags: MigrateFlags,
-  early: EarlyConnections,
-  adopt: () => void,
-): Promise<number> {
+async function runWith(ctx: Context, flags: MigrateFlags, early: EarlyConnections): Promise<number> {
   // Loaded while the framework is found out: pgward's runner and the SQL parser its gate needs
   // (compiling the parser's WebAssembly is ~100 ms of a 200-migration run).
   const loading = import('../../migrate/migrate.js');
@@ -53,15 +45,13 @@ async function runWith(
       );
     // The framework's own tool connects; pgward's guard opens what it needs.
     await closeEarly(early);
-    adopt();
     return (await import('./migrate.run.framework.js')).runFramework(ctx, flags);
   }
   const signals = abortOnSignals();
   try {
     const { migrate } = await loading;
-    adopt(); // from here migrate closes the early connections
     const result = await migrate({
-      connections: early,
+      connections: early, // adopted: migrate closes them
       target: ctx.target(),
       source: ctx.migrations(),
       to: flags.to,
