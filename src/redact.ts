@@ -3,6 +3,8 @@
 // registered here and masked wherever they appear as a whole: a short secret such as 'web' must not
 // turn 'webhook' into '*****hook' (which both garbles the output and hints at the secret).
 
+import { writeJson } from './json-writer.js';
+
 const secrets = new Map<string, RegExp>();
 const MASK = '*****';
 const WORD_CHAR = '[\\p{L}\\p{N}_]';
@@ -21,6 +23,19 @@ export function registerSecret(secret: string | undefined | null): void {
   if (!secrets.has(secret)) secrets.set(secret, wholeOccurrences(secret));
   const encoded = encodeURIComponent(secret);
   if (encoded !== secret && !secrets.has(encoded)) secrets.set(encoded, wholeOccurrences(encoded));
+  trace = traceOfSecrets();
+}
+
+/**
+ * Matches any text redact() could change: an '@' (URL passwords), "password" (key=value), a registered
+ * secret. One search per string: most output holds none. Case-insensitive for the secrets too: a
+ * superset, which only sends a text to the exact checks.
+ */
+let trace = traceOfSecrets();
+
+function traceOfSecrets(): RegExp {
+  const escaped = [...secrets.keys()].map((s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
+  return new RegExp(['@', 'password', ...escaped].join('|'), 'i');
 }
 
 // scheme://user:password@host — the password ends at the last '@' before the host part.
@@ -29,8 +44,7 @@ const URL_PASSWORD = /\b([a-z][a-z0-9+.-]*:\/\/[^:/?#\s@]*:)([^\s@/]*(?:@[^\s@/]
 const KV_PASSWORD = /\b((?:ssl)?password\s*=\s*)('(?:[^'\\]|\\.)*'|[^\s&]+)/gi;
 
 export function redact(text: string): string {
-  // Fast path for the bulk of output (large JSON reports): nothing URL- or password-shaped, no known secret.
-  if (!text.includes('@') && !/password/i.test(text) && !holdsSecret(text)) return text;
+  if (!trace.test(text)) return text;
   let out = text.replace(
     URL_PASSWORD,
     (_m, pre: string, _pw: string, host: string) => `${pre}${MASK}${host}`,
@@ -40,11 +54,6 @@ export function redact(text: string): string {
     if (out.includes(s)) out = out.replace(re, MASK);
   }
   return out;
-}
-
-function holdsSecret(text: string): boolean {
-  for (const s of secrets.keys()) if (text.includes(s)) return true;
-  return false;
 }
 
 /** A URL safe to show: the password replaced, the rest kept so users can tell which server it is. */
@@ -59,6 +68,15 @@ export function redactUrl(url: string): string {
   } catch {
     return redact(url);
   }
+}
+
+/**
+ * Writes `value` as JSON.stringify(value, null, space) would, every string (keys included) redacted, in
+ * chunks of about 1 MiB given to `emit`: a large report is never built as one string (json-writer.ts says
+ * why that matters). Returns false when there is nothing to write (value undefined).
+ */
+export function writeRedactedJson(value: unknown, space: number, emit: (chunk: Buffer) => void): boolean {
+  return writeJson(value, space, emit, redact);
 }
 
 /**

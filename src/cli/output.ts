@@ -1,7 +1,7 @@
 // Everything the CLI prints goes through here: redacted, coloured only on a TTY without NO_COLOR,
 // JSON when asked. Library code never prints.
 import pc from 'picocolors';
-import { redact, redactDeep } from '../redact.js';
+import { redact, writeRedactedJson } from '../redact.js';
 
 export interface OutputOptions {
   json: boolean;
@@ -43,34 +43,13 @@ export class Output {
     for (const d of details) process.stderr.write(`  ${redact(d)}\n`);
     if (hint) process.stderr.write(`  ${this.c.dim('hint:')} ${redact(hint)}\n`);
   }
-  document(value: unknown): void {
-    process.stdout.write(`${JSON.stringify(redactDeep(value), null, 2)}\n`);
-  }
   /**
-   * The same bytes as document(value), written piece by piece: `value[key]`, a large array, one element at
-   * a time (a 50,000-finding lint report is ~40 MB of JSON: never built, redacted and copied as one string).
-   * `key` must be value's first key. JSON escapes line breaks inside strings, so re-indenting an element's
-   * own text by its depth is exact.
+   * The JSON document on stdout, redacted, written as it is serialised (chunks of ~1 MiB): a 50,000-finding
+   * lint report, ~40 MB of JSON, is never held as one string.
    */
-  documentList(value: Record<string, unknown>, key: string): void {
-    const items = value[key];
-    if (!Array.isArray(items) || items.length === 0 || Object.keys(value)[0] !== key) {
-      this.document(value);
-      return;
-    }
-    const { [key]: _list, ...rest } = value;
-    const tail = JSON.stringify(redactDeep(rest), null, 2);
-    let chunk = `{\n  ${JSON.stringify(key)}: [\n`;
-    items.forEach((item, i) => {
-      const text = JSON.stringify(redactDeep(item), null, 2) ?? 'null';
-      chunk += `    ${text.replaceAll('\n', '\n    ')}${i < items.length - 1 ? ',' : ''}\n`;
-      if (chunk.length > 1 << 20) {
-        process.stdout.write(chunk);
-        chunk = '';
-      }
-    });
-    chunk += tail === '{}' ? '  ]\n}\n' : `  ],\n${tail.slice(2)}\n`;
-    process.stdout.write(chunk);
+  document(value: unknown): void {
+    const written = writeRedactedJson(value, 2, (chunk) => process.stdout.write(chunk));
+    process.stdout.write(written ? '\n' : 'undefined\n');
   }
 }
 

@@ -16,8 +16,7 @@ export async function runLint(ctx: Context, paths: string[], flags: LintFlags): 
   const report = await lintTargets(targets, url, flags);
   const format = ctx.out.json ? 'json' : flags.format;
   // Only the formatter asked for is loaded.
-  if (format === 'json')
-    ctx.out.documentList((await import('../../lint/format/json.js')).toJson(report), 'files');
+  if (format === 'json') ctx.out.document((await import('../../lint/format/json.js')).toJson(report));
   else if (format === 'github')
     for (const l of (await import('../../lint/format/github.js')).toGithub(report))
       process.stdout.write(`${l}\n`);
