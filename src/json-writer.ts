@@ -52,7 +52,8 @@ class JsonBytes {
   private at = 0;
   private readonly stack: object[] = [];
   // The bytes between two values, cached: `,` or `{`, the line break and indentation, the key and `: `.
-  private readonly keyPrefixes = new Map<string, Uint8Array>();
+  // Indexed by depth, then by first-or-not; keyed by the key.
+  private readonly keyPrefixes: Map<string, Uint8Array>[][] = [];
   private readonly breaks: Uint8Array[] = [];
 
   constructor(
@@ -131,13 +132,14 @@ class JsonBytes {
   }
 
   private keyPrefix(key: string, depth: number, first: boolean): Uint8Array {
-    const id = `${depth}${first ? '{' : ','}${key}`;
-    let bytes = this.keyPrefixes.get(id);
+    this.keyPrefixes[depth] ??= [new Map(), new Map()];
+    const cache = this.keyPrefixes[depth][first ? 0 : 1]!;
+    let bytes = cache.get(key);
     if (!bytes) {
       const name = JSON.stringify(this.hook ? this.hook(key) : key);
       const text = `${first ? '{' : ','}${this.breakText(depth + 1)}${name}:${this.space > 0 ? ' ' : ''}`;
       bytes = Buffer.from(text, 'utf8');
-      this.keyPrefixes.set(id, bytes);
+      cache.set(key, bytes);
     }
     return bytes;
   }
@@ -162,9 +164,9 @@ class JsonBytes {
     let at = this.at;
     buf[at++] = 0x22;
     const n = text.length;
+    // ASCII byte by byte: cheaper than Buffer#write's own checks for the short strings reports are made of.
     for (let i = 0; i < n; i++) {
       const c = text.charCodeAt(i);
-      // Anything beyond ASCII: the rest of the string through the UTF-8 encoder.
       if (c > 0x7f) {
         at += buf.write(text.slice(i), at, 'utf8');
         break;
