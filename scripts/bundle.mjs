@@ -3,7 +3,7 @@
 // run (measured with bench/migrate-overhead). The library (dist/*.js + .d.ts) still comes from tsc.
 // libpg-query (loads its WebAssembly next to itself) and the AWS SDK (large, loaded only for s3://)
 // stay in node_modules.
-import { copyFileSync, mkdirSync } from 'node:fs';
+import { copyFileSync, mkdirSync, rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
@@ -25,6 +25,10 @@ const nodePostgresOnNode = {
     });
   },
 };
+
+// Chunk names carry a content hash: without emptying the folder, every build would leave the previous
+// build's chunks beside the new ones (and in the npm package).
+rmSync('dist/bin', { recursive: true, force: true });
 
 await build({
   // The lint worker (src/lint/parallel.ts) is loaded by path from next to the chunk that starts it.

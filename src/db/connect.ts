@@ -104,12 +104,4 @@ export async function withClient<T>(
   }
 }
 
-/** Quotes an identifier the way PostgreSQL's quote_ident does. */
-export function quoteIdent(name: string): string {
-  return `"${name.replace(/"/g, '""')}"`;
-}
-
-/** Quotes a possibly schema-qualified name given as separate parts. */
-export function qualified(schema: string | undefined, name: string): string {
-  return schema ? `${quoteIdent(schema)}.${quoteIdent(name)}` : quoteIdent(name);
-}
+export { qualified, quoteIdent } from '../sql/quote.js';

@@ -2,8 +2,8 @@
 // checking what exists in the database (never writing to it), and merging files with applied rows.
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import type pg from 'pg';
-import { quoteIdent } from '../db/connect.js';
 import type { MigrationStatusEntry } from '../files/migration-status.js';
+import { quoteIdent } from '../sql/quote.js';
 
 /** Sorted entry names of `dir`, or none when it does not exist (a fresh project has no files yet). */
 export function listDir(dir: string): string[] {
