@@ -251,3 +251,32 @@ test('invariant: every CLI command is X.ts (commander definition, typed flags) +
     assert.doesNotMatch(text, /flags\.\w+ as string/, `${f} casts a flag instead of typing it`);
   }
 });
+
+/** Modules reachable from `entry` through static value imports (`import type` and import() not followed). */
+function staticGraph(entry: string): Map<string, string[]> {
+  const graph = new Map<string, string[]>();
+  const queue = [entry];
+  while (queue.length) {
+    const file = queue.shift()!;
+    if (graph.has(file)) continue;
+    const text = readFileSync(file, 'utf8');
+    const specs = [
+      ...text.matchAll(/^(?:import|export)\s+(?!type\b)[^;]*?from\s+'([^']+)'|^import\s+'([^']+)'/gm),
+    ].map((m) => (m[1] ?? m[2])!);
+    graph.set(file, specs);
+    for (const s of specs) if (s.startsWith('.')) queue.push(join(file, '..', s.replace(/\.js$/, '.ts')));
+  }
+  return graph;
+}
+
+test('invariant: an offline lint never loads the database driver (pg) on its way to the analyser', () => {
+  // `pgward lint` without --url/--env runs in CI with no database: loading pg cost ~50 ms of its start.
+  const graph = staticGraph(join(ROOT, 'src/cli/commands/lint.run.ts'));
+  assert.ok(graph.size > 10, 'the graph was walked');
+  const loadsPg = [...graph].filter(([, specs]) => specs.some((s) => s === 'pg' || s.startsWith('pg/')));
+  assert.deepEqual(
+    loadsPg.map(([f]) => f.slice(ROOT.length)),
+    [],
+    'these modules import pg statically: load it with import() where a database is named',
+  );
+});
