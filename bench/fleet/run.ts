@@ -6,7 +6,7 @@
 // seen at once against serve.refresh_concurrency, and, with 3 replicas, that every scheduled slot of
 // every environment ran exactly once.
 //   npm run bench:fleet    (BENCH_ENVS=200, BENCH_SCRAPES=200, BENCH_SECONDS=30, BENCH_REFRESH=5s,
-//   BENCH_JOBS_SECONDS=150, BENCH_JOB_EVERY=60, BENCH_JOB_REFRESH=30s, BENCH_KEEP=100; BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=DIR" profiles each serve process,
+//   BENCH_JOBS_SECONDS=150 (0: no job phase), BENCH_ONLY=jobs (no scrape phase), BENCH_JOB_EVERY=60, BENCH_JOB_REFRESH=30s, BENCH_KEEP=100; BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=DIR" profiles each serve process,
 //   BENCH_SERVE_LOG=FILE keeps their output)
 import { type ChildProcess, spawn } from 'node:child_process';
 import {
@@ -33,6 +33,8 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 30);
 // bench's own decoding of 1.4 MiB competes with the server for the 2 cores).
 const SCRAPE_EVERY_MS = Number(process.env.BENCH_SCRAPE_EVERY_MS ?? 250);
 const JOB_SECONDS = Number(process.env.BENCH_JOBS_SECONDS ?? 150);
+// BENCH_ONLY=jobs: the replicas' job phase alone (no scrape phase).
+const ONLY = process.env.BENCH_ONLY;
 const JOB_EVERY_S = Number(process.env.BENCH_JOB_EVERY ?? 60);
 // Three replicas refresh 200 environments each: at 5 s that is 120 refreshes a second on 2 cores.
 const JOB_REFRESH = process.env.BENCH_JOB_REFRESH ?? '30s';
@@ -179,6 +181,41 @@ async function dbLoad(): Promise<{ calls: number; ms: number; xacts: number }> {
   return { calls, ms, xacts };
 }
 
+/** Sessions opened in the environments' databases so far (pg_stat_database.sessions, PostgreSQL 14+). */
+async function sessionsOpened(): Promise<number> {
+  let n = 0;
+  for (const c of clusters) {
+    const [r] = await q<{ n: number }>(
+      c.url('postgres'),
+      "SELECT coalesce(sum(sessions), 0)::float8 AS n FROM pg_stat_database WHERE datname LIKE 'env%'",
+    );
+    n += r!.n;
+  }
+  return n;
+}
+
+/** Where the servers' statement time went since the last reset: the costliest statements, both clusters. */
+async function topStatements(limit: number): Promise<string[]> {
+  const byQuery = new Map<string, { calls: number; ms: number }>();
+  for (const c of clusters) {
+    const rows = await q<{ query: string; calls: number; ms: number }>(
+      c.url('postgres'),
+      `SELECT regexp_replace(query, 's+', ' ', 'g') AS query, sum(calls)::float8 AS calls,
+              sum(total_exec_time)::float8 AS ms
+         FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid WHERE d.datname LIKE 'env%'
+        GROUP BY 1`,
+    );
+    for (const r of rows) {
+      const t = byQuery.get(r.query) ?? { calls: 0, ms: 0 };
+      byQuery.set(r.query, { calls: t.calls + r.calls, ms: t.ms + r.ms });
+    }
+  }
+  return [...byQuery]
+    .sort((a, b) => b[1].ms - a[1].ms)
+    .slice(0, limit)
+    .map(([qt, t]) => `  ${(t.ms / 1000).toFixed(1)} s in ${t.calls} calls: ${qt.slice(0, 110)}`);
+}
+
 /**
  * Three replicas, doctor every JOB_EVERY_S seconds in every environment: each slot must have exactly one
  * row (run, or skipped as superseded when no replica had capacity before the next slot came).
@@ -189,7 +226,11 @@ async function jobsAcrossReplicas(): Promise<void> {
   // the window starts once every replica is up (with 200 environments, its first refresh takes a while)
   const started = new Date();
   const cpu0 = { servers: serversCpu(), serve: reps.reduce((n, r) => n + cpuSeconds(r.pid!), 0) };
+  for (const c of clusters) await q(c.url('postgres'), 'SELECT pg_stat_statements_reset()');
+  const sessions0 = await sessionsOpened();
   await new Promise((r) => setTimeout(r, JOB_SECONDS * 1000));
+  const sessionsPerSecond = ((await sessionsOpened()) - sessions0) / JOB_SECONDS;
+  const top = await topStatements(6);
   const cpu = {
     servers: (serversCpu() - cpu0.servers) / JOB_SECONDS,
     serve: (reps.reduce((n, r) => n + cpuSeconds(r.pid!), 0) - cpu0.serve) / JOB_SECONDS,
@@ -236,48 +277,13 @@ async function jobsAcrossReplicas(): Promise<void> {
   process.stdout.write(
     `3 replicas (refresh ${JOB_REFRESH}), ${JOB_SECONDS} s, doctor every ${JOB_EVERY_S} s: ${slots} slots recorded across ${ENVS} environments (${ran} run, ${slots - ran} skipped as superseded), ${dup} recorded twice, ${missed} with no row; runners: ${runners.size}; start after the slot p50 ${lags.length ? pct(lags, 0.5).toFixed(1) : '-'} s, p99 ${lags.length ? pct(lags, 0.99).toFixed(1) : '-'} s; a run took p50 ${took.length ? pct(took, 0.5).toFixed(2) : '-'} s, p99 ${took.length ? pct(took, 0.99).toFixed(2) : '-'} s; CPU (cores): the 3 replicas ${cpu.serve.toFixed(2)}, PostgreSQL ${cpu.servers.toFixed(2)}, load average ${loadavg()[0]!.toFixed(1)}\n`,
   );
+  process.stdout.write(
+    `  the servers' time in the window: ${sessionsPerSecond.toFixed(1)} sessions opened a second; statements by execution time:\n${top.join('\n')}\n`,
+  );
 }
 
-try {
-  const migrations = join(dir, 'db', 'migrations');
-  mkdirSync(migrations, { recursive: true });
-  writeFileSync(
-    join(migrations, '001_accounts.sql'),
-    '-- migrate:up\nCREATE TABLE accounts (id bigint PRIMARY KEY, name text);\n',
-  );
-  writeFileSync(
-    join(migrations, '002_orders.sql'),
-    '-- migrate:up\nCREATE TABLE orders (id bigint PRIMARY KEY, account_id bigint);\n',
-  );
-  log(`creating ${ENVS} databases on 2 clusters`);
-  for (const c of clusters) await q(c.url('postgres'), 'CREATE EXTENSION pg_stat_statements');
-  for (let i = 0; i < ENVS; i++) await q(clusterOf(i).url('postgres'), `CREATE DATABASE ${envName(i)}`);
-  writeFileSync(join(dir, 'pgward.yaml'), project(false));
-  // Two applied migrations in every environment (pgward migrate, a few at a time), then one pending.
-  log('applying migrations');
-  const running = new Set<Promise<void>>();
-  for (let i = 0; i < ENVS; i++) {
-    const p = new Promise<void>((resolve, reject) => {
-      const m = spawn(process.execPath, [CLI, 'migrate', '--env', envName(i)], {
-        cwd: dir,
-        stdio: ['ignore', 'ignore', 'pipe'],
-      });
-      let err = '';
-      m.stderr!.on('data', (d) => {
-        err += d;
-      });
-      m.on('exit', (code) =>
-        code === 0
-          ? resolve()
-          : reject(new Error(`migrate ${envName(i)}: exit ${code}: ${err.slice(-1000)}`)),
-      );
-    }).finally(() => running.delete(p));
-    running.add(p);
-    if (running.size >= 4) await Promise.race(running);
-  }
-  await Promise.all(running);
-  writeFileSync(join(migrations, '003_pending.sql'), '-- migrate:up\nCREATE TABLE pending (id int);\n');
-
+/** One serve --all, scraped while it refreshes every environment: latency, RSS, CPU, database load. */
+async function scrapesWhileRefreshing(): Promise<void> {
   const port = await freePort();
   const t0 = performance.now();
   const main = await serve(port, ['--no-scheduler']);
@@ -339,6 +345,49 @@ try {
   ];
   process.stdout.write(`${out.join('\n')}\n`);
   main.kill('SIGTERM');
+}
+
+try {
+  const migrations = join(dir, 'db', 'migrations');
+  mkdirSync(migrations, { recursive: true });
+  writeFileSync(
+    join(migrations, '001_accounts.sql'),
+    '-- migrate:up\nCREATE TABLE accounts (id bigint PRIMARY KEY, name text);\n',
+  );
+  writeFileSync(
+    join(migrations, '002_orders.sql'),
+    '-- migrate:up\nCREATE TABLE orders (id bigint PRIMARY KEY, account_id bigint);\n',
+  );
+  log(`creating ${ENVS} databases on 2 clusters`);
+  for (const c of clusters) await q(c.url('postgres'), 'CREATE EXTENSION pg_stat_statements');
+  for (let i = 0; i < ENVS; i++) await q(clusterOf(i).url('postgres'), `CREATE DATABASE ${envName(i)}`);
+  writeFileSync(join(dir, 'pgward.yaml'), project(false));
+  // Two applied migrations in every environment (pgward migrate, a few at a time), then one pending.
+  log('applying migrations');
+  const running = new Set<Promise<void>>();
+  for (let i = 0; i < ENVS; i++) {
+    const p = new Promise<void>((resolve, reject) => {
+      const m = spawn(process.execPath, [CLI, 'migrate', '--env', envName(i)], {
+        cwd: dir,
+        stdio: ['ignore', 'ignore', 'pipe'],
+      });
+      let err = '';
+      m.stderr!.on('data', (d) => {
+        err += d;
+      });
+      m.on('exit', (code) =>
+        code === 0
+          ? resolve()
+          : reject(new Error(`migrate ${envName(i)}: exit ${code}: ${err.slice(-1000)}`)),
+      );
+    }).finally(() => running.delete(p));
+    running.add(p);
+    if (running.size >= 4) await Promise.race(running);
+  }
+  await Promise.all(running);
+  writeFileSync(join(migrations, '003_pending.sql'), '-- migrate:up\nCREATE TABLE pending (id int);\n');
+
+  if (ONLY !== 'jobs') await scrapesWhileRefreshing();
 
   if (JOB_SECONDS > 0) await jobsAcrossReplicas();
 } finally {
