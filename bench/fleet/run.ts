@@ -200,7 +200,7 @@ async function topStatements(limit: number): Promise<string[]> {
   for (const c of clusters) {
     const rows = await q<{ query: string; calls: number; ms: number }>(
       c.url('postgres'),
-      `SELECT regexp_replace(query, 's+', ' ', 'g') AS query, sum(calls)::float8 AS calls,
+      `SELECT regexp_replace(query, '[[:space:]]+', ' ', 'g') AS query, sum(calls)::float8 AS calls,
               sum(total_exec_time)::float8 AS ms
          FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid WHERE d.datname LIKE 'env%'
         GROUP BY 1`,

@@ -11,6 +11,10 @@ export const JOB_LOCK_CLASS = LOCK_CLASS + 1;
 const DDL_LOCK = [JOB_LOCK_CLASS, 0] as const;
 
 export async function ensureTables(c: pg.Client): Promise<void> {
+  // Checked first, in one read: with several replicas and many environments the DDL path (a transaction,
+  // the advisory lock, four CREATE ... IF NOT EXISTS) ran ~10 times a second, and replicas queued on
+  // each other's lock. The DDL runs only when something is missing (a new or restored database).
+  if (await tablesPresent(c)) return;
   await c.query('BEGIN');
   try {
     await c.query('SELECT pg_advisory_xact_lock($1, $2)', [...DDL_LOCK]);
@@ -46,6 +50,16 @@ export async function ensureTables(c: pg.Client): Promise<void> {
     await c.query('ROLLBACK').catch(() => {});
     throw err;
   }
+}
+
+async function tablesPresent(c: pg.Client): Promise<boolean> {
+  const r = await c.query<{ ok: boolean }>(
+    `SELECT to_regclass('pgward.jobs') IS NOT NULL AND to_regclass('pgward.alerts') IS NOT NULL
+            AND to_regclass('pgward.monitor_pending') IS NOT NULL
+            AND EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass('pgward.jobs')
+                          AND attname = 'lease_until' AND NOT attisdropped) AS ok`,
+  );
+  return r.rows[0]?.ok === true;
 }
 
 /** Tables created before leases existed get the column (checked first: ALTER would lock the table each time). */
