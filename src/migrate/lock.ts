@@ -25,14 +25,21 @@ export async function unlock(client: pg.Client): Promise<void> {
   await client.query('SELECT pg_advisory_unlock($1::bigint)', [KEY.toString()]);
 }
 
+/**
+ * Who holds the migration lock. The lock is looked up first and only its holder's activity is read: the
+ * pg_stat_activity view reads every backend of the server, and serve asks this of every environment on
+ * every refresh (a fleet of 100 databases on one server made it one of the costliest statements).
+ */
 export async function lockHolder(client: pg.Client): Promise<LockHolder | undefined> {
   const res = await client.query(
-    `SELECT a.pid, a.application_name, a.usename, a.client_addr::text AS client_addr, a.backend_start,
-            a.xact_start, a.state, a.state_change
-       FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
-      WHERE l.locktype = 'advisory' AND l.granted AND l.classid = $1 AND l.objid = $2 AND l.objsubid = 1
-        AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
-      LIMIT 1`,
+    `SELECT a.pid, a.application_name, pg_get_userbyid(a.usesysid) AS usename,
+            a.client_addr::text AS client_addr, a.backend_start, a.xact_start, a.state, a.state_change
+       FROM (SELECT l.pid FROM pg_locks l
+              WHERE l.locktype = 'advisory' AND l.granted AND l.classid = $1 AND l.objid = $2
+                AND l.objsubid = 1
+                AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+              LIMIT 1) h
+       CROSS JOIN LATERAL pg_stat_get_activity(h.pid) a`,
     [LOCK_CLASS, LOCK_OBJ],
   );
   const r = res.rows[0];
