@@ -1,7 +1,9 @@
 // pgward doctor on real PostgreSQL: each check turned to warn/fail by a real condition, thresholds from
 // the environment, backups from the catalog, pg_stat_statements, the CLI report, JSON and exit codes.
 import assert from 'node:assert/strict';
-import { utimesSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, utimesSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import pg from 'pg';
@@ -219,4 +221,44 @@ test('CLI: human report, --json, exit 8 on failure (0 otherwise, 8 on warn with 
   assert.match(down.stdout, /^FAIL {2}Connectivity and latency\s+cannot connect to .*connection refused/m);
   assert.ok(!`${down.stdout}${down.stderr}`.includes(TEST_PASSWORD));
   assert.ok(!down.stderr.includes('    at '));
+});
+
+test('invariant: the replication check sees a connected WAL receiver, and sees none once it is gone', async () => {
+  // A private cluster: a WAL sender on the shared one would show up in every other test's doctor.
+  const cluster = await startCluster();
+  const walDir = mkdtempSync(join(tmpdir(), 'pgward-walrecv-'));
+  const db: TestDatabase = { name: 'postgres', url: cluster.url(), cluster, query: async () => [] as never };
+  const lagUntil = async (done: (summary: string) => boolean) => {
+    const deadline = Date.now() + 15_000;
+    for (;;) {
+      const lag = check(await runDoctor({ target: target(db), backups: false }), 'replication_lag');
+      if (done(lag.summary) || Date.now() > deadline) return lag;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  };
+  try {
+    const url = new URL(cluster.url());
+    // pg_receivewal is a WAL sender's client, as a streaming standby is (the password in its environment).
+    const receiver = spawn(
+      join(cluster.binDir, 'pg_receivewal'),
+      ['-D', walDir, '-h', url.hostname, '-p', url.port, '-U', decodeURIComponent(url.username), '--no-loop'],
+      { env: { ...process.env, PGPASSWORD: TEST_PASSWORD }, stdio: ['ignore', 'ignore', 'pipe'] },
+    );
+    let stderr = '';
+    receiver.stderr!.on('data', (d) => {
+      stderr += d;
+    });
+    try {
+      const lag = await lagUntil((s) => /^1 standby/.test(s));
+      assert.match(lag.summary, /^1 standby\(s\)/, `the receiver is seen (${stderr})`);
+      assert.match(lag.details?.join('\n') ?? '', /pg_receivewal/);
+    } finally {
+      receiver.kill('SIGTERM');
+      if (receiver.exitCode === null) await new Promise((r) => receiver.once('exit', r));
+    }
+    assert.equal((await lagUntil((s) => s === 'no standby connected')).summary, 'no standby connected');
+  } finally {
+    cluster.stop();
+    rmSync(walDir, { recursive: true, force: true });
+  }
 });
