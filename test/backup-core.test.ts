@@ -12,7 +12,7 @@ import { openStorage } from '../src/backup/storage.js';
 import { verifyBackup } from '../src/backup/verify.js';
 import { findPgTools } from '../src/pgtools/pgbin.js';
 import { addBulk, appDatabase, cli, tempDir } from './harness/backup.js';
-import { adminQuery } from './harness/db.js';
+import { adminQuery, sessionsOpened } from './harness/db.js';
 
 const store = tempDir('pgward-bk-core-');
 after(() => store.cleanup());
@@ -219,24 +219,6 @@ test('CLI: create --json prints the manifest; list and show read the catalog; pa
     dir.cleanup();
   }
 });
-
-/** Sessions ever opened to the database (pg_stat_database.sessions, flushed as each session ends). */
-async function sessionsOpened(db: { name: string; cluster: { url(): string } }): Promise<number> {
-  let last = -1;
-  // A session's stats reach shared memory as it exits: poll until the count stops moving.
-  for (let i = 0; i < 40; i++) {
-    const [row] = await adminQuery(
-      db.cluster.url(),
-      'SELECT sessions FROM pg_stat_database WHERE datname = $1',
-      [db.name],
-    );
-    const n = Number(row?.sessions);
-    if (n === last) return n;
-    last = n;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return last;
-}
 
 test('the session that identified the database is the one whose snapshot is dumped: backup create opens three sessions (snapshot, counts, pg_dump)', async () => {
   const db = await appDatabase(20);

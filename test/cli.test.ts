@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import pg from 'pg';
 import { TEST_PASSWORD } from './harness/cluster.js';
-import { createTestDatabase } from './harness/db.js';
+import { createTestDatabase, sessionsOpened } from './harness/db.js';
 import { type CliResult, makeProject, migration, runCli } from './harness/project.js';
 
 function assertNoSecret(r: CliResult, what: string): void {
@@ -41,6 +41,20 @@ test('status exits 3 with pending, migrate applies, status exits 0; --json is on
   assert.equal(doc.entries[0].state, 'applied');
   assert.match(doc.database, /\*{5}/);
   for (const r of [s1, m, s2]) assertNoSecret(r, 'status/migrate');
+});
+
+test("migrate of files another framework could also own (node-pg-migrate names them as dbmate does) tells them apart on the run's session: two sessions in all, the run's and the pooler probe's", async () => {
+  const { db, dir } = await project({
+    '20240101000000_create_users.sql': migration('CREATE TABLE users (id int);', 'DROP TABLE users;'),
+    '20240101000001_create_teams.sql': migration('CREATE TABLE teams (id int);', 'DROP TABLE teams;'),
+  });
+  const before = await sessionsOpened(db);
+  const m = await runCli(['migrate', '--url', db.url], { cwd: dir });
+  assert.equal(m.code, 0, m.stderr);
+  assert.match(m.stdout, /applied 2 migration/);
+  const opened = (await sessionsOpened(db)) - before;
+  // A third would be a connection opened only to read which history tables exist.
+  assert.equal(opened, 2, `sessions opened by migrate: ${opened}`);
 });
 
 test('DATABASE_URL works without a config; a config selects environments and reports its errors with line', async () => {

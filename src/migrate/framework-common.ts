@@ -72,10 +72,15 @@ export async function runsOwnFormat(opts: ProjectOptions): Promise<boolean> {
   return Object.values(ADAPTERS).every((a) => a === ADAPTERS.dbmate || !a.detectFiles(source.dir));
 }
 
-/** The framework that runs this project's migrations: pgward's own, or another one the guard runs. */
-export async function projectFramework(opts: ProjectOptions): Promise<string> {
+/**
+ * The framework that runs this project's migrations: pgward's own, or another one the guard runs.
+ * `session`: a connection to the target already being opened (migrate's early one), asked instead of
+ * opening another; it stays open for its owner.
+ */
+export async function projectFramework(opts: ProjectOptions, session?: Promise<pg.Client>): Promise<string> {
   const { source, target } = await resolveProject(opts);
   if (source.framework !== 'auto') return source.framework;
+  if (session) return await resolveFramework(source, await session);
   const client = await connect(target.url, { applicationName: appName('migrate') });
   try {
     return await resolveFramework(source, client);

@@ -66,3 +66,21 @@ export async function adminQuery(url: string, sql: string, params?: unknown[]): 
     await client.end();
   }
 }
+
+/** Sessions ever opened to the database (pg_stat_database.sessions, flushed as each session ends). */
+export async function sessionsOpened(db: { name: string; cluster: { url(): string } }): Promise<number> {
+  let last = -1;
+  // A session's stats reach shared memory as it exits: poll until the count stops moving.
+  for (let i = 0; i < 40; i++) {
+    const [row] = await adminQuery(
+      db.cluster.url(),
+      'SELECT sessions FROM pg_stat_database WHERE datname = $1',
+      [db.name],
+    );
+    const n = Number(row?.sessions);
+    if (n === last) return n;
+    last = n;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return last;
+}

@@ -36,7 +36,11 @@ async function runWith(ctx: Context, flags: MigrateFlags, early: EarlyConnection
   loading.then((m) => m.warmParser()).catch(() => {});
   const { projectFramework, runsOwnFormat } = await import('../../migrate/framework-migrate.js');
   const project = { target: ctx.target(), source: ctx.migrations(), config: ctx.config };
-  const framework = (await runsOwnFormat(project)) ? 'pgward' : await projectFramework(project);
+  // Files another framework could also own (node-pg-migrate's names are dbmate's): the tables tell,
+  // read on the run's own session rather than a connection of their own.
+  const framework = (await runsOwnFormat(project))
+    ? 'pgward'
+    : await projectFramework(project, early.session);
   if (framework !== 'pgward' && framework !== 'dbmate') {
     if (flags.dryRun)
       throw new UsageError(
