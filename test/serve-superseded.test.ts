@@ -24,11 +24,16 @@ function busyLimiter(): { limiter: Limiter; release: () => void } {
   return { limiter, release: () => release() };
 }
 
-function replica(db: TestDatabase, limiter: Limiter, logs: string[]): Scheduler {
+function replica(
+  db: TestDatabase,
+  limiter: Limiter | undefined,
+  logs: string[],
+  pattern = '* * * * * *',
+): Scheduler {
   const env = 'prod';
   return new Scheduler({
     env,
-    schedule: { doctor: '* * * * * *' },
+    schedule: { doctor: pattern },
     config: undefined,
     context: {
       config: undefined,
@@ -94,6 +99,63 @@ test('invariant: every slot that fires while replicas have no job capacity is re
     );
   } finally {
     for (const b of busy) b.release();
+    await Promise.all(replicas.map((r) => r.stop()));
+  }
+});
+
+/** Blocks this process's event loop (every timer, both replicas' crons) until `untilMs`. */
+function stallUntil(untilMs: number): void {
+  while (Date.now() < untilMs);
+}
+
+test('invariant: a slot that fires late (the replica stalled past it by over a second) is recorded at its scheduled time, and so are the slots the stall skipped: replicas never name one slot two ways', async () => {
+  const db = await createTestDatabase();
+  const logs: string[] = [];
+  const every = 3_000;
+  const replicas = [
+    replica(db, undefined, logs, '*/3 * * * * *'),
+    replica(db, undefined, logs, '*/3 * * * * *'),
+  ];
+  try {
+    // Started just after a slot, so the stalled slot is the first the replicas fire: it came due
+    // while they ran, and must get its row like any later one.
+    const startAt = Math.ceil(Date.now() / every) * every + 100;
+    await new Promise((r) => setTimeout(r, startAt - Date.now()));
+    for (const r of replicas) r.start();
+    // Stall from just before the next slot to 1.4 s after the one after: croner fires once, 4.4 s late.
+    const slot = startAt - 100 + every;
+    await new Promise((r) => setTimeout(r, slot - Date.now() - 200));
+    stallUntil(slot + every + 1_400);
+    const stalledSlots = [slot, slot + every];
+    const rows = await until(async () => {
+      const r = await db
+        .query<SlotRow>("SELECT scheduled_for AS at, outcome, error FROM pgward.jobs WHERE job = 'doctor'")
+        .catch(() => [] as SlotRow[]);
+      return r.filter((x) => x.outcome !== 'running').length >= 2 &&
+        r.some((x) => x.at.getTime() > slot + every)
+        ? r
+        : undefined;
+    }, 'the slots after the stall');
+    for (const r of replicas) await r.stop();
+    const all = await db.query<SlotRow>(
+      "SELECT scheduled_for AS at, outcome, error FROM pgward.jobs WHERE job = 'doctor' ORDER BY scheduled_for",
+    );
+    assert.ok(rows.length >= 2);
+    for (const x of all)
+      assert.equal(
+        x.at.getTime() % every,
+        0,
+        `a slot off the */3 grid: ${x.at.toISOString()} (${x.outcome})`,
+      );
+    const at = new Set(all.map((x) => x.at.getTime()));
+    for (const s of stalledSlots)
+      assert.ok(at.has(s), `the stalled slot ${new Date(s).toISOString()} has no row`);
+    assert.equal(
+      all.find((x) => x.at.getTime() === slot)?.outcome,
+      'skipped',
+      'the slot the stall skipped is recorded as superseded by the one after it',
+    );
+  } finally {
     await Promise.all(replicas.map((r) => r.stop()));
   }
 });

@@ -1,5 +1,6 @@
 // Cron jobs of one environment. Every replica schedules every job; at each slot they race to insert the
 // slot's row in pgward.jobs (unique per env, job and scheduled time): one wins, the others skip. The
+// slot's time comes from the pattern, whenever the cron fires (see slotsDue), so replicas agree on it. The
 // winner then takes the job's advisory lock for the run, so a run that outlasts its interval is never
 // overlapped by the next slot on any replica (that slot is recorded as skipped).
 //
@@ -40,6 +41,12 @@ import {
 
 /** Job history is pruned at most this often (and when serve starts). */
 const PRUNE_EVERY_MS = 3_600_000;
+
+/**
+ * Slots a stalled replica catches up on in one firing (each gets a row, superseded by the newest). A
+ * longer stall (a suspended host) leaves the older slots to the other replicas.
+ */
+const MAX_CATCH_UP = 60;
 
 export interface ScheduledJob {
   job: JobName;
@@ -88,6 +95,8 @@ export class Scheduler {
   private tablesReady = false;
   /** Slots fired and not yet taken, per job, oldest first; one turn per job waits for capacity. */
   private readonly due = new Map<JobName, Date[]>();
+  /** The newest slot fired per job: the next firing's slots are the pattern's after it. */
+  private readonly lastSlot = new Map<JobName, Date>();
 
   constructor(private readonly o: SchedulerOptions) {
     const tz = o.schedule?.timezone ?? 'UTC';
@@ -97,7 +106,7 @@ export class Scheduler {
       let cron: Cron;
       try {
         cron = new Cron(pattern, { timezone: tz, paused: true }, (self: Cron) => {
-          this.fire(job, self.currentRun() ?? new Date(Math.floor(Date.now() / 1000) * 1000));
+          this.fire(job, this.slotsDue(job, self));
         });
       } catch (err) {
         const line = o.config?.lineOf(['environments', o.env, 'schedule', job]);
@@ -111,7 +120,13 @@ export class Scheduler {
   }
 
   start(): void {
-    for (const j of this.jobs) j.cron.resume();
+    // Slots from now on are this replica's to record: one due before it started is not.
+    const now = new Date(Date.now() + 1);
+    for (const j of this.jobs) {
+      const before = j.cron.previousRuns(1, now)[0];
+      if (before) this.lastSlot.set(j.job, before);
+      j.cron.resume();
+    }
     if (!this.jobs.length) return;
     void this.housekeep();
     // Every half lease, or every refresh when that is shorter (but not more than once a second). The
@@ -146,16 +161,40 @@ export class Scheduler {
   }
 
   /**
-   * A slot is due: it joins the job's due slots, and the job asks for a turn unless one is already
+   * The pattern's slots that came due since this job's last one, oldest first. They come from the
+   * pattern, not from when the cron fired: croner names a late firing by the second it fired in (a
+   * replica whose event loop was blocked past 12:00:00 for 1.2 s would claim "12:00:01" while the others
+   * claim 12:00:00, and the slot would run twice). Slots a lag skipped are returned too (at most
+   * MAX_CATCH_UP), so each still gets its row: superseded by the newest when the turn comes.
+   */
+  private slotsDue(job: JobName, cron: Cron): Date[] {
+    const last = this.lastSlot.get(job)?.getTime();
+    const slots: Date[] = [];
+    let before = new Date(Date.now() + 1);
+    while (slots.length < MAX_CATCH_UP) {
+      const slot = cron.previousRuns(1, before)[0];
+      if (!slot || (last !== undefined && slot.getTime() <= last)) break;
+      slots.unshift(slot);
+      if (last === undefined) break; // a pattern with no slot before start: only the one now due
+      before = slot;
+    }
+    const newest = slots[slots.length - 1];
+    if (newest) this.lastSlot.set(job, newest);
+    return slots;
+  }
+
+  /**
+   * Slots are due: they join the job's due slots, and the job asks for a turn unless one is already
    * waiting (that turn takes every slot due by then). Never blocks the cron: its next firings happen.
    */
-  private fire(job: JobName, slot: Date): void {
+  private fire(job: JobName, fired: Date[]): void {
+    if (!fired.length) return;
     const slots = this.due.get(job);
     if (slots) {
-      slots.push(slot);
+      slots.push(...fired);
       return;
     }
-    this.due.set(job, [slot]);
+    this.due.set(job, [...fired]);
     const go = () => {
       const taken = this.due.get(job) ?? [];
       this.due.delete(job);
