@@ -27,6 +27,7 @@ import { markPartial, readsAllStats } from './probe-privileges.js';
 import { replication } from './probe-replication.js';
 import { topStatements } from './probe-statements.js';
 import { deadTuples, invalidIndexes, sequences, unusedIndexes } from './probe-tables.js';
+import type { ServerShare } from './server-share.js';
 import { prepareSession } from './sql.js';
 import { resolveThresholds, type Thresholds } from './thresholds.js';
 import type { BackupsInfo, CheckResult, DoctorReport, Figures, MigrationsInfo, TopQuery } from './types.js';
@@ -51,6 +52,8 @@ export interface DoctorOptions {
   pendingSince?: PendingSince;
   /** Receives the environment's backups as the catalog lists them, newest first (serve's dashboard). */
   onBackups?: (list: BackupManifest[]) => void;
+  /** Readings of the whole server shared with the other environments watched on it (serve --all). */
+  share?: ServerShare | undefined;
 }
 
 const TITLES: Record<CheckId, string> = {
@@ -124,7 +127,7 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorReport> {
     const latencyMs = performance.now() - t0;
     connected = true;
     checks.push(server.connectivity(latencyMs, t));
-    const db = await databaseProbes(client, t, now, checks, latencyMs);
+    const db = await databaseProbes(client, t, now, checks, latencyMs, opts.share);
     figures = db.figures;
     top = db.top;
     if (opts.source) {
@@ -228,13 +231,15 @@ async function databaseProbes(
   now: Date,
   checks: CheckResult[],
   latencyMs: number,
+  share: ServerShare | undefined,
 ): Promise<{ figures: Figures | null; top: TopQuery[] | null }> {
   const info = await serverInfo(c);
   checks.push(server.serverVersion(info, t, now));
+  const scan = () => activity(c, info.versionNum);
   const act = await probe(
     checks,
     ['connections', 'idle_in_transaction', 'long_queries', 'blocking_locks'],
-    () => activity(c, info.versionNum),
+    share ? () => share.activity(info.key, info.pid, scan) : scan,
   );
   if (act) {
     checks.push(

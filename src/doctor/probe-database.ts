@@ -1,5 +1,6 @@
 // Server-wide and database-wide figures: version, settings, pg_stat_database, wraparound, checkpoints.
 // Version notes: PG17 moved checkpoint counters from pg_stat_bgwriter to pg_stat_checkpointer.
+import type { ServerKey } from './server-share.js';
 import { one, type Q, rows } from './sql.js';
 
 export interface ServerInfo {
@@ -8,14 +9,30 @@ export interface ServerInfo {
   inRecovery: boolean;
   maxConnections: number;
   reservedConnections: number;
+  /** Which server this session is on and as whom: readings of the whole server are shared by it. */
+  key: ServerKey;
+  /** This session's backend. */
+  pid: number;
 }
 
 export async function serverInfo(c: Q): Promise<ServerInfo> {
-  const r = await one<{ v: number; version: string; rec: boolean; maxc: number; reserved: number }>(
+  const r = await one<{
+    v: number;
+    version: string;
+    rec: boolean;
+    maxc: number;
+    reserved: number;
+    server: string;
+    role: string;
+    pid: number;
+  }>(
     c,
     `SELECT current_setting('server_version_num')::int AS v, current_setting('server_version') AS version,
             pg_is_in_recovery() AS rec, current_setting('max_connections')::int AS maxc,
-            current_setting('superuser_reserved_connections')::int AS reserved`,
+            current_setting('superuser_reserved_connections')::int AS reserved,
+            concat_ws(' ', extract(epoch FROM pg_postmaster_start_time())::numeric, inet_server_port(),
+                      inet_server_addr()) AS server,
+            current_user AS role, pg_backend_pid() AS pid`,
   );
   return {
     versionNum: r.v,
@@ -23,6 +40,8 @@ export async function serverInfo(c: Q): Promise<ServerInfo> {
     inRecovery: r.rec,
     maxConnections: r.maxc,
     reservedConnections: r.reserved,
+    key: { server: r.server, role: r.role },
+    pid: r.pid,
   };
 }
 

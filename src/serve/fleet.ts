@@ -13,6 +13,7 @@ import type { LoadedConfig } from '../config/load.js';
 import type { MigrationsSource, Target } from '../config/target.js';
 import { Limiter } from '../db/limit.js';
 import { thresholdsFor } from '../doctor/doctor.js';
+import { ServerShare } from '../doctor/server-share.js';
 import { serverOf } from '../identity/probe.js';
 import { redact } from '../redact.js';
 import { Alerter, type Logger } from './alerts.js';
@@ -92,8 +93,9 @@ export async function startFleet(o: FleetOptions): Promise<FleetHandle> {
     () => stats(),
   );
   const keep = keptConnections(o.environments, s.connectionsPerServer);
+  const share = new ServerShare(s.refreshMs / 2);
   const members: FleetMember[] = o.environments.map((e) =>
-    member(o, e, { refreshLimiter, jobLimiter, gauge, keep, onRendered: (m) => view.changed(m) }, log),
+    member(o, e, { refreshLimiter, jobLimiter, gauge, keep, share, onRendered: (m) => view.changed(m) }, log),
   );
   const stats = (): FleetStats => ({
     environments: members.length,
@@ -160,6 +162,8 @@ export function keptConnections(envs: FleetEnvironment[], perServer: number): Se
 
 interface Shared {
   keep: Set<string>;
+  /** One session scan per server (and role) for every environment on it, per half refresh interval. */
+  share: ServerShare;
   refreshLimiter: Limiter;
   jobLimiter: Limiter;
   gauge: RefreshGauge;
@@ -178,7 +182,7 @@ function member(o: FleetOptions, e: FleetEnvironment, sh: Shared, log: Logger): 
       env,
       schedule,
       config: o.config,
-      context: { config: o.config, target: e.target, source: e.source },
+      context: { config: o.config, target: e.target, source: e.source, share: sh.share },
       alerter,
       log: say,
       onRun: () => m.monitor.kick(),
@@ -201,6 +205,7 @@ function member(o: FleetOptions, e: FleetEnvironment, sh: Shared, log: Logger): 
     limiter: sh.refreshLimiter,
     closeAfterRefresh: !sh.keep.has(env),
     gauge: sh.gauge,
+    share: sh.share,
     onRendered: () => sh.onRendered(m),
   });
   return m;

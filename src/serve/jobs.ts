@@ -11,6 +11,7 @@ import type { LoadedConfig } from '../config/load.js';
 import type { JobName } from '../config/sections/doctor.js';
 import type { MigrationsSource, Target } from '../config/target.js';
 import { runDoctor } from '../doctor/doctor.js';
+import type { ServerShare } from '../doctor/server-share.js';
 
 export interface JobContext {
   config: LoadedConfig | undefined;
@@ -19,6 +20,8 @@ export interface JobContext {
   signal: AbortSignal;
   /** The run's own connection (it holds the job's lock and lease): a doctor job reads through it. */
   client?: pg.Client;
+  /** Readings of the whole server shared across the environments serve watches on it (serve --all). */
+  share?: ServerShare | undefined;
 }
 
 /** The doctor's statements on the run's connection stop after this long, as on a connection of its own. */
@@ -46,7 +49,7 @@ async function storageOf(config: LoadedConfig | undefined) {
  */
 async function doctorOn(ctx: JobContext) {
   const { client } = ctx;
-  const opts = { target: ctx.target, source: ctx.source, config: ctx.config };
+  const opts = { target: ctx.target, source: ctx.source, config: ctx.config, share: ctx.share };
   if (!client) return runDoctor(opts);
   await client.query(`SET statement_timeout = ${DOCTOR_STATEMENT_TIMEOUT_MS}`);
   try {

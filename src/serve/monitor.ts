@@ -8,6 +8,7 @@ import type { MigrationsSource, Target } from '../config/target.js';
 import { appName, connect } from '../db/connect.js';
 import type { Limiter } from '../db/limit.js';
 import { runDoctor } from '../doctor/doctor.js';
+import type { ServerShare } from '../doctor/server-share.js';
 import { prepareSession } from '../doctor/sql.js';
 import type { Thresholds } from '../doctor/thresholds.js';
 import type { DoctorReport } from '../doctor/types.js';
@@ -48,6 +49,8 @@ export interface MonitorOptions {
   gauge?: RefreshGauge;
   /** Called after each refresh rendered a new snapshot. */
   onRendered?: () => void;
+  /** Readings of the whole server shared with the fleet's other environments on it. */
+  share?: ServerShare | undefined;
 }
 
 export interface RefreshGauge {
@@ -173,43 +176,7 @@ export class Monitor {
   private async refresh(): Promise<void> {
     const t0 = Date.now();
     const unreachable = await this.ensureClient();
-    const client = this.client;
-    const { settings } = this.o;
-    const deadlineMs = Math.max(5_000, settings.refreshMs * 5);
-    let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new Error(`refresh took longer than ${formatDuration(deadlineMs, SUMMARY)}`)),
-        deadlineMs,
-      );
-    });
-    let report: DoctorReport;
-    let backups: DashboardData['backups'] | undefined;
-    try {
-      report = await Promise.race([
-        runDoctor({
-          target: this.o.target,
-          source: this.o.source,
-          config: this.o.config,
-          thresholds: this.o.thresholds,
-          ...(client ? { client } : { unreachable: unreachable ?? 'not connected' }),
-          pendingSince: (tt, versions) => this.pendingSince(tt, versions),
-          onBackups: (list) => {
-            backups = backupEntries(list);
-          },
-        }),
-        deadline,
-      ]);
-    } catch (err) {
-      report = await runDoctor({
-        target: this.o.target,
-        config: this.o.config,
-        thresholds: this.o.thresholds,
-        unreachable: (err as Error).message,
-      });
-    } finally {
-      clearTimeout(timer);
-    }
+    const { report, backups } = await this.checkWithDeadline(this.client, unreachable);
     if (!report.connected && this.client) {
       // The connection is broken (or the server went away): drop it, reconnect next time.
       const c = this.client;
@@ -249,6 +216,50 @@ export class Monitor {
     // Job alerts are raised and cleared by whichever replica ran the job: read back the shared set.
     if (db) await this.o.alerter.load(db).catch(() => {});
     this.render(report, Date.now() - t0);
+  }
+
+  /** The doctor's pass on `client`, cut off (and reported as the database being down) past its deadline. */
+  private async checkWithDeadline(
+    client: pg.Client | null,
+    unreachable: string | undefined,
+  ): Promise<{ report: DoctorReport; backups: DashboardData['backups'] | undefined }> {
+    const deadlineMs = Math.max(5_000, this.o.settings.refreshMs * 5);
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`refresh took longer than ${formatDuration(deadlineMs, SUMMARY)}`)),
+        deadlineMs,
+      );
+    });
+    let backups: DashboardData['backups'] | undefined;
+    try {
+      const report = await Promise.race([
+        runDoctor({
+          target: this.o.target,
+          source: this.o.source,
+          config: this.o.config,
+          thresholds: this.o.thresholds,
+          ...(client ? { client } : { unreachable: unreachable ?? 'not connected' }),
+          pendingSince: (tt, versions) => this.pendingSince(tt, versions),
+          share: this.o.share,
+          onBackups: (list) => {
+            backups = backupEntries(list);
+          },
+        }),
+        deadline,
+      ]);
+      return { report, backups };
+    } catch (err) {
+      const report = await runDoctor({
+        target: this.o.target,
+        config: this.o.config,
+        thresholds: this.o.thresholds,
+        unreachable: (err as Error).message,
+      });
+      return { report, backups };
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /** The dashboard's data, read here once per refresh so that no page load queries the database. */
