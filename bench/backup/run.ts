@@ -5,27 +5,25 @@
 // pairs the two back to back (the order alternating); the verdict is the median of the per-round ratios.
 // Besides wall time, the user+system CPU of each command (its process tree: pg_dump included) is
 // printed: on a shared machine whose load swings, CPU moves far less than wall time.
-import { execFileSync, spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, cpSync, existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startCluster } from '../../test/harness/cluster.js';
 import { adminQuery } from '../../test/harness/db.js';
 import { generateDataset } from '../dataset.js';
 
-// A private build of the CLI, so a concurrent `npm run build` cannot swap the code mid-benchmark.
+// A private copy of the bundled CLI (dist/bin, what `npm install -g pgward` runs; `npm run
+// bench:backup` builds it first), so a concurrent `npm run build` cannot swap the code mid-benchmark.
+// Its libpg-query and AWS SDK still resolve from this checkout's node_modules (the copy lives inside).
 const root = join(import.meta.dirname, '..', '..');
 const benchDir = join(root, 'node_modules', '.cache', `pgward-bench-${process.pid}`);
-const outDir = join(benchDir, 'dist');
-execFileSync(process.execPath, [
-  join(root, 'node_modules', 'typescript', 'bin', 'tsc'),
-  '-p',
-  join(root, 'tsconfig.json'),
-  '--outDir',
-  outDir,
-]);
-copyFileSync(join(root, 'package.json'), join(benchDir, 'package.json')); // dist/version.js reads ../package.json
-const CLI = join(outDir, 'cli', 'main.js');
+if (!existsSync(join(root, 'dist', 'bin', 'pgward.js')))
+  throw new Error('dist/bin/pgward.js is missing: run `npm run build` first (npm run bench:backup does)');
+cpSync(join(root, 'dist', 'bin'), join(benchDir, 'dist', 'bin'), { recursive: true });
+copyFileSync(join(root, 'dist', 'build-info.json'), join(benchDir, 'dist', 'build-info.json'));
+copyFileSync(join(root, 'package.json'), join(benchDir, 'package.json')); // the version comes from it
+const CLI = join(benchDir, 'dist', 'bin', 'pgward.js');
 const scale = Number(process.env.BENCH_SCALE ?? 1);
 const rounds = Number(process.env.BENCH_ROUNDS ?? 1);
 const only = process.env.BENCH_ONLY;
