@@ -48,6 +48,11 @@ const PRUNE_EVERY_MS = 3_600_000;
  */
 const MAX_CATCH_UP = 60;
 
+/** The pattern's latest slot at or before `ms` (croner's previousRuns is strictly before its reference). */
+function slotAtOrBefore(cron: Cron, ms: number): Date | undefined {
+  return cron.previousRuns(1, new Date(ms + 1))[0];
+}
+
 export interface ScheduledJob {
   job: JobName;
   pattern: string;
@@ -121,9 +126,9 @@ export class Scheduler {
 
   start(): void {
     // Slots from now on are this replica's to record: one due before it started is not.
-    const now = new Date(Date.now() + 1);
+    const now = Date.now();
     for (const j of this.jobs) {
-      const before = j.cron.previousRuns(1, now)[0];
+      const before = slotAtOrBefore(j.cron, now);
       if (before) this.lastSlot.set(j.job, before);
       j.cron.resume();
     }
@@ -170,13 +175,13 @@ export class Scheduler {
   private slotsDue(job: JobName, cron: Cron): Date[] {
     const last = this.lastSlot.get(job)?.getTime();
     const slots: Date[] = [];
-    let before = new Date(Date.now() + 1);
+    let at = Date.now();
     while (slots.length < MAX_CATCH_UP) {
-      const slot = cron.previousRuns(1, before)[0];
+      const slot = slotAtOrBefore(cron, at);
       if (!slot || (last !== undefined && slot.getTime() <= last)) break;
       slots.unshift(slot);
       if (last === undefined) break; // a pattern with no slot before start: only the one now due
-      before = slot;
+      at = slot.getTime() - 1;
     }
     const newest = slots[slots.length - 1];
     if (newest) this.lastSlot.set(job, newest);
