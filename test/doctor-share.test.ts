@@ -7,6 +7,8 @@ import { after, before, test } from 'node:test';
 import pg from 'pg';
 import { defaultPolicy, type Target } from '../src/config/target.js';
 import { runDoctor } from '../src/doctor/doctor.js';
+import { activity } from '../src/doctor/probe-activity.js';
+import { serverInfo } from '../src/doctor/probe-database.js';
 import { ServerShare } from '../src/doctor/server-share.js';
 import type { DoctorReport } from '../src/doctor/types.js';
 import { type Cluster, startCluster, TEST_PASSWORD } from './harness/cluster.js';
@@ -97,5 +99,30 @@ test('invariant: environments on one server as one role share one session scan w
     assert.equal(active(later), 2, 'a scan older than the age is not reused');
   } finally {
     for (const release of releases) await release();
+  }
+});
+
+test('invariant: a shared scan that failed for one environment is never handed to another: that one scans on its own', async () => {
+  const open = async (db: string) => {
+    const c = new pg.Client({ connectionString: cluster.url(db) });
+    c.on('error', () => {});
+    await c.connect();
+    return c;
+  };
+  const a = await open('app_a');
+  const b = await open('app_b');
+  try {
+    const [infoA, infoB] = [await serverInfo(a), await serverInfo(b)];
+    assert.deepEqual(infoA.key, infoB.key, 'one server, one role: one key');
+    // Env a's connection is cut by the server: its scan fails while env b waits on it.
+    await adminQuery(cluster.url(), 'SELECT pg_terminate_backend($1)', [infoA.pid]);
+    const share = new ServerShare(60_000);
+    const failing = share.activity(infoA.key, infoA.pid, () => activity(a, infoA.versionNum));
+    const waiting = share.activity(infoB.key, infoB.pid, () => activity(b, infoB.versionNum));
+    await assert.rejects(failing);
+    const got = await waiting;
+    assert.ok(got.clientConnections >= 1, 'env b has a scan of its own');
+  } finally {
+    await Promise.all([a, b].map((c) => c.end().catch(() => {})));
   }
 });
