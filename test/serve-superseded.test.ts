@@ -4,11 +4,13 @@
 // slot exactly once across the replicas, with no gap on the schedule's grid.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import pg from 'pg';
 import { defaultPolicy } from '../src/config/target.js';
 import { Limiter } from '../src/db/limit.js';
 import { Alerter } from '../src/serve/alerts.js';
 import { Scheduler } from '../src/serve/scheduler.js';
-import { createTestDatabase, type TestDatabase } from './harness/db.js';
+import { ensureTables } from '../src/serve/store.js';
+import { createTestDatabase, sessionsOpened, type TestDatabase } from './harness/db.js';
 import { until } from './harness/serve.js';
 
 /** A limiter of one whose only slot is held by other work until release() is called. */
@@ -29,6 +31,7 @@ function replica(
   limiter: Limiter | undefined,
   logs: string[],
   pattern = '* * * * * *',
+  hint?: () => pg.Client | undefined,
 ): Scheduler {
   const env = 'prod';
   return new Scheduler({
@@ -46,6 +49,7 @@ function replica(
     retention: { keepDays: 30, keepRuns: 1000 },
     refreshMs: 60_000,
     jobLimiter: limiter,
+    hint,
   });
 }
 
@@ -94,7 +98,9 @@ test('invariant: every slot that fires while replicas have no job capacity is re
       assert.match(x.error ?? '', /superseded by the slot of .*serve\.jobs\.concurrency/);
     assert.ok(!all.some((x) => x.outcome === 'running'), 'nothing left running');
     assert.ok(
-      logs.some((l) => /slot\(s\) skipped: no capacity/.test(l)),
+      logs.some((l) =>
+        /slot\(s\) skipped, superseded by the slot of .*: \d+ waited for job capacity/.test(l),
+      ),
       logs.join('\n'),
     );
   } finally {
@@ -155,7 +161,70 @@ test('invariant: a slot that fires late (the replica stalled past it by over a s
       'skipped',
       'the slot the stall skipped is recorded as superseded by the one after it',
     );
+    assert.match(
+      all.find((x) => x.at.getTime() === slot)?.error ?? '',
+      /superseded by the slot of .*: this replica's scheduler fired late/,
+      'and says why: the replica fired late, not a lack of job capacity',
+    );
   } finally {
     await Promise.all(replicas.map((r) => r.stop()));
+  }
+});
+
+test('invariant: a replica whose open connection shows a slot already taken by another opens no session for it, and still runs every slot nobody took', async () => {
+  const db = await createTestDatabase();
+  const kept = new pg.Client({ connectionString: db.url });
+  await kept.connect();
+  const logs: string[] = [];
+  let scheduler: Scheduler | undefined;
+  try {
+    await ensureTables(kept);
+    // Start just after a slot (s0): the slots after it are this replica's. Another replica took four of
+    // the next five; the third nobody took.
+    const s0 = Math.ceil(Date.now() / 1_000) * 1_000;
+    const taken = [1, 2, 4, 5].map((k) => new Date(s0 + k * 1_000));
+    const free = s0 + 3_000;
+    await kept.query(
+      `INSERT INTO pgward.jobs (env, job, scheduled_for, finished_at, outcome, runner)
+       SELECT 'prod', 'doctor', s, now(), 'ok', 'another replica' FROM unnest($1::timestamptz[]) AS s`,
+      [taken],
+    );
+    await new Promise((r) => setTimeout(r, s0 + 100 - Date.now()));
+    const before = await sessionsOpened(db);
+    scheduler = replica(db, undefined, logs, '* * * * * *', () => kept);
+    scheduler.start();
+    await until(async () => {
+      const r = await kept.query(
+        "SELECT 1 FROM pgward.jobs WHERE scheduled_for = $1 AND outcome <> 'running'",
+        [new Date(free)],
+      );
+      return Date.now() > s0 + 5_300 && r.rowCount ? true : undefined;
+    }, 'the free slot run and the taken ones fired');
+    await scheduler.stop();
+    const opened = (await sessionsOpened(db)) - before;
+    const rows = (
+      await kept.query<{ at: Date; runner: string }>(
+        "SELECT scheduled_for AS at, runner FROM pgward.jobs WHERE job = 'doctor' ORDER BY scheduled_for",
+      )
+    ).rows;
+    const own = rows.filter((r) => r.runner !== 'another replica');
+    assert.ok(
+      own.some((r) => r.at.getTime() === free),
+      `the slot nobody took was run by this replica: ${JSON.stringify(rows)}`,
+    );
+    for (const t of taken)
+      assert.equal(
+        rows.find((r) => r.at.getTime() === t.getTime())?.runner,
+        'another replica',
+        `the taken slot ${t.toISOString()} kept its row`,
+      );
+    // One session per slot this replica ran, plus the housekeeping sweep's at start: none for a taken slot.
+    assert.ok(
+      opened - own.length <= 1,
+      `sessions opened: ${opened} for ${own.length} slot(s) run (${taken.length} taken elsewhere)\n${logs.join('\n')}`,
+    );
+  } finally {
+    await scheduler?.stop();
+    await kept.end();
   }
 });

@@ -1,6 +1,6 @@
 // Cron jobs of one environment. Every replica schedules every job; at each slot they race to insert the
 // slot's row in pgward.jobs (unique per env, job and scheduled time): one wins, the others skip. The
-// slot's time comes from the pattern, whenever the cron fires (see slotsDue), so replicas agree on it. The
+// slot's time comes from the pattern, whenever the cron fires (see slots.ts), so replicas agree on it. The
 // winner then takes the job's advisory lock for the run, so a run that outlasts its interval is never
 // overlapped by the next slot on any replica (that slot is recorded as skipped).
 //
@@ -26,6 +26,8 @@ import { UsageError } from '../errors.js';
 import { redact } from '../redact.js';
 import type { Alerter, Logger } from './alerts.js';
 import { type JobContext, JobFailure, runJob } from './jobs.js';
+import { holdLease } from './lease.js';
+import { JobSlots, turnRank } from './slots.js';
 import {
   claimSlot,
   ensureTables,
@@ -35,28 +37,22 @@ import {
   pruneJobHistory,
   recordSuperseded,
   releaseJobLock,
-  renewLease,
+  type SupersededWhy,
+  slotsRecorded,
   tryJobLock,
 } from './store.js';
 
 /** Job history is pruned at most this often (and when serve starts). */
 const PRUNE_EVERY_MS = 3_600_000;
 
-/**
- * Slots a stalled replica catches up on in one firing (each gets a row, superseded by the newest). A
- * longer stall (a suspended host) leaves the older slots to the other replicas.
- */
-const MAX_CATCH_UP = 60;
-
-/** The pattern's latest slot at or before `ms` (croner's previousRuns is strictly before its reference). */
-function slotAtOrBefore(cron: Cron, ms: number): Date | undefined {
-  return cron.previousRuns(1, new Date(ms + 1))[0];
-}
+/** The read on the refresh loop's connection may take this long; past it the run connects as without it. */
+const HINT_TIMEOUT_MS = 2_000;
 
 export interface ScheduledJob {
   job: JobName;
   pattern: string;
   cron: Cron;
+  slots: JobSlots;
 }
 
 export interface SchedulerOptions {
@@ -77,13 +73,16 @@ export interface SchedulerOptions {
   sweepLimiter?: Limiter;
   /** …and job runs their own (a slot is claimed once the run has its turn, so another replica may take it first). */
   jobLimiter?: Limiter;
+  /**
+   * A connection of this replica's that is already open (the refresh loop's), or none: read before a run
+   * connects, to learn whether another replica already took its slots. Never written through.
+   */
+  hint?: () => pg.Client | undefined;
 }
 
-interface Lease {
-  /** Aborted when serve stops or the lease was lost (the job must stop: another replica failed it). */
-  signal: AbortSignal;
-  lost(): boolean;
-  stop(): void;
+interface SupersededSlot {
+  at: Date;
+  why: SupersededWhy;
 }
 
 export class Scheduler {
@@ -100,8 +99,6 @@ export class Scheduler {
   private tablesReady = false;
   /** Slots fired and not yet taken, per job, oldest first; one turn per job waits for capacity. */
   private readonly due = new Map<JobName, Date[]>();
-  /** The newest slot fired per job: the next firing's slots are the pattern's after it. */
-  private readonly lastSlot = new Map<JobName, Date>();
 
   constructor(private readonly o: SchedulerOptions) {
     const tz = o.schedule?.timezone ?? 'UTC';
@@ -110,9 +107,7 @@ export class Scheduler {
       if (!pattern) continue;
       let cron: Cron;
       try {
-        cron = new Cron(pattern, { timezone: tz, paused: true }, (self: Cron) => {
-          this.fire(job, this.slotsDue(job, self));
-        });
+        cron = new Cron(pattern, { timezone: tz, paused: true }, () => this.fire(job, slots.due()));
       } catch (err) {
         const line = o.config?.lineOf(['environments', o.env, 'schedule', job]);
         throw new UsageError(
@@ -120,7 +115,8 @@ export class Scheduler {
           'e.g. "0 3 * * *" (03:00 every day) or "*/30 * * * * *" (every 30 seconds)',
         );
       }
-      this.jobs.push({ job, pattern, cron });
+      const slots = new JobSlots(cron);
+      this.jobs.push({ job, pattern, cron, slots });
     }
   }
 
@@ -128,8 +124,7 @@ export class Scheduler {
     // Slots from now on are this replica's to record: one due before it started is not.
     const now = Date.now();
     for (const j of this.jobs) {
-      const before = slotAtOrBefore(j.cron, now);
-      if (before) this.lastSlot.set(j.job, before);
+      j.slots.markStart(now);
       j.cron.resume();
     }
     if (!this.jobs.length) return;
@@ -166,29 +161,6 @@ export class Scheduler {
   }
 
   /**
-   * The pattern's slots that came due since this job's last one, oldest first. They come from the
-   * pattern, not from when the cron fired: croner names a late firing by the second it fired in (a
-   * replica whose event loop was blocked past 12:00:00 for 1.2 s would claim "12:00:01" while the others
-   * claim 12:00:00, and the slot would run twice). Slots a lag skipped are returned too (at most
-   * MAX_CATCH_UP), so each still gets its row: superseded by the newest when the turn comes.
-   */
-  private slotsDue(job: JobName, cron: Cron): Date[] {
-    const last = this.lastSlot.get(job)?.getTime();
-    const slots: Date[] = [];
-    let at = Date.now();
-    while (slots.length < MAX_CATCH_UP) {
-      const slot = slotAtOrBefore(cron, at);
-      if (!slot || (last !== undefined && slot.getTime() <= last)) break;
-      slots.unshift(slot);
-      if (last === undefined) break; // a pattern with no slot before start: only the one now due
-      at = slot.getTime() - 1;
-    }
-    const newest = slots[slots.length - 1];
-    if (newest) this.lastSlot.set(job, newest);
-    return slots;
-  }
-
-  /**
    * Slots are due: they join the job's due slots, and the job asks for a turn unless one is already
    * waiting (that turn takes every slot due by then). Never blocks the cron: its next firings happen.
    */
@@ -205,8 +177,15 @@ export class Scheduler {
       this.due.delete(job);
       return this.abort.signal.aborted ? Promise.resolve() : this.run(job, taken);
     };
-    const p = (this.o.jobLimiter ? this.o.jobLimiter.run(go) : go()).finally(() => this.running.delete(p));
+    const rank = turnRank(this.runner, this.o.env, job, fired[fired.length - 1]!);
+    const p = (this.o.jobLimiter ? this.o.jobLimiter.run(go, rank) : go()).finally(() =>
+      this.running.delete(p),
+    );
     this.running.add(p);
+  }
+
+  private slotsOf(job: JobName): JobSlots | undefined {
+    return this.jobs.find((j) => j.job === job)?.slots;
   }
 
   nextRun(job: JobName): Date | null {
@@ -266,37 +245,7 @@ export class Scheduler {
     }
   }
 
-  /** Renews the run's lease every third of it on the run's own (otherwise idle) connection. */
-  private holdLease(client: Awaited<ReturnType<typeof connect>>, id: string, job: JobName): Lease {
-    const lost = new AbortController();
-    let stopped = false;
-    const timer = setInterval(
-      () => {
-        renewLease(client, id, this.o.leaseMs).then(
-          (held) => {
-            if (held || stopped || lost.signal.aborted) return;
-            this.o.log(`job ${job}: lease lost (another replica expired it): cancelling this run`);
-            lost.abort();
-          },
-          // Unsure (connection trouble): keep running; the finish tells whether the run still counts.
-          (err) => {
-            if (!stopped) this.o.log(`job ${job}: cannot renew its lease: ${redact((err as Error).message)}`);
-          },
-        );
-      },
-      Math.max(200, this.o.leaseMs / 3),
-    );
-    return {
-      signal: AbortSignal.any([this.abort.signal, lost.signal]),
-      lost: () => lost.signal.aborted,
-      stop: () => {
-        stopped = true;
-        clearInterval(timer);
-      },
-    };
-  }
-
-  /** Runs the newest of `slots`; the older ones (they waited for capacity) are recorded as superseded. */
+  /** Runs the newest of `slots`; the older ones (they waited for capacity, or fired late) are recorded as superseded. */
   private async run(job: JobName, slots: Date[]): Promise<void> {
     const { env, log, alerter } = this.o;
     const slot = slots[slots.length - 1]!;
@@ -304,18 +253,27 @@ export class Scheduler {
     let client: Awaited<ReturnType<typeof connect>> | undefined;
     let id: string | null = null;
     let locked = false;
+    // Whether this turn changed what the snapshot shows (a row written, an alert): then it refreshes.
+    let changed = true;
+    const older = slots
+      .slice(0, -1)
+      .map((at) => ({ at, why: this.slotsOf(job)?.takeLate(at) ? 'late' : 'capacity' }) as const);
     try {
+      if (await this.takenElsewhere(job, slots)) {
+        changed = false;
+        return;
+      }
       client = await connect(this.o.context.target.url, { applicationName: appName(`serve ${job}`) });
       // Once per process (the housekeeping sweep re-checks them): a slot another replica already holds
       // then costs one INSERT that conflicts, not the DDL checks too.
       if (!this.tablesReady) await ensureTables(client);
       this.tablesReady = true;
-      if (slots.length > 1) {
-        const n = await recordSuperseded(client, env, job, slots.slice(0, -1), slot, this.runner);
-        if (n) log(`job ${job}: ${n} slot(s) skipped: no capacity before the slot of ${slot.toISOString()}`);
-      }
+      const superseded = await this.supersede(client, job, older, slot);
       id = await claimSlot(client, env, job, slot, this.runner, this.o.leaseMs);
-      if (!id) return; // another replica has this slot
+      if (!id) {
+        changed = superseded > 0; // another replica has this slot
+        return;
+      }
       locked = await tryJobLock(client, env, job);
       if (!locked) {
         await finishJob(client, id, 'skipped', 'the previous run is still in progress', null);
@@ -323,7 +281,11 @@ export class Scheduler {
         return;
       }
       log(`job ${job}: started (slot ${slot.toISOString()})`);
-      const lease = this.holdLease(client, id, job);
+      const lease = holdLease(client, id, job, {
+        leaseMs: this.o.leaseMs,
+        log: this.o.log,
+        stop: this.abort.signal,
+      });
       try {
         const detail = await runJob(job, { ...this.o.context, signal: lease.signal, client });
         lease.stop();
@@ -351,8 +313,53 @@ export class Scheduler {
         if (locked) await releaseJobLock(client, env, job).catch(() => {});
         await client.end().catch(() => {});
       }
-      this.o.onRun?.();
+      if (changed) this.o.onRun?.();
     }
+  }
+
+  /**
+   * True when every one of `slots` already has its row (another replica claimed or skipped them), read
+   * on the refresh loop's open connection: the turn then opens no connection. With three replicas, two
+   * of every three attempts found the slot taken, each after a new session (a process start on the
+   * server). Only a hint: no open connection, an error or a slow answer means "not known", and the claim
+   * on the run's own connection decides, as before.
+   */
+  private async takenElsewhere(job: JobName, slots: Date[]): Promise<boolean> {
+    const c = this.o.hint?.();
+    if (!c) return false;
+    let timer: NodeJS.Timeout | undefined;
+    const slow = new Promise<number>((resolve) => {
+      timer = setTimeout(() => resolve(-1), HINT_TIMEOUT_MS);
+    });
+    try {
+      const n = await Promise.race([slotsRecorded(c, this.o.env, job, slots), slow]);
+      return n === slots.length;
+    } catch {
+      return false;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Records `older` as skipped, superseded by `by`; how many rows it wrote (another replica may have). */
+  private async supersede(
+    client: pg.Client,
+    job: JobName,
+    older: SupersededSlot[],
+    by: Date,
+  ): Promise<number> {
+    if (!older.length) return 0;
+    const n = await recordSuperseded(client, this.o.env, job, older, by, this.runner);
+    const late = older.filter((r) => r.why === 'late').length;
+    const why = [
+      late && `${late} fired late (a stall)`,
+      older.length - late && `${older.length - late} waited for job capacity`,
+    ].filter(Boolean);
+    if (n)
+      this.o.log(
+        `job ${job}: ${n} slot(s) skipped, superseded by the slot of ${by.toISOString()}: ${why.join(', ')}`,
+      );
+    return n;
   }
 
   /** The row was failed by another replica (lease expired): its verdict and alert stand. */

@@ -129,6 +129,19 @@ export async function claimSlot(
   return r.rows[0]?.id ?? null;
 }
 
+/**
+ * How many of `slots` of `job` already have their row (claimed, run or skipped, by any replica). Read
+ * before a run opens a connection of its own: a slot another replica took costs this read, not a session.
+ */
+export async function slotsRecorded(c: pg.Client, env: string, job: string, slots: Date[]): Promise<number> {
+  const r = await c.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM pgward.jobs
+      WHERE env = $1 AND job = $2 AND scheduled_for = ANY($3::timestamptz[])`,
+    [env, job, slots],
+  );
+  return r.rows[0]?.n ?? 0;
+}
+
 /** Extends a running job's lease; false when the row is no longer running (another replica expired it). */
 export async function renewLease(c: pg.Client, id: string, leaseMs: number): Promise<boolean> {
   const r = await c.query(
@@ -143,28 +156,38 @@ export async function renewLease(c: pg.Client, id: string, leaseMs: number): Pro
  * Records how a run ended; false when the row was no longer running (its lease expired and another
  * replica failed it): that verdict stands, a late finish never overwrites it.
  */
+/** Why a slot was superseded: it waited for job capacity, or the replica's scheduler fired past it. */
+export type SupersededWhy = 'capacity' | 'late';
+
+const SUPERSEDED_BECAUSE: Record<SupersededWhy, string> = {
+  capacity: 'no job capacity (serve.jobs.concurrency) before it',
+  late: "this replica's scheduler fired late (its event loop or host stalled past the slot)",
+};
+
 /**
- * Slots that waited for capacity until a later slot of the same job came, recorded as skipped. A slot
- * another replica already claimed (and ran, or skipped) keeps its row: each slot has exactly one.
+ * Slots that a later slot of the same job overtook before their turn, recorded as skipped with the
+ * reason. A slot another replica already claimed (and ran, or skipped) keeps its row: each slot has
+ * exactly one.
  */
 export async function recordSuperseded(
   c: pg.Client,
   env: string,
   job: string,
-  slots: Date[],
+  slots: { at: Date; why: SupersededWhy }[],
   by: Date,
   runner: string,
 ): Promise<number> {
   const r = await c.query(
     `INSERT INTO pgward.jobs (env, job, scheduled_for, started_at, finished_at, outcome, error, runner)
-     SELECT $1, $2, s, now(), now(), 'skipped', $4, $5 FROM unnest($3::timestamptz[]) AS s
+     SELECT $1, $2, s.at, now(), now(), 'skipped', s.why, $4
+       FROM unnest($3::timestamptz[], $5::text[]) AS s(at, why)
      ON CONFLICT (env, job, scheduled_for) DO NOTHING`,
     [
       env,
       job,
-      slots,
-      `superseded by the slot of ${by.toISOString()}: no job capacity (serve.jobs.concurrency) before it`,
+      slots.map((s) => s.at),
       runner,
+      slots.map((s) => `superseded by the slot of ${by.toISOString()}: ${SUPERSEDED_BECAUSE[s.why]}`),
     ],
   );
   return r.rowCount ?? 0;
