@@ -186,6 +186,7 @@ function member(o: FleetOptions, e: FleetEnvironment, sh: Shared, log: Logger): 
       alerter,
       log: say,
       onRun: () => m.monitor.kick(),
+      hint: () => m.monitor?.keptClient(),
       leaseMs: o.settings.jobLeaseMs,
       refreshMs: o.settings.refreshMs,
       retention: { keepDays: o.settings.historyKeepDays, keepRuns: o.settings.historyKeepRuns },

@@ -85,6 +85,16 @@ export class Monitor {
     this.schedule(this.o.settings.refreshMs);
   }
 
+  /**
+   * The connection this monitor keeps open between refreshes, once serve's tables are checked on it; none
+   * for a monitor that connects per refresh. For reads that only hint (the scheduler's "slot taken?"): a
+   * refresh may be using it, so a caller never changes the session's state or opens a transaction on it.
+   */
+  keptClient(): pg.Client | undefined {
+    if (this.o.closeAfterRefresh || this.tables !== 'ready') return undefined;
+    return this.client ?? undefined;
+  }
+
   /** Refresh soon (after a job ran), without waiting for the interval. */
   kick(): void {
     if (!this.stopped) this.schedule(0);

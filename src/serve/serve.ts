@@ -60,6 +60,7 @@ export async function startServe(o: ServeOptions): Promise<ServeHandle> {
           alerter,
           log,
           onRun: () => monitor?.kick(),
+          hint: () => monitor?.keptClient(),
           leaseMs: o.settings.jobLeaseMs,
           refreshMs: o.settings.refreshMs,
           retention: { keepDays: o.settings.historyKeepDays, keepRuns: o.settings.historyKeepRuns },
