@@ -7,7 +7,8 @@
 // every environment ran exactly once.
 //   npm run bench:fleet    (BENCH_ENVS=200, BENCH_SCRAPES=200, BENCH_SECONDS=30, BENCH_REFRESH=5s,
 //   BENCH_JOBS_SECONDS=150 (0: no job phase), BENCH_ONLY=jobs (no scrape phase), BENCH_JOB_EVERY=60, BENCH_JOB_REFRESH=30s, BENCH_KEEP=100; BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=DIR" profiles each serve process,
-//   BENCH_SERVE_LOG=FILE keeps their output)
+//   BENCH_SERVE_LOG=FILE keeps their output; BENCH_JOB_CLIS=A,B runs the job phase with each build in turn,
+//   BENCH_JOB_ROUNDS times, on the same clusters: an A/B pair on one machine state)
 import { type ChildProcess, spawn } from 'node:child_process';
 import {
   appendFileSync,
@@ -44,6 +45,9 @@ const KEEP = Number(process.env.BENCH_KEEP ?? 100);
 const CLI = resolve(
   process.env.BENCH_CLI ?? join(import.meta.dirname, '..', '..', 'dist', 'bin', 'pgward.js'),
 );
+// The builds whose job phases are compared (each a pgward.js), in turn, BENCH_JOB_ROUNDS times.
+const JOB_CLIS = (process.env.BENCH_JOB_CLIS?.split(',').filter(Boolean) ?? [CLI]).map((c) => resolve(c));
+const JOB_ROUNDS = Number(process.env.BENCH_JOB_ROUNDS ?? 1);
 const log = (s: string) => process.stderr.write(`${s}\n`);
 // Each serve process's stdout and stderr are appended there (e.g. with BENCH_NODE_ARGS=--trace-gc).
 const SERVE_LOG = process.env.BENCH_SERVE_LOG;
@@ -78,11 +82,11 @@ function project(jobs: boolean, refresh = REFRESH): string {
   return `environments:\n${envs}serve:\n  refresh_interval: ${refresh}\n  connections_per_server: ${KEEP}\nbackups:\n  storage: file://${join(dir, 'backups')}\n`;
 }
 
-function serve(port: number, args: string[] = []): Promise<ChildProcess> {
+function serve(port: number, args: string[] = [], cli = CLI): Promise<ChildProcess> {
   const nodeArgs = process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
   const child = spawn(
     process.execPath,
-    [...nodeArgs, CLI, 'serve', '--all', '--port', String(port), ...args],
+    [...nodeArgs, cli, 'serve', '--all', '--port', String(port), ...args],
     {
       cwd: dir,
       stdio: ['ignore', SERVE_LOG ? 'pipe' : 'ignore', 'pipe'],
@@ -222,9 +226,9 @@ async function topStatements(limit: number): Promise<string[]> {
  * Three replicas, doctor every JOB_EVERY_S seconds in every environment: each slot must have exactly one
  * row (run, or skipped as superseded when no replica had capacity before the next slot came).
  */
-async function jobsAcrossReplicas(): Promise<void> {
+async function jobsAcrossReplicas(cli: string): Promise<void> {
   writeFileSync(join(dir, 'pgward.yaml'), project(true, JOB_REFRESH));
-  const reps = await Promise.all([0, 1, 2].map(async () => serve(await freePort())));
+  const reps = await Promise.all([0, 1, 2].map(async () => serve(await freePort(), [], cli)));
   // the window starts once every replica is up (with 200 environments, its first refresh takes a while)
   const started = new Date();
   const cpu0 = { servers: serversCpu(), serve: reps.reduce((n, r) => n + cpuSeconds(r.pid!), 0) };
@@ -240,7 +244,9 @@ async function jobsAcrossReplicas(): Promise<void> {
   const every = JOB_EVERY_S * 1000;
   // slots due in the last interval may still wait for their turn when the replicas stop
   const until = new Date(Date.now() - every);
+  const exited = reps.map((r) => new Promise((resolve) => r.once('exit', resolve)));
   for (const r of reps) r.kill('SIGTERM');
+  await Promise.all(exited); // the next phase starts on servers these replicas left alone
   const from = new Date((Math.floor(started.getTime() / every) + 1) * every);
   let slots = 0;
   let ran = 0;
@@ -283,7 +289,7 @@ async function jobsAcrossReplicas(): Promise<void> {
       rows.filter((r) => r.at.getTime() % every === 0).length;
   }
   process.stdout.write(
-    `3 replicas (refresh ${JOB_REFRESH}), ${JOB_SECONDS} s, doctor every ${JOB_EVERY_S} s: ${slots} slots recorded across ${ENVS} environments (${ran} run, ${slots - ran} skipped as superseded), ${dup} recorded twice, ${offGrid} off the schedule's grid, ${missed} with no row; runners: ${runners.size}; start after the slot p50 ${lags.length ? pct(lags, 0.5).toFixed(1) : '-'} s, p99 ${lags.length ? pct(lags, 0.99).toFixed(1) : '-'} s; a run took p50 ${took.length ? pct(took, 0.5).toFixed(2) : '-'} s, p99 ${took.length ? pct(took, 0.99).toFixed(2) : '-'} s; CPU (cores): the 3 replicas ${cpu.serve.toFixed(2)}, PostgreSQL ${cpu.servers.toFixed(2)}, load average ${loadavg()[0]!.toFixed(1)}\n`,
+    `${JOB_CLIS.length > 1 ? `${cli}: ` : ''}3 replicas (refresh ${JOB_REFRESH}), ${JOB_SECONDS} s, doctor every ${JOB_EVERY_S} s: ${slots} slots recorded across ${ENVS} environments (${ran} run, ${slots - ran} skipped as superseded), ${dup} recorded twice, ${offGrid} off the schedule's grid, ${missed} with no row; runners: ${runners.size}; start after the slot p50 ${lags.length ? pct(lags, 0.5).toFixed(1) : '-'} s, p99 ${lags.length ? pct(lags, 0.99).toFixed(1) : '-'} s; a run took p50 ${took.length ? pct(took, 0.5).toFixed(2) : '-'} s, p99 ${took.length ? pct(took, 0.99).toFixed(2) : '-'} s; CPU (cores): the 3 replicas ${cpu.serve.toFixed(2)}, PostgreSQL ${cpu.servers.toFixed(2)}, load average ${loadavg()[0]!.toFixed(1)}\n`,
   );
   process.stdout.write(
     `  the servers' time in the window: ${sessionsPerSecond.toFixed(1)} sessions opened a second; statements by execution time:\n${top.join('\n')}\n`,
@@ -397,7 +403,8 @@ try {
 
   if (ONLY !== 'jobs') await scrapesWhileRefreshing();
 
-  if (JOB_SECONDS > 0) await jobsAcrossReplicas();
+  if (JOB_SECONDS > 0)
+    for (let round = 0; round < JOB_ROUNDS; round++) for (const cli of JOB_CLIS) await jobsAcrossReplicas(cli);
 } finally {
   for (const c of children) if (c.exitCode === null) c.kill('SIGTERM');
   await new Promise((r) => setTimeout(r, 1000));
