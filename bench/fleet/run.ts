@@ -404,7 +404,8 @@ try {
   if (ONLY !== 'jobs') await scrapesWhileRefreshing();
 
   if (JOB_SECONDS > 0)
-    for (let round = 0; round < JOB_ROUNDS; round++) for (const cli of JOB_CLIS) await jobsAcrossReplicas(cli);
+    for (let round = 0; round < JOB_ROUNDS; round++)
+      for (const cli of JOB_CLIS) await jobsAcrossReplicas(cli);
 } finally {
   for (const c of children) if (c.exitCode === null) c.kill('SIGTERM');
   await new Promise((r) => setTimeout(r, 1000));
