@@ -35,6 +35,9 @@ const AWKWARD_STRINGS = [
   'lone low \ude00 here',
   'line separators \u2028 \u2029',
   '{"looks":"like json",[1,2]}',
+  // long enough for the native copy (24 characters and more), ASCII and not
+  'ALTER TABLE users ADD COLUMN new_256 text, DROP COLUMN old_256',
+  'DROP COLUMN users.prénom_256 efface la colonne — 日本語 and its data',
 ];
 const AWKWARD_NUMBERS = [
   0,
