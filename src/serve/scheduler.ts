@@ -37,7 +37,7 @@ import {
   pruneJobHistory,
   recordSuperseded,
   releaseJobLock,
-  type SupersededWhy,
+  type SupersededSlot,
   slotsRecorded,
   tryJobLock,
 } from './store.js';
@@ -78,11 +78,6 @@ export interface SchedulerOptions {
    * connects, to learn whether another replica already took its slots. Never written through.
    */
   hint?: () => pg.Client | undefined;
-}
-
-interface SupersededSlot {
-  at: Date;
-  why: SupersededWhy;
 }
 
 export class Scheduler {
@@ -184,12 +179,12 @@ export class Scheduler {
     this.running.add(p);
   }
 
-  private slotsOf(job: JobName): JobSlots | undefined {
-    return this.jobs.find((j) => j.job === job)?.slots;
+  private scheduled(job: JobName): ScheduledJob | undefined {
+    return this.jobs.find((j) => j.job === job);
   }
 
   nextRun(job: JobName): Date | null {
-    return this.jobs.find((j) => j.job === job)?.cron.nextRun() ?? null;
+    return this.scheduled(job)?.cron.nextRun() ?? null;
   }
 
   /** One housekeeping sweep at a time: expire lapsed leases, prune old history. */
@@ -257,7 +252,7 @@ export class Scheduler {
     let changed = true;
     const older = slots
       .slice(0, -1)
-      .map((at) => ({ at, why: this.slotsOf(job)?.takeLate(at) ? 'late' : 'capacity' }) as const);
+      .map((at) => ({ at, why: this.scheduled(job)?.slots.takeLate(at) ? 'late' : 'capacity' }) as const);
     try {
       if (await this.takenElsewhere(job, slots)) {
         changed = false;

@@ -159,6 +159,12 @@ export async function renewLease(c: pg.Client, id: string, leaseMs: number): Pro
 /** Why a slot was superseded: it waited for job capacity, or the replica's scheduler fired past it. */
 export type SupersededWhy = 'capacity' | 'late';
 
+/** A slot overtaken by a later one of its job, and why. */
+export interface SupersededSlot {
+  at: Date;
+  why: SupersededWhy;
+}
+
 const SUPERSEDED_BECAUSE: Record<SupersededWhy, string> = {
   capacity: 'no job capacity (serve.jobs.concurrency) before it',
   late: "this replica's scheduler fired late (its event loop or host stalled past the slot)",
@@ -173,7 +179,7 @@ export async function recordSuperseded(
   c: pg.Client,
   env: string,
   job: string,
-  slots: { at: Date; why: SupersededWhy }[],
+  slots: SupersededSlot[],
   by: Date,
   runner: string,
 ): Promise<number> {
