@@ -1,6 +1,9 @@
 // bench/migrate-overhead: apply N trivial migrations with pgward and with dbmate on the same throwaway
 // server, rotating which goes first each round, and print wall times and ratios.
 //   npm run bench:migrate -- [--migrations 200] [--rounds 9] [--disk] [--baseline OTHER/dist/bin/pgward.js]
+// Every round also applies a single migration with each tool, so the figures split into a fixed cost
+// (process start, connecting, the checks before the first migration) and a cost per migration
+// ((time for N - time for 1) / (N - 1)): where the gap between the tools lies.
 // --baseline adds another build of pgward (e.g. the previous commit's, built in a scratch checkout) to
 // the same rounds, so a change is measured before/after on the same server, paired like the rest.
 // dbmate is measured twice: as the `dbmate` command of its npm package (a small Node script that spawns
@@ -30,14 +33,20 @@ const { values } = parseArgs({
 const count = Number(values.migrations);
 const rounds = Number(values.rounds);
 
-const dir = mkdtempSync(join(tmpdir(), 'pgward-bench-mig-'));
-for (let i = 1; i <= count; i++) {
-  const v = String(20240101000000 + i);
-  writeFileSync(
-    join(dir, `${v}_create_t${i}.sql`),
-    `-- migrate:up\nCREATE TABLE t${i} (id bigint PRIMARY KEY, note text);\n\n-- migrate:down\nDROP TABLE t${i};\n`,
-  );
+/** A folder of n trivial migrations (one CREATE TABLE each, in dbmate's format, which both tools read). */
+function migrationsDir(n: number): string {
+  const d = mkdtempSync(join(tmpdir(), 'pgward-bench-mig-'));
+  for (let i = 1; i <= n; i++) {
+    const v = String(20240101000000 + i);
+    writeFileSync(
+      join(d, `${v}_create_t${i}.sql`),
+      `-- migrate:up\nCREATE TABLE t${i} (id bigint PRIMARY KEY, note text);\n\n-- migrate:down\nDROP TABLE t${i};\n`,
+    );
+  }
+  return d;
 }
+const dir = migrationsDir(count);
+const single = migrationsDir(1);
 
 const inMemory = !values.disk && existsSync('/dev/shm');
 const cluster = await startCluster(inMemory ? { baseDir: '/dev/shm' } : {});
@@ -59,31 +68,29 @@ async function freshDb(name: string): Promise<string> {
   return cluster.url(name);
 }
 
-async function runPgward(round: number, cli = CLI, tag = ''): Promise<number> {
+async function runPgward(round: number, from: string, cli = CLI, tag = ''): Promise<number> {
   const url = await freshDb(`bench_pgward${tag}_${round}`);
-  return timed(process.execPath, [cli, 'migrate', '--quiet', '--url', url, '--dir', dir]);
+  return timed(process.execPath, [cli, 'migrate', '--quiet', '--url', url, '--dir', from]);
 }
 
-async function runDbmate(round: number, bin: string, tag: string): Promise<number> {
+async function runDbmate(round: number, from: string, bin: string, tag: string): Promise<number> {
   const url = `${await freshDb(`bench_dbmate_${tag}_${round}`)}?sslmode=disable`;
-  return timed(bin, ['--url', url, '--migrations-dir', dir, '--no-dump-schema', 'migrate']);
+  return timed(bin, ['--url', url, '--migrations-dir', from, '--no-dump-schema', 'migrate']);
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 type Tool = 'pgward' | 'dbmate (npm command)' | 'dbmate (Go binary)' | 'pgward (baseline)';
-const runners: Partial<Record<Tool, (round: number) => Promise<number>>> = {
-  pgward: (r) => runPgward(r),
-  'dbmate (npm command)': (r) => runDbmate(r, dbmateNpm, 'npm'),
-  'dbmate (Go binary)': (r) => runDbmate(r, dbmateNative, 'go'),
+const runners: Partial<Record<Tool, (round: number, from: string) => Promise<number>>> = {
+  pgward: (r, from) => runPgward(r, from),
+  'dbmate (npm command)': (r, from) => runDbmate(r, from, dbmateNpm, 'npm'),
+  'dbmate (Go binary)': (r, from) => runDbmate(r, from, dbmateNative, 'go'),
 };
-if (values.baseline) runners['pgward (baseline)'] = (r) => runPgward(r, values.baseline, '_base');
+if (values.baseline) runners['pgward (baseline)'] = (r, from) => runPgward(r, from, values.baseline, '_base');
 const tools = Object.keys(runners) as Tool[];
-const times: Record<Tool, number[]> = {
-  pgward: [],
-  'dbmate (npm command)': [],
-  'dbmate (Go binary)': [],
-  'pgward (baseline)': [],
-};
+/** Per tool, the wall times of the N-migration runs and of the single-migration runs. */
+const times = Object.fromEntries(
+  tools.map((t) => [t, { all: [] as number[], one: [] as number[] }]),
+) as Record<Tool, { all: number[]; one: number[] }>;
 const ratios: Record<string, number[]> = { npm: [], go: [], base: [] };
 try {
   console.log(
@@ -93,15 +100,31 @@ try {
     // Rotate the order so no tool always runs on a warmer (or busier) server.
     const order = tools.map((_, i) => tools[(i + round) % tools.length]!);
     const got = {} as Record<Tool, number>;
-    for (const tool of order) got[tool] = await runners[tool]!(round);
-    for (const tool of tools) times[tool].push(got[tool]);
+    for (const tool of order) got[tool] = await runners[tool]!(round, dir);
+    for (const tool of order) times[tool].one.push(await runners[tool]!(round + rounds, single));
+    for (const tool of tools) times[tool].all.push(got[tool]);
     ratios.npm!.push(got.pgward / got['dbmate (npm command)']);
     ratios.go!.push(got.pgward / got['dbmate (Go binary)']);
     if (values.baseline) ratios.base!.push(got.pgward / got['pgward (baseline)']);
     console.log(`round ${round + 1}: ${tools.map((t) => `${t} ${got[t].toFixed(0)} ms`).join(', ')}`);
   }
+  printSummary();
+} finally {
+  cluster.stop();
+  rmSync(dir, { recursive: true, force: true });
+  rmSync(single, { recursive: true, force: true });
+}
+
+function printSummary(): void {
   console.log(`\n${count} migrations, ${rounds} rounds (wall time, process start to exit; median):`);
-  for (const tool of tools) console.log(`  ${tool.padEnd(22)} ${median(times[tool]).toFixed(0)} ms`);
+  for (const tool of tools) {
+    const all = median(times[tool].all);
+    const one = median(times[tool].one);
+    const each = count > 1 ? ((all - one) / (count - 1)).toFixed(2) : '-';
+    console.log(
+      `  ${tool.padEnd(22)} ${all.toFixed(0)} ms   (1 migration: ${one.toFixed(0)} ms; each further one: ${each} ms)`,
+    );
+  }
   console.log(
     `  ratio pgward / dbmate npm command = ${median(ratios.npm!).toFixed(2)} (median of paired rounds; target <= 1.00)`,
   );
@@ -110,7 +133,4 @@ try {
   );
   if (values.baseline)
     console.log(`  ratio pgward / baseline build     = ${median(ratios.base!).toFixed(2)}`);
-} finally {
-  cluster.stop();
-  rmSync(dir, { recursive: true, force: true });
 }
