@@ -89,9 +89,12 @@ function generate(dir) {
   return { truth, count: made };
 }
 
-/** One run of a command: wall ms, peak RSS in MiB (when /usr/bin/time is there), stdout. */
+/**
+ * One run of a command: wall ms, and when /usr/bin/time is there peak RSS in MiB and CPU ms (user +
+ * system: more than the wall time means the command kept more than one core busy), stdout.
+ */
 function once(cmd, args) {
-  const [file, argv] = TIME ? [TIME, ['-f', '%M', cmd, ...args]] : [cmd, args];
+  const [file, argv] = TIME ? [TIME, ['-f', '%M %U %S', cmd, ...args]] : [cmd, args];
   const t0 = process.hrtime.bigint();
   const r = spawnSync(file, argv, {
     encoding: 'utf8',
@@ -102,8 +105,10 @@ function once(cmd, args) {
   if (r.error) throw r.error;
   if (r.status !== 0 && r.status !== 5 && r.status !== 1)
     throw new Error(`${cmd} exited ${r.status}: ${r.stderr}`);
-  const kib = TIME ? Number(r.stderr.trim().split('\n').pop()) : Number.NaN;
-  return { ms, mib: kib / 1024, out: r.stdout };
+  const [kib, user, sys] = TIME
+    ? r.stderr.trim().split('\n').pop().split(' ').map(Number)
+    : [Number.NaN, Number.NaN, Number.NaN];
+  return { ms, mib: kib / 1024, cpuMs: (user + sys) * 1000, out: r.stdout };
 }
 
 const median = (xs) => {
@@ -116,7 +121,7 @@ const median = (xs) => {
 function paired(a, b) {
   once(...a);
   once(...b);
-  const runs = { a: [], b: [], ratio: [], aMib: [], bMib: [] };
+  const runs = { a: [], b: [], ratio: [], aMib: [], bMib: [], aCpu: [], bCpu: [] };
   let out = { a: '', b: '' };
   for (let i = 0; i < RUNS; i++) {
     const x = once(...a);
@@ -126,11 +131,13 @@ function paired(a, b) {
     runs.ratio.push(x.ms / y.ms);
     runs.aMib.push(x.mib);
     runs.bMib.push(y.mib);
+    runs.aCpu.push(x.cpuMs);
+    runs.bCpu.push(y.cpuMs);
     out = { a: x.out, b: y.out };
   }
   return {
-    a: { ms: median(runs.a), mib: median(runs.aMib), out: out.a },
-    b: { ms: median(runs.b), mib: median(runs.bMib), out: out.b },
+    a: { ms: median(runs.a), mib: median(runs.aMib), cpuMs: median(runs.aCpu), out: out.a },
+    b: { ms: median(runs.b), mib: median(runs.bMib), cpuMs: median(runs.bCpu), out: out.b },
     ratio: median(runs.ratio),
     spread: [Math.min(...runs.ratio), Math.max(...runs.ratio)],
   };
@@ -202,10 +209,15 @@ try {
   console.log(
     `pgward: ${pg.ms.toFixed(0)} ms   squawk: ${sq.ms.toFixed(0)} ms   ratio pgward/squawk: ${run.ratio.toFixed(2)} (pairs ${run.spread.map((r) => r.toFixed(2)).join('–')})`,
   );
-  if (TIME)
+  if (TIME) {
     console.log(
       `peak RSS: pgward ${pg.mib.toFixed(0)} MiB   squawk ${sq.mib.toFixed(0)} MiB   ratio ${(pg.mib / sq.mib).toFixed(2)}`,
     );
+    const cores = (x) => (x.cpuMs / x.ms).toFixed(2);
+    console.log(
+      `CPU (user + system): pgward ${pg.cpuMs.toFixed(0)} ms (${cores(pg)} cores busy on average)   squawk ${sq.cpuMs.toFixed(0)} ms (${cores(sq)})`,
+    );
+  }
   if (sameJson !== undefined)
     console.log(`pgward JSON vs ${EXPECT_JSON}: ${sameJson ? 'byte-identical' : 'DIFFERENT'}`);
   console.log(
