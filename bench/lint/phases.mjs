@@ -16,6 +16,8 @@ setFlagsFromString('--liftoff-only');
 const DIST = join(resolve(dirname(fileURLToPath(import.meta.url)), '..', '..'), 'dist');
 const { ensureParser } = await import(join(DIST, 'sql', 'parser.js'));
 const { prepareSection, analyzeSection } = await import(join(DIST, 'lint', 'analyze.js'));
+// The PostgreSQL version the CLI assumes when none is given.
+const { LATEST_PG } = await import(join(DIST, 'lint', 'version.js'));
 
 const corpus = process.argv[2];
 if (!corpus || corpus.startsWith('--')) {
@@ -40,8 +42,8 @@ for (let pass = 1; pass <= passes; pass++) {
     t = performance.now();
     const section = prepareSection({ text, startLine: 1, wrapped: false, pgwardRunner: false }, false);
     const parsed = performance.now();
-    findings += analyzeSection(section, { pgVersion: 17, pgVersionNum: 170000, live: undefined }).findings
-      .length;
+    const opts = { pgVersion: LATEST_PG.major, pgVersionNum: LATEST_PG.num, live: undefined };
+    findings += analyzeSection(section, opts).findings.length;
     parse += parsed - t;
     analyse += performance.now() - parsed;
   }
